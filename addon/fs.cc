@@ -1,0 +1,5 @@
+#include "facilities.hh"
+
+namespace ctr {
+void InitFs(Napi::Env, Napi::Object) {}
+}  // namespace ctr

@@ -1,0 +1,33 @@
+{
+  "targets": [
+    {
+      "target_name": "bento",
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "sources": [
+        "addon/binding.cc",
+        "addon/spawn.cc",
+        "addon/exit-watch.cc",
+        "addon/lock.cc",
+        "addon/fs.cc"
+      ],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Werror", "-fstack-protector-strong"],
+      "cflags_cc!": ["-fno-exceptions"]
+    },
+    {
+      "target_name": "bento-shim",
+      "type": "executable",
+      "sources": [
+        "addon/shim/main.cc",
+        "addon/shim/plan.cc",
+        "addon/shim/ops.cc",
+        "addon/shim/shim.cc",
+        "addon/shim/init.cc",
+        "addon/shim/payload.cc",
+        "addon/shim/exec.cc"
+      ],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Werror", "-fstack-protector-strong", "-O2"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "ldflags": ["-static"]
+    }
+  ]
+}

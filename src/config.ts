@@ -1,0 +1,42 @@
+/**
+ * The one place bento reads its environment. Everything else takes a {@link BentoConfig}.
+ */
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+/** bento's settings, read from the environment. */
+export interface BentoConfig {
+  /** Where images, containers' files and volumes live (`BENTO_HOME`). */
+  home: string;
+  /** Where runtime state (locks, pids) lives (`BENTO_RUNTIME_DIR`). */
+  runtimeDir: string;
+  /** Subsystems to log debug output for (`BENTO_DEBUG=runtime,build,net`, or `*`). */
+  debug: Set<string>;
+  /** Multiplier for every startup timeout (`BENTO_TIMEOUT_SCALE`). */
+  timeoutScale: number;
+}
+
+/** Reads bento's settings from `env` (the process environment by default). */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): BentoConfig {
+  const isRoot = process.getuid?.() === 0;
+  const dataHome = env.XDG_DATA_HOME || join(homedir(), ".local", "share");
+  const runtimeBase = isRoot ? "/run" : env.XDG_RUNTIME_DIR || join("/tmp", `bento-${process.getuid?.() ?? "user"}`);
+  const scale = env.BENTO_TIMEOUT_SCALE === undefined ? 1 : Number(env.BENTO_TIMEOUT_SCALE);
+  if (!Number.isFinite(scale) || scale <= 0) {
+    throw new Error(`BENTO_TIMEOUT_SCALE: "${env.BENTO_TIMEOUT_SCALE}" is not a positive number; set it to e.g. 2, or unset it`);
+  }
+  return {
+    home: env.BENTO_HOME || join(dataHome, "bento"),
+    runtimeDir: env.BENTO_RUNTIME_DIR || join(runtimeBase, "bento"),
+    debug: new Set((env.BENTO_DEBUG ?? "").split(",").map((s) => s.trim()).filter(Boolean)),
+    timeoutScale: scale,
+  };
+}
+
+let current: BentoConfig | undefined;
+
+/** The process-wide configuration, read once. */
+export function config(): BentoConfig {
+  current ??= readConfig();
+  return current;
+}
