@@ -5,6 +5,7 @@
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "sources": [
         "addon/binding.cc",
+        "addon/errors.cc",
         "addon/spawn.cc",
         "addon/exit-watch.cc",
         "addon/lock.cc",
@@ -18,6 +19,7 @@
       "type": "executable",
       "sources": [
         "addon/shim/main.cc",
+        "addon/shim/util.cc",
         "addon/shim/plan.cc",
         "addon/shim/ops.cc",
         "addon/shim/shim.cc",

@@ -1,1 +1,116 @@
-// placeholder
+// The "exec" role: join a running container (its cgroups, then all its namespaces through a
+// pidfd of its init), fork, and run one process there. Exit status goes back to Node.
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+#include "payload.hh"
+#include "plan.hh"
+#include "roles.hh"
+#include "util.hh"
+
+namespace ctr {
+namespace {
+
+constexpr int kControlFd = 3;
+
+void JoinContainer(const Plan& plan) {
+  const Op* target = plan.Setting("target-pid");
+  const Op* flags = plan.Setting("ns-flags");
+  if (!target || !flags) throw std::runtime_error("plan: exec needs target-pid and ns-flags");
+  // Cgroups first: their paths are host paths, gone once we join the mount namespace.
+  for (const Op& op : plan.settings) {
+    if (op.name() != "cgroup-procs") continue;
+    g_current_step = op.index;
+    Fd f(open(op.arg(1).c_str(), O_WRONLY | O_CLOEXEC));
+    if (!f.valid()) Fail("open", op.arg(1));
+    std::string self = std::to_string(getpid());
+    if (!WriteFull(f.get(), self.data(), self.size())) Fail("write", op.arg(1));
+  }
+  g_current_step = target->index;
+  Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(target->num(1)), 0)));
+  if (!pidfd.valid()) Fail("pidfd_open", target->arg(1));
+  // One setns with a pidfd joins every namespace at once (setns(2), since Linux 5.8).
+  if (setns(pidfd.get(), static_cast<int>(flags->num(1))) < 0) Fail("setns", target->arg(1));
+}
+
+}  // namespace
+
+int RunExec() {
+  Plan plan;
+  try {
+    plan = ReadPlan(kControlFd);
+    JoinContainer(plan);
+  } catch (const SetupError& e) {
+    SendEvent(kControlFd, ErrorEventFields("setup", e));
+    return 1;
+  } catch (const std::exception& e) {
+    SendEvent(kControlFd, std::string("\"event\":\"fatal\",\"message\":") + JsonString(e.what()));
+    return 2;
+  }
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, nullptr);
+  int sigfd = signalfd(-1, &chld, SFD_CLOEXEC);
+  int exec_pipe[2];
+  if (sigfd < 0 || pipe2(exec_pipe, O_CLOEXEC) < 0) return 1;
+  pid_t pid = fork();  // a PID namespace applies to children only
+  if (pid == 0) {
+    close(exec_pipe[0]);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    try {
+      ExecProcess(plan.process);
+    } catch (const SetupError& e) {
+      SendEvent(exec_pipe[1], ErrorEventFields("exec", e));
+      _exit(127);
+    }
+  }
+  close(exec_pipe[1]);
+  char buf[1024];
+  size_t n = ReadFull(exec_pipe[0], buf, sizeof buf);
+  close(exec_pipe[0]);
+  if (n > 0) WriteFull(kControlFd, buf, n);
+  else SendEvent(kControlFd, "\"event\":\"ready\",\"pid\":" + std::to_string(pid));
+  std::string pending;
+  while (true) {
+    pollfd fds[2] = {{sigfd, POLLIN, 0}, {kControlFd, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) continue;
+    if (fds[1].revents & (POLLIN | POLLHUP)) {
+      char cmd[256];
+      ssize_t r = read(kControlFd, cmd, sizeof cmd);
+      if (r <= 0) {
+        kill(pid, SIGKILL);
+        fds[1].fd = -1;
+      } else {
+        pending.append(cmd, static_cast<size_t>(r));
+        size_t nl;
+        while ((nl = pending.find('\n')) != std::string::npos) {
+          std::string line = pending.substr(0, nl);
+          pending.erase(0, nl + 1);
+          if (line.compare(0, 7, "signal ") == 0) kill(pid, std::stoi(line.substr(7)));
+        }
+      }
+    }
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo si;
+      ReadFull(sigfd, &si, sizeof si);
+      int status;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        SendEvent(kControlFd, "\"event\":\"exit\",\"status\":" + std::to_string(status));
+        return 0;
+      }
+    }
+  }
+}
+
+}  // namespace ctr

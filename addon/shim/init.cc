@@ -1,1 +1,124 @@
-// placeholder
+#include "init.hh"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <stdexcept>
+#include <sys/socket.h>
+
+#include "ops.hh"
+#include "payload.hh"
+#include "util.hh"
+
+namespace ctr {
+namespace {
+
+void SetupStdio(const InitFds& fds) {
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) Fail("open", "/dev/null");
+  if (dup2(null, 0) < 0 || dup2(fds.out, 1) < 0 || dup2(fds.err, 2) < 0) Fail("dup2", "stdio");
+  close(null);
+}
+
+[[noreturn]] void ReportAndExit(int fd, const char* phase, const SetupError& e, int code) {
+  SendEvent(fd, ErrorEventFields(phase, e));
+  _exit(code);
+}
+
+// Forks the payload; returns its pid once execve succeeded, or reports the failure and exits.
+pid_t StartPayload(const Plan& plan, const InitFds& fds) {
+  int exec_pipe[2];
+  if (pipe2(exec_pipe, O_CLOEXEC) < 0) Fail("pipe2", "");
+  pid_t pid = fork();
+  if (pid < 0) Fail("fork", "");
+  if (pid == 0) {
+    close(exec_pipe[0]);
+    try {
+      SetupStdio(fds);
+      ExecProcess(plan.process);
+    } catch (const SetupError& e) {
+      ReportAndExit(exec_pipe[1], "exec", e, 127);
+    }
+  }
+  close(exec_pipe[1]);
+  // The pipe is close-on-exec: EOF means execve succeeded, a line means it failed.
+  char buf[1024];
+  size_t n = ReadFull(exec_pipe[0], buf, sizeof buf);
+  close(exec_pipe[0]);
+  if (n > 0) {
+    send(fds.sync, buf, n, MSG_NOSIGNAL);
+    int status;
+    waitpid(pid, &status, 0);
+    _exit(1);
+  }
+  return pid;
+}
+
+[[noreturn]] void SuperviseUntilExit(int sync, pid_t payload, int sigfd) {
+  while (true) {
+    signalfd_siginfo si;
+    if (ReadFull(sigfd, &si, sizeof si) != sizeof si) _exit(1);
+    if (si.ssi_signo == SIGCHLD) {
+      int status;
+      pid_t pid;
+      while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid == payload) {
+          SendEvent(sync, "\"event\":\"exit\",\"status\":" + std::to_string(status));
+          _exit(0);  // the kernel now kills everything else in the PID namespace
+        }
+      }
+    } else {
+      kill(payload, static_cast<int>(si.ssi_signo));
+    }
+  }
+}
+
+}  // namespace
+
+void RunInit(const Plan& plan, const InitFds& fds) {
+  // Die with the shim. getppid() is 0 in a new PID namespace, so the sync socket's EOF is the
+  // check that the shim did not die before the prctl (RUNTIME-NOTES section 2, step 7).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  char go;
+  if (ReadFull(fds.sync, &go, 1) != 1) _exit(1);
+  prctl(PR_SET_DUMPABLE, 0);
+  umask(0);
+  try {
+    // The shim moved us into our cgroups before "go"; only now does the cgroup namespace
+    // take our cgroup as its root (crun unshares it at the same point).
+    if (plan.Setting("cgroupns") && unshare(CLONE_NEWCGROUP) < 0) Fail("unshare(CLONE_NEWCGROUP)", "");
+    for (const Op& op : plan.container) RunContainerOp(op);
+    umask(022);
+    if (!plan.Setting("init")) {
+      try {
+        SetupStdio(fds);
+        ExecProcess(plan.process);  // the payload is PID 1; the sync socket closes on exec
+      } catch (const SetupError& e) {
+        ReportAndExit(fds.sync, "exec", e, 127);
+      }
+    }
+    BlockForwardedSignals();
+    sigset_t all;
+    sigfillset(&all);
+    int sigfd = signalfd(-1, &all, SFD_CLOEXEC);
+    if (sigfd < 0) Fail("signalfd", "");
+    pid_t payload = StartPayload(plan, fds);
+    close(fds.out);
+    close(fds.err);
+    SendEvent(fds.sync, "\"event\":\"ready\"");
+    SuperviseUntilExit(fds.sync, payload, sigfd);
+  } catch (const SetupError& e) {
+    ReportAndExit(fds.sync, "setup", e, 1);
+  } catch (const std::exception& e) {
+    SendEvent(fds.sync, std::string("\"event\":\"fatal\",\"message\":") + JsonString(e.what()));
+    _exit(1);
+  }
+}
+
+}  // namespace ctr

@@ -1,1 +1,24 @@
-int main() { return 0; }
+// bento-shim: the helper executable that bento's addon posix_spawns. Namespace and mount work
+// never runs inside multithreaded Node (RUNTIME-NOTES section 1); it runs here.
+//   bento-shim shim <parent pid>   one per container: supervisor, logs, exit status
+//   bento-shim exec <parent pid>   one per exec into a running container
+// fd 3 is the control socket to Node in both roles.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "roles.hh"
+
+int main(int argc, char** argv) {
+  if (argc < 3) return 2;
+  // Die with Node; then close the race where Node died before the prctl (bwrap does the same).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != static_cast<pid_t>(std::atoi(argv[2]))) return 3;
+  signal(SIGPIPE, SIG_IGN);
+  if (std::strcmp(argv[1], "shim") == 0) return ctr::RunShim();
+  if (std::strcmp(argv[1], "exec") == 0) return ctr::RunExec();
+  return 2;
+}

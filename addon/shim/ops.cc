@@ -1,1 +1,199 @@
-// placeholder
+#include "ops.hh"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "util.hh"
+
+namespace ctr {
+namespace {
+
+// The container's root, opened after the rootfs is mounted; "*-in" ops resolve against it.
+Fd g_root;
+
+std::string ProcFdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+// Resolves `rel` inside the root as if the root were "/", so an image's symlinks cannot point a
+// mount or a device node at the host (runc's pathrs "InRoot", crun's safe_openat).
+int OpenInRoot(const std::string& rel, int flags, mode_t mode = 0) {
+  if (!g_root.valid()) throw std::runtime_error("plan: *-in op before set-root");
+  open_how how{};
+  how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
+  how.mode = (flags & O_CREAT) ? mode : 0;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  long fd;
+  do fd = syscall(SYS_openat2, g_root.get(), rel.c_str(), &how, sizeof how);
+  while (fd < 0 && errno == EINTR);
+  return static_cast<int>(fd);
+}
+
+Fd MustOpenInRoot(const std::string& rel, int flags, mode_t mode = 0) {
+  int fd = OpenInRoot(rel, flags, mode);
+  if (fd < 0) Fail("openat2", rel);
+  return Fd(fd);
+}
+
+void SplitParent(const std::string& rel, std::string& parent, std::string& name) {
+  size_t slash = rel.find_last_of('/');
+  parent = slash == std::string::npos ? "." : rel.substr(0, slash);
+  name = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  if (parent.empty()) parent = ".";
+}
+
+// mkdir -p inside the root; each missing component is made with mkdirat on its resolved parent.
+void MkdirInRoot(const std::string& rel, mode_t mode) {
+  size_t pos = 0;
+  while (pos <= rel.size()) {
+    size_t next = rel.find('/', pos);
+    if (next == std::string::npos) next = rel.size();
+    std::string prefix = rel.substr(0, next);
+    if (!prefix.empty() && next > pos) {
+      int fd = OpenInRoot(prefix, O_PATH | O_DIRECTORY);
+      if (fd >= 0) {
+        close(fd);
+      } else if (errno == ENOENT) {
+        std::string parent, name;
+        SplitParent(prefix, parent, name);
+        Fd dir = MustOpenInRoot(parent, O_PATH | O_DIRECTORY);
+        if (mkdirat(dir.get(), name.c_str(), mode) < 0 && errno != EEXIST) Fail("mkdirat", prefix);
+      } else {
+        Fail("openat2", prefix);
+      }
+    }
+    pos = next + 1;
+  }
+}
+
+void Mount(const std::string& src, const std::string& target, const std::string& fstype, unsigned long flags,
+           const std::string& data, const std::string& shown_target) {
+  if (mount(src.empty() ? nullptr : src.c_str(), target.c_str(), fstype.empty() ? nullptr : fstype.c_str(), flags,
+            data.empty() ? nullptr : data.c_str()) < 0)
+    Fail("mount", shown_target);
+}
+
+void MountInRoot(const Op& op) {
+  Fd target = MustOpenInRoot(op.arg(2), O_PATH);
+  Mount(op.arg(1), ProcFdPath(target.get()), op.arg(3), static_cast<unsigned long>(op.num(4)), op.arg(5), op.arg(2));
+}
+
+// Masks a path as runc's maskPath does: /dev/null over a file, an empty read-only tmpfs over a
+// directory. A path the kernel does not have is left alone.
+void MaskInRoot(const std::string& rel) {
+  int fd = OpenInRoot(rel, O_PATH | O_NOFOLLOW);
+  if (fd < 0 && errno == ENOENT) return;
+  if (fd < 0) Fail("openat2", rel);
+  Fd target(fd);
+  struct stat st;
+  if (fstat(target.get(), &st) < 0) Fail("fstat", rel);
+  if (S_ISDIR(st.st_mode))
+    Mount("tmpfs", ProcFdPath(target.get()), "tmpfs", MS_RDONLY, "nr_blocks=1,nr_inodes=1", rel);
+  else
+    Mount("/dev/null", ProcFdPath(target.get()), "", MS_BIND, "", rel);
+}
+
+// Bind a path onto itself, then remount the new mount read-only keeping its other flags.
+void ReadonlyInRoot(const std::string& rel) {
+  int fd = OpenInRoot(rel, O_PATH);
+  if (fd < 0 && errno == ENOENT) return;
+  if (fd < 0) Fail("openat2", rel);
+  Fd under(fd);
+  Mount(ProcFdPath(under.get()), ProcFdPath(under.get()), "", MS_BIND | MS_REC, "", rel);
+  Fd top = MustOpenInRoot(rel, O_PATH);
+  struct statvfs sv;
+  if (fstatvfs(top.get(), &sv) < 0) Fail("fstatvfs", rel);
+  unsigned long keep = 0;
+  if (sv.f_flag & ST_NOSUID) keep |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) keep |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) keep |= MS_NOEXEC;
+  Mount("", ProcFdPath(top.get()), "", MS_BIND | MS_REMOUNT | MS_RDONLY | keep, "", rel);
+}
+
+// pivot_root(".", ".") as pivot_root(2) documents, then detach the old root (runc pivotRoot).
+void PivotRoot(const std::string& new_root) {
+  Fd old_root(open("/", O_DIRECTORY | O_PATH | O_CLOEXEC));
+  if (!old_root.valid()) Fail("open", "/");
+  Fd root(open(new_root.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  if (!root.valid()) Fail("open", new_root);
+  if (fchdir(root.get()) < 0) Fail("fchdir", new_root);
+  if (syscall(SYS_pivot_root, ".", ".") < 0) Fail("pivot_root", new_root);
+  if (fchdir(old_root.get()) < 0) Fail("fchdir", "/");
+  // The old root may still propagate to the host's mounts; make it a slave before detaching.
+  if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) Fail("mount", "old root");
+  if (umount2(".", MNT_DETACH) < 0) Fail("umount2", "old root");
+  if (chdir("/") < 0) Fail("chdir", "/");
+  g_root.Reset();
+}
+
+}  // namespace
+
+void RunHostOp(const Op& op) {
+  g_current_step = op.index;
+  const std::string& k = op.name();
+  if (k == "mkdir") {
+    if (mkdir(op.arg(1).c_str(), static_cast<mode_t>(op.num(2))) < 0 && errno != EEXIST) Fail("mkdir", op.arg(1));
+  } else if (k == "write") {
+    Fd f(open(op.arg(1).c_str(), O_WRONLY | O_CLOEXEC));
+    if (!f.valid()) Fail("open", op.arg(1));
+    if (!WriteFull(f.get(), op.arg(2).data(), op.arg(2).size())) Fail("write", op.arg(1));
+  } else {
+    throw std::runtime_error("plan: unknown host op " + k);
+  }
+}
+
+void RunContainerOp(const Op& op) {
+  g_current_step = op.index;
+  const std::string& k = op.name();
+  if (k == "propagation") {
+    if (mount(nullptr, "/", nullptr, MS_REC | static_cast<unsigned long>(op.num(1)), nullptr) < 0) Fail("mount", "/");
+  } else if (k == "chdir") {
+    if (chdir(op.arg(1).c_str()) < 0) Fail("chdir", op.arg(1));
+  } else if (k == "mount") {
+    Mount(op.arg(1), op.arg(2), op.arg(3), static_cast<unsigned long>(op.num(4)), op.arg(5), op.arg(2));
+  } else if (k == "set-root") {
+    g_root.Reset(open(op.arg(1).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!g_root.valid()) Fail("open", op.arg(1));
+  } else if (k == "mount-in") {
+    MountInRoot(op);
+  } else if (k == "mkdir-in") {
+    MkdirInRoot(op.arg(1), static_cast<mode_t>(op.num(2)));
+  } else if (k == "touch-in") {
+    Fd f = MustOpenInRoot(op.arg(1), O_CREAT | O_WRONLY | O_NOCTTY, static_cast<mode_t>(op.num(2)));
+  } else if (k == "mknod-in") {
+    std::string parent, name;
+    SplitParent(op.arg(1), parent, name);
+    Fd dir = MustOpenInRoot(parent, O_PATH | O_DIRECTORY);
+    dev_t dev = makedev(static_cast<unsigned>(op.num(3)), static_cast<unsigned>(op.num(4)));
+    if (mknodat(dir.get(), name.c_str(), static_cast<mode_t>(op.num(2)), dev) < 0 && errno != EEXIST)
+      Fail("mknodat", op.arg(1));
+    // mknod honours the umask; set the mode the plan asked for.
+    if (fchmodat(dir.get(), name.c_str(), static_cast<mode_t>(op.num(2)) & 07777, 0) < 0) Fail("fchmodat", op.arg(1));
+  } else if (k == "symlink-in") {
+    std::string parent, name;
+    SplitParent(op.arg(2), parent, name);
+    Fd dir = MustOpenInRoot(parent, O_PATH | O_DIRECTORY);
+    if (symlinkat(op.arg(1).c_str(), dir.get(), name.c_str()) < 0 && errno != EEXIST) Fail("symlinkat", op.arg(2));
+  } else if (k == "mask-in") {
+    MaskInRoot(op.arg(1));
+  } else if (k == "readonly-in") {
+    ReadonlyInRoot(op.arg(1));
+  } else if (k == "pivot") {
+    PivotRoot(op.arg(1));
+  } else if (k == "remount-root-ro") {
+    if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) < 0) Fail("mount", "/ (read-only)");
+  } else if (k == "sethostname") {
+    if (sethostname(op.arg(1).data(), op.arg(1).size()) < 0) Fail("sethostname", op.arg(1));
+  } else {
+    throw std::runtime_error("plan: unknown container op " + k);
+  }
+}
+
+}  // namespace ctr

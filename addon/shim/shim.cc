@@ -1,1 +1,247 @@
-// placeholder
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "init.hh"
+#include "ops.hh"
+#include "plan.hh"
+#include "roles.hh"
+#include "util.hh"
+
+namespace ctr {
+namespace {
+
+constexpr int kControlFd = 3;
+constexpr size_t kMaxLine = 16 * 1024;  // longer lines are cut into records, as Docker's json-file
+
+// Captures one output stream of the payload into the log file, one record per line:
+// "<unix ns> <o|e|O|E> <text>\n"; upper case marks a record that did not end in a newline.
+class LogStream {
+ public:
+  LogStream(int fd, char tag, int log) : fd_(fd), tag_(tag), log_(log) {}
+  int fd() const { return fd_.get(); }
+  bool open() const { return fd_.valid(); }
+
+  // Reads what is available; returns false at EOF (and flushes a partial line).
+  bool Pump() {
+    char buf[65536];
+    ssize_t n = read(fd_.get(), buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+    if (n <= 0) {
+      if (!pending_.empty()) Emit(pending_, true);
+      pending_.clear();
+      fd_.Reset();
+      return false;
+    }
+    pending_.append(buf, static_cast<size_t>(n));
+    size_t start = 0, nl;
+    while ((nl = pending_.find('\n', start)) != std::string::npos) {
+      Emit(pending_.substr(start, nl - start), false);
+      start = nl + 1;
+    }
+    pending_.erase(0, start);
+    while (pending_.size() >= kMaxLine) {
+      Emit(pending_.substr(0, kMaxLine), true);
+      pending_.erase(0, kMaxLine);
+    }
+    return true;
+  }
+
+ private:
+  void Emit(const std::string& text, bool partial) {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    char head[48];
+    int len = snprintf(head, sizeof head, "%lld%09ld %c ", static_cast<long long>(ts.tv_sec), ts.tv_nsec,
+                       partial ? static_cast<char>(tag_ - 32) : tag_);
+    std::string rec(head, static_cast<size_t>(len));
+    rec += text;
+    rec.push_back('\n');
+    WriteFull(log_, rec.data(), rec.size());
+  }
+
+  Fd fd_;
+  char tag_;
+  int log_;
+  std::string pending_;
+};
+
+// clone3 with CLONE_INTO_CGROUP puts the child in its cgroup before it runs a single
+// instruction; kernels or hierarchies that refuse it get plain clone, as crun falls back.
+pid_t CloneInit(unsigned long long flags, int cgroup_fd, bool& joined_unified) {
+  clone_args args{};
+  args.flags = flags;
+  args.exit_signal = SIGCHLD;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<__u64>(cgroup_fd);
+  }
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid >= 0) {
+    joined_unified = cgroup_fd >= 0;
+    return static_cast<pid_t>(pid);
+  }
+  joined_unified = false;
+  pid = syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  if (pid < 0) Fail("clone", "");
+  return static_cast<pid_t>(pid);
+}
+
+void JoinCgroup(const std::string& procs_file, pid_t pid) {
+  Fd f(open(procs_file.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!f.valid()) Fail("open", procs_file);
+  std::string s = std::to_string(pid);
+  if (!WriteFull(f.get(), s.data(), s.size())) Fail("write", procs_file);
+}
+
+// Forwards init's event messages (one per SEQPACKET datagram) to Node; false at EOF.
+bool ForwardInitEvents(int sync, bool& saw_error) {
+  char buf[4096];
+  ssize_t n = recv(sync, buf, sizeof buf, MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+  if (n <= 0) return false;
+  std::string msg(buf, static_cast<size_t>(n));
+  if (msg.find("\"event\":\"error\"") != std::string::npos) saw_error = true;
+  WriteFull(kControlFd, msg.data(), msg.size());
+  return true;
+}
+
+// Commands from Node, one per line: "signal <n>".
+bool HandleControl(std::string& pending, pid_t init) {
+  char buf[512];
+  ssize_t n = read(kControlFd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+  if (n <= 0) return false;
+  pending.append(buf, static_cast<size_t>(n));
+  size_t nl;
+  while ((nl = pending.find('\n')) != std::string::npos) {
+    std::string line = pending.substr(0, nl);
+    pending.erase(0, nl + 1);
+    if (line.compare(0, 7, "signal ") == 0) kill(init, std::stoi(line.substr(7)));
+  }
+  return true;
+}
+
+int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd) {
+  bool control_open = true, sync_open = true, init_running = true, saw_error = false;
+  int init_status = 0;
+  std::string pending;
+  while (init_running || out.open() || err.open() || sync_open) {
+    pollfd fds[5];
+    nfds_t n = 0;
+    auto add = [&](int fd) { fds[n++] = pollfd{fd, POLLIN, 0}; return n - 1; };
+    int i_sig = init_running ? add(sigfd) : -1;
+    int i_ctl = control_open && init_running ? add(kControlFd) : -1;
+    int i_sync = sync_open ? add(sync) : -1;
+    int i_out = out.open() ? add(out.fd()) : -1;
+    int i_err = err.open() ? add(err.fd()) : -1;
+    if (poll(fds, n, -1) < 0) {
+      if (errno == EINTR) continue;
+      return 1;
+    }
+    auto ready = [&](int i) { return i >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR)); };
+    if (ready(i_sync)) sync_open = ForwardInitEvents(sync, saw_error);
+    if (ready(i_out)) out.Pump();
+    if (ready(i_err)) err.Pump();
+    if (ready(i_ctl) && !HandleControl(pending, init)) {
+      // Node closed its end: nobody will ever stop this container, so stop it now.
+      control_open = false;
+      kill(init, SIGKILL);
+    }
+    if (ready(i_sig)) {
+      signalfd_siginfo si;
+      ReadFull(sigfd, &si, sizeof si);
+      if (waitpid(init, &init_status, WNOHANG) == init) init_running = false;
+    }
+  }
+  SendEvent(kControlFd, "\"event\":\"shim-exit\",\"initStatus\":" + std::to_string(init_status));
+  return 0;
+}
+
+}  // namespace
+
+int RunShim() {
+  Plan plan;
+  try {
+    plan = ReadPlan(kControlFd);
+  } catch (const std::exception& e) {
+    SendEvent(kControlFd, std::string("\"event\":\"fatal\",\"message\":") + JsonString(e.what()));
+    return 2;
+  }
+  prctl(PR_SET_NAME, "bento-shim");
+  try {
+    for (const Op& op : plan.host) RunHostOp(op);
+    g_current_step = -1;
+    const Op* log_setting = plan.Setting("log");
+    if (!log_setting) throw std::runtime_error("plan: no log file");
+    Fd log(open(log_setting->arg(1).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+    if (!log.valid()) Fail("open", log_setting->arg(1));
+
+    int out_pipe[2], err_pipe[2], sync[2];
+    if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) Fail("pipe2", "");
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) Fail("socketpair", "");
+
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, nullptr);
+    int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sigfd < 0) Fail("signalfd", "");
+
+    Fd unified;
+    if (const Op* into = plan.Setting("cgroup-into")) {
+      unified.Reset(open(into->arg(1).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!unified.valid()) Fail("open", into->arg(1));
+    }
+    const Op* clone_setting = plan.Setting("clone");
+    if (!clone_setting) throw std::runtime_error("plan: no clone flags");
+    bool joined_unified = false;
+    pid_t init = CloneInit(static_cast<unsigned long long>(clone_setting->num(1)), unified.get(), joined_unified);
+    if (init == 0) {
+      close(sync[0]);
+      close(out_pipe[0]);
+      close(err_pipe[0]);
+      RunInit(plan, InitFds{sync[1], out_pipe[1], err_pipe[1]});
+    }
+    close(sync[1]);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    SendEvent(kControlFd, "\"event\":\"spawned\",\"pid\":" + std::to_string(init));
+    try {
+      // "Do this before syncing with child so that no children can escape the cgroup" (runc).
+      for (const Op& op : plan.settings) {
+        g_current_step = op.index;
+        if (op.name() == "cgroup-procs") JoinCgroup(op.arg(1), init);
+        else if (op.name() == "cgroup-into" && !joined_unified) JoinCgroup(op.arg(1) + "/cgroup.procs", init);
+      }
+    } catch (const SetupError& e) {
+      kill(init, SIGKILL);
+      waitpid(init, nullptr, 0);
+      throw;
+    }
+    char go = 'g';
+    if (!WriteFull(sync[0], &go, 1)) Fail("write", "sync socket");
+    LogStream out(out_pipe[0], 'o', log.get()), err(err_pipe[0], 'e', log.get());
+    return Supervise(init, sync[0], out, err, sigfd);
+  } catch (const SetupError& e) {
+    SendEvent(kControlFd, ErrorEventFields("host", e));
+    return 1;
+  } catch (const std::exception& e) {
+    SendEvent(kControlFd, std::string("\"event\":\"fatal\",\"message\":") + JsonString(e.what()));
+    return 2;
+  }
+}
+
+}  // namespace ctr

@@ -1,0 +1,62 @@
+// Small shared pieces of the helper: an owning fd, the setup error every step throws, and the
+// JSON-lines channel to Node. The helper is single-threaded ordinary C++ (see RUNTIME-NOTES 1).
+#pragma once
+#include <cerrno>
+#include <string>
+#include <unistd.h>
+
+namespace ctr {
+
+// Owns one file descriptor (the C++ form of crun's cleanup_close).
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& other) noexcept : fd_(other.Release()) {}
+  Fd& operator=(Fd&& other) noexcept {
+    Reset(other.Release());
+    return *this;
+  }
+  ~Fd() { Reset(); }
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int Release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void Reset(int fd = -1) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// A failed step: which plan op (its index), the syscall, errno and the path it worked on.
+struct SetupError {
+  int step;
+  int err;
+  std::string syscall;
+  std::string path;
+};
+
+// Throws SetupError for the current op with the current errno.
+[[noreturn]] void Fail(const char* syscall, const std::string& path);
+
+// The index of the plan op being carried out, for SetupError.
+extern int g_current_step;
+
+// Writes one JSON object line to fd (the control socket to Node). Values are already JSON.
+void SendEvent(int fd, const std::string& json_fields);
+std::string JsonString(const std::string& s);
+std::string ErrorEventFields(const char* phase, const SetupError& e);
+
+// Reads exactly n bytes unless EOF; returns bytes read.
+size_t ReadFull(int fd, void* buf, size_t n);
+bool WriteFull(int fd, const void* buf, size_t n);
+
+}  // namespace ctr
