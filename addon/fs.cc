@@ -1,5 +1,121 @@
+// File-system primitives Node's fs lacks, used to unpack image layers in overlay form and to read
+// an overlay upper dir back into a layer: mknod(2) (whiteouts are char 0/0 devices; fifos and
+// device nodes), and the l*xattr(2) family (overlay's opaque marker, file capabilities). All are
+// synchronous: each is one short system call on a local path. The l* variants never follow a
+// final symlink, so a layer's symlinks are never dereferenced here. Policy (which xattrs to keep,
+// which ids to use, whether a node may be created at all) is decided in TypeScript.
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/xattr.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "errors.hh"
 #include "facilities.hh"
 
 namespace ctr {
-void InitFs(Napi::Env, Napi::Object) {}
+namespace {
+
+std::string PathArg(const Napi::CallbackInfo& info, size_t index) {
+  if (!info[index].IsString()) throw Napi::TypeError::New(info.Env(), "path must be a string");
+  return info[index].As<Napi::String>().Utf8Value();
+}
+
+std::string NameArg(const Napi::CallbackInfo& info, size_t index) {
+  if (!info[index].IsString()) throw Napi::TypeError::New(info.Env(), "xattr name must be a string");
+  return info[index].As<Napi::String>().Utf8Value();
+}
+
+// mknod(path, mode, dev): mode carries the file type (S_IFCHR, S_IFBLK, S_IFIFO) and permission
+// bits; dev is the encoded device number (a Number or a BigInt), ignored for fifos.
+Napi::Value Mknod(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = PathArg(info, 0);
+  if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "mode must be a number");
+  auto mode = static_cast<mode_t>(info[1].As<Napi::Number>().Uint32Value());
+  dev_t dev = 0;
+  if (info[2].IsBigInt()) {
+    bool lossless = true;
+    dev = static_cast<dev_t>(info[2].As<Napi::BigInt>().Uint64Value(&lossless));
+    if (!lossless) throw Napi::RangeError::New(env, "dev does not fit in dev_t");
+  } else if (info[2].IsNumber()) {
+    dev = static_cast<dev_t>(info[2].As<Napi::Number>().Int64Value());
+  } else {
+    throw Napi::TypeError::New(env, "dev must be a number or a bigint");
+  }
+  if (mknod(path.c_str(), mode, dev) != 0) throw SystemError(env, errno, "mknod", path);
+  return env.Undefined();
+}
+
+// lsetxattr(path, name, value): sets or replaces the attribute; never follows a final symlink.
+Napi::Value Lsetxattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = PathArg(info, 0);
+  std::string name = NameArg(info, 1);
+  if (!info[2].IsBuffer()) throw Napi::TypeError::New(env, "value must be a Buffer");
+  auto value = info[2].As<Napi::Buffer<char>>();
+  if (lsetxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), 0) != 0) {
+    throw SystemError(env, errno, "lsetxattr", path);
+  }
+  return env.Undefined();
+}
+
+// lgetxattr(path, name) -> Buffer, or null when the file has no such attribute (ENODATA).
+// The size can change between the probe and the read (another writer); ERANGE means retry.
+Napi::Value Lgetxattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = PathArg(info, 0);
+  std::string name = NameArg(info, 1);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    ssize_t size = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    if (size < 0) {
+      if (errno == ENODATA) return env.Null();
+      throw SystemError(env, errno, "lgetxattr", path);
+    }
+    std::vector<char> buffer(static_cast<size_t>(size));
+    ssize_t got = lgetxattr(path.c_str(), name.c_str(), buffer.data(), buffer.size());
+    if (got >= 0) return Napi::Buffer<char>::Copy(env, buffer.data(), static_cast<size_t>(got));
+    if (errno == ENODATA) return env.Null();
+    if (errno != ERANGE) throw SystemError(env, errno, "lgetxattr", path);
+  }
+  throw SystemError(env, ERANGE, "lgetxattr", path);
+}
+
+// llistxattr(path) -> string[]: the names in the kernel's order (the TS side sorts if it cares).
+Napi::Value Llistxattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = PathArg(info, 0);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    ssize_t size = llistxattr(path.c_str(), nullptr, 0);
+    if (size < 0) throw SystemError(env, errno, "llistxattr", path);
+    std::vector<char> buffer(static_cast<size_t>(size));
+    ssize_t got = size == 0 ? 0 : llistxattr(path.c_str(), buffer.data(), buffer.size());
+    if (got < 0) {
+      if (errno == ERANGE) continue;
+      throw SystemError(env, errno, "llistxattr", path);
+    }
+    Napi::Array names = Napi::Array::New(env);
+    uint32_t count = 0;
+    for (ssize_t start = 0; start < got;) {
+      std::string name(buffer.data() + start);
+      start += static_cast<ssize_t>(name.size()) + 1;
+      if (!name.empty()) names.Set(count++, Napi::String::New(env, name));
+    }
+    return names;
+  }
+  throw SystemError(env, ERANGE, "llistxattr", path);
+}
+
+}  // namespace
+
+void InitFs(Napi::Env env, Napi::Object exports) {
+  exports.Set("mknod", Napi::Function::New(env, Mknod, "mknod"));
+  exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr, "lsetxattr"));
+  exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr, "lgetxattr"));
+  exports.Set("llistxattr", Napi::Function::New(env, Llistxattr, "llistxattr"));
+}
+
 }  // namespace ctr
