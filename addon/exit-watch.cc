@@ -43,7 +43,8 @@ void OnReadable(uv_poll_t* handle, int status, int) {
   uv_close(reinterpret_cast<uv_handle_t*>(handle), OnClosed);
 }
 
-// watchExit(pidfd, callback({ exitCode, signal })): the handle does not keep Node alive.
+// watchExit(pidfd, callback({ exitCode, signal })). The handle keeps Node alive until the child
+// is reaped, so callers start watching once the child is known to be exiting.
 Napi::Value WatchExit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int pidfd = info[0].As<Napi::Number>().Int32Value();
@@ -57,7 +58,6 @@ Napi::Value WatchExit(const Napi::CallbackInfo& info) {
     throw SystemError(env, -rc, "uv_poll_init");
   }
   uv_poll_start(&w->poll, UV_READABLE, OnReadable);
-  uv_unref(reinterpret_cast<uv_handle_t*>(&w->poll));
   return env.Undefined();
 }
 

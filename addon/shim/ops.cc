@@ -1,6 +1,9 @@
 #include "ops.hh"
 
 #include <fcntl.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -133,6 +136,18 @@ void PivotRoot(const std::string& new_root) {
   g_root.Reset();
 }
 
+// A new network namespace has only lo, and it is down; containers expect it up (ioctl, as
+// netdevice(7) describes, so no netlink code is needed for one flag).
+void BringLoopbackUp() {
+  Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) Fail("socket", "lo");
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(sock.get(), SIOCGIFFLAGS, &ifr) < 0) Fail("ioctl(SIOCGIFFLAGS)", "lo");
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(sock.get(), SIOCSIFFLAGS, &ifr) < 0) Fail("ioctl(SIOCSIFFLAGS)", "lo");
+}
+
 }  // namespace
 
 void RunHostOp(const Op& op) {
@@ -189,6 +204,8 @@ void RunContainerOp(const Op& op) {
     PivotRoot(op.arg(1));
   } else if (k == "remount-root-ro") {
     if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) < 0) Fail("mount", "/ (read-only)");
+  } else if (k == "loopback-up") {
+    BringLoopbackUp();
   } else if (k == "sethostname") {
     if (sethostname(op.arg(1).data(), op.arg(1).size()) < 0) Fail("sethostname", op.arg(1));
   } else {

@@ -113,7 +113,8 @@ bool ForwardInitEvents(int sync, bool& saw_error) {
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
   if (n <= 0) return false;
   std::string msg(buf, static_cast<size_t>(n));
-  if (msg.find("\"event\":\"error\"") != std::string::npos) saw_error = true;
+  if (msg.find("\"event\":\"error\"") != std::string::npos || msg.find("\"event\":\"fatal\"") != std::string::npos)
+    saw_error = true;
   WriteFull(kControlFd, msg.data(), msg.size());
   return true;
 }
@@ -134,7 +135,7 @@ bool HandleControl(std::string& pending, pid_t init) {
   return true;
 }
 
-int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd) {
+int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, bool init_mode) {
   bool control_open = true, sync_open = true, init_running = true, saw_error = false;
   int init_status = 0;
   std::string pending;
@@ -152,7 +153,12 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd) {
       return 1;
     }
     auto ready = [&](int i) { return i >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR)); };
-    if (ready(i_sync)) sync_open = ForwardInitEvents(sync, saw_error);
+    if (ready(i_sync)) {
+      sync_open = ForwardInitEvents(sync, saw_error);
+      // Without bento's init the payload is PID 1: its execve closed the (close-on-exec) sync
+      // socket, and that EOF with no error before it is the sign that it runs.
+      if (!sync_open && !init_mode && !saw_error) SendEvent(kControlFd, "\"event\":\"ready\"");
+    }
     if (ready(i_out)) out.Pump();
     if (ready(i_err)) err.Pump();
     if (ready(i_ctl) && !HandleControl(pending, init)) {
@@ -234,7 +240,7 @@ int RunShim() {
     char go = 'g';
     if (!WriteFull(sync[0], &go, 1)) Fail("write", "sync socket");
     LogStream out(out_pipe[0], 'o', log.get()), err(err_pipe[0], 'e', log.get());
-    return Supervise(init, sync[0], out, err, sigfd);
+    return Supervise(init, sync[0], out, err, sigfd, plan.Setting("init") != nullptr);
   } catch (const SetupError& e) {
     SendEvent(kControlFd, ErrorEventFields("host", e));
     return 1;

@@ -1,0 +1,305 @@
+/**
+ * The mutable core behind the Container typestates: one container's identity, directories,
+ * state lock, current shim and last exit. RunningContainer and StoppedContainer are views of it.
+ */
+import { randomBytes } from "node:crypto";
+import { closeSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname as hostHostname } from "node:os";
+import { join } from "node:path";
+import { config } from "../config.js";
+import { BentoError, ContainerStateError, StartupError, SystemCallError } from "../errors.js";
+import { DEFAULT_PATH } from "../image/config.js";
+import { containerArgv } from "../image/container-argv.js";
+import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
+import { cgroupDriver } from "../runtime/cgroup/detect.js";
+import type { CgroupDriver, CgroupStats } from "../runtime/cgroup/driver.js";
+import { compileContainerPlan, compileExecPlan, type ProcessSpec, type RuntimeSpec } from "../runtime/container-plan.js";
+import { claimName, releaseName } from "../runtime/names.js";
+import { RunningShim } from "../runtime/shim.js";
+import { claimState, cleanUpSync, releaseState, sweepOrphans, type StateLock } from "../runtime/state.js";
+import { resolveUser } from "../runtime/user.js";
+import { decodeWaitStatus, type ExitStatus, signalNumber, systemCallErrorOf } from "../runtime/wait-status.js";
+import { track, untrack } from "../testing/teardown.js";
+import type { ImageSource } from "./image-source.js";
+import { followLogLines, formatLines, type LogLine, type LogOptions, readLogLines } from "./logs.js";
+import type { NormalizedOptions } from "./options.js";
+
+/** The result of an exec. */
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of an exec. */
+export interface ExecOptions {
+  /** Added to the container's environment. */
+  env?: Record<string, string>;
+  /** Working directory (default: the container's). */
+  workdir?: string;
+  /** User (default: the container's). */
+  user?: string;
+}
+
+type Status = "created" | "running" | "exited" | "removed";
+
+let swept = false;
+
+function envList(base: string[], extra: Record<string, string>): string[] {
+  const map = new Map<string, string>();
+  for (const kv of base) {
+    const i = kv.indexOf("=");
+    map.set(i < 0 ? kv : kv.slice(0, i), i < 0 ? "" : kv.slice(i + 1));
+  }
+  for (const [k, v] of Object.entries(extra)) map.set(k, v);
+  return [...map].map(([k, v]) => `${k}=${v}`);
+}
+
+function resolvConf(): string {
+  try {
+    // 127.x nameservers are unreachable from another network namespace (RUNTIME-NOTES section 6).
+    return readFileSync("/etc/resolv.conf", "utf8").split("\n").filter((l) => !/^\s*nameserver\s+127\./.test(l)).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+export class ContainerInstance {
+  status: Status = "created";
+  lastExit: ExitStatus | undefined;
+  startedAt: Date | undefined;
+  finishedAt: Date | undefined;
+  private shim: RunningShim | undefined;
+  private exitPromise: Promise<ExitStatus> | undefined;
+  private readonly driver: CgroupDriver;
+  private readonly lock: StateLock;
+  private readonly runtimeDir: string;
+
+  private constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly options: NormalizedOptions,
+    readonly source: ImageSource,
+    readonly spec: RuntimeSpec,
+    readonly createdAt: Date,
+  ) {
+    const cfg = config();
+    this.runtimeDir = cfg.runtimeDir;
+    this.driver = cgroupDriver();
+    const containerDir = spec.containerDir;
+    claimName(this.runtimeDir, name, id);
+    try {
+      this.lock = claimState(join(this.runtimeDir, "containers"), { id, name, ownerPid: process.pid, cgroupPaths: this.driver.paths(id), containerDir });
+    } catch (error) {
+      releaseName(this.runtimeDir, name, id);
+      throw error;
+    }
+  }
+
+  /** Creates the container's directories and records; nothing runs yet. */
+  static create(options: NormalizedOptions, source: ImageSource): ContainerInstance {
+    const cfg = config();
+    if (!swept) {
+      swept = true;
+      sweepOrphans(join(cfg.runtimeDir, "containers"));
+    }
+    const id = randomBytes(32).toString("hex");
+    const name = options.name ?? `bento_${id.slice(0, 12)}`;
+    const containerDir = join(cfg.home, "containers", id);
+    const image = source.config;
+    const hostname = options.hostname ?? (options.network === "host" ? hostHostname() : id.slice(0, 12));
+    const user = resolveUser(options.user ?? (image.User || undefined), source.lowerDirs);
+    const baseEnv = image.Env.some((e) => e.startsWith("PATH=")) ? image.Env : [`PATH=${DEFAULT_PATH}`, ...image.Env];
+    const env = envList(baseEnv, { HOSTNAME: hostname, ...(baseEnv.some((e) => e.startsWith("HOME=")) ? {} : { HOME: user.home }), ...options.env });
+    const process: ProcessSpec = {
+      argv: containerArgv(image, { ...(options.entrypoint ? { entrypoint: options.entrypoint } : {}), ...(options.command ? { command: options.command } : {}) }),
+      env,
+      cwd: options.workdir ?? (image.WorkingDir || "/"),
+      uid: user.uid,
+      gid: user.gid,
+      groups: user.groups,
+      capabilities: options.capabilities,
+      noNewPrivileges: options.noNewPrivileges,
+    };
+    const spec: RuntimeSpec = {
+      id, hostname, lowerDirs: source.lowerDirs, containerDir, logFile: join(containerDir, "container.log"),
+      readonlyRootfs: options.readonlyRootfs, init: options.init, network: options.network, process, tmpfs: options.tmpfs,
+    };
+    for (const sub of ["upper", "work", "merged"]) mkdirSync(join(containerDir, sub), { recursive: true, mode: 0o700 });
+    const hosts = options.network === "host" ? readFileSync("/etc/hosts", "utf8")
+      : `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
+    writeFileSync(join(containerDir, "hosts"), hosts);
+    writeFileSync(join(containerDir, "hostname"), `${hostname}\n`);
+    writeFileSync(join(containerDir, "resolv.conf"), resolvConf());
+    writeFileSync(join(containerDir, "config.json"), JSON.stringify({ id, name, imageId: source.imageId ?? null, labels: options.labels }));
+    try {
+      return new ContainerInstance(id, name, options, source, spec, new Date());
+    } catch (error) {
+      rmSync(containerDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Starts (or restarts) the container's shim; on failure the container stays as it was. */
+  async launch(): Promise<void> {
+    this.assertNot("removed", "start");
+    if (this.status === "running") throw new ContainerStateError(`container ${this.name} is already running`);
+    const cfg = config();
+    const plan = compileContainerPlan(this.spec, this.driver.setup(this.id, this.options.limits));
+    track(this);
+    let shim: RunningShim;
+    try {
+      shim = await RunningShim.start(`start ${this.name}`, this.id, plan, this.driver, this.lock.fd, cfg.debug.has("runtime") || cfg.debug.has("*"));
+    } catch (error) {
+      const logTail = (await this.logLines({ tail: 50 })).map((l) => l.text.replace(/\n$/, ""));
+      const phase = error instanceof SystemCallError && error.op === "exec the command" ? "exec" : "setup";
+      throw new StartupError(this.name, { phase, logTail }, { cause: error });
+    }
+    this.shim = shim;
+    this.status = "running";
+    this.startedAt = new Date();
+    this.lastExit = undefined;
+    this.exitPromise = shim.exited.then((exit) => {
+      this.lastExit = exit;
+      this.finishedAt = new Date();
+      if (this.status === "running") this.status = "exited";
+      this.shim = undefined;
+      return exit;
+    });
+  }
+
+  /** Resolves when the current run ends (at once if it already did). */
+  async wait(): Promise<ExitStatus> {
+    this.assertNot("removed", "wait for");
+    if (this.exitPromise) return this.shim ? this.shim.keepAlive(this.exitPromise) : this.exitPromise;
+    if (this.lastExit) return this.lastExit;
+    throw new ContainerStateError(`container ${this.name} has not been started`);
+  }
+
+  get pid(): number | undefined {
+    return this.shim?.initPid;
+  }
+
+  /** The stop signal: the option, else the image's STOPSIGNAL, else SIGTERM. */
+  private stopSignal(): number {
+    return signalNumber(this.options.stopSignal ?? this.source.config.StopSignal ?? "SIGTERM") ?? 15;
+  }
+
+  /** Sends the stop signal, then after `timeoutMs` kills everything in the container. */
+  async stop(timeoutMs = this.options.stopTimeoutMs): Promise<ExitStatus> {
+    this.assertNot("removed", "stop");
+    const shim = this.shim;
+    if (!shim) return this.lastExit ?? decodeWaitStatus(0, false);
+    shim.signal(this.stopSignal());
+    const exit = this.exitPromise!;
+    const timer = new Promise<"timeout">((resolve) => setTimeout(resolve, timeoutMs, "timeout").unref?.());
+    if ((await shim.keepAlive(Promise.race([exit, timer]))) === "timeout") await this.killAll();
+    return shim.keepAlive(exit);
+  }
+
+  /** Kills every process of the container at once (cgroup.kill, else freezer), then PID 1. */
+  private async killAll(): Promise<void> {
+    await this.driver.killAll(this.id).catch(() => undefined);
+    this.shim?.signal(9);
+  }
+
+  /** Sends a signal to the container's main process. */
+  kill(signal: string | number): void {
+    this.assertNot("removed", "signal");
+    const n = signalNumber(signal);
+    if (n === undefined) throw new BentoError("ERR_INVALID_OPTION", `signal: "${signal}" is not a signal; use a name such as "SIGKILL"`);
+    if (!this.shim) throw new ContainerStateError(`container ${this.name} is not running`);
+    this.shim.signal(n);
+  }
+
+  /** Stops (if needed) and deletes the container: its files, cgroups, name and state. */
+  async remove(): Promise<void> {
+    if (this.status === "removed") return;
+    if (this.shim) await this.stop(0);
+    this.status = "removed";
+    rmSync(this.spec.containerDir, { recursive: true, force: true });
+    releaseName(this.runtimeDir, this.name, this.id);
+    releaseState(this.lock);
+    untrack(this);
+  }
+
+  /** Exit-hook cleanup: kill, wait briefly for the cgroups to drain, delete everything. */
+  teardownSync(): void {
+    if (this.status === "removed") return;
+    const pid = this.shim?.initPid;
+    if (pid) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    cleanUpSync({ cgroupPaths: this.driver.paths(this.id), containerDir: this.spec.containerDir });
+    releaseName(this.runtimeDir, this.name, this.id);
+    rmSync(this.lock.dir, { recursive: true, force: true });
+    closeSync(this.lock.fd);
+    this.status = "removed";
+  }
+
+  async stats(): Promise<CgroupStats> {
+    this.assertNot("removed", "read stats of");
+    return this.driver.stats(this.id);
+  }
+
+  logLines(options: LogOptions = {}): Promise<LogLine[]> {
+    return readLogLines(this.spec.logFile, options);
+  }
+
+  async logs(options: LogOptions = {}): Promise<string> {
+    this.assertNot("removed", "read logs of");
+    return formatLines(await this.logLines(options), options.timestamps);
+  }
+
+  followLogs(options: LogOptions = {}): AsyncGenerator<LogLine> {
+    this.assertNot("removed", "follow logs of");
+    return followLogLines(this.spec.logFile, this.exitPromise ?? Promise.resolve(), options);
+  }
+
+  /** Runs a command in the running container: joins its cgroups and every namespace. */
+  async exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    this.assertNot("removed", "exec in");
+    const shim = this.shim;
+    if (!shim) throw new ContainerStateError(`container ${this.name} is not running; start it before exec`);
+    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === "string")) {
+      throw new BentoError("ERR_INVALID_OPTION", "exec: argv must be a non-empty array of strings, e.g. [\"cat\", \"/etc/hostname\"]");
+    }
+    const layers = [join(this.spec.containerDir, "upper"), ...this.spec.lowerDirs];
+    const user = options.user === undefined ? { uid: this.spec.process.uid, gid: this.spec.process.gid, groups: this.spec.process.groups } : resolveUser(options.user, layers);
+    const process: ProcessSpec = { ...this.spec.process, ...user, argv, env: envList(this.spec.process.env, options.env ?? {}), cwd: options.workdir ?? this.spec.process.cwd };
+    const plan = compileExecPlan(shim.initPid, this.spec.network, this.driver.procsFiles(this.id), process);
+    const helper = HelperProcess.start({ role: "exec", plan: plan.records, stdio: ["null", "socket", "socket"] });
+    const collect = (i: 1 | 2) => new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      const s = helper.stdio[i]!;
+      s.on("data", (c: Buffer) => chunks.push(c));
+      s.on("error", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      s.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    });
+    const [stdout, stderr] = [collect(1), collect(2)];
+    let failure: HelperEvent | undefined;
+    helper.on("event", (e: HelperEvent) => {
+      if (e.event === "error" || e.event === "fatal") failure ??= e;
+    });
+    const end = await helper.waitFor((e) => e.event === "exit");
+    const [out, err] = await Promise.all([stdout, stderr]);
+    await helper.exited();
+    helper.close();
+    if (failure) {
+      if (failure.event === "fatal") throw new BentoError("ERR_RUNTIME", `exec in ${this.name}: ${failure.message}`);
+      throw systemCallErrorOf(`exec in ${this.name}`, failure, (i) => plan.describe(i));
+    }
+    if (!end) throw new BentoError("ERR_RUNTIME", `exec in ${this.name}: the helper ended without an exit status (was the container stopped?)`);
+    return { exitCode: decodeWaitStatus(end.status ?? 0, false).exitCode, stdout: out, stderr: err };
+  }
+
+  assertNot(status: Status, verb: string): void {
+    if (this.status === status && status === "removed") {
+      throw new ContainerStateError(`cannot ${verb} container ${this.name}: it was removed (a removed container cannot come back; create a new one)`);
+    }
+  }
+}

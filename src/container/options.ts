@@ -1,0 +1,167 @@
+/**
+ * The options of a container, as a user writes them, and their validation. Everything is checked
+ * synchronously in the Container constructor, so a bad option changes nothing.
+ */
+import { InvalidOptionError } from "../errors.js";
+import { capabilityMask } from "../runtime/capabilities.js";
+import type { CgroupLimits } from "../runtime/cgroup/driver.js";
+import { toCgroupLimits, type ResourceOptions } from "../runtime/limits.js";
+import { signalNumber } from "../runtime/wait-status.js";
+
+/** A tmpfs mount. */
+export interface TmpfsMount {
+  /** Where it is mounted in the container. */
+  tmpfs: string;
+  /** Its size limit in bytes (default: the kernel's, half of RAM). */
+  sizeBytes?: number;
+  /** Its mode (default 0o1777). */
+  mode?: number;
+}
+
+/**
+ * Options of a container, in Docker's terms.
+ *
+ * @example
+ * ```ts
+ * new Container(image, { command: ["sleep", "60"], env: { MODE: "test" }, resources: { memory: "64m" } });
+ * ```
+ */
+export interface ContainerOptions {
+  /** Unique name; default a random one. */
+  name?: string;
+  /** Replaces the image's CMD. */
+  command?: string[];
+  /** Replaces the image's ENTRYPOINT (and drops its CMD unless `command` is given). */
+  entrypoint?: string[];
+  /** Environment, added to (and overriding) the image's. */
+  env?: Record<string, string>;
+  /** Working directory (default: the image's WORKDIR, else "/"); created when missing. */
+  workdir?: string;
+  /** "name", "uid", "name:group" or "uid:gid", resolved in the image's /etc/passwd and /etc/group. */
+  user?: string;
+  /** The container's hostname (default: the first 12 characters of its id). */
+  hostname?: string;
+  /** Labels, recorded with the container. */
+  labels?: Record<string, string>;
+  /** Resource limits (cgroups). */
+  resources?: ResourceOptions;
+  /** true (default): bento's init is PID 1 and reaps zombies; false: the command is PID 1. */
+  init?: boolean;
+  /** Mount the root filesystem read-only. */
+  readonlyRootfs?: boolean;
+  /** The signal `stop()` sends first (default: the image's STOPSIGNAL, else SIGTERM). */
+  stopSignal?: string;
+  /** How long `stop()` waits before SIGKILL (default 10 000 ms, as Docker). */
+  stopTimeoutMs?: number;
+  /** "none" (default: own network namespace with only lo) or "host" (shares the host's). */
+  network?: "none" | "host";
+  /** Extra capabilities beyond Docker's default set (grants privileges: use with care). */
+  capAdd?: string[];
+  /** Capabilities to remove from the default set ("ALL" for every one). */
+  capDrop?: string[];
+  /** Set no_new_privs (default true: setuid binaries cannot gain privileges). */
+  noNewPrivileges?: boolean;
+  /** Extra mounts; this version supports tmpfs mounts. */
+  mounts?: TmpfsMount[];
+}
+
+/** Validated options with the derived values the runtime needs. */
+export interface NormalizedOptions {
+  name?: string;
+  command?: string[];
+  entrypoint?: string[];
+  env: Record<string, string>;
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  labels: Record<string, string>;
+  limits: CgroupLimits;
+  init: boolean;
+  readonlyRootfs: boolean;
+  stopSignal?: string;
+  stopTimeoutMs: number;
+  network: "none" | "host";
+  capabilities: bigint;
+  noNewPrivileges: boolean;
+  tmpfs: { target: string; options: string }[];
+}
+
+const namePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const hostnamePattern = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+
+function stringArray(option: string, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+    throw new InvalidOptionError(option, "must be an array of strings (exec form), e.g. [\"sh\", \"-c\", \"echo hi\"]");
+  }
+  return [...value];
+}
+
+function absolutePath(option: string, value: string): string {
+  if (typeof value !== "string" || !value.startsWith("/") || value.split("/").includes("..")) {
+    throw new InvalidOptionError(option, `"${value}" must be an absolute path inside the container without "..", e.g. "/app"`);
+  }
+  return value.replace(/\/+$/, "") || "/";
+}
+
+/** Validates options; throws InvalidOptionError naming the option and the fix. */
+export function normalizeOptions(options: ContainerOptions = {}): NormalizedOptions {
+  if (options.name !== undefined && !namePattern.test(options.name)) {
+    throw new InvalidOptionError("name", `"${options.name}" may only hold letters, digits, "_", "." and "-", and must start with a letter or digit`);
+  }
+  if (options.hostname !== undefined && (!hostnamePattern.test(options.hostname) || options.hostname.length > 64)) {
+    throw new InvalidOptionError("hostname", `"${options.hostname}" is not a valid hostname (letters, digits, "-" and ".", at most 64 characters)`);
+  }
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (!k || k.includes("=") || k.includes("\0")) throw new InvalidOptionError(`env.${k}`, "a variable name may not be empty or contain \"=\"");
+    if (typeof v !== "string") throw new InvalidOptionError(`env.${k}`, `the value must be a string, not ${typeof v}`);
+    env[k] = v;
+  }
+  if (options.stopSignal !== undefined && signalNumber(options.stopSignal) === undefined) {
+    throw new InvalidOptionError("stopSignal", `"${options.stopSignal}" is not a signal; use a name such as "SIGINT"`);
+  }
+  const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+  if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs < 0) throw new InvalidOptionError("stopTimeoutMs", `${stopTimeoutMs} must be 0 or more milliseconds`);
+  if (options.network !== undefined && options.network !== "none" && options.network !== "host") {
+    throw new InvalidOptionError("network", `"${String(options.network)}" is not supported; use "none" or "host"`);
+  }
+  const tmpfs = (options.mounts ?? []).map((m, i) => {
+    if (typeof m !== "object" || m === null || typeof m.tmpfs !== "string") {
+      throw new InvalidOptionError(`mounts[${i}]`, "this version supports { tmpfs: \"/path\", sizeBytes?, mode? } mounts only");
+    }
+    const parts = [`mode=${(m.mode ?? 0o1777).toString(8)}`];
+    if (m.sizeBytes !== undefined) {
+      if (!Number.isSafeInteger(m.sizeBytes) || m.sizeBytes <= 0) throw new InvalidOptionError(`mounts[${i}].sizeBytes`, `${m.sizeBytes} must be a positive whole number of bytes`);
+      parts.push(`size=${m.sizeBytes}`);
+    }
+    return { target: absolutePath(`mounts[${i}].tmpfs`, m.tmpfs), options: parts.join(",") };
+  });
+  const normalized: NormalizedOptions = {
+    env,
+    labels: { ...options.labels },
+    limits: toCgroupLimits(options.resources),
+    init: options.init ?? true,
+    readonlyRootfs: options.readonlyRootfs ?? false,
+    stopTimeoutMs,
+    network: options.network ?? "none",
+    capabilities: capabilityMask(options.capAdd, options.capDrop),
+    noNewPrivileges: options.noNewPrivileges ?? true,
+    tmpfs,
+  };
+  const command = stringArray("command", options.command);
+  const entrypoint = stringArray("entrypoint", options.entrypoint);
+  if (options.name !== undefined) normalized.name = options.name;
+  if (command !== undefined) normalized.command = command;
+  if (entrypoint !== undefined) normalized.entrypoint = entrypoint;
+  if (options.workdir !== undefined) normalized.workdir = absolutePath("workdir", options.workdir);
+  if (options.user !== undefined) {
+    if (typeof options.user !== "string" || options.user === "" || options.user.split(":").length > 2) {
+      throw new InvalidOptionError("user", `"${String(options.user)}" must be "name", "uid", "name:group" or "uid:gid"`);
+    }
+    normalized.user = options.user;
+  }
+  if (options.hostname !== undefined) normalized.hostname = options.hostname;
+  if (options.stopSignal !== undefined) normalized.stopSignal = options.stopSignal;
+  return normalized;
+}

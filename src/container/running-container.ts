@@ -1,0 +1,164 @@
+/**
+ * A started container. Only the operations valid while it runs are here; `stop()` gives a
+ * {@link StoppedContainer}.
+ */
+import type { CgroupStats } from "../runtime/cgroup/driver.js";
+import type { ExitStatus } from "../runtime/wait-status.js";
+import type { ExecOptions, ExecResult, ContainerInstance } from "./instance.js";
+import { inspectInstance, type ContainerInspect } from "./inspect.js";
+import type { LogLine, LogOptions } from "./logs.js";
+import { StoppedContainer } from "./stopped-container.js";
+
+/**
+ * A running container.
+ *
+ * @example
+ * ```ts
+ * await using running = await new Container(image, { command: ["sleep", "60"] }).start();
+ * const { stdout } = await running.exec(["cat", "/etc/hostname"]);
+ * const stopped = await running.stop();
+ * ```
+ */
+export class RunningContainer implements AsyncDisposable {
+  /** @internal */
+  constructor(private readonly instance: ContainerInstance) {}
+
+  /** The container's 64-hex-digit id. */
+  get id(): string {
+    return this.instance.id;
+  }
+
+  /** The container's unique name. */
+  get name(): string {
+    return this.instance.name;
+  }
+
+  /** The host pid of the container's PID 1 (bento's init, or the command with `init: false`). */
+  get pid(): number | undefined {
+    return this.instance.pid;
+  }
+
+  /** Where a client on this machine connects to the container's published ports. */
+  get host(): string {
+    return "127.0.0.1";
+  }
+
+  /**
+   * Runs a command inside the container (all its namespaces and cgroups) and returns its exit
+   * code and output.
+   *
+   * @example
+   * ```ts
+   * const { exitCode, stdout } = await running.exec(["sh", "-c", "echo $HOME"], { user: "nobody" });
+   * ```
+   */
+  exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return this.instance.exec(argv, options);
+  }
+
+  /**
+   * The container's output so far, interleaved as it was written.
+   *
+   * @example
+   * ```ts
+   * const text = await running.logs({ stream: "stderr", tail: 20, timestamps: true });
+   * ```
+   */
+  logs(options: LogOptions = {}): Promise<string> {
+    return this.instance.logs(options);
+  }
+
+  /**
+   * Follows the output line by line until the container exits.
+   *
+   * @example
+   * ```ts
+   * for await (const line of running.followLogs()) if (line.text.includes("ready")) break;
+   * ```
+   */
+  followLogs(options: LogOptions = {}): AsyncGenerator<LogLine> {
+    return this.instance.followLogs(options);
+  }
+
+  /**
+   * Sends the stop signal (the option, else the image's STOPSIGNAL, else SIGTERM); after
+   * `timeoutMs` (default: the stopTimeoutMs option, 10 s) kills every process in the container.
+   *
+   * @example
+   * ```ts
+   * const stopped = await running.stop({ timeoutMs: 2000 });
+   * console.log(stopped.exitCode);
+   * ```
+   */
+  async stop(options: { timeoutMs?: number } = {}): Promise<StoppedContainer> {
+    await this.instance.stop(options.timeoutMs);
+    return new StoppedContainer(this.instance);
+  }
+
+  /**
+   * Sends a signal to the container's main process (through bento's init).
+   *
+   * @example
+   * ```ts
+   * await running.kill("SIGKILL");
+   * ```
+   */
+  async kill(signal: string | number = "SIGKILL"): Promise<void> {
+    this.instance.kill(signal);
+  }
+
+  /**
+   * Stops and starts the container again: same id, same filesystem.
+   *
+   * @example
+   * ```ts
+   * await running.restart();
+   * ```
+   */
+  async restart(options: { timeoutMs?: number } = {}): Promise<RunningContainer> {
+    await this.instance.stop(options.timeoutMs);
+    await this.instance.launch();
+    return this;
+  }
+
+  /**
+   * Resolves when the container's main process exits.
+   *
+   * @example
+   * ```ts
+   * const { exitCode, signal, oomKilled } = await running.wait();
+   * ```
+   */
+  wait(): Promise<ExitStatus> {
+    return this.instance.wait();
+  }
+
+  /**
+   * A description of the container, as `docker inspect` gives.
+   *
+   * @example
+   * ```ts
+   * (await running.inspect()).state.status; // "running"
+   * ```
+   */
+  async inspect(): Promise<ContainerInspect> {
+    return inspectInstance(this.instance);
+  }
+
+  /**
+   * Current resource usage from the container's cgroups.
+   *
+   * @example
+   * ```ts
+   * const { memoryBytes, cpuUsageNs, pids } = await running.stats();
+   * ```
+   */
+  stats(): Promise<CgroupStats> {
+    return this.instance.stats();
+  }
+
+  /** Stops and removes the container (`await using`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.instance.remove();
+  }
+}

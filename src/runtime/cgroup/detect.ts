@@ -1,0 +1,65 @@
+/**
+ * Chooses the cgroup driver for this host, as crun's detect_cgroup_mode does: a cgroup2 mount
+ * at /sys/fs/cgroup means unified (v2); otherwise v1 controllers, plus the controller-less
+ * cgroup2 hierarchy when the host is hybrid.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { HostUnsupportedError } from "../../errors.js";
+import type { CgroupDriver } from "./driver.js";
+import { CgroupV1Driver, type V1Controller } from "./v1.js";
+import { CgroupV2Driver } from "./v2.js";
+
+/** A cgroup filesystem mount from mountinfo. */
+export interface CgroupMount {
+  mountPoint: string;
+  fsType: "cgroup" | "cgroup2";
+  /** For v1: the controllers bound to it (from the super options). */
+  controllers: string[];
+}
+
+const v1Controllers: readonly V1Controller[] = ["memory", "cpu", "cpuacct", "pids", "freezer", "blkio"];
+
+/** Parses /proc/self/mountinfo text into its cgroup mounts (mountinfo: proc(5)). */
+export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
+  const mounts: CgroupMount[] = [];
+  for (const line of mountinfo.split("\n")) {
+    const sep = line.indexOf(" - ");
+    if (sep < 0) continue;
+    const before = line.slice(0, sep).split(" ");
+    const [fsType, , superOptions = ""] = line.slice(sep + 3).split(" ");
+    if (fsType !== "cgroup" && fsType !== "cgroup2") continue;
+    const mountPoint = (before[4] ?? "").replace(/\\040/g, " ");
+    mounts.push({ mountPoint, fsType, controllers: fsType === "cgroup" ? superOptions.split(",") : [] });
+  }
+  return mounts;
+}
+
+/** Picks a driver from the host's cgroup mounts; exported for unit tests. */
+export function driverForMounts(mounts: CgroupMount[], readControllers: (dir: string) => string): CgroupDriver {
+  const root = mounts.find((m) => m.mountPoint === "/sys/fs/cgroup");
+  if (root?.fsType === "cgroup2") {
+    const available = new Set(readControllers(root.mountPoint).trim().split(/\s+/).filter(Boolean));
+    return new CgroupV2Driver(root.mountPoint, available);
+  }
+  const byController = new Map<V1Controller, string>();
+  for (const m of mounts) {
+    if (m.fsType !== "cgroup") continue;
+    for (const c of v1Controllers) if (m.controllers.includes(c) && !byController.has(c)) byController.set(c, m.mountPoint);
+  }
+  const unified = mounts.find((m) => m.fsType === "cgroup2")?.mountPoint;
+  if (byController.size === 0 && unified === undefined) {
+    throw new HostUnsupportedError("no cgroup filesystem is mounted; mount cgroup2 on /sys/fs/cgroup (or the v1 controllers) and try again");
+  }
+  return new CgroupV1Driver(byController, unified);
+}
+
+let detected: CgroupDriver | undefined;
+
+/** The driver for this host, detected once. */
+export function cgroupDriver(): CgroupDriver {
+  detected ??= driverForMounts(parseCgroupMounts(readFileSync("/proc/self/mountinfo", "utf8")), (dir) =>
+    readFileSync(join(dir, "cgroup.controllers"), "utf8"),
+  );
+  return detected;
+}

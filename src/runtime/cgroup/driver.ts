@@ -1,0 +1,57 @@
+/**
+ * One interface over cgroup v1 and v2 (crun's cgroup manager table, as a TS interface). A driver
+ * decides paths and file contents; bento-shim carries out the writes in the container's plan.
+ */
+import type { PlanRecord } from "../../native/plan-codec.js";
+
+/** Limits in kernel units; undefined means unlimited. */
+export interface CgroupLimits {
+  memoryBytes?: number;
+  /** CPU quota per period, in microseconds. */
+  cpuQuotaUs?: number;
+  cpuPeriodUs?: number;
+  /** Relative CPU weight in Docker's cpu-shares scale (2-262144, default 1024). */
+  cpuShares?: number;
+  pidsMax?: number;
+  /** Relative IO weight in Docker's blkio-weight scale (10-1000). */
+  ioWeight?: number;
+}
+
+/** What the shim does to create a container's cgroups and put init in them. */
+export interface CgroupSetup {
+  /** mkdir and limit writes, run before clone. */
+  hostOps: PlanRecord[];
+  /** A cgroup2 directory to clone init into (CLONE_INTO_CGROUP), if any. */
+  cloneInto?: string;
+  /** cgroup.procs files the shim writes init's pid to before releasing it. */
+  procsFiles: string[];
+}
+
+/** Resource usage of a container. */
+export interface CgroupStats {
+  memoryBytes: number;
+  memoryPeakBytes: number;
+  cpuUsageNs: number;
+  pids: number;
+}
+
+export interface CgroupDriver {
+  readonly version: "v1" | "v2";
+  /** The directories a container's cgroups live in (recorded for the sweep). */
+  paths(id: string): string[];
+  setup(id: string, limits: CgroupLimits): CgroupSetup;
+  /** cgroup.procs files an exec'd process joins. */
+  procsFiles(id: string): string[];
+  stats(id: string): Promise<CgroupStats>;
+  /** True when the kernel's OOM killer killed a process of this cgroup. */
+  oomKilled(id: string): Promise<boolean>;
+  /** Kills every process in the container's cgroups (cgroup.kill, else freezer + SIGKILL). */
+  killAll(id: string): Promise<void>;
+  /** Removes the cgroup directories; they must be empty (retries while the kernel drains them). */
+  remove(id: string): Promise<void>;
+}
+
+/** The directory name of a container's cgroup in every hierarchy: flat, so none is left behind. */
+export function groupName(id: string): string {
+  return `bento-${id}`;
+}

@@ -1,0 +1,86 @@
+/**
+ * Small cgroupfs file helpers shared by both drivers.
+ */
+import { readFile, rmdir, writeFile } from "node:fs/promises";
+import { readFileSync, rmdirSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** Reads a cgroup file, or undefined when it does not exist. */
+export async function readCgroupFile(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/** The number in a one-number file (0 when missing). */
+export async function readNumber(path: string): Promise<number> {
+  const text = await readCgroupFile(path);
+  const n = Number((text ?? "0").trim());
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** A field of a flat keyed file such as memory.events ("oom_kill 1"). */
+export async function readKeyed(path: string, key: string): Promise<number> {
+  const text = (await readCgroupFile(path)) ?? "";
+  for (const line of text.split("\n")) {
+    const [k, v] = line.split(" ");
+    if (k === key) return Number(v);
+  }
+  return 0;
+}
+
+/** The pids in a cgroup.procs file. */
+export async function readPids(procsFile: string): Promise<number[]> {
+  const text = (await readCgroupFile(procsFile)) ?? "";
+  return text.split("\n").filter(Boolean).map(Number);
+}
+
+export async function writeCgroupFile(path: string, value: string): Promise<void> {
+  await writeFile(path, value);
+}
+
+/**
+ * rmdir with retries: a cgroup stays busy for a moment after its last process died (crun's
+ * destroy_cgroup_path retries the same way). A missing directory is already removed.
+ */
+export async function removeCgroupDir(dir: string, attempts = 100): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return;
+      if (code !== "EBUSY" || i >= attempts) throw error;
+      await sleep(10);
+    }
+  }
+}
+
+/** The synchronous form, for exit hooks that cannot wait for promises. */
+export function removeCgroupDirSync(dir: string, deadlineMs = 2000): void {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return;
+      if (code !== "EBUSY" || Date.now() > end) return;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+}
+
+/** Reads the pids of a cgroup.procs file synchronously ([] when missing). */
+export function readPidsSync(procsFile: string): number[] {
+  try {
+    return readFileSync(procsFile, "utf8").split("\n").filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * cgroup v1 driver: one directory per controller hierarchy. On hybrid hosts the controller-less
+ * cgroup2 hierarchy ("unified") is used too, as the reliable handle to clone into, kill all and
+ * ask whether the group is empty (systemd does the same on hybrid hosts).
+ */
+import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import type { PlanRecord } from "../../native/plan-codec.js";
+import { type CgroupDriver, type CgroupLimits, type CgroupSetup, type CgroupStats, groupName } from "./driver.js";
+import { readKeyed, readNumber, readPids, removeCgroupDir } from "./files.js";
+
+/** The v1 controllers bento uses; each maps to the mount point of its hierarchy. */
+export type V1Controller = "memory" | "cpu" | "cpuacct" | "pids" | "freezer" | "blkio";
+
+export class CgroupV1Driver implements CgroupDriver {
+  readonly version = "v1" as const;
+
+  constructor(
+    private readonly mounts: ReadonlyMap<V1Controller, string>,
+    private readonly unified: string | undefined,
+  ) {}
+
+  private dir(controller: V1Controller, id: string): string | undefined {
+    const mount = this.mounts.get(controller);
+    return mount === undefined ? undefined : join(mount, groupName(id));
+  }
+
+  // blkio is only joined when an IO weight is asked for: one less mkdir on every start.
+  private controllerDirs(id: string, withBlkio = true): string[] {
+    const dirs = new Set<string>();
+    for (const c of this.mounts.keys()) if (withBlkio || c !== "blkio") dirs.add(this.dir(c, id)!);
+    return [...dirs];
+  }
+
+  private unifiedDir(id: string): string | undefined {
+    return this.unified === undefined ? undefined : join(this.unified, groupName(id));
+  }
+
+  paths(id: string): string[] {
+    const u = this.unifiedDir(id);
+    return u === undefined ? this.controllerDirs(id) : [...this.controllerDirs(id), u];
+  }
+
+  setup(id: string, limits: CgroupLimits): CgroupSetup {
+    const dirs = this.controllerDirs(id, limits.ioWeight !== undefined);
+    const unified = this.unifiedDir(id);
+    const ops: PlanRecord[] = [...dirs, ...(unified === undefined ? [] : [unified])].map((d) => ["mkdir", d, String(0o755)]);
+    const write = (c: V1Controller, file: string, value: number) => {
+      const d = this.dir(c, id);
+      if (d === undefined) throw new Error(`cgroup v1: the ${c} controller is not mounted, so ${file} cannot be set`);
+      ops.push(["write", join(d, file), String(value)]);
+    };
+    if (limits.memoryBytes !== undefined) write("memory", "memory.limit_in_bytes", limits.memoryBytes);
+    if (limits.cpuQuotaUs !== undefined) {
+      write("cpu", "cpu.cfs_period_us", limits.cpuPeriodUs ?? 100_000);
+      write("cpu", "cpu.cfs_quota_us", limits.cpuQuotaUs);
+    }
+    if (limits.cpuShares !== undefined) write("cpu", "cpu.shares", limits.cpuShares);
+    if (limits.pidsMax !== undefined) write("pids", "pids.max", limits.pidsMax);
+    if (limits.ioWeight !== undefined) write("blkio", "blkio.weight", limits.ioWeight);
+    const procsFiles = dirs.map((d) => join(d, "cgroup.procs"));
+    return unified === undefined ? { hostOps: ops, procsFiles } : { hostOps: ops, procsFiles, cloneInto: unified };
+  }
+
+  procsFiles(id: string): string[] {
+    return this.paths(id).filter((d) => existsSync(d)).map((d) => join(d, "cgroup.procs"));
+  }
+
+  async stats(id: string): Promise<CgroupStats> {
+    const mem = this.dir("memory", id), cpu = this.dir("cpuacct", id), pids = this.dir("pids", id);
+    return {
+      memoryBytes: mem ? await readNumber(join(mem, "memory.usage_in_bytes")) : 0,
+      memoryPeakBytes: mem ? await readNumber(join(mem, "memory.max_usage_in_bytes")) : 0,
+      cpuUsageNs: cpu ? await readNumber(join(cpu, "cpuacct.usage")) : 0,
+      pids: pids ? await readNumber(join(pids, "pids.current")) : 0,
+    };
+  }
+
+  async oomKilled(id: string): Promise<boolean> {
+    const mem = this.dir("memory", id);
+    return mem !== undefined && (await readKeyed(join(mem, "memory.oom_control"), "oom_kill")) > 0;
+  }
+
+  async killAll(id: string): Promise<void> {
+    const u = this.unifiedDir(id);
+    if (u !== undefined) {
+      try {
+        await writeFile(join(u, "cgroup.kill"), "1");
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      }
+    }
+    // No cgroup.kill: freeze so nothing can fork while we kill, then thaw (crun's fallback).
+    const freezer = this.dir("freezer", id);
+    const procs = join(freezer ?? this.controllerDirs(id)[0]!, "cgroup.procs");
+    if (freezer) await writeFile(join(freezer, "freezer.state"), "FROZEN");
+    for (const pid of await readPids(procs)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    if (freezer) await writeFile(join(freezer, "freezer.state"), "THAWED");
+  }
+
+  async remove(id: string): Promise<void> {
+    await Promise.all(this.paths(id).map((d) => removeCgroupDir(d)));
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * Compiles a fully decided container spec into the op list bento-shim carries out, in runc's
+ * and crun's order (RUNTIME-NOTES section 2). Each op keeps a description, so a failure at op N
+ * is reported as the step a person recognises ("mount proc on /proc").
+ */
+import { dirname, join, relative } from "node:path";
+import type { PlanRecord } from "../native/plan-codec.js";
+import type { CgroupSetup } from "./cgroup/driver.js";
+
+/** The process a container (or an exec) runs. */
+export interface ProcessSpec {
+  argv: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+  capabilities: bigint;
+  noNewPrivileges: boolean;
+}
+
+/** Everything the runtime needs to start a container; every decision already made. */
+export interface RuntimeSpec {
+  id: string;
+  hostname: string;
+  /** Image layer directories, top-first (overlay's lowerdir order). */
+  lowerDirs: string[];
+  /** The container's own directory: upper/, work/, merged/, hosts, hostname, resolv.conf. */
+  containerDir: string;
+  logFile: string;
+  readonlyRootfs: boolean;
+  /** false: the payload is PID 1 (exact OCI behaviour); true: bento's init is. */
+  init: boolean;
+  network: "none" | "host";
+  process: ProcessSpec;
+  tmpfs: { target: string; options: string }[];
+}
+
+/** A compiled plan: the records to send, and a description of each record by index. */
+export interface CompiledPlan {
+  records: PlanRecord[];
+  describe(index: number): string;
+}
+
+// mount(2) flags, from linux/mount.h.
+const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REC = 0x4000, MS_BIND = 0x1000,
+  MS_PRIVATE = 1 << 18, MS_STRICTATIME = 1 << 24;
+// clone(2) namespace flags.
+export const CLONE_NEWNS = 0x20000, CLONE_NEWCGROUP = 0x02000000, CLONE_NEWUTS = 0x04000000,
+  CLONE_NEWIPC = 0x08000000, CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000;
+const S_IFCHR = 0o020000;
+
+/** Docker's masked paths (moby oci/defaults.go) and read-only /proc paths. */
+const maskedPaths = ["proc/asound", "proc/acpi", "proc/interrupts", "proc/kcore", "proc/keys", "proc/latency_stats",
+  "proc/timer_list", "proc/timer_stats", "proc/sched_debug", "proc/scsi", "sys/firmware", "sys/devices/virtual/powercap"];
+const readonlyPaths = ["proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger"];
+const devices: [string, number, number][] = [["null", 1, 3], ["zero", 1, 5], ["full", 1, 7], ["random", 1, 8], ["urandom", 1, 9], ["tty", 5, 0]];
+const devLinks: [string, string][] = [["/proc/self/fd", "dev/fd"], ["/proc/self/fd/0", "dev/stdin"], ["/proc/self/fd/1", "dev/stdout"],
+  ["/proc/self/fd/2", "dev/stderr"], ["pts/ptmx", "dev/ptmx"], ["/proc/kcore", "dev/core"]];
+
+/** Escapes a path for overlay's lowerdir list (":" and "\" are separators there). */
+export function escapeOverlayPath(path: string): string {
+  return path.replace(/\\/g, "\\\\").replace(/:/g, "\\:").replace(/,/g, "\\,");
+}
+
+function commonParent(dirs: readonly string[]): string | undefined {
+  if (dirs.length === 0) return undefined;
+  let parent = dirname(dirs[0]!);
+  while (!dirs.every((d) => d.startsWith(parent + "/"))) {
+    if (parent === "/") return undefined;
+    parent = dirname(parent);
+  }
+  return parent;
+}
+
+/** The namespaces a container gets (and an exec joins). */
+export function namespaceFlags(network: "none" | "host"): number {
+  return CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (network === "host" ? 0 : CLONE_NEWNET);
+}
+
+class PlanBuilder {
+  readonly records: PlanRecord[] = [];
+  readonly descriptions: string[] = [];
+  section(name: string): void {
+    this.op(`(${name})`, "section", name);
+  }
+  op(description: string, ...record: string[]): void {
+    this.records.push(record);
+    this.descriptions.push(description);
+  }
+}
+
+/** Adds the process section (shared by container starts and execs). */
+export function addProcess(b: { op(description: string, ...record: string[]): void }, p: ProcessSpec): void {
+  b.op("process", "section", "process");
+  b.op("command", "argv", ...p.argv);
+  b.op("environment", "env", ...p.env);
+  b.op(`working directory ${p.cwd}`, "cwd", p.cwd);
+  b.op(`user ${p.uid}:${p.gid}`, "user", String(p.uid), String(p.gid));
+  b.op("supplementary groups", "groups", ...p.groups.map(String));
+  b.op("capabilities", "caps", p.capabilities.toString());
+  b.op("no_new_privs", "no-new-privs", p.noNewPrivileges ? "1" : "0");
+}
+
+/** Compiles the start plan of a container. */
+export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup): CompiledPlan {
+  const b = new PlanBuilder();
+  const merged = join(spec.containerDir, "merged");
+
+  b.section("host");
+  for (const r of cgroups.hostOps) b.op(r[0] === "mkdir" ? `create cgroup ${r[1]}` : `set cgroup limit ${r[1]} = ${r[2]}`, ...r);
+
+  b.section("settings");
+  b.op(`log to ${spec.logFile}`, "log", spec.logFile);
+  b.op("clone", "clone", String(namespaceFlags(spec.network)));
+  if (cgroups.cloneInto !== undefined) b.op(`join cgroup ${cgroups.cloneInto}`, "cgroup-into", cgroups.cloneInto);
+  for (const f of cgroups.procsFiles) b.op(`join cgroup ${f}`, "cgroup-procs", f);
+  b.op("cgroup namespace", "cgroupns", "1");
+  if (spec.init) b.op("init", "init", "1");
+
+  b.section("container");
+  b.op("make mounts private", "propagation", String(MS_PRIVATE));
+  // Relative lowerdirs from the layers' common parent keep the option string short: the mount
+  // data is one page, which absolute paths overflow at about 60 layers (RUNTIME-NOTES section 5).
+  let lowerDirs = spec.lowerDirs;
+  const parent = commonParent(lowerDirs);
+  if (lowerDirs.join(":").length > 3000 && parent !== undefined) {
+    b.op(`enter the layers' directory ${parent}`, "chdir", parent);
+    lowerDirs = lowerDirs.map((d) => relative(parent, d));
+  }
+  const lower = lowerDirs.map(escapeOverlayPath).join(":");
+  const data = `lowerdir=${lower},upperdir=${escapeOverlayPath(join(spec.containerDir, "upper"))},workdir=${escapeOverlayPath(join(spec.containerDir, "work"))}`;
+  b.op(`mount the root filesystem (overlay) on ${merged}`, "mount", "overlay", merged, "overlay", String(MS_NODEV), data);
+  b.op("open the root filesystem", "set-root", merged);
+  const mountIn = (description: string, src: string, target: string, fstype: string, flags: number, options = "") => {
+    b.op(`create ${target}`, "mkdir-in", target, String(0o755));
+    b.op(description, "mount-in", src, target, fstype, String(flags), options);
+  };
+  mountIn("mount proc on /proc", "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  mountIn("mount tmpfs on /dev", "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+  for (const [name, major, minor] of devices) b.op(`create /dev/${name}`, "mknod-in", `dev/${name}`, String(S_IFCHR | 0o666), String(major), String(minor));
+  for (const [target, link] of devLinks) b.op(`link /${link}`, "symlink-in", target, link);
+  mountIn("mount devpts on /dev/pts", "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+  mountIn("mount tmpfs on /dev/shm", "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
+  mountIn("mount mqueue on /dev/mqueue", "mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  mountIn("mount sysfs on /sys (read-only)", "sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  b.op("create /etc", "mkdir-in", "etc", String(0o755));
+  for (const file of ["hosts", "hostname", "resolv.conf"]) {
+    b.op(`create /etc/${file}`, "touch-in", `etc/${file}`, String(0o644));
+    b.op(`bind /etc/${file}`, "mount-in", join(spec.containerDir, file), `etc/${file}`, "", String(MS_BIND), "");
+  }
+  for (const t of spec.tmpfs) mountIn(`mount tmpfs on ${t.target}`, "tmpfs", t.target.replace(/^\/+/, ""), "tmpfs", MS_NOSUID | MS_NODEV, t.options);
+  for (const p of maskedPaths) b.op(`mask /${p}`, "mask-in", p);
+  for (const p of readonlyPaths) b.op(`make /${p} read-only`, "readonly-in", p);
+  if (spec.process.cwd !== "/") b.op(`create working directory ${spec.process.cwd}`, "mkdir-in", spec.process.cwd.replace(/^\/+/, ""), String(0o755));
+  b.op("pivot_root into the root filesystem", "pivot", merged);
+  if (spec.readonlyRootfs) b.op("make the root filesystem read-only", "remount-root-ro");
+  b.op(`set hostname ${spec.hostname}`, "sethostname", spec.hostname);
+  if (spec.network === "none") b.op("bring lo up", "loopback-up");
+  addProcess(b, spec.process);
+
+  return { records: b.records, describe: (i) => b.descriptions[i] ?? `step ${i}` };
+}
+
+/** Compiles the plan of an exec into a running container. */
+export function compileExecPlan(initPid: number, network: "none" | "host", procsFiles: string[], process: ProcessSpec): CompiledPlan {
+  const b = new PlanBuilder();
+  b.section("settings");
+  for (const f of procsFiles) b.op(`join cgroup ${f}`, "cgroup-procs", f);
+  b.op(`join the namespaces of pid ${initPid}`, "target-pid", String(initPid));
+  b.op("namespaces", "ns-flags", String(namespaceFlags(network) | CLONE_NEWCGROUP));
+  addProcess(b, process);
+  return { records: b.records, describe: (i) => b.descriptions[i] ?? `step ${i}` };
+}

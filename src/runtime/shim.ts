@@ -1,0 +1,65 @@
+/**
+ * A container's running shim, seen from the SDK: start it with a compiled plan, learn when the
+ * payload runs or why it could not, send it signals, and receive the final exit status.
+ */
+import { BentoError } from "../errors.js";
+import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
+import type { CgroupDriver } from "./cgroup/driver.js";
+import type { CompiledPlan } from "./container-plan.js";
+import { decodeWaitStatus, type ExitStatus, systemCallErrorOf } from "./wait-status.js";
+
+/** A shim whose payload is running. */
+export class RunningShim {
+  /** Resolves once the payload ended, the shim exited and the cgroups are gone. */
+  readonly exited: Promise<ExitStatus>;
+
+  private constructor(
+    private readonly helper: HelperProcess,
+    /** The host pid of the container's PID 1. */
+    readonly initPid: number,
+    exited: Promise<ExitStatus>,
+  ) {
+    this.exited = exited;
+  }
+
+  /**
+   * Starts a container's shim and resolves once its payload is running. Rejects with a
+   * SystemCallError naming the failed step; by then the shim is gone and the cgroups removed.
+   */
+  static async start(context: string, id: string, plan: CompiledPlan, driver: CgroupDriver, lockFd: number, debug: boolean): Promise<RunningShim> {
+    const helper = HelperProcess.start({ role: "shim", plan: plan.records, stdio: ["null", "null", debug ? 2 : "null"], extraFds: [lockFd] });
+    let payloadStatus: number | undefined;
+    let initPid = 0;
+    let failure: HelperEvent | undefined;
+    helper.on("event", (e: HelperEvent) => {
+      if (e.event === "spawned") initPid = e.pid ?? 0;
+      else if (e.event === "exit") payloadStatus = e.status;
+      else if ((e.event === "error" || e.event === "fatal") && failure === undefined) failure = e;
+    });
+    const shimExit = helper.waitFor((e) => e.event === "shim-exit", { keepAlive: false });
+    const exited = (async (): Promise<ExitStatus> => {
+      const last = await shimExit;
+      await helper.exited();
+      helper.close();
+      const oomKilled = await driver.oomKilled(id).catch(() => false);
+      await driver.remove(id);
+      return decodeWaitStatus(payloadStatus ?? last?.initStatus ?? 0x9, oomKilled);
+    })();
+    const first = await helper.waitFor((e) => e.event === "ready" || e.event === "error" || e.event === "fatal" || e.event === "shim-exit");
+    if (first?.event === "ready") return new RunningShim(helper, initPid, exited);
+    const status = await exited;
+    if (failure?.event === "error") throw systemCallErrorOf(context, failure, (i) => plan.describe(i));
+    const reason = failure?.message ?? `the helper exited before the container ran (status ${JSON.stringify(status)})`;
+    throw new BentoError("ERR_RUNTIME", `${context}: ${reason}`);
+  }
+
+  /** Keeps Node alive while `pending` (something about this container) is awaited. */
+  keepAlive<T>(pending: Promise<T>): Promise<T> {
+    return this.helper.keepAlive(pending);
+  }
+
+  /** Sends a signal to the container's PID 1 (bento's init forwards it to the payload). */
+  signal(signal: number): void {
+    this.helper.signal(signal);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Per-container runtime state under the runtime dir: a lock held by the owning process (and its
+ * shim, which inherits the same open file), and a record of what to clean up. A container whose
+ * lock is free has lost its owner: the sweep kills and removes what it left (DESIGN section 8).
+ */
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadAddon } from "../native/load.js";
+import { readPidsSync, removeCgroupDirSync } from "./cgroup/files.js";
+
+/** What the sweep needs to clean up after a container whose owner died. */
+export interface StateRecord {
+  id: string;
+  name: string;
+  /** The owning process, for people reading the file. */
+  ownerPid: number;
+  cgroupPaths: string[];
+  /** The container's directory in the store (upper, work, logs); removed by the sweep. */
+  containerDir: string;
+}
+
+/** A container's claim on its runtime state: the open, locked lock file. */
+export interface StateLock {
+  dir: string;
+  fd: number;
+}
+
+/** Creates the container's state dir and takes its lock, then records what to clean. */
+export function claimState(runtimeDir: string, record: StateRecord): StateLock {
+  const dir = join(runtimeDir, record.id);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const fd = openSync(join(dir, "lock"), "w", 0o600);
+  loadAddon().flock(fd, "exclusive", true);
+  // Written after the lock is held: a sweeper that sees state.json with a free lock knows
+  // the owner is gone, never that it is still starting.
+  writeFileSync(join(dir, "state.json.tmp"), JSON.stringify(record));
+  renameSync(join(dir, "state.json.tmp"), join(dir, "state.json"));
+  return { dir, fd };
+}
+
+/** Releases the lock and deletes the state dir (the container was removed). */
+export function releaseState(lock: StateLock): void {
+  rmSync(lock.dir, { recursive: true, force: true });
+  closeSync(lock.fd);
+}
+
+/** Kills what is left in a container's cgroups and removes them and its directories. */
+export function cleanUpSync(record: Pick<StateRecord, "cgroupPaths" | "containerDir">): void {
+  for (const dir of record.cgroupPaths) {
+    for (const pid of readPidsSync(join(dir, "cgroup.procs"))) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+  for (const dir of record.cgroupPaths) removeCgroupDirSync(dir);
+  rmSync(record.containerDir, { recursive: true, force: true });
+}
+
+const staleWithoutRecordMs = 60_000;
+
+/**
+ * Cleans every container whose owner died: its lock is free. Returns the ids swept. Safe to run
+ * from several processes at once: whoever takes a lock cleans that container.
+ */
+export function sweepOrphans(runtimeDir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(runtimeDir);
+  } catch {
+    return [];
+  }
+  const addon = loadAddon();
+  const swept: string[] = [];
+  for (const id of entries) {
+    const dir = join(runtimeDir, id);
+    let fd: number;
+    try {
+      fd = openSync(join(dir, "lock"), "r");
+    } catch {
+      // No lock file: a start that died before taking it, or one just beginning.
+      try {
+        if (Date.now() - statSync(dir).mtimeMs > staleWithoutRecordMs) rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // gone already
+      }
+      continue;
+    }
+    try {
+      if (!addon.flock(fd, "exclusive", false)) continue;
+      let record: StateRecord;
+      try {
+        record = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as StateRecord;
+      } catch {
+        // Locked-then-recorded order: no record means its owner is still starting, or died
+        // before recording anything (then nothing but the dir exists to clean).
+        if (Date.now() - statSync(dir).mtimeMs > staleWithoutRecordMs) rmSync(dir, { recursive: true, force: true });
+        continue;
+      }
+      cleanUpSync(record);
+      rmSync(dir, { recursive: true, force: true });
+      swept.push(id);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return swept;
+}
