@@ -5,3 +5,14 @@
  */
 export { BentoError, InvalidOptionError, SystemCallError, StartupError, ContainerStateError, HostUnsupportedError } from "./errors.js";
 export type { BentoErrorOptions, SystemCallErrorFields, StartupPhase, StartupErrorDetails } from "./errors.js";
+export { Image } from "./image/image.js";
+export { Container } from "./container/container.js";
+export { RunningContainer } from "./container/running-container.js";
+export { StoppedContainer } from "./container/stopped-container.js";
+export type { ContainerOptions, TmpfsMount } from "./container/options.js";
+export type { ExecOptions, ExecResult } from "./container/instance.js";
+export type { ContainerInspect } from "./container/inspect.js";
+export type { LogLine, LogOptions } from "./container/logs.js";
+export type { ResourceOptions } from "./runtime/limits.js";
+export type { ExitStatus } from "./runtime/wait-status.js";
+export type { CgroupStats } from "./runtime/cgroup/driver.js";
