@@ -280,8 +280,9 @@ class WordScanner {
     if (first === "{" || first === "}" || first === ":") throw new LexFailure("syntax error: bad substitution");
     const name = this.processName();
     let op = this.next();
-    // Go turns a missing rune into U+FFFD when it prints the modifier.
-    let opText = op ?? "\uFFFD";
+    // BuildKit reports "unsupported modifier" here; the cause is clearer.
+    if (op === undefined) throw new LexFailure("syntax error: missing '}'");
+    let opText = op;
     let nullIsUnset = false;
     if (op === "}") {
       const found = this.lookup(name);
@@ -291,7 +292,8 @@ class WordScanner {
     if (op === ":") {
       nullIsUnset = true;
       op = this.next();
-      opText += op ?? "\uFFFD";
+      if (op === undefined) throw new LexFailure("syntax error: missing '}'");
+      opText += op;
     } else if (op === "/") {
       return this.processReplace(name);
     } else if (op !== "+" && op !== "-" && op !== "?" && op !== "#" && op !== "%") {
