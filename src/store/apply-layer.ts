@@ -1,0 +1,403 @@
+/**
+ * Applies one layer's tar entries to an empty directory, leaving it in overlay form so it can be
+ * an overlayfs lowerdir as is. The rules follow image-spec `layer.md` and containerd's
+ * `pkg/archive/tar.go` (applyNaive, createTarFile) and `tar_opts_linux.go` (OverlayConvertWhiteout),
+ * as summarized in shared/RUNTIME-NOTES.md section 5:
+ *
+ * - `.wh.<name>` becomes a char 0/0 device `<name>` owned as the entry says, and
+ *   `.wh..wh..opq` becomes the opaque xattr (`y`) on its directory; the `.wh.` file itself is
+ *   never written. A directory created where this layer already put a whiteout is made opaque,
+ *   because the whiteout said to hide the lower directory's children.
+ * - Every name is confined to the layer root: absolute names and `..` components are refused,
+ *   and parent directories are resolved component by component, following a symlink only when
+ *   its target stays inside the root (absolute targets are read against the root, as inside the
+ *   container). A symlink that leads out is refused rather than clamped. Nothing is ever written
+ *   through the final component of a name: an existing entry is removed and replaced.
+ * - Ownership is set (lchown) before the mode, because chown clears setuid and setgid; xattrs go
+ *   after chown, which also clears `security.capability`. Directories get their mode and times
+ *   last, because creating their children changes their mtime and a read-only mode would stop
+ *   those children being created by a non-root unpacker.
+ *
+ * The directory must be private to the caller (a fresh temp dir), so nothing else changes it
+ * between a check and the use that follows.
+ */
+import { constants, promises as fs } from "node:fs";
+import { join } from "node:path";
+import { InvalidArchiveError, UnsafeArchiveError } from "./errors.js";
+import { isErrno, nativeFs, systemError } from "./native-fs.js";
+import type { TarEntry } from "./tar-reader.js";
+
+/** Policy for {@link applyLayer}, decided by the caller (root or rootless). */
+export interface ApplyLayerOptions {
+  /** Names the layer in errors, such as `unpack layer sha256:...`. */
+  context: string;
+  /** Set owners from the archive; needs CAP_CHOWN. When false, files belong to the caller. */
+  chown: boolean;
+  /** Create char and block devices; needs CAP_MKNOD. Whiteouts (char 0/0) are always created. */
+  devices: boolean;
+  /** The xattr that marks an opaque directory: `trusted.overlay.opaque`, or `user.overlay.opaque` for overlays mounted with `userxattr`. */
+  opaqueXattr: string;
+  /** Whether to restore the extended attribute `name` from the archive. */
+  keepXattr(name: string): boolean;
+}
+
+/** What {@link applyLayer} did. */
+export interface ApplyLayerResult {
+  /** Entries applied. */
+  entries: number;
+  /** Entries or attributes skipped, with the reason. */
+  skipped: string[];
+}
+
+const WHITEOUT_PREFIX = ".wh.";
+const OPAQUE_WHITEOUT = ".wh..wh..opq";
+const MAX_SYMLINK_HOPS = 40;
+
+interface DirMeta {
+  mode: number;
+  mtime: number;
+  atime: number;
+}
+
+/** Splits an archive name into components, refusing names that could leave the root. */
+export function archiveNameParts(name: string, context: string): string[] {
+  if (name.startsWith("/")) throw new UnsafeArchiveError(context, name, "is an absolute path");
+  const parts = name.split("/").filter((p) => p !== "" && p !== ".");
+  if (parts.includes("..")) throw new UnsafeArchiveError(context, name, 'has a ".." component');
+  return parts;
+}
+
+class LayerWriter {
+  readonly #root: string;
+  readonly #options: ApplyLayerOptions;
+  readonly #dirs = new Map<string, DirMeta>();
+  /** Relative paths of the whiteout devices this layer created. */
+  readonly #whiteouts = new Set<string>();
+  readonly skipped: string[] = [];
+
+  constructor(root: string, options: ApplyLayerOptions) {
+    this.#root = root;
+    this.#options = options;
+  }
+
+  #abs(parts: readonly string[]): string {
+    return parts.length === 0 ? this.#root : join(this.#root, ...parts);
+  }
+
+  #fail(entry: string, e: unknown): unknown {
+    return systemError(`${this.#options.context}: entry "${entry}"`, e);
+  }
+
+  /**
+   * Resolves the directory `parts` inside the root and returns its real components (no
+   * symlinks). Missing directories are created (0755) when `create` is set, else undefined
+   * is returned.
+   */
+  async resolveDir(parts: readonly string[], entry: string, create: boolean): Promise<string[] | undefined> {
+    const resolved: string[] = [];
+    const pending = [...parts];
+    let hops = 0;
+    while (pending.length > 0) {
+      const part = pending.shift() as string;
+      if (part === "..") {
+        if (resolved.length === 0) throw new UnsafeArchiveError(this.#options.context, entry, "has a symlinked parent that leads out of the layer root");
+        resolved.pop();
+        continue;
+      }
+      const path = this.#abs([...resolved, part]);
+      let stat;
+      try {
+        stat = await fs.lstat(path);
+      } catch (e) {
+        if (!isErrno(e, "ENOENT")) throw this.#fail(entry, e);
+        if (!create) return undefined;
+        try {
+          await fs.mkdir(path, 0o755);
+          await fs.chmod(path, 0o755);
+        } catch (e2) {
+          throw this.#fail(entry, e2);
+        }
+        resolved.push(part);
+        continue;
+      }
+      if (stat.isDirectory()) {
+        resolved.push(part);
+      } else if (stat.isSymbolicLink()) {
+        if (++hops > MAX_SYMLINK_HOPS) throw new UnsafeArchiveError(this.#options.context, entry, "has too many levels of symlinks in its parents");
+        const target = await fs.readlink(path);
+        const targetParts = target.split("/").filter((p) => p !== "" && p !== ".");
+        if (target.startsWith("/")) resolved.length = 0;
+        pending.unshift(...targetParts);
+      } else {
+        throw new InvalidArchiveError(`${this.#options.context}: entry "${entry}": parent "${[...resolved, part].join("/")}" is not a directory`);
+      }
+    }
+    return resolved;
+  }
+
+  /** Removes whatever is at `parts` (a tree for a directory). */
+  async #remove(parts: readonly string[], entry: string): Promise<void> {
+    const rel = parts.join("/");
+    try {
+      await fs.rm(this.#abs(parts), { recursive: true, force: true });
+    } catch (e) {
+      throw this.#fail(entry, e);
+    }
+    for (const key of [...this.#dirs.keys()]) if (key === rel || key.startsWith(`${rel}/`)) this.#dirs.delete(key);
+    for (const key of [...this.#whiteouts]) if (key === rel || key.startsWith(`${rel}/`)) this.#whiteouts.delete(key);
+  }
+
+  async #setXattrs(path: string, entry: TarEntry): Promise<void> {
+    const native = nativeFs();
+    for (const [name, value] of entry.xattrs) {
+      if (!this.#options.keepXattr(name)) {
+        this.skipped.push(`${entry.path}: xattr ${name}`);
+        continue;
+      }
+      try {
+        native.lsetxattr(path, name, value);
+      } catch (e) {
+        // A file system without that namespace, or a namespace the caller may not write.
+        if (isErrno(e, "ENOTSUP", "EPERM", "EOPNOTSUPP")) this.skipped.push(`${entry.path}: xattr ${name}: ${(e as Error).message}`);
+        else throw this.#fail(entry.path, e);
+      }
+    }
+  }
+
+  async #chown(path: string, entry: TarEntry): Promise<void> {
+    if (!this.#options.chown) return;
+    try {
+      await fs.lchown(path, entry.uid, entry.gid);
+    } catch (e) {
+      throw this.#fail(entry.path, e);
+    }
+  }
+
+  async #finishNonDir(path: string, entry: TarEntry, chmod: boolean): Promise<void> {
+    await this.#chown(path, entry);
+    try {
+      if (chmod) await fs.chmod(path, entry.mode);
+    } catch (e) {
+      throw this.#fail(entry.path, e);
+    }
+    await this.#setXattrs(path, entry);
+    try {
+      await fs.lutimes(path, entry.atime ?? entry.mtime, entry.mtime);
+    } catch (e) {
+      throw this.#fail(entry.path, e);
+    }
+  }
+
+  async apply(entry: TarEntry): Promise<void> {
+    const parts = archiveNameParts(entry.path, this.#options.context);
+    if (parts.length === 0) {
+      if (entry.type !== "dir") throw new InvalidArchiveError(`${this.#options.context}: entry "${entry.path}" names the layer root but is not a directory`);
+      await this.#chown(this.#root, entry);
+      await this.#setXattrs(this.#root, entry);
+      this.#dirs.set("", { mode: entry.mode, mtime: entry.mtime, atime: entry.atime ?? entry.mtime });
+      return;
+    }
+    const name = parts[parts.length - 1] as string;
+    const parent = (await this.resolveDir(parts.slice(0, -1), entry.path, true)) as string[];
+
+    if (name.startsWith(WHITEOUT_PREFIX)) {
+      await this.#whiteout(parent, name, entry);
+      return;
+    }
+    const target = [...parent, name];
+    const rel = target.join("/");
+    const path = this.#abs(target);
+    let existing;
+    try {
+      existing = await fs.lstat(path);
+    } catch (e) {
+      if (!isErrno(e, "ENOENT")) throw this.#fail(entry.path, e);
+    }
+
+    if (entry.type === "dir") {
+      let opaque = false;
+      if (existing && !existing.isDirectory()) {
+        opaque = this.#whiteouts.has(rel);
+        await this.#remove(target, entry.path);
+        existing = undefined;
+      }
+      if (!existing) {
+        try {
+          await fs.mkdir(path, 0o700);
+        } catch (e) {
+          throw this.#fail(entry.path, e);
+        }
+      }
+      await this.#chown(path, entry);
+      await this.#setXattrs(path, entry);
+      if (opaque) this.#markOpaque(path, entry.path);
+      this.#dirs.set(rel, { mode: entry.mode, mtime: entry.mtime, atime: entry.atime ?? entry.mtime });
+      return;
+    }
+
+    if (entry.type === "link") {
+      await this.#hardlink(target, entry, existing !== undefined);
+      return;
+    }
+    if (existing) await this.#remove(target, entry.path);
+
+    switch (entry.type) {
+      case "file": {
+        let handle;
+        try {
+          handle = await fs.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+        } catch (e) {
+          throw this.#fail(entry.path, e);
+        }
+        try {
+          for await (const chunk of entry.body()) {
+            let offset = 0;
+            while (offset < chunk.length) {
+              const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+              offset += bytesWritten;
+            }
+          }
+        } catch (e) {
+          throw this.#fail(entry.path, e);
+        } finally {
+          await handle.close();
+        }
+        await this.#finishNonDir(path, entry, true);
+        return;
+      }
+      case "symlink":
+        try {
+          await fs.symlink(entry.linkpath, path);
+        } catch (e) {
+          throw this.#fail(entry.path, e);
+        }
+        // Linux has no lchmod: a symlink's mode is always 0777.
+        await this.#finishNonDir(path, entry, false);
+        return;
+      case "char":
+      case "block":
+      case "fifo": {
+        const whiteoutDevice = entry.type === "char" && entry.devmajor === 0 && entry.devminor === 0;
+        if (entry.type !== "fifo" && !this.#options.devices && !whiteoutDevice) {
+          this.skipped.push(`${entry.path}: ${entry.type} device ${entry.devmajor}:${entry.devminor} (creating devices needs CAP_MKNOD)`);
+          return;
+        }
+        const typeBits = entry.type === "char" ? constants.S_IFCHR : entry.type === "block" ? constants.S_IFBLK : constants.S_IFIFO;
+        try {
+          nativeFs().mknod(path, typeBits | entry.mode, makedev(entry.devmajor, entry.devminor));
+        } catch (e) {
+          throw this.#fail(entry.path, e);
+        }
+        if (whiteoutDevice) this.#whiteouts.add(rel);
+        await this.#finishNonDir(path, entry, true);
+        return;
+      }
+      default: {
+        const never: never = entry.type;
+        throw new InvalidArchiveError(`${this.#options.context}: entry "${entry.path}" has unknown type ${String(never)}`);
+      }
+    }
+  }
+
+  #markOpaque(path: string, entry: string): void {
+    try {
+      nativeFs().lsetxattr(path, this.#options.opaqueXattr, Buffer.from("y"));
+    } catch (e) {
+      throw this.#fail(entry, e);
+    }
+  }
+
+  async #whiteout(parent: string[], name: string, entry: TarEntry): Promise<void> {
+    if (name === OPAQUE_WHITEOUT) {
+      this.#markOpaque(this.#abs(parent), entry.path);
+      return;
+    }
+    if (name.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) {
+      // AUFS bookkeeping (.wh..wh.plnk, .wh..wh.aufs): meaningless outside AUFS.
+      this.skipped.push(`${entry.path}: AUFS metadata`);
+      return;
+    }
+    const hidden = name.slice(WHITEOUT_PREFIX.length);
+    if (hidden === "" || hidden === "." || hidden === "..") {
+      throw new InvalidArchiveError(`${this.#options.context}: entry "${entry.path}" is an invalid whiteout (it names no file)`);
+    }
+    const target = [...parent, hidden];
+    await this.#remove(target, entry.path);
+    const path = this.#abs(target);
+    try {
+      nativeFs().mknod(path, constants.S_IFCHR, 0);
+    } catch (e) {
+      throw this.#fail(entry.path, e);
+    }
+    this.#whiteouts.add(target.join("/"));
+    await this.#chown(path, entry);
+  }
+
+  async #hardlink(target: string[], entry: TarEntry, exists: boolean): Promise<void> {
+    const linkParts = archiveNameParts(entry.linkpath, this.#options.context);
+    const fromDir = linkParts.length === 0 ? undefined : await this.resolveDir(linkParts.slice(0, -1), entry.path, false);
+    const from = fromDir === undefined ? undefined : this.#abs([...fromDir, linkParts[linkParts.length - 1] as string]);
+    const stat = from === undefined ? undefined : await fs.lstat(from).catch(() => undefined);
+    if (from === undefined || stat === undefined) {
+      throw new InvalidArchiveError(`${this.#options.context}: entry "${entry.path}" is a hardlink to "${entry.linkpath}", which is not in this layer`);
+    }
+    if (stat.isDirectory()) throw new InvalidArchiveError(`${this.#options.context}: entry "${entry.path}" is a hardlink to a directory`);
+    const path = this.#abs(target);
+    if (exists) {
+      const current = await fs.lstat(path);
+      if (current.ino === stat.ino && current.dev === stat.dev) return;
+      await this.#remove(target, entry.path);
+    }
+    try {
+      await fs.link(from, path);
+    } catch (e) {
+      throw this.#fail(entry.path, e);
+    }
+  }
+
+  /** Sets directory modes and times, after every entry is in place. */
+  async finish(): Promise<void> {
+    for (const [rel, meta] of this.#dirs) {
+      const path = rel === "" ? this.#root : join(this.#root, rel);
+      try {
+        await fs.chmod(path, meta.mode);
+        await fs.lutimes(path, meta.atime, meta.mtime);
+      } catch (e) {
+        throw this.#fail(rel || ".", e);
+      }
+    }
+  }
+}
+
+/** glibc's makedev(3): the encoding of (major, minor) in a dev_t. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
+}
+
+/** glibc's major(3) and minor(3). */
+export function splitDev(dev: number | bigint): { major: number; minor: number } {
+  const d = BigInt(dev);
+  return {
+    major: Number(((d >> 32n) & 0xfffff000n) | ((d >> 8n) & 0xfffn)),
+    minor: Number(((d >> 12n) & 0xffffff00n) | (d & 0xffn)),
+  };
+}
+
+/**
+ * Applies `entries` to the directory `root` (which should be new and empty) in overlay form.
+ * Throws {@link UnsafeArchiveError} for a name that would leave the root, and
+ * {@link InvalidArchiveError} for malformed whiteouts or dangling hardlinks; the caller removes
+ * the directory on failure.
+ */
+export async function applyLayer(entries: AsyncIterable<TarEntry>, root: string, options: ApplyLayerOptions): Promise<ApplyLayerResult> {
+  const writer = new LayerWriter(root, options);
+  let count = 0;
+  for await (const entry of entries) {
+    await writer.apply(entry);
+    count++;
+  }
+  await writer.finish();
+  return { entries: count, skipped: writer.skipped };
+}

@@ -1,0 +1,96 @@
+/**
+ * Small file-system helpers for a store shared by many processes: temp names that record their
+ * owner, write-then-rename, and the sweep of temp files whose owner died.
+ */
+import { randomBytes } from "node:crypto";
+import { constants, promises as fs } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * A unique temp name `<prefix><pid>-<random>`. The pid lets a later sweep tell a live writer's
+ * temp file from one left by a process that died (see {@link sweepTemps}).
+ */
+export function tempName(prefix = ""): string {
+  return `${prefix}${process.pid}-${randomBytes(8).toString("hex")}`;
+}
+
+/** The pid a {@link tempName} records, or undefined for names it did not make. */
+function tempOwner(name: string, prefix: string): number | undefined {
+  if (!name.startsWith(prefix)) return undefined;
+  const match = /^(\d+)-[0-9a-f]{16}/.exec(name.slice(prefix.length));
+  return match ? Number(match[1]) : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temp entries under `dir` (named by {@link tempName} with `prefix`) whose owner
+ * process no longer exists. A recycled pid only delays the cleanup until that process exits.
+ */
+export async function sweepTemps(dir: string, prefix: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw e;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const pid = tempOwner(name, prefix);
+    if (pid === undefined || pid === process.pid || isAlive(pid)) continue;
+    await fs.rm(join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/**
+ * Writes `data` to `path` so that readers see the old content or the new, never a part: write a
+ * temp file in `tmpDir` (same file system), fsync it, then rename(2) over `path` (crun's
+ * `status.c` does the same for container state).
+ */
+export async function writeFileAtomic(path: string, data: Buffer | string, tmpDir: string): Promise<void> {
+  const tmp = join(tmpDir, tempName());
+  const handle = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, path);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Reads a file, or returns undefined when it does not exist. */
+export async function readFileIfExists(path: string): Promise<Buffer | undefined> {
+  try {
+    return await fs.readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+}
+
+/** lstat, or undefined when the path does not exist. */
+export async function lstatIfExists(path: string): Promise<import("node:fs").Stats | undefined> {
+  try {
+    return await fs.lstat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw e;
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Reads an overlay upper directory back into an OCI layer tar: the reverse of apply-layer.ts.
+ * A char 0/0 device (overlay's whiteout) becomes a `.wh.<name>` entry, and a directory with the
+ * opaque xattr becomes the directory plus `<dir>/.wh..wh..opq`, written right after it so it
+ * comes before the directory's children (image-spec `layer.md`, "Opaque Whiteout"). Overlay's
+ * own xattrs are never copied into the tar. Entries are sorted by name, owners and modes come
+ * from the files, times are whole seconds, and owner names are left empty, so the same upper
+ * dir always gives the same tar.
+ */
+import { promises as fs, type Stats } from "node:fs";
+import { join } from "node:path";
+import { splitDev } from "./apply-layer.js";
+import { InvalidArchiveError } from "./errors.js";
+import { isErrno, nativeFs, systemError } from "./native-fs.js";
+import { encodeHeader, END_OF_ARCHIVE, padding, type TarHeaderFields } from "./tar-writer.js";
+
+/** Policy for {@link layerTarFromDir}. */
+export interface LayerFromDirOptions {
+  /** The xattrs that mark a directory opaque (`trusted.overlay.opaque`, `user.overlay.opaque`). */
+  opaqueXattrs: readonly string[];
+  /** Whether to copy the extended attribute `name` into the tar (overlay's own are never copied). */
+  keepXattr(name: string): boolean;
+}
+
+const OVERLAY_XATTR = /^(trusted|user)\.overlay\./;
+const UNSUPPORTED_OVERLAY_XATTRS = ["redirect", "metacopy"];
+const READ_CHUNK = 1 << 20;
+
+function compareNames(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+function readXattrs(path: string, rel: string, options: LayerFromDirOptions): { xattrs: Array<[string, Buffer]>; opaque: boolean } {
+  const native = nativeFs();
+  let names: string[];
+  try {
+    names = native.llistxattr(path);
+  } catch (e) {
+    if (isErrno(e, "ENOTSUP", "EOPNOTSUPP")) return { xattrs: [], opaque: false };
+    throw systemError(`read layer from "${path}"`, e);
+  }
+  const xattrs: Array<[string, Buffer]> = [];
+  let opaque = false;
+  for (const name of names.sort(compareNames)) {
+    const overlay = OVERLAY_XATTR.exec(name);
+    if (overlay) {
+      const key = name.slice(overlay[0].length);
+      if (UNSUPPORTED_OVERLAY_XATTRS.includes(key)) {
+        throw new InvalidArchiveError(
+          `read layer from "${path}": "${rel}" has the overlay xattr ${name}; mount build overlays with redirect_dir=off,metacopy=off so the upper dir holds whole files`,
+        );
+      }
+      if (options.opaqueXattrs.includes(name)) {
+        const value = native.lgetxattr(path, name);
+        if (value?.toString() === "y") opaque = true;
+      }
+      continue;
+    }
+    if (!options.keepXattr(name)) continue;
+    const value = native.lgetxattr(path, name);
+    if (value !== null) xattrs.push([name, value]);
+  }
+  return { xattrs, opaque };
+}
+
+function baseFields(rel: string, stat: Stats): Omit<TarHeaderFields, "type" | "path" | "size"> {
+  return {
+    mode: stat.mode & 0o7777,
+    uid: stat.uid,
+    gid: stat.gid,
+    mtime: Math.floor(stat.mtimeMs / 1000),
+  };
+}
+
+/** Streams exactly `size` bytes of the file (zeros past a shrunk end, since the header is written). */
+async function* fileBody(path: string, size: number): AsyncGenerator<Buffer> {
+  const handle = await fs.open(path, "r");
+  try {
+    let offset = 0;
+    while (offset < size) {
+      const chunk = Buffer.alloc(Math.min(READ_CHUNK, size - offset));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, offset);
+      if (bytesRead === 0) {
+        yield Buffer.alloc(size - offset);
+        return;
+      }
+      offset += bytesRead;
+      yield chunk.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Yields the uncompressed tar of the overlay upper directory `dir`.
+ *
+ * @example
+ * ```ts
+ * const tar = Readable.from(layerTarFromDir(upper, { opaqueXattrs: ["trusted.overlay.opaque"], keepXattr: () => true }));
+ * ```
+ */
+export async function* layerTarFromDir(dir: string, options: LayerFromDirOptions): AsyncGenerator<Buffer> {
+  const links = new Map<string, string>();
+
+  async function* walk(absDir: string, relDir: string): AsyncGenerator<Buffer> {
+    let names: string[];
+    try {
+      names = await fs.readdir(absDir);
+    } catch (e) {
+      throw systemError(`read layer from "${dir}"`, e);
+    }
+    for (const name of names.sort(compareNames)) {
+      const abs = join(absDir, name);
+      const rel = relDir === "" ? name : `${relDir}/${name}`;
+      let stat: Stats;
+      try {
+        stat = await fs.lstat(abs);
+      } catch (e) {
+        throw systemError(`read layer from "${dir}"`, e);
+      }
+      if (stat.isCharacterDevice() && stat.rdev === 0) {
+        yield encodeHeader({ ...baseFields(rel, stat), path: relDir === "" ? `.wh.${name}` : `${relDir}/.wh.${name}`, type: "file", size: 0, mode: 0o600 });
+        continue;
+      }
+      if (stat.isSocket()) continue;
+      const { xattrs, opaque } = readXattrs(abs, rel, options);
+      const fields = { ...baseFields(rel, stat), xattrs };
+      if (stat.isDirectory()) {
+        yield encodeHeader({ ...fields, path: `${rel}/`, type: "dir", size: 0 });
+        if (opaque) yield encodeHeader({ ...baseFields(rel, stat), path: `${rel}/.wh..wh..opq`, type: "file", size: 0, mode: 0o600 });
+        yield* walk(abs, rel);
+      } else if (stat.isFile()) {
+        const key = `${stat.dev}:${stat.ino}`;
+        const first = stat.nlink > 1 ? links.get(key) : undefined;
+        if (first !== undefined) {
+          yield encodeHeader({ ...fields, path: rel, type: "link", size: 0, linkpath: first });
+          continue;
+        }
+        if (stat.nlink > 1) links.set(key, rel);
+        yield encodeHeader({ ...fields, path: rel, type: "file", size: stat.size });
+        yield* fileBody(abs, stat.size);
+        const pad = padding(stat.size);
+        if (pad.length > 0) yield pad;
+      } else if (stat.isSymbolicLink()) {
+        yield encodeHeader({ ...fields, path: rel, type: "symlink", size: 0, linkpath: await fs.readlink(abs) });
+      } else if (stat.isCharacterDevice() || stat.isBlockDevice()) {
+        const { major, minor } = splitDev(stat.rdev);
+        yield encodeHeader({ ...fields, path: rel, type: stat.isCharacterDevice() ? "char" : "block", size: 0, devmajor: major, devminor: minor });
+      } else if (stat.isFIFO()) {
+        yield encodeHeader({ ...fields, path: rel, type: "fifo", size: 0 });
+      }
+    }
+  }
+
+  const root = readXattrs(dir, ".", options);
+  if (root.opaque) {
+    const stat = await fs.lstat(dir);
+    yield encodeHeader({ ...baseFields(".", stat), path: ".wh..wh..opq", type: "file", size: 0, mode: 0o600 });
+  }
+  yield* walk(dir, "");
+  yield END_OF_ARCHIVE;
+}

@@ -1,0 +1,79 @@
+/**
+ * The typed native file-system primitives the store needs (addon/fs.cc, plus `flock` from
+ * addon/lock.cc). The only store module that touches the addon; it loads it itself until the
+ * shared loader (`src/native/load.ts`) exists, then this file becomes a re-export of that.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { HostUnsupportedError, SystemCallError } from "../errors.js";
+
+/** The raw surface of the addon functions the store calls. */
+export interface NativeFs {
+  /** mknod(2). `mode` includes the file type bits; `dev` is the encoded device number. */
+  mknod(path: string, mode: number, dev: number | bigint): void;
+  /** lsetxattr(2): never follows a final symlink. */
+  lsetxattr(path: string, name: string, value: Buffer): void;
+  /** lgetxattr(2): `null` when the attribute is absent. */
+  lgetxattr(path: string, name: string): Buffer | null;
+  /** llistxattr(2). */
+  llistxattr(path: string): string[];
+  /** flock(2) on an open fd: false when `wait` is false and the lock is held elsewhere. */
+  flock(fd: number, mode: "exclusive" | "shared" | "unlock", wait: boolean): boolean;
+}
+
+/** The fields the addon sets on the errors it throws (Node's SystemError shape). */
+interface NativeErrorFields {
+  code?: unknown;
+  errno?: unknown;
+  syscall?: unknown;
+  path?: unknown;
+}
+
+let loaded: NativeFs | undefined;
+
+/** Loads the addon once. Throws {@link HostUnsupportedError} naming the path tried and the fix. */
+export function nativeFs(): NativeFs {
+  if (loaded) return loaded;
+  const file = fileURLToPath(new URL("../../build/Release/bento.node", import.meta.url));
+  try {
+    const addon = createRequire(import.meta.url)(file) as Partial<NativeFs>;
+    for (const name of ["mknod", "lsetxattr", "lgetxattr", "llistxattr", "flock"] as const) {
+      if (typeof addon[name] !== "function") {
+        throw new Error(`the addon at ${file} has no ${name}(): it is older than this SDK`);
+      }
+    }
+    loaded = addon as NativeFs;
+    return loaded;
+  } catch (e) {
+    const why = existsSync(file) ? (e as Error).message : `${file} does not exist`;
+    throw new HostUnsupportedError(
+      `load the bento addon: ${why}; rebuild it with "npx node-gyp rebuild" in the package directory`,
+      { cause: e },
+    );
+  }
+}
+
+/** True when `e` came from the addon (or fs) with an errno code such as `code`. */
+export function isErrno(e: unknown, ...codes: string[]): boolean {
+  return typeof e === "object" && e !== null && codes.includes(String((e as NativeErrorFields).code));
+}
+
+/** Turns an addon or fs error into a {@link SystemCallError} that says what was being done. */
+export function systemError(context: string, e: unknown): unknown {
+  if (typeof e !== "object" || e === null) return e;
+  const fields = e as NativeErrorFields;
+  if (typeof fields.code !== "string" || typeof fields.errno !== "number" || typeof fields.syscall !== "string") {
+    return e;
+  }
+  return new SystemCallError(
+    context,
+    {
+      errnoCode: fields.code,
+      errno: fields.errno,
+      syscall: fields.syscall,
+      ...(typeof fields.path === "string" ? { path: fields.path } : {}),
+    },
+    { cause: e },
+  );
+}
