@@ -125,7 +125,9 @@ export class ContainerInstance {
       id, hostname, lowerDirs: source.lowerDirs, containerDir, logFile: join(containerDir, "container.log"),
       readonlyRootfs: options.readonlyRootfs, init: options.init, network: options.network, process, tmpfs: options.tmpfs,
     };
-    for (const sub of ["upper", "work", "merged"]) mkdirSync(join(containerDir, sub), { recursive: true, mode: 0o700 });
+    mkdirSync(containerDir, { recursive: true, mode: 0o700 });
+    // The overlay's root directory takes the upper dir's mode: 0700 would lock non-root users out of "/".
+    for (const sub of ["upper", "work", "merged"]) mkdirSync(join(containerDir, sub), { mode: 0o755 });
     const hosts = options.network === "host" ? readFileSync("/etc/hosts", "utf8")
       : `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
     writeFileSync(join(containerDir, "hosts"), hosts);

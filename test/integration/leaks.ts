@@ -1,0 +1,36 @@
+/**
+ * Leak checks every integration test runs: for the containers it made, no process, mount,
+ * cgroup, state dir or container dir may remain.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { cgroupDriver } from "../../src/runtime/cgroup/detect.js";
+import { config } from "../../src/config.js";
+
+/** Processes (pid, command) whose cgroup or command line names one of these containers. */
+export function processesOf(ids: readonly string[]): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cgroup = readFileSync(`/proc/${pid}/cgroup`, "utf8");
+      if (ids.some((id) => cgroup.includes(`bento-${id}`))) found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")}`);
+    } catch {
+      // exited while we looked
+    }
+  }
+  return found;
+}
+
+/** Everything the given containers left behind, as readable strings; [] when clean. */
+export function leftovers(ids: readonly string[]): string[] {
+  const cfg = config();
+  const left: string[] = [];
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8");
+  for (const id of ids) {
+    for (const dir of cgroupDriver().paths(id)) if (existsSync(dir)) left.push(`cgroup ${dir}`);
+    for (const dir of [join(cfg.runtimeDir, "containers", id), join(cfg.home, "containers", id)]) if (existsSync(dir)) left.push(`dir ${dir}`);
+    if (mounts.includes(id)) left.push(`mount of ${id}`);
+  }
+  for (const p of processesOf(ids)) left.push(`process ${p}`);
+  return left;
+}
