@@ -44,7 +44,7 @@ export class DockerfileSyntaxError extends BentoError {
 
   constructor(reason: string, details: DockerfileErrorDetails, options: BentoErrorOptions = {}) {
     const where = `${details.file}:${details.line}:${details.column}`;
-    const what = details.instruction === undefined ? "" : `${details.instruction}: `;
+    const what = details.instruction === undefined || reason.startsWith(details.instruction) ? "" : `${details.instruction}: `;
     const expected = details.expected === undefined ? "" : ` (expected ${details.expected})`;
     super("ERR_DOCKERFILE_SYNTAX", `${where}: ${what}${reason}${expected}`, options);
     this.file = details.file;
