@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -142,7 +143,13 @@ class Spawner {
   std::deque<std::packaged_task<SpawnResult()>> queue_;
 };
 
-// spawnHelper({ file, argv, fds: ("null" | "socket" | number)[] })
+// Process-wide duplicates of helpers' control sockets, by pid. A Worker's sockets close when the
+// Worker ends; this copy keeps the shim's control socket open (so the shim does not stop its
+// container) until releaseHelper, or until the process dies.
+std::mutex g_kept_mutex;
+std::map<int, int> g_kept;
+
+// spawnHelper({ file, argv, fds: ("null" | "socket" | number)[], keepOpen?: number })
 //   -> { pid, pidfd, sockets: (number | null)[] }
 Napi::Value SpawnHelper(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -168,6 +175,15 @@ Napi::Value SpawnHelper(const Napi::CallbackInfo& info) {
     throw SystemError(env, err, "pidfd_open", req.file);
   }
   fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+  Napi::Value keep = opts.Get("keepOpen");
+  if (keep.IsNumber()) {
+    size_t index = keep.As<Napi::Number>().Uint32Value();
+    if (index < r.parent_ends.size() && r.parent_ends[index] >= 0) {
+      int copy = fcntl(r.parent_ends[index], F_DUPFD_CLOEXEC, 3);
+      std::lock_guard<std::mutex> lock(g_kept_mutex);
+      if (copy >= 0) g_kept[r.pid] = copy;
+    }
+  }
   Napi::Object result = Napi::Object::New(env);
   result.Set("pid", Napi::Number::New(env, r.pid));
   result.Set("pidfd", Napi::Number::New(env, pidfd));
@@ -178,10 +194,23 @@ Napi::Value SpawnHelper(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// releaseHelper(pid): closes the process-wide copy of that helper's control socket.
+Napi::Value ReleaseHelper(const Napi::CallbackInfo& info) {
+  int pid = info[0].As<Napi::Number>().Int32Value();
+  std::lock_guard<std::mutex> lock(g_kept_mutex);
+  auto it = g_kept.find(pid);
+  if (it != g_kept.end()) {
+    close(it->second);
+    g_kept.erase(it);
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void InitSpawn(Napi::Env env, Napi::Object exports) {
   exports.Set("spawnHelper", Napi::Function::New(env, SpawnHelper, "spawnHelper"));
+  exports.Set("releaseHelper", Napi::Function::New(env, ReleaseHelper, "releaseHelper"));
 }
 
 }  // namespace ctr

@@ -16,10 +16,10 @@ import type { CgroupDriver, CgroupStats } from "../runtime/cgroup/driver.js";
 import { compileContainerPlan, compileExecPlan, type ProcessSpec, type RuntimeSpec } from "../runtime/container-plan.js";
 import { claimName, releaseName } from "../runtime/names.js";
 import { RunningShim } from "../runtime/shim.js";
-import { claimState, cleanUpSync, releaseState, sweepOrphans, type StateLock } from "../runtime/state.js";
+import { claimState, cleanUpSync, releaseState, sweepOrphans, sweepOwnedBy, type StateLock } from "../runtime/state.js";
 import { resolveUser } from "../runtime/user.js";
 import { decodeWaitStatus, type ExitStatus, signalNumber, systemCallErrorOf } from "../runtime/wait-status.js";
-import { track, untrack } from "../testing/teardown.js";
+import { onExitSweep, track, untrack } from "../testing/teardown.js";
 import type { ImageSource } from "./image-source.js";
 import { followLogLines, formatLines, type LogLine, type LogOptions, readLogLines } from "./logs.js";
 import type { NormalizedOptions } from "./options.js";
@@ -101,7 +101,9 @@ export class ContainerInstance {
     const cfg = config();
     if (!swept) {
       swept = true;
-      sweepOrphans(join(cfg.runtimeDir, "containers"));
+      const states = join(cfg.runtimeDir, "containers");
+      sweepOrphans(states);
+      onExitSweep(() => sweepOwnedBy(states, process.pid));
     }
     const id = randomBytes(32).toString("hex");
     const name = options.name ?? `bento_${id.slice(0, 12)}`;
@@ -111,7 +113,7 @@ export class ContainerInstance {
     const user = resolveUser(options.user ?? (image.User || undefined), source.lowerDirs);
     const baseEnv = image.Env.some((e) => e.startsWith("PATH=")) ? image.Env : [`PATH=${DEFAULT_PATH}`, ...image.Env];
     const env = envList(baseEnv, { HOSTNAME: hostname, ...(baseEnv.some((e) => e.startsWith("HOME=")) ? {} : { HOME: user.home }), ...options.env });
-    const process: ProcessSpec = {
+    const payload: ProcessSpec = {
       argv: containerArgv(image, { ...(options.entrypoint ? { entrypoint: options.entrypoint } : {}), ...(options.command ? { command: options.command } : {}) }),
       env,
       cwd: options.workdir ?? (image.WorkingDir || "/"),
@@ -123,7 +125,7 @@ export class ContainerInstance {
     };
     const spec: RuntimeSpec = {
       id, hostname, lowerDirs: source.lowerDirs, containerDir, logFile: join(containerDir, "container.log"),
-      readonlyRootfs: options.readonlyRootfs, init: options.init, network: options.network, process, tmpfs: options.tmpfs,
+      readonlyRootfs: options.readonlyRootfs, init: options.init, network: options.network, process: payload, tmpfs: options.tmpfs,
     };
     mkdirSync(containerDir, { recursive: true, mode: 0o700 });
     // The overlay's root directory takes the upper dir's mode: 0700 would lock non-root users out of "/".
@@ -272,8 +274,8 @@ export class ContainerInstance {
     }
     const layers = [join(this.spec.containerDir, "upper"), ...this.spec.lowerDirs];
     const user = options.user === undefined ? { uid: this.spec.process.uid, gid: this.spec.process.gid, groups: this.spec.process.groups } : resolveUser(options.user, layers);
-    const process: ProcessSpec = { ...this.spec.process, ...user, argv, env: envList(this.spec.process.env, options.env ?? {}), cwd: options.workdir ?? this.spec.process.cwd };
-    const plan = compileExecPlan(shim.initPid, this.spec.network, this.driver.procsFiles(this.id), process);
+    const payload: ProcessSpec = { ...this.spec.process, ...user, argv, env: envList(this.spec.process.env, options.env ?? {}), cwd: options.workdir ?? this.spec.process.cwd };
+    const plan = compileExecPlan(shim.initPid, this.spec.network, this.driver.procsFiles(this.id), payload);
     const helper = HelperProcess.start({ role: "exec", plan: plan.records, stdio: ["null", "socket", "socket"] });
     const collect = (i: 1 | 2) => new Promise<string>((resolve) => {
       const chunks: Buffer[] = [];

@@ -22,7 +22,10 @@ export interface ChildExit {
 
 /** The functions the C++ addon exports. */
 export interface NativeAddon {
-  spawnHelper(options: { file: string; argv: string[]; fds: ChildFd[] }): SpawnedHelper;
+  /** `keepOpen`: index of a "socket" fd whose parent end the addon keeps a process-wide copy of. */
+  spawnHelper(options: { file: string; argv: string[]; fds: ChildFd[]; keepOpen?: number }): SpawnedHelper;
+  /** Closes the copy spawnHelper kept for this helper. */
+  releaseHelper(pid: number): void;
   watchExit(pidfd: number, onExit: (exit: ChildExit) => void): void;
   flock(fd: number, mode: "exclusive" | "shared" | "unlock", wait: boolean): boolean;
 }

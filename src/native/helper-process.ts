@@ -46,7 +46,9 @@ export class HelperProcess extends EventEmitter {
     super();
     const addon = loadAddon();
     const fds: ChildFd[] = [...options.stdio, "socket", ...(options.extraFds ?? [])];
-    const spawned = addon.spawnHelper({ file: helperPath(), argv: ["bento-shim", options.role, String(process.pid)], fds });
+    // The control socket's process-wide copy keeps a container alive if the Worker that
+    // started it ends; close() releases it.
+    const spawned = addon.spawnHelper({ file: helperPath(), argv: ["bento-shim", options.role, String(process.pid)], fds, keepOpen: 3 });
     this.pid = spawned.pid;
     this.pidfd = spawned.pidfd;
     this.stdio = spawned.sockets.slice(0, 3).map((fd) => (fd === null ? null : new Socket({ fd, readable: true, writable: true })));
@@ -113,6 +115,7 @@ export class HelperProcess extends EventEmitter {
 
   /** Closes Node's end of the control socket; the helper then kills its child. */
   close(): void {
+    loadAddon().releaseHelper(this.pid);
     this.control.destroy();
     for (const s of this.stdio) s?.destroy();
   }

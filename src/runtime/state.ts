@@ -108,3 +108,30 @@ export function sweepOrphans(runtimeDir: string): string[] {
   }
   return swept;
 }
+
+/**
+ * Cleans every container this process owns that is not otherwise tracked: those started from
+ * worker threads, whose objects died with their thread. Run by the main thread's exit hook.
+ */
+export function sweepOwnedBy(runtimeDir: string, ownerPid: number): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(runtimeDir);
+  } catch {
+    return [];
+  }
+  const swept: string[] = [];
+  for (const id of entries) {
+    const dir = join(runtimeDir, id);
+    try {
+      const record = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as StateRecord;
+      if (record.ownerPid !== ownerPid) continue;
+      cleanUpSync(record);
+      rmSync(dir, { recursive: true, force: true });
+      swept.push(id);
+    } catch {
+      // no record, or gone already
+    }
+  }
+  return swept;
+}

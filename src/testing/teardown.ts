@@ -1,9 +1,16 @@
 /**
- * The process-wide teardown registry (DESIGN section 8, layer 2): every container this process
- * starts is tracked until removed; on exit, SIGINT, SIGTERM or an uncaught error, whatever is
- * left is killed and removed. Exit hooks cannot wait for promises, so this cleanup is synchronous.
+ * The teardown registry (DESIGN section 8, layer 2): every container this thread starts is
+ * tracked until removed; when the process exits (normally, on SIGINT or SIGTERM, or on an
+ * uncaught error), whatever is left is killed and removed. Exit hooks cannot wait for promises,
+ * so this cleanup is synchronous.
+ *
+ * Hooks run in the main thread only. A container started from a worker thread outlives that
+ * worker (its shim was spawned from bento's own long-lived native thread, so the kernel does not
+ * kill it when the worker's thread ends): vitest's threads pool hands fixtures between workers.
+ * The main thread's hook also removes this process's containers that no live object tracks.
  */
 import exitHook from "async-exit-hook";
+import { isMainThread } from "node:worker_threads";
 
 /** Something that can be torn down synchronously at process exit. */
 export interface Teardown {
@@ -12,6 +19,20 @@ export interface Teardown {
 
 const live = new Set<Teardown>();
 let installed = false;
+
+const orphanSweeps: (() => void)[] = [];
+
+/** Registers a cleanup for resources this process owns that no object tracks any more. */
+export function onExitSweep(sweep: () => void): void {
+  orphanSweeps.push(sweep);
+  install();
+}
+
+function install(): void {
+  if (installed || !isMainThread) return;
+  installed = true;
+  exitHook(tearDownAll);
+}
 
 function tearDownAll(): void {
   for (const item of [...live]) {
@@ -22,14 +43,18 @@ function tearDownAll(): void {
     }
     live.delete(item);
   }
+  for (const sweep of orphanSweeps) {
+    try {
+      sweep();
+    } catch {
+      // the next process's sweep is the backstop
+    }
+  }
 }
 
 /** Tracks `item` until {@link untrack}; installs the exit hooks on first use. */
 export function track(item: Teardown): void {
-  if (!installed) {
-    installed = true;
-    exitHook(tearDownAll);
-  }
+  install();
   live.add(item);
 }
 

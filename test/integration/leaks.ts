@@ -12,6 +12,8 @@ export function processesOf(ids: readonly string[]): string[] {
   const found: string[] = [];
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
+      // A zombie has ended; it waits only for the host's init to reap it.
+      if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"))) continue;
       const cgroup = readFileSync(`/proc/${pid}/cgroup`, "utf8");
       if (ids.some((id) => cgroup.includes(`bento-${id}`))) found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")}`);
     } catch {

@@ -1,0 +1,70 @@
+import { isRoot, skipReason } from "../setup-env.js";
+import { describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { config } from "../../../src/config.js";
+import { sweepOwnedBy } from "../../../src/runtime/state.js";
+import { leftovers, processesOf } from "../leaks.js";
+
+const repo = join(import.meta.dirname, "../../..");
+const tsx = join(repo, "node_modules/tsx/dist/esm/index.mjs");
+
+/** True while pid runs (a zombie waiting for the host's init to reap it has ended). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return check();
+}
+
+function nodeChild(script: string, args: string[]) {
+  return spawn(process.execPath, ["--import", tsx, join(repo, "test/fixtures", script), ...args], { env: process.env, stdio: ["ignore", "pipe", "inherit"] });
+}
+
+describe.skipIf(!isRoot)(`teardown (${skipReason})`, () => {
+  it("kills every container of a SIGKILLed process within a second, and the next start sweeps what it left", async () => {
+    const child = nodeChild("start-containers.ts", ["3"]);
+    const [line] = (await once(child.stdout!, "data")) as [Buffer];
+    const started = JSON.parse(line.toString()) as { id: string; pid: number }[];
+    const ids = started.map((s) => s.id);
+    expect(processesOf(ids).length).toBeGreaterThanOrEqual(9); // init, sh and two sleeps each (shims sit outside)
+    child.kill("SIGKILL");
+    await once(child, "exit");
+    const t0 = Date.now();
+    expect(await waitUntil(() => processesOf(ids).length === 0 && started.every((s) => !alive(s.pid)), 1000)).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    // The kernel killed the processes; cgroups and directories wait for the next start's sweep.
+    expect(leftovers(ids).some((l) => l.startsWith("cgroup"))).toBe(true);
+    const next = nodeChild("start-containers.ts", ["1"]);
+    const [nextLine] = (await once(next.stdout!, "data")) as [Buffer];
+    const nextIds = (JSON.parse(nextLine.toString()) as { id: string }[]).map((s) => s.id);
+    expect(leftovers(ids)).toEqual([]);
+    next.kill("SIGTERM"); // exit hooks remove its container
+    await once(next, "exit");
+    expect(await waitUntil(() => leftovers(nextIds).length === 0, 2000)).toBe(true);
+  });
+
+  it("keeps a container started from a worker thread running after the worker exits", async () => {
+    const worker = new Worker(join(repo, "test/fixtures/worker-bootstrap.mjs"), { workerData: { script: join(repo, "test/fixtures/worker-start.ts") } });
+    const [started] = (await once(worker, "message")) as [{ id: string; pid: number }];
+    await once(worker, "exit");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alive(started.pid)).toBe(true);
+    // What the main thread's exit hook does for containers no live object tracks:
+    expect(sweepOwnedBy(join(config().runtimeDir, "containers"), process.pid)).toEqual([started.id]);
+    expect(await waitUntil(() => leftovers([started.id]).length === 0, 2000)).toBe(true);
+  });
+});
