@@ -120,17 +120,17 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup): C
 
   b.section("container");
   b.op("make mounts private", "propagation", String(MS_PRIVATE));
-  // Relative lowerdirs from the layers' common parent keep the option string short: the mount
-  // data is one page, which absolute paths overflow at about 60 layers (RUNTIME-NOTES section 5).
-  let lowerDirs = spec.lowerDirs;
-  const parent = commonParent(lowerDirs);
-  if (lowerDirs.join(":").length > 3000 && parent !== undefined) {
+  // The fallback option string (kernels without fsconfig "lowerdir+") uses paths relative to
+  // the layers' common parent when absolute ones would overflow mount(2)'s one-page data.
+  let fallbackLowers = spec.lowerDirs;
+  const parent = commonParent(fallbackLowers);
+  if (fallbackLowers.join(":").length > 3000 && parent !== undefined) {
     b.op(`enter the layers' directory ${parent}`, "chdir", parent);
-    lowerDirs = lowerDirs.map((d) => relative(parent, d));
+    fallbackLowers = fallbackLowers.map((d) => relative(parent, d));
   }
-  const lower = lowerDirs.map(escapeOverlayPath).join(":");
-  const data = `lowerdir=${lower},upperdir=${escapeOverlayPath(join(spec.containerDir, "upper"))},workdir=${escapeOverlayPath(join(spec.containerDir, "work"))}`;
-  b.op(`mount the root filesystem (overlay) on ${merged}`, "mount", "overlay", merged, "overlay", String(MS_NODEV), data);
+  const upper = join(spec.containerDir, "upper"), work = join(spec.containerDir, "work");
+  const data = `lowerdir=${fallbackLowers.map(escapeOverlayPath).join(":")},upperdir=${escapeOverlayPath(upper)},workdir=${escapeOverlayPath(work)}`;
+  b.op(`mount the root filesystem (overlay of ${spec.lowerDirs.length} layers) on ${merged}`, "mount-overlay", merged, String(MS_NODEV), data, upper, work, ...spec.lowerDirs);
   b.op("open the root filesystem", "set-root", merged);
   const mountIn = (description: string, src: string, target: string, fstype: string, flags: number, options = "") => {
     b.op(`create ${target}`, "mkdir-in", target, String(0o755));

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { encodePlan } from "../../../src/native/plan-codec.js";
+import { compileContainerPlan, compileExecPlan, escapeOverlayPath, type RuntimeSpec } from "../../../src/runtime/container-plan.js";
+import { capabilityMask } from "../../../src/runtime/capabilities.js";
+import { parseBytes, toCgroupLimits } from "../../../src/runtime/limits.js";
+import { decodeWaitStatus, signalNumber } from "../../../src/runtime/wait-status.js";
+
+const spec: RuntimeSpec = {
+  id: "abc", hostname: "abc", lowerDirs: ["/layers/top", "/layers/base"], containerDir: "/c/abc", logFile: "/c/abc/container.log",
+  readonlyRootfs: false, init: true, network: "none", tmpfs: [],
+  process: { argv: ["sh"], env: ["PATH=/bin"], cwd: "/app", uid: 0, gid: 0, groups: [0], capabilities: capabilityMask(), noNewPrivileges: true },
+};
+
+describe("plan encoding", () => {
+  it("frames records as length-prefixed fields, so values may hold any byte", () => {
+    const bytes = encodePlan([["env", "A=1\n2", "B=é"]]);
+    expect(bytes.toString()).toBe("23\n3:3:env,5:A=1\n2,4:B=é,");
+  });
+});
+
+describe("container plan", () => {
+  it("follows runc's order: cgroups, clone, private mounts, overlay, /proc, /dev, masks, pivot, hostname", () => {
+    const plan = compileContainerPlan(spec, { hostOps: [["mkdir", "/cg/bento-abc", "493"]], procsFiles: ["/cg/bento-abc/cgroup.procs"] });
+    const names = plan.records.map((r) => r[0]);
+    const order = ["mkdir", "clone", "cgroup-procs", "propagation", "mount-overlay", "set-root", "mask-in", "readonly-in", "pivot", "sethostname", "loopback-up", "argv"];
+    const positions = order.map((n) => names.indexOf(n));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    const overlay = plan.records.find((r) => r[0] === "mount-overlay")!;
+    expect(overlay.slice(1)).toEqual(["/c/abc/merged", "4", "lowerdir=/layers/top:/layers/base,upperdir=/c/abc/upper,workdir=/c/abc/work", "/c/abc/upper", "/c/abc/work", "/layers/top", "/layers/base"]);
+    expect(plan.describe(names.indexOf("pivot"))).toBe("pivot_root into the root filesystem");
+    expect(plan.records).toContainEqual(["mkdir-in", "app", "493"]);
+  });
+
+  it("passes every layer separately, with a relative-path fallback for old kernels", () => {
+    const many = Array.from({ length: 40 }, (_, i) => `/var/lib/bento/layers/${"f".repeat(62)}${String(i).padStart(2, "0")}`);
+    const plan = compileContainerPlan({ ...spec, lowerDirs: many }, { hostOps: [], procsFiles: [] });
+    expect(plan.records).toContainEqual(["chdir", "/var/lib/bento/layers"]);
+    const overlay = plan.records.find((r) => r[0] === "mount-overlay")!;
+    expect(overlay.slice(6)).toEqual(many);
+    expect(overlay[3]!.length).toBeLessThan(4096 - 512);
+  });
+
+  it("escapes overlay separators in paths", () => {
+    expect(escapeOverlayPath("/a:b,c\\d")).toBe("/a\\:b\\,c\\\\d");
+  });
+
+  it("joins cgroups before namespaces for exec", () => {
+    const plan = compileExecPlan(42, "none", ["/cg/x/cgroup.procs"], spec.process);
+    expect(plan.records.slice(0, 4)).toEqual([["section", "settings"], ["cgroup-procs", "/cg/x/cgroup.procs"], ["target-pid", "42"], ["ns-flags", String(0x20000 | 0x20000000 | 0x08000000 | 0x04000000 | 0x40000000 | 0x02000000)]]);
+  });
+});
+
+describe("limits and capabilities", () => {
+  it("parses Docker's sizes", () => {
+    expect(parseBytes("m", "256m")).toBe(256 * 1024 * 1024);
+    expect(parseBytes("m", "1g")).toBe(1024 ** 3);
+    expect(parseBytes("m", "1.5k")).toBe(1536);
+    expect(() => parseBytes("resources.memory", "lots")).toThrow(/resources.memory: "lots" is not a size/);
+  });
+
+  it("converts cpus to a CFS quota and rejects bad limits", () => {
+    expect(toCgroupLimits({ cpus: 0.5, pids: 100 })).toEqual({ cpuQuotaUs: 50_000, cpuPeriodUs: 100_000, pidsMax: 100 });
+    expect(() => toCgroupLimits({ memory: "1k" })).toThrow(/below the minimum/);
+    expect(() => toCgroupLimits({ pids: 1.5 })).toThrow(/resources.pids/);
+  });
+
+  it("computes Docker's default capability mask and applies add/drop", () => {
+    expect(capabilityMask().toString(16)).toBe("a80425fb");
+    expect(capabilityMask(["NET_ADMIN"], ["CAP_MKNOD"]).toString(16)).toBe("a00435fb");
+    expect(capabilityMask([], ["ALL"])).toBe(0n);
+    expect(() => capabilityMask(["FLY"])).toThrow(/capAdd: "FLY" is not a Linux capability/);
+  });
+
+  it("decodes wait statuses as Docker reports them", () => {
+    expect(decodeWaitStatus(3 << 8, false)).toEqual({ exitCode: 3, oomKilled: false });
+    expect(decodeWaitStatus(9, true)).toEqual({ exitCode: 137, signal: "SIGKILL", oomKilled: true });
+    expect(signalNumber("term")).toBe(15);
+    expect(signalNumber("SIGNOPE")).toBeUndefined();
+  });
+});
