@@ -4,6 +4,7 @@
  */
 import { BentoError } from "../errors.js";
 import { applyConfigStep, emptyImageConfig, startStage, type ImageConfig, type StageState } from "./config.js";
+import { parseOnbuildTrigger } from "./dockerfile.js";
 import type { ImageBase, ImagePlan } from "./plan.js";
 import { processWord } from "./shell-lexer.js";
 import { findStage, splitStages, type PlanStage } from "./stages.js";
@@ -22,11 +23,6 @@ export interface ImageConfigOfOptions {
   baseConfig?: BaseConfigSource;
   /** Target platform for the automatic platform ARGs (`TARGETARCH`...). Default: this host's. */
   platform?: string;
-  /**
-   * Parses ONBUILD triggers of a base image into steps so they run at the start of the stage, as
-   * Docker does. The Dockerfile front end supplies it; without it the triggers are dropped.
-   */
-  parseTrigger?: (instruction: string) => ImagePlan["steps"];
 }
 
 /**
@@ -71,8 +67,9 @@ export function imageConfigOf(plan: ImagePlan, options: ImageConfigOfOptions = {
     const fromPlatform = stage.from.platform === undefined ? undefined : processWord(stage.from.platform, fromVars, { escape });
     const base = baseConfigOf(stage.from.base, stage, fromPlatform, visiting);
     let state: StageState = startStage(base);
+    // The base image's ONBUILD triggers run first in this stage (and are not inherited).
     for (const trigger of base.OnBuild ?? []) {
-      for (const step of options.parseTrigger?.(trigger) ?? []) state = applyConfigStep(state, step, { buildArgs, metaArgs: globals, escape });
+      for (const step of parseOnbuildTrigger(trigger)) state = applyConfigStep(state, step, { buildArgs, metaArgs: globals, escape });
     }
     for (const step of stage.steps) state = applyConfigStep(state, step, { buildArgs, metaArgs: globals, escape });
     done.set(stage.index, state.config);

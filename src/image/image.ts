@@ -2,9 +2,12 @@
  * `Image`: an immutable, fluent builder of image plans. Each method returns a new frozen Image, so a
  * base can be branched; nothing does I/O until the image is built or run.
  */
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { InvalidOptionError } from "../errors.js";
+import { parseDockerfile, parseOnbuildTrigger } from "./dockerfile.js";
 import { toDockerfile } from "./dockerfile-printer.js";
+import { DockerfileSyntaxError } from "./errors.js";
 import {
   checkTemplate,
   chmodOf,
@@ -26,6 +29,16 @@ import { validatePlan } from "./plan-validate.js";
 import { parseRunMount, formatRunMount } from "./run-mount.js";
 import type { EscapeToken } from "./shell-lexer.js";
 import { findStage, splitStages } from "./stages.js";
+
+/** Options of `Image.fromDockerfile()`. */
+export interface FromDockerfileOptions {
+  /** The build context directory that COPY/ADD sources are relative to. */
+  context?: string;
+  /** `--build-arg` values: they override ARG defaults of the same name. */
+  buildArgs?: Record<string, string>;
+  /** The stage to build (`FROM ... AS <target>`); default the last one. */
+  target?: string;
+}
 
 // The plan the next `new Image()` takes; set only by `Image.of`, synchronously, just before `new`.
 let pendingPlan: ImagePlan | undefined;
@@ -100,6 +113,55 @@ export class Image {
    */
   static fromPlan(plan: unknown): Image {
     return Image.#of(validatePlan(plan));
+  }
+
+  /**
+   * An Image from a Dockerfile: every stage, `FROM ... AS name`, `COPY --from`, heredocs,
+   * `RUN --mount`. `target` picks the stage to build; `buildArgs` override ARG defaults; COPY/ADD
+   * sources are relative to `context` (default: the Dockerfile's directory). Given a path, the file
+   * is read synchronously, once, here: an Image is a plan, and this is its constructor. Throws
+   * `DockerfileSyntaxError` naming the file, line, column and instruction for a malformed file.
+   *
+   * @example
+   * ```ts
+   * const prod = Image.fromDockerfile("./Dockerfile", { context: ".", buildArgs: { VERSION: "2" }, target: "prod" });
+   * const inline = Image.fromDockerfile({ dockerfile: "FROM alpine\nRUN echo hi\n" });
+   * ```
+   */
+  static fromDockerfile(path: string, options?: FromDockerfileOptions): Image;
+  static fromDockerfile(options: FromDockerfileOptions & { dockerfile: string }): Image;
+  static fromDockerfile(pathOrOptions: string | (FromDockerfileOptions & { dockerfile: string }), maybeOptions: FromDockerfileOptions = {}): Image {
+    let text: string;
+    let file: string;
+    let options: FromDockerfileOptions;
+    if (typeof pathOrOptions === "string") {
+      file = path.resolve(pathOrOptions);
+      options = { context: path.dirname(file), ...maybeOptions };
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (error) {
+        throw new InvalidOptionError("fromDockerfile.path", `cannot read ${JSON.stringify(file)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; pass the path of a Dockerfile, or { dockerfile: text }`);
+      }
+    } else if (typeof pathOrOptions === "object" && pathOrOptions !== null && typeof pathOrOptions.dockerfile === "string") {
+      text = pathOrOptions.dockerfile;
+      file = "<inline>";
+      options = pathOrOptions;
+    } else {
+      throw new InvalidOptionError("fromDockerfile", "expected a Dockerfile path or { dockerfile: text }");
+    }
+    if (options.buildArgs !== undefined) {
+      for (const [key, value] of Object.entries(options.buildArgs)) {
+        if (typeof value !== "string") throw new InvalidOptionError(`fromDockerfile.buildArgs.${key}`, `expected a string, got ${describe(value)}`);
+      }
+    }
+    const plan = parseDockerfile(text, {
+      file,
+      ...(options.target === undefined ? {} : { target: options.target }),
+      ...(options.buildArgs === undefined ? {} : { buildArgs: options.buildArgs }),
+      ...(options.context === undefined ? {} : { context: options.context }),
+    });
+    if (file === "<inline>") delete plan.dockerfile;
+    return Image.#of(plan);
   }
 
   static #of(plan: ImagePlan): Image {
@@ -431,9 +493,12 @@ export class Image {
     }
     if (typeof instruction !== "string" || instruction.trim() === "") throw new InvalidOptionError("onbuild", "expected Dockerfile text such as \"RUN make\" or a function");
     if (/[\r\n]/.test(instruction)) throw new InvalidOptionError("onbuild", "an ONBUILD trigger is one line");
-    const keyword = (instruction.trim().split(/\s+/)[0] as string).toUpperCase();
-    if (keyword === "ONBUILD" || keyword === "FROM" || keyword === "MAINTAINER") throw new InvalidOptionError("onbuild", `${keyword} is not allowed as an ONBUILD trigger`);
-    if (!TRIGGER_KEYWORDS.has(keyword)) throw new InvalidOptionError("onbuild", `unknown instruction ${JSON.stringify(keyword)}; expected a Dockerfile instruction such as RUN or COPY`);
+    try {
+      parseOnbuildTrigger(instruction);
+    } catch (error) {
+      if (!(error instanceof DockerfileSyntaxError)) throw error;
+      throw new InvalidOptionError("onbuild", `${error.reason}${error.expected === undefined ? "" : ` (expected ${error.expected})`}`);
+    }
     return this.#append({ kind: "onbuild", instruction: instruction.trim() }, "onbuild");
   }
 
@@ -502,9 +567,6 @@ export class Image {
     return stage !== undefined ? { type: "stage", name: stage.name ?? String(stage.index) } : { type: "ref", ref: text };
   }
 }
-
-// Instructions that may follow ONBUILD (BuildKit rejects ONBUILD, FROM and MAINTAINER there).
-const TRIGGER_KEYWORDS = new Set(["ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"]);
 
 function onbuildText(step: ImageStep, escape: EscapeToken): string {
   const text = toDockerfile({ version: 1, escape, steps: [{ kind: "from", base: { type: "scratch" } }, step] })
