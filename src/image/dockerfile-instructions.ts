@@ -48,7 +48,7 @@ const flagSpecs: Record<string, Record<string, FlagKind>> = {
  * @example
  * ```ts
  * const plan = astToPlan(parseDockerfileAst("FROM alpine AS base\nRUN make\n"));
- * plan.steps[1]; // { kind: "run", command: { form: "shell", text: "make" }, source: { line: 2, endLine: 2 } }
+ * plan.steps[1]; // { kind: "run", command: { form: "shell", text: "make" }, location: { line: 2, endLine: 2 } }
  * ```
  */
 export function astToPlan(ast: DockerfileAst, options: AstToPlanOptions = {}): ImagePlan {
@@ -73,7 +73,7 @@ export function astToPlan(ast: DockerfileAst, options: AstToPlanOptions = {}): I
         ...(error.expected === undefined ? {} : { expected: error.expected }),
       });
     }
-    step.source = { line: node.startLine, endLine: node.endLine };
+    step.location = { line: node.startLine, endLine: node.endLine };
     if (step.kind === "from") {
       if (targetEnd === undefined && options.target !== undefined && stages.length > 0 && stages[stages.length - 1] === options.target.toLowerCase()) targetEnd = steps.length;
       stages.push(step.stage ?? "");

@@ -26,7 +26,7 @@ export interface ParseDockerfileToPlanOptions {
  * @example
  * ```ts
  * const plan = parseDockerfile("FROM golang AS build\nRUN go build\nFROM scratch\nCOPY --from=build /app /app\n");
- * plan.steps[3]; // { kind: "copy", sources: ["/app"], dest: "/app", from: { type: "stage", name: "build" }, source: {...} }
+ * plan.steps[3]; // { kind: "copy", sources: ["/app"], dest: "/app", from: { type: "stage", name: "build" }, location: {...} }
  * ```
  */
 export function parseDockerfile(text: string, options: ParseDockerfileToPlanOptions = {}): ImagePlan {
@@ -51,5 +51,5 @@ export function parseOnbuildTrigger(instruction: string): ImageStep[] {
   // As an ONBUILD argument first: that checks what may be a trigger (not FROM, ONBUILD, MAINTAINER).
   astToPlan(parseDockerfileAst(`FROM scratch\nONBUILD ${instruction}\n`, { file: "ONBUILD trigger" }), { file: "ONBUILD trigger" });
   const steps = astToPlan(parseDockerfileAst(`FROM scratch\n${instruction}\n`, { file: "ONBUILD trigger" }), { file: "ONBUILD trigger" }).steps.slice(1);
-  return steps.map(({ source: _source, ...step }) => step as ImageStep);
+  return steps.map(({ location: _location, ...step }) => step as ImageStep);
 }

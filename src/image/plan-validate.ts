@@ -41,10 +41,10 @@ export function validatePlan(value: unknown, at = ""): ImagePlan {
 }
 
 function validateStep(step: Json, kind: string, p: string): void {
-  optional(step, "source", p, (v, q) => {
-    const source = object(v, q);
-    integer(source.line, `${q}.line`);
-    integer(source.endLine, `${q}.endLine`);
+  optional(step, "location", p, (v, q) => {
+    const location = object(v, q);
+    integer(location.line, `${q}.line`);
+    integer(location.endLine, `${q}.endLine`);
   });
   switch (kind) {
     case "from":

@@ -36,7 +36,7 @@ export interface ImagePlan {
   context?: string;
   /** Build-arg values (`--build-arg`), which override ARG defaults of the same name. */
   buildArgs?: Record<string, string>;
-  /** The Dockerfile this plan was parsed from, for error messages (`source` lines refer to it). */
+  /** The Dockerfile this plan was parsed from, for error messages (step `location` lines refer to it). */
   dockerfile?: string;
 }
 
@@ -126,7 +126,7 @@ export type RunNetwork = "default" | "none" | "host";
 
 interface StepBase {
   /** The Dockerfile lines the step came from, for build errors. */
-  source?: SourceLocation;
+  location?: SourceLocation;
 }
 
 /** FROM: starts a stage. */

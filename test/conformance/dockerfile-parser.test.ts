@@ -33,7 +33,7 @@ const noPlan: Record<string, RegExp> = {
   "jeztah-invalid-json-unterminated-bracket": /CMD before the first FROM/,
 };
 
-const withoutSource = (plan: ImagePlan): unknown => JSON.parse(JSON.stringify(plan, (key, value: unknown) => (key === "source" ? undefined : value)));
+const withoutLocations = (plan: ImagePlan): unknown => ({ ...plan, steps: plan.steps.map(({ location: _location, ...step }) => step) });
 
 const counts = { dump: 0, negative: 0, line: 0, astRoundTrip: 0, planRoundTrip: 0, noPlan: 0 };
 
@@ -77,7 +77,7 @@ describe("dockerfile-parser corpus", () => {
       it("round-trips through the plan: parse, print, parse gives the same plan", () => {
         const plan = parseDockerfile(text);
         const printed = toDockerfile(plan);
-        expect(withoutSource(parseDockerfile(printed))).toEqual(withoutSource(plan));
+        expect(withoutLocations(parseDockerfile(printed))).toEqual(withoutLocations(plan));
         counts.planRoundTrip++;
       });
     }
