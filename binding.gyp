@@ -9,7 +9,8 @@
         "addon/spawn.cc",
         "addon/exit-watch.cc",
         "addon/lock.cc",
-        "addon/fs.cc"
+        "addon/fs.cc",
+        "addon/port-connect.cc"
       ],
       "cflags_cc": ["-std=c++17", "-Wall", "-Werror", "-fstack-protector-strong"],
       "cflags_cc!": ["-fno-exceptions"]
@@ -25,7 +26,8 @@
         "addon/shim/shim.cc",
         "addon/shim/init.cc",
         "addon/shim/payload.cc",
-        "addon/shim/exec.cc"
+        "addon/shim/exec.cc",
+        "addon/shim/ports.cc"
       ],
       "cflags_cc": ["-std=c++17", "-Wall", "-Werror", "-fstack-protector-strong", "-O2"],
       "cflags_cc!": ["-fno-exceptions"],

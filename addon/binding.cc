@@ -7,6 +7,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ctr::InitExitWatch(env, exports);
   ctr::InitLock(env, exports);
   ctr::InitFs(env, exports);
+  ctr::InitPortConnect(env, exports);
   return exports;
 }
 }  // namespace

@@ -7,4 +7,5 @@ void InitSpawn(Napi::Env env, Napi::Object exports);
 void InitExitWatch(Napi::Env env, Napi::Object exports);
 void InitLock(Napi::Env env, Napi::Object exports);
 void InitFs(Napi::Env env, Napi::Object exports);
+void InitPortConnect(Napi::Env env, Napi::Object exports);
 }  // namespace ctr

@@ -85,6 +85,7 @@ void RunInit(const Plan& plan, const InitFds& fds) {
   // Die with the shim. getppid() is 0 in a new PID namespace, so the sync socket's EOF is the
   // check that the shim did not die before the prctl (RUNTIME-NOTES section 2, step 7).
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  for (int fd : fds.shim_only) close(fd);
   char go;
   if (ReadFull(fds.sync, &go, 1) != 1) _exit(1);
   prctl(PR_SET_DUMPABLE, 0);

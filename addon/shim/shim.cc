@@ -17,6 +17,7 @@
 #include "init.hh"
 #include "ops.hh"
 #include "plan.hh"
+#include "ports.hh"
 #include "roles.hh"
 #include "util.hh"
 
@@ -24,6 +25,7 @@ namespace ctr {
 namespace {
 
 constexpr int kControlFd = 3;
+constexpr int kPortChannelFd = 5;  // fd 4 is the container's lock
 constexpr size_t kMaxLine = 16 * 1024;  // longer lines are cut into records, as Docker's json-file
 
 // Captures one output stream of the payload into the log file, one record per line:
@@ -135,12 +137,14 @@ bool HandleControl(std::string& pending, pid_t init) {
   return true;
 }
 
-int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, bool init_mode) {
+int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, bool init_mode, bool has_port_channel) {
   bool control_open = true, sync_open = true, init_running = true, saw_error = false;
+  PortService ports;
+  bool ports_open = has_port_channel && ports.Open(init);
   int init_status = 0;
   std::string pending;
   while (init_running || out.open() || err.open() || sync_open) {
-    pollfd fds[5];
+    pollfd fds[6];
     nfds_t n = 0;
     auto add = [&](int fd) { fds[n++] = pollfd{fd, POLLIN, 0}; return n - 1; };
     int i_sig = init_running ? add(sigfd) : -1;
@@ -148,6 +152,7 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, b
     int i_sync = sync_open ? add(sync) : -1;
     int i_out = out.open() ? add(out.fd()) : -1;
     int i_err = err.open() ? add(err.fd()) : -1;
+    int i_port = ports_open && init_running ? add(kPortChannelFd) : -1;
     if (poll(fds, n, -1) < 0) {
       if (errno == EINTR) continue;
       return 1;
@@ -159,6 +164,7 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, b
       // socket, and that EOF with no error before it is the sign that it runs.
       if (!sync_open && !init_mode && !saw_error) SendEvent(kControlFd, "\"event\":\"ready\"");
     }
+    if (ready(i_port)) ports_open = ports.Serve(kPortChannelFd);
     if (ready(i_out)) out.Pump();
     if (ready(i_err)) err.Pump();
     if (ready(i_ctl) && !HandleControl(pending, init)) {
@@ -187,6 +193,8 @@ int RunShim() {
     return 2;
   }
   prctl(PR_SET_NAME, "bento-shim");
+  // Checked before any other fd is opened, so fd 5 cannot be one of our own pipes.
+  bool has_port_channel = fcntl(kPortChannelFd, F_GETFD) >= 0;
   try {
     for (const Op& op : plan.host) RunHostOp(op);
     g_current_step = -1;
@@ -219,7 +227,9 @@ int RunShim() {
       close(sync[0]);
       close(out_pipe[0]);
       close(err_pipe[0]);
-      RunInit(plan, InitFds{sync[1], out_pipe[1], err_pipe[1]});
+      std::vector<int> shim_only{kControlFd};
+      if (has_port_channel) shim_only.push_back(kPortChannelFd);
+      RunInit(plan, InitFds{sync[1], out_pipe[1], err_pipe[1], shim_only});
     }
     close(sync[1]);
     close(out_pipe[1]);
@@ -240,7 +250,7 @@ int RunShim() {
     char go = 'g';
     if (!WriteFull(sync[0], &go, 1)) Fail("write", "sync socket");
     LogStream out(out_pipe[0], 'o', log.get()), err(err_pipe[0], 'e', log.get());
-    return Supervise(init, sync[0], out, err, sigfd, plan.Setting("init") != nullptr);
+    return Supervise(init, sync[0], out, err, sigfd, plan.Setting("init") != nullptr, has_port_channel);
   } catch (const SetupError& e) {
     SendEvent(kControlFd, ErrorEventFields("host", e));
     return 1;

@@ -23,6 +23,8 @@ import { onExitSweep, track, untrack } from "../testing/teardown.js";
 import type { ImageSource } from "./image-source.js";
 import { followLogLines, formatLines, type LogLine, type LogOptions, readLogLines } from "./logs.js";
 import type { NormalizedOptions } from "./options.js";
+import { PortProxy, type BoundPort } from "../network/port-proxy.js";
+import { parsePorts, type PublishedPort } from "../network/port-spec.js";
 
 /** The result of an exec. */
 export interface ExecResult {
@@ -70,6 +72,7 @@ export class ContainerInstance {
   startedAt: Date | undefined;
   finishedAt: Date | undefined;
   private shim: RunningShim | undefined;
+  private proxy: PortProxy | undefined;
   private exitPromise: Promise<ExitStatus> | undefined;
   private readonly driver: CgroupDriver;
   private readonly lock: StateLock;
@@ -160,6 +163,15 @@ export class ContainerInstance {
       throw new StartupError(this.name, { phase, logTail }, { cause: error });
     }
     this.shim = shim;
+    if (this.proxy === undefined) {
+      try {
+        this.proxy = await PortProxy.open(this.publishedPorts(), () => this.shim?.portChannel ?? null);
+      } catch (error) {
+        shim.signal(9);
+        await shim.exited;
+        throw error;
+      }
+    }
     this.status = "running";
     this.startedAt = new Date();
     this.lastExit = undefined;
@@ -170,6 +182,22 @@ export class ContainerInstance {
       this.shim = undefined;
       return exit;
     });
+  }
+
+  /** The ports to publish: the option, else the image's EXPOSE'd ports (as `docker run -P`). */
+  private publishedPorts(): PublishedPort[] {
+    if (this.options.ports !== undefined) return this.options.ports;
+    return parsePorts(Object.keys(this.source.config.ExposedPorts ?? {}));
+  }
+
+  /** The host port a published container port is reachable on. */
+  hostPort(port: number, protocol: "tcp" | "udp" = "tcp"): number | undefined {
+    return this.proxy?.hostPort(port, protocol);
+  }
+
+  /** Every published port with its host port. */
+  get ports(): BoundPort[] {
+    return this.proxy?.bound ?? [];
   }
 
   /** Resolves when the current run ends (at once if it already did). */
@@ -221,6 +249,7 @@ export class ContainerInstance {
     if (this.status === "removed") return;
     if (this.shim) await this.stop(0);
     this.status = "removed";
+    await this.proxy?.close();
     rmSync(this.spec.containerDir, { recursive: true, force: true });
     releaseName(this.runtimeDir, this.name, this.id);
     releaseState(this.lock);

@@ -7,6 +7,7 @@ import { capabilityMask } from "../runtime/capabilities.js";
 import type { CgroupLimits } from "../runtime/cgroup/driver.js";
 import { toCgroupLimits, type ResourceOptions } from "../runtime/limits.js";
 import { signalNumber } from "../runtime/wait-status.js";
+import { parsePorts, type PortSpec, type PublishedPort } from "../network/port-spec.js";
 
 /** A tmpfs mount. */
 export interface TmpfsMount {
@@ -63,6 +64,12 @@ export interface ContainerOptions {
   noNewPrivileges?: boolean;
   /** Extra mounts; this version supports tmpfs mounts. */
   mounts?: TmpfsMount[];
+  /**
+   * Ports to publish on 127.0.0.1 and ::1 (same host port for both): `8080` picks a free host
+   * port, `{ container: 5432, host: 15432 }` pins one. Default: the image's EXPOSE'd ports (as
+   * `docker run -P`); `[]` publishes none.
+   */
+  ports?: PortSpec[];
 }
 
 /** Validated options with the derived values the runtime needs. */
@@ -84,6 +91,8 @@ export interface NormalizedOptions {
   capabilities: bigint;
   noNewPrivileges: boolean;
   tmpfs: { target: string; options: string }[];
+  /** undefined: publish the image's exposed ports. */
+  ports?: PublishedPort[];
 }
 
 const namePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -162,6 +171,7 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
     normalized.user = options.user;
   }
   if (options.hostname !== undefined) normalized.hostname = options.hostname;
+  if (options.ports !== undefined) normalized.ports = parsePorts(options.ports);
   if (options.stopSignal !== undefined) normalized.stopSignal = options.stopSignal;
   return normalized;
 }

@@ -2,6 +2,7 @@
  * A started container. Only the operations valid while it runs are here; `stop()` gives a
  * {@link StoppedContainer}.
  */
+import { ContainerStateError } from "../errors.js";
 import type { CgroupStats } from "../runtime/cgroup/driver.js";
 import type { ExitStatus } from "../runtime/wait-status.js";
 import type { ExecOptions, ExecResult, ContainerInstance } from "./instance.js";
@@ -41,6 +42,24 @@ export class RunningContainer implements AsyncDisposable {
   /** Where a client on this machine connects to the container's published ports. */
   get host(): string {
     return "127.0.0.1";
+  }
+
+  /**
+   * The host port that container port `port` is published on (on both 127.0.0.1 and ::1).
+   * Throws when the port is not published.
+   *
+   * @example
+   * ```ts
+   * const url = `http://${running.host}:${running.hostPort(8080)}/`;
+   * ```
+   */
+  hostPort(port: number, protocol: "tcp" | "udp" = "tcp"): number {
+    const hostPort = this.instance.hostPort(port, protocol);
+    if (hostPort === undefined) {
+      const published = this.instance.ports.map((p) => `${p.container}/${p.protocol}`).join(", ") || "none";
+      throw new ContainerStateError(`container ${this.name} does not publish ${port}/${protocol} (published: ${published}); add it to the ports option`);
+    }
+    return hostPort;
   }
 
   /**

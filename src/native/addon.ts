@@ -28,4 +28,8 @@ export interface NativeAddon {
   releaseHelper(pid: number): void;
   watchExit(pidfd: number, onExit: (exit: ChildExit) => void): void;
   flock(fd: number, mode: "exclusive" | "shared" | "unlock", wait: boolean): boolean;
+  /** Asks a shim (through its port channel) for a TCP socket connected to `port` inside its container. */
+  connectInContainer(channelFd: number, port: number): Promise<number>;
+  /** Forgets the per-channel lock of a closed port channel. */
+  forgetChannel(channelFd: number): void;
 }

@@ -28,14 +28,16 @@ export interface HelperStartOptions {
   plan: readonly PlanRecord[];
   /** The helper's fds 0, 1, 2; "socket" makes a socket Node reads or writes. */
   stdio: [ChildFd, ChildFd, ChildFd];
-  /** Extra fds from 4 on (for example the container's lock file). */
-  extraFds?: number[];
+  /** Extra fds from 4 on: a parent fd to pass (the container's lock file), or "socket". */
+  extraFds?: ChildFd[];
 }
 
 export class HelperProcess extends EventEmitter {
   readonly pid: number;
   /** Node's ends of the stdio entries that were "socket", by fd number. */
   readonly stdio: (Socket | null)[];
+  /** Node's raw ends of the extra fds that were "socket" (fd 4 on), by index; not wrapped. */
+  readonly extraSockets: (number | null)[];
   private readonly pidfd: number;
   private reaped: Promise<ChildExit> | undefined;
   private readonly control: Socket;
@@ -52,6 +54,7 @@ export class HelperProcess extends EventEmitter {
     this.pid = spawned.pid;
     this.pidfd = spawned.pidfd;
     this.stdio = spawned.sockets.slice(0, 3).map((fd) => (fd === null ? null : new Socket({ fd, readable: true, writable: true })));
+    this.extraSockets = spawned.sockets.slice(4);
     this.control = new Socket({ fd: spawned.sockets[3]!, readable: true, writable: true });
     this.control.unref();
     this.control.setEncoding("utf8");

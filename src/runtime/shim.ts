@@ -2,7 +2,9 @@
  * A container's running shim, seen from the SDK: start it with a compiled plan, learn when the
  * payload runs or why it could not, send it signals, and receive the final exit status.
  */
+import { closeSync } from "node:fs";
 import { BentoError } from "../errors.js";
+import { loadAddon } from "../native/load.js";
 import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
 import type { CgroupDriver } from "./cgroup/driver.js";
 import type { CompiledPlan } from "./container-plan.js";
@@ -17,6 +19,8 @@ export class RunningShim {
     private readonly helper: HelperProcess,
     /** The host pid of the container's PID 1. */
     readonly initPid: number,
+    /** The raw socket on which the shim hands out connections made inside the container. */
+    readonly portChannel: number,
     exited: Promise<ExitStatus>,
   ) {
     this.exited = exited;
@@ -27,7 +31,8 @@ export class RunningShim {
    * SystemCallError naming the failed step; by then the shim is gone and the cgroups removed.
    */
   static async start(context: string, id: string, plan: CompiledPlan, driver: CgroupDriver, lockFd: number, debug: boolean): Promise<RunningShim> {
-    const helper = HelperProcess.start({ role: "shim", plan: plan.records, stdio: ["null", "null", debug ? 2 : "null"], extraFds: [lockFd] });
+    const helper = HelperProcess.start({ role: "shim", plan: plan.records, stdio: ["null", "null", debug ? 2 : "null"], extraFds: [lockFd, "socket"] });
+    const portChannel = helper.extraSockets[1]!;
     let payloadStatus: number | undefined;
     let initPid = 0;
     let failure: HelperEvent | undefined;
@@ -41,12 +46,14 @@ export class RunningShim {
       const last = await shimExit;
       await helper.exited();
       helper.close();
+      closeSync(portChannel);
+      loadAddon().forgetChannel(portChannel);
       const oomKilled = await driver.oomKilled(id).catch(() => false);
       await driver.remove(id);
       return decodeWaitStatus(payloadStatus ?? last?.initStatus ?? 0x9, oomKilled);
     })();
     const first = await helper.waitFor((e) => e.event === "ready" || e.event === "error" || e.event === "fatal" || e.event === "shim-exit");
-    if (first?.event === "ready") return new RunningShim(helper, initPid, exited);
+    if (first?.event === "ready") return new RunningShim(helper, initPid, portChannel, exited);
     const status = await exited;
     if (failure?.event === "error") throw systemCallErrorOf(context, failure, (i) => plan.describe(i));
     const reason = failure?.message ?? `the helper exited before the container ran (status ${JSON.stringify(status)})`;

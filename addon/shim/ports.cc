@@ -1,0 +1,127 @@
+#include "ports.hh"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "util.hh"
+
+namespace ctr {
+namespace {
+
+// Request: "tcp <port>\n" (fixed 16 bytes, NUL padded). Reply: int32 errno (0 = ok), with the
+// connected socket attached as SCM_RIGHTS when ok.
+constexpr size_t kRequestSize = 16;
+
+bool Reply(int channel, int err, int fd) {
+  int32_t code = err;
+  iovec iov{&code, sizeof code};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  if (fd >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  }
+  ssize_t n;
+  do n = sendmsg(channel, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n == sizeof code;
+}
+
+// Non-blocking: a server whose accept queue is full makes the kernel retry the SYN for seconds,
+// and the shim must not stop serving logs and other connections meanwhile. The socket goes to
+// Node still connecting; Node's writes wait for it, and a refusal surfaces there as an error.
+int ConnectTo(int family, int port, int& err) {
+  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    err = errno;
+    return -1;
+  }
+  int rc;
+  if (family == AF_INET) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    do rc = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    while (rc < 0 && errno == EINTR);
+  } else {
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(static_cast<uint16_t>(port));
+    a.sin6_addr = in6addr_loopback;
+    do rc = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    while (rc < 0 && errno == EINTR);
+  }
+  if (rc < 0 && errno != EINPROGRESS) {
+    err = errno;
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+bool PortService::Open(pid_t init) {
+  std::string path = "/proc/" + std::to_string(init) + "/ns/net";
+  container_ns_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  host_ns_ = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  return container_ns_ >= 0 && host_ns_ >= 0;
+}
+
+// A socket belongs to the namespace it was created in, whatever the creator does after; so
+// enter, create, and come back (RUNTIME-NOTES section 6). The shim is single-threaded, so the
+// switch cannot affect anything else.
+int PortService::ConnectInside(int port, int& err) {
+  if (setns(container_ns_, CLONE_NEWNET) < 0) {
+    err = errno;
+    return -1;
+  }
+  int fd = ConnectTo(AF_INET, port, err);
+  // A server listening on ::1 only is reached too.
+  if (fd < 0 && err == ECONNREFUSED) {
+    int err6 = 0;
+    fd = ConnectTo(AF_INET6, port, err6);
+  }
+  if (setns(host_ns_, CLONE_NEWNET) < 0) {
+    // Staying in the container's namespace would be wrong for everything after: give up.
+    _exit(70);
+  }
+  return fd;
+}
+
+bool PortService::Serve(int channel) {
+  char request[kRequestSize + 1] = {};
+  size_t n = ReadFull(channel, request, kRequestSize);
+  if (n != kRequestSize) return false;
+  int port = 0;
+  int err = EINVAL;
+  int fd = -1;
+  if (std::strncmp(request, "tcp ", 4) == 0) {
+    port = std::atoi(request + 4);
+    if (port > 0 && port < 65536) {
+      if (container_ns_ < 0) err = ENOTCONN;
+      else fd = ConnectInside(port, err);
+    }
+  }
+  bool ok = Reply(channel, fd >= 0 ? 0 : err, fd);
+  if (fd >= 0) close(fd);
+  return ok;
+}
+
+}  // namespace ctr

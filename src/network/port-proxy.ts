@@ -1,0 +1,148 @@
+/**
+ * Publishes a container's TCP ports on the host with a user-space proxy (DESIGN section 7): Node
+ * listens on 127.0.0.1 and ::1 with the same port number, and for each connection asks the
+ * container's shim for a socket connected inside the container's network namespace, then pipes
+ * both ways with half-close and backpressure. Nothing is added to the host's network.
+ */
+import { createServer, Socket, type Server } from "node:net";
+import getPort from "get-port";
+import { BentoError } from "../errors.js";
+import { loadAddon } from "../native/load.js";
+import type { PublishedPort } from "./port-spec.js";
+
+/** A published port with the host port chosen. */
+export interface BoundPort extends PublishedPort {
+  hostPort: number;
+}
+
+/** Where to get a connection into the container; null while it is not running. */
+export type ChannelSource = () => number | null;
+
+async function listen(server: Server, host: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once("error", onError);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}
+
+async function close(server: Server): Promise<void> {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+function pipeBothWays(client: Socket, upstream: Socket): void {
+  // pipe() ends the other side when one side ends: a half-close travels through.
+  client.pipe(upstream);
+  upstream.pipe(client);
+  const destroy = () => {
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on("error", destroy);
+  upstream.on("error", destroy);
+  client.on("close", () => upstream.destroy());
+  upstream.on("close", () => client.destroy());
+}
+
+export class PortProxy {
+  private readonly servers: Server[] = [];
+  private readonly sockets = new Set<Socket>();
+  readonly bound: BoundPort[] = [];
+
+  private constructor(private readonly channel: ChannelSource) {}
+
+  /** Listens for every TCP port in `ports`; UDP ports are refused with a clear error. */
+  static async open(ports: readonly PublishedPort[], channel: ChannelSource): Promise<PortProxy> {
+    const proxy = new PortProxy(channel);
+    try {
+      for (const port of ports) {
+        if (port.protocol === "udp") throw new BentoError("ERR_UNSUPPORTED", `ports: publishing ${port.container}/udp is not supported yet; publish TCP ports`);
+        proxy.bound.push({ ...port, hostPort: await proxy.listenBoth(port) });
+      }
+    } catch (error) {
+      await proxy.close();
+      throw error;
+    }
+    return proxy;
+  }
+
+  /** The host port a container port is published on. */
+  hostPort(container: number, protocol: "tcp" | "udp" = "tcp"): number | undefined {
+    return this.bound.find((b) => b.container === container && b.protocol === protocol)?.hostPort;
+  }
+
+  /** Stops listening and closes every proxied connection. */
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await Promise.all(this.servers.splice(0).map(close));
+  }
+
+  // The same port number on 127.0.0.1 and ::1, so clients that resolve "localhost" either way
+  // reach the container (testcontainers users meet different ports, their #750).
+  private async listenBoth(port: PublishedPort): Promise<number> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const candidate = port.host || (await getPort({ host: "127.0.0.1" }));
+      const v4 = this.server(port.container);
+      try {
+        await listen(v4, "127.0.0.1", candidate);
+      } catch (error) {
+        if (port.host) throw new BentoError("ERR_PORT_IN_USE", `ports: host port ${port.host} is not free (${(error as Error).message}); choose another or let bento pick one`, { cause: error });
+        continue;
+      }
+      const v6 = this.server(port.container);
+      try {
+        await listen(v6, "::1", candidate);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "EADDRNOTAVAIL" || code === "EAFNOSUPPORT") return this.keep(v4, candidate); // no IPv6 here
+        await close(v4);
+        if (port.host) throw new BentoError("ERR_PORT_IN_USE", `ports: host port ${port.host} is taken on ::1; choose another or let bento pick one`, { cause: error });
+        continue;
+      }
+      this.servers.push(v6);
+      return this.keep(v4, candidate);
+    }
+    throw new BentoError("ERR_PORT_IN_USE", `ports: found no free host port for ${port.container} on both 127.0.0.1 and ::1`);
+  }
+
+  private keep(server: Server, port: number): number {
+    this.servers.push(server);
+    return port;
+  }
+
+  private server(containerPort: number): Server {
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => void this.accept(client, containerPort));
+    server.unref();
+    return server;
+  }
+
+  private async accept(client: Socket, containerPort: number): Promise<void> {
+    this.sockets.add(client);
+    client.on("close", () => this.sockets.delete(client));
+    const channel = this.channel();
+    if (channel === null) {
+      client.destroy();
+      return;
+    }
+    let fd: number;
+    try {
+      fd = await loadAddon().connectInContainer(channel, containerPort);
+    } catch {
+      // Refused (or the container stopped) inside: the client sees its connection closed.
+      client.destroy();
+      return;
+    }
+    const upstream = new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+    this.sockets.add(upstream);
+    upstream.on("close", () => this.sockets.delete(upstream));
+    if (client.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    pipeBothWays(client, upstream);
+    client.resume();
+  }
+}
