@@ -5,9 +5,11 @@
  * comes before the directory's children (image-spec `layer.md`, "Opaque Whiteout"). Overlay's
  * own xattrs are never copied into the tar. Entries are sorted by name, owners and modes come
  * from the files, times are whole seconds, and owner names are left empty, so the same upper
- * dir always gives the same tar.
+ * dir always gives the same tar. File system calls are synchronous with regular yields to the
+ * event loop, for the reason given in apply-layer.ts.
  */
-import { promises as fs, type Stats } from "node:fs";
+import * as fs from "node:fs";
+import type { Stats } from "node:fs";
 import { join } from "node:path";
 import { splitDev } from "./apply-layer.js";
 import { InvalidArchiveError } from "./errors.js";
@@ -25,6 +27,8 @@ export interface LayerFromDirOptions {
 const OVERLAY_XATTR = /^(trusted|user)\.overlay\./;
 const UNSUPPORTED_OVERLAY_XATTRS = ["redirect", "metacopy"];
 const READ_CHUNK = 1 << 20;
+/** Longest stretch of synchronous file system work before the event loop gets a turn. */
+const YIELD_AFTER_MS = 8;
 
 function compareNames(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
@@ -73,13 +77,13 @@ function baseFields(rel: string, stat: Stats): Omit<TarHeaderFields, "type" | "p
 }
 
 /** Streams exactly `size` bytes of the file (zeros past a shrunk end, since the header is written). */
-async function* fileBody(path: string, size: number): AsyncGenerator<Buffer> {
-  const handle = await fs.open(path, "r");
+function* fileBody(path: string, size: number): Generator<Buffer> {
+  const fd = fs.openSync(path, "r");
   try {
     let offset = 0;
     while (offset < size) {
       const chunk = Buffer.alloc(Math.min(READ_CHUNK, size - offset));
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, offset);
+      const bytesRead = fs.readSync(fd, chunk, 0, chunk.length, offset);
       if (bytesRead === 0) {
         yield Buffer.alloc(size - offset);
         return;
@@ -88,7 +92,7 @@ async function* fileBody(path: string, size: number): AsyncGenerator<Buffer> {
       yield chunk.subarray(0, bytesRead);
     }
   } finally {
-    await handle.close();
+    fs.closeSync(fd);
   }
 }
 
@@ -102,20 +106,25 @@ async function* fileBody(path: string, size: number): AsyncGenerator<Buffer> {
  */
 export async function* layerTarFromDir(dir: string, options: LayerFromDirOptions): AsyncGenerator<Buffer> {
   const links = new Map<string, string>();
+  let sliceStart = performance.now();
 
   async function* walk(absDir: string, relDir: string): AsyncGenerator<Buffer> {
     let names: string[];
     try {
-      names = await fs.readdir(absDir);
+      names = fs.readdirSync(absDir);
     } catch (e) {
       throw systemError(`read layer from "${dir}"`, e);
     }
     for (const name of names.sort(compareNames)) {
+      if (performance.now() - sliceStart > YIELD_AFTER_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
       const abs = join(absDir, name);
       const rel = relDir === "" ? name : `${relDir}/${name}`;
       let stat: Stats;
       try {
-        stat = await fs.lstat(abs);
+        stat = fs.lstatSync(abs);
       } catch (e) {
         throw systemError(`read layer from "${dir}"`, e);
       }
@@ -143,7 +152,7 @@ export async function* layerTarFromDir(dir: string, options: LayerFromDirOptions
         const pad = padding(stat.size);
         if (pad.length > 0) yield pad;
       } else if (stat.isSymbolicLink()) {
-        yield encodeHeader({ ...fields, path: rel, type: "symlink", size: 0, linkpath: await fs.readlink(abs) });
+        yield encodeHeader({ ...fields, path: rel, type: "symlink", size: 0, linkpath: fs.readlinkSync(abs) });
       } else if (stat.isCharacterDevice() || stat.isBlockDevice()) {
         const { major, minor } = splitDev(stat.rdev);
         yield encodeHeader({ ...fields, path: rel, type: stat.isCharacterDevice() ? "char" : "block", size: 0, devmajor: major, devminor: minor });
@@ -155,7 +164,7 @@ export async function* layerTarFromDir(dir: string, options: LayerFromDirOptions
 
   const root = readXattrs(dir, ".", options);
   if (root.opaque) {
-    const stat = await fs.lstat(dir);
+    const stat = fs.lstatSync(dir);
     yield encodeHeader({ ...baseFields(".", stat), path: ".wh..wh..opq", type: "file", size: 0, mode: 0o600 });
   }
   yield* walk(dir, "");

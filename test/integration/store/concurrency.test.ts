@@ -76,8 +76,8 @@ describe("two processes at once", () => {
   it("unpack the same layer: both succeed and share one directory", async () => {
     const { store, root, remove } = tempStore();
     cleanups.push(remove);
-    // Big enough (a few thousand files) that the two unpacks really run side by side.
-    const entries = Array.from({ length: 3000 }, (_, i) => ({ path: `d${i % 30}/f${i}`, body: `content of file ${i}\n`.repeat(20) }));
+    // Big enough (1,500 files) that the two unpacks really run side by side.
+    const entries = ln -s/f${i}`, body: `content of file ${i}\n`.repeat(20) }));
     const layer = await putLayer(store, tarOf(entries));
     const results = await race(2, [root, "unpack", JSON.stringify(layer)]);
     const dir = join(root, "layers", layer.diffId.slice(7));
@@ -92,7 +92,7 @@ describe("two processes at once", () => {
       console.warn("the two unpacks did not overlap in time on this machine; only the results were checked");
     }
     const tree = await treeOf(dir);
-    expect(Object.keys(tree).filter((p) => tree[p]?.type === "file")).toHaveLength(3000);
+    expect(Object.keys(tree).filter((p) => tree[p]?.type === "file")).toHaveLength(1500);
     expect(tree["d7/f7"]).toEqual({ type: "file", content: "content of file 7\n".repeat(20) });
     expect((await fs.readdir(join(root, "layers"))).sort()).toEqual([layer.diffId.slice(7)]);
     await expectNoLeaks(root);
