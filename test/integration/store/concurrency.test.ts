@@ -77,7 +77,7 @@ describe("two processes at once", () => {
     const { store, root, remove } = tempStore();
     cleanups.push(remove);
     // Big enough (1,500 files) that the two unpacks really run side by side.
-    const entries = ln -s/f${i}`, body: `content of file ${i}\n`.repeat(20) }));
+    const entries = Array.from({ length: 1500 }, (_, i) => ({ path: `d${i % 30}/f${i}`, body: `content of file ${i}\n`.repeat(20) }));
     const layer = await putLayer(store, tarOf(entries));
     const results = await race(2, [root, "unpack", JSON.stringify(layer)]);
     const dir = join(root, "layers", layer.diffId.slice(7));
