@@ -321,8 +321,8 @@ function parseFlags(node: DockerfileNode, spec: Record<string, FlagKind>): FlagV
     const name = eq < 0 ? body : body.slice(0, eq);
     const value = eq < 0 ? undefined : body.slice(eq + 1);
     const kind = spec[name];
-    const allowed = Object.keys(spec).map((f) => `--${f}`);
     if (kind === undefined) {
+      const allowed = Object.keys(spec).map((f) => `--${f}`);
       throw new InstructionError(`unknown flag: --${name}`, allowed.length > 0 ? `one of ${allowed.join(", ")}` : `no flags on ${node.value.toUpperCase()}`);
     }
     if (kind !== "strings" && values[name] !== undefined) throw new InstructionError(`duplicate flag specified: --${name}`);

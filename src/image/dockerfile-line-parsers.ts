@@ -137,21 +137,19 @@ export function goTrimSpace(text: string): string {
 
 const none: ParsedArgs = Object.freeze({ args: [], json: false }) as ParsedArgs;
 
-class NotJsonArray extends Error {}
-
 // JSON form: the rest must be exactly one JSON array (Go's json.Unmarshal), of strings only.
-function parseJson(rest: string): ParsedArgs {
+// `undefined` means "not a JSON array": the caller falls back to the shell form.
+function parseJson(rest: string): ParsedArgs | undefined {
   let start = 0;
   while (start < rest.length && isGoSpace(rest[start] as string)) start++;
-  const text = rest.slice(start);
-  if (!text.startsWith("[")) throw new NotJsonArray();
+  if (rest[start] !== "[") return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(rest.slice(start));
   } catch {
-    throw new NotJsonArray();
+    return undefined;
   }
-  if (!Array.isArray(value)) throw new NotJsonArray();
+  if (!Array.isArray(value)) return undefined;
   if (!value.every((v) => typeof v === "string")) {
     throw new LineSyntaxError("when using JSON array syntax, arrays must be comprised of strings only", "a JSON array of strings, or the shell form", "[");
   }
@@ -161,26 +159,16 @@ function parseJson(rest: string): ParsedArgs {
 // Invalid JSON is not an error: the line is the shell form.
 function parseMaybeJson(rest: string): ParsedArgs {
   if (rest === "") return none;
-  try {
-    return parseJson(rest);
-  } catch (error) {
-    if (error instanceof NotJsonArray) return { args: [rest], json: false };
-    throw error;
-  }
+  return parseJson(rest) ?? { args: [rest], json: false };
 }
 
 function parseMaybeJsonToList(rest: string): ParsedArgs {
-  try {
-    return parseJson(rest);
-  } catch (error) {
-    if (error instanceof NotJsonArray) return parseWhitespaceDelimited(rest);
-    throw error;
-  }
+  return parseJson(rest) ?? parseWhitespaceDelimited(rest);
 }
 
 function parseWhitespaceDelimited(rest: string): ParsedArgs {
   if (rest === "") return none;
-  return { args: rest.split(new RegExp(whitespaceRun.source)), json: false };
+  return { args: rest.split(whitespaceRun), json: false };
 }
 
 function parseString(rest: string): ParsedArgs {

@@ -191,6 +191,7 @@ class DockerfileReader {
   // Every word of the line of the form [fd]<<[-]NAME starts a here-document; a quoted NAME turns
   // off expansion of its body.
   private heredocsFromLine(line: string, startLine: number, instruction: string): Heredoc[] {
+    if (!line.includes("<<")) return [];
     let words: string[];
     try {
       words = expandShellWord(line, {}, { rawQuotes: true, rawEscapes: true, skipUnsetEnv: true }).words;

@@ -77,13 +77,15 @@ export function processWords(word: string, env: ShellEnv, options: ShellLexOptio
 
 // Go's unicode.IsSpace: Latin-1 spaces plus the Unicode White_Space property. JS `\s` differs (it
 // has U+FEFF and lacks U+0085), so the set is spelled out.
-const spaceRe = /^[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]$/;
+const spaces = new Set(["\t", "\n", "\v", "\f", "\r", " ", "\u0085", "\u00A0", "\u1680", "\u2028", "\u2029", "\u202F", "\u205F", "\u3000"]);
 const letterRe = /^\p{L}$/u;
 const digitRe = /^\p{Nd}$/u;
 
 /** Go's `unicode.IsSpace` for one code point. */
 export function isGoSpace(ch: string): boolean {
-  return spaceRe.test(ch);
+  if (spaces.has(ch)) return true;
+  const code = ch.charCodeAt(0);
+  return code >= 0x2000 && code <= 0x200a && ch.length === 1;
 }
 
 // POSIX special parameters ($@ $* $# $? $- $$ $! $0): never set in a Dockerfile.
