@@ -47,10 +47,24 @@ export interface ImageConfig {
   OnBuild?: string[] | null;
 }
 
-/** The shell of shell-form commands when the image sets no SHELL. */
+/**
+ * The shell of shell-form commands when the image sets no SHELL.
+ *
+ * @example
+ * ```ts
+ * [...DEFAULT_SHELL, "echo hi"]; // ["/bin/sh", "-c", "echo hi"]
+ * ```
+ */
 export const DEFAULT_SHELL: readonly string[] = Object.freeze(["/bin/sh", "-c"]);
 
-/** The PATH BuildKit gives Linux images that set none (`system.DefaultPathEnv`). */
+/**
+ * The PATH BuildKit gives Linux images that set none (`system.DefaultPathEnv`).
+ *
+ * @example
+ * ```ts
+ * `PATH=${DEFAULT_PATH}`;
+ * ```
+ */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /**

@@ -7,7 +7,14 @@ import type { DockerfileNode } from "./dockerfile-ast.js";
 import { parseWords } from "./dockerfile-words.js";
 import { isGoSpace, type EscapeToken } from "./shell-lexer.js";
 
-/** A problem in one line; the parser adds the file, line and column. */
+/**
+ * A problem in one line; the parser turns it into a `DockerfileSyntaxError` with the file, line and column.
+ *
+ * @example
+ * ```ts
+ * throw new LineSyntaxError("ENV must have two arguments", "ENV name=value");
+ * ```
+ */
 export class LineSyntaxError extends Error {
   constructor(
     message: string,

@@ -4,7 +4,7 @@
  * them), comments, here-documents, CRLF line ends and a UTF-8 byte-order mark.
  */
 import type { DockerfileAst, DockerfileNode } from "./dockerfile-ast.js";
-import { isKnownInstruction, LineSyntaxError, parseInstructionArgs, splitCommand } from "./dockerfile-line-parsers.js";
+import { goTrimSpace, isKnownInstruction, LineSyntaxError, parseInstructionArgs, splitCommand } from "./dockerfile-line-parsers.js";
 import { DockerfileSyntaxError } from "./errors.js";
 import type { Heredoc } from "./plan.js";
 import { expandShellWord, isGoSpace, type EscapeToken } from "./shell-lexer.js";
@@ -61,7 +61,7 @@ class DockerfileReader {
     while (this.next < this.lines.length) {
       const raw = this.lines[this.next++] as string;
       const lineNumber = this.next;
-      if (isComment(raw)) comments.push(goTrim(trimNewline(raw).trimStart().slice(1)));
+      if (isComment(raw)) comments.push(goTrimSpace(trimLeadingSpace(trimNewline(raw)).slice(1)));
       const first = this.processLine(raw, true, lineNumber);
       let [line, ended] = this.trimContinuation(first);
       if (ended && line === "") continue;
@@ -250,8 +250,4 @@ function trimLeadingSpace(text: string): string {
   let i = 0;
   while (i < text.length && isGoSpace(text[i] as string)) i++;
   return text.slice(i);
-}
-
-function goTrim(text: string): string {
-  return trimLeadingSpace(text).replace(/[\t\n\v\f\r \u0085\u00A0]+$/, "");
 }

@@ -186,7 +186,7 @@ export class Image {
       const ref = checkTemplate("from.ref", refOrImage, this.#escape);
       if (/\s/.test(ref)) throw new InvalidOptionError("from.ref", `an image reference has no spaces: ${JSON.stringify(ref)}`);
       const stage = findStage(splitStages(this.#plan).stages, ref);
-      if (ref.toLowerCase() === "scratch") base = { type: "scratch" };
+      if (ref === "scratch") base = { type: "scratch" };
       else if (stage !== undefined && !/^\d+$/.test(ref)) base = { type: "stage", name: stage.name as string };
       else base = { type: "ref", ref };
     } else {

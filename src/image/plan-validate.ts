@@ -3,6 +3,7 @@
  * rule that only ARG may come before the first FROM. Errors name the JSON path of the bad value.
  */
 import { InvalidPlanError } from "./errors.js";
+import { describe } from "./image-steps.js";
 import { PLAN_VERSION, STEP_KINDS, type ImagePlan } from "./plan.js";
 
 type Json = Record<string, unknown>;
@@ -230,11 +231,4 @@ function optional(holder: Json, key: string, p: string, check: (value: unknown, 
 
 function join(p: string, key: string): string {
   return p === "" ? key : `${p}.${key}`;
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return "nothing";
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : JSON.stringify(value);
 }

@@ -13,7 +13,14 @@
  */
 import type { EscapeToken } from "./shell-lexer.js";
 
-/** The only plan version this module reads and writes. */
+/**
+ * The only plan version this module reads and writes.
+ *
+ * @example
+ * ```ts
+ * plan.version === PLAN_VERSION;
+ * ```
+ */
 export const PLAN_VERSION = 1;
 
 /**

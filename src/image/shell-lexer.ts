@@ -81,7 +81,14 @@ const spaces = new Set(["\t", "\n", "\v", "\f", "\r", " ", "\u0085", "\u00A0", "
 const letterRe = /^\p{L}$/u;
 const digitRe = /^\p{Nd}$/u;
 
-/** Go's `unicode.IsSpace` for one code point. */
+/**
+ * Go's `unicode.IsSpace` for one code point.
+ *
+ * @example
+ * ```ts
+ * isGoSpace("\u00a0"); // true
+ * ```
+ */
 export function isGoSpace(ch: string): boolean {
   if (spaces.has(ch)) return true;
   const code = ch.charCodeAt(0);
