@@ -11,7 +11,7 @@ import { existsSync, promises as fs, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import Ajv, { type ValidateFunction } from "ajv";
+import { Ajv, type ValidateFunction } from "ajv";
 import { afterEach, describe, expect, it } from "vitest";
 import { InvalidArchiveError } from "../../src/store/errors.js";
 import type { Store } from "../../src/store/store.js";
