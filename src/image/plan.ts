@@ -66,7 +66,11 @@ export type ImageBase =
   /** An earlier stage of this plan, by its name (or its index, as a decimal string, when unnamed). */
   | { type: "stage"; name: string };
 
-/** Where `copy --from` reads: an earlier stage, an image reference, or an embedded plan. */
+/**
+ * Where `copy --from` reads: an earlier stage, an image reference, or an embedded plan. A `ref` (or
+ * a FROM `ref`) with variables whose expanded value names an earlier stage means that stage, as in
+ * BuildKit; only literal names are resolved to `stage` when the plan is made.
+ */
 export type CopySource =
   | { type: "stage"; name: string }
   | { type: "ref"; ref: string }
