@@ -26,11 +26,17 @@ async function trueOnce(bento: Bento, rootfs: string, init: boolean, created: Be
   const running = await new Container(Image.fromRootfs(rootfs).cmd(["/bin/true"]), init ? {} : { init: false }).start();
   const startMs = elapsedMs(t0);
   created.ids.push(running.id);
-  const exit = await running.wait();
-  const waitMs = elapsedMs(t0) - startMs;
-  const stopped = await running.stop();
-  const stopMs = elapsedMs(t0) - startMs - waitMs;
-  await stopped.remove();
+  let exit: Awaited<ReturnType<typeof running.wait>>, waitMs: number, stopMs: number;
+  try {
+    exit = await running.wait();
+    waitMs = elapsedMs(t0) - startMs;
+    const stopped = await running.stop();
+    stopMs = elapsedMs(t0) - startMs - waitMs;
+    await stopped.remove();
+  } catch (error) {
+    await running[Symbol.asyncDispose]().catch(() => undefined);
+    throw error;
+  }
   const totalMs = elapsedMs(t0);
   if (exit.exitCode !== 0) throw new Error(`/bin/true exited with ${exit.exitCode}${exit.signal ? ` (${exit.signal})` : ""}`);
   return { totalMs, phasesMs: { start: startMs, wait: waitMs, stop: stopMs, remove: totalMs - startMs - waitMs - stopMs } };
@@ -42,9 +48,15 @@ async function detachedOnce(bento: Bento, rootfs: string, created: BentoIds, sto
   const running = await new Container(Image.fromRootfs(rootfs).cmd(["sleep", "1000"])).start();
   const startMs = elapsedMs(t0);
   created.ids.push(running.id);
-  const stopped = await running.stop({ timeoutMs: 1000 });
-  const stopMs = elapsedMs(t0) - startMs;
-  await stopped.remove();
+  let stopped: Awaited<ReturnType<typeof running.stop>>, stopMs: number;
+  try {
+    stopped = await running.stop({ timeoutMs: 1000 });
+    stopMs = elapsedMs(t0) - startMs;
+    await stopped.remove();
+  } catch (error) {
+    await running[Symbol.asyncDispose]().catch(() => undefined);
+    throw error;
+  }
   const totalMs = elapsedMs(t0);
   if (stopped.signal === "SIGKILL") stops.atTimeout++;
   else stops.byStopSignal++;
