@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <deque>
+#include <vector>
 #include <stdexcept>
 
 #include "util.hh"
@@ -51,6 +53,67 @@ void SplitParent(const std::string& rel, std::string& parent, std::string& name)
   parent = slash == std::string::npos ? "." : rel.substr(0, slash);
   name = slash == std::string::npos ? rel : rel.substr(slash + 1);
   if (parent.empty()) parent = ".";
+}
+
+// Refuses a path whose symlinks climb out of the root with "..": the kernel's RESOLVE_IN_ROOT
+// would clamp them at the root, but an image that tries it is hostile, and a mount target it
+// names is refused (EXDEV) rather than silently moved. Absolute symlinks are read as inside the
+// root, as Docker's FollowSymlinkInScope reads them.
+void CheckConfined(const std::string& rel) {
+  std::vector<std::string> resolved;
+  std::deque<std::string> todo;
+  auto push_front = [&](const std::string& path) {
+    std::vector<std::string> parts;
+    size_t pos = 0;
+    while (pos <= path.size()) {
+      size_t next = path.find('/', pos);
+      if (next == std::string::npos) next = path.size();
+      parts.push_back(path.substr(pos, next - pos));
+      pos = next + 1;
+    }
+    todo.insert(todo.begin(), parts.begin(), parts.end());
+  };
+  push_front(rel);
+  int links = 0;
+  while (!todo.empty()) {
+    std::string c = todo.front();
+    todo.pop_front();
+    if (c.empty() || c == ".") continue;
+    if (c == "..") {
+      if (resolved.empty()) {
+        errno = EXDEV;
+        Fail("resolve (a symlink leads out of the root filesystem)", rel);
+      }
+      resolved.pop_back();
+      continue;
+    }
+    std::string candidate;
+    for (const std::string& r : resolved) candidate += r + "/";
+    candidate += c;
+    int fd = OpenInRoot(candidate, O_PATH | O_NOFOLLOW);
+    if (fd < 0) {
+      if (errno != ENOENT) Fail("openat2", candidate);
+      resolved.push_back(c);  // will be created; later ".." are checked lexically
+      continue;
+    }
+    Fd f(fd);
+    struct stat st;
+    if (fstat(f.get(), &st) < 0) Fail("fstat", candidate);
+    if (!S_ISLNK(st.st_mode)) {
+      resolved.push_back(c);
+      continue;
+    }
+    if (++links > 40) {
+      errno = ELOOP;
+      Fail("resolve", rel);
+    }
+    char target[4096];
+    ssize_t n = readlinkat(f.get(), "", target, sizeof target - 1);
+    if (n < 0) Fail("readlinkat", candidate);
+    target[n] = 0;
+    if (target[0] == '/') resolved.clear();
+    push_front(target);
+  }
 }
 
 // mkdir -p inside the root; each missing component is made with mkdirat on its resolved parent.
@@ -210,6 +273,8 @@ void RunContainerOp(const Op& op) {
     if (!g_root.valid()) Fail("open", op.arg(1));
   } else if (k == "mount-in") {
     MountInRoot(op);
+  } else if (k == "confine-in") {
+    CheckConfined(op.arg(1));
   } else if (k == "mkdir-in") {
     MkdirInRoot(op.arg(1), static_cast<mode_t>(op.num(2)));
   } else if (k == "touch-in") {

@@ -109,6 +109,12 @@ export class ContainerInstance {
       onExitSweep(() => sweepOwnedBy(states, process.pid));
     }
     const id = randomBytes(32).toString("hex");
+    // overlay needs at least one lower directory: a scratch image gets an empty one.
+    if (source.lowerDirs.length === 0) {
+      const empty = join(cfg.home, "empty-layer");
+      mkdirSync(empty, { recursive: true, mode: 0o755 });
+      source = { ...source, lowerDirs: [empty] };
+    }
     const name = options.name ?? `bento_${id.slice(0, 12)}`;
     const containerDir = join(cfg.home, "containers", id);
     const image = source.config;

@@ -1,0 +1,56 @@
+/**
+ * Runs one RUN step of an image build in a build container (DESIGN section 6): the parent's
+ * layers as the overlay's lower directories, a fresh upper directory that becomes the new layer,
+ * the host's network by default (as `docker build --network=host`). The build engine turns the
+ * upper directory into a layer, then removes the container.
+ */
+import { join } from "node:path";
+import type { ImageConfig } from "../image/config.js";
+import type { ExitStatus } from "../runtime/wait-status.js";
+import { ContainerInstance } from "./instance.js";
+import type { LogLine } from "./logs.js";
+import { normalizeOptions } from "./options.js";
+
+/** What a RUN step runs. */
+export interface BuildStepSpec {
+  /** The parent image's layer directories, top-first. */
+  lowerDirs: string[];
+  /** The parent's config at this step: Env, User, WorkingDir apply. */
+  config: ImageConfig;
+  argv: string[];
+  /** Extra environment (build args in scope), added to the config's Env. */
+  env?: Record<string, string>;
+  /** "host" (default) or "none". */
+  network?: "host" | "none";
+  /** Receives the step's output as it is written. */
+  onOutput?: (line: LogLine) => void;
+}
+
+/** A finished RUN step; its upper directory is the step's changes in overlay form. */
+export interface BuildStepResult extends ExitStatus {
+  /** The overlay upper directory: the new layer's content (whiteouts as 0/0 devices). */
+  upperDir: string;
+  /** Everything the step wrote, interleaved. */
+  output: string;
+  /** Removes the build container and its directories. */
+  remove(): Promise<void>;
+}
+
+/** Runs a RUN step to completion. */
+export async function runBuildStep(spec: BuildStepSpec): Promise<BuildStepResult> {
+  const options = normalizeOptions({ entrypoint: spec.argv, command: [], env: spec.env ?? {}, network: spec.network ?? "host", ports: [], stopTimeoutMs: 1000 });
+  const instance = ContainerInstance.create(options, { lowerDirs: spec.lowerDirs, config: spec.config });
+  try {
+    await instance.launch();
+    const follow = spec.onOutput ? (async () => {
+      for await (const line of instance.followLogs()) spec.onOutput!(line);
+    })() : Promise.resolve();
+    const exit = await instance.wait();
+    await follow;
+    const output = await instance.logs();
+    return { ...exit, upperDir: join(instance.spec.containerDir, "upper"), output, remove: () => instance.remove() };
+  } catch (error) {
+    await instance.remove();
+    throw error;
+  }
+}
