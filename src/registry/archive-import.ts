@@ -224,7 +224,6 @@ function blobName(digest: string, what: string): string {
 
 /** Verifies an image's config and layers and adds them to the plan. */
 async function planImage(
-  source: ArchiveSource,
   plan: ImportPlan,
   manifest: ImageManifest,
   configContent: Content,
@@ -246,7 +245,6 @@ async function planImage(
     if (actual !== expected) throw new DigestMismatchError(`${what}: diff id of layer ${i + 1} (${layer.digest})`, expected, actual);
     plan.addBlob(layer.digest, content);
   }
-  void source;
   return id;
 }
 
@@ -303,7 +301,7 @@ async function planOci(source: ArchiveSource, plan: ImportPlan, dockerTags: Map<
     for (const layer of manifest.layers) {
       layers.push(checkDescriptor(await source.get(blobName(layer.digest, what)), layer, `${what}: layer`));
     }
-    const id = await planImage(source, plan, manifest, configContent, layers, what);
+    const id = await planImage(plan, manifest, configContent, layers, what);
     plan.addBlob(descriptor.digest, content);
     const mediaType = manifest.mediaType ?? (MANIFEST_TYPES.has(descriptor.mediaType) ? descriptor.mediaType : MediaType.ociManifest);
     plan.addImage({
@@ -315,6 +313,8 @@ async function planOci(source: ArchiveSource, plan: ImportPlan, dockerTags: Map<
   for (const descriptor of index.manifests) {
     if (INDEX_TYPES.has(descriptor.mediaType) || platformMatches(descriptor)) {
       await visit(descriptor, annotationTags(descriptor.annotations), 0);
+    } else {
+      plan.skipped.push({ digest: descriptor.digest, reason: `for ${descriptor.platform?.os}/${descriptor.platform?.architecture}, not linux/${hostArchitecture()}` });
     }
   }
 }
@@ -361,7 +361,7 @@ async function planDocker(source: ArchiveSource, plan: ImportPlan, entries: Dock
       config: { mediaType: MediaType.ociConfig, digest: id, size: contentDigest(configContent).size },
       layers: descriptors,
     };
-    await planImage(source, plan, manifest, configContent, layers, what);
+    await planImage(plan, manifest, configContent, layers, what);
     const manifestBytes = Buffer.from(JSON.stringify(manifest));
     const manifestDigest = sha256(manifestBytes);
     plan.addBlob(manifestDigest, { kind: "buffer", data: manifestBytes });

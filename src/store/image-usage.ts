@@ -29,10 +29,12 @@ export interface ImageUsage {
 export class ContainerRecordUsage implements ImageUsage {
   readonly #containersDir: string;
 
+  /** Reads container records under `containersDir` (the store's `containers/`). */
   constructor(containersDir: string) {
     this.#containersDir = containersDir;
   }
 
+  /** Ids of the containers whose `config.json` names `imageId`, sorted. */
   async containersUsing(imageId: Digest): Promise<string[]> {
     let ids: string[];
     try {

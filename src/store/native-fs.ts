@@ -1,12 +1,10 @@
 /**
- * The typed native file-system primitives the store needs (addon/fs.cc, plus `flock` from
- * addon/lock.cc). The only store module that touches the addon; it loads it itself until the
- * shared loader (`src/native/load.ts`) exists, then this file becomes a re-export of that.
+ * The typed native file-system primitives the store needs: mknod and the l*xattr family from
+ * addon/fs.cc, and `flock` from addon/lock.cc. The addon is loaded by the shared loader
+ * (`src/native/load.ts`); this file adds the types of the fs.cc functions and maps their errors.
  */
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 import { HostUnsupportedError, SystemCallError } from "../errors.js";
+import { loadAddon } from "../native/load.js";
 
 /** The raw surface of the addon functions the store calls. */
 export interface NativeFs {
@@ -32,26 +30,17 @@ interface NativeErrorFields {
 
 let loaded: NativeFs | undefined;
 
-/** Loads the addon once. Throws {@link HostUnsupportedError} naming the path tried and the fix. */
+/** The addon's file-system functions. Throws {@link HostUnsupportedError} when it cannot be loaded or is too old. */
 export function nativeFs(): NativeFs {
   if (loaded) return loaded;
-  const file = fileURLToPath(new URL("../../build/Release/bento.node", import.meta.url));
-  try {
-    const addon = createRequire(import.meta.url)(file) as Partial<NativeFs>;
-    for (const name of ["mknod", "lsetxattr", "lgetxattr", "llistxattr", "flock"] as const) {
-      if (typeof addon[name] !== "function") {
-        throw new Error(`the addon at ${file} has no ${name}(): it is older than this SDK`);
-      }
+  const addon = loadAddon() as unknown as Partial<NativeFs>;
+  for (const name of ["mknod", "lsetxattr", "lgetxattr", "llistxattr", "flock"] as const) {
+    if (typeof addon[name] !== "function") {
+      throw new HostUnsupportedError(`bento's native addon has no ${name}(): it was built from older sources; rebuild it with "npx node-gyp rebuild"`);
     }
-    loaded = addon as NativeFs;
-    return loaded;
-  } catch (e) {
-    const why = existsSync(file) ? (e as Error).message : `${file} does not exist`;
-    throw new HostUnsupportedError(
-      `load the bento addon: ${why}; rebuild it with "npx node-gyp rebuild" in the package directory`,
-      { cause: e },
-    );
   }
+  loaded = addon as NativeFs;
+  return loaded;
 }
 
 /** True when `e` came from the addon (or fs) with an errno code such as `code`. */

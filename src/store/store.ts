@@ -17,7 +17,7 @@
  * no lock. Blobs and layer directories are immutable once renamed into place.
  */
 import { constants, createWriteStream, promises as fs } from "node:fs";
-import { dirname, join, relative, sep } from "node:path";
+import { dirname, join, relative, resolve as resolvePath, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
@@ -117,6 +117,8 @@ interface StoreState {
 }
 
 const LOCK_TIMEOUT_MS = 60_000;
+/** How old an unreferenced blob or layer directory must be before a prune deletes it. */
+const ORPHAN_GRACE_MS = 60 * 60 * 1000;
 const UNPACK_CONCURRENCY = 4;
 const CACHE_KEY = /^[A-Za-z0-9_-][A-Za-z0-9_.:-]{0,199}$/;
 
@@ -165,7 +167,7 @@ export class Store {
    */
   static open(dir: string, options: StoreOptions = {}): Store {
     if (typeof dir !== "string" || dir === "") throw new InvalidOptionError("dir", "must be a non-empty path");
-    return new Store(dir, options);
+    return new Store(resolvePath(dir), options);
   }
 
   /**
@@ -675,7 +677,8 @@ export class Store {
 
   /**
    * Removes images no container uses: untagged ones (`dangling: true`, the default), or all
-   * (`dangling: false`, as `docker image prune -a`).
+   * (`dangling: false`, as `docker image prune -a`). Also deletes blobs and unpacked layers that
+   * no image refers to and that are more than an hour old (left by crashed builds or imports).
    *
    * @example
    * ```ts
@@ -700,10 +703,49 @@ export class Store {
         }
       }
       const removed = await this.#dropManifests(state, targets, doomed);
-      return { untagged, deleted: removed.ids, reclaimedBytes: removed.bytes };
+      const orphans = await this.#dropOrphans(state, doomed);
+      return { untagged, deleted: removed.ids, reclaimedBytes: removed.bytes + orphans };
     });
     await this.#removeDoomed(doomed);
     return result;
+  }
+
+  /**
+   * Deletes blobs and layer directories no image in the index refers to and that are older than
+   * {@link ORPHAN_GRACE_MS}: what crashed builds and imports left. The grace period spares a
+   * build in progress, whose new layers are not in any image until it writes one.
+   */
+  async #dropOrphans(state: StoreState, doomed: string[]): Promise<number> {
+    const blobs = new Set<string>();
+    const diffIds = new Set<string>();
+    for (const digest of state.manifests.keys()) {
+      const image = await this.#loadImage(digest, []);
+      for (const d of [digest, image.id, ...image.layers.map((l) => l.digest)]) blobs.add(digestHex(d));
+      for (const l of image.layers) diffIds.add(digestHex(l.diffId));
+    }
+    const cutoff = Date.now() - ORPHAN_GRACE_MS;
+    let bytes = 0;
+    for (const name of await fs.readdir(this.#blobsDir())) {
+      if (blobs.has(name)) continue;
+      const stat = await lstatIfExists(join(this.#blobsDir(), name));
+      if (!stat || stat.mtimeMs > cutoff) continue;
+      await fs.rm(join(this.#blobsDir(), name), { force: true });
+      this.#documents.delete(`sha256:${name}`);
+      bytes += stat.blocks * 512;
+    }
+    for (const name of await fs.readdir(this.layersDir)) {
+      if (name.startsWith(LAYER_TEMP_PREFIX) || diffIds.has(name)) continue;
+      const dir = join(this.layersDir, name);
+      // ctime: when the directory was renamed into place (its mtime comes from the archive).
+      const stat = await lstatIfExists(dir);
+      if (!stat || stat.ctimeMs > cutoff) continue;
+      const tmp = join(this.layersDir, tempName(LAYER_TEMP_PREFIX));
+      await fs.rename(dir, tmp);
+      this.#layerBlobs.delete(`sha256:${name}`);
+      bytes += (await diskUsageOf(tmp)).sizeBytes;
+      doomed.push(tmp);
+    }
+    return bytes;
   }
 
   /**
@@ -863,7 +905,7 @@ export class Store {
   async addImage(descriptor: Descriptor, tags: string[] = []): Promise<void> {
     const fullTags = tags.map((t) => formatReference(parseTagReference(t)));
     await this.#transact(async (state) => {
-      const manifest = await this.#readJson<ImageManifest>(descriptor.digest);
+      const { manifest } = await this.#loadImage(descriptor.digest, []);
       for (const d of [manifest.config, ...manifest.layers]) {
         if (!(await this.hasBlob(d.digest))) {
           throw new InvalidArchiveError(`image ${descriptor.digest}: blob ${d.digest} is missing (removed by a concurrent prune?); import or build it again`);
@@ -872,7 +914,6 @@ export class Store {
       state.manifests.set(descriptor.digest, { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size });
       for (const tag of fullTags) state.refs.set(tag, descriptor.digest);
     });
-    await this.#loadImage(descriptor.digest, []);
   }
 
   // ---- layers ----

@@ -203,6 +203,28 @@ describe("removal", () => {
   });
 });
 
+describe("orphans", () => {
+  it("prunes blobs no image refers to once they are an hour old, and spares a build's fresh layers", async () => {
+    const { store, root } = newStore();
+    await imageOf(store, [layerA], ["keep:1"]);
+    const old = await store.putBlob(Buffer.from("left by a crashed import"));
+    const upper = scratch();
+    await fs.writeFile(join(upper, "built"), "by a RUN step");
+    const fresh = await store.createLayerFromDir(upper);
+    const hoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await fs.utimes(store.blobPath(old.digest), hoursAgo, hoursAgo);
+    const freshDir = await store.layerDir(fresh.diffId);
+    const result = await store.pruneImages();
+    expect(result.deleted).toEqual([]);
+    expect(result.reclaimedBytes).toBeGreaterThan(0);
+    expect(await store.hasBlob(old.digest)).toBe(false);
+    expect(await store.hasBlob(fresh.digest)).toBe(true);
+    expect(existsSync(freshDir)).toBe(true);
+    expect((await store.images()).map((r) => r.repository)).toEqual(["keep"]);
+    await expectNoLeaks(root);
+  });
+});
+
 describe("disk usage and the build cache", () => {
   it("counts blobs, unpacked layers, containers, volumes and cache records", async () => {
     const { store, root } = newStore();
