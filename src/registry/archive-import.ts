@@ -26,7 +26,7 @@ import {
   MediaType,
   REF_NAME_ANNOTATION,
   type Descriptor,
-  type ImageConfig,
+  type OciImageConfig,
   type ImageIndex,
   type ImageManifest,
   type ImportResult,
@@ -230,7 +230,7 @@ async function planImage(
   layerContents: Content[],
   what: string,
 ): Promise<Digest> {
-  const config = parseJson<ImageConfig>(configContent, `${what}: config`);
+  const config = parseJson<OciImageConfig>(configContent, `${what}: config`);
   const diffIds = config.rootfs?.diff_ids;
   if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length) {
     throw new InvalidArchiveError(`${what}: the config lists ${Array.isArray(diffIds) ? diffIds.length : "no"} diff ids for ${manifest.layers.length} layers`);

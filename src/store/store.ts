@@ -49,7 +49,7 @@ import {
   type BlobInfo,
   type Descriptor,
   type DiskUsage,
-  type ImageConfig,
+  type OciImageConfig,
   type ImageIndex,
   type ImageInspect,
   type ImageManifest,
@@ -466,7 +466,7 @@ export class Store {
 
   async #loadImage(manifestDigest: Digest, tags: string[]): Promise<ResolvedImage> {
     const manifest = await this.#readJson<ImageManifest>(manifestDigest);
-    const config = await this.#readJson<ImageConfig>(manifest.config.digest);
+    const config = await this.#readJson<OciImageConfig>(manifest.config.digest);
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (diffIds.length !== manifest.layers.length) {
       throw new InvalidArchiveError(`image ${manifest.config.digest}: the manifest has ${manifest.layers.length} layers but the config lists ${diffIds.length} diff ids`);
@@ -865,13 +865,13 @@ export class Store {
     let configBytes: Buffer;
     if (Buffer.isBuffer(input.config)) {
       configBytes = input.config;
-      const parsed = JSON.parse(configBytes.toString("utf8")) as ImageConfig;
+      const parsed = JSON.parse(configBytes.toString("utf8")) as OciImageConfig;
       const recorded = parsed.rootfs?.diff_ids ?? [];
       if (recorded.length !== diffIds.length || recorded.some((d, i) => d !== diffIds[i])) {
         throw new InvalidOptionError("config", "rootfs.diff_ids in the config bytes does not match the layers' diffId list");
       }
     } else {
-      const config: ImageConfig = {
+      const config: OciImageConfig = {
         ...input.config,
         architecture: input.config.architecture ?? hostArchitecture(),
         os: input.config.os ?? "linux",

@@ -103,7 +103,7 @@ export interface HistoryEntry {
 }
 
 /** The fields of an image config a writer supplies (everything but `rootfs`); unknown fields are kept. */
-export interface ImageConfigFields {
+export interface OciImageConfigFields {
   created?: string;
   author?: string;
   /** Defaults to this machine's architecture in {@link Store.writeImage}. */
@@ -118,7 +118,7 @@ export interface ImageConfigFields {
 }
 
 /** An image config (image-spec `config.md`); unknown fields are kept as they are. */
-export interface ImageConfig extends ImageConfigFields {
+export interface OciImageConfig extends OciImageConfigFields {
   architecture: string;
   os: string;
   rootfs: { type: "layers"; diff_ids: Digest[] };
@@ -142,7 +142,7 @@ export interface ResolvedImage {
   /** The digest of the manifest that names it. */
   manifestDigest: Digest;
   manifest: ImageManifest;
-  config: ImageConfig;
+  config: OciImageConfig;
   /** Base first, as in the manifest. */
   layers: LayerInfo[];
   /** Full references of the tags that point at this manifest. */
@@ -181,7 +181,7 @@ export interface ImageInspect {
   /** Bytes of the manifest, config and layer blobs. */
   sizeBytes: number;
   /** The full config document. */
-  rawConfig: ImageConfig;
+  rawConfig: OciImageConfig;
 }
 
 /** What {@link Store.writeImage} stores. */
@@ -190,7 +190,7 @@ export interface WriteImageInput {
    * The image config. As an object, its `rootfs` is set from `layers`; as bytes it is stored
    * exactly (so the image id is kept) and its `rootfs.diff_ids` must match `layers`.
    */
-  config: ImageConfigFields | Buffer;
+  config: OciImageConfigFields | Buffer;
   /** Base first; each blob must already be in the store ({@link Store.putBlob}). */
   layers: LayerInfo[];
 }
