@@ -407,10 +407,10 @@ export class Store {
           [...state.manifests.keys()].some((d) => !before.manifests.has(d)) ||
           before.refs.size !== state.refs.size ||
           [...state.refs].some(([ref, d]) => before.refs.get(ref) !== d);
+        const added = [...state.refs].filter(([ref, digest]) => before.refs.get(ref) !== digest);
+        for (const [ref] of added) if (!before.refs.has(ref)) await this.#checkRefPath(ref);
         if (changed) await this.#writeIndex(state);
-        for (const [ref, digest] of state.refs) {
-          if (before.refs.get(ref) !== digest) await this.#writeRef(ref, digest);
-        }
+        for (const [ref, digest] of added) await this.#writeRef(ref, digest);
         for (const ref of before.refs.keys()) if (!state.refs.has(ref)) await this.#deleteRef(ref);
         return result;
       },
@@ -435,17 +435,29 @@ export class Store {
     await writeFileAtomic(join(this.root, "index.json"), `${JSON.stringify(index)}\n`, this.tmpDir);
   }
 
+  /**
+   * refs/ holds `<name>/<tag>` files, so the repository `app` with tag `x` and the repository
+   * `app/x` want the same path as a file and as a directory. Refuse such a tag before anything
+   * is written.
+   */
+  async #checkRefPath(ref: string): Promise<void> {
+    const base = join(this.root, "refs");
+    const path = this.#refPath(parseTagReference(ref));
+    const collision = (await lstatIfExists(path))?.isDirectory() ? path : undefined;
+    let ancestor: string | undefined;
+    for (let dir = dirname(path); dir.startsWith(`${base}${sep}`) && ancestor === undefined; dir = dirname(dir)) {
+      if ((await lstatIfExists(dir))?.isFile()) ancestor = dir;
+    }
+    const other = collision ?? ancestor;
+    if (other !== undefined) {
+      throw new InvalidReferenceError(ref, `its tag file refs/${relative(base, path)} collides with refs/${relative(base, other)} (a repository and a tag of the same name); choose another tag or name`);
+    }
+  }
+
   async #writeRef(ref: string, digest: Digest): Promise<void> {
     const path = this.#refPath(parseTagReference(ref));
-    try {
-      await fs.mkdir(dirname(path), { recursive: true });
-      await writeFileAtomic(path, `${digest}\n`, this.tmpDir);
-    } catch (e) {
-      if (isErrno(e, "EISDIR", "ENOTDIR", "EEXIST")) {
-        throw new InvalidReferenceError(ref, "its tag file collides with a repository of the same name in refs/; choose another tag or name");
-      }
-      throw e;
-    }
+    await fs.mkdir(dirname(path), { recursive: true });
+    await writeFileAtomic(path, `${digest}\n`, this.tmpDir);
   }
 
   async #deleteRef(ref: string): Promise<void> {
