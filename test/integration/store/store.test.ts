@@ -91,9 +91,9 @@ describe("tags", () => {
     const { store, root } = newStore();
     const img = await imageOf(store, [layerA], ["app:x"]);
     await expect(store.tag(img.id, "library/app/x:1")).rejects.toThrow(/collides with refs\/docker.io\/library\/app\/x/);
-    await store.tag(img.id, "other/y:1");
+    await store.tag(img.id, "library/other/y:1");
     await expect(store.tag(img.id, "other:y")).rejects.toBeInstanceOf(InvalidReferenceError);
-    expect((await store.inspect(img.id)).repoTags).toEqual(["app:x", "other/y:1"]);
+    expect((await store.inspect(img.id)).repoTags).toEqual(["app:x", "library/other/y:1"]);
     const index = JSON.parse(await fs.readFile(join(root, "index.json"), "utf8"));
     expect(index.manifests).toHaveLength(2);
     await expectNoLeaks(root);
