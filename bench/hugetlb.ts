@@ -41,7 +41,7 @@ export function mountHugetlbForCrun(): HugetlbMount {
   const mountinfo = readFileSync("/proc/self/mountinfo", "utf8");
   const hybrid = /\s-\scgroup\s/.test(mountinfo) && /\s-\scgroup2\s/.test(mountinfo);
   if (hugetlbOnV1(mountinfo)) return { state: "already mounted", undo: () => undefined };
-  if (!hybrid || !hugetlbOnV2()) return { state: "not needed", undo: () => undefined };
+  if (!hybrid || !hugetlbOnV2()) return { state: "not needed (hugetlb is not on cgroup2 now)", undo: () => undefined };
   const madeDir = !existsSync(mountPoint);
   try {
     if (madeDir) mkdirSync(mountPoint);
