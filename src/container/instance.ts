@@ -21,41 +21,20 @@ import { resolveUser } from "../runtime/user.js";
 import { decodeWaitStatus, type ExitStatus, signalNumber, systemCallErrorOf } from "../runtime/wait-status.js";
 import { onExitSweep, track, untrack } from "../testing/teardown.js";
 import type { ImageSource } from "./image-source.js";
+import { copyFromContainer, copyToContainer, type CopyTarget } from "./copy.js";
+import { envList, runExec, type ExecOptions, type ExecResult, type RawExecResult } from "./exec.js";
+export type { ExecOptions, ExecResult } from "./exec.js";
 import { followLogLines, formatLines, type LogLine, type LogOptions, readLogLines } from "./logs.js";
 import type { NormalizedOptions } from "./options.js";
+import { removeAnonymousVolumes, resolveMounts } from "./volume-mounts.js";
+import { volumeDir } from "../volume/volume-store.js";
 import { PortProxy, type BoundPort } from "../network/port-proxy.js";
 import { parsePorts, type PublishedPort } from "../network/port-spec.js";
-
-/** The result of an exec. */
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Options of an exec. */
-export interface ExecOptions {
-  /** Added to the container's environment. */
-  env?: Record<string, string>;
-  /** Working directory (default: the container's). */
-  workdir?: string;
-  /** User (default: the container's). */
-  user?: string;
-}
 
 type Status = "created" | "running" | "exited" | "removed";
 
 let swept = false;
 
-function envList(base: string[], extra: Record<string, string>): string[] {
-  const map = new Map<string, string>();
-  for (const kv of base) {
-    const i = kv.indexOf("=");
-    map.set(i < 0 ? kv : kv.slice(0, i), i < 0 ? "" : kv.slice(i + 1));
-  }
-  for (const [k, v] of Object.entries(extra)) map.set(k, v);
-  return [...map].map(([k, v]) => `${k}=${v}`);
-}
 
 function resolvConf(): string {
   try {
@@ -85,6 +64,7 @@ export class ContainerInstance {
     readonly source: ImageSource,
     readonly spec: RuntimeSpec,
     readonly createdAt: Date,
+    private readonly anonymousVolumes: readonly string[],
   ) {
     const cfg = config();
     this.runtimeDir = cfg.runtimeDir;
@@ -92,7 +72,9 @@ export class ContainerInstance {
     const containerDir = spec.containerDir;
     claimName(this.runtimeDir, name, id);
     try {
-      this.lock = claimState(join(this.runtimeDir, "containers"), { id, name, ownerPid: process.pid, cgroupPaths: this.driver.paths(id), containerDir });
+      this.lock = claimState(join(this.runtimeDir, "containers"), {
+        id, name, ownerPid: process.pid, cgroupPaths: this.driver.paths(id), containerDir, removeDirs: anonymousVolumes.map(volumeDir),
+      });
     } catch (error) {
       releaseName(this.runtimeDir, name, id);
       throw error;
@@ -132,9 +114,10 @@ export class ContainerInstance {
       capabilities: options.capabilities,
       noNewPrivileges: options.noNewPrivileges,
     };
+    const volumes = resolveMounts(options.mounts, Object.keys(image.Volumes ?? {}), source.lowerDirs);
     const spec: RuntimeSpec = {
       id, hostname, lowerDirs: source.lowerDirs, containerDir, logFile: join(containerDir, "container.log"),
-      readonlyRootfs: options.readonlyRootfs, init: options.init, network: options.network, process: payload, tmpfs: options.tmpfs,
+      readonlyRootfs: options.readonlyRootfs, init: options.init, network: options.network, process: payload, mounts: volumes.mounts,
     };
     mkdirSync(containerDir, { recursive: true, mode: 0o700 });
     // The overlay's root directory takes the upper dir's mode: 0700 would lock non-root users out of "/".
@@ -144,11 +127,12 @@ export class ContainerInstance {
     writeFileSync(join(containerDir, "hosts"), hosts);
     writeFileSync(join(containerDir, "hostname"), `${hostname}\n`);
     writeFileSync(join(containerDir, "resolv.conf"), resolvConf());
-    writeFileSync(join(containerDir, "config.json"), JSON.stringify({ id, name, imageId: source.imageId ?? null, labels: options.labels }));
+    writeFileSync(join(containerDir, "config.json"), JSON.stringify({ id, name, imageId: source.imageId ?? null, labels: options.labels, volumes: volumes.volumes }));
     try {
-      return new ContainerInstance(id, name, options, source, spec, new Date());
+      return new ContainerInstance(id, name, options, source, spec, new Date(), volumes.anonymous);
     } catch (error) {
       rmSync(containerDir, { recursive: true, force: true });
+      removeAnonymousVolumes(volumes.anonymous);
       throw error;
     }
   }
@@ -257,6 +241,7 @@ export class ContainerInstance {
     this.status = "removed";
     await this.proxy?.close();
     rmSync(this.spec.containerDir, { recursive: true, force: true });
+    removeAnonymousVolumes(this.anonymousVolumes);
     releaseName(this.runtimeDir, this.name, this.id);
     releaseState(this.lock);
     untrack(this);
@@ -273,7 +258,7 @@ export class ContainerInstance {
         // already gone
       }
     }
-    cleanUpSync({ cgroupPaths: this.driver.paths(this.id), containerDir: this.spec.containerDir });
+    cleanUpSync({ cgroupPaths: this.driver.paths(this.id), containerDir: this.spec.containerDir, removeDirs: this.anonymousVolumes.map(volumeDir) });
     releaseName(this.runtimeDir, this.name, this.id);
     rmSync(this.lock.dir, { recursive: true, force: true });
     closeSync(this.lock.fd);
@@ -299,41 +284,46 @@ export class ContainerInstance {
     return followLogLines(this.spec.logFile, this.exitPromise ?? Promise.resolve(), options);
   }
 
-  /** Runs a command in the running container: joins its cgroups and every namespace. */
+  /** Runs a command in the running container (see exec.ts). */
   async exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const r = await this.execRaw(argv, options);
+    return { exitCode: r.exitCode, stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8") };
+  }
+
+  /** exec with binary output and optional standard input. */
+  async execRaw(argv: string[], options: ExecOptions & { stdin?: Buffer } = {}): Promise<RawExecResult> {
     this.assertNot("removed", "exec in");
     const shim = this.shim;
     if (!shim) throw new ContainerStateError(`container ${this.name} is not running; start it before exec`);
-    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === "string")) {
-      throw new BentoError("ERR_INVALID_OPTION", "exec: argv must be a non-empty array of strings, e.g. [\"cat\", \"/etc/hostname\"]");
-    }
-    const layers = [join(this.spec.containerDir, "upper"), ...this.spec.lowerDirs];
-    const user = options.user === undefined ? { uid: this.spec.process.uid, gid: this.spec.process.gid, groups: this.spec.process.groups } : resolveUser(options.user, layers);
-    const payload: ProcessSpec = { ...this.spec.process, ...user, argv, env: envList(this.spec.process.env, options.env ?? {}), cwd: options.workdir ?? this.spec.process.cwd };
-    const plan = compileExecPlan(shim.initPid, this.spec.network, this.driver.procsFiles(this.id), payload);
-    const helper = HelperProcess.start({ role: "exec", plan: plan.records, stdio: ["null", "socket", "socket"] });
-    const collect = (i: 1 | 2) => new Promise<string>((resolve) => {
-      const chunks: Buffer[] = [];
-      const s = helper.stdio[i]!;
-      s.on("data", (c: Buffer) => chunks.push(c));
-      s.on("error", () => resolve(Buffer.concat(chunks).toString("utf8")));
-      s.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    });
-    const [stdout, stderr] = [collect(1), collect(2)];
-    let failure: HelperEvent | undefined;
-    helper.on("event", (e: HelperEvent) => {
-      if (e.event === "error" || e.event === "fatal") failure ??= e;
-    });
-    const end = await helper.waitFor((e) => e.event === "exit");
-    const [out, err] = await Promise.all([stdout, stderr]);
-    await helper.exited();
-    helper.close();
-    if (failure) {
-      if (failure.event === "fatal") throw new BentoError("ERR_RUNTIME", `exec in ${this.name}: ${failure.message}`);
-      throw systemCallErrorOf(`exec in ${this.name}`, failure, (i) => plan.describe(i));
-    }
-    if (!end) throw new BentoError("ERR_RUNTIME", `exec in ${this.name}: the helper ended without an exit status (was the container stopped?)`);
-    return { exitCode: decodeWaitStatus(end.status ?? 0, false).exitCode, stdout: out, stderr: err };
+    return runExec({
+      name: this.name, initPid: shim.initPid, network: this.spec.network, procsFiles: this.driver.procsFiles(this.id),
+      process: this.spec.process, layers: this.layers(),
+    }, argv, options);
+  }
+
+  /** The container's filesystem layers, top-first: its upper dir, then the image's. */
+  layers(): string[] {
+    return [join(this.spec.containerDir, "upper"), ...this.spec.lowerDirs];
+  }
+
+  get running(): boolean {
+    return this.shim !== undefined;
+  }
+
+  /** Copies `path` out of the container to `hostPath` (docker cp semantics). */
+  copyFrom(path: string, hostPath: string): Promise<void> {
+    this.assertNot("removed", "copy from");
+    return copyFromContainer(this.copyTarget(), path, hostPath);
+  }
+
+  /** Copies a host path or a Buffer into the container at `path`. */
+  copyTo(source: string | Buffer, path: string): Promise<void> {
+    this.assertNot("removed", "copy into");
+    return copyToContainer(this.copyTarget(), source, path);
+  }
+
+  private copyTarget(): CopyTarget {
+    return { name: this.name, running: this.running, execRaw: (argv, o) => this.execRaw(argv, o), layers: () => this.layers(), mounts: this.spec.mounts };
   }
 
   assertNot(status: Status, verb: string): void {

@@ -8,16 +8,7 @@ import type { CgroupLimits } from "../runtime/cgroup/driver.js";
 import { toCgroupLimits, type ResourceOptions } from "../runtime/limits.js";
 import { signalNumber } from "../runtime/wait-status.js";
 import { parsePorts, type PortSpec, type PublishedPort } from "../network/port-spec.js";
-
-/** A tmpfs mount. */
-export interface TmpfsMount {
-  /** Where it is mounted in the container. */
-  tmpfs: string;
-  /** Its size limit in bytes (default: the kernel's, half of RAM). */
-  sizeBytes?: number;
-  /** Its mode (default 0o1777). */
-  mode?: number;
-}
+import { parseMounts, type MountSpec, type NormalizedMount } from "./mounts.js";
 
 /**
  * Options of a container, in Docker's terms.
@@ -62,8 +53,13 @@ export interface ContainerOptions {
   capDrop?: string[];
   /** Set no_new_privs (default true: setuid binaries cannot gain privileges). */
   noNewPrivileges?: boolean;
-  /** Extra mounts; this version supports tmpfs mounts. */
-  mounts?: TmpfsMount[];
+  /**
+   * Volumes, bind mounts and tmpfs mounts: `{ volume: "pgdata", target: "/data" }`,
+   * `{ bind: "./conf", target: "/etc/app", readonly: true }`, `{ tmpfs: "/tmp" }`, or docker -v
+   * strings such as `"pgdata:/data"` and `"./conf:/etc/app:ro"`. Mount targets are resolved
+   * inside the container's root filesystem.
+   */
+  mounts?: MountSpec[];
   /**
    * Ports to publish on 127.0.0.1 and ::1 (same host port for both): `8080` picks a free host
    * port, `{ container: 5432, host: 15432 }` pins one. Default: the image's EXPOSE'd ports (as
@@ -90,7 +86,7 @@ export interface NormalizedOptions {
   network: "none" | "host";
   capabilities: bigint;
   noNewPrivileges: boolean;
-  tmpfs: { target: string; options: string }[];
+  mounts: NormalizedMount[];
   /** undefined: publish the image's exposed ports. */
   ports?: PublishedPort[];
 }
@@ -135,17 +131,6 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
   if (options.network !== undefined && options.network !== "none" && options.network !== "host") {
     throw new InvalidOptionError("network", `"${String(options.network)}" is not supported; use "none" or "host"`);
   }
-  const tmpfs = (options.mounts ?? []).map((m, i) => {
-    if (typeof m !== "object" || m === null || typeof m.tmpfs !== "string") {
-      throw new InvalidOptionError(`mounts[${i}]`, "this version supports { tmpfs: \"/path\", sizeBytes?, mode? } mounts only");
-    }
-    const parts = [`mode=${(m.mode ?? 0o1777).toString(8)}`];
-    if (m.sizeBytes !== undefined) {
-      if (!Number.isSafeInteger(m.sizeBytes) || m.sizeBytes <= 0) throw new InvalidOptionError(`mounts[${i}].sizeBytes`, `${m.sizeBytes} must be a positive whole number of bytes`);
-      parts.push(`size=${m.sizeBytes}`);
-    }
-    return { target: absolutePath(`mounts[${i}].tmpfs`, m.tmpfs), options: parts.join(",") };
-  });
   const normalized: NormalizedOptions = {
     env,
     labels: { ...options.labels },
@@ -156,7 +141,7 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
     network: options.network ?? "none",
     capabilities: capabilityMask(options.capAdd, options.capDrop),
     noNewPrivileges: options.noNewPrivileges ?? true,
-    tmpfs,
+    mounts: parseMounts(options.mounts),
   };
   const command = stringArray("command", options.command);
   const entrypoint = stringArray("entrypoint", options.entrypoint);

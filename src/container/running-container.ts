@@ -176,6 +176,33 @@ export class RunningContainer implements AsyncDisposable {
     return this.instance.stats();
   }
 
+  /**
+   * Copies a host file or directory (or a Buffer, as a file) into the container, keeping modes
+   * and owners, as `docker cp`. Into an existing directory it lands inside it.
+   *
+   * @example
+   * ```ts
+   * await container.copyTo("./fixtures", "/app/fixtures");
+   * await container.copyTo(Buffer.from("key=value\n"), "/etc/app.conf");
+   * ```
+   */
+  copyTo(source: string | Buffer, path: string): Promise<void> {
+    return this.instance.copyTo(source, path);
+  }
+
+  /**
+   * Copies a file or directory out of the container to `hostPath` (inside it, when it is a
+   * directory), keeping modes and owners, as `docker cp`.
+   *
+   * @example
+   * ```ts
+   * await container.copyFrom("/var/log/app", "./artifacts");
+   * ```
+   */
+  copyFrom(path: string, hostPath: string): Promise<void> {
+    return this.instance.copyFrom(path, hostPath);
+  }
+
   /** Stops and removes the container (`await using`). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.instance.remove();

@@ -33,8 +33,14 @@ export interface RuntimeSpec {
   init: boolean;
   network: "none" | "host";
   process: ProcessSpec;
-  tmpfs: { target: string; options: string }[];
+  /** Mounts after the standard ones, in order; targets are resolved inside the root. */
+  mounts: RuntimeMount[];
 }
+
+/** A mount the runtime makes: a host path bound in (volumes are binds of their directory), or a tmpfs. */
+export type RuntimeMount =
+  | { kind: "bind"; source: string; target: string; readonly: boolean; isFile: boolean }
+  | { kind: "tmpfs"; target: string; options: string; readonly: boolean };
 
 /** A compiled plan: the records to send, and a description of each record by index. */
 export interface CompiledPlan {
@@ -149,7 +155,23 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup): C
     b.op(`create /etc/${file}`, "touch-in", `etc/${file}`, String(0o644));
     b.op(`bind /etc/${file}`, "mount-in", join(spec.containerDir, file), `etc/${file}`, "", String(MS_BIND), "");
   }
-  for (const t of spec.tmpfs) mountIn(`mount tmpfs on ${t.target}`, "tmpfs", t.target.replace(/^\/+/, ""), "tmpfs", MS_NOSUID | MS_NODEV, t.options);
+  for (const m of spec.mounts) {
+    const target = m.target.replace(/^\/+/, "");
+    // An image's symlinks may not lead a mount out of the root (CVE-2021-30465 and kin).
+    b.op(`check that ${m.target} stays inside the root filesystem`, "confine-in", target);
+    if (m.kind === "tmpfs") {
+      mountIn(`mount tmpfs on ${m.target}`, "tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | (m.readonly ? MS_RDONLY : 0), m.options);
+      continue;
+    }
+    if (m.isFile) {
+      b.op(`create ${dirname(m.target)}`, "mkdir-in", dirname(target), String(0o755));
+      b.op(`create ${m.target}`, "touch-in", target, String(0o644));
+    } else {
+      b.op(`create ${m.target}`, "mkdir-in", target, String(0o755));
+    }
+    b.op(`bind ${m.source} on ${m.target}`, "mount-in", m.source, target, "", String(MS_BIND | MS_REC), "");
+    if (m.readonly) b.op(`make ${m.target} read-only`, "readonly-in", target);
+  }
   for (const p of maskedPaths) b.op(`mask /${p}`, "mask-in", p);
   for (const p of readonlyPaths) b.op(`make /${p} read-only`, "readonly-in", p);
   if (spec.process.cwd !== "/") b.op(`create working directory ${spec.process.cwd}`, "mkdir-in", spec.process.cwd.replace(/^\/+/, ""), String(0o755));

@@ -17,6 +17,8 @@ export interface StateRecord {
   cgroupPaths: string[];
   /** The container's directory in the store (upper, work, logs); removed by the sweep. */
   containerDir: string;
+  /** Other directories that die with the container (its anonymous volumes). */
+  removeDirs?: string[];
 }
 
 /** A container's claim on its runtime state: the open, locked lock file. */
@@ -45,7 +47,7 @@ export function releaseState(lock: StateLock): void {
 }
 
 /** Kills what is left in a container's cgroups and removes them and its directories. */
-export function cleanUpSync(record: Pick<StateRecord, "cgroupPaths" | "containerDir">): void {
+export function cleanUpSync(record: Pick<StateRecord, "cgroupPaths" | "containerDir" | "removeDirs">): void {
   for (const dir of record.cgroupPaths) {
     for (const pid of readPidsSync(join(dir, "cgroup.procs"))) {
       try {
@@ -57,6 +59,7 @@ export function cleanUpSync(record: Pick<StateRecord, "cgroupPaths" | "container
   }
   for (const dir of record.cgroupPaths) removeCgroupDirSync(dir);
   rmSync(record.containerDir, { recursive: true, force: true });
+  for (const dir of record.removeDirs ?? []) rmSync(dir, { recursive: true, force: true });
 }
 
 const staleWithoutRecordMs = 60_000;

@@ -48,7 +48,7 @@ describe("log records", () => {
 describe("container options", () => {
   it("normalizes defaults", () => {
     const o = normalizeOptions({});
-    expect(o).toMatchObject({ init: true, network: "none", stopTimeoutMs: 10_000, readonlyRootfs: false, noNewPrivileges: true, tmpfs: [] });
+    expect(o).toMatchObject({ init: true, network: "none", stopTimeoutMs: 10_000, readonlyRootfs: false, noNewPrivileges: true, mounts: [] });
   });
 
   it("names the option at fault", () => {
@@ -56,5 +56,7 @@ describe("container options", () => {
     expect(() => normalizeOptions({ command: "echo hi" as unknown as string[] })).toThrow(/command: must be an array/);
     expect(() => normalizeOptions({ network: "bridge" as "host" })).toThrow(/network: "bridge" is not supported/);
     expect(() => normalizeOptions({ mounts: [{ tmpfs: "tmp" }] })).toThrow(/mounts\[0\].tmpfs/);
+    expect(() => normalizeOptions({ mounts: [{ bind: "/no/such/dir", target: "/x" }] })).toThrow(/bind source "\/no\/such\/dir" does not exist; create it first/);
+    expect(() => normalizeOptions({ mounts: ["a:b:c:d"] })).toThrow(/mounts\[0\]: "a:b:c:d" is not "source:target\[:ro\]"/);
   });
 });

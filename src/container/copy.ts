@@ -1,0 +1,144 @@
+/**
+ * Copying files into and out of a container, as `docker cp`: modes and ownership are kept.
+ * A running container is reached through its own mount namespace with `tar` (run by exec, so the
+ * image needs a `tar`, as `kubectl cp` does); a stopped one through its upper directory and the
+ * image's layers, which are not mounted then.
+ */
+import { cpSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import * as tar from "tar";
+import { BentoError } from "../errors.js";
+import type { RawExecResult } from "./exec.js";
+import { copyMergedTree, lookupMerged } from "./merged-view.js";
+import { containerPath } from "./mounts.js";
+import type { RuntimeMount } from "../runtime/container-plan.js";
+
+/** What copying needs from a container. */
+export interface CopyTarget {
+  name: string;
+  running: boolean;
+  execRaw(argv: string[], options: { stdin?: Buffer }): Promise<RawExecResult>;
+  /** Upper dir, then image layers (top-first). */
+  layers(): string[];
+  mounts: readonly RuntimeMount[];
+}
+
+async function tarOf(dir: string, entry: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const stream = tar.c({ cwd: dir, portable: false }, [entry]);
+  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+function check(r: RawExecResult, what: string, target: CopyTarget): void {
+  if (r.exitCode !== 0) {
+    throw new BentoError("ERR_COPY", `${what} in ${target.name}: tar exited with ${r.exitCode}: ${r.stderr.toString().trim() || "no message"} (copying into or out of a running container needs a tar in its image)`);
+  }
+}
+
+/** The mount whose target holds `path`, and the path inside its source. */
+function mountFor(mounts: readonly RuntimeMount[], path: string): { mount: RuntimeMount; rest: string } | undefined {
+  let best: { mount: RuntimeMount; rest: string } | undefined;
+  for (const m of mounts) {
+    if (path === m.target || path.startsWith(`${m.target}/`)) {
+      if (!best || m.target.length > best.mount.target.length) best = { mount: m, rest: path.slice(m.target.length).replace(/^\/+/, "") };
+    }
+  }
+  return best;
+}
+
+/** Where a copied tree lands on the host: into `hostPath` when it is a directory, else as it. */
+function hostDestination(hostPath: string, name: string): string {
+  return existsSync(hostPath) && lstatSync(hostPath).isDirectory() ? join(hostPath, name) : hostPath;
+}
+
+/** Copies `path` out of the container to `hostPath`. */
+export async function copyFromContainer(target: CopyTarget, path: string, hostPath: string): Promise<void> {
+  const src = containerPath("copyFrom", path);
+  const dest = hostDestination(hostPath, basename(src) || "root");
+  mkdirSync(dirname(dest), { recursive: true });
+  const staging = mkdtempSync(join(dirname(dest), ".bento-cp-"));
+  try {
+    if (target.running) {
+      const r = await target.execRaw(["tar", "-c", "-C", dirname(src), basename(src)], {});
+      check(r, `copy ${src} out`, target);
+      await new Promise<void>((resolve, reject) => {
+        const x = tar.x({ cwd: staging, preserveOwner: true });
+        x.on("error", reject);
+        x.on("close", () => resolve());
+        x.end(r.stdout);
+      });
+    } else {
+      const inMount = mountFor(target.mounts, src);
+      const found = inMount && inMount.mount.kind === "bind"
+        ? copyMergedTree([inMount.mount.source], inMount.rest, join(staging, basename(src)))
+        : copyMergedTree(target.layers(), src.replace(/^\/+/, ""), join(staging, basename(src)));
+      if (!found) throw new BentoError("ERR_NOT_FOUND", `copyFrom: ${src} does not exist in container ${target.name}`);
+    }
+    const copied = join(staging, basename(src));
+    if (!existsSync(copied)) throw new BentoError("ERR_NOT_FOUND", `copyFrom: ${src} does not exist in container ${target.name}`);
+    rmSync(dest, { recursive: true, force: true });
+    renameSync(copied, dest);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Copies a host path (or a Buffer, as a file) into the container at `path`. */
+export async function copyToContainer(target: CopyTarget, source: string | Buffer, path: string): Promise<void> {
+  const dest = containerPath("copyTo", path);
+  if (typeof source === "string" && !existsSync(source)) throw new BentoError("ERR_NOT_FOUND", `copyTo: "${source}" does not exist on the host`);
+  const staging = mkdtempSync(join(dirname(typeof source === "string" ? source : "/tmp/x"), ".bento-cp-"));
+  try {
+    // Stage the tree under the name it gets in the container, keeping modes and owners.
+    let name = basename(dest);
+    if (target.running) {
+      const isDir = (await target.execRaw(["test", "-d", dest], {})).exitCode === 0;
+      if (isDir && typeof source === "string") name = basename(source);
+      const parent = isDir && typeof source === "string" ? dest : dirname(dest);
+      stage(source, join(staging, name));
+      const r = await target.execRaw(["tar", "-x", "-C", parent], { stdin: await tarOf(staging, name) });
+      check(r, `copy into ${dest}`, target);
+      return;
+    }
+    // Stopped: write into the upper directory, which overlay will show on the next start.
+    const upper = target.layers()[0]!;
+    const existing = lookupMerged(target.layers(), dest.replace(/^\/+/, ""));
+    const intoDir = existing?.stat.isDirectory() && typeof source === "string";
+    const finalPath = intoDir ? join(dest, basename(source)) : dest;
+    copyUpParents(target.layers(), dirname(finalPath));
+    const at = join(upper, finalPath);
+    rmSync(at, { recursive: true, force: true }); // also a whiteout that hid a deleted file
+    stage(source, at);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+function stage(source: string | Buffer, to: string): void {
+  if (typeof source === "string") cpSync(source, to, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true, mode: 0 });
+  else writeFileSync(to, source, { mode: 0o644 });
+  if (typeof source === "string") copyOwnership(source, to);
+}
+
+// cpSync keeps modes and times but not owners.
+function copyOwnership(from: string, to: string): void {
+  const st = lstatSync(from);
+  lchownSync(to, st.uid, st.gid);
+  if (st.isDirectory()) for (const n of readdirSync(from)) copyOwnership(join(from, n), join(to, n));
+}
+
+/** Creates `dir`'s ancestors in the upper dir with the owners and modes the image gives them. */
+function copyUpParents(layers: string[], dir: string): void {
+  const upper = layers[0]!;
+  let rel = "";
+  for (const part of dir.split("/").filter(Boolean)) {
+    rel = rel ? `${rel}/${part}` : part;
+    const at = join(upper, rel);
+    if (existsSync(at) && lstatSync(at).isDirectory()) continue;
+    const below = lookupMerged(layers.slice(1), rel);
+    rmSync(at, { force: true });
+    mkdirSync(at, { mode: below?.stat.mode ?? 0o755 });
+    if (below) lchownSync(at, below.stat.uid, below.stat.gid);
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Exec into a running container: bento-shim's exec role joins the container's cgroups and all of
+ * its namespaces through a pidfd of its init, forks, and runs the command with the container's
+ * process settings (user, capabilities, no_new_privs) or the overrides.
+ */
+import { BentoError } from "../errors.js";
+import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
+import { compileExecPlan, type ProcessSpec } from "../runtime/container-plan.js";
+import { resolveUser } from "../runtime/user.js";
+import { decodeWaitStatus, systemCallErrorOf } from "../runtime/wait-status.js";
+
+/** The result of an exec. */
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of an exec. */
+export interface ExecOptions {
+  /** Added to the container's environment. */
+  env?: Record<string, string>;
+  /** Working directory (default: the container's). */
+  workdir?: string;
+  /** User (default: the container's). */
+  user?: string;
+}
+
+/** What an exec needs to know about its container. */
+export interface ExecTarget {
+  name: string;
+  initPid: number;
+  network: "none" | "host";
+  procsFiles: string[];
+  /** The container's process, whose settings an exec inherits. */
+  process: ProcessSpec;
+  /** Where /etc/passwd is looked up for `user` (upper dir first, then the image's layers). */
+  layers: string[];
+}
+
+/** Raw output of an exec. */
+export interface RawExecResult {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+/** `KEY=value` list `base` with `extra` added or replaced. */
+export function envList(base: string[], extra: Record<string, string>): string[] {
+  const map = new Map<string, string>();
+  for (const kv of base) {
+    const i = kv.indexOf("=");
+    map.set(i < 0 ? kv : kv.slice(0, i), i < 0 ? "" : kv.slice(i + 1));
+  }
+  for (const [k, v] of Object.entries(extra)) map.set(k, v);
+  return [...map].map(([k, v]) => `${k}=${v}`);
+}
+
+/** Runs `argv` in the container to completion; `stdin` is written to its standard input. */
+export async function runExec(target: ExecTarget, argv: string[], options: ExecOptions & { stdin?: Buffer } = {}): Promise<RawExecResult> {
+  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === "string")) {
+    throw new BentoError("ERR_INVALID_OPTION", "exec: argv must be a non-empty array of strings, e.g. [\"cat\", \"/etc/hostname\"]");
+  }
+  const base = target.process;
+  const user = options.user === undefined ? { uid: base.uid, gid: base.gid, groups: base.groups } : resolveUser(options.user, target.layers);
+  const payload: ProcessSpec = { ...base, ...user, argv, env: envList(base.env, options.env ?? {}), cwd: options.workdir ?? base.cwd };
+  const plan = compileExecPlan(target.initPid, target.network, target.procsFiles, payload);
+  const helper = HelperProcess.start({ role: "exec", plan: plan.records, stdio: [options.stdin ? "socket" : "null", "socket", "socket"] });
+  if (options.stdin) {
+    const input = helper.stdio[0]!;
+    input.on("error", () => undefined); // a command that does not read its input
+    input.end(options.stdin);
+  }
+  const collect = (i: 1 | 2) => new Promise<Buffer>((resolve) => {
+    const chunks: Buffer[] = [];
+    const s = helper.stdio[i]!;
+    s.on("data", (c: Buffer) => chunks.push(c));
+    s.on("error", () => resolve(Buffer.concat(chunks)));
+    s.on("end", () => resolve(Buffer.concat(chunks)));
+  });
+  const [stdout, stderr] = [collect(1), collect(2)];
+  let failure: HelperEvent | undefined;
+  helper.on("event", (e: HelperEvent) => {
+    if (e.event === "error" || e.event === "fatal") failure ??= e;
+  });
+  const end = await helper.waitFor((e) => e.event === "exit");
+  const [out, err] = await Promise.all([stdout, stderr]);
+  await helper.exited();
+  helper.close();
+  if (failure) {
+    if (failure.event === "fatal") throw new BentoError("ERR_RUNTIME", `exec in ${target.name}: ${failure.message}`);
+    throw systemCallErrorOf(`exec in ${target.name}`, failure, (i) => plan.describe(i));
+  }
+  if (!end) throw new BentoError("ERR_RUNTIME", `exec in ${target.name}: the helper ended without an exit status (was the container stopped?)`);
+  return { exitCode: decodeWaitStatus(end.status ?? 0, false).exitCode, stdout: out, stderr: err };
+}

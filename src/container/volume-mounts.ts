@@ -1,0 +1,58 @@
+/**
+ * Turns a container's mounts into runtime mounts: named volumes are created when missing (as
+ * Docker does), the image's VOLUME paths that no mount covers get anonymous volumes, and a new
+ * or empty volume mounted on a non-empty image path is filled from the image first (as Docker
+ * does). Volumes become binds of their data directories.
+ */
+import { randomBytes } from "node:crypto";
+import { readdirSync, renameSync, rmSync } from "node:fs";
+import type { RuntimeMount } from "../runtime/container-plan.js";
+import { ensureVolume, volumeDataDir, volumeDir } from "../volume/volume-store.js";
+import { copyMergedTree } from "./merged-view.js";
+import type { NormalizedMount } from "./mounts.js";
+
+/** The runtime mounts, and the volumes a container uses (for in-use checks and removal). */
+export interface ResolvedMounts {
+  mounts: RuntimeMount[];
+  volumes: string[];
+  /** Volumes made for this container only; removed with it. */
+  anonymous: string[];
+}
+
+function fillFromImage(layers: readonly string[], target: string, name: string): void {
+  const data = volumeDataDir(name);
+  if (readdirSync(data).length > 0) return;
+  // Copy into a fresh directory, then swap it in: the copy keeps the image dir's owner and mode.
+  const tmp = `${data}.fill-${process.pid}`;
+  if (copyMergedTree(layers, target.replace(/^\/+/, ""), tmp)) {
+    rmSync(data, { recursive: true, force: true });
+    renameSync(tmp, data);
+  }
+}
+
+/** Resolves mounts for a container whose image has `imageVolumes` (its config's Volumes). */
+export function resolveMounts(mounts: readonly NormalizedMount[], imageVolumes: readonly string[], layers: readonly string[]): ResolvedMounts {
+  const out: ResolvedMounts = { mounts: [], volumes: [], anonymous: [] };
+  const covered = new Set(mounts.map((m) => m.target));
+  const volumeMount = (name: string, target: string, readonly: boolean, anonymous: boolean) => {
+    ensureVolume(name, {}, anonymous);
+    fillFromImage(layers, target, name);
+    out.volumes.push(name);
+    if (anonymous) out.anonymous.push(name);
+    out.mounts.push({ kind: "bind", source: volumeDataDir(name), target, readonly, isFile: false });
+  };
+  for (const path of imageVolumes) {
+    const target = path.replace(/\/+$/, "") || "/";
+    if (!covered.has(target)) volumeMount(randomBytes(32).toString("hex"), target, false, true);
+  }
+  for (const m of mounts) {
+    if (m.kind === "volume") volumeMount(m.name, m.target, m.readonly, false);
+    else out.mounts.push(m.kind === "bind" ? { kind: "bind", source: m.source, target: m.target, readonly: m.readonly, isFile: m.isFile } : m);
+  }
+  return out;
+}
+
+/** Deletes a container's anonymous volumes. */
+export function removeAnonymousVolumes(names: readonly string[]): void {
+  for (const name of names) rmSync(volumeDir(name), { recursive: true, force: true });
+}

@@ -1,0 +1,152 @@
+/**
+ * Named volumes: data that outlives containers and processes, and moves between hosts as a tar.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import * as tar from "tar";
+import { BentoError } from "../errors.js";
+import { checkVolumeName, containersUsing, ensureVolume, listVolumeRecords, readVolumeRecord, volumeDataDir, volumeDir, type VolumeRecord } from "./volume-store.js";
+
+/** Options of a volume. */
+export interface VolumeOptions {
+  labels?: Record<string, string>;
+}
+
+/**
+ * A named volume. `create()` makes it (or finds it); containers mount it with
+ * `mounts: [{ volume: "pgdata", target: "/var/lib/postgresql/data" }]`.
+ *
+ * @example
+ * ```ts
+ * const vol = await new Volume("pgdata").create();
+ * await vol.export("/backups/pgdata.tar");
+ * await Volume.import("/backups/pgdata.tar", "pgdata-copy");
+ * ```
+ */
+export class Volume {
+  /** The volume's name; a random one for `new Volume()`. */
+  readonly name: string;
+  private readonly labels: Record<string, string>;
+
+  constructor(name?: string, options: VolumeOptions = {}) {
+    this.name = name === undefined ? randomBytes(16).toString("hex") : checkVolumeName(name);
+    this.labels = { ...options.labels };
+  }
+
+  /**
+   * Creates the volume; an existing one of that name is kept as it is.
+   *
+   * @example
+   * ```ts
+   * const vol = await new Volume("cache", { labels: { team: "qa" } }).create();
+   * ```
+   */
+  async create(): Promise<Volume> {
+    ensureVolume(this.name, this.labels);
+    return this;
+  }
+
+  /** Where the volume's data lives on the host. */
+  get path(): string {
+    return volumeDataDir(this.name);
+  }
+
+  /**
+   * Its metadata, or undefined when it does not exist.
+   *
+   * @example
+   * ```ts
+   * (await vol.inspect())?.labels;
+   * ```
+   */
+  async inspect(): Promise<VolumeRecord | undefined> {
+    return readVolumeRecord(this.name);
+  }
+
+  /**
+   * Deletes the volume and its data. Refuses while a container (running or stopped) uses it.
+   *
+   * @example
+   * ```ts
+   * await (await stopped.remove(), vol.remove());
+   * ```
+   */
+  async remove(): Promise<void> {
+    const users = containersUsing(this.name);
+    if (users.length > 0) {
+      throw new BentoError("ERR_VOLUME_IN_USE", `volume ${this.name} is used by container${users.length > 1 ? "s" : ""} ${users.join(", ")}; remove ${users.length > 1 ? "them" : "it"} first`);
+    }
+    rmSync(volumeDir(this.name), { recursive: true, force: true });
+  }
+
+  /**
+   * Writes the volume's content to a tar file, keeping modes, ownership and symlinks.
+   *
+   * @example
+   * ```ts
+   * await vol.export("/tmp/vol.tar");
+   * ```
+   */
+  async export(path: string): Promise<void> {
+    if (!readVolumeRecord(this.name)) throw new BentoError("ERR_NOT_FOUND", `volume ${this.name} does not exist; create it first`);
+    await mkdir(dirname(path), { recursive: true });
+    const entries = readdirSync(this.path);
+    await tar.c({ file: path, cwd: this.path, portable: false, preservePaths: false, noDirRecurse: false }, entries.length ? entries : []);
+  }
+
+  /**
+   * Restores a volume from a tar made by `export` (or `docker run ... tar c`): creates `name`,
+   * which must not exist yet, with the archive's content, modes and owners.
+   *
+   * @example
+   * ```ts
+   * const copy = await Volume.import("/tmp/vol.tar", "restored");
+   * ```
+   */
+  static async import(path: string, name: string): Promise<Volume> {
+    checkVolumeName(name);
+    if (!existsSync(path)) throw new BentoError("ERR_NOT_FOUND", `import: "${path}" does not exist; give the path of a volume export (a tar file)`);
+    if (readVolumeRecord(name)) throw new BentoError("ERR_VOLUME_EXISTS", `volume ${name} already exists; remove it or import under another name`);
+    const volume = new Volume(name);
+    const { record } = ensureVolume(name);
+    try {
+      await tar.x({ file: path, cwd: volume.path, preserveOwner: true, strict: true });
+    } catch (error) {
+      rmSync(volumeDir(record.name), { recursive: true, force: true });
+      throw new BentoError("ERR_VOLUME_IMPORT", `import ${path} into volume ${name}: ${(error as Error).message}`, { cause: error });
+    }
+    return volume;
+  }
+
+  /**
+   * Every volume in the store.
+   *
+   * @example
+   * ```ts
+   * for (const v of await Volume.list()) console.log(v.name);
+   * ```
+   */
+  static async list(): Promise<VolumeRecord[]> {
+    return listVolumeRecords();
+  }
+
+  /**
+   * Removes every volume no container uses; returns their names.
+   *
+   * @example
+   * ```ts
+   * await Volume.prune();
+   * ```
+   */
+  static async prune(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const record of listVolumeRecords()) {
+      if (containersUsing(record.name).length > 0) continue;
+      rmSync(volumeDir(record.name), { recursive: true, force: true });
+      removed.push(record.name);
+    }
+    return removed;
+  }
+}
