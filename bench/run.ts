@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     result.notes.push(
       "Node-timed rows include Node's own process creation, about 2 ms here (child_process.spawn; compare the 'fork + exec /bin/true' rows); C posix_spawn rows run the same command from floor.c's spawn loop, without Node.",
       "bento and the C floor mount an overlay (rootfs as lowerdir, upper/work on the temp dir's filesystem) per container; crun, bwrap and unshare + chroot use the rootfs directly.",
-      `crun: OCI bundle modelled on \`crun spec\` (6 namespaces, cgroupfs, deny-all devices); v1 hugetlb hierarchy for crun's hybrid-cgroup check: ${hugetlb}${hugetlb === "mounted" ? " (unmounted at the end; the kernel moves hugetlb back to cgroup2 some seconds later)" : ""}.`,
+      `crun: OCI bundle modelled on \`crun spec\` (6 namespaces, cgroupfs, deny-all devices); v1 hugetlb hierarchy for crun's hybrid-cgroup check: ${hugetlb}${hugetlb === "mounted" ? " (unmounted at the end; the kernel moves hugetlb back to cgroup2 only once the unmounted hierarchy is released, which took from 30 s to minutes here)" : ""}.`,
     );
     if (stops.atTimeout > 0) result.notes.push(`detached row: ${stops.atTimeout} of ${stops.atTimeout + stops.byStopSignal} stops ended in SIGKILL at the 1000 ms timeout, so SIGTERM did not end the container.`);
     if (interrupted) result.notes.push("interrupted: fewer rounds than asked.");
