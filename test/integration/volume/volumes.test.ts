@@ -1,0 +1,168 @@
+import { isRoot, skipReason, testRoot } from "../setup-env.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, existsSync, lstatSync } from "node:fs";
+import { join } from "node:path";
+import { Container, Image, Volume, type ContainerOptions, type RunningContainer } from "../../../src/index.js";
+import { busyboxRootfs } from "../../fixtures/rootfs.js";
+import { leftovers } from "../leaks.js";
+
+const made: string[] = [];
+afterEach(() => {
+  expect(leftovers(made.splice(0))).toEqual([]);
+});
+
+async function start(script: string, options: ContainerOptions = {}, image = Image.fromRootfs(busyboxRootfs())): Promise<RunningContainer> {
+  const running = await new Container(image, { command: ["sh", "-c", script], ...options }).start();
+  made.push(running.id);
+  return running;
+}
+
+async function run(script: string, options: ContainerOptions = {}, image?: Image) {
+  const running = await start(script, options, image);
+  const exit = await running.wait();
+  const out = await running.logs();
+  await (await running.stop()).remove();
+  return { ...exit, out };
+}
+
+/** A tree with owners, modes, a symlink and nested dirs, for round trips. */
+function sampleTree(): string {
+  const dir = mkdtempSync(join(testRoot, "tree-"));
+  mkdirSync(join(dir, "a/b"), { recursive: true });
+  writeFileSync(join(dir, "a/b/data.bin"), Buffer.from([0, 1, 2, 255]));
+  writeFileSync(join(dir, "script.sh"), "#!/bin/sh\necho hi\n", { mode: 0o750 });
+  chownSync(join(dir, "script.sh"), 1000, 2000);
+  symlinkSync("a/b/data.bin", join(dir, "link"));
+  return dir;
+}
+
+function describeTree(dir: string, rel = ""): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(dir, rel)).sort()) {
+    const p = join(dir, rel, name);
+    const st = lstatSync(p);
+    const kind = st.isDirectory() ? "d" : st.isSymbolicLink() ? "l" : "f";
+    out.push(`${join(rel, name)} ${kind} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${st.isFile() ? readFileSync(p).toString("hex") : ""}`);
+    if (st.isDirectory()) out.push(...describeTree(dir, join(rel, name)));
+  }
+  return out;
+}
+
+describe.skipIf(!isRoot)(`volumes and mounts (${skipReason})`, () => {
+  it("keeps a named volume's data after its container is removed", async () => {
+    const volume = await new Volume(`rows-${process.pid}`).create();
+    expect((await run("for i in 1 2 3; do echo row$i >> /data/rows; done", { mounts: [{ volume: volume.name, target: "/data" }] })).exitCode).toBe(0);
+    expect((await run("cat /data/rows", { mounts: [`${volume.name}:/data:ro`] })).out).toBe("row1\nrow2\nrow3\n");
+    await volume.remove();
+    expect(await volume.inspect()).toBeUndefined();
+  });
+
+  it("exports and imports a volume with identical content, owners and modes", async () => {
+    const volume = await new Volume(`exp-${process.pid}`).create();
+    cpSync(sampleTree(), volume.path, { recursive: true, verbatimSymlinks: true });
+    chownSync(join(volume.path, "script.sh"), 1000, 2000);
+    const archive = join(testRoot, "vol.tar");
+    await volume.export(archive);
+    const copy = await Volume.import(archive, `imp-${process.pid}`);
+    expect(describeTree(copy.path)).toEqual(describeTree(volume.path));
+    await expect(Volume.import(archive, copy.name)).rejects.toThrow(/already exists/);
+    await volume.remove();
+    await copy.remove();
+  });
+
+  it("refuses to remove a volume a container uses, running or stopped", async () => {
+    const volume = await new Volume(`busy-${process.pid}`).create();
+    const running = await start("sleep 30", { name: `user-of-${process.pid}`, mounts: [{ volume: volume.name, target: "/v" }] });
+    await expect(volume.remove()).rejects.toThrow(new RegExp(`used by container user-of-${process.pid}; remove it first`));
+    const stopped = await running.stop({ timeoutMs: 1000 });
+    await expect(volume.remove()).rejects.toMatchObject({ code: "ERR_VOLUME_IN_USE" });
+    await stopped.remove();
+    await volume.remove();
+  });
+
+  it("makes read-only mounts refuse writes", async () => {
+    const dir = mkdtempSync(join(testRoot, "ro-"));
+    const r = await run("echo x > /ro/file 2>&1; echo y > /vol/file 2>&1; echo done", { mounts: [{ bind: dir, target: "/ro", readonly: true }, { volume: `ro-${process.pid}`, target: "/vol", readonly: true }] });
+    expect(r.out.match(/Read-only file system/g)).toHaveLength(2);
+    expect(readdirSync(dir)).toEqual([]);
+    await new Volume(`ro-${process.pid}`).remove();
+  });
+
+  it("shares bind mounts both ways while the container runs", async () => {
+    const dir = mkdtempSync(join(testRoot, "bind-"));
+    writeFileSync(join(dir, "from-host"), "host\n");
+    const running = await start("sleep 30", { mounts: [`${dir}:/shared`] });
+    expect((await running.exec(["cat", "/shared/from-host"])).stdout).toBe("host\n");
+    await running.exec(["sh", "-c", "echo container > /shared/from-container"]);
+    expect(readFileSync(join(dir, "from-container"), "utf8")).toBe("container\n");
+    writeFileSync(join(dir, "later"), "later\n");
+    expect((await running.exec(["cat", "/shared/later"])).stdout).toBe("later\n");
+    await (await running.stop({ timeoutMs: 1000 })).remove();
+    const file = join(dir, "single");
+    writeFileSync(file, "one file\n");
+    expect((await run("cat /etc/single.conf", { mounts: [{ bind: file, target: "/etc/single.conf", readonly: true }] })).out).toBe("one file\n");
+  });
+
+  it("starts tmpfs mounts empty on each start", async () => {
+    const running = await start("ls /scratch | wc -l; echo x > /scratch/f; sleep 30", { mounts: [{ tmpfs: "/scratch", sizeBytes: 1 << 20 }] });
+    await new Promise((r) => setTimeout(r, 100));
+    await running.restart({ timeoutMs: 1000 });
+    await new Promise((r) => setTimeout(r, 100));
+    const stopped = await running.stop({ timeoutMs: 1000 });
+    expect((await stopped.logs()).split("\n").filter(Boolean)).toEqual(["0", "0"]);
+    await stopped.remove();
+  });
+
+  it("gives an image's VOLUME an anonymous volume filled from the image, removed with the container", async () => {
+    const rootfs = mkdtempSync(join(testRoot, "rootfs-"));
+    cpSync(busyboxRootfs(), rootfs, { recursive: true, verbatimSymlinks: true });
+    mkdirSync(join(rootfs, "seed"));
+    writeFileSync(join(rootfs, "seed/initial"), "from the image\n");
+    const image = Image.fromRootfs(rootfs).volume("/seed");
+    const running = await start("cat /seed/initial; echo more > /seed/added; sleep 30", {}, image);
+    await new Promise((r) => setTimeout(r, 100));
+    const volumes = (await Volume.list()).filter((v) => v.anonymous);
+    expect(volumes.length).toBeGreaterThanOrEqual(1);
+    const stopped = await running.stop({ timeoutMs: 1000 });
+    expect(await stopped.logs()).toBe("from the image\n");
+    await stopped.remove();
+    for (const v of volumes) expect(existsSync(new Volume(v.name).path)).toBe(false);
+    expect(readdirSync(join(rootfs, "seed"))).toEqual(["initial"]);
+    // A named volume on a non-empty image path is filled the first time only.
+    const named = `seeded-${process.pid}`;
+    expect((await run("cat /seed/initial", { mounts: [{ volume: named, target: "/seed" }] }, image)).out).toBe("from the image\n");
+    await new Volume(named).remove();
+  });
+
+  it("refuses a mount target that an image symlink leads out of the root", async () => {
+    const rootfs = mkdtempSync(join(testRoot, "evil-"));
+    cpSync(busyboxRootfs(), rootfs, { recursive: true, verbatimSymlinks: true });
+    symlinkSync("../../../../../../../../tmp/bento-escape", join(rootfs, "escape"));
+    const before = new Set(readdirSync(join(process.env.BENTO_HOME!, "containers")));
+    const error = await new Container(Image.fromRootfs(rootfs), { command: ["true"], mounts: [{ tmpfs: "/escape/x" }] }).start().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "ERR_STARTUP", cause: { code: "EXDEV", op: "check that /escape/x stays inside the root filesystem" } });
+    expect(existsSync("/tmp/bento-escape")).toBe(false);
+    expect(readdirSync(join(process.env.BENTO_HOME!, "containers")).filter((d) => !before.has(d))).toEqual([]);
+  });
+
+  it("round-trips a directory tree with copyTo and copyFrom, running and stopped", async () => {
+    const tree = sampleTree();
+    const running = await start("sleep 30");
+    await running.copyTo(tree, "/restored");
+    await running.copyTo(Buffer.from("inline\n"), "/restored/inline.txt");
+    expect((await running.exec(["cat", "/restored/inline.txt"])).stdout).toBe("inline\n");
+    const outRunning = join(testRoot, `out-running-${process.pid}`);
+    await running.copyFrom("/restored", outRunning);
+    const stopped = await running.stop({ timeoutMs: 1000 });
+    const outStopped = join(testRoot, `out-stopped-${process.pid}`);
+    await stopped.copyFrom("/restored", outStopped);
+    await stopped.copyTo(tree, "/again");
+    const expected = [...describeTree(tree), `inline.txt f 644 0:0 ${Buffer.from("inline\n").toString("hex")}`].sort();
+    expect(describeTree(outRunning).sort()).toEqual(expected);
+    expect(describeTree(outStopped).sort()).toEqual(expected);
+    const again = await stopped.start();
+    expect((await again.exec(["sh", "-c", "stat -c '%a %u:%g' /again/script.sh; cat /again/link | od -An -tx1"])).stdout).toMatch(/^750 1000:2000\n\s*00 01 02 ff\n$/);
+    await (await again.stop({ timeoutMs: 1000 })).remove();
+    expect(statSync(tree).isDirectory()).toBe(true);
+  });
+});
