@@ -3,10 +3,10 @@
  * inspect, removal (refused while a container uses the image), prune, disk usage, the build
  * cache, and export/import round trips, including `skopeo inspect` of the archives.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, promises as fs } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { sha256 } from "../../../src/store/digest.js";
 import { ImageConflictError, ImageInUseError, ImageNotFoundError, InvalidArchiveError, InvalidReferenceError } from "../../../src/store/errors.js";
 import type { Store } from "../../../src/store/store.js";
@@ -234,6 +234,48 @@ describe("orphans", () => {
     expect(existsSync(freshDir)).toBe(true);
     expect((await store.images()).map((r) => r.repository)).toEqual(["keep"]);
     await expectNoLeaks(root);
+  });
+});
+
+describe("opening", () => {
+  it("sweeps temp files and layer dirs whose owner process died, and keeps live ones", async () => {
+    const { root } = newStore();
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid as number;
+    await fs.mkdir(join(root, "tmp"), { recursive: true });
+    await fs.mkdir(join(root, "layers", `tmp-${dead}-0123456789abcdef`), { recursive: true });
+    await fs.writeFile(join(root, "layers", `tmp-${dead}-0123456789abcdef`, "half"), "unpacked");
+    await fs.writeFile(join(root, "tmp", `${dead}-0123456789abcdef`), "half a blob");
+    await fs.writeFile(join(root, "tmp", `${process.ppid}-fedcba9876543210`), "a live writer's");
+    const { Store } = await import("../../../src/store/store.js");
+    await Store.open(root).images();
+    expect(await fs.readdir(join(root, "layers"))).toEqual([]);
+    expect(await fs.readdir(join(root, "tmp"))).toEqual([`${process.ppid}-fedcba9876543210`]);
+    await fs.rm(join(root, "tmp", `${process.ppid}-fedcba9876543210`));
+    await expectNoLeaks(root);
+  });
+
+  it("creates the DESIGN.md layout, an OCI image layout at the root", async () => {
+    const { store, root } = newStore();
+    await store.images();
+    expect((await fs.readdir(root)).sort()).toEqual(["blobs", "cache", "containers", "index.json", "layers", "oci-layout", "refs", "tmp", "volumes"]);
+    expect(JSON.parse(await fs.readFile(join(root, "oci-layout"), "utf8"))).toEqual({ imageLayoutVersion: "1.0.0" });
+    expect(JSON.parse(await fs.readFile(join(root, "index.json"), "utf8"))).toEqual({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [] });
+  });
+
+  it("Store.default() lives at BENTO_HOME", async () => {
+    const { root } = newStore();
+    const saved = process.env.BENTO_HOME;
+    process.env.BENTO_HOME = root;
+    try {
+      vi.resetModules();
+      const { Store } = await import("../../../src/store/store.js");
+      expect(Store.default().root).toBe(root);
+      expect(Store.default()).toBe(Store.default());
+    } finally {
+      if (saved === undefined) delete process.env.BENTO_HOME;
+      else process.env.BENTO_HOME = saved;
+      vi.resetModules();
+    }
   });
 });
 
