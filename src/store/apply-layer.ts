@@ -149,6 +149,19 @@ class LayerWriter {
         const targetParts = target.split("/").filter((p) => p !== "" && p !== ".");
         if (target.startsWith("/")) resolved.length = 0;
         pending.unshift(...targetParts);
+      } else if (create && this.#whiteouts.has(rel)) {
+        // This layer deleted the lower `rel` and now puts something under it: the new directory
+        // must hide the lower one's children, as a directory entry over the whiteout would.
+        this.#remove(next, entry);
+        try {
+          fs.mkdirSync(path, 0o755);
+          fs.chmodSync(path, 0o755);
+        } catch (e) {
+          throw this.#fail(entry, e);
+        }
+        this.#markOpaque(path, entry);
+        this.#knownDirs.add(rel);
+        resolved.push(part);
       } else {
         throw new InvalidArchiveError(`${this.#options.context}: entry "${entry}": parent "${rel}" is not a directory`);
       }

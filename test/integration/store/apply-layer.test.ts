@@ -92,6 +92,16 @@ describe("whiteouts become overlay form", () => {
     await expectNoLeaks(root);
   });
 
+  it("turns a whiteout into an opaque directory when a later entry of the layer goes under it", async () => {
+    const { store, root } = newStore();
+    const { dir } = await unpack(store, [{ path: ".wh.data" }, { path: "data/sub/new", body: "x" }, { path: "plain/f", body: "y" }]);
+    expect(xattr(join(dir, "data"), isRoot ? "trusted.overlay.opaque" : "user.overlay.opaque")).toBe("y");
+    expect(xattr(join(dir, "data/sub"), isRoot ? "trusted.overlay.opaque" : "user.overlay.opaque")).toBeUndefined();
+    expect(xattr(join(dir, "plain"), isRoot ? "trusted.overlay.opaque" : "user.overlay.opaque")).toBeUndefined();
+    expect(await fs.readFile(join(dir, "data/sub/new"), "utf8")).toBe("x");
+    await expectNoLeaks(root);
+  });
+
   it("skips AUFS metadata and refuses whiteouts that name no file", async () => {
     const { store, root } = newStore();
     const { dir } = await unpack(store, [{ path: ".wh..wh.plnk/", type: "dir" }, { path: ".wh..wh.aufs" }, { path: "f", body: "1" }]);
