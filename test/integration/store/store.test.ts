@@ -4,6 +4,7 @@
  * cache, and export/import round trips, including `skopeo inspect` of the archives.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, promises as fs } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -321,6 +322,39 @@ describe("export and import", () => {
       await expectNoLeaks(dst.root);
     });
   }
+
+  it("streams big layers through temp files and reads legacy docker save archives (symlinked duplicate layers)", async () => {
+    const dir = scratch();
+    const big = randomBytes(3 << 20);
+    const tar = tarOf([{ path: "blob.bin", body: big }]);
+    const legacy = join(dir, "legacy");
+    await fs.mkdir(join(legacy, "1111"), { recursive: true });
+    await fs.mkdir(join(legacy, "2222"), { recursive: true });
+    await fs.writeFile(join(legacy, "1111", "layer.tar"), tar);
+    await fs.symlink("../1111/layer.tar", join(legacy, "2222", "layer.tar"));
+    const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", config: {}, rootfs: { type: "layers", diff_ids: [sha256(tar), sha256(tar)] } }));
+    const configName = `${sha256(config).slice(7)}.json`;
+    await fs.writeFile(join(legacy, configName), config);
+    await fs.writeFile(join(legacy, "manifest.json"), JSON.stringify([{ Config: configName, RepoTags: ["legacy:1"], Layers: ["1111/layer.tar", "2222/layer.tar"] }]));
+    execFileSync("tar", ["cf", join(dir, "legacy.tar"), "-C", legacy, "."]);
+    const { store, root } = newStore();
+    const { images } = await store.import(join(dir, "legacy.tar"));
+    expect(images).toEqual([{ id: sha256(config), manifestDigest: expect.stringMatching(/^sha256:/), tags: ["legacy:1"] }]);
+    const info = await store.inspect("legacy:1");
+    expect(info.layers.map((l) => [l.digest, l.mediaType])).toEqual([
+      [sha256(tar), "application/vnd.oci.image.layer.v1.tar"],
+      [sha256(tar), "application/vnd.oci.image.layer.v1.tar"],
+    ]);
+    const lowers = await store.lowerDirs("legacy:1");
+    expect(lowers).toHaveLength(1);
+    expect((await fs.readFile(join(lowers[0]!, "blob.bin"))).equals(big)).toBe(true);
+    const out = join(dir, "again.tar");
+    await store.export("legacy:1", out, { format: "docker" });
+    const other = newStore();
+    expect((await other.store.import(out)).images.map((i) => i.id)).toEqual([sha256(config)]);
+    await expectNoLeaks(root);
+    await expectNoLeaks(other.root);
+  });
 
   it("imports an untagged export by id, and a gzipped archive", async () => {
     const src = newStore();
