@@ -261,6 +261,7 @@ describe("opening", () => {
     expect((await fs.readdir(root)).sort()).toEqual(["blobs", "cache", "containers", "index.json", "layers", "oci-layout", "refs", "tmp", "volumes"]);
     expect(JSON.parse(await fs.readFile(join(root, "oci-layout"), "utf8"))).toEqual({ imageLayoutVersion: "1.0.0" });
     expect(JSON.parse(await fs.readFile(join(root, "index.json"), "utf8"))).toEqual({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [] });
+    await expectNoLeaks(root);
   });
 
   it("Store.default() lives at BENTO_HOME", async () => {
@@ -272,6 +273,8 @@ describe("opening", () => {
       const { Store } = await import("../../../src/store/store.js");
       expect(Store.default().root).toBe(root);
       expect(Store.default()).toBe(Store.default());
+      await Store.default().images();
+      await expectNoLeaks(root);
     } finally {
       if (saved === undefined) delete process.env.BENTO_HOME;
       else process.env.BENTO_HOME = saved;
