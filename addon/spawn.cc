@@ -34,6 +34,8 @@ struct SpawnRequest {
   std::string file;
   std::vector<std::string> argv;
   std::vector<ChildFd> fds;
+  int input_fd = -1;   // index of a "socket" fd whose parent end gets `input` before the spawn
+  std::string input;
 };
 
 struct SpawnResult {
@@ -41,6 +43,7 @@ struct SpawnResult {
   const char* syscall = "";
   pid_t pid = -1;
   std::vector<int> parent_ends;  // for kSocket entries, else -1
+  size_t input_written = 0;
 };
 
 // One long-lived thread runs every posix_spawn; callers block on a future (~1 ms).
@@ -102,6 +105,11 @@ class Spawner {
       out.parent_ends[i] = pair[0];
       child_ends[i] = pair[1];
     }
+    // The plan is in the socket before the helper runs, so its first read never waits for Node.
+    if (req.input_fd >= 0 && out.parent_ends[req.input_fd] >= 0 && !req.input.empty()) {
+      ssize_t n = send(out.parent_ends[req.input_fd], req.input.data(), req.input.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      out.input_written = n < 0 ? 0 : static_cast<size_t>(n);
+    }
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&actions);
@@ -149,8 +157,9 @@ class Spawner {
 std::mutex g_kept_mutex;
 std::map<int, int> g_kept;
 
-// spawnHelper({ file, argv, fds: ("null" | "socket" | number)[], keepOpen?: number })
-//   -> { pid, pidfd, sockets: (number | null)[] }
+// spawnHelper({ file, argv, fds: ("null" | "socket" | number)[], keepOpen?: number,
+//               input?: { fd: number, data: Buffer } })
+//   -> { pid, pidfd, sockets: (number | null)[], inputWritten: number }
 Napi::Value SpawnHelper(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object opts = info[0].As<Napi::Object>();
@@ -164,6 +173,13 @@ Napi::Value SpawnHelper(const Napi::CallbackInfo& info) {
     if (v.IsNumber()) req.fds.push_back({ChildFd::kInherit, v.As<Napi::Number>().Int32Value()});
     else if (v.As<Napi::String>().Utf8Value() == "socket") req.fds.push_back({ChildFd::kSocket, -1});
     else req.fds.push_back({ChildFd::kNull, -1});
+  }
+  Napi::Value input = opts.Get("input");
+  if (input.IsObject()) {
+    Napi::Object in = input.As<Napi::Object>();
+    req.input_fd = in.Get("fd").As<Napi::Number>().Int32Value();
+    Napi::Buffer<char> data = in.Get("data").As<Napi::Buffer<char>>();
+    req.input.assign(data.Data(), data.Length());
   }
   SpawnResult r = Spawner::Instance().Run(req);
   if (r.err) throw SystemError(env, r.err, r.syscall, req.file);
@@ -191,6 +207,7 @@ Napi::Value SpawnHelper(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < r.parent_ends.size(); ++i)
     sockets.Set(i, r.parent_ends[i] >= 0 ? Napi::Value(Napi::Number::New(env, r.parent_ends[i])) : env.Null());
   result.Set("sockets", sockets);
+  result.Set("inputWritten", Napi::Number::New(env, static_cast<double>(r.input_written)));
   return result;
 }
 

@@ -52,6 +52,8 @@ export class ContainerInstance {
   finishedAt: Date | undefined;
   private shim: RunningShim | undefined;
   private proxy: PortProxy | undefined;
+  /** The last run's cgroup removal, which finishes after its exit is reported. */
+  private cleanedUp: Promise<void> = Promise.resolve();
   private exitPromise: Promise<ExitStatus> | undefined;
   private readonly driver: CgroupDriver;
   private readonly lock: StateLock;
@@ -142,6 +144,7 @@ export class ContainerInstance {
     this.assertNot("removed", "start");
     if (this.status === "running") throw new ContainerStateError(`container ${this.name} is already running`);
     const cfg = config();
+    await this.cleanedUp;
     const plan = compileContainerPlan(this.spec, this.driver.setup(this.id, this.options.limits));
     track(this);
     let shim: RunningShim;
@@ -153,6 +156,7 @@ export class ContainerInstance {
       throw new StartupError(this.name, { phase, logTail }, { cause: error });
     }
     this.shim = shim;
+    this.cleanedUp = shim.cleanedUp;
     if (this.proxy === undefined) {
       try {
         this.proxy = await PortProxy.open(this.publishedPorts(), () => this.shim?.portChannel ?? null);
@@ -238,6 +242,7 @@ export class ContainerInstance {
   async remove(): Promise<void> {
     if (this.status === "removed") return;
     if (this.shim) await this.stop(0);
+    await this.cleanedUp;
     this.status = "removed";
     await this.proxy?.close();
     rmSync(this.spec.containerDir, { recursive: true, force: true });

@@ -12,6 +12,8 @@ export interface SpawnedHelper {
   pidfd: number;
   /** For each "socket" entry, the parent's end of a new socketpair; null elsewhere. */
   sockets: (number | null)[];
+  /** How many bytes of `input` were written before the spawn (the rest is the caller's). */
+  inputWritten: number;
 }
 
 /** How a watched child ended. */
@@ -23,7 +25,7 @@ export interface ChildExit {
 /** The functions the C++ addon exports. */
 export interface NativeAddon {
   /** `keepOpen`: index of a "socket" fd whose parent end the addon keeps a process-wide copy of. */
-  spawnHelper(options: { file: string; argv: string[]; fds: ChildFd[]; keepOpen?: number }): SpawnedHelper;
+  spawnHelper(options: { file: string; argv: string[]; fds: ChildFd[]; keepOpen?: number; input?: { fd: number; data: Buffer } }): SpawnedHelper;
   /** Closes the copy spawnHelper kept for this helper. */
   releaseHelper(pid: number): void;
   watchExit(pidfd: number, onExit: (exit: ChildExit) => void): void;

@@ -50,7 +50,8 @@ export class HelperProcess extends EventEmitter {
     const fds: ChildFd[] = [...options.stdio, "socket", ...(options.extraFds ?? [])];
     // The control socket's process-wide copy keeps a container alive if the Worker that
     // started it ends; close() releases it.
-    const spawned = addon.spawnHelper({ file: helperPath(), argv: ["bento-shim", options.role, String(process.pid)], fds, keepOpen: 3 });
+    const plan = encodePlan(options.plan);
+    const spawned = addon.spawnHelper({ file: helperPath(), argv: ["bento-shim", options.role, String(process.pid)], fds, keepOpen: 3, input: { fd: 3, data: plan } });
     this.pid = spawned.pid;
     this.pidfd = spawned.pidfd;
     this.stdio = spawned.sockets.slice(0, 3).map((fd) => (fd === null ? null : new Socket({ fd, readable: true, writable: true })));
@@ -61,7 +62,7 @@ export class HelperProcess extends EventEmitter {
     this.control.on("data", (chunk: string) => this.onData(chunk));
     this.control.on("error", () => undefined);
     this.control.on("close", () => this.emit("closed"));
-    this.control.write(encodePlan(options.plan));
+    if (spawned.inputWritten < plan.length) this.control.write(plan.subarray(spawned.inputWritten));
   }
 
   /** Spawns the helper and sends it the plan. Throws the addon's system error on failure. */

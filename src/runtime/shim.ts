@@ -22,6 +22,8 @@ export class RunningShim {
     /** The raw socket on which the shim hands out connections made inside the container. */
     readonly portChannel: number,
     exited: Promise<ExitStatus>,
+    /** Resolves once the container's cgroups are removed too (after `exited`). */
+    readonly cleanedUp: Promise<void>,
   ) {
     this.exited = exited;
   }
@@ -42,6 +44,7 @@ export class RunningShim {
       else if ((e.event === "error" || e.event === "fatal") && failure === undefined) failure = e;
     });
     const shimExit = helper.waitFor((e) => e.event === "shim-exit", { keepAlive: false });
+    let cgroupsGone: Promise<void> = Promise.resolve();
     const exited = (async (): Promise<ExitStatus> => {
       const last = await shimExit;
       await helper.exited();
@@ -49,12 +52,17 @@ export class RunningShim {
       closeSync(portChannel);
       loadAddon().forgetChannel(portChannel);
       const oomKilled = await driver.oomKilled(id).catch(() => false);
-      await driver.remove(id);
+      // Removing cgroups waits on the kernel; the exit is known now, so it goes on in the
+      // background and the next start or remove of this container waits for it.
+      cgroupsGone = driver.remove(id);
+      cgroupsGone.catch(() => undefined);
       return decodeWaitStatus(payloadStatus ?? last?.initStatus ?? 0x9, oomKilled);
     })();
     const first = await helper.waitFor((e) => e.event === "ready" || e.event === "error" || e.event === "fatal" || e.event === "shim-exit");
-    if (first?.event === "ready") return new RunningShim(helper, initPid, portChannel, exited);
+    const cleaned = exited.then(() => cgroupsGone);
+    if (first?.event === "ready") return new RunningShim(helper, initPid, portChannel, exited, cleaned);
     const status = await exited;
+    await cleaned;
     if (failure?.event === "error") throw systemCallErrorOf(context, failure, (i) => plan.describe(i));
     const reason = failure?.message ?? `the helper exited before the container ran (status ${JSON.stringify(status)})`;
     throw new BentoError("ERR_RUNTIME", `${context}: ${reason}`);
