@@ -1,6 +1,6 @@
 /**
- * The typed native file-system primitives the store needs: mknod and the l*xattr family from
- * addon/fs.cc, and `flock` from addon/lock.cc. The addon is loaded by the shared loader
+ * The typed native file-system primitives the store needs: mknod, the l*xattr family and syncfs
+ * from addon/fs.cc, and `flock` from addon/lock.cc. The addon is loaded by the shared loader
  * (`src/native/load.ts`); this file adds the types of the fs.cc functions and maps their errors.
  */
 import { HostUnsupportedError, SystemCallError } from "../errors.js";
@@ -16,6 +16,8 @@ export interface NativeFs {
   lgetxattr(path: string, name: string): Buffer | null;
   /** llistxattr(2). */
   llistxattr(path: string): string[];
+  /** syncfs(2) on the file system holding the directory `path`. */
+  syncfs(path: string): void;
   /** flock(2) on an open fd: false when `wait` is false and the lock is held elsewhere. */
   flock(fd: number, mode: "exclusive" | "shared" | "unlock", wait: boolean): boolean;
 }
@@ -34,7 +36,7 @@ let loaded: NativeFs | undefined;
 export function nativeFs(): NativeFs {
   if (loaded) return loaded;
   const addon = loadAddon() as unknown as Partial<NativeFs>;
-  for (const name of ["mknod", "lsetxattr", "lgetxattr", "llistxattr", "flock"] as const) {
+  for (const name of ["mknod", "lsetxattr", "lgetxattr", "llistxattr", "syncfs", "flock"] as const) {
     if (typeof addon[name] !== "function") {
       throw new HostUnsupportedError(`bento's native addon has no ${name}(): it was built from older sources; rebuild it with "npx node-gyp rebuild"`);
     }

@@ -1,7 +1,8 @@
 /**
  * Unpacks a layer blob into `layers/<diffid hex>/`, once: into `layers/tmp-<pid>-<random>`,
  * verifying the blob's digest and its diff id (sha256 of the uncompressed tar) on the way, then
- * renamed into place. Two processes unpacking the same layer both finish; the second rename
+ * synced (one syncfs(2), so a crash cannot leave a renamed layer with unwritten files; layers
+ * are never checked again) and renamed into place. Two processes unpacking the same layer both finish; the second rename
  * fails with ENOTEMPTY or EEXIST and that process drops its copy and uses the winner's.
  */
 import { createReadStream, promises as fs } from "node:fs";
@@ -12,7 +13,7 @@ import { decompressor, detectFileCompression } from "./compression.js";
 import { digestHex, HashTap, type Digest } from "./digest.js";
 import { DigestMismatchError } from "./errors.js";
 import { tempName } from "./fs-util.js";
-import { isErrno, systemError } from "./native-fs.js";
+import { isErrno, nativeFs, systemError } from "./native-fs.js";
 import { readTar } from "./tar-reader.js";
 
 /** The prefix of in-progress layer directories under `layers/`. */
@@ -80,6 +81,11 @@ export async function unpackLayer(input: UnpackLayerInput): Promise<UnpackLayerR
     if (digest !== input.digest) throw new DigestMismatchError(`${context}: blob ${input.blobPath}`, input.digest, digest);
     const diffId = uncompressed.digest();
     if (diffId !== input.diffId) throw new DigestMismatchError(`${context}: diff id of blob ${input.digest}`, input.diffId, diffId);
+    try {
+      nativeFs().syncfs(tmp);
+    } catch (e) {
+      throw systemError(context, e);
+    }
     try {
       await fs.rename(tmp, dir);
       return { dir, unpacked: true, skipped: result.skipped };
