@@ -3,6 +3,7 @@
  * in the message (see shared/STYLE.md section 5).
  */
 import { getSystemErrorMap } from "node:util";
+import type { HealthState } from "./wait/healthcheck.js";
 
 /** Options common to every bento error. */
 export interface BentoErrorOptions {
@@ -105,14 +106,24 @@ export interface StartupErrorDetails {
   oomKilled?: boolean;
   /** The last lines of its output. */
   logTail?: string[];
+  /** What the start waited for when it failed, such as `port 8080/tcp`. */
+  waitingFor?: string;
+  /** True when the startup deadline (`startupTimeoutMs`, times `BENTO_TIMEOUT_SCALE`) passed. */
+  timedOut?: boolean;
+  /** The healthcheck's status and last results, when the container has a healthcheck. */
+  health?: HealthState;
+  /** The TCP ports that listened inside the container at the last look (port waits). */
+  listeningPorts?: number[];
 }
 
 /**
- * A container failed to start. Names the phase, and carries the exit status and last log lines.
+ * A container failed to start. Names the phase, and carries the exit status, OOM, the last log
+ * lines, the healthcheck history and, for port waits, the ports that listened. The container was
+ * removed; the message reads on its own.
  *
  * @example
  * ```ts
- * catch (e) { if (e instanceof StartupError) console.log(e.phase, e.exitCode, e.logTail); }
+ * catch (e) { if (e instanceof StartupError) console.log(e.phase, e.exitCode, e.logTail, e.health?.log, e.listeningPorts); }
  * ```
  */
 export class StartupError extends BentoError {
@@ -124,21 +135,47 @@ export class StartupError extends BentoError {
   readonly signal: string | undefined;
   /** True when the kernel's OOM killer ended it. */
   readonly oomKilled: boolean;
-  /** The last lines the container wrote. */
+  /** The last lines the container wrote (at most 50). */
   readonly logTail: string[];
+  /** What the start waited for when it failed, such as `port 8080/tcp`. */
+  readonly waitingFor: string | undefined;
+  /** True when the startup deadline passed. */
+  readonly timedOut: boolean;
+  /** The healthcheck's status and last five results, when the container has a healthcheck. */
+  readonly health: HealthState | undefined;
+  /** The TCP ports that listened inside the container at the last look, for port waits. */
+  readonly listeningPorts: number[] | undefined;
 
   constructor(container: string, details: StartupErrorDetails, options: BentoErrorOptions = {}) {
-    const status = details.exitCode !== undefined ? `, exit code ${details.exitCode}` : details.signal ? `, killed by ${details.signal}` : "";
+    const status = details.signal ? `, killed by ${details.signal}` : details.exitCode !== undefined ? `, exit code ${details.exitCode}` : "";
     const oom = details.oomKilled ? " (out of memory)" : "";
     const reason = options.cause instanceof Error ? `: ${options.cause.message}` : "";
+    const ports = details.listeningPorts === undefined ? ""
+      : `\nlistening inside the container: ${details.listeningPorts.length ? details.listeningPorts.map((p) => `${p}/tcp`).join(", ") : "no TCP port"}`;
+    const health = details.health === undefined ? "" : `\n${describeHealth(details.health)}`;
     const tail = details.logTail?.length ? `\nlast log lines:\n  ${details.logTail.join("\n  ")}` : "";
-    super("ERR_STARTUP", `start ${container}: ${details.phase} failed${status}${oom}${reason}${tail}`, options);
+    super("ERR_STARTUP", `start ${container}: ${details.phase} failed${status}${oom}${reason}${ports}${health}${tail}`, options);
     this.phase = details.phase;
     this.exitCode = details.exitCode;
     this.signal = details.signal;
     this.oomKilled = details.oomKilled ?? false;
     this.logTail = details.logTail ?? [];
+    this.waitingFor = details.waitingFor;
+    this.timedOut = details.timedOut ?? false;
+    this.health = details.health;
+    this.listeningPorts = details.listeningPorts;
   }
+}
+
+/** The healthcheck part of a StartupError's message. */
+function describeHealth(health: HealthState): string {
+  const head = `healthcheck: ${health.status}, ${health.failingStreak} failures in a row`;
+  if (health.log.length === 0) return `${head}; no probe ran`;
+  const results = health.log.map((r) => {
+    const output = r.output.trim().replace(/\s*\n\s*/g, " | ").slice(0, 200);
+    return `${r.start} exit ${r.exitCode}${output ? `: ${output}` : ""}`;
+  });
+  return `${head}; last results:\n  ${results.join("\n  ")}`;
 }
 
 /**

@@ -1,6 +1,12 @@
 /**
  * A container spec: an image plus options. `start()` gives a {@link RunningContainer}.
  */
+import { config } from "../config.js";
+import { Deadline } from "../wait/deadline.js";
+import { HealthMonitor, resolveHealthcheck } from "../wait/healthcheck.js";
+import { consumeLogs } from "../wait/log-consumer.js";
+import { phaseTimeout, waitForStartup } from "../wait/startup.js";
+import { Wait } from "../wait/wait.js";
 import { ContainerInstance } from "./instance.js";
 import { resolveImage, type ImageLike } from "./image-source.js";
 import { normalizeOptions, type ContainerOptions, type NormalizedOptions } from "./options.js";
@@ -28,20 +34,31 @@ export class Container {
   }
 
   /**
-   * Creates and starts the container; resolves once its command runs. On failure nothing is
-   * left behind and a StartupError names the phase that failed.
+   * Creates and starts the container; resolves once its command runs and the `wait` strategy (by
+   * default its healthcheck, if it has one) finds it ready. Every phase shares one deadline,
+   * `startupTimeoutMs` times `BENTO_TIMEOUT_SCALE`. On failure nothing is left behind and a
+   * StartupError names the phase that failed.
    *
    * @example
    * ```ts
-   * const running = await new Container(image).start();
+   * const running = await new Container(image, { ports: [8080], wait: Wait.forHttp("/", 8080) }).start();
    * ```
    */
   async start(): Promise<RunningContainer> {
-    const source = await resolveImage(this.image);
+    const deadline = Deadline.start(this.options.startupTimeoutMs, config().timeoutScale);
+    const label = this.options.name ?? "container";
+    const source = await deadline.race(resolveImage(this.image), () => phaseTimeout(label, "build", deadline, "the image"));
     const instance = ContainerInstance.create(this.options, source);
+    const launched = instance.launch();
     try {
-      await instance.launch();
+      await deadline.race(launched, () => phaseTimeout(instance.name, "setup", deadline, "the container's setup"));
+      const healthcheck = resolveHealthcheck(this.options.healthcheck, source.config);
+      if (healthcheck) HealthMonitor.watch(instance, healthcheck);
+      if (this.options.onLog) consumeLogs(instance, this.options.onLog);
+      const wait = this.options.wait ?? (healthcheck ? Wait.forHealthy() : undefined);
+      if (wait) await waitForStartup(instance, wait, deadline);
     } catch (error) {
+      await launched.catch(() => undefined);
       await instance.remove();
       throw error;
     }

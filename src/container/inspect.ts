@@ -3,6 +3,7 @@
  */
 import type { ImageConfig } from "../image/config.js";
 import type { CgroupLimits } from "../runtime/cgroup/driver.js";
+import { healthMonitorOf, type HealthState } from "../wait/healthcheck.js";
 import type { ContainerInstance } from "./instance.js";
 
 /** A container's description. */
@@ -18,6 +19,8 @@ export interface ContainerInspect {
     oomKilled: boolean;
     startedAt?: string;
     finishedAt?: string;
+    /** The healthcheck's status and last five results, when it has a healthcheck. */
+    health?: HealthState;
   };
   /** The image config it runs with. */
   image: ImageConfig;
@@ -38,6 +41,8 @@ export function inspectInstance(c: ContainerInstance): ContainerInspect {
   if (exit?.signal) state.signal = exit.signal;
   if (c.startedAt) state.startedAt = c.startedAt.toISOString();
   if (c.finishedAt) state.finishedAt = c.finishedAt.toISOString();
+  const health = healthMonitorOf(c)?.state();
+  if (health) state.health = health;
   const p = c.spec.process;
   return {
     id: c.id, name: c.name, created: c.createdAt.toISOString(), state, image: c.source.config,

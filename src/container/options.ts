@@ -8,7 +8,25 @@ import type { CgroupLimits } from "../runtime/cgroup/driver.js";
 import { toCgroupLimits, type ResourceOptions } from "../runtime/limits.js";
 import { signalNumber } from "../runtime/wait-status.js";
 import { parsePorts, type PortSpec, type PublishedPort } from "../network/port-spec.js";
+import { healthcheckConfig, type HealthcheckConfig } from "../image/config.js";
+import { healthcheckStepOf, healthcheckTestOf, type HealthcheckOptions } from "../image/image-steps.js";
+import { isLogConsumer, type LogConsumer } from "../wait/log-consumer.js";
+import type { WaitStrategy } from "../wait/wait-strategy.js";
 import { parseMounts, type MountSpec, type NormalizedMount } from "./mounts.js";
+
+/**
+ * A container's healthcheck, merged over the image's HEALTHCHECK: each field left out (and a test
+ * left out) comes from the image, as with `docker run --health-*`. `test: "NONE"` disables it.
+ *
+ * @example
+ * ```ts
+ * const healthcheck: ContainerHealthcheck = { test: ["CMD", "pg_isready"], intervalMs: 250, retries: 40 };
+ * ```
+ */
+export interface ContainerHealthcheck extends HealthcheckOptions {
+  /** A shell command string (run with the image's SHELL, else /bin/sh -c), Docker's test array, or "NONE". */
+  test?: string | string[];
+}
 
 /**
  * Options of a container, in Docker's terms.
@@ -66,6 +84,20 @@ export interface ContainerOptions {
    * `docker run -P`); `[]` publishes none.
    */
   ports?: PortSpec[];
+  /**
+   * How `start()` tells that the container is ready (see {@link Wait}). Default: its healthcheck
+   * when it has one (`Wait.forHealthy()`), else none: `start()` resolves once the command runs.
+   */
+  wait?: WaitStrategy;
+  /**
+   * One deadline for the whole start, every phase included (build, setup, wait), in ms; default
+   * 60 000. `BENTO_TIMEOUT_SCALE` multiplies it. A failed start removes the container.
+   */
+  startupTimeoutMs?: number;
+  /** A healthcheck bento runs with exec (merged over the image's HEALTHCHECK); state in `inspect()`. */
+  healthcheck?: ContainerHealthcheck;
+  /** Receives each line of output as it is written: one function, or one per stream. */
+  onLog?: LogConsumer;
 }
 
 /** Validated options with the derived values the runtime needs. */
@@ -89,6 +121,11 @@ export interface NormalizedOptions {
   mounts: NormalizedMount[];
   /** undefined: publish the image's exposed ports. */
   ports?: PublishedPort[];
+  wait?: WaitStrategy;
+  startupTimeoutMs: number;
+  /** Docker's form; an empty Test takes the image's. */
+  healthcheck?: HealthcheckConfig;
+  onLog?: LogConsumer;
 }
 
 const namePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -126,6 +163,10 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
   if (options.stopSignal !== undefined && signalNumber(options.stopSignal) === undefined) {
     throw new InvalidOptionError("stopSignal", `"${options.stopSignal}" is not a signal; use a name such as "SIGINT"`);
   }
+  const startupTimeoutMs = options.startupTimeoutMs ?? 60_000;
+  if (typeof startupTimeoutMs !== "number" || !Number.isFinite(startupTimeoutMs) || startupTimeoutMs <= 0) {
+    throw new InvalidOptionError("startupTimeoutMs", `${String(startupTimeoutMs)} must be a positive number of milliseconds`);
+  }
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
   if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs < 0) throw new InvalidOptionError("stopTimeoutMs", `${stopTimeoutMs} must be 0 or more milliseconds`);
   if (options.network !== undefined && options.network !== "none" && options.network !== "host") {
@@ -138,6 +179,7 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
     init: options.init ?? true,
     readonlyRootfs: options.readonlyRootfs ?? false,
     stopTimeoutMs,
+    startupTimeoutMs,
     network: options.network ?? "none",
     capabilities: capabilityMask(options.capAdd, options.capDrop),
     noNewPrivileges: options.noNewPrivileges ?? true,
@@ -158,5 +200,24 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
   if (options.hostname !== undefined) normalized.hostname = options.hostname;
   if (options.ports !== undefined) normalized.ports = parsePorts(options.ports);
   if (options.stopSignal !== undefined) normalized.stopSignal = options.stopSignal;
+  if (options.wait !== undefined) {
+    if (typeof options.wait !== "object" || options.wait === null || typeof options.wait.waitUntilReady !== "function") {
+      throw new InvalidOptionError("wait", "expected a wait strategy, e.g. Wait.forPort(8080)");
+    }
+    normalized.wait = options.wait;
+  }
+  if (options.healthcheck !== undefined) {
+    if (typeof options.healthcheck !== "object" || options.healthcheck === null) {
+      throw new InvalidOptionError("healthcheck", "expected { test?, intervalMs?, timeoutMs?, startPeriodMs?, startIntervalMs?, retries? }");
+    }
+    const { test, ...timing } = options.healthcheck;
+    // No test: the image's, with these timings over its own.
+    const dockerTest = test === undefined ? [] : healthcheckTestOf(test);
+    normalized.healthcheck = healthcheckConfig(dockerTest, healthcheckStepOf(dockerTest.length ? dockerTest : ["CMD", "true"], timing));
+  }
+  if (options.onLog !== undefined) {
+    if (!isLogConsumer(options.onLog)) throw new InvalidOptionError("onLog", "expected a function (line) => void, or { stdout?, stderr? } functions");
+    normalized.onLog = options.onLog;
+  }
   return normalized;
 }
