@@ -27,7 +27,9 @@
         "addon/shim/init.cc",
         "addon/shim/payload.cc",
         "addon/shim/exec.cc",
-        "addon/shim/ports.cc"
+        "addon/shim/ports.cc",
+        "addon/shim/netlink.cc",
+        "addon/shim/network.cc"
       ],
       "cflags_cc": ["-std=c++17", "-Wall", "-Werror", "-fstack-protector-strong", "-O2"],
       "cflags_cc!": ["-fno-exceptions"],

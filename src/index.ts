@@ -12,6 +12,8 @@ export { StoppedContainer } from "./container/stopped-container.js";
 export type { ContainerOptions } from "./container/options.js";
 export type { MountSpec, VolumeMount, BindMount, TmpfsMount } from "./container/mounts.js";
 export { Volume } from "./volume/volume.js";
+export { Network } from "./network/network.js";
+export type { PortSpec } from "./network/port-spec.js";
 export type { VolumeOptions } from "./volume/volume.js";
 export type { VolumeRecord } from "./volume/volume-store.js";
 export type { ExecOptions, ExecResult } from "./container/instance.js";

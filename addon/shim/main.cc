@@ -2,6 +2,7 @@
 // never runs inside multithreaded Node (RUNTIME-NOTES section 1); it runs here.
 //   bento-shim shim <parent pid>   one per container: supervisor, logs, exit status
 //   bento-shim exec <parent pid>   one per exec into a running container
+//   bento-shim network <parent pid> one per network: holds its namespace and bridge
 // fd 3 is the control socket to Node in both roles.
 #include <signal.h>
 #include <sys/prctl.h>
@@ -20,5 +21,6 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   if (std::strcmp(argv[1], "shim") == 0) return ctr::RunShim();
   if (std::strcmp(argv[1], "exec") == 0) return ctr::RunExec();
+  if (std::strcmp(argv[1], "network") == 0) return ctr::RunNetwork();
   return 2;
 }

@@ -6,5 +6,6 @@ namespace ctr {
 // fd 3: the control socket to Node. Returns the process exit code.
 int RunShim();
 int RunExec();
+int RunNetwork();
 
 }  // namespace ctr

@@ -247,6 +247,23 @@ int RunShim() {
       waitpid(init, nullptr, 0);
       throw;
     }
+    // Some containers need Node to act before they run (a network to attach): wait for its go.
+    if (plan.Setting("hold")) {
+      char c;
+      std::string line;
+      while (line != "go") {
+        if (ReadFull(kControlFd, &c, 1) != 1) {
+          kill(init, SIGKILL);
+          waitpid(init, nullptr, 0);
+          return 1;
+        }
+        if (c == '\n') {
+          if (line != "go") line.clear();
+        } else {
+          line.push_back(c);
+        }
+      }
+    }
     char go = 'g';
     if (!WriteFull(sync[0], &go, 1)) Fail("write", "sync socket");
     LogStream out(out_pipe[0], 'o', log.get()), err(err_pipe[0], 'e', log.get());

@@ -145,12 +145,17 @@ export class ContainerInstance {
     if (this.status === "running") throw new ContainerStateError(`container ${this.name} is already running`);
     const cfg = config();
     await this.cleanedUp;
-    const plan = compileContainerPlan(this.spec, this.driver.setup(this.id, this.options.limits));
+    const joins = this.options.joins;
+    const plan = compileContainerPlan({ ...this.spec, hold: joins !== undefined }, this.driver.setup(this.id, this.options.limits));
+    const attach = joins && ((initPid: number) => joins.network.attach({
+      id: this.id, initPid, names: [this.name, this.spec.hostname, ...joins.aliases], hostsFile: join(this.spec.containerDir, "hosts"),
+    }).then(() => undefined));
     track(this);
     let shim: RunningShim;
     try {
-      shim = await RunningShim.start(`start ${this.name}`, this.id, plan, this.driver, this.lock.fd, cfg.debug.has("runtime") || cfg.debug.has("*"));
+      shim = await RunningShim.start(`start ${this.name}`, this.id, plan, this.driver, this.lock.fd, cfg.debug.has("runtime") || cfg.debug.has("*"), attach);
     } catch (error) {
+      joins?.network.detach(this.id);
       const logTail = (await this.logLines({ tail: 50 })).map((l) => l.text.replace(/\n$/, ""));
       const phase = error instanceof SystemCallError && error.op === "exec the command" ? "exec" : "setup";
       throw new StartupError(this.name, { phase, logTail }, { cause: error });
@@ -170,6 +175,7 @@ export class ContainerInstance {
     this.startedAt = new Date();
     this.lastExit = undefined;
     this.exitPromise = shim.exited.then((exit) => {
+      joins?.network.detach(this.id);
       this.lastExit = exit;
       this.finishedAt = new Date();
       if (this.status === "running") this.status = "exited";

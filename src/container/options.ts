@@ -13,6 +13,7 @@ import { healthcheckStepOf, healthcheckTestOf, type HealthcheckOptions } from ".
 import { isLogConsumer, type LogConsumer } from "../wait/log-consumer.js";
 import type { WaitStrategy } from "../wait/wait-strategy.js";
 import { parseMounts, type MountSpec, type NormalizedMount } from "./mounts.js";
+import { Network } from "../network/network.js";
 
 /**
  * A container's healthcheck, merged over the image's HEALTHCHECK: each field left out (and a test
@@ -63,8 +64,14 @@ export interface ContainerOptions {
   stopSignal?: string;
   /** How long `stop()` waits before SIGKILL (default 10 000 ms, as Docker). */
   stopTimeoutMs?: number;
-  /** "none" (default: own network namespace with only lo) or "host" (shares the host's). */
-  network?: "none" | "host";
+  /**
+   * "none" (default: its own network namespace with only lo), "host" (shares the host's), or a
+   * {@link Network}: its own namespace plus an address on the network, where the other members
+   * reach it by its name and `aliases`.
+   */
+  network?: "none" | "host" | Network;
+  /** More names the container answers to on its network (as compose's network aliases). */
+  aliases?: string[];
   /** Extra capabilities beyond Docker's default set (grants privileges: use with care). */
   capAdd?: string[];
   /** Capabilities to remove from the default set ("ALL" for every one). */
@@ -116,6 +123,8 @@ export interface NormalizedOptions {
   stopSignal?: string;
   stopTimeoutMs: number;
   network: "none" | "host";
+  /** The network to join, when `network` was a Network. */
+  joins?: { network: Network; aliases: string[] };
   capabilities: bigint;
   noNewPrivileges: boolean;
   mounts: NormalizedMount[];
@@ -169,8 +178,15 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
   }
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
   if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs < 0) throw new InvalidOptionError("stopTimeoutMs", `${stopTimeoutMs} must be 0 or more milliseconds`);
-  if (options.network !== undefined && options.network !== "none" && options.network !== "host") {
-    throw new InvalidOptionError("network", `"${String(options.network)}" is not supported; use "none" or "host"`);
+  const joins = options.network instanceof Network ? options.network : undefined;
+  if (options.network !== undefined && options.network !== "none" && options.network !== "host" && !joins) {
+    throw new InvalidOptionError("network", `${JSON.stringify(options.network)} is not a network; use "none", "host" or a Network`);
+  }
+  if (options.aliases !== undefined) {
+    if (!joins) throw new InvalidOptionError("aliases", "aliases need a network: pass network: someNetwork as well");
+    for (const alias of options.aliases) {
+      if (typeof alias !== "string" || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(alias)) throw new InvalidOptionError("aliases", `${JSON.stringify(alias)} is not a host name`);
+    }
   }
   const normalized: NormalizedOptions = {
     env,
@@ -180,7 +196,7 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
     readonlyRootfs: options.readonlyRootfs ?? false,
     stopTimeoutMs,
     startupTimeoutMs,
-    network: options.network ?? "none",
+    network: options.network === "host" ? "host" : "none",
     capabilities: capabilityMask(options.capAdd, options.capDrop),
     noNewPrivileges: options.noNewPrivileges ?? true,
     mounts: parseMounts(options.mounts),
@@ -199,6 +215,7 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
   }
   if (options.hostname !== undefined) normalized.hostname = options.hostname;
   if (options.ports !== undefined) normalized.ports = parsePorts(options.ports);
+  if (joins) normalized.joins = { network: joins, aliases: [...(options.aliases ?? [])] };
   if (options.stopSignal !== undefined) normalized.stopSignal = options.stopSignal;
   if (options.wait !== undefined) {
     if (typeof options.wait !== "object" || options.wait === null || typeof options.wait.waitUntilReady !== "function") {

@@ -10,7 +10,7 @@ import { encodePlan, type PlanRecord } from "./plan-codec.js";
 
 /** An event bento-shim reports; `event` names it, the other fields depend on it. */
 export interface HelperEvent {
-  event: "spawned" | "ready" | "error" | "exit" | "shim-exit" | "fatal";
+  event: "spawned" | "ready" | "error" | "exit" | "shim-exit" | "fatal" | "attached";
   pid?: number;
   status?: number;
   initStatus?: number;
@@ -24,7 +24,7 @@ export interface HelperEvent {
 
 /** Options of {@link HelperProcess.start}. */
 export interface HelperStartOptions {
-  role: "shim" | "exec";
+  role: "shim" | "exec" | "network";
   plan: readonly PlanRecord[];
   /** The helper's fds 0, 1, 2; "socket" makes a socket Node reads or writes. */
   stdio: [ChildFd, ChildFd, ChildFd];
@@ -77,6 +77,11 @@ export class HelperProcess extends EventEmitter {
   exited(): Promise<ChildExit> {
     this.reaped ??= new Promise((resolve) => loadAddon().watchExit(this.pidfd, resolve));
     return this.reaped;
+  }
+
+  /** Sends one command line to the helper. */
+  send(line: string): void {
+    if (!this.control.destroyed) this.control.write(line);
   }
 
   /** Asks the helper to send `signal` to its child (init, or the exec'd process). */

@@ -31,6 +31,8 @@ export interface RuntimeSpec {
   readonlyRootfs: boolean;
   /** false: the payload is PID 1 (exact OCI behaviour); true: bento's init is. */
   init: boolean;
+  /** The shim waits for Node's "go" after clone (Node attaches a network then). */
+  hold?: boolean;
   network: "none" | "host";
   process: ProcessSpec;
   /** Mounts after the standard ones, in order; targets are resolved inside the root. */
@@ -123,6 +125,7 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup): C
   for (const f of cgroups.procsFiles) b.op(`join cgroup ${f}`, "cgroup-procs", f);
   b.op("cgroup namespace", "cgroupns", "1");
   if (spec.init) b.op("init", "init", "1");
+  if (spec.hold) b.op("wait for Node before running", "hold", "1");
 
   b.section("container");
   b.op("make mounts private", "propagation", String(MS_PRIVATE));

@@ -32,7 +32,7 @@ export class RunningShim {
    * Starts a container's shim and resolves once its payload is running. Rejects with a
    * SystemCallError naming the failed step; by then the shim is gone and the cgroups removed.
    */
-  static async start(context: string, id: string, plan: CompiledPlan, driver: CgroupDriver, lockFd: number, debug: boolean): Promise<RunningShim> {
+  static async start(context: string, id: string, plan: CompiledPlan, driver: CgroupDriver, lockFd: number, debug: boolean, beforeRun?: (initPid: number) => Promise<void>): Promise<RunningShim> {
     const helper = HelperProcess.start({ role: "shim", plan: plan.records, stdio: ["null", "null", debug ? 2 : "null"], extraFds: [lockFd, "socket"] });
     const portChannel = helper.extraSockets[1]!;
     let payloadStatus: number | undefined;
@@ -58,6 +58,21 @@ export class RunningShim {
       cgroupsGone.catch(() => undefined);
       return decodeWaitStatus(payloadStatus ?? last?.initStatus ?? 0x9, oomKilled);
     })();
+    if (beforeRun) {
+      // The plan says "hold": the shim waits for our go between clone and running the payload.
+      const spawned = await helper.waitFor((e) => e.event === "spawned" || e.event === "error" || e.event === "fatal");
+      if (spawned?.event === "spawned") {
+        try {
+          await beforeRun(spawned.pid ?? 0);
+        } catch (error) {
+          helper.close();
+          await exited;
+          await cgroupsGone;
+          throw error;
+        }
+        helper.send("go\n");
+      }
+    }
     const first = await helper.waitFor((e) => e.event === "ready" || e.event === "error" || e.event === "fatal" || e.event === "shim-exit");
     const cleaned = exited.then(() => cgroupsGone);
     if (first?.event === "ready") return new RunningShim(helper, initPid, portChannel, exited, cleaned);

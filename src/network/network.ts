@@ -1,0 +1,168 @@
+/**
+ * Networks between containers (DESIGN section 7): a bridge inside a private network namespace
+ * held by a bento-shim in its "network" role. Each member gets a veth pair from that namespace
+ * into its own, and an address from the network's subnet; members' names and aliases resolve
+ * through /etc/hosts in every member, rewritten in place as members join and leave. Nothing is
+ * created in the host's network namespace, so nothing can be left there.
+ */
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { BentoError, InvalidOptionError } from "../errors.js";
+import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
+import { systemCallErrorOf } from "../runtime/wait-status.js";
+
+/** Every network's bridge and subnet: each lives in its own namespace, so they cannot clash. */
+const subnetPrefix = "10.89.0.";
+const prefixLength = 24;
+const gateway = `${subnetPrefix}1`;
+
+/** A container on a network, as the network sees it. */
+interface Member {
+  id: string;
+  address: string;
+  names: string[];
+  hostsFile: string;
+}
+
+const namePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/**
+ * A network containers join with `network: net`: they reach each other by name and alias.
+ *
+ * @example
+ * ```ts
+ * const net = await new Network().create();
+ * const db = await new Container(pg, { network: net, aliases: ["db"] }).start();
+ * const app = await new Container(web, { network: net }).start(); // connects to db:5432
+ * await net.remove();
+ * ```
+ */
+export class Network implements AsyncDisposable {
+  /** The network's name; a random one for `new Network()`. */
+  readonly name: string;
+  private helper: HelperProcess | undefined;
+  private readonly members = new Map<string, Member>();
+  private nextHost = 2;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(name?: string) {
+    if (name !== undefined && !namePattern.test(name)) {
+      throw new InvalidOptionError("network", `"${name}" is not a network name: use letters, digits, "_", "." and "-"`);
+    }
+    this.name = name ?? `bento-net-${randomBytes(6).toString("hex")}`;
+  }
+
+  /**
+   * Creates the network's namespace and bridge.
+   *
+   * @example
+   * ```ts
+   * const net = await new Network("backend").create();
+   * ```
+   */
+  async create(): Promise<Network> {
+    if (this.helper) return this;
+    const helper = HelperProcess.start({
+      role: "network",
+      plan: [["section", "settings"], ["bridge", "br0", gateway, String(prefixLength)]],
+      stdio: ["null", "null", "null"],
+    });
+    const first = await helper.waitFor((e) => e.event !== "attached");
+    if (first?.event !== "ready") {
+      helper.close();
+      await helper.exited();
+      throw this.failure(`create network ${this.name}`, first);
+    }
+    this.helper = helper;
+    return this;
+  }
+
+  /** True while the network exists. */
+  get created(): boolean {
+    return this.helper !== undefined;
+  }
+
+  /** The address a member container has on this network. */
+  addressOf(containerId: string): string | undefined {
+    return this.members.get(containerId)?.address;
+  }
+
+  /**
+   * Removes the network: its namespace, bridge and every member's link to it.
+   *
+   * @example
+   * ```ts
+   * await net.remove();
+   * ```
+   */
+  async remove(): Promise<void> {
+    const helper = this.helper;
+    if (!helper) return;
+    this.helper = undefined;
+    helper.close();
+    await helper.exited();
+  }
+
+  /** Removes the network (`await using`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.remove();
+  }
+
+  /**
+   * @internal Connects a container (by the host pid of its init) under `names`; rewrites every
+   * member's hosts file. Called by the runtime before the container's command runs.
+   */
+  attach(member: { id: string; initPid: number; names: string[]; hostsFile: string }): Promise<string> {
+    return this.serialized(async () => {
+      const helper = this.helper;
+      if (!helper) throw new BentoError("ERR_NETWORK_REMOVED", `network ${this.name} does not exist (was it removed?); create it before starting containers on it`);
+      const address = `${subnetPrefix}${this.allocate()}`;
+      const hostIf = `veth${member.id.slice(0, 8)}`;
+      const reply = helper.waitFor((e) => e.event === "attached" || e.event === "error" || e.event === "fatal");
+      helper.send(`attach ${member.initPid} ${hostIf} eth0 ${address} ${prefixLength}\n`);
+      const result = await reply;
+      if (result?.event !== "attached") throw this.failure(`attach ${member.names[0]} to network ${this.name}`, result);
+      this.members.set(member.id, { id: member.id, address, names: member.names, hostsFile: member.hostsFile });
+      this.writeHosts();
+      return address;
+    });
+  }
+
+  /** @internal Forgets a member whose container stopped; its link died with its namespace. */
+  detach(id: string): void {
+    if (!this.members.delete(id)) return;
+    this.writeHosts();
+  }
+
+  private allocate(): number {
+    const used = new Set([...this.members.values()].map((m) => Number(m.address.split(".")[3])));
+    for (let i = 0; i < 253; i++) {
+      const candidate = ((this.nextHost - 2 + i) % 253) + 2;
+      if (!used.has(candidate)) {
+        this.nextHost = candidate + 1;
+        return candidate;
+      }
+    }
+    throw new BentoError("ERR_NETWORK_FULL", `network ${this.name} has no free address left (${prefixLength}-bit prefix, 253 members)`);
+  }
+
+  // The hosts files are bind-mounted into the members: rewrite them in place (writeFileSync
+  // truncates the same inode), never by rename, which would leave the mounts on the old file.
+  private writeHosts(): void {
+    const lines = [...this.members.values()].map((m) => `${m.address}\t${m.names.join(" ")}`);
+    for (const m of this.members.values()) {
+      writeFileSync(m.hostsFile, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${lines.join("\n")}\n`);
+    }
+  }
+
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private failure(context: string, event: HelperEvent | null): Error {
+    if (event?.event === "error") return systemCallErrorOf(context, event, () => "network setup");
+    return new BentoError("ERR_NETWORK", `${context}: ${event?.message ?? "the network helper ended"}`);
+  }
+}
