@@ -28,6 +28,7 @@
         "addon/shim/payload.cc",
         "addon/shim/exec.cc",
         "addon/shim/ports.cc",
+        "addon/shim/udp-relay.cc",
         "addon/shim/netlink.cc",
         "addon/shim/network.cc"
       ],

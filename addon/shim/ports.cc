@@ -45,8 +45,8 @@ bool Reply(int channel, int err, int fd) {
 // Non-blocking: a server whose accept queue is full makes the kernel retry the SYN for seconds,
 // and the shim must not stop serving logs and other connections meanwhile. The socket goes to
 // Node still connecting; Node's writes wait for it, and a refusal surfaces there as an error.
-int ConnectTo(int family, int port, int& err) {
-  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+int ConnectTo(int family, int port, int& err, int type = SOCK_STREAM) {
+  int fd = socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     err = errno;
     return -1;
@@ -87,16 +87,21 @@ bool PortService::Open(pid_t init) {
 // A socket belongs to the namespace it was created in, whatever the creator does after; so
 // enter, create, and come back (RUNTIME-NOTES section 6). The shim is single-threaded, so the
 // switch cannot affect anything else.
-int PortService::ConnectInside(int port, int& err) {
+int PortService::ConnectInside(int port, int& err, int type) {
+  if (type == 0) type = SOCK_STREAM;
+  if (container_ns_ < 0) {
+    err = ENOTCONN;
+    return -1;
+  }
   if (setns(container_ns_, CLONE_NEWNET) < 0) {
     err = errno;
     return -1;
   }
-  int fd = ConnectTo(AF_INET, port, err);
+  int fd = ConnectTo(AF_INET, port, err, type);
   // A server listening on ::1 only is reached too.
   if (fd < 0 && err == ECONNREFUSED) {
     int err6 = 0;
-    fd = ConnectTo(AF_INET6, port, err6);
+    fd = ConnectTo(AF_INET6, port, err6, type);
   }
   if (setns(host_ns_, CLONE_NEWNET) < 0) {
     // Staying in the container's namespace would be wrong for everything after: give up.

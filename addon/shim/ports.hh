@@ -12,9 +12,10 @@ class PortService {
   bool Open(pid_t init);
   // Serves one request from `channel`; false when the channel closed.
   bool Serve(int channel);
+  // A socket of `type` made inside the container and connected to its loopback `port`.
+  int ConnectInside(int port, int& err, int type = 0);
 
  private:
-  int ConnectInside(int port, int& err);
   int container_ns_ = -1;
   int host_ns_ = -1;
 };

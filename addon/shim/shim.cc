@@ -11,13 +11,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
+#include <vector>
 #include <stdexcept>
 
 #include "init.hh"
 #include "ops.hh"
 #include "plan.hh"
 #include "ports.hh"
+#include "udp-relay.hh"
 #include "roles.hh"
 #include "util.hh"
 
@@ -122,7 +125,7 @@ bool ForwardInitEvents(int sync, bool& saw_error) {
 }
 
 // Commands from Node, one per line: "signal <n>".
-bool HandleControl(std::string& pending, pid_t init) {
+bool HandleControl(std::string& pending, pid_t init, UdpRelay& udp) {
   char buf[512];
   ssize_t n = read(kControlFd, buf, sizeof buf);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
@@ -132,7 +135,16 @@ bool HandleControl(std::string& pending, pid_t init) {
   while ((nl = pending.find('\n')) != std::string::npos) {
     std::string line = pending.substr(0, nl);
     pending.erase(0, nl + 1);
-    if (line.compare(0, 7, "signal ") == 0) kill(init, std::stoi(line.substr(7)));
+    if (line.compare(0, 7, "signal ") == 0) {
+      kill(init, std::stoi(line.substr(7)));
+    } else if (line.compare(0, 4, "udp ") == 0) {
+      // "udp <host port> <container port>": publish a UDP port from the host side.
+      int host_port = 0, ctr_port = 0;
+      sscanf(line.c_str() + 4, "%d %d", &host_port, &ctr_port);
+      int err = udp.Publish(host_port, ctr_port);
+      SendEvent(kControlFd, std::string("\"event\":\"udp\",\"port\":") + std::to_string(host_port) +
+                                ",\"errno\":" + std::to_string(err));
+    }
   }
   return true;
 }
@@ -141,22 +153,27 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, b
   bool control_open = true, sync_open = true, init_running = true, saw_error = false;
   PortService ports;
   bool ports_open = has_port_channel && ports.Open(init);
+  UdpRelay udp(ports);
   int init_status = 0;
   std::string pending;
   while (init_running || out.open() || err.open() || sync_open) {
-    pollfd fds[6];
-    nfds_t n = 0;
-    auto add = [&](int fd) { fds[n++] = pollfd{fd, POLLIN, 0}; return n - 1; };
+    std::vector<pollfd> fds;
+    auto add = [&](int fd) { fds.push_back(pollfd{fd, POLLIN, 0}); return static_cast<int>(fds.size()) - 1; };
     int i_sig = init_running ? add(sigfd) : -1;
     int i_ctl = control_open && init_running ? add(kControlFd) : -1;
     int i_sync = sync_open ? add(sync) : -1;
     int i_out = out.open() ? add(out.fd()) : -1;
     int i_err = err.open() ? add(err.fd()) : -1;
     int i_port = ports_open && init_running ? add(kPortChannelFd) : -1;
-    if (poll(fds, n, -1) < 0) {
+    size_t udp_from = fds.size();
+    if (init_running) udp.AppendPollFds(fds);
+    if (poll(fds.data(), fds.size(), init_running ? udp.TimeoutMs() : -1) < 0) {
       if (errno == EINTR) continue;
       return 1;
     }
+    for (size_t i = udp_from; i < fds.size(); ++i)
+      if (fds[i].revents & POLLIN) udp.Handle(fds[i].fd);
+    udp.Expire();
     auto ready = [&](int i) { return i >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR)); };
     if (ready(i_sync)) {
       sync_open = ForwardInitEvents(sync, saw_error);
@@ -167,7 +184,7 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, b
     if (ready(i_port)) ports_open = ports.Serve(kPortChannelFd);
     if (ready(i_out)) out.Pump();
     if (ready(i_err)) err.Pump();
-    if (ready(i_ctl) && !HandleControl(pending, init)) {
+    if (ready(i_ctl) && !HandleControl(pending, init, udp)) {
       // Node closed its end: nobody will ever stop this container, so stop it now.
       control_open = false;
       kill(init, SIGKILL);

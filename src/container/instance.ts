@@ -162,14 +162,14 @@ export class ContainerInstance {
     }
     this.shim = shim;
     this.cleanedUp = shim.cleanedUp;
-    if (this.proxy === undefined) {
-      try {
-        this.proxy = await PortProxy.open(this.publishedPorts(), () => this.shim?.portChannel ?? null);
-      } catch (error) {
-        shim.signal(9);
-        await shim.exited;
-        throw error;
-      }
+    const publishUdp = (hostPort: number, containerPort: number) => shim.publishUdp(hostPort, containerPort);
+    try {
+      if (this.proxy === undefined) this.proxy = await PortProxy.open(this.publishedPorts(), () => this.shim?.portChannel ?? null, publishUdp);
+      else await this.proxy.republishUdp(publishUdp);
+    } catch (error) {
+      shim.signal(9);
+      await shim.exited;
+      throw error;
     }
     this.status = "running";
     this.startedAt = new Date();

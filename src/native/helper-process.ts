@@ -10,7 +10,8 @@ import { encodePlan, type PlanRecord } from "./plan-codec.js";
 
 /** An event bento-shim reports; `event` names it, the other fields depend on it. */
 export interface HelperEvent {
-  event: "spawned" | "ready" | "error" | "exit" | "shim-exit" | "fatal" | "attached";
+  event: "spawned" | "ready" | "error" | "exit" | "shim-exit" | "fatal" | "attached" | "udp";
+  port?: number;
   pid?: number;
   status?: number;
   initStatus?: number;

@@ -18,6 +18,9 @@ export interface BoundPort extends PublishedPort {
 /** Where to get a connection into the container; null while it is not running. */
 export type ChannelSource = () => number | null;
 
+/** Publishes a UDP port through the container's shim; resolves with 0 or an errno. */
+export type UdpPublisher = (hostPort: number, containerPort: number) => Promise<number>;
+
 async function listen(server: Server, host: string, port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => reject(error);
@@ -31,6 +34,18 @@ async function listen(server: Server, host: string, port: number): Promise<void>
 
 async function close(server: Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+async function publishUdp(port: PublishedPort, udp: UdpPublisher): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const candidate = port.host || (await getPort({ host: "127.0.0.1" }));
+    const errno = await udp(candidate, port.container);
+    if (errno === 0) return candidate;
+    if (port.host || errno !== 98 /* EADDRINUSE */) {
+      throw new BentoError("ERR_PORT_IN_USE", `ports: cannot publish ${port.container}/udp on host port ${candidate} (errno ${errno}); choose another host port or let bento pick one`);
+    }
+  }
+  throw new BentoError("ERR_PORT_IN_USE", `ports: found no free host port for ${port.container}/udp`);
 }
 
 function pipeBothWays(client: Socket, upstream: Socket): void {
@@ -54,19 +69,27 @@ export class PortProxy {
 
   private constructor(private readonly channel: ChannelSource) {}
 
-  /** Listens for every TCP port in `ports`; UDP ports are refused with a clear error. */
-  static async open(ports: readonly PublishedPort[], channel: ChannelSource): Promise<PortProxy> {
+  /**
+   * Listens for every TCP port in `ports`; UDP ports are bound by the container's shim (a UDP
+   * socket cannot be handed to Node's dgram), which relays datagrams per client flow.
+   */
+  static async open(ports: readonly PublishedPort[], channel: ChannelSource, udp: UdpPublisher): Promise<PortProxy> {
     const proxy = new PortProxy(channel);
     try {
       for (const port of ports) {
-        if (port.protocol === "udp") throw new BentoError("ERR_UNSUPPORTED", `ports: publishing ${port.container}/udp is not supported yet; publish TCP ports`);
-        proxy.bound.push({ ...port, hostPort: await proxy.listenBoth(port) });
+        const hostPort = port.protocol === "udp" ? await publishUdp(port, udp) : await proxy.listenBoth(port);
+        proxy.bound.push({ ...port, hostPort });
       }
     } catch (error) {
       await proxy.close();
       throw error;
     }
     return proxy;
+  }
+
+  /** Publishes the UDP ports again through a new shim (after a restart), on the same host ports. */
+  async republishUdp(udp: UdpPublisher): Promise<void> {
+    for (const b of this.bound) if (b.protocol === "udp") await publishUdp({ ...b, host: b.hostPort }, udp);
   }
 
   /** The host port a container port is published on. */

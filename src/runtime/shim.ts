@@ -88,6 +88,17 @@ export class RunningShim {
     return this.helper.keepAlive(pending);
   }
 
+  /**
+   * Asks the shim to publish UDP `containerPort` on `hostPort` (127.0.0.1 and ::1); resolves
+   * with 0, or the errno of the failed bind (such as EADDRINUSE).
+   */
+  async publishUdp(hostPort: number, containerPort: number): Promise<number> {
+    const reply = this.helper.waitFor((e) => e.event === "udp" && e.port === hostPort);
+    this.helper.send(`udp ${hostPort} ${containerPort}\n`);
+    const event = await reply;
+    return event === null ? 32 /* EPIPE: the shim is gone */ : (event.errno ?? 0);
+  }
+
   /** Sends a signal to the container's PID 1 (bento's init forwards it to the payload). */
   signal(signal: number): void {
     this.helper.signal(signal);

@@ -128,3 +128,24 @@ describe.skipIf(!isRoot)(`published ports (${skipReason})`, () => {
     expect(() => new Container(image, { ports: [80, "80/tcp"] })).toThrow(/published twice/);
   });
 });
+
+describe.skipIf(!isRoot)(`published UDP ports (${skipReason})`, () => {
+  it("echoes UDP datagrams through the published port on IPv4 and IPv6, per client", async () => {
+    const { createSocket } = await import("node:dgram");
+    const running = await start("exec probe udp-echo 5353", { ports: ["5353/udp"] });
+    const port = running.hostPort(5353, "udp");
+    expect(() => running.hostPort(5353)).toThrow(/does not publish 5353\/tcp/);
+    for (const [type, host] of [["udp4", "127.0.0.1"], ["udp6", "::1"]] as const) {
+      const client = createSocket(type);
+      const replies: string[] = [];
+      client.on("message", (m) => replies.push(m.toString()));
+      for (let i = 0; i < 100 && replies.length === 0; i++) {
+        client.send(`ping-${type}`, port, host);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(replies[0]).toBe(`ping-${type}`);
+      client.close();
+    }
+    await (await running.stop({ timeoutMs: 1000 })).remove();
+  });
+});
