@@ -1,0 +1,131 @@
+/**
+ * `StackPlan`: what a compose file describes, normalized into plain JSON-safe data. Service fields
+ * that `Container` understands are a `ContainerOptions`; the rest (dependencies, healthcheck,
+ * volumes, networks, restart policy, profiles) sit next to it. Every compose key bento does not
+ * honour is listed in `unsupported` with its path instead of being dropped.
+ */
+import type { ContainerOptions } from "../container/options.js";
+import type { UnsupportedKey } from "./errors.js";
+
+/** What a dependent waits for: compose's `service_started`, `service_healthy`, `service_completed_successfully`. */
+export type DependencyCondition = "started" | "healthy" | "completed";
+
+/** One `depends_on` entry. */
+export interface DependencyPlan {
+  condition: DependencyCondition;
+  /** false: a missing or disabled dependency is skipped instead of being an error. */
+  required: boolean;
+}
+
+/** A `build:` section: a Dockerfile built into the service's image. */
+export interface BuildPlan {
+  /** The build context, an absolute path (it need not exist until the stack starts). */
+  context: string;
+  /** The Dockerfile, an absolute path (default `<context>/Dockerfile`); absent with `dockerfileInline`. */
+  dockerfile?: string;
+  /** The Dockerfile's text, from `dockerfile_inline`. */
+  dockerfileInline?: string;
+  /** `--build-arg` values. */
+  args: Record<string, string>;
+  /** The stage to build. */
+  target?: string;
+}
+
+/** A healthcheck; durations in milliseconds. `test` absent: the image's test with these timings. */
+export interface HealthcheckPlan {
+  /** `["NONE"]` (disabled), `["CMD", ...argv]` or `["CMD-SHELL", text]`. */
+  test?: string[];
+  intervalMs?: number;
+  timeoutMs?: number;
+  startPeriodMs?: number;
+  startIntervalMs?: number;
+  retries?: number;
+}
+
+/** A named, anonymous or bind mount of a service (tmpfs mounts are in `options.mounts`). */
+export interface VolumeMountPlan {
+  type: "volume" | "bind";
+  /** The volume's key in `volumes` (named), an absolute host path (bind), or absent (anonymous). */
+  source?: string;
+  /** The absolute path in the container. */
+  target: string;
+  readOnly: boolean;
+  /** The compose path of the entry, such as `services.db.volumes[0]`. */
+  path: string;
+}
+
+/** A service's membership of one network. */
+export interface ServiceNetworkPlan {
+  /** Extra names the service is reachable by on this network. */
+  aliases: string[];
+}
+
+/**
+ * The restart policy while the stack runs: `no`; `on-failure` (after a non-zero exit, at most
+ * `maxRetries` times when given); `always` and `unless-stopped` (after any exit; the same here, as
+ * a stack does not outlive the process that started it).
+ */
+export type RestartPlan = { policy: "no" | "always" | "unless-stopped" } | { policy: "on-failure"; maxRetries?: number };
+
+/** One service. */
+export interface ServicePlan {
+  /** The image reference (after interpolation); with `build`, the name the built image gets. */
+  image?: string;
+  build?: BuildPlan;
+  /** Everything `new Container(image, options)` takes: command, env, ports, limits, tmpfs... */
+  options: ContainerOptions;
+  healthcheck?: HealthcheckPlan;
+  /** Dependencies by service name. */
+  dependsOn: Record<string, DependencyPlan>;
+  /** Named, anonymous and bind mounts. */
+  volumes: VolumeMountPlan[];
+  /** Networks by name (`default` when the file names none and network_mode is unset). */
+  networks: Record<string, ServiceNetworkPlan>;
+  /** `expose:` ports (`"8080/tcp"`): reachable by other services, not published on the host. */
+  expose: string[];
+  restart: RestartPlan;
+  /** The service runs only when one of these profiles is active (empty: always). */
+  profiles: string[];
+}
+
+/** A top-level network. */
+export interface NetworkPlan {
+  /** Its name: `name:`, else `<project>_<key>`. */
+  name: string;
+  external: boolean;
+  labels: Record<string, string>;
+}
+
+/** A top-level volume. */
+export interface VolumePlan {
+  /** Its name: `name:`, else `<project>_<key>`. */
+  name: string;
+  external: boolean;
+  labels: Record<string, string>;
+}
+
+/**
+ * A loaded compose project.
+ *
+ * @example
+ * ```ts
+ * const plan = loadCompose("./compose.yaml", { env: {} });
+ * plan.services.web.options.ports; // [{ container: 80, host: 8080, protocol: "tcp" }]
+ * plan.unsupported;                // [{ path: "services.web.cap_add", reason: "..." }]
+ * ```
+ */
+export interface StackPlan {
+  version: 1;
+  /** The project name (`name:`, the projectName option, or the directory's name). */
+  name: string;
+  /** The directory relative paths are resolved against. */
+  projectDir: string;
+  /** Services, in file order. */
+  services: Record<string, ServicePlan>;
+  networks: Record<string, NetworkPlan>;
+  volumes: Record<string, VolumePlan>;
+  /** Compose keys bento does not honour, with their paths; `up()` refuses to run them. */
+  unsupported: UnsupportedKey[];
+  /** Things compose would warn about (unset variables, the obsolete `version:`). */
+  warnings: string[];
+}
