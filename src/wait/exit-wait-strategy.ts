@@ -2,7 +2,7 @@
  * Waits for a one-shot container to exit.
  */
 import { BentoError, InvalidOptionError } from "../errors.js";
-import { aborted, type WaitContext, type WaitStrategy } from "./wait-strategy.js";
+import { untilAborted, type WaitContext, type WaitStrategy } from "./wait-strategy.js";
 
 /** Options of {@link Wait.forExit}. */
 export interface ExitWaitOptions {
@@ -33,7 +33,7 @@ export class ExitWaitStrategy implements WaitStrategy {
   }
 
   async waitUntilReady(context: WaitContext): Promise<void> {
-    const exit = await Promise.race([context.exited, aborted(context.signal)]);
+    const exit = await untilAborted(context.exited, context.signal);
     if (exit.exitCode === this.code) return;
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;
     throw new BentoError("ERR_WAIT_EXIT_CODE", `the container ${how}${exit.oomKilled ? " (out of memory)" : ""}, expected code ${this.code}`);

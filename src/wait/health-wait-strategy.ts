@@ -2,7 +2,7 @@
  * Waits for the container's healthcheck to report healthy.
  */
 import { BentoError } from "../errors.js";
-import { aborted, type WaitContext, type WaitStrategy } from "./wait-strategy.js";
+import { untilAborted, type WaitContext, type WaitStrategy } from "./wait-strategy.js";
 
 /**
  * Ready once the healthcheck bento runs (the image's HEALTHCHECK, or the container's
@@ -36,7 +36,7 @@ export class HealthWaitStrategy implements WaitStrategy {
         throw new BentoError("ERR_UNHEALTHY", `the healthcheck reported unhealthy after ${state.failingStreak} failures in a row (last exit ${last?.exitCode}${output})`);
       }
       context.note(this.description, last ? `status starting, last probe exit ${last.exitCode}` : "status starting, no probe yet");
-      await Promise.race([changed, aborted(context.signal)]);
+      await untilAborted(changed, context.signal);
     }
   }
 }

@@ -195,6 +195,8 @@ export class HealthMonitor implements HealthWatch {
    * ```
    */
   state(): HealthState {
+    // Started again, and the loop has not looked yet: a new run starts with a new state.
+    if (this.target.status === "running" && this.target.startedAt !== this.run) return { status: "starting", failingStreak: 0, log: [] };
     return { ...this.current, log: this.current.log.map((r) => ({ ...r })) };
   }
 

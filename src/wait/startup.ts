@@ -11,7 +11,7 @@ import type { Deadline } from "./deadline.js";
 import { healthMonitorOf } from "./healthcheck.js";
 import { followLogFile } from "./log-follower.js";
 import { WaitTimeoutError } from "./wait-timeout-error.js";
-import { abortableSleep, aborted, type WaitContext, type WaitStrategy } from "./wait-strategy.js";
+import { abortableSleep, untilAborted, type WaitContext, type WaitStrategy } from "./wait-strategy.js";
 
 /** How often the start looks whether the container exited (the instance has no exit event that leaves Node free to exit). */
 const exitPollMs = 20;
@@ -99,7 +99,7 @@ export async function waitForStartup(instance: ContainerInstance, strategy: Wait
   const ready = strategy.waitUntilReady(context);
   ready.catch(() => undefined);
   try {
-    await Promise.race([ready, aborted(signal)]);
+    await untilAborted(ready, signal);
     debug("wait", `${instance.name}: ready after ${deadline.elapsedMs()} ms`);
   } catch (error) {
     let cause = signal.aborted ? (signal.reason as unknown) : error;

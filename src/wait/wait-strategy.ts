@@ -92,17 +92,20 @@ export interface WaitStrategy {
 }
 
 /**
- * Rejects with the signal's reason once it aborts.
+ * Settles like `pending`, or rejects with the signal's reason when it aborts first. Leaves no
+ * listener on the signal behind, so it can be called in a loop.
  *
  * @example
  * ```ts
- * await Promise.race([work(), aborted(context.signal)]);
+ * const exit = await untilAborted(context.exited, context.signal);
  * ```
  */
-export function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise<never>((_, reject) => {
+export function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }
 
