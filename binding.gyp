@@ -10,7 +10,8 @@
         "addon/exit-watch.cc",
         "addon/lock.cc",
         "addon/fs.cc",
-        "addon/port-connect.cc"
+        "addon/port-connect.cc",
+        "addon/relay.cc"
       ],
       "cflags_cc": ["-std=c++17", "-Wall", "-Werror", "-fstack-protector-strong"],
       "cflags_cc!": ["-fno-exceptions"]

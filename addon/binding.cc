@@ -8,6 +8,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ctr::InitLock(env, exports);
   ctr::InitFs(env, exports);
   ctr::InitPortConnect(env, exports);
+  ctr::InitRelay(env, exports);
   return exports;
 }
 }  // namespace

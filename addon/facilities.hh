@@ -8,4 +8,5 @@ void InitExitWatch(Napi::Env env, Napi::Object exports);
 void InitLock(Napi::Env env, Napi::Object exports);
 void InitFs(Napi::Env env, Napi::Object exports);
 void InitPortConnect(Napi::Env env, Napi::Object exports);
+void InitRelay(Napi::Env env, Napi::Object exports);
 }  // namespace ctr

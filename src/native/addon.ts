@@ -32,6 +32,8 @@ export interface NativeAddon {
   flock(fd: number, mode: "exclusive" | "shared" | "unlock", wait: boolean): boolean;
   /** Asks a shim (through its port channel) for a TCP socket connected to `port` inside its container. */
   connectInContainer(channelFd: number, port: number): Promise<number>;
+  /** Hands two connected sockets to the relay thread (it keeps copies; close yours). */
+  relay(clientFd: number, upstreamFd: number): void;
   /** Forgets the per-channel lock of a closed port channel. */
   forgetChannel(channelFd: number): void;
 }
