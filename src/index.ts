@@ -3,22 +3,49 @@
  *
  * @packageDocumentation
  */
+
+// Errors
 export { BentoError, InvalidOptionError, SystemCallError, StartupError, ContainerStateError, HostUnsupportedError } from "./errors.js";
 export type { BentoErrorOptions, SystemCallErrorFields, StartupPhase, StartupErrorDetails } from "./errors.js";
+
+// Images: the plan, the Dockerfile front end, the config
 export { Image } from "./image/image.js";
+export type { FromDockerfileOptions } from "./image/image.js";
+export type { FromOptions, CopyOptions, AddOptions, RunOptions, HealthcheckOptions } from "./image/image-steps.js";
+export { PLAN_VERSION } from "./image/plan.js";
+export type { ImagePlan, ImageStep, ImageStepKind, ImageBase, CopySource, CommandLine, KeyValue, ArgDeclaration, Heredoc, RunMount, RunNetwork, SourceLocation } from "./image/plan.js";
+export { toDockerfile } from "./image/dockerfile-printer.js";
+export { parseDockerfile } from "./image/dockerfile.js";
+export { emptyImageConfig } from "./image/config.js";
+export type { ImageConfig, HealthcheckConfig } from "./image/config.js";
+export { imageConfigOf } from "./image/image-config-of.js";
+export type { ImageConfigOfOptions, BaseConfigSource } from "./image/image-config-of.js";
+export { containerArgv } from "./image/container-argv.js";
+export type { ContainerArgvOverrides } from "./image/container-argv.js";
+export { DockerfileSyntaxError, InvalidPlanError, ShellExpansionError } from "./image/errors.js";
+
+// The store
+export { Store } from "./store/store.js";
+export type { StoreOptions, RemoveImageOptions, PruneImagesOptions, ExportOptions, WriteImageOptions } from "./store/store.js";
+export { ImageNotFoundError, InvalidReferenceError, ImageInUseError, ImageConflictError, DigestMismatchError, UnsafeArchiveError, InvalidArchiveError, StoreLockTimeoutError } from "./store/errors.js";
+export type { ImageSummary, ImageInspect, DiskUsage, UsageCount, RemoveResult, ImportResult, ArchiveFormat, LayerInfo, ResolvedImage, OciImageConfig, Descriptor, ImageManifest, Platform } from "./store/types.js";
+
+// Containers
 export { Container } from "./container/container.js";
 export { RunningContainer } from "./container/running-container.js";
 export { StoppedContainer } from "./container/stopped-container.js";
 export type { ContainerOptions } from "./container/options.js";
 export type { MountSpec, VolumeMount, BindMount, TmpfsMount } from "./container/mounts.js";
-export { Volume } from "./volume/volume.js";
-export { Network } from "./network/network.js";
-export type { PortSpec } from "./network/port-spec.js";
-export type { VolumeOptions } from "./volume/volume.js";
-export type { VolumeRecord } from "./volume/volume-store.js";
-export type { ExecOptions, ExecResult } from "./container/instance.js";
+export type { ExecOptions, ExecResult } from "./container/exec.js";
 export type { ContainerInspect } from "./container/inspect.js";
 export type { LogLine, LogOptions } from "./container/logs.js";
 export type { ResourceOptions } from "./runtime/limits.js";
 export type { ExitStatus } from "./runtime/wait-status.js";
 export type { CgroupStats } from "./runtime/cgroup/driver.js";
+
+// Volumes and networks
+export { Volume } from "./volume/volume.js";
+export type { VolumeOptions } from "./volume/volume.js";
+export type { VolumeRecord } from "./volume/volume-store.js";
+export { Network } from "./network/network.js";
+export type { PortSpec } from "./network/port-spec.js";
