@@ -14,6 +14,12 @@ export interface BentoConfig {
   debug: Set<string>;
   /** Multiplier for every startup timeout (`BENTO_TIMEOUT_SCALE`). */
   timeoutScale: number;
+  /**
+   * Which cgroup driver to use (`BENTO_CGROUP`): "auto" (detect), "v1", or "v2" — on a hybrid
+   * host "v2" uses only the unified hierarchy (no limits there, but placement, kill-all and
+   * events), as a pure cgroup v2 host would.
+   */
+  cgroup: "auto" | "v1" | "v2";
 }
 
 /** Reads bento's settings from `env` (the process environment by default). */
@@ -25,7 +31,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BentoConfig {
   if (!Number.isFinite(scale) || scale <= 0) {
     throw new Error(`BENTO_TIMEOUT_SCALE: "${env.BENTO_TIMEOUT_SCALE}" is not a positive number; set it to e.g. 2, or unset it`);
   }
+  const cgroup = env.BENTO_CGROUP || "auto";
+  if (cgroup !== "auto" && cgroup !== "v1" && cgroup !== "v2") {
+    throw new Error(`BENTO_CGROUP: "${cgroup}" is not a cgroup driver; use auto, v1 or v2, or unset it`);
+  }
   return {
+    cgroup,
     home: env.BENTO_HOME || join(dataHome, "bento"),
     runtimeDir: env.BENTO_RUNTIME_DIR || join(runtimeBase, "bento"),
     debug: new Set((env.BENTO_DEBUG ?? "").split(",").map((s) => s.trim()).filter(Boolean)),

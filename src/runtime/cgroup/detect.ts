@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { config } from "../../config.js";
 import { HostUnsupportedError } from "../../errors.js";
 import type { CgroupDriver } from "./driver.js";
 import { CgroupV1Driver, type V1Controller } from "./v1.js";
@@ -36,12 +37,14 @@ export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
 }
 
 /** Picks a driver from the host's cgroup mounts; exported for unit tests. */
-export function driverForMounts(mounts: CgroupMount[], readControllers: (dir: string) => string): CgroupDriver {
+export function driverForMounts(mounts: CgroupMount[], readControllers: (dir: string) => string, choice: "auto" | "v1" | "v2" = "auto"): CgroupDriver {
   const root = mounts.find((m) => m.mountPoint === "/sys/fs/cgroup");
-  if (root?.fsType === "cgroup2") {
-    const available = new Set(readControllers(root.mountPoint).trim().split(/\s+/).filter(Boolean));
-    return new CgroupV2Driver(root.mountPoint, available);
+  const v2Root = root?.fsType === "cgroup2" ? root : choice === "v2" ? mounts.find((m) => m.fsType === "cgroup2") : undefined;
+  if (v2Root && choice !== "v1") {
+    const available = new Set(readControllers(v2Root.mountPoint).trim().split(/\s+/).filter(Boolean));
+    return new CgroupV2Driver(v2Root.mountPoint, available);
   }
+  if (choice === "v2") throw new HostUnsupportedError("BENTO_CGROUP=v2, but no cgroup2 hierarchy is mounted; mount one or unset BENTO_CGROUP");
   const byController = new Map<V1Controller, string>();
   for (const m of mounts) {
     if (m.fsType !== "cgroup") continue;
@@ -59,7 +62,6 @@ let detected: CgroupDriver | undefined;
 /** The driver for this host, detected once. */
 export function cgroupDriver(): CgroupDriver {
   detected ??= driverForMounts(parseCgroupMounts(readFileSync("/proc/self/mountinfo", "utf8")), (dir) =>
-    readFileSync(join(dir, "cgroup.controllers"), "utf8"),
-  );
+    readFileSync(join(dir, "cgroup.controllers"), "utf8"), config().cgroup);
   return detected;
 }

@@ -33,6 +33,13 @@ describe("cgroup detection", () => {
     expect(v2.paths("x")).toEqual(["/sys/fs/cgroup/bento-x"]);
   });
 
+  it("uses only the unified hierarchy of a hybrid host when v2 is chosen, and v1 when asked", () => {
+    const v2 = driverForMounts(parseCgroupMounts(hybrid), () => "", "v2");
+    expect(v2.version).toBe("v2");
+    expect(v2.paths("x")).toEqual(["/sys/fs/cgroup/unified/bento-x"]);
+    expect(driverForMounts(parseCgroupMounts(unified + hybrid.split("\n").slice(1).join("\n")), () => "", "v1").version).toBe("v1");
+  });
+
   it("handles co-mounted cpu,cpuacct as one directory", () => {
     const d = driverForMounts(parseCgroupMounts(comounted), () => "");
     expect(d.paths("x")).toEqual(["/sys/fs/cgroup/cpu,cpuacct/bento-x"]);
