@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 #include <stdexcept>
@@ -169,7 +170,7 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, b
     if (init_running) udp.AppendPollFds(fds);
     if (poll(fds.data(), fds.size(), init_running ? udp.TimeoutMs() : -1) < 0) {
       if (errno == EINTR) continue;
-      return 1;
+      return init_status;
     }
     for (size_t i = udp_from; i < fds.size(); ++i)
       if (fds[i].revents & POLLIN) udp.Handle(fds[i].fd);
@@ -195,8 +196,43 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, b
       if (waitpid(init, &init_status, WNOHANG) == init) init_running = false;
     }
   }
-  SendEvent(kControlFd, "\"event\":\"shim-exit\",\"initStatus\":" + std::to_string(init_status));
-  return 0;
+  return init_status;
+}
+
+// The count after "<key> " in a flat keyed file such as memory.events; -1 when unreadable.
+long long ReadKeyed(const std::string& file, const std::string& key) {
+  Fd f(open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!f.valid()) return -1;
+  char buf[4096];
+  ssize_t n = read(f.get(), buf, sizeof buf - 1);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  std::string text(buf);
+  size_t at = text.find(key + " ");
+  while (at != std::string::npos && at > 0 && text[at - 1] != '\n') at = text.find(key + " ", at + 1);
+  return at == std::string::npos ? -1 : std::atoll(text.c_str() + at + key.size() + 1);
+}
+
+// A cgroup stays busy for a moment after its last process died (crun retries the same way).
+bool RemoveCgroup(const std::string& dir) {
+  for (int i = 0; i < 1000; ++i) {
+    if (rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;
+    if (errno != EBUSY) return false;
+    usleep(1000);
+  }
+  return false;
+}
+
+// After the container ended: the OOM counter (read before its cgroup goes), then the cgroups,
+// so Node learns the whole outcome in one message.
+void ReportExit(const Plan& plan, int init_status) {
+  std::string fields = "\"event\":\"shim-exit\",\"initStatus\":" + std::to_string(init_status);
+  if (const Op* oom = plan.Setting("oom-count")) fields += ",\"oomKills\":" + std::to_string(ReadKeyed(oom->arg(1), oom->arg(2)));
+  bool removed = true;
+  for (const Op& op : plan.settings)
+    if (op.name() == "cleanup-rmdir") removed = RemoveCgroup(op.arg(1)) && removed;
+  fields += std::string(",\"cgroupsRemoved\":") + (removed ? "true" : "false");
+  SendEvent(kControlFd, fields);
 }
 
 }  // namespace
@@ -284,7 +320,9 @@ int RunShim() {
     char go = 'g';
     if (!WriteFull(sync[0], &go, 1)) Fail("write", "sync socket");
     LogStream out(out_pipe[0], 'o', log.get()), err(err_pipe[0], 'e', log.get());
-    return Supervise(init, sync[0], out, err, sigfd, plan.Setting("init") != nullptr, has_port_channel);
+    int status = Supervise(init, sync[0], out, err, sigfd, plan.Setting("init") != nullptr, has_port_channel);
+    ReportExit(plan, status);
+    return 0;
   } catch (const SetupError& e) {
     SendEvent(kControlFd, ErrorEventFields("host", e));
     return 1;

@@ -17,6 +17,7 @@ import { compileContainerPlan, compileExecPlan, type ProcessSpec, type RuntimeSp
 import { claimName, releaseName } from "../runtime/names.js";
 import { RunningShim } from "../runtime/shim.js";
 import { claimState, cleanUpSync, releaseState, sweepOrphans, sweepOwnedBy, type StateLock } from "../runtime/state.js";
+import { discard, emptyTrash } from "../runtime/trash.js";
 import { resolveUser } from "../runtime/user.js";
 import { decodeWaitStatus, type ExitStatus, signalNumber, systemCallErrorOf } from "../runtime/wait-status.js";
 import { onExitSweep, track, untrack } from "../testing/teardown.js";
@@ -90,6 +91,7 @@ export class ContainerInstance {
       swept = true;
       const states = join(cfg.runtimeDir, "containers");
       sweepOrphans(states);
+      emptyTrash(cfg.home);
       onExitSweep(() => sweepOwnedBy(states, process.pid));
     }
     const id = randomBytes(32).toString("hex");
@@ -146,7 +148,10 @@ export class ContainerInstance {
     const cfg = config();
     await this.cleanedUp;
     const joins = this.options.joins;
-    const plan = compileContainerPlan({ ...this.spec, hold: joins !== undefined }, this.driver.setup(this.id, this.options.limits));
+    const oomCounter = this.driver.oomCounter(this.id);
+    const plan = compileContainerPlan({ ...this.spec, hold: joins !== undefined }, this.driver.setup(this.id, this.options.limits), {
+      ...(oomCounter ? { oomCounter } : {}), removeDirs: this.driver.paths(this.id),
+    });
     const attach = joins && ((initPid: number) => joins.network.attach({
       id: this.id, initPid, names: [this.name, this.spec.hostname, ...joins.aliases], hostsFile: join(this.spec.containerDir, "hosts"),
     }).then(() => undefined));
@@ -251,7 +256,7 @@ export class ContainerInstance {
     await this.cleanedUp;
     this.status = "removed";
     await this.proxy?.close();
-    rmSync(this.spec.containerDir, { recursive: true, force: true });
+    discard(config().home, this.spec.containerDir, this.id);
     removeAnonymousVolumes(this.anonymousVolumes);
     releaseName(this.runtimeDir, this.name, this.id);
     releaseState(this.lock);

@@ -12,6 +12,8 @@ import { encodePlan, type PlanRecord } from "./plan-codec.js";
 export interface HelperEvent {
   event: "spawned" | "ready" | "error" | "exit" | "shim-exit" | "fatal" | "attached" | "udp";
   port?: number;
+  oomKills?: number;
+  cgroupsRemoved?: boolean;
   pid?: number;
   status?: number;
   initStatus?: number;

@@ -110,8 +110,14 @@ export function addProcess(b: { op(description: string, ...record: string[]): vo
   b.op("no_new_privs", "no-new-privs", p.noNewPrivileges ? "1" : "0");
 }
 
+/** What the shim does once the container has ended: read the OOM counter, remove the cgroups. */
+export interface ExitCleanup {
+  oomCounter?: { file: string; key: string };
+  removeDirs: string[];
+}
+
 /** Compiles the start plan of a container. */
-export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup): CompiledPlan {
+export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cleanup: ExitCleanup = { removeDirs: [] }): CompiledPlan {
   const b = new PlanBuilder();
   const merged = join(spec.containerDir, "merged");
 
@@ -126,6 +132,8 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup): C
   b.op("cgroup namespace", "cgroupns", "1");
   if (spec.init) b.op("init", "init", "1");
   if (spec.hold) b.op("wait for Node before running", "hold", "1");
+  if (cleanup.oomCounter) b.op(`read ${cleanup.oomCounter.file} at exit`, "oom-count", cleanup.oomCounter.file, cleanup.oomCounter.key);
+  for (const dir of cleanup.removeDirs) b.op(`remove cgroup ${dir} at exit`, "cleanup-rmdir", dir);
 
   b.section("container");
   b.op("make mounts private", "propagation", String(MS_PRIVATE));

@@ -47,15 +47,17 @@ export class RunningShim {
     let cgroupsGone: Promise<void> = Promise.resolve();
     const exited = (async (): Promise<ExitStatus> => {
       const last = await shimExit;
-      await helper.exited();
-      helper.close();
+      // The shim is exiting: reap it in the background (watching keeps Node alive until then).
+      void helper.exited().then(() => helper.close());
       closeSync(portChannel);
       loadAddon().forgetChannel(portChannel);
-      const oomKilled = await driver.oomKilled(id).catch(() => false);
-      // Removing cgroups waits on the kernel; the exit is known now, so it goes on in the
-      // background and the next start or remove of this container waits for it.
-      cgroupsGone = driver.remove(id);
-      cgroupsGone.catch(() => undefined);
+      // The shim read the OOM counter and removed the cgroups before it said so; if it could
+      // not (it crashed, or a cgroup stayed busy), do it here, in the background for removal.
+      const oomKilled = last?.oomKills !== undefined && last.oomKills >= 0 ? last.oomKills > 0 : await driver.oomKilled(id).catch(() => false);
+      if (last?.cgroupsRemoved !== true) {
+        cgroupsGone = driver.remove(id);
+        cgroupsGone.catch(() => undefined);
+      }
       return decodeWaitStatus(payloadStatus ?? last?.initStatus ?? 0x9, oomKilled);
     })();
     if (beforeRun) {

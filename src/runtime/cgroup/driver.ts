@@ -45,6 +45,8 @@ export interface CgroupDriver {
   stats(id: string): Promise<CgroupStats>;
   /** True when the kernel's OOM killer killed a process of this cgroup. */
   oomKilled(id: string): Promise<boolean>;
+  /** Where the OOM-kill counter is: a flat keyed file and its key (read by the shim at exit). */
+  oomCounter(id: string): { file: string; key: string } | undefined;
   /** Kills every process in the container's cgroups (cgroup.kill, else freezer + SIGKILL). */
   killAll(id: string): Promise<void>;
   /** Removes the cgroup directories; they must be empty (retries while the kernel drains them). */

@@ -77,6 +77,11 @@ export class CgroupV1Driver implements CgroupDriver {
     };
   }
 
+  oomCounter(id: string): { file: string; key: string } | undefined {
+    const mem = this.dir("memory", id);
+    return mem === undefined ? undefined : { file: join(mem, "memory.oom_control"), key: "oom_kill" };
+  }
+
   async oomKilled(id: string): Promise<boolean> {
     const mem = this.dir("memory", id);
     return mem !== undefined && (await readKeyed(join(mem, "memory.oom_control"), "oom_kill")) > 0;

@@ -81,6 +81,10 @@ export class CgroupV2Driver implements CgroupDriver {
     };
   }
 
+  oomCounter(id: string): { file: string; key: string } | undefined {
+    return { file: join(this.dir(id), "memory.events"), key: "oom_kill" };
+  }
+
   async oomKilled(id: string): Promise<boolean> {
     return (await readKeyed(join(this.dir(id), "memory.events"), "oom_kill")) > 0;
   }

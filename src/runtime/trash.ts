@@ -1,0 +1,53 @@
+/**
+ * Deleting a container's directory costs milliseconds of filesystem work (an overlay upper dir,
+ * a work dir, logs). remove() instead renames it into the store's trash, which is instant, and
+ * deletes it in the background; the exit hook finishes what is pending, and any process's first
+ * start empties what a dead process left there.
+ */
+import { mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { onExitSweep } from "../testing/teardown.js";
+
+const pending = new Set<string>();
+let hooked = false;
+
+function trashDir(home: string): string {
+  return join(home, "trash");
+}
+
+/** Moves `dir` out of sight at once and deletes it in the background. */
+export function discard(home: string, dir: string, name: string): void {
+  const trash = trashDir(home);
+  mkdirSync(trash, { recursive: true, mode: 0o700 });
+  const target = join(trash, `${name}-${process.pid}-${Date.now()}`);
+  try {
+    renameSync(dir, target);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    rmSync(dir, { recursive: true, force: true }); // another filesystem, say: delete in place
+    return;
+  }
+  if (!hooked) {
+    hooked = true;
+    onExitSweep(() => {
+      for (const p of pending) rmSync(p, { recursive: true, force: true });
+    });
+  }
+  pending.add(target);
+  void rm(target, { recursive: true, force: true }).finally(() => pending.delete(target));
+}
+
+/** Deletes everything in the trash (what dead processes left). */
+export function emptyTrash(home: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(trashDir(home));
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const path = join(trashDir(home), entry);
+    if (!pending.has(path)) rmSync(path, { recursive: true, force: true });
+  }
+}
