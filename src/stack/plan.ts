@@ -1,6 +1,6 @@
 /**
  * `StackPlan`: what a compose file describes, normalized into plain JSON-safe data. Service fields
- * that `Container` understands are a `ContainerOptions`; the rest (dependencies, healthcheck,
+ * that `Container` understands are a `ContainerOptions`; the rest (dependencies, named and bind
  * volumes, networks, restart policy, profiles) sit next to it. Every compose key bento does not
  * honour is listed in `unsupported` with its path instead of being dropped.
  */
@@ -31,17 +31,6 @@ export interface BuildPlan {
   target?: string;
 }
 
-/** A healthcheck; durations in milliseconds. `test` absent: the image's test with these timings. */
-export interface HealthcheckPlan {
-  /** `["NONE"]` (disabled), `["CMD", ...argv]` or `["CMD-SHELL", text]`. */
-  test?: string[];
-  intervalMs?: number;
-  timeoutMs?: number;
-  startPeriodMs?: number;
-  startIntervalMs?: number;
-  retries?: number;
-}
-
 /** A named, anonymous or bind mount of a service (tmpfs mounts are in `options.mounts`). */
 export interface VolumeMountPlan {
   type: "volume" | "bind";
@@ -50,6 +39,8 @@ export interface VolumeMountPlan {
   /** The absolute path in the container. */
   target: string;
   readOnly: boolean;
+  /** Bind mounts: create the host directory when it is missing (the short syntax does, as compose). */
+  createHostPath?: boolean;
   /** The compose path of the entry, such as `services.db.volumes[0]`. */
   path: string;
 }
@@ -72,9 +63,8 @@ export interface ServicePlan {
   /** The image reference (after interpolation); with `build`, the name the built image gets. */
   image?: string;
   build?: BuildPlan;
-  /** Everything `new Container(image, options)` takes: command, env, ports, limits, tmpfs... */
+  /** Everything `new Container(image, options)` takes: command, env, ports, limits, tmpfs, healthcheck... */
   options: ContainerOptions;
-  healthcheck?: HealthcheckPlan;
   /** Dependencies by service name. */
   dependsOn: Record<string, DependencyPlan>;
   /** Named, anonymous and bind mounts. */

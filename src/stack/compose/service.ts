@@ -11,7 +11,8 @@ import type { PortSpec } from "../../network/port-spec.js";
 import type { ResourceOptions } from "../../runtime/limits.js";
 import { parseBytes } from "../../runtime/limits.js";
 import { signalNumber } from "../../runtime/wait-status.js";
-import type { BuildPlan, DependencyCondition, DependencyPlan, HealthcheckPlan, RestartPlan, ServiceNetworkPlan, ServicePlan, VolumeMountPlan } from "../plan.js";
+import type { ContainerHealthcheck } from "../../container/options.js";
+import type { BuildPlan, DependencyCondition, DependencyPlan, RestartPlan, ServiceNetworkPlan, ServicePlan, VolumeMountPlan } from "../plan.js";
 import { at, checked, toBool, toDurationMs, toInt, toPositiveNumber, toStringList, toStringMap, type NormalizeContext, type Segments } from "./context.js";
 import { DotenvSyntaxError, parseDotenv } from "./dotenv.js";
 import { parseExposeEntry, parsePortEntry } from "./ports.js";
@@ -96,13 +97,13 @@ function envFiles(ctx: NormalizeContext, segments: Segments, value: unknown): Re
   return env;
 }
 
-function healthcheck(ctx: NormalizeContext, segments: Segments, value: Record<string, unknown>): HealthcheckPlan {
+function healthcheck(ctx: NormalizeContext, segments: Segments, value: Record<string, unknown>): ContainerHealthcheck {
   const disabled = value.disable === undefined ? false : toBool(ctx, at(segments, "disable"), value.disable);
   if (disabled) {
     if (value.test !== undefined) ctx.fail(segments, "disable: true and test cannot both be set; remove one");
     return { test: ["NONE"] };
   }
-  const plan: HealthcheckPlan = {};
+  const plan: ContainerHealthcheck = {};
   const test = value.test;
   if (typeof test === "string") {
     if (test.trim() === "") ctx.fail(at(segments, "test"), "the test is empty; give a shell command, or use disable: true");
@@ -164,7 +165,7 @@ function networks(ctx: NormalizeContext, segments: Segments, value: unknown, dec
 const composeKeyOf: Record<string, string[]> = {
   name: ["container_name"], command: ["command"], entrypoint: ["entrypoint"], env: ["environment"], workdir: ["working_dir"], user: ["user"],
   hostname: ["hostname"], labels: ["labels"], resources: ["deploy", "resources", "limits"], stopSignal: ["stop_signal"],
-  stopTimeoutMs: ["stop_grace_period"], capAdd: ["cap_add"], capDrop: ["cap_drop"], mounts: ["tmpfs"], ports: ["ports"],
+  stopTimeoutMs: ["stop_grace_period"], capAdd: ["cap_add"], capDrop: ["cap_drop"], mounts: ["tmpfs"], ports: ["ports"], healthcheck: ["healthcheck"],
 };
 
 /** The keys this module turns into plan data; every other key of a service is reported. */
@@ -252,7 +253,7 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
   plan.volumes = volumes;
 
   if (raw.depends_on !== undefined) plan.dependsOn = dependsOn(ctx, at(segs, "depends_on"), raw.depends_on);
-  if (raw.healthcheck !== undefined && raw.healthcheck !== null) plan.healthcheck = healthcheck(ctx, at(segs, "healthcheck"), raw.healthcheck as Record<string, unknown>);
+  if (raw.healthcheck !== undefined && raw.healthcheck !== null) options.healthcheck = healthcheck(ctx, at(segs, "healthcheck"), raw.healthcheck as Record<string, unknown>);
 
   if (typeof raw.working_dir === "string") options.workdir = raw.working_dir;
   if (typeof raw.user === "string") options.user = raw.user;

@@ -67,7 +67,7 @@ export function parseVolumeEntry(ctx: NormalizeContext, segments: Segments, entr
       else return ctx.fail(segments, `${JSON.stringify(mode)} is not a volume mode; use ro or rw`);
     }
     const t = target(ctx, segments, rawTarget);
-    if (isHostPath(source)) return { mount: { type: "bind", source: hostPath(ctx, source), target: t, readOnly, path: where } };
+    if (isHostPath(source)) return { mount: { type: "bind", source: hostPath(ctx, source), target: t, readOnly, createHostPath: true, path: where } };
     namedVolume(ctx, segments, source, declared);
     return { mount: { type: "volume", source, target: t, readOnly, path: where } };
   }
@@ -90,7 +90,9 @@ export function parseVolumeEntry(ctx: NormalizeContext, segments: Segments, entr
     }
     case "bind": {
       if (typeof long.source !== "string" || long.source === "") return ctx.fail(at(segments, "source"), "a bind mount needs a source: the host path to mount");
-      return { mount: { type: "bind", source: hostPath(ctx, long.source), target: t, readOnly, path: where } };
+      const bind = (long.bind as Record<string, unknown> | undefined) ?? {};
+      const create = bind.create_host_path === undefined ? false : toBool(ctx, at(segments, "bind", "create_host_path"), bind.create_host_path);
+      return { mount: { type: "bind", source: hostPath(ctx, long.source), target: t, readOnly, createHostPath: create, path: where } };
     }
     case "tmpfs": {
       if (long.source !== undefined) return ctx.fail(at(segments, "source"), "a tmpfs mount takes no source");

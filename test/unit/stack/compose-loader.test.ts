@@ -198,7 +198,7 @@ networks:
   back:
 `, { FROM_ENV: "e" });
     expect(plan.unsupported).toEqual([]);
-    expect(plan.services.db!.healthcheck).toEqual({ test: ["CMD-SHELL", "pg_isready -U app"], intervalMs: 1000, timeoutMs: 500, retries: 5, startPeriodMs: 90_000, startIntervalMs: 100 });
+    expect(plan.services.db!.options.healthcheck).toEqual({ test: ["CMD-SHELL", "pg_isready -U app"], intervalMs: 1000, timeoutMs: 500, retries: 5, startPeriodMs: 90_000, startIntervalMs: 100 });
     expect(plan.services.migrate!.build).toEqual({ context: "/proj/migrations", args: {} });
     expect(plan.services.migrate!.dependsOn).toEqual({ db: { condition: "started", required: true } });
     const web = plan.services.web!;
@@ -232,9 +232,9 @@ networks:
     expect(web.volumes).toEqual([
       { type: "volume", source: "data", target: "/var/lib/data", readOnly: false, path: "services.web.volumes[0]" },
       { type: "volume", target: "/anon", readOnly: false, path: "services.web.volumes[1]" },
-      { type: "bind", source: "/proj/src", target: "/app/src", readOnly: true, path: "services.web.volumes[2]" },
-      { type: "bind", source: join(homedir(), "cache"), target: "/cache", readOnly: false, path: "services.web.volumes[3]" },
-      { type: "bind", source: "/proj/conf", target: "/etc/app", readOnly: true, path: "services.web.volumes[4]" },
+      { type: "bind", source: "/proj/src", target: "/app/src", readOnly: true, createHostPath: true, path: "services.web.volumes[2]" },
+      { type: "bind", source: join(homedir(), "cache"), target: "/cache", readOnly: false, createHostPath: true, path: "services.web.volumes[3]" },
+      { type: "bind", source: "/proj/conf", target: "/etc/app", readOnly: true, createHostPath: false, path: "services.web.volumes[4]" },
       { type: "volume", target: "/anon2", readOnly: false, path: "services.web.volumes[5]" },
     ]);
     expect(web.dependsOn).toEqual({ db: { condition: "healthy", required: true }, migrate: { condition: "completed", required: true } });
@@ -259,11 +259,11 @@ networks:
   });
 
   it("healthcheck forms: string, CMD, CMD-SHELL, NONE, disable, timings only", () => {
-    expect(service("image: x\nhealthcheck:\n  test: curl -f localhost").healthcheck).toEqual({ test: ["CMD-SHELL", "curl -f localhost"] });
-    expect(service("image: x\nhealthcheck:\n  test: [CMD, wget, -q, localhost]").healthcheck).toEqual({ test: ["CMD", "wget", "-q", "localhost"] });
-    expect(service("image: x\nhealthcheck:\n  test: [NONE]").healthcheck).toEqual({ test: ["NONE"] });
-    expect(service("image: x\nhealthcheck:\n  disable: true").healthcheck).toEqual({ test: ["NONE"] });
-    expect(service("image: x\nhealthcheck:\n  interval: 2s\n  retries: '4'").healthcheck).toEqual({ intervalMs: 2000, retries: 4 });
+    expect(service("image: x\nhealthcheck:\n  test: curl -f localhost").options.healthcheck).toEqual({ test: ["CMD-SHELL", "curl -f localhost"] });
+    expect(service("image: x\nhealthcheck:\n  test: [CMD, wget, -q, localhost]").options.healthcheck).toEqual({ test: ["CMD", "wget", "-q", "localhost"] });
+    expect(service("image: x\nhealthcheck:\n  test: [NONE]").options.healthcheck).toEqual({ test: ["NONE"] });
+    expect(service("image: x\nhealthcheck:\n  disable: true").options.healthcheck).toEqual({ test: ["NONE"] });
+    expect(service("image: x\nhealthcheck:\n  interval: 2s\n  retries: '4'").options.healthcheck).toEqual({ intervalMs: 2000, retries: 4 });
     expect(composeError(() => service("image: x\nhealthcheck:\n  test: [curl, x]")).path).toBe("services.s.healthcheck.test");
     expect(composeError(() => service("image: x\nhealthcheck:\n  test: [CMD, x]\n  disable: true")).message).toMatch(/cannot both be set/);
     expect(composeError(() => service("image: x\nhealthcheck:\n  interval: 10")).message).toMatch(/expected a duration such as "30s"/);

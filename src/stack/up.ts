@@ -1,0 +1,344 @@
+/**
+ * `up()`: checks a stack (dependencies, cycles, keys bento cannot honour) before anything is
+ * created, makes its networks and volumes, then starts each service once what it depends on is
+ * ready, independent services in parallel. On a failure it stops and removes what it started, and
+ * throws a ServiceStartupError naming the service.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { config } from "../config.js";
+import { Container } from "../container/container.js";
+import type { ImageLike } from "../container/image-source.js";
+import type { MountSpec } from "../container/mounts.js";
+import type { ContainerOptions } from "../container/options.js";
+import type { RunningContainer } from "../container/running-container.js";
+import { BentoError, InvalidOptionError, StartupError, type StartupPhase } from "../errors.js";
+import { Image } from "../image/image.js";
+import { Network } from "../network/network.js";
+import { Volume } from "../volume/volume.js";
+import { readVolumeRecord } from "../volume/volume-store.js";
+import { Wait } from "../wait/wait.js";
+import type { WaitStrategy } from "../wait/wait-strategy.js";
+import { DependencyCycleError, ServiceStartupError, UnsupportedComposeError, type UnsupportedKey } from "./errors.js";
+import { findCycle, withDependencies } from "./graph.js";
+import type { DependencyCondition } from "./plan.js";
+import { RunningStack, type StackEvent, type StackResources } from "./running-stack.js";
+import type { ComposeImageSource, StackService, StackState } from "./stack.js";
+
+/** Options of `Stack.up()`. */
+export interface UpOptions {
+  /** Start only these services, and the services they depend on (default: every service whose profiles are active). */
+  services?: string[];
+  /**
+   * One deadline for the whole start, in ms (times `BENTO_TIMEOUT_SCALE`): each service's
+   * `startupTimeoutMs` is cut to what is left of it. Default: none beyond each service's own.
+   */
+  timeoutMs?: number;
+  /** Called at each step: starting, started, failed. */
+  onProgress?: (event: StackEvent) => void;
+}
+
+/** A wait that is satisfied as soon as the command runs: compose's "started". */
+const commandRuns: WaitStrategy = Object.freeze({ description: "the command to run", waitUntilReady: async () => undefined });
+
+/** Marks a service that did not start because another failed first. */
+class Skipped extends Error {}
+
+function isImageLike(value: unknown): value is ImageLike {
+  return typeof value === "object" && value !== null && typeof (value as ImageLike).toPlan === "function";
+}
+
+/** The dependency graph: services and the dependencies of theirs that exist (a missing required one is an error). */
+function graphOf(state: StackState): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const service of state.services.values()) {
+    const deps: string[] = [];
+    for (const [dep, spec] of Object.entries(service.dependsOn)) {
+      if (state.services.has(dep)) deps.push(dep);
+      else if (spec.required) {
+        throw new InvalidOptionError(`services.${service.name}.dependsOn.${dep}`, `stack ${state.name} has no service ${JSON.stringify(dep)} (services: ${[...state.services.keys()].join(", ")}); add it, or remove the dependency`);
+      }
+    }
+    graph.set(service.name, deps);
+  }
+  return graph;
+}
+
+/** The services to start: those asked for (or whose profiles are active) plus what they need. */
+function selection(state: StackState, graph: Map<string, string[]>, requested: readonly string[] | undefined): StackService[] {
+  const active = (s: StackService) => s.profiles.length === 0 || s.profiles.some((p) => state.profiles.includes(p));
+  let roots: string[];
+  if (requested !== undefined) {
+    if (!Array.isArray(requested) || requested.some((n) => typeof n !== "string")) throw new InvalidOptionError("services", "must be an array of service names");
+    for (const name of requested) {
+      if (!state.services.has(name)) throw new InvalidOptionError("services", `stack ${state.name} has no service ${JSON.stringify(name)} (services: ${[...state.services.keys()].join(", ")})`);
+    }
+    roots = [...requested];
+  } else {
+    roots = [...state.services.values()].filter(active).map((s) => s.name);
+  }
+  // Optional dependencies come along only when they are enabled anyway.
+  const enabled = new Set([...roots, ...[...state.services.values()].filter(active).map((s) => s.name)]);
+  const needed = new Map<string, string[]>();
+  for (const [name, deps] of graph) {
+    const service = state.services.get(name)!;
+    needed.set(name, deps.filter((d) => service.dependsOn[d]!.required || enabled.has(d)));
+  }
+  const names = withDependencies(needed, roots);
+  if (names.length === 0) throw new InvalidOptionError("services", `stack ${state.name} has no service to start (are all of them in inactive profiles? pass profiles, or name services in up({ services }))`);
+  return names.map((n) => state.services.get(n)!);
+}
+
+/** Keys of the selected services that bento cannot honour: the loader's list plus what this runtime lacks. */
+function unsupportedKeys(state: StackState, services: readonly StackService[]): UnsupportedKey[] {
+  const keys: UnsupportedKey[] = [...(state.compose?.unsupported ?? [])];
+  for (const s of services) {
+    keys.push(...s.unsupported);
+    const networks = Object.keys(s.networks ?? {});
+    if (networks.length > 1) {
+      keys.push({ path: `services.${s.name}.networks`, reason: `a container joins one network in bento, and this service lists ${networks.length} (${networks.join(", ")}); keep one` });
+    }
+    for (const n of networks) {
+      if (state.compose?.networks[n]?.external) keys.push({ path: `networks.${n}.external`, reason: "external networks are not supported: a bento network lives as long as the stack that made it" });
+    }
+  }
+  return [...new Map(keys.map((k) => [`${k.path}\n${k.reason}`, k])).values()];
+}
+
+/** The wait each service starts with: what its dependents need of it, and its own `wait`. */
+function waitsOf(state: StackState, services: readonly StackService[]): Map<string, WaitStrategy> {
+  const selected = new Set(services.map((s) => s.name));
+  const needs = new Map<string, Set<DependencyCondition>>();
+  for (const s of services) {
+    for (const [dep, spec] of Object.entries(s.dependsOn)) {
+      if (!selected.has(dep)) continue;
+      if (!needs.has(dep)) needs.set(dep, new Set());
+      needs.get(dep)!.add(spec.condition);
+    }
+  }
+  const waits = new Map<string, WaitStrategy>();
+  for (const s of services) {
+    const conditions = needs.get(s.name) ?? new Set();
+    if (conditions.has("healthy") && conditions.has("completed")) {
+      const who = services.filter((d) => d.dependsOn[s.name]).map((d) => `${d.name} (${d.dependsOn[s.name]!.condition})`);
+      throw new InvalidOptionError(`services.${s.name}`, `dependents need it both healthy and completed (${who.join(", ")}); a one-shot service cannot be both: pick one condition`);
+    }
+    const extra = conditions.has("completed") ? Wait.forExit() : conditions.has("healthy") ? Wait.forHealthy() : undefined;
+    const own = s.options.wait;
+    waits.set(s.name, extra && own ? Wait.forAll([own, extra]) : (extra ?? own ?? commandRuns));
+  }
+  return waits;
+}
+
+/** The image of a service: an Image, a replacement from `images`, a Dockerfile build, or a reference to pull. */
+function imageOf(state: StackState, service: StackService): ImageLike {
+  if (isImageLike(service.image)) return service.image;
+  const source = service.image as ComposeImageSource;
+  if (source.ref !== undefined && state.images[source.ref] !== undefined) return state.images[source.ref]!;
+  if (source.build !== undefined) {
+    const b = source.build;
+    const options = { context: b.context, buildArgs: { ...b.args }, ...(b.target === undefined ? {} : { target: b.target }) };
+    return b.dockerfileInline !== undefined
+      ? Image.fromDockerfile({ dockerfile: b.dockerfileInline, ...options })
+      : Image.fromDockerfile(b.dockerfile ?? path.join(b.context, "Dockerfile"), options);
+  }
+  return Image.from(source.ref!);
+}
+
+/** The stack's networks and volumes, made before any service starts. */
+interface Made {
+  /** By compose network key; `default` is the stack's own network. */
+  networks: Map<string, Network>;
+  /** Anonymous volumes by the compose path of their entry (`services.web.volumes[1]`). */
+  anonymous: Map<string, Volume>;
+  named: Volume[];
+}
+
+/** The network a service joins: the one place a stack attaches its containers to networks. */
+function attachNetwork(state: StackState, service: StackService, made: Made, options: ContainerOptions): ContainerOptions {
+  if (options.network !== undefined) return options;
+  const key = service.networks === undefined ? "default" : Object.keys(service.networks)[0];
+  if (key === undefined) return { ...options, network: "none" };
+  const aliases = [service.name, ...(service.networks?.[key]?.aliases ?? []), ...(options.aliases ?? [])];
+  return { ...options, network: made.networks.get(key)!, aliases: [...new Set(aliases)] };
+}
+
+/** The container options of a service in this stack: its own, plus name, labels, network, mounts, wait and deadline. */
+function containerOptionsOf(state: StackState, service: StackService, made: Made, wait: WaitStrategy, startupTimeoutMs: number | undefined): ContainerOptions {
+  const mounts: MountSpec[] = [...(service.options.mounts ?? [])];
+  for (const v of service.volumes) {
+    if (v.type === "bind") {
+      if (v.createHostPath && !existsSync(v.source!)) mkdirSync(v.source!, { recursive: true });
+      mounts.push({ bind: v.source!, target: v.target, readonly: v.readOnly });
+    } else if (v.source === undefined) {
+      mounts.push({ volume: made.anonymous.get(v.path)!, target: v.target, readonly: v.readOnly });
+    } else {
+      mounts.push({ volume: state.compose!.volumes[v.source]!.name, target: v.target, readonly: v.readOnly });
+    }
+  }
+  const options: ContainerOptions = {
+    ...service.options,
+    name: service.options.name ?? `${state.name}-${service.name}-1`,
+    labels: { ...service.options.labels, "dev.bento.stack": state.name, "dev.bento.stack.service": service.name },
+    wait,
+    ...(mounts.length > 0 ? { mounts } : {}),
+    ...(startupTimeoutMs === undefined ? {} : { startupTimeoutMs }),
+  };
+  return attachNetwork(state, service, made, options);
+}
+
+/** The named volumes a service mounts (for `down({ removeVolumes })`). */
+function namedVolumesOf(state: StackState, service: StackService): string[] {
+  const names: string[] = [];
+  for (const m of service.options.mounts ?? []) {
+    if (typeof m === "string") {
+      const src = m.split(":")[0] ?? "";
+      if (!path.isAbsolute(src) && !src.startsWith(".") && m.includes(":")) names.push(src);
+    } else if ("volume" in m) {
+      names.push(typeof m.volume === "string" ? m.volume : m.volume.name);
+    }
+  }
+  for (const v of service.volumes) {
+    if (v.type === "volume" && v.source !== undefined && !state.compose!.volumes[v.source]!.external) names.push(state.compose!.volumes[v.source]!.name);
+  }
+  return names;
+}
+
+/** A ServiceStartupError from whatever a service's start threw. */
+function serviceError(stackName: string, service: string, error: unknown, phase: StartupPhase): ServiceStartupError {
+  if (error instanceof StartupError) {
+    return new ServiceStartupError({
+      stackName, service, phase: error.phase, oomKilled: error.oomKilled, logTail: error.logTail, timedOut: error.timedOut,
+      ...(error.exitCode === undefined ? {} : { exitCode: error.exitCode }),
+      ...(error.signal === undefined ? {} : { signal: error.signal }),
+      ...(error.waitingFor === undefined ? {} : { waitingFor: error.waitingFor }),
+      ...(error.health === undefined ? {} : { health: error.health }),
+      ...(error.listeningPorts === undefined ? {} : { listeningPorts: error.listeningPorts }),
+    }, { cause: error.cause ?? error });
+  }
+  return new ServiceStartupError({ stackName, service, phase }, { cause: error });
+}
+
+/**
+ * Starts a stack; see `Stack.up()`.
+ *
+ * @example
+ * ```ts
+ * const running = await upStack(state, { timeoutMs: 30_000 });
+ * ```
+ */
+export async function upStack(state: StackState, options: UpOptions): Promise<RunningStack> {
+  if (options.timeoutMs !== undefined && (typeof options.timeoutMs !== "number" || !Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0)) {
+    throw new InvalidOptionError("timeoutMs", `${String(options.timeoutMs)} must be a positive number of milliseconds`);
+  }
+  if (state.services.size === 0) throw new InvalidOptionError("services", `stack ${state.name} has no services; add one with service(name, image)`);
+  const graph = graphOf(state);
+  const cycle = findCycle(graph);
+  if (cycle) throw new DependencyCycleError(cycle, `stack ${state.name}: `);
+  const services = selection(state, graph, options.services);
+  const unsupported = unsupportedKeys(state, services);
+  if (unsupported.length > 0) throw new UnsupportedComposeError(state.name, unsupported);
+  const waits = waitsOf(state, services);
+  for (const s of services) {
+    for (const v of s.volumes) {
+      const top = v.type === "volume" && v.source !== undefined ? state.compose!.volumes[v.source]! : undefined;
+      if (top?.external && readVolumeRecord(top.name) === undefined) {
+        throw new InvalidOptionError(`volumes.${v.source}`, `the external volume "${top.name}" does not exist; create it first (await new Volume("${top.name}").create())`);
+      }
+    }
+  }
+
+  const emit = (event: Omit<StackEvent, "time">) => options.onProgress?.({ ...event, time: Date.now() });
+  const scale = config().timeoutScale;
+  const endsAt = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs * scale;
+  const made: Made = { networks: new Map(), anonymous: new Map(), named: [] };
+  const started: StackResources["started"] = [];
+  const selected = new Set(services.map((s) => s.name));
+  const resources: StackResources = { started, networks: [], anonymousVolumes: [], namedVolumes: made.named };
+  let failure: ServiceStartupError | undefined;
+  const startups = new Map<string, Promise<RunningContainer>>();
+  const cleanUp = () => new RunningStack(state.name, resources, { onProgress: options.onProgress, supervise: false }).down().catch(() => undefined);
+
+  const start = async (service: StackService): Promise<RunningContainer> => {
+    const deps = graph.get(service.name)!.filter((d) => selected.has(d));
+    try {
+      await Promise.all(deps.map((d) => startups.get(d)!));
+    } catch {
+      throw new Skipped();
+    }
+    if (failure) throw new Skipped();
+    emit({ service: service.name, status: "starting" });
+    let phase: StartupPhase = "build";
+    try {
+      const image = imageOf(state, service);
+      phase = "prepare";
+      let startupTimeoutMs: number | undefined;
+      if (endsAt !== undefined) {
+        const leftMs = (endsAt - Date.now()) / scale;
+        if (leftMs <= 0) throw new BentoError("ERR_TIMEOUT", `the stack's timeoutMs (${options.timeoutMs} ms) passed before ${service.name} could start`);
+        startupTimeoutMs = Math.min(service.options.startupTimeoutMs ?? 60_000, Math.max(1, Math.floor(leftMs)));
+      }
+      const container = new Container(image, containerOptionsOf(state, service, made, waits.get(service.name)!, startupTimeoutMs));
+      phase = "setup";
+      const c = await container.start().catch((error: unknown) => {
+        // The image could not be resolved: a reference to pull or a plan to build.
+        const code = (error as { code?: unknown }).code;
+        if ((error instanceof InvalidOptionError && error.option === "image") || code === "ERR_BUILD_STEP" || code === "ERR_BUILD_CONTEXT" || code === "ERR_BASE_IMAGE_NOT_FOUND") phase = "build";
+        throw error;
+      });
+      started.push({ name: service.name, container: c, dependsOn: deps, restart: service.restart });
+      emit({ service: service.name, status: "started", id: c.id });
+      return c;
+    } catch (error) {
+      const e = serviceError(state.name, service.name, error, phase);
+      failure ??= e;
+      emit({ service: service.name, status: "failed", detail: e.message.split("\n")[0] });
+      throw e;
+    }
+  };
+
+  try {
+    // Networks and volumes first: compose's networks of the selected services, else the stack's own.
+    const networkKeys = new Set<string>();
+    for (const s of services) {
+      if (s.options.network !== undefined) continue;
+      const key = s.networks === undefined ? "default" : Object.keys(s.networks)[0];
+      if (key !== undefined) networkKeys.add(key);
+    }
+    for (const key of networkKeys) {
+      const network = new Network(state.compose?.networks[key]?.name ?? `${state.name}_${key}`);
+      resources.networks.push(network);
+      await network.create();
+      made.networks.set(key, network);
+    }
+    for (const s of services) {
+      for (const v of s.volumes) {
+        if (v.type !== "volume" || v.source !== undefined) continue;
+        const volume = new Volume(undefined, { labels: { "dev.bento.stack": state.name, "dev.bento.stack.service": s.name } });
+        resources.anonymousVolumes.push(volume);
+        await volume.create();
+        made.anonymous.set(v.path, volume);
+      }
+    }
+    for (const name of new Set(services.flatMap((s) => namedVolumesOf(state, s)))) {
+      const top = Object.values(state.compose?.volumes ?? {}).find((v) => v.name === name);
+      const volume = new Volume(name, { labels: { ...top?.labels, "dev.bento.stack": state.name } });
+      if (top !== undefined) await volume.create();
+      made.named.push(volume);
+    }
+    // Compose images are pulled or built: load the build engine, which resolves such images.
+    if (services.some((s) => !isImageLike(s.image) && !(s.image.ref !== undefined && state.images[s.image.ref] !== undefined))) {
+      await import("../image/build/index.js");
+    }
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+  for (const s of services) startups.set(s.name, start(s));
+  await Promise.allSettled(startups.values());
+  if (failure) {
+    await cleanUp();
+    throw failure;
+  }
+  return new RunningStack(state.name, resources, { onProgress: options.onProgress });
+}
