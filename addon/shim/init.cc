@@ -91,11 +91,14 @@ void RunInit(const Plan& plan, const InitFds& fds) {
   prctl(PR_SET_DUMPABLE, 0);
   umask(0);
   try {
-    // The shim moved us into our cgroups before "go"; only now does the cgroup namespace
-    // take our cgroup as its root (crun unshares it at the same point).
-    if (plan.Setting("cgroupns") && unshare(CLONE_NEWCGROUP) < 0) Fail("unshare(CLONE_NEWCGROUP)", "");
     for (const Op& op : plan.container) RunContainerOp(op);
     umask(022);
+    // The shim joins our v1 cgroups while we set up; nothing of the payload runs before.
+    char joined;
+    if (ReadFull(fds.sync, &joined, 1) != 1) _exit(1);
+    // Only now in all our cgroups, the cgroup namespace takes them as its root (crun unshares
+    // it at the same point, after the move).
+    if (plan.Setting("cgroupns") && unshare(CLONE_NEWCGROUP) < 0) Fail("unshare(CLONE_NEWCGROUP)", "");
     if (!plan.Setting("init")) {
       try {
         SetupStdio(fds);

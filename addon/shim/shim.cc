@@ -288,18 +288,24 @@ int RunShim() {
     close(out_pipe[1]);
     close(err_pipe[1]);
     SendEvent(kControlFd, "\"event\":\"spawned\",\"pid\":" + std::to_string(init));
-    try {
-      // "Do this before syncing with child so that no children can escape the cgroup" (runc).
-      for (const Op& op : plan.settings) {
-        g_current_step = op.index;
-        if (op.name() == "cgroup-procs") JoinCgroup(op.arg(1), init);
-        else if (op.name() == "cgroup-into" && !joined_unified) JoinCgroup(op.arg(1) + "/cgroup.procs", init);
+    // "Do this before syncing with child so that no children can escape the cgroup" (runc).
+    // Without CLONE_INTO_CGROUP every group is joined before init may start its setup.
+    auto join = [&](bool v1_only) {
+      try {
+        for (const Op& op : plan.settings) {
+          g_current_step = op.index;
+          if (op.name() == "cgroup-procs") JoinCgroup(op.arg(1), init);
+          else if (op.name() == "cgroup-into" && !joined_unified && !v1_only) JoinCgroup(op.arg(1) + "/cgroup.procs", init);
+        }
+      } catch (const SetupError& e) {
+        // ESRCH: init already ended (its own report says why); that report must win.
+        if (v1_only && e.err == ESRCH) return;
+        kill(init, SIGKILL);
+        waitpid(init, nullptr, 0);
+        throw;
       }
-    } catch (const SetupError& e) {
-      kill(init, SIGKILL);
-      waitpid(init, nullptr, 0);
-      throw;
-    }
+    };
+    if (!joined_unified) join(false);
     // Some containers need Node to act before they run (a network to attach): wait for its go.
     if (plan.Setting("hold")) {
       char c;
@@ -319,6 +325,13 @@ int RunShim() {
     }
     char go = 'g';
     if (!WriteFull(sync[0], &go, 1)) Fail("write", "sync socket");
+    // Moving a process into a v1 cgroup waits for an RCU grace period (milliseconds on an idle
+    // host). Init already sits in its cgroup2 group (CLONE_INTO_CGROUP), so it does its mounts
+    // meanwhile, and waits for "joined" before its payload runs: limits still bind the payload
+    // from its first instruction.
+    if (joined_unified) join(true);
+    char joined = 'j';
+    WriteFull(sync[0], &joined, 1);  // fails only when init already ended, which it reports
     LogStream out(out_pipe[0], 'o', log.get()), err(err_pipe[0], 'e', log.get());
     int status = Supervise(init, sync[0], out, err, sigfd, plan.Setting("init") != nullptr, has_port_channel);
     ReportExit(plan, status);
