@@ -24,6 +24,8 @@ import {
   type HealthcheckOptions,
   type RunOptions,
 } from "./image-steps.js";
+import type { BuildOptions, BuildResult } from "./build/builder.js";
+import type { FromArchiveOptions } from "./build/from-archive.js";
 import type { CopySource, ImageBase, ImagePlan, ImageStep, RunStep } from "./plan.js";
 import { validatePlan } from "./plan-validate.js";
 import { parseRunMount, formatRunMount } from "./run-mount.js";
@@ -240,6 +242,38 @@ export class Image {
    */
   toDockerfile(): string {
     return toDockerfile(this.#plan);
+  }
+
+  /**
+   * Builds the image into the store (default `Store.default()`) and tags it: RUN steps run in
+   * build containers, COPY and ADD read `context`, and every step goes through the build cache
+   * (Docker's rules). Progress events say which step runs, whether it was cached, and why not.
+   * Throws `BuildStepError` (the step, its Dockerfile line, exit code, last output lines) when a
+   * step fails, and `BuildContextError` when a COPY/ADD source leaves the context.
+   *
+   * @example
+   * ```ts
+   * const { id, layers, config } = await app.build({ tag: "myapp:test", context: ".", onProgress: (e) => console.log(e) });
+   * ```
+   */
+  async build(options: BuildOptions = {}): Promise<BuildResult> {
+    const { buildPlan } = await import("./build/index.js");
+    return buildPlan(this.#plan, options);
+  }
+
+  /**
+   * Imports a `docker save` tar or an OCI archive into the store and returns an Image of it (by
+   * image id). `tag` picks one image of a multi-image archive.
+   *
+   * @example
+   * ```ts
+   * const alpine = await Image.fromArchive("./alpine.tar");
+   * const app = alpine.run("apk add --no-cache curl");
+   * ```
+   */
+  static async fromArchive(archivePath: string, options: FromArchiveOptions = {}): Promise<Image> {
+    const { importArchiveImage } = await import("./build/index.js");
+    return Image.from(await importArchiveImage(archivePath, options));
   }
 
   /**

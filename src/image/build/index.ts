@@ -1,0 +1,34 @@
+/**
+ * The build engine's public surface. Importing this module installs the plan resolver through
+ * which `new Container(image).start()` builds an Image that needs building (a base image, RUN,
+ * COPY or ADD steps) in `Store.default()` and runs the result: its layers become the container's
+ * lower directories and its config supplies entrypoint, cmd, env, workdir, user, exposed ports,
+ * stop signal and healthcheck.
+ */
+import { setPlanResolver } from "../../container/image-source.js";
+import { Store } from "../../store/store.js";
+import type { ImagePlan } from "../plan.js";
+import { buildPlan } from "./builder.js";
+
+export { buildPlan, type BuildOptions, type BuildResult } from "./builder.js";
+export { commitContainer, type CommitOptions, type CommitParent } from "./commit.js";
+export { BaseImageNotFoundError, BuildContextError, BuildStepError, type BuildStepFailure, type StepPosition } from "./errors.js";
+export { importArchiveImage, type FromArchiveOptions } from "./from-archive.js";
+export type { BuildImageEvent, BuildOutputEvent, BuildProgressEvent, BuildStepDoneEvent, BuildStepEvent, RebuildCause } from "./progress.js";
+
+/**
+ * Builds `plan` in `Store.default()` and returns what a container runs: the image's layer
+ * directories (top-first), its config and its id.
+ *
+ * @example
+ * ```ts
+ * const { lowerDirs, config, imageId } = await resolveBuiltImage(image.toPlan());
+ * ```
+ */
+export async function resolveBuiltImage(plan: ImagePlan): Promise<{ lowerDirs: string[]; config: import("../config.js").ImageConfig; imageId: string }> {
+  const store = Store.default();
+  const built = await buildPlan(plan, { store });
+  return { lowerDirs: await store.lowerDirs(built.id), config: built.config, imageId: built.id };
+}
+
+setPlanResolver(resolveBuiltImage);

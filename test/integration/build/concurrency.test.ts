@@ -1,0 +1,63 @@
+/**
+ * Two processes building the same image at the same moment (as two vitest workers would): both
+ * succeed and share one result, because each step is built under a per-key lock and the second
+ * process finds the first one's cache record.
+ */
+import { isRoot, skipReason, testRoot } from "../setup-env.js";
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { Store } from "../../../src/store/store.js";
+import { busyboxRootfs } from "../../fixtures/rootfs.js";
+import { expectNoLeaks, makeContext } from "./helpers.js";
+
+const child = fileURLToPath(new URL("./concurrent-build-child.ts", import.meta.url));
+const tsx = createRequire(import.meta.url).resolve("tsx");
+
+interface ChildResult {
+  id: string;
+  layers: string[];
+  steps: Array<{ step: number; cached: boolean }>;
+  startedMs: number;
+  endedMs: number;
+}
+
+afterEach(() => expectNoLeaks());
+
+async function race(args: string[]): Promise<ChildResult[]> {
+  const children = [0, 1].map(() => spawn(process.execPath, ["--import", tsx, child, ...args], { stdio: ["pipe", "pipe", "pipe"], env: process.env }));
+  const outputs = children.map((c) => {
+    let out = "";
+    let err = "";
+    c.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    c.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const ready = new Promise<void>((resolve, reject) => {
+      c.stdout.on("data", () => out.startsWith("ready\n") && resolve());
+      c.once("exit", (code) => reject(new Error(`child exited (${code}) before it was ready: ${err}`)));
+    });
+    const done = new Promise<ChildResult>((resolve, reject) => {
+      c.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out.slice("ready\n".length)) as ChildResult) : reject(new Error(`child failed (${code}): ${err}`))));
+    });
+    return { ready, done };
+  });
+  await Promise.all(outputs.map((o) => o.ready));
+  for (const c of children) c.stdin.write("go\n");
+  return Promise.all(outputs.map((o) => o.done));
+}
+
+describe.skipIf(!isRoot)(`two processes build the same image at once (${skipReason})`, () => {
+  it("both succeed, one image, one tag, the same layers", async () => {
+    const root = join(testRoot, "store-concurrent");
+    const context = makeContext({ "input.txt": "shared input\n" });
+    const results = await race([root, busyboxRootfs(), context]);
+    expect(results[0]?.id).toBe(results[1]?.id);
+    expect(results[0]?.layers).toEqual(results[1]?.layers);
+    // They ran side by side: the RUN took 300 ms in one of them while the other waited.
+    expect(Math.max(...results.map((r) => r.startedMs))).toBeLessThan(Math.min(...results.map((r) => r.endedMs)));
+    const store = Store.open(root);
+    const rows = await store.images();
+    expect(rows.map((r) => [r.repository, r.tag, r.id])).toEqual([["shared-build", "1", results[0]?.id]]);
+  });
+});
