@@ -5,7 +5,14 @@
  */
 import { BentoError, StartupError, type BentoErrorOptions, type StartupErrorDetails } from "../errors.js";
 
-/** The stable codes of {@link ComposeError}. */
+/**
+ * The stable codes of {@link ComposeError}.
+ *
+ * @example
+ * ```ts
+ * if (e instanceof ComposeError && e.code === "ERR_COMPOSE_VARIABLE") console.log("set", e.path);
+ * ```
+ */
 export type ComposeErrorCode =
   /** The file could not be read (missing, unreadable), or an env_file it names. */
   | "ERR_COMPOSE_FILE"
@@ -18,7 +25,14 @@ export type ComposeErrorCode =
   /** A value has the right type but cannot be used (a bad port, duration, size, reference...). */
   | "ERR_COMPOSE_VALUE";
 
-/** Where in which file a compose error is. */
+/**
+ * Where in which file a compose error is.
+ *
+ * @example
+ * ```ts
+ * const { file, line, column } = composeError; // "compose.yaml", 12, 7
+ * ```
+ */
 export interface ComposeErrorLocation {
   /** The compose file, or `"<inline>"` for YAML text passed directly. */
   file: string;
@@ -83,7 +97,14 @@ export class DependencyCycleError extends BentoError {
   }
 }
 
-/** A compose key that bento does not honour, with where it is and why. */
+/**
+ * A compose key that bento does not honour, with where it is and why.
+ *
+ * @example
+ * ```ts
+ * plan.unsupported; // [{ path: "services.web.privileged", reason: "privileged: true is not supported" }]
+ * ```
+ */
 export interface UnsupportedKey {
   /** The dotted compose path, such as `services.web.cap_add` or `secrets`. */
   path: string;
@@ -112,7 +133,14 @@ export class UnsupportedComposeError extends BentoError {
   }
 }
 
-/** Details of a service that failed to start, for {@link ServiceStartupError}. */
+/**
+ * Details of a service that failed to start, for {@link ServiceStartupError}.
+ *
+ * @example
+ * ```ts
+ * new ServiceStartupError({ stackName: "shop", service: "db", phase: "wait", logTail: ["FATAL: bad config"] });
+ * ```
+ */
 export interface ServiceStartupErrorDetails extends StartupErrorDetails {
   /** The stack's name. */
   stackName: string;

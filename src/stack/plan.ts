@@ -7,17 +7,38 @@
 import type { ContainerOptions } from "../container/options.js";
 import type { UnsupportedKey } from "./errors.js";
 
-/** What a dependent waits for: compose's `service_started`, `service_healthy`, `service_completed_successfully`. */
+/**
+ * What a dependent waits for: compose's `service_started`, `service_healthy`, `service_completed_successfully`.
+ *
+ * @example
+ * ```ts
+ * new Stack().service("web", app, { dependsOn: { db: "healthy", migrate: "completed", cache: "started" } });
+ * ```
+ */
 export type DependencyCondition = "started" | "healthy" | "completed";
 
-/** One `depends_on` entry. */
+/**
+ * One `depends_on` entry.
+ *
+ * @example
+ * ```ts
+ * plan.services.web.dependsOn; // { db: { condition: "healthy", required: true } }
+ * ```
+ */
 export interface DependencyPlan {
   condition: DependencyCondition;
   /** false: a missing or disabled dependency is skipped instead of being an error. */
   required: boolean;
 }
 
-/** A `build:` section: a Dockerfile built into the service's image. */
+/**
+ * A `build:` section: a Dockerfile built into the service's image.
+ *
+ * @example
+ * ```ts
+ * plan.services.web.build; // { context: "/src/app", dockerfile: "/src/app/Dockerfile.prod", args: { VERSION: "2" }, target: "prod" }
+ * ```
+ */
 export interface BuildPlan {
   /** The build context, an absolute path (it need not exist until the stack starts). */
   context: string;
@@ -31,7 +52,14 @@ export interface BuildPlan {
   target?: string;
 }
 
-/** A named, anonymous or bind mount of a service (tmpfs mounts are in `options.mounts`). */
+/**
+ * A named, anonymous or bind mount of a service (tmpfs mounts are in `options.mounts`).
+ *
+ * @example
+ * ```ts
+ * plan.services.db.volumes[0]; // { type: "volume", source: "pgdata", target: "/var/lib/postgresql/data", readOnly: false, path: "services.db.volumes[0]" }
+ * ```
+ */
 export interface VolumeMountPlan {
   type: "volume" | "bind";
   /** The volume's key in `volumes` (named), an absolute host path (bind), or absent (anonymous). */
@@ -45,7 +73,14 @@ export interface VolumeMountPlan {
   path: string;
 }
 
-/** A service's membership of one network. */
+/**
+ * A service's membership of one network.
+ *
+ * @example
+ * ```ts
+ * plan.services.db.networks; // { backend: { aliases: ["database"] } }
+ * ```
+ */
 export interface ServiceNetworkPlan {
   /** Extra names the service is reachable by on this network. */
   aliases: string[];
@@ -55,10 +90,23 @@ export interface ServiceNetworkPlan {
  * The restart policy while the stack runs: `no`; `on-failure` (after a non-zero exit, at most
  * `maxRetries` times when given); `always` and `unless-stopped` (after any exit; the same here, as
  * a stack does not outlive the process that started it).
+ *
+ * @example
+ * ```ts
+ * plan.services.worker.restart; // { policy: "on-failure", maxRetries: 3 }
+ * ```
  */
 export type RestartPlan = { policy: "no" | "always" | "unless-stopped" } | { policy: "on-failure"; maxRetries?: number };
 
-/** One service. */
+/**
+ * One service.
+ *
+ * @example
+ * ```ts
+ * const web = loadCompose("compose.yaml").services.web;
+ * console.log(web.image, web.options.ports, Object.keys(web.dependsOn));
+ * ```
+ */
 export interface ServicePlan {
   /** The image reference (after interpolation); with `build`, the name the built image gets. */
   image?: string;
@@ -78,7 +126,14 @@ export interface ServicePlan {
   profiles: string[];
 }
 
-/** A top-level network. */
+/**
+ * A top-level network.
+ *
+ * @example
+ * ```ts
+ * plan.networks.backend; // { name: "shop_backend", external: false, labels: {} }
+ * ```
+ */
 export interface NetworkPlan {
   /** Its name: `name:`, else `<project>_<key>`. */
   name: string;
@@ -86,7 +141,14 @@ export interface NetworkPlan {
   labels: Record<string, string>;
 }
 
-/** A top-level volume. */
+/**
+ * A top-level volume.
+ *
+ * @example
+ * ```ts
+ * plan.volumes.pgdata; // { name: "shop_pgdata", external: false, labels: {} }
+ * ```
+ */
 export interface VolumePlan {
   /** Its name: `name:`, else `<project>_<key>`. */
   name: string;

@@ -10,10 +10,24 @@ import type { Network } from "../network/network.js";
 import type { Volume } from "../volume/volume.js";
 import type { RestartPlan } from "./plan.js";
 
-/** What happened to a service, for `onProgress`. */
+/**
+ * What happened to a service, for `onProgress`.
+ *
+ * @example
+ * ```ts
+ * const done = (e: StackEvent) => e.status === "started" || e.status === "removed";
+ * ```
+ */
 export type StackEventStatus = "starting" | "started" | "failed" | "restarting" | "stopping" | "stopped" | "removed";
 
-/** One step of `up()` or `down()`. */
+/**
+ * One step of `up()` or `down()`.
+ *
+ * @example
+ * ```ts
+ * await stack.up({ onProgress: ({ service, status, id }) => console.log(`${service} ${status} ${id ?? ""}`) });
+ * ```
+ */
 export interface StackEvent {
   /** The service it concerns. */
   service: string;
@@ -26,7 +40,14 @@ export interface StackEvent {
   detail?: string;
 }
 
-/** Options of {@link RunningStack.down}. */
+/**
+ * Options of {@link RunningStack.down}.
+ *
+ * @example
+ * ```ts
+ * await running.down({ removeVolumes: true, timeoutMs: 2_000, onProgress: (e) => console.log(e.service, e.status) });
+ * ```
+ */
 export interface DownOptions {
   /**
    * Also remove the named volumes the services mount (for a compose file: its volumes that are
@@ -39,7 +60,14 @@ export interface DownOptions {
   onProgress?: (event: StackEvent) => void;
 }
 
-/** Options of {@link RunningStack.logs}. */
+/**
+ * Options of {@link RunningStack.logs}.
+ *
+ * @example
+ * ```ts
+ * await running.logs({ services: ["web"], tail: 20, timestamps: true });
+ * ```
+ */
 export interface StackLogOptions {
   /** Only these services (default all). */
   services?: string[];

@@ -15,16 +15,37 @@ import type { UnsupportedKey } from "./errors.js";
 import type { RunningStack } from "./running-stack.js";
 import { upStack, type UpOptions } from "./up.js";
 
-/** A service given as container options plus its image. */
+/**
+ * A service given as container options plus its image.
+ *
+ * @example
+ * ```ts
+ * stack.service("web", { image: app, command: ["npm", "start"], ports: [8080], env: { MODE: "test" } });
+ * ```
+ */
 export interface ServiceDefinition extends ContainerOptions {
   /** The image the service runs. */
   image: Image | ImageLike;
 }
 
-/** Restart policies of a service while the stack runs (compose's `restart`). */
+/**
+ * Restart policies of a service while the stack runs (compose's `restart`).
+ *
+ * @example
+ * ```ts
+ * stack.service("worker", worker, { restart: "on-failure", maxRestarts: 3 });
+ * ```
+ */
 export type RestartPolicy = "no" | "on-failure" | "always" | "unless-stopped";
 
-/** How a service relates to the others. */
+/**
+ * How a service relates to the others.
+ *
+ * @example
+ * ```ts
+ * stack.service("web", app, { dependsOn: { db: "healthy", migrate: "completed" }, restart: "always" });
+ * ```
+ */
 export interface ServiceOptions {
   /**
    * Services to wait for before this one starts: `"started"` (it runs), `"healthy"` (its
@@ -37,7 +58,14 @@ export interface ServiceOptions {
   maxRestarts?: number;
 }
 
-/** Options of {@link Stack.fromCompose} and {@link Stack.fromPlan}. */
+/**
+ * Options of {@link Stack.fromCompose} and {@link Stack.fromPlan}.
+ *
+ * @example
+ * ```ts
+ * Stack.fromCompose("compose.yaml", { images: { "redis:7": Image.fromRootfs("/srv/redis") }, profiles: ["debug"] });
+ * ```
+ */
 export interface StackComposeOptions {
   /**
    * Images to use instead of pulling or building, by the reference a service's `image:` names
@@ -48,7 +76,14 @@ export interface StackComposeOptions {
   profiles?: string[];
 }
 
-/** Where a compose service's image comes from, resolved at `up()` (build contexts need not exist before). */
+/**
+ * Where a compose service's image comes from, resolved at `up()` (build contexts need not exist before).
+ *
+ * @example
+ * ```ts
+ * const source: ComposeImageSource = { ref: "myapp:dev", build: { context: "/src/app", args: {} } };
+ * ```
+ */
 export interface ComposeImageSource {
   ref?: string;
   build?: StackPlan["services"][string]["build"];

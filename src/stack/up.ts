@@ -25,7 +25,14 @@ import type { DependencyCondition } from "./plan.js";
 import { RunningStack, type StackEvent, type StackResources } from "./running-stack.js";
 import type { ComposeImageSource, StackService, StackState } from "./stack.js";
 
-/** Options of `Stack.up()`. */
+/**
+ * Options of `Stack.up()`.
+ *
+ * @example
+ * ```ts
+ * await stack.up({ services: ["web"], timeoutMs: 60_000, onProgress: (e) => console.log(e.service, e.status) });
+ * ```
+ */
 export interface UpOptions {
   /** Start only these services, and the services they depend on (default: every service whose profiles are active). */
   services?: string[];
@@ -91,7 +98,18 @@ function selection(state: StackState, graph: Map<string, string[]>, requested: r
 
 /** Keys of the selected services that bento cannot honour: the loader's list plus what this runtime lacks. */
 function unsupportedKeys(state: StackState, services: readonly StackService[]): UnsupportedKey[] {
-  const keys: UnsupportedKey[] = [...(state.compose?.unsupported ?? [])];
+  // Top-level keys count when they can affect what starts: the options of a network or volume a
+  // selected service uses, and keys such as `include`; top-level secrets and configs are only
+  // declarations (the services that use them are refused for their own `secrets`/`configs`).
+  const usedNetworks = new Set(services.flatMap((s) => Object.keys(s.networks ?? {})));
+  const usedVolumes = new Set(services.flatMap((s) => s.volumes.flatMap((v) => (v.type === "volume" && v.source !== undefined ? [v.source] : []))));
+  const keys: UnsupportedKey[] = (state.compose?.unsupported ?? []).filter((k) => {
+    const [top, name] = k.path.split(".");
+    if (top === "secrets" || top === "configs") return false;
+    if (top === "networks") return usedNetworks.has(name!);
+    if (top === "volumes") return usedVolumes.has(name!);
+    return true;
+  });
   for (const s of services) {
     keys.push(...s.unsupported);
     const networks = Object.keys(s.networks ?? {});
@@ -214,7 +232,7 @@ function serviceError(stackName: string, service: string, error: unknown, phase:
       ...(error.waitingFor === undefined ? {} : { waitingFor: error.waitingFor }),
       ...(error.health === undefined ? {} : { health: error.health }),
       ...(error.listeningPorts === undefined ? {} : { listeningPorts: error.listeningPorts }),
-    }, { cause: error.cause ?? error });
+    }, error.cause === undefined ? {} : { cause: error.cause });
   }
   return new ServiceStartupError({ stackName, service, phase }, { cause: error });
 }

@@ -18,7 +18,14 @@ import { interpolateDocument, type VariableLookup } from "./interpolate.js";
 import { normalizeService } from "./service.js";
 import { formatPath, validateBentoSchema, validateWithSchemaFile } from "./validate.js";
 
-/** Options of {@link loadCompose}. */
+/**
+ * Options of {@link loadCompose}.
+ *
+ * @example
+ * ```ts
+ * loadCompose("compose.yaml", { projectName: "ci", env: { TAG: "16" }, envFile: ".env.ci", schema: "compose-spec.json" });
+ * ```
+ */
 export interface LoadComposeOptions {
   /** The project name; default the file's `name:`, else its directory's name (lower-cased). */
   projectName?: string;
@@ -37,7 +44,14 @@ export interface LoadComposeOptions {
   schema?: string;
 }
 
-/** Compose YAML given as text instead of a path. */
+/**
+ * Compose YAML given as text instead of a path.
+ *
+ * @example
+ * ```ts
+ * loadCompose({ yaml: "services:\n  web:\n    image: nginx\n", projectDir: "./deploy", env: {} });
+ * ```
+ */
 export interface ComposeText extends LoadComposeOptions {
   /** The compose document. */
   yaml: string;

@@ -274,6 +274,36 @@ volumes:
     expect(await stackVolumes(project)).toEqual([]);
   });
 
+  it("timeoutMs bounds the whole start: the service still waiting is named, and nothing is left", async () => {
+    const rec = recorder();
+    const img = busybox();
+    const stack = new Stack(`slow-${process.pid}`)
+      .service("db", { image: img, command: ["sleep", "30"], healthcheck: { test: ["CMD", "false"], intervalMs: 50, retries: 1_000_000 } })
+      .service("web", { image: img, command: ["sleep", "30"] }, { dependsOn: { db: "healthy" } });
+    const startedAt = Date.now();
+    const e = (await stack.up({ timeoutMs: 1500, onProgress: rec.onProgress }).catch((x: unknown) => x)) as ServiceStartupError;
+    expect(e).toBeInstanceOf(ServiceStartupError);
+    expect([e.service, e.phase, e.timedOut, e.waitingFor]).toEqual(["db", "wait", true, "the healthcheck to report healthy"]);
+    expect(Date.now() - startedAt).toBeLessThan(1500 * config().timeoutScale + 5000);
+    expect(rec.order("starting")).toEqual(["db"]);
+  });
+
+  it("starts only active profiles, or the services named and what they need", async () => {
+    const rec = recorder();
+    const yaml = "services:\n  app:\n    image: bb\n    command: [sleep, '30']\n  tools:\n    image: bb\n    command: [sleep, '30']\n    profiles: [debug]\n    depends_on: [helper]\n  helper:\n    image: bb\n    command: [sleep, '30']\n    profiles: [other]\n";
+    const stack = Stack.fromCompose({ yaml, env: {}, projectName: `profiles-${process.pid}`, images: { bb: busybox() } });
+    let running = await stack.up({ onProgress: rec.onProgress });
+    expect(running.services).toEqual(["app"]);
+    await running.down({ timeoutMs: 500 });
+    running = await stack.up({ services: ["tools"], onProgress: rec.onProgress });
+    expect(running.services.sort()).toEqual(["helper", "tools"]);
+    expect(() => running.service("app")).toThrow(/not a started service/);
+    await running.down({ timeoutMs: 500 });
+    running = await Stack.fromCompose({ yaml, env: {}, projectName: `profiles-${process.pid}`, images: { bb: busybox() }, profiles: ["debug"] }).up({ onProgress: rec.onProgress });
+    expect(running.services.sort()).toEqual(["app", "helper", "tools"]);
+    await running.down({ timeoutMs: 500 });
+  });
+
   it("refuses compose keys it cannot honour before creating anything", async () => {
     const stack = Stack.fromCompose({ yaml: "services:\n  a:\n    image: x\n    privileged: true\n    networks: [n1, n2]\nnetworks:\n  n1:\n  n2:\n", env: {}, projectName: `refuse-${process.pid}` });
     const e = (await stack.up().catch((x: unknown) => x)) as UnsupportedComposeError;
