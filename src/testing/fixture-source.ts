@@ -15,8 +15,14 @@ import { InvalidOptionError } from "../errors.js";
  * ```
  */
 export type FixtureSource<T extends AsyncDisposable> =
-  | { start(): Promise<T> }
-  | { up(): Promise<T> }
+  | {
+      /** Starts it, as `Container.start()` does. */
+      start(): Promise<T>;
+    }
+  | {
+      /** Starts it, as a stack's `up()` does. */
+      up(): Promise<T>;
+    }
   | (() => Promise<T>);
 
 /**

@@ -22,7 +22,7 @@ import { startFixture, type FixtureSource } from "./fixture-source.js";
 export interface GlobalFixture<T extends AsyncDisposable, D> {
   /** What to start: a Container, a stack, or a function that starts one. */
   start: FixtureSource<T>;
-  /** The details tests get from {@link globalFixture}: plain JSON data (it crosses to workers). */
+  /** The details tests get from `globalFixture(name)` (`bento/vitest`): plain JSON data (it crosses to workers). */
   details: (started: T) => D | Promise<D>;
   /**
    * Share the fixture with concurrent vitest runs on this machine under this name: the first run
@@ -35,6 +35,7 @@ export interface GlobalFixture<T extends AsyncDisposable, D> {
 
 /** The part of vitest's `TestProject` a global setup uses. */
 export interface ProvideTarget {
+  /** Makes `value` available to every test file as `inject(key)`. */
   provide(key: string, value: unknown): void;
 }
 

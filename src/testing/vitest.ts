@@ -84,6 +84,14 @@ function forSuite<T extends AsyncDisposable>(source: FixtureSource<T>, scope: st
  * ```
  */
 export function useContainer<T extends AsyncDisposable>(source: FixtureSource<T>, options?: { scope?: "test" }): Promise<T>;
+/**
+ * For a file or suite: call it at the top of a file or in a describe; read `current` in its tests.
+ *
+ * @example
+ * ```ts
+ * const cache = useContainer(new Container(redis, { ports: [6379] }), { scope: "suite" });
+ * ```
+ */
 export function useContainer<T extends AsyncDisposable>(source: FixtureSource<T>, options: { scope: "file" | "suite" }): SuiteFixture<T>;
 export function useContainer<T extends AsyncDisposable>(source: FixtureSource<T>, options: UseFixtureOptions = {}): Promise<T> | SuiteFixture<T> {
   const scope = options.scope ?? "test";
@@ -103,13 +111,21 @@ export function useContainer<T extends AsyncDisposable>(source: FixtureSource<T>
  * ```
  */
 export function useStack<T extends AsyncDisposable>(stack: { up(): Promise<T> }, options?: { scope?: "test" }): Promise<T>;
+/**
+ * For a file or suite: call it at the top of a file or in a describe; read `current` in its tests.
+ *
+ * @example
+ * ```ts
+ * const stack = useStack(Stack.fromCompose("docker-compose.yml"), { scope: "file" });
+ * ```
+ */
 export function useStack<T extends AsyncDisposable>(stack: { up(): Promise<T> }, options: { scope: "file" | "suite" }): SuiteFixture<T>;
 export function useStack<T extends AsyncDisposable>(stack: { up(): Promise<T> }, options: UseFixtureOptions = {}): Promise<T> | SuiteFixture<T> {
   return options.scope === "file" || options.scope === "suite" ? useContainer(stack, { scope: options.scope }) : useContainer(stack, { scope: options.scope ?? "test" });
 }
 
 /**
- * The details of a fixture that {@link defineGlobalFixtures} started for this run.
+ * The details of a fixture that `defineGlobalFixtures` (`bento/vitest/global-setup`) started for this run.
  *
  * @example
  * ```ts

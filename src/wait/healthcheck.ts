@@ -33,6 +33,7 @@ export interface HealthcheckResult {
  * ```
  */
 export interface HealthState {
+  /** "starting", "healthy" or "unhealthy". */
   status: HealthStatus;
   /** Failed probes in a row (not counting the start period). */
   failingStreak: number;
@@ -46,10 +47,15 @@ export interface ResolvedHealthcheck {
   test: string[];
   /** What bento execs: the CMD argv, or the shell (the image's SHELL, else /bin/sh -c) plus the text. */
   argv: string[];
+  /** Time between probes (default 30 000). */
   intervalMs: number;
+  /** Time a probe may take before it counts as failed (default 30 000). */
   timeoutMs: number;
+  /** Time after the start during which failures do not count (default 0). */
   startPeriodMs: number;
+  /** Time between probes during the start period (default 5 000). */
   startIntervalMs: number;
+  /** Failures in a row that make the container unhealthy (default 3). */
   retries: number;
 }
 
@@ -119,10 +125,13 @@ export function nextHealthState(
 
 /** What a health monitor needs of a container. */
 export interface HealthTarget {
+  /** The container's name, for debug output. */
   readonly name: string;
+  /** "running" while probes should run; "removed" ends the monitor. */
   readonly status: string;
   /** When the current run started; a new value means the container was started again. */
   readonly startedAt: Date | undefined;
+  /** Runs a probe in the container. */
   exec(argv: string[]): Promise<WaitExecResult>;
 }
 

@@ -13,13 +13,26 @@ import { followLogFile } from "./log-follower.js";
  * const onLog: LogConsumer = { stderr: (line) => process.stderr.write(`[db] ${line.text}`) };
  * ```
  */
-export type LogConsumer = ((line: LogLine) => void) | { stdout?: (line: LogLine) => void; stderr?: (line: LogLine) => void };
+export type LogConsumer =
+  | ((line: LogLine) => void)
+  | {
+      /** Receives the stdout lines. */
+      stdout?: (line: LogLine) => void;
+      /** Receives the stderr lines. */
+      stderr?: (line: LogLine) => void;
+    };
 
 /** What {@link consumeLogs} needs of a container. */
 export interface LogSource {
+  /** The container's name, for debug output. */
   readonly name: string;
+  /** Following ends once it is "removed". */
   readonly status: string;
-  readonly spec: { readonly logFile: string };
+  /** Where its log file is. */
+  readonly spec: {
+    /** The shim's log file (one record per line). */
+    readonly logFile: string;
+  };
 }
 
 /**

@@ -9,8 +9,11 @@ import type { HealthState } from "./healthcheck.js";
 
 /** What an exec in the container returned. */
 export interface WaitExecResult {
+  /** The command's exit code. */
   exitCode: number;
+  /** What it wrote to stdout. */
   stdout: string;
+  /** What it wrote to stderr. */
   stderr: string;
 }
 
