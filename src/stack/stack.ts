@@ -338,9 +338,10 @@ export class Stack {
    * started; see {@link UpOptions}. Dependencies start first, independent services in parallel. A
    * service is started once its command runs, or once its own `wait` strategy passes; a
    * dependency that a dependent needs `"healthy"` is also waited for until its healthcheck passes,
-   * and one it needs `"completed"` until it exits with code 0. If a service fails, the services
-   * already started are stopped and removed, and a ServiceStartupError names the service, the
-   * phase and its last log lines. Before anything starts, a dependency cycle is a
+   * and one it needs `"completed"` until it exits with code 0 (so its other dependents wait for
+   * that too). If a service fails, no further service starts; once the starts under way have
+   * settled, every service started is stopped and removed, and a ServiceStartupError names the
+   * service, the phase and its last log lines. Before anything starts, a dependency cycle is a
    * DependencyCycleError and compose keys bento does not honour are an UnsupportedComposeError.
    *
    * @example

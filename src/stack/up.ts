@@ -234,7 +234,8 @@ function serviceError(stackName: string, service: string, error: unknown, phase:
       ...(error.listeningPorts === undefined ? {} : { listeningPorts: error.listeningPorts }),
     }, error.cause === undefined ? {} : { cause: error.cause });
   }
-  return new ServiceStartupError({ stackName, service, phase }, { cause: error });
+  const timedOut = (error as { code?: unknown }).code === "ERR_TIMEOUT";
+  return new ServiceStartupError({ stackName, service, phase, ...(timedOut ? { timedOut, waitingFor: "its dependencies" } : {}) }, { cause: error });
 }
 
 /**
