@@ -30,11 +30,12 @@ import { BuildContext, ContextRefusal } from "./context.js";
 import { BaseImageNotFoundError, BuildContextError, BuildStepError, type StepPosition } from "./errors.js";
 import { prepareFileStep, writeFileStep, type FileStepOrigin } from "./file-step.js";
 import { LayeredView } from "./layered-view.js";
-import { DestinationError } from "./layer-builder.js";
+import { DestinationError, LayerTree } from "./layer-builder.js";
 import { runtimeConfigOf, storedConfigOf } from "./oci-config.js";
 import type { BuildProgressEvent, BuildStepEvent, RebuildCause } from "./progress.js";
 import { removeMountStubs, runArgv } from "./run-step.js";
 import { rootfsLayer } from "./rootfs-layer.js";
+import { missingWorkdir } from "./workdir.js";
 
 /**
  * Options of `image.build()`.
@@ -47,7 +48,11 @@ import { rootfsLayer } from "./rootfs-layer.js";
 export interface BuildOptions {
   /** Tags to point at the image (one image per tag: a moved tag leaves the old image untagged). */
   tag?: string | string[];
-  /** The build context directory COPY and ADD read (default: the plan's, else the current directory). */
+  /**
+   * The build context directory COPY and ADD read (default: the plan's, else the current
+   * directory). Embedded Images (`from(image)`, `copy({ from: image })`) read their own plan's
+   * context when they have one, else this one.
+   */
   context?: string;
   /** Run every step again, ignoring the cache (the new results replace the cached ones). */
   noCache?: boolean;
@@ -139,8 +144,9 @@ class BuildRun {
   readonly options: BuildOptions;
   readonly #plans = new Map<string, PlanBuild>();
   readonly #started = performance.now();
-  #contextDir: string;
-  #context: BuildContext | undefined;
+  /** The context of the top plan (and of embedded plans without their own). */
+  readonly contextDir: string;
+  readonly #contexts = new Map<string, BuildContext>();
   step = 0;
   total = 0;
   cachedSteps = 0;
@@ -152,11 +158,11 @@ class BuildRun {
     this.options = options;
     this.store = options.store ?? Store.default();
     this.cache = new BuildCache(this.store);
-    this.#contextDir = path.resolve(options.context ?? plan.context ?? process.cwd());
+    this.contextDir = path.resolve(options.context ?? plan.context ?? process.cwd());
   }
 
   async run(): Promise<BuildResult> {
-    const top = new PlanBuild(this, this.plan, { ...this.plan.buildArgs, ...this.options.buildArgs });
+    const top = new PlanBuild(this, this.plan, { ...this.plan.buildArgs, ...this.options.buildArgs }, this.contextDir);
     this.total = top.count();
     const state = await top.target();
     const tags = this.options.tag === undefined ? [] : Array.isArray(this.options.tag) ? [...this.options.tag] : [this.options.tag];
@@ -188,16 +194,19 @@ class BuildRun {
     this.options.onProgress?.(event);
   }
 
-  context(): BuildContext {
-    if (this.#context === undefined) {
+  /** The build context in `dir`, opened (and its .dockerignore read) once per build. */
+  context(dir: string): BuildContext {
+    let context = this.#contexts.get(dir);
+    if (context === undefined) {
       try {
-        this.#context = BuildContext.open(this.#contextDir);
+        context = BuildContext.open(dir);
       } catch (e) {
-        if (e instanceof ContextRefusal) throw new InvalidOptionError("build.context", e.reason);
+        if (e instanceof ContextRefusal) throw new InvalidOptionError("build.context", `"${dir}": ${e.reason}`);
         throw e;
       }
+      this.#contexts.set(dir, context);
     }
-    return this.#context;
+    return context;
   }
 
   /** The build of an embedded plan, one per distinct plan. */
@@ -205,7 +214,7 @@ class BuildRun {
     const key = JSON.stringify(plan);
     let build = this.#plans.get(key);
     if (build === undefined) {
-      build = new PlanBuild(this, plan, { ...plan.buildArgs });
+      build = new PlanBuild(this, plan, { ...plan.buildArgs }, plan.context === undefined ? this.contextDir : path.resolve(plan.context));
       this.#plans.set(key, build);
     }
     return build;
@@ -283,6 +292,8 @@ class PlanBuild {
     readonly run: BuildRun,
     readonly plan: ImagePlan,
     readonly buildArgs: Record<string, string>,
+    /** Where this plan's COPY and ADD read. */
+    readonly contextDir: string,
   ) {
     const { metaArgs, stages } = splitStages(plan);
     if (stages.length === 0) throw new InvalidOptionError("build", "the plan has no from step, so there is no image to build; start with Image.from(ref), Image.fromRootfs(dir) or .from()");
@@ -403,7 +414,7 @@ class PlanBuild {
     const scope: ConfigScope = { buildArgs: this.buildArgs, metaArgs: this.#metaScope, escape: this.escape };
     for (const step of [...triggers, ...stage.steps]) {
       const n = ++this.run.step;
-      const instruction = printStep(step, this.escape);
+      const instruction = stepText(step, this.escape);
       const pos = this.#position(n, step, instruction);
       const event = { step: n, stage: stageName, instruction };
       if (CONFIG_ONLY.has(step.kind)) {
@@ -417,16 +428,14 @@ class PlanBuild {
         const inputs: Record<string, string> = { config: shortDigest(JSON.stringify(next.config)) };
         if (step.kind === "env") for (const key of Object.keys(next.vars)) if (next.vars[key] !== config.vars[key]) inputs[`var:${key}`] = shortDigest(next.vars[key] ?? "");
         const key = stepKey(state.id, instruction, inputs);
-        const outcome = await this.run.cached(key, state, event, inputs, async () => ({}));
+        // WORKDIR creates its directory when the image lacks it (the only config step that can
+        // make a layer, as BuildKit's does); the others never touch the file system.
+        const build = step.kind === "workdir" ? () => this.#workdirLayer(state, next.config, pos) : async () => ({});
+        const outcome = await this.run.cached(key, state, event, inputs, build);
         state = {
-          ...state,
-          imageId: undefined,
-          id: stateIdAfter(key, undefined),
+          ...this.#afterLayerStep(state, key, outcome, event),
           config: next.config,
-          history: [...state.history, { created: outcome.record.created, created_by: instruction, empty_layer: true }],
-          created: outcome.record.created,
           author: step.kind === "maintainer" ? step.name : state.author,
-          rebuiltBy: outcome.ran ? n : state.rebuiltBy,
         };
         config = next;
         continue;
@@ -565,6 +574,34 @@ class PlanBuild {
     return this.#afterLayerStep(state, key, outcome, event);
   }
 
+  // The layer of a WORKDIR whose directory (or a parent) the image lacks: the directories, mode
+  // 0755, owned by the USER in effect (workdir.ts); no layer when it exists.
+  async #workdirLayer(state: BuildState, config: ImageConfig, position: StepPosition): Promise<{ layer?: LayerInfo }> {
+    const view = new LayeredView(await this.run.lowerDirs(state.layers));
+    let missing;
+    try {
+      missing = missingWorkdir(view, config);
+    } catch (e) {
+      throw new BuildStepError(position, { reason: (e as Error).message }, { cause: e });
+    }
+    if (missing === undefined) return {};
+    const root = path.join(this.run.store.tmpDir, tempName());
+    mkdirSync(root, { mode: 0o755 });
+    try {
+      const tree = new LayerTree(root, view, { uid: 0, gid: 0 }, new Map(missing.dirs.map((d) => [d, missing.owner])));
+      try {
+        tree.ensureDir(missing.dirs[missing.dirs.length - 1] as string);
+      } catch (e) {
+        if (e instanceof DestinationError) throw new BuildStepError(position, { reason: `WORKDIR ${config.WorkingDir}: ${e.message}` }, { cause: e });
+        throw e;
+      }
+      tree.finish();
+      return { layer: await this.run.store.createLayerFromDir(root) };
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
+
   async #fileStep(step: CopyStep | AddStep, state: BuildState, config: StageState, stage: PlanStage, position: StepPosition, event: { step: number; stage: string; instruction: string }): Promise<BuildState> {
     let expanded: CopyStep | AddStep;
     try {
@@ -572,7 +609,7 @@ class PlanBuild {
     } catch (e) {
       throw new BuildStepError(position, { reason: (e as Error).message }, { cause: e });
     }
-    const origin: FileStepOrigin = { context: () => this.run.context(), tmpDir: this.run.store.tmpDir };
+    const origin: FileStepOrigin = { context: () => this.run.context(this.contextDir), tmpDir: this.run.store.tmpDir };
     if (expanded.kind === "copy" && expanded.from !== undefined) {
       const source = await this.#copySource(expanded.from, stage, position);
       origin.from = { view: new LayeredView(await this.run.lowerDirs(source.state.layers)), id: source.state.id, name: source.name };
@@ -591,7 +628,7 @@ class PlanBuild {
         const root = path.join(this.run.store.tmpDir, tempName());
         mkdirSync(root, { mode: 0o755 });
         try {
-          await writeFileStep(prepared, root, view, config.config.WorkingDir, origin);
+          await writeFileStep(prepared, root, view, config.config, origin);
           return { layer: await this.run.store.createLayerFromDir(root) };
         } catch (e) {
           if (e instanceof DestinationError) throw new BuildStepError(position, { reason: e.message }, { cause: e });
@@ -640,6 +677,15 @@ class PlanBuild {
       rebuiltBy: outcome.ran ? event.step : state.rebuiltBy,
     };
   }
+}
+
+// The Dockerfile form of a step without the printer's `# bento:` notes (the command line itself
+// carries what they describe).
+function stepText(step: ImageStep, escape: EscapeToken): string {
+  return printStep(step, escape)
+    .split("\n")
+    .filter((line) => !line.startsWith("# bento:"))
+    .join("\n");
 }
 
 // A rootfs base has no Dockerfile form (the printer writes a comment); progress names the directory.

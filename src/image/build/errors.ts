@@ -20,7 +20,9 @@ export interface StepPosition {
 
 /** The outcome of a failed RUN. */
 export interface BuildStepFailure {
+  /** The RUN's exit code (128 + n when killed by signal n). */
   exitCode?: number;
+  /** The signal that killed it, such as `SIGKILL`. */
   signal?: string;
   /** The last lines the step wrote (stdout and stderr, interleaved). */
   outputTail?: string[];

@@ -19,6 +19,7 @@ import path from "node:path";
 import { parseGroup, parsePasswd } from "../../runtime/user.js";
 import { tempName } from "../../store/fs-util.js";
 import { createIgnoreMatcher, type IgnoreMatcher } from "../dockerignore.js";
+import type { ImageConfig } from "../config.js";
 import type { AddStep, CopyStep, Heredoc } from "../plan.js";
 import { heredocBody } from "../step-expansion.js";
 import { archiveCompression, extractArchive, type ArchiveCompression } from "./archive.js";
@@ -241,17 +242,17 @@ export function parseChmod(text: string): number {
  *
  * @example
  * ```ts
- * await writeFileStep(prepared, tmpDir, new LayeredView(lowerDirs), "/app", origin);
+ * await writeFileStep(prepared, tmpDir, new LayeredView(lowerDirs), stageConfig, origin);
  * ```
  */
-export async function writeFileStep(prepared: PreparedFileStep, root: string, view: LayeredView, workdir: string, origin: FileStepOrigin): Promise<void> {
+export async function writeFileStep(prepared: PreparedFileStep, root: string, view: LayeredView, config: ImageConfig, origin: FileStepOrigin): Promise<void> {
   const { step, sources } = prepared;
   const chown = step.chown === undefined || step.chown === "" ? undefined : resolveChown(step.chown, view);
   // New parent directories belong to the --chown owner too ("all new files and directories").
   const layer = new LayerTree(root, view, chown ?? { uid: 0, gid: 0 });
   const chmod = step.chmod === undefined || step.chmod === "" ? undefined : parseChmod(step.chmod);
   const destText = step.dest;
-  const destAbs = path.posix.resolve("/", workdir || "/", destText);
+  const destAbs = path.posix.resolve("/", config.WorkingDir || "/", destText);
   const destSaysDir = destText.endsWith("/") || destText === "." || destText.endsWith("/.");
   const count = sources.length;
   if (count > 1 && !destSaysDir) {

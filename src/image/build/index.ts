@@ -7,6 +7,7 @@
  */
 import { setPlanResolver } from "../../container/image-source.js";
 import { Store } from "../../store/store.js";
+import type { ImageConfig } from "../config.js";
 import type { ImagePlan } from "../plan.js";
 import { buildPlan } from "./builder.js";
 
@@ -15,6 +16,16 @@ export { commitContainer, type CommitOptions, type CommitParent } from "./commit
 export { BaseImageNotFoundError, BuildContextError, BuildStepError, type BuildStepFailure, type StepPosition } from "./errors.js";
 export { importArchiveImage, type FromArchiveOptions } from "./from-archive.js";
 export type { BuildImageEvent, BuildOutputEvent, BuildProgressEvent, BuildStepDoneEvent, BuildStepEvent, RebuildCause } from "./progress.js";
+
+/** What a container runs from a built image. */
+export interface BuiltImageSource {
+  /** The image's layer directories, top-first (overlayfs lowerdir order). */
+  lowerDirs: string[];
+  /** Its runtime config. */
+  config: ImageConfig;
+  /** Its id (`sha256:` of the config). */
+  imageId: string;
+}
 
 /**
  * Builds `plan` in `Store.default()` and returns what a container runs: the image's layer
@@ -25,7 +36,7 @@ export type { BuildImageEvent, BuildOutputEvent, BuildProgressEvent, BuildStepDo
  * const { lowerDirs, config, imageId } = await resolveBuiltImage(image.toPlan());
  * ```
  */
-export async function resolveBuiltImage(plan: ImagePlan): Promise<{ lowerDirs: string[]; config: import("../config.js").ImageConfig; imageId: string }> {
+export async function resolveBuiltImage(plan: ImagePlan): Promise<BuiltImageSource> {
   const store = Store.default();
   const built = await buildPlan(plan, { store });
   return { lowerDirs: await store.lowerDirs(built.id), config: built.config, imageId: built.id };

@@ -37,6 +37,8 @@ export class LayerTree {
     readonly view: LayeredView,
     /** The owner of new parent directories (the `--chown` owner, else root). */
     readonly parentOwner: Owner,
+    /** Owners of particular new directories (WORKDIR directories the image lacks), by path. */
+    readonly dirOwners: ReadonlyMap<string, Owner> = new Map(),
   ) {}
 
   /** The host path of an image path in this layer. */
@@ -64,8 +66,9 @@ export class LayerTree {
         lchownSync(host, existing.stat.uid, existing.stat.gid);
         this.#dirTimes.push({ rel: sub, mtimeMs: existing.stat.mtimeMs });
       } else {
+        const owner = this.dirOwners.get(sub) ?? this.parentOwner;
         chmodSync(host, 0o755);
-        lchownSync(host, this.parentOwner.uid, this.parentOwner.gid);
+        lchownSync(host, owner.uid, owner.gid);
       }
       this.#created.add(sub);
     }

@@ -19,6 +19,7 @@ export type RebuildCause = "no-cache" | "pull" | "parent-rebuilt" | "instruction
 
 /** A step begins: from the cache, or running (with the reason). */
 export interface BuildStepEvent {
+  /** Discriminates the event kinds. */
   type: "step";
   /** 1-based step number; FROM lines count as steps, as in `docker build`. */
   step: number;
@@ -38,10 +39,15 @@ export interface BuildStepEvent {
 
 /** A step that ran has finished. */
 export interface BuildStepDoneEvent {
+  /** Discriminates the event kinds. */
   type: "step-done";
+  /** 1-based step number. */
   step: number;
+  /** Steps in the build so far. */
   total: number;
+  /** The stage's name, or its index as text. */
   stage: string;
+  /** The instruction as a Dockerfile writes it. */
   instruction: string;
   /** How long the step took. */
   durationMs: number;
@@ -51,8 +57,11 @@ export interface BuildStepDoneEvent {
 
 /** A line a RUN step wrote. */
 export interface BuildOutputEvent {
+  /** Discriminates the event kinds. */
   type: "output";
+  /** The RUN step that wrote the line. */
   step: number;
+  /** Which of the step's streams. */
   stream: "stdout" | "stderr";
   /** The line, with its newline. */
   text: string;
@@ -60,14 +69,17 @@ export interface BuildOutputEvent {
 
 /** The image is in the store. */
 export interface BuildImageEvent {
+  /** Discriminates the event kinds. */
   type: "image";
   /** The image id (`sha256:` of the config). */
   id: string;
   /** The tags now pointing at it (full references). */
   tags: string[];
-  /** Steps taken from the cache, and steps in all. */
+  /** Steps taken from the cache. */
   cachedSteps: number;
+  /** Steps in all. */
   total: number;
+  /** How long the whole build took. */
   durationMs: number;
 }
 

@@ -23,7 +23,8 @@ describe.skipIf(!isRoot)(`a Debian image with an apt-installed package (${skipRe
     const p = progress();
     const built = await image.build({ tag: "debian-jq:test", onProgress: p.onProgress });
     expect(p.steps().map((s) => s.instruction.split(" ")[0])).toEqual(["FROM", "ENV", "RUN", "WORKDIR", "RUN", "ENTRYPOINT", "CMD"]);
-    expect(built.layers).toHaveLength(3);
+    // The root filesystem, the apt RUN, WORKDIR /data (a new directory) and the second RUN.
+    expect(built.layers).toHaveLength(4);
     expect((await runImage(Image.from("debian-jq:test"))).stdout).toBe('{"tool":"jq","works":true}\n');
     expect((await runImage(Image.from("debian-jq:test"), { command: ["-r", ".tool", "input.json"] })).stdout).toBe("jq\n");
     const again = progress();

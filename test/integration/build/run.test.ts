@@ -40,6 +40,14 @@ describe.skipIf(!isRoot)(`RUN (${skipReason})`, () => {
     expect(stdout).toBe("hello plain /srv/app\n0\napp\nshell=custom-shell\n1000\n0\n");
   });
 
+  it("creates a missing WORKDIR owned by the USER (a layer), and makes no layer for an existing one", async () => {
+    const image = base().user("app").workdir("/srv/data/app").run("touch made-by-app").workdir("/tmp").workdir("/srv/data/empty").cmd(["sh", "-c", "touch /srv/data/empty/at-start && stat -c '%U %a %n' /srv/data/app /srv/data/app/made-by-app /srv/data/empty /srv/data/empty/at-start /srv/data"]);
+    const built = await image.build();
+    // The rootfs, WORKDIR /srv/data/app, the RUN, WORKDIR /srv/data/empty; WORKDIR /tmp existed.
+    expect(built.layers).toHaveLength(4);
+    expect((await runImage(Image.from(built.id))).stdout).toBe("app 755 /srv/data/app\napp 644 /srv/data/app/made-by-app\napp 755 /srv/data/empty\napp 644 /srv/data/empty/at-start\napp 755 /srv/data\n");
+  });
+
   it("keeps ENV over an ARG of the same name, and passes build args", async () => {
     const image = base().arg("MODE", "arg-default").env("MODE", "env-value").arg("OTHER").run("echo $MODE $OTHER > /out.txt").cmd(["cat", "/out.txt"]);
     const built = await image.build({ buildArgs: { OTHER: "from-build-arg" } });
