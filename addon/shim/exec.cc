@@ -47,16 +47,12 @@ void JoinContainer(const Plan& plan) {
 
 int RunExec() {
   Plan plan;
-  try {
+  int failed = RunReportingErrors(kControlFd, [&] {
     plan = ReadPlan(kControlFd);
     JoinContainer(plan);
-  } catch (const SetupError& e) {
-    SendEvent(kControlFd, ErrorEventFields("setup", e));
-    return 1;
-  } catch (const std::exception& e) {
-    SendEvent(kControlFd, std::string("\"event\":\"fatal\",\"message\":") + JsonString(e.what()));
-    return 2;
-  }
+    return 0;
+  });
+  if (failed) return failed;
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);

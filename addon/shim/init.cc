@@ -120,7 +120,7 @@ void RunInit(const Plan& plan, const InitFds& fds) {
   } catch (const SetupError& e) {
     ReportAndExit(fds.sync, "setup", e, 1);
   } catch (const std::exception& e) {
-    SendEvent(fds.sync, std::string("\"event\":\"fatal\",\"message\":") + JsonString(e.what()));
+    SendEvent(fds.sync, FatalEventFields(e));
     _exit(1);
   }
 }

@@ -49,9 +49,8 @@ void Attach(Netlink& here, int own_ns, const std::string& bridge, std::istringst
 }  // namespace
 
 int RunNetwork() {
-  Plan plan;
-  try {
-    plan = ReadPlan(kControlFd);
+  return RunReportingErrors(kControlFd, [] {
+    Plan plan = ReadPlan(kControlFd);
     prctl(PR_SET_NAME, "bento-net");
     const Op* bridge = plan.Setting("bridge");
     if (!bridge) throw std::runtime_error("plan: network needs a bridge setting");
@@ -88,13 +87,7 @@ int RunNetwork() {
         }
       }
     }
-  } catch (const SetupError& e) {
-    SendEvent(kControlFd, ErrorEventFields("setup", e));
-    return 1;
-  } catch (const std::exception& e) {
-    SendEvent(kControlFd, std::string("\"event\":\"fatal\",\"message\":") + JsonString(e.what()));
-    return 2;
-  }
+  });
 }
 
 }  // namespace ctr

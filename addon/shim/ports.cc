@@ -51,22 +51,11 @@ int ConnectTo(int family, int port, int& err, int type = SOCK_STREAM) {
     err = errno;
     return -1;
   }
+  sockaddr_storage a;
+  socklen_t len = LoopbackAddress(family, port, a);
   int rc;
-  if (family == AF_INET) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    do rc = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    while (rc < 0 && errno == EINTR);
-  } else {
-    sockaddr_in6 a{};
-    a.sin6_family = AF_INET6;
-    a.sin6_port = htons(static_cast<uint16_t>(port));
-    a.sin6_addr = in6addr_loopback;
-    do rc = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    while (rc < 0 && errno == EINTR);
-  }
+  do rc = connect(fd, reinterpret_cast<sockaddr*>(&a), len);
+  while (rc < 0 && errno == EINTR);
   if (rc < 0 && errno != EINPROGRESS) {
     err = errno;
     close(fd);
@@ -76,6 +65,22 @@ int ConnectTo(int family, int port, int& err, int type = SOCK_STREAM) {
 }
 
 }  // namespace
+
+socklen_t LoopbackAddress(int family, int port, sockaddr_storage& out) {
+  out = sockaddr_storage{};
+  if (family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&out);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(static_cast<uint16_t>(port));
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return sizeof(sockaddr_in);
+  }
+  auto* a = reinterpret_cast<sockaddr_in6*>(&out);
+  a->sin6_family = AF_INET6;
+  a->sin6_port = htons(static_cast<uint16_t>(port));
+  a->sin6_addr = in6addr_loopback;
+  return sizeof(sockaddr_in6);
+}
 
 bool PortService::Open(pid_t init) {
   std::string path = "/proc/" + std::to_string(init) + "/ns/net";

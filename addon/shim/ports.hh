@@ -2,9 +2,13 @@
 // shim makes the socket inside the container's network namespace, connects it, and passes it
 // back over SCM_RIGHTS (rootlesskit's builtin port driver works the same way).
 #pragma once
+#include <sys/socket.h>
 #include <sys/types.h>
 
 namespace ctr {
+
+// 127.0.0.1:port or [::1]:port, by family; returns the address length.
+socklen_t LoopbackAddress(int family, int port, sockaddr_storage& out);
 
 class PortService {
  public:

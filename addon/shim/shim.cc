@@ -242,7 +242,7 @@ int RunShim() {
   try {
     plan = ReadPlan(kControlFd);
   } catch (const std::exception& e) {
-    SendEvent(kControlFd, std::string("\"event\":\"fatal\",\"message\":") + JsonString(e.what()));
+    SendEvent(kControlFd, FatalEventFields(e));
     return 2;
   }
   prctl(PR_SET_NAME, "bento-shim");
@@ -340,7 +340,7 @@ int RunShim() {
     SendEvent(kControlFd, ErrorEventFields("host", e));
     return 1;
   } catch (const std::exception& e) {
-    SendEvent(kControlFd, std::string("\"event\":\"fatal\",\"message\":") + JsonString(e.what()));
+    SendEvent(kControlFd, FatalEventFields(e));
     return 2;
   }
 }

@@ -23,23 +23,13 @@ long long NowMs() {
 int BindLoopback(int family, int port) {
   int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
-  int rc;
-  if (family == AF_INET) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    rc = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  } else {
-    int on = 1;
+  if (family == AF_INET6) {
+    int on = 1;  // the IPv4 listener has 127.0.0.1; this one only ::1
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-    sockaddr_in6 a{};
-    a.sin6_family = AF_INET6;
-    a.sin6_port = htons(static_cast<uint16_t>(port));
-    a.sin6_addr = in6addr_loopback;
-    rc = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
   }
-  if (rc < 0) {
+  sockaddr_storage a;
+  socklen_t len = LoopbackAddress(family, port, a);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), len) < 0) {
     int saved = errno;
     close(fd);
     errno = saved;

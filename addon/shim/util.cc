@@ -35,6 +35,22 @@ std::string ErrorEventFields(const char* phase, const SetupError& e) {
          ",\"path\":" + JsonString(e.path);
 }
 
+std::string FatalEventFields(const std::exception& e) {
+  return std::string("\"event\":\"fatal\",\"message\":") + JsonString(e.what());
+}
+
+int RunReportingErrors(int control_fd, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const SetupError& e) {
+    SendEvent(control_fd, ErrorEventFields("setup", e));
+    return 1;
+  } catch (const std::exception& e) {
+    SendEvent(control_fd, FatalEventFields(e));
+    return 2;
+  }
+}
+
 void SendEvent(int fd, const std::string& json_fields) {
   std::string line = "{" + json_fields + "}\n";
   // MSG_NOSIGNAL: a vanished peer must not kill us with SIGPIPE; we notice EOF elsewhere.

@@ -2,6 +2,8 @@
 // JSON-lines channel to Node. The helper is single-threaded ordinary C++ (see RUNTIME-NOTES 1).
 #pragma once
 #include <cerrno>
+#include <exception>
+#include <functional>
 #include <string>
 #include <unistd.h>
 
@@ -54,6 +56,11 @@ extern int g_current_step;
 void SendEvent(int fd, const std::string& json_fields);
 std::string JsonString(const std::string& s);
 std::string ErrorEventFields(const char* phase, const SetupError& e);
+std::string FatalEventFields(const std::exception& e);
+
+// Runs a role's body; a SetupError or other exception escaping it is reported on the control
+// socket as an "error" (phase "setup") or "fatal" event, and becomes exit code 1 or 2.
+int RunReportingErrors(int control_fd, const std::function<int()>& body);
 
 // Reads exactly n bytes unless EOF; returns bytes read.
 size_t ReadFull(int fd, void* buf, size_t n);

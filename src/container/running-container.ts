@@ -5,8 +5,8 @@
 import { ContainerStateError } from "../errors.js";
 import type { CgroupStats } from "../runtime/cgroup/driver.js";
 import type { ExitStatus } from "../runtime/wait-status.js";
-import type { ExecOptions, ExecResult, ContainerInstance } from "./instance.js";
-import { inspectInstance, type ContainerInspect } from "./inspect.js";
+import type { ExecOptions, ExecResult } from "./instance.js";
+import { ContainerView } from "./container-view.js";
 import type { LogLine, LogOptions } from "./logs.js";
 import { StoppedContainer } from "./stopped-container.js";
 
@@ -20,20 +20,7 @@ import { StoppedContainer } from "./stopped-container.js";
  * const stopped = await running.stop();
  * ```
  */
-export class RunningContainer implements AsyncDisposable {
-  /** @internal */
-  constructor(private readonly instance: ContainerInstance) {}
-
-  /** The container's 64-hex-digit id. */
-  get id(): string {
-    return this.instance.id;
-  }
-
-  /** The container's unique name. */
-  get name(): string {
-    return this.instance.name;
-  }
-
+export class RunningContainer extends ContainerView {
   /** The host pid of the container's PID 1 (bento's init, or the command with `init: false`). */
   get pid(): number | undefined {
     return this.instance.pid;
@@ -73,18 +60,6 @@ export class RunningContainer implements AsyncDisposable {
    */
   exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     return this.instance.exec(argv, options);
-  }
-
-  /**
-   * The container's output so far, interleaved as it was written.
-   *
-   * @example
-   * ```ts
-   * const text = await running.logs({ stream: "stderr", tail: 20, timestamps: true });
-   * ```
-   */
-  logs(options: LogOptions = {}): Promise<string> {
-    return this.instance.logs(options);
   }
 
   /**
@@ -153,18 +128,6 @@ export class RunningContainer implements AsyncDisposable {
   }
 
   /**
-   * A description of the container, as `docker inspect` gives.
-   *
-   * @example
-   * ```ts
-   * (await running.inspect()).state.status; // "running"
-   * ```
-   */
-  async inspect(): Promise<ContainerInspect> {
-    return inspectInstance(this.instance);
-  }
-
-  /**
    * Current resource usage from the container's cgroups.
    *
    * @example
@@ -176,35 +139,4 @@ export class RunningContainer implements AsyncDisposable {
     return this.instance.stats();
   }
 
-  /**
-   * Copies a host file or directory (or a Buffer, as a file) into the container, keeping modes
-   * and owners, as `docker cp`. Into an existing directory it lands inside it.
-   *
-   * @example
-   * ```ts
-   * await container.copyTo("./fixtures", "/app/fixtures");
-   * await container.copyTo(Buffer.from("key=value\n"), "/etc/app.conf");
-   * ```
-   */
-  copyTo(source: string | Buffer, path: string): Promise<void> {
-    return this.instance.copyTo(source, path);
-  }
-
-  /**
-   * Copies a file or directory out of the container to `hostPath` (inside it, when it is a
-   * directory), keeping modes and owners, as `docker cp`.
-   *
-   * @example
-   * ```ts
-   * await container.copyFrom("/var/log/app", "./artifacts");
-   * ```
-   */
-  copyFrom(path: string, hostPath: string): Promise<void> {
-    return this.instance.copyFrom(path, hostPath);
-  }
-
-  /** Stops and removes the container (`await using`). */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.instance.remove();
-  }
 }

@@ -1,24 +1,11 @@
 import { isRoot, skipReason } from "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
-import { Container, Image, Network, type ContainerOptions, type RunningContainer } from "../../../src/index.js";
+import { Container, Image, Network, type RunningContainer } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
-import { leftovers } from "../leaks.js";
+import { networkTestKit } from "./kit.js";
 
-const made: string[] = [];
-const hostNetwork = () => execFileSync("ip", ["-o", "link"], { encoding: "utf8" }) + execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
-const before = isRoot ? hostNetwork() : "";
-
-afterEach(() => {
-  expect(leftovers(made.splice(0))).toEqual([]);
-  expect(hostNetwork()).toBe(before);
-});
-
-async function start(script: string, options: ContainerOptions): Promise<RunningContainer> {
-  const running = await new Container(Image.fromRootfs(busyboxRootfs()), { command: ["sh", "-c", script], ...options }).start();
-  made.push(running.id);
-  return running;
-}
+const { start, checkAfterEach } = networkTestKit(isRoot);
+afterEach(checkAfterEach);
 
 /** GET / from `host`:80 inside `from` (busybox-static's wget crashes on name lookups; nc does not). */
 async function fetchInside(from: RunningContainer, host: string): Promise<string> {

@@ -3,24 +3,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { connect, type Socket } from "node:net";
-import { Container, Image, type ContainerOptions, type RunningContainer } from "../../../src/index.js";
+import { Container, Image, type RunningContainer } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
-import { leftovers } from "../leaks.js";
+import { networkTestKit } from "./kit.js";
 
-const made: string[] = [];
-const hostNetwork = () => execFileSync("ip", ["-o", "link"], { encoding: "utf8" }) + execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
-const before = isRoot ? hostNetwork() : "";
-
-afterEach(() => {
-  expect(leftovers(made.splice(0))).toEqual([]);
-  expect(hostNetwork()).toBe(before);
-});
-
-async function start(script: string, options: ContainerOptions): Promise<RunningContainer> {
-  const running = await new Container(Image.fromRootfs(busyboxRootfs()), { command: ["sh", "-c", script], ...options }).start();
-  made.push(running.id);
-  return running;
-}
+const { start, made, checkAfterEach } = networkTestKit(isRoot);
+afterEach(checkAfterEach);
 
 /** Waits until something listens on `port` inside the container (its /proc/net/tcp). */
 async function listening(running: RunningContainer, port: number): Promise<void> {

@@ -26,7 +26,9 @@ describe.skipIf(!isRoot || !unified())(`cgroup v2 driver (${skipReason}; needs a
     made.push(running.id);
     const [dir] = driver.paths(running.id);
     const procs = () => readFileSync(join(dir!, "cgroup.procs"), "utf8").trim().split("\n").filter(Boolean);
-    expect(procs().length).toBeGreaterThanOrEqual(3); // init, sh, two sleeps
+    const deadline = Date.now() + 10_000;
+    while (procs().length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(procs().length).toBe(4); // init, sh and its two sleeps, all in the container's group
     expect(readFileSync(join(dir!, "cgroup.events"), "utf8")).toMatch(/populated 1/);
     const inside = await running.exec(["cat", "/proc/self/cgroup"]);
     expect(inside.stdout).toMatch(/^0::\/$/m); // its own cgroup namespace, rooted at the container's group

@@ -27,6 +27,15 @@ async function run(command: string[], options: ContainerOptions = {}) {
 
 const sh = (script: string) => ["sh", "-c", script];
 
+/** Waits until the container's log holds `n` "appended" lines (each run appends one). */
+async function runsAppended(running: RunningContainer, n: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await running.logs()).split("appended").length - 1 < n) {
+    if (Date.now() > deadline) throw new Error(`the container did not append run ${n} within 10 s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 afterEach(() => {
   expect(leftovers(made.splice(0))).toEqual([]);
 });
@@ -207,16 +216,17 @@ describe.skipIf(!isRoot)(`lifecycle (${skipReason})`, () => {
   });
 
   it("restart keeps the container's files and id; remove deletes them", async () => {
-    const running = await start(sh("echo $(date +%s%N) >> /data/runs; sleep 30"));
-    await new Promise((r) => setTimeout(r, 100));
+    const running = await start(sh("echo $(date +%s%N) >> /data/runs; echo appended; sleep 30"));
+    await runsAppended(running, 1);
     const id = running.id;
     await running.restart({ timeoutMs: 1000 });
-    await new Promise((r) => setTimeout(r, 100));
+    await runsAppended(running, 2);
     const { stdout } = await running.exec(["cat", "/data/runs"]);
     expect(stdout.trim().split("\n")).toHaveLength(2);
     expect(running.id).toBe(id);
     const stopped = await running.stop({ timeoutMs: 1000 });
     const again = await stopped.start();
+    await runsAppended(again, 3);
     expect((await again.exec(["wc", "-l", "/data/runs"])).stdout).toMatch(/^3 /);
     const last = await again.stop({ timeoutMs: 1000 });
     await last.remove();

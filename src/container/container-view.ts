@@ -1,0 +1,87 @@
+/**
+ * What a container offers in every state: its identity, its output, its description, and copying
+ * files in and out. RunningContainer and StoppedContainer add what their state allows.
+ */
+import type { ContainerInstance } from "./instance.js";
+import { inspectInstance, type ContainerInspect } from "./inspect.js";
+import type { LogOptions } from "./logs.js";
+
+/**
+ * The members every container typestate shares.
+ *
+ * @example
+ * ```ts
+ * const view: ContainerView = running; // or a StoppedContainer
+ * console.log(view.name, await view.logs({ tail: 5 }));
+ * ```
+ */
+export abstract class ContainerView implements AsyncDisposable {
+  /** @internal */
+  constructor(protected readonly instance: ContainerInstance) {}
+
+  /** The container's 64-hex-digit id. */
+  get id(): string {
+    return this.instance.id;
+  }
+
+  /** The container's unique name. */
+  get name(): string {
+    return this.instance.name;
+  }
+
+  /**
+   * The container's output, interleaved as it was written (readable after it exited too).
+   *
+   * @example
+   * ```ts
+   * const text = await container.logs({ stream: "stderr", tail: 20, timestamps: true });
+   * ```
+   */
+  logs(options: LogOptions = {}): Promise<string> {
+    return this.instance.logs(options);
+  }
+
+  /**
+   * A description of the container, as `docker inspect` gives.
+   *
+   * @example
+   * ```ts
+   * (await container.inspect()).state.status; // "running" or "exited"
+   * ```
+   */
+  async inspect(): Promise<ContainerInspect> {
+    return inspectInstance(this.instance);
+  }
+
+  /**
+   * Copies a host file or directory (or a Buffer, as a file) into the container, keeping modes
+   * and owners, as `docker cp`. Into an existing directory it lands inside it.
+   *
+   * @example
+   * ```ts
+   * await container.copyTo("./fixtures", "/app/fixtures");
+   * await container.copyTo(Buffer.from("key=value\n"), "/etc/app.conf");
+   * ```
+   */
+  copyTo(source: string | Buffer, path: string): Promise<void> {
+    return this.instance.copyTo(source, path);
+  }
+
+  /**
+   * Copies a file or directory out of the container to `hostPath` (inside it, when it is a
+   * directory), keeping modes and owners, as `docker cp`.
+   *
+   * @example
+   * ```ts
+   * await container.copyFrom("/var/log/app", "./artifacts");
+   * ```
+   */
+  copyFrom(path: string, hostPath: string): Promise<void> {
+    return this.instance.copyFrom(path, hostPath);
+  }
+
+  /** Stops (when running) and removes the container (`await using`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.instance.remove();
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * What the network tests share: starting busybox containers they track, and the check after each
+ * test that nothing leaked, on the host's network included (`ip link`, `ip netns`).
+ */
+import { expect } from "vitest";
+import { execFileSync } from "node:child_process";
+import { Container, Image, type ContainerOptions, type RunningContainer } from "../../../src/index.js";
+import { busyboxRootfs } from "../../fixtures/rootfs.js";
+import { leftovers } from "../leaks.js";
+
+const hostNetwork = () => execFileSync("ip", ["-o", "link"], { encoding: "utf8" }) + execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
+
+export function networkTestKit(isRoot: boolean) {
+  const made: string[] = [];
+  const before = isRoot ? hostNetwork() : "";
+  return {
+    made,
+    /** Starts `sh -c script` in a busybox container, tracked for the leak check. */
+    async start(script: string, options: ContainerOptions): Promise<RunningContainer> {
+      const running = await new Container(Image.fromRootfs(busyboxRootfs()), { command: ["sh", "-c", script], ...options }).start();
+      made.push(running.id);
+      return running;
+    },
+    checkAfterEach(): void {
+      expect(leftovers(made.splice(0))).toEqual([]);
+      expect(hostNetwork()).toBe(before);
+    },
+  };
+}
