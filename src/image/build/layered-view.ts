@@ -201,15 +201,3 @@ export class LayeredView {
     return false;
   }
 }
-
-/**
- * Whether `path` exists in the view (without following a final symlink).
- *
- * @example
- * ```ts
- * existsInView(view, "etc/hosts");
- * ```
- */
-export function existsInView(view: LayeredView, path: string): boolean {
-  return view.lookup(path) !== undefined;
-}
