@@ -92,10 +92,19 @@ Napi::Value ConnectInContainer(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-// forgetChannel(channelFd): drops the per-channel lock once the channel is closed.
-Napi::Value ForgetChannel(const Napi::CallbackInfo& info) {
+// closeChannel(channelFd): closes the channel and drops its lock. Closed here, not with fs:
+// Node warns when a worker thread closes an fd its fs did not open.
+Napi::Value CloseChannel(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
   std::lock_guard<std::mutex> lock(g_channels_mutex);
-  g_channel_locks.erase(info[0].As<Napi::Number>().Int32Value());
+  auto it = g_channel_locks.find(fd);
+  if (it != g_channel_locks.end()) {
+    std::lock_guard<std::mutex> busy(*it->second);  // no request is half-way on this fd
+    close(fd);
+    g_channel_locks.erase(it);
+  } else {
+    close(fd);
+  }
   return info.Env().Undefined();
 }
 
@@ -103,7 +112,7 @@ Napi::Value ForgetChannel(const Napi::CallbackInfo& info) {
 
 void InitPortConnect(Napi::Env env, Napi::Object exports) {
   exports.Set("connectInContainer", Napi::Function::New(env, ConnectInContainer, "connectInContainer"));
-  exports.Set("forgetChannel", Napi::Function::New(env, ForgetChannel, "forgetChannel"));
+  exports.Set("closeChannel", Napi::Function::New(env, CloseChannel, "closeChannel"));
 }
 
 }  // namespace ctr

@@ -24,6 +24,8 @@ export interface ExecOptions {
   workdir?: string;
   /** User (default: the container's). */
   user?: string;
+  /** Aborting it kills the command (SIGKILL); the exec then resolves with exit code 137. */
+  signal?: AbortSignal;
 }
 
 /** What an exec needs to know about its container. */
@@ -79,11 +81,15 @@ export async function runExec(target: ExecTarget, argv: string[], options: ExecO
     s.on("end", () => resolve(Buffer.concat(chunks)));
   });
   const [stdout, stderr] = [collect(1), collect(2)];
+  const abort = () => helper.signal(9);
+  if (options.signal?.aborted) abort();
+  options.signal?.addEventListener("abort", abort, { once: true });
   let failure: HelperEvent | undefined;
   helper.on("event", (e: HelperEvent) => {
     if (e.event === "error" || e.event === "fatal") failure ??= e;
   });
   const end = await helper.waitFor((e) => e.event === "exit");
+  options.signal?.removeEventListener("abort", abort);
   const [out, err] = await Promise.all([stdout, stderr]);
   await helper.exited();
   helper.close();

@@ -204,6 +204,14 @@ export class ContainerInstance {
     return this.proxy?.bound ?? [];
   }
 
+  /**
+   * The current run's end, without keeping Node alive (for watchers such as health monitors);
+   * undefined before the first start.
+   */
+  get exited(): Promise<ExitStatus> | undefined {
+    return this.exitPromise;
+  }
+
   /** Resolves when the current run ends (at once if it already did). */
   async wait(): Promise<ExitStatus> {
     this.assertNot("removed", "wait for");

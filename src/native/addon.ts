@@ -34,6 +34,6 @@ export interface NativeAddon {
   connectInContainer(channelFd: number, port: number): Promise<number>;
   /** Hands two connected sockets to the relay thread (it keeps copies; close yours). */
   relay(clientFd: number, upstreamFd: number): void;
-  /** Forgets the per-channel lock of a closed port channel. */
-  forgetChannel(channelFd: number): void;
+  /** Closes a port channel (after any request on it finished). */
+  closeChannel(channelFd: number): void;
 }

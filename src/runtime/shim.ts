@@ -2,7 +2,6 @@
  * A container's running shim, seen from the SDK: start it with a compiled plan, learn when the
  * payload runs or why it could not, send it signals, and receive the final exit status.
  */
-import { closeSync } from "node:fs";
 import { BentoError } from "../errors.js";
 import { loadAddon } from "../native/load.js";
 import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
@@ -49,8 +48,7 @@ export class RunningShim {
       const last = await shimExit;
       // The shim is exiting: reap it in the background (watching keeps Node alive until then).
       void helper.exited().then(() => helper.close());
-      closeSync(portChannel);
-      loadAddon().forgetChannel(portChannel);
+      loadAddon().closeChannel(portChannel);
       // The shim read the OOM counter and removed the cgroups before it said so; if it could
       // not (it crashed, or a cgroup stayed busy), do it here, in the background for removal.
       const oomKilled = last?.oomKills !== undefined && last.oomKills >= 0 ? last.oomKills > 0 : await driver.oomKilled(id).catch(() => false);

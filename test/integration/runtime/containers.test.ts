@@ -198,6 +198,9 @@ describe.skipIf(!isRoot)(`lifecycle (${skipReason})`, () => {
     expect(uid).toBe("1000");
     expect(await running.exec(["sh", "-c", "echo err >&2; exit 4"])).toEqual({ exitCode: 4, stdout: "", stderr: "err\n" });
     await expect(running.exec(["/no/such/binary"])).rejects.toMatchObject({ code: "ENOENT", syscall: "execve" });
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 100);
+    expect((await running.exec(["sleep", "30"], { signal: abort.signal })).exitCode).toBe(137);
     await (await running.stop({ timeoutMs: 1000 })).remove();
   });
 
