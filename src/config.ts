@@ -20,6 +20,36 @@ export interface BentoConfig {
    * events), as a pure cgroup v2 host would.
    */
   cgroup: "auto" | "v1" | "v2";
+  /**
+   * When `store.ensure()` pulls (`BENTO_PULL_POLICY`): "missing" (the default) pulls images the
+   * store lacks, "always" asks the registry every time (only new layers are fetched), "never"
+   * uses the store only.
+   */
+  pullPolicy: PullPolicy;
+  /**
+   * Mirrors tried before a registry (`BENTO_REGISTRY_MIRRORS`, comma-separated): a bare URL
+   * mirrors docker.io, as Docker's `registry-mirrors`; `host=url` mirrors another registry.
+   */
+  registryMirrors: Map<string, string[]>;
+  /**
+   * Registry credentials by host (`BENTO_REGISTRY_AUTH`, JSON such as
+   * `{"localhost:5000":{"username":"u","password":"p"}}`, or `{"host":{"auth":"<base64 u:p>"}}`);
+   * they win over the Docker config file.
+   */
+  registryAuth: Map<string, RegistryCredential>;
+  /** Hosts reached over plain HTTP besides loopback ones (`BENTO_INSECURE_REGISTRIES`, comma-separated). */
+  insecureRegistries: Set<string>;
+  /** The Docker config file read for credentials: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
+  dockerConfigFile: string;
+}
+
+/** When images are pulled; see {@link BentoConfig.pullPolicy}. */
+export type PullPolicy = "always" | "missing" | "never";
+
+/** A user name and password (or token) for a registry. */
+export interface RegistryCredential {
+  username: string;
+  password: string;
 }
 
 /** Reads bento's settings from `env` (the process environment by default). */
@@ -35,13 +65,67 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BentoConfig {
   if (cgroup !== "auto" && cgroup !== "v1" && cgroup !== "v2") {
     throw new Error(`BENTO_CGROUP: "${cgroup}" is not a cgroup driver; use auto, v1 or v2, or unset it`);
   }
+  const pullPolicy = env.BENTO_PULL_POLICY || "missing";
+  if (pullPolicy !== "always" && pullPolicy !== "missing" && pullPolicy !== "never") {
+    throw new Error(`BENTO_PULL_POLICY: "${pullPolicy}" is not a pull policy; use always, missing or never, or unset it`);
+  }
   return {
     cgroup,
+    pullPolicy,
+    registryMirrors: parseMirrors(env.BENTO_REGISTRY_MIRRORS ?? ""),
+    registryAuth: parseRegistryAuth(env.BENTO_REGISTRY_AUTH ?? ""),
+    insecureRegistries: new Set(splitList(env.BENTO_INSECURE_REGISTRIES ?? "")),
+    dockerConfigFile: join(env.DOCKER_CONFIG || join(env.HOME || homedir(), ".docker"), "config.json"),
     home: env.BENTO_HOME || join(dataHome, "bento"),
     runtimeDir: env.BENTO_RUNTIME_DIR || join(runtimeBase, "bento"),
     debug: new Set((env.BENTO_DEBUG ?? "").split(",").map((s) => s.trim()).filter(Boolean)),
     timeoutScale: scale,
   };
+}
+
+function splitList(text: string): string[] {
+  return text.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+function parseMirrors(text: string): Map<string, string[]> {
+  const mirrors = new Map<string, string[]>();
+  for (const entry of splitList(text)) {
+    const named = /^([^=/]+)=(.*)$/.exec(entry);
+    const host = named?.[1] ?? "docker.io";
+    const url = named?.[2] ?? entry;
+    if (!/^https?:\/\/[^/]+\/?$/.test(url)) {
+      throw new Error(`BENTO_REGISTRY_MIRRORS: "${entry}" is not a mirror; use http(s)://host[:port] (for docker.io) or registry=http(s)://host[:port], comma-separated`);
+    }
+    mirrors.set(host, [...(mirrors.get(host) ?? []), url.replace(/\/$/, "")]);
+  }
+  return mirrors;
+}
+
+function parseRegistryAuth(text: string): Map<string, RegistryCredential> {
+  const auth = new Map<string, RegistryCredential>();
+  if (text.trim() === "") return auth;
+  const fix = `set it to JSON such as {"localhost:5000":{"username":"me","password":"secret"}}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`BENTO_REGISTRY_AUTH: not valid JSON; ${fix}`);
+  }
+  const table = (parsed as { auths?: unknown })?.auths ?? parsed;
+  if (typeof table !== "object" || table === null || Array.isArray(table)) throw new Error(`BENTO_REGISTRY_AUTH: not a JSON object; ${fix}`);
+  for (const [host, value] of Object.entries(table as Record<string, unknown>)) {
+    const v = (value ?? {}) as { username?: unknown; password?: unknown; auth?: unknown };
+    if (typeof v.username === "string" && typeof v.password === "string") {
+      auth.set(host, { username: v.username, password: v.password });
+    } else if (typeof v.auth === "string" && Buffer.from(v.auth, "base64").toString("utf8").includes(":")) {
+      const plain = Buffer.from(v.auth, "base64").toString("utf8");
+      const colon = plain.indexOf(":");
+      auth.set(host, { username: plain.slice(0, colon), password: plain.slice(colon + 1) });
+    } else {
+      throw new Error(`BENTO_REGISTRY_AUTH: the entry for "${host}" needs "username" and "password", or "auth" (base64 of user:password); ${fix}`);
+    }
+  }
+  return auth;
 }
 
 let current: BentoConfig | undefined;

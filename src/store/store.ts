@@ -25,6 +25,9 @@ import { config as bentoConfig } from "../config.js";
 import { InvalidOptionError } from "../errors.js";
 import { exportArchive } from "../registry/archive-export.js";
 import { importArchive } from "../registry/archive-import.js";
+import { ensureImage, type EnsureOptions } from "../registry/ensure.js";
+import { pullImage, type PullOptions, type PullResult } from "../registry/pull.js";
+import { pushImage, type PushOptions, type PushResult } from "../registry/push.js";
 import { digestHex, HashTap, isDigest, sha256, type Digest } from "./digest.js";
 import {
   DigestMismatchError,
@@ -1102,6 +1105,50 @@ export class Store {
   async import(path: string): Promise<ImportResult> {
     await this.#init();
     return importArchive(this, path);
+  }
+
+  // ---- registries ----
+
+  /**
+   * Pulls an image from its registry (`docker.io/library/x` for `x`) and tags it with `ref`
+   * (a digest reference adds no tag). Blobs the store holds are not fetched again; the image id
+   * is the registry's config digest. See src/registry/pull.ts.
+   *
+   * @example
+   * ```ts
+   * const { id } = await store.pull("alpine:3.20", { platform: "linux/arm64" });
+   * ```
+   */
+  async pull(ref: string, options: PullOptions = {}): Promise<PullResult> {
+    return pullImage(this, ref, options);
+  }
+
+  /**
+   * Pushes the image tagged `ref` to the registry `ref` names; blobs the registry holds are
+   * skipped or mounted from another repository. See src/registry/push.ts.
+   *
+   * @example
+   * ```ts
+   * await store.tag("myapp:test", "localhost:5000/myapp:test");
+   * await store.push("localhost:5000/myapp:test");
+   * ```
+   */
+  async push(ref: string, options: PushOptions = {}): Promise<PushResult> {
+    return pushImage(this, ref, options);
+  }
+
+  /**
+   * The image `ref` names, pulled first as the pull policy says (`BENTO_PULL_POLICY`: "missing"
+   * by default, "always", "never"; or `options.policy`). For the build engine's FROM and the
+   * runtime. See src/registry/ensure.ts.
+   *
+   * @example
+   * ```ts
+   * const { layers, config } = await store.ensure("alpine:3.20");
+   * ```
+   */
+  async ensure(ref: string, options: EnsureOptions = {}): Promise<ResolvedImage> {
+    return ensureImage(this, ref, options);
   }
 }
 
