@@ -131,8 +131,8 @@ export interface HealthTarget {
   readonly status: string;
   /** When the current run started; a new value means the container was started again. */
   readonly startedAt: Date | undefined;
-  /** Runs a probe in the container. */
-  exec(argv: string[]): Promise<WaitExecResult>;
+  /** Runs a probe in the container; aborting `signal` kills it. */
+  exec(argv: string[], options?: { signal?: AbortSignal }): Promise<WaitExecResult>;
 }
 
 const monitors = new WeakMap<object, HealthMonitor>();
@@ -254,7 +254,8 @@ export class HealthMonitor implements HealthWatch {
 
   private async probe(): Promise<HealthcheckResult | undefined> {
     const start = new Date();
-    const exec = this.target.exec(this.check.argv).then((r) => r, (error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    const abort = new AbortController();
+    const exec = this.target.exec(this.check.argv, { signal: abort.signal }).then((r) => r, (error: unknown) => (error instanceof Error ? error : new Error(String(error))));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
       timer = setTimeout(resolve, this.check.timeoutMs, "timeout");
@@ -264,6 +265,7 @@ export class HealthMonitor implements HealthWatch {
     clearTimeout(timer);
     const end = new Date().toISOString();
     if (outcome === "timeout") {
+      abort.abort(); // as Docker: a probe past its timeout is killed
       this.overrunProbe = exec;
       return { start: start.toISOString(), end, exitCode: -1, output: `Health check exceeded timeout (${this.check.timeoutMs} ms)` };
     }
