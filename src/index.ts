@@ -8,8 +8,12 @@
 export { BentoError, InvalidOptionError, SystemCallError, StartupError, ContainerStateError, HostUnsupportedError } from "./errors.js";
 export type { BentoErrorOptions, SystemCallErrorFields, StartupPhase, StartupErrorDetails } from "./errors.js";
 
-// Images: the plan, the Dockerfile front end, the config
+// Images: the plan, the Dockerfile front end, the config, the build
+// The build engine installs itself as the resolver that builds images containers run from.
+import "./image/build/index.js";
 export { Image } from "./image/image.js";
+export { BuildStepError, BuildContextError, BaseImageNotFoundError } from "./image/build/index.js";
+export type { BuildOptions, BuildResult, BuildProgressEvent, BuildImageEvent, BuildOutputEvent, BuildStepDoneEvent, BuildStepEvent, RebuildCause, CommitOptions, FromArchiveOptions, BuildStepFailure, StepPosition } from "./image/build/index.js";
 export type { FromDockerfileOptions } from "./image/image.js";
 export type { FromOptions, CopyOptions, AddOptions, RunOptions, HealthcheckOptions } from "./image/image-steps.js";
 export { PLAN_VERSION } from "./image/plan.js";
@@ -49,3 +53,27 @@ export type { VolumeOptions } from "./volume/volume.js";
 export type { VolumeRecord } from "./volume/volume-store.js";
 export { Network } from "./network/network.js";
 export type { PortSpec } from "./network/port-spec.js";
+
+// Waiting for containers to be ready
+export { Wait } from "./wait/wait.js";
+export { WaitTimeoutError } from "./wait/wait-timeout-error.js";
+export type { WaitStrategy, WaitContext, WaitExecResult, HealthWatch } from "./wait/wait-strategy.js";
+export type { LogWaitOptions } from "./wait/log-wait-strategy.js";
+export type { HttpWaitOptions } from "./wait/http-wait-strategy.js";
+export type { ExitWaitOptions } from "./wait/exit-wait-strategy.js";
+export type { HealthState, HealthStatus, HealthcheckResult } from "./wait/healthcheck.js";
+export type { LogConsumer } from "./wait/log-consumer.js";
+export type { ContainerHealthcheck } from "./container/options.js";
+export { ContainerView } from "./container/container-view.js";
+
+// Stacks and compose files
+export { Stack } from "./stack/stack.js";
+export type { ServiceDefinition, ServiceOptions, RestartPolicy, StackComposeOptions } from "./stack/stack.js";
+export { RunningStack } from "./stack/running-stack.js";
+export type { StackEvent, StackEventStatus, DownOptions, StackLogOptions } from "./stack/running-stack.js";
+export type { UpOptions } from "./stack/up.js";
+export { loadCompose } from "./stack/compose/load.js";
+export type { LoadComposeOptions, ComposeText } from "./stack/compose/load.js";
+export type { StackPlan, ServicePlan, DependencyCondition, DependencyPlan, BuildPlan, VolumeMountPlan, ServiceNetworkPlan, RestartPlan, NetworkPlan, VolumePlan } from "./stack/plan.js";
+export { ComposeError, DependencyCycleError, UnsupportedComposeError, ServiceStartupError } from "./stack/errors.js";
+export type { ComposeErrorCode, ComposeErrorLocation, UnsupportedKey, ServiceStartupErrorDetails } from "./stack/errors.js";

@@ -2,6 +2,7 @@
  * What a container offers in every state: its identity, its output, its description, and copying
  * files in and out. RunningContainer and StoppedContainer add what their state allows.
  */
+import type { BuildResult, CommitOptions } from "../image/build/index.js";
 import type { ContainerInstance } from "./instance.js";
 import { inspectInstance, type ContainerInspect } from "./inspect.js";
 import type { LogOptions } from "./logs.js";
@@ -78,6 +79,19 @@ export abstract class ContainerView implements AsyncDisposable {
    */
   copyFrom(path: string, hostPath: string): Promise<void> {
     return this.instance.copyFrom(path, hostPath);
+  }
+
+  /**
+   * Makes an image of the container's changes over its image, as `docker commit`: its files, and
+   * its image config with `changes` applied. Mounted volumes, binds and tmpfs are not part of it.
+   *
+   * @example
+   * ```ts
+   * const { id } = await container.commit({ tag: "snapshot:seeded" });
+   * ```
+   */
+  commit(options: CommitOptions = {}): Promise<BuildResult> {
+    return this.instance.commit(options);
   }
 
   /** Stops (when running) and removes the container (`await using`). */

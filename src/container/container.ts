@@ -2,6 +2,7 @@
  * A container spec: an image plus options. `start()` gives a {@link RunningContainer}.
  */
 import { config } from "../config.js";
+import { InvalidOptionError, StartupError } from "../errors.js";
 import { Deadline } from "../wait/deadline.js";
 import { HealthMonitor, resolveHealthcheck } from "../wait/healthcheck.js";
 import { consumeLogs } from "../wait/log-consumer.js";
@@ -47,7 +48,11 @@ export class Container {
   async start(): Promise<RunningContainer> {
     const deadline = Deadline.start(this.options.startupTimeoutMs, config().timeoutScale);
     const label = this.options.name ?? "container";
-    const source = await deadline.race(resolveImage(this.image), () => phaseTimeout(label, "build", deadline, "the image"));
+    const source = await deadline.race(resolveImage(this.image), () => phaseTimeout(label, "build", deadline, "the image")).catch((error: unknown) => {
+      // A failed build is a failed start (its phase named); a bad option stays what it is.
+      if (error instanceof StartupError || error instanceof InvalidOptionError) throw error;
+      throw new StartupError(label, { phase: "build" }, { cause: error });
+    });
     const instance = ContainerInstance.create(this.options, source);
     const launched = instance.launch();
     try {

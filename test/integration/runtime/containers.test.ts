@@ -2,7 +2,7 @@ import { isRoot, skipReason } from "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Container, Image, StartupError, ContainerStateError, type ContainerOptions, type RunningContainer } from "../../../src/index.js";
+import { Container, Image, StartupError, ContainerStateError, Store, type ContainerOptions, type RunningContainer } from "../../../src/index.js";
 import { cgroupDriver } from "../../../src/runtime/cgroup/detect.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { leftovers } from "../leaks.js";
@@ -26,6 +26,15 @@ async function run(command: string[], options: ContainerOptions = {}) {
 }
 
 const sh = (script: string) => ["sh", "-c", script];
+
+/** Waits until the container's log contains `text`. */
+async function runsAppendedText(running: RunningContainer, text: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await running.logs()).includes(text)) {
+    if (Date.now() > deadline) throw new Error(`the container did not print "${text}" within 10 s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 /** Waits until the container's log holds `n` "appended" lines (each run appends one). */
 async function runsAppended(running: RunningContainer, n: number): Promise<void> {
@@ -237,6 +246,20 @@ describe.skipIf(!isRoot)(`lifecycle (${skipReason})`, () => {
     await expect(last.start()).rejects.toBeInstanceOf(ContainerStateError);
     await expect(last.logs()).rejects.toThrow(/removed/);
     expect(readFileSync(join(busyboxRootfs(), "etc/passwd"), "utf8")).not.toContain("runs");
+  });
+
+  it("commits a container's changes as an image that runs", async () => {
+    const running = await start(sh("echo seeded > /data/state; echo done; sleep 30"), { env: { FROM_COMMIT: "yes" } });
+    await runsAppendedText(running, "done");
+    const tag = `bento-test/committed:${process.pid}`;
+    const { id } = await running.commit({ tag });
+    await (await running.stop({ timeoutMs: 1000 })).remove();
+    const again = await new Container(Image.from(tag), { command: ["cat", "/data/state"] }).start();
+    made.push(again.id);
+    expect((await again.wait()).exitCode).toBe(0);
+    expect(await again.logs()).toBe("seeded\n");
+    await (await again.stop()).remove();
+    await Store.default().removeImage(id, { force: true });
   });
 
   it("inspect reports state, process and limits", async () => {
