@@ -79,9 +79,12 @@ export async function pullImage(store: Store, refText: string, options: PullOpti
   const bases = pullBaseUrls(ref.domain, cfg);
   const failures: string[] = [];
   for (const [i, base] of bases.entries()) {
-    const client = new RegistryClient(ref.domain, { config: cfg, baseUrl: base, signal: options.signal });
+    // Aborted when one download fails, so the others stop instead of finishing in the background.
+    const stop = new AbortController();
+    const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+    const client = new RegistryClient(ref.domain, { config: cfg, baseUrl: base, signal });
     try {
-      return await pullFrom(store, client, ref, platform, options.onProgress, options.signal);
+      return await pullFrom(store, client, ref, platform, options.onProgress, signal, stop);
     } catch (e) {
       if (i === bases.length - 1 || options.signal?.aborted || !(e instanceof BentoError)) {
         if (failures.length > 0 && e instanceof Error) e.message += ` (mirrors failed first: ${failures.join("; ")})`;
@@ -93,7 +96,7 @@ export async function pullImage(store: Store, refText: string, options: PullOpti
   throw new Error("unreachable");
 }
 
-async function pullFrom(store: Store, client: RegistryClient, ref: Reference, platform: Platform, onProgress: ProgressListener | undefined, signal: AbortSignal | undefined): Promise<PullResult> {
+async function pullFrom(store: Store, client: RegistryClient, ref: Reference, platform: Platform, onProgress: ProgressListener | undefined, signal: AbortSignal, stop: AbortController): Promise<PullResult> {
   const full = formatReference(ref);
   const action = `pull ${full}`;
   const name = ref.path;
@@ -160,8 +163,8 @@ async function pullFrom(store: Store, client: RegistryClient, ref: Reference, pl
         emit(onProgress, { reference: full, kind, digest: d.digest, status: "downloaded", bytes: d.size, totalBytes: d.size });
         return;
       } catch (e) {
-        if (!retryable(e) || attempt >= DOWNLOAD_ATTEMPTS || signal?.aborted) {
-          if (e instanceof BentoError || signal?.aborted) throw e;
+        if (!retryable(e) || attempt >= DOWNLOAD_ATTEMPTS || signal.aborted) {
+          if (e instanceof BentoError || signal.aborted) throw e;
           throw new RegistryError(`${action}: downloading blob ${d.digest} from ${client.host} failed: ${(e as Error).message}`, client.host, undefined, { cause: e });
         }
         await new Promise((r) => setTimeout(r, RETRY_DELAY_MS * attempt));
@@ -177,10 +180,20 @@ async function pullFrom(store: Store, client: RegistryClient, ref: Reference, pl
   }
   const unique = [...new Map(manifest.layers.map((l) => [l.digest, l])).values()];
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < unique.length) await fetchBlob(unique[next++] as Descriptor, "layer");
+    while (next < unique.length && failure === undefined) {
+      try {
+        await fetchBlob(unique[next++] as Descriptor, "layer");
+      } catch (e) {
+        failure ??= { error: e };
+        stop.abort();
+      }
+    }
   };
+  // Every download settles (and removes its temp file) before the pull reports the first failure.
   await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, unique.length) }, worker));
+  if (failure !== undefined) throw failure.error;
 
   await store.putBlob(top.bytes, { digest: top.digest });
   await store.addImage({ mediaType: top.mediaType, digest: top.digest, size: top.bytes.length }, ref.digest === undefined ? [full] : []);

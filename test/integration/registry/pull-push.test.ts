@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { promises as fs, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readConfig } from "../../../src/config.js";
 import { RegistryClient } from "../../../src/registry/client.js";
@@ -22,7 +23,7 @@ import { sha256, type Digest } from "../../../src/store/digest.js";
 import { DigestMismatchError, ImageNotFoundError } from "../../../src/store/errors.js";
 import type { Store } from "../../../src/store/store.js";
 import { MediaType, type ImageIndex } from "../../../src/store/types.js";
-import { expectNoLeaks, imageOf, putLayer, tarOf, tempStore } from "../store/helpers.js";
+import { expectNoLeaks, flatten, imageOf, putLayer, tarOf, tempStore } from "../store/helpers.js";
 import { registriesRunning, registryBlobPath, startCountingProxy, startRegistry, type CountingProxy, type RegistryServer } from "./registry-server.js";
 
 let registry: RegistryServer;
@@ -86,6 +87,22 @@ describe("push, then pull into an empty store", () => {
     expect((await fs.stat(join(lowers[0] as string, "data.bin"))).size).toBe(64 * 1024);
     console.log(`pull of a 2-layer image (64 KiB) from the local registry: ${pullMs.toFixed(0)} ms`);
     await expectNoLeaks(a.root);
+    await expectNoLeaks(b.root);
+  });
+
+  it("round-trips a corpus image (docker save tarball with a whiteout) with its manifest bytes", async () => {
+    const archive = fileURLToPath(new URL("../../../../shared/corpora/oci/go-containerregistry/docker-archive/whiteout_image.tar", import.meta.url));
+    const a = newStore();
+    const { images } = await a.store.import(archive);
+    const image = images[0] as { id: Digest };
+    const ref = `${registry.host}/corpus/whiteout:1`;
+    await a.store.tag(image.id, ref);
+    const there = await a.store.inspect(ref);
+    await a.store.push(ref);
+    const b = newStore();
+    const pulled = await b.store.pull(ref);
+    expect(pulled).toMatchObject({ id: there.id, manifestDigest: there.manifestDigest });
+    expect(await flatten(await b.store.lowerDirs(ref))).toEqual({ "bar.txt": { type: "file", content: "bar\n" } });
     await expectNoLeaks(b.root);
   });
 
@@ -228,6 +245,44 @@ describe("multi-platform index", () => {
     // The index was kept, so a digest reference to it resolves without the registry.
     const local = await b.store.ensure(`${repo}@${indexDigest}`, { policy: "never", platform: "linux/arm64" });
     expect(local.id).toBe(imgs.arm64?.id);
+  });
+});
+
+describe("Docker media types", () => {
+  it("pulls a Docker v2 schema 2 manifest and a Docker manifest list", async () => {
+    const a = newStore();
+    const repo = `${registry.host}/dockertypes/app`;
+    const made = await makeImage(a.store, `${repo}:oci`);
+    await a.store.push(`${repo}:oci`);
+    const image = await a.store.resolve(`${repo}:oci`);
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.dockerManifest,
+        config: { ...image.manifest.config, mediaType: MediaType.dockerConfig },
+        layers: image.manifest.layers.map((l) => ({ ...l, mediaType: MediaType.dockerLayerGzip })),
+      }),
+    );
+    const client = new RegistryClient(registry.host);
+    const manifestDigest = await client.putManifest("dockertypes/app", "v2", manifest, MediaType.dockerManifest, "push docker manifest");
+    const list = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.dockerManifestList,
+        manifests: [{ mediaType: MediaType.dockerManifest, digest: manifestDigest, size: manifest.length, platform: { os: "linux", architecture: "amd64" } }],
+      }),
+    );
+    const listDigest = await client.putManifest("dockertypes/app", "list", list, MediaType.dockerManifestList, "push docker manifest list");
+    const b = newStore();
+    expect(await b.store.pull(`${repo}:v2`)).toMatchObject({ id: made.id, manifestDigest });
+    expect(await b.store.pull(`${repo}:list`, { platform: "linux/amd64" })).toMatchObject({ id: made.id, manifestDigest, indexDigest: listDigest });
+    expect((await b.store.readBlob(manifestDigest)).equals(manifest)).toBe(true);
+    // And back: the Docker manifest goes up with its own media type and bytes.
+    const pushed = await b.store.push(`${repo}:list`.replace(":list", ":again"), {}).catch((e: unknown) => e);
+    expect(pushed).toBeInstanceOf(ImageNotFoundError);
+    await b.store.tag(`${repo}:v2`, `${repo}:again`);
+    expect((await b.store.push(`${repo}:again`)).manifestDigest).toBe(manifestDigest);
+    expect((await client.getManifest("dockertypes/app", "again", "check")).mediaType).toBe(MediaType.dockerManifest);
   });
 });
 
