@@ -413,7 +413,8 @@ export class RegistryClient {
     if (res.status === 404 && kind === "blob") {
       throw new RegistryError(`${action}: ${what}: ${this.#where} lacks a blob the manifest names${suffix(message)}; the image in the registry is incomplete, push it again`, this.host, 404);
     }
-    throw new RegistryError(`${action}: ${what}: ${this.#where} answered ${res.status} ${res.statusText}${suffix(message)}`, this.host, res.status);
+    const hint = res.status === 429 ? "; the registry limits the pull rate: log in (anonymous limits are lower), wait, or use a mirror (BENTO_REGISTRY_MIRRORS)" : "";
+    throw new RegistryError(`${action}: ${what}: ${this.#where} answered ${res.status} ${res.statusText}${suffix(message)}${hint}`, this.host, res.status);
   }
 }
 
