@@ -32,6 +32,13 @@ export { DockerfileSyntaxError, InvalidPlanError, ShellExpansionError } from "./
 export { Store } from "./store/store.js";
 export type { StoreOptions, RemoveImageOptions, PruneImagesOptions, ExportOptions, WriteImageOptions } from "./store/store.js";
 export { ImageNotFoundError, InvalidReferenceError, ImageInUseError, ImageConflictError, DigestMismatchError, UnsafeArchiveError, InvalidArchiveError, StoreLockTimeoutError } from "./store/errors.js";
+export type { PullOptions, PullResult } from "./registry/pull.js";
+export type { PushOptions, PushResult } from "./registry/push.js";
+export type { EnsureOptions } from "./registry/ensure.js";
+export type { TransferProgress, ProgressListener } from "./registry/progress.js";
+export type { PullPolicy } from "./config.js";
+export { RegistryUnreachableError, RegistryAuthError, ManifestUnknownError, PlatformNotFoundError, RegistryError, PullForbiddenError } from "./registry/errors.js";
+export { RegistryClient } from "./registry/client.js";
 export type { ImageSummary, ImageInspect, DiskUsage, UsageCount, RemoveResult, ImportResult, ArchiveFormat, LayerInfo, ResolvedImage, OciImageConfig, Descriptor, ImageManifest, Platform } from "./store/types.js";
 
 // Containers
