@@ -1,6 +1,7 @@
 /**
- * bento's demo: an image defined in code, a container with a published port and resource
- * limits, a look at its isolation, and a teardown that leaves nothing behind.
+ * bento's demo: an image defined and built in code (with a cached rebuild), a container with a
+ * published port and resource limits, a look at its isolation, and a teardown that leaves
+ * nothing behind.
  *
  *   npm run demo                   # uses a busybox-static root filesystem it makes
  *   npm run demo -- /path/rootfs   # or your own root filesystem (it needs /bin/sh and httpd)
@@ -8,20 +9,32 @@
 import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Container, Image } from "../src/index.js";
+import { Container, Image, Store, type BuildProgressEvent } from "../src/index.js";
 import { ensureBusyboxRootfs } from "./busybox-rootfs.js";
 
 const rootfs = process.argv[2] ?? ensureBusyboxRootfs(join(tmpdir(), "bento-demo-rootfs"));
 const step = (text: string) => console.log(`\n== ${text}`);
 
-step(`image: a plan over the root filesystem ${rootfs}`);
+step(`image: a plan in code over the root filesystem ${rootfs}`);
 const image = Image.fromRootfs(rootfs)
   .env({ GREETING: "hello from a bento container" })
   .workdir("/srv/www")
+  .run('echo "<h1>$GREETING</h1>" > index.html && date -u > built-at.txt')
   .label({ "org.example.demo": "true" })
   .expose(8080)
-  .cmd(["sh", "-c", 'echo "<h1>$GREETING</h1>" > index.html && echo serving && exec httpd -f -v -p 8080 -h /srv/www']);
+  .cmd(["sh", "-c", "echo serving && exec httpd -f -v -p 8080 -h /srv/www"]);
 console.log(image.toDockerfile());
+
+const progress = (e: BuildProgressEvent) => {
+  if (e.type === "step") console.log(`  step ${e.step}/${e.total} ${e.cached ? "CACHED " : ""}${e.instruction}`);
+};
+step("build: RUN steps run in build containers; the result is an image in bento's store");
+let t = performance.now();
+const built = await image.build({ tag: "bento-demo/web:latest", onProgress: progress });
+console.log(`built ${built.id.slice(7, 19)} with ${built.layers.length} layers in ${(performance.now() - t).toFixed(0)} ms`);
+t = performance.now();
+await image.build({ tag: "bento-demo/web:latest", onProgress: progress });
+console.log(`rebuilt from the cache in ${(performance.now() - t).toFixed(1)} ms`);
 
 step("start: 64 MiB of memory, half a CPU, 64 processes, port 8080 published");
 const t0 = performance.now();
@@ -51,6 +64,7 @@ step("teardown: stop (SIGTERM via init) and remove");
 const stopped = await web.stop();
 console.log(`stopped: exit ${stopped.exitCode} (${stopped.signal ?? "no signal"}); last log line: ${(await stopped.logs({ tail: 1 })).trim()}`);
 await stopped.remove();
+await Store.default().removeImage("bento-demo/web:latest");
 const home = process.env.BENTO_HOME ?? join(process.env.HOME ?? "/root", ".local/share/bento");
 const left = existsSync(join(home, "containers")) ? readdirSync(join(home, "containers")) : [];
 console.log(`containers left in ${home}: ${left.length}`);
