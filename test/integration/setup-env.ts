@@ -9,6 +9,8 @@ import { join } from "node:path";
 const root = mkdtempSync(join(tmpdir(), "bento-it-"));
 process.env.BENTO_HOME ??= join(root, "home");
 process.env.BENTO_RUNTIME_DIR ??= join(root, "run");
+// Tests never reach out to a registry they did not start themselves.
+process.env.BENTO_PULL_POLICY ??= "never";
 
 /** True when this process may create namespaces, cgroups and mounts. */
 export const isRoot = process.getuid?.() === 0;

@@ -510,9 +510,12 @@ class PlanBuild {
   async #imageState(ref: string): Promise<BuildState> {
     let image;
     try {
-      image = await this.run.store.resolve(ref);
+      // The store, else its registry, as BENTO_PULL_POLICY says; `pull` always asks the registry.
+      image = await this.run.store.ensure(ref, this.run.options.pull === true ? { policy: "always" } : {});
     } catch (e) {
-      if (e instanceof ImageNotFoundError) throw new BaseImageNotFoundError(ref, this.run.store.root, { cause: e });
+      if (e instanceof ImageNotFoundError || (e instanceof BentoError && e.code.startsWith("ERR_REGISTRY")) || (e instanceof BentoError && e.code === "ERR_MANIFEST_UNKNOWN")) {
+        throw new BaseImageNotFoundError(ref, this.run.store.root, { cause: e });
+      }
       throw e;
     }
     return {

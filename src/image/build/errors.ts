@@ -139,8 +139,10 @@ export class BaseImageNotFoundError extends BentoError {
   constructor(reference: string, storeRoot: string, options: BentoErrorOptions = {}) {
     super(
       "ERR_BASE_IMAGE_NOT_FOUND",
-      `base image "${reference}" is not in the store "${storeRoot}": import it (Store.import(archive) or Image.fromArchive(archive)), ` +
-        `build and tag it (image.build({ tag: "${reference}" })), or pull it once a registry client is available (Store.pull)`,
+      `base image "${reference}" is not in the store "${storeRoot}"` +
+        (options.cause instanceof Error && !(options.cause.name === "ImageNotFoundError") ? ` and could not be pulled (${options.cause.message})` : "") +
+        `: import it (Store.import(archive) or Image.fromArchive(archive)), build and tag it (image.build({ tag: "${reference}" })), ` +
+        `or pull it from a registry you can reach (Store.pull; BENTO_REGISTRY_MIRRORS, BENTO_PULL_POLICY)`,
       options,
     );
     this.reference = reference;
