@@ -1,0 +1,114 @@
+/**
+ * `bento build -t TAG [-f Dockerfile] [--build-arg K=V] CONTEXT`: builds a Dockerfile into the
+ * store, showing each step as it runs.
+ */
+import { join, resolve } from "node:path";
+import { BentoError } from "../errors.js";
+import { Image } from "../image/image.js";
+import { helpOption, parseCommandArgs, parseKeyValues, UsageError } from "./args.js";
+import { printHelp, type CliIo, type Command } from "./command.js";
+import { shortId } from "./table.js";
+
+const usage = `Usage: bento build [OPTIONS] CONTEXT
+
+Build an image from a Dockerfile into the store (BENTO_HOME). Progress goes to stderr; the image
+id is printed on stdout.
+
+Options:
+  -t, --tag NAME[:TAG]      tag the image (repeatable)
+  -f, --file PATH           the Dockerfile (default CONTEXT/Dockerfile)
+      --build-arg KEY=VALUE set a build argument (repeatable; KEY alone: from this environment)
+      --target STAGE        build this stage (FROM ... AS STAGE)
+      --no-cache            run every step again
+  -q, --quiet               print only the image id
+  -h, --help                print this help
+`;
+
+const options = {
+  ...helpOption,
+  tag: { type: "string", short: "t", multiple: true },
+  file: { type: "string", short: "f" },
+  "build-arg": { type: "string", multiple: true },
+  target: { type: "string" },
+  "no-cache": { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+} as const;
+
+/** The progress events the display reads (the build engine's BuildProgressEvent, structurally). */
+export interface ProgressEvent {
+  type: string;
+  step?: number;
+  total?: number;
+  stage?: string;
+  instruction?: string;
+  cached?: boolean;
+  reason?: string;
+  text?: string;
+  durationMs?: number;
+  id?: string;
+  cachedSteps?: number;
+}
+
+interface BuildOptionsShape {
+  tag?: string[];
+  context?: string;
+  noCache?: boolean;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+type BuildMethod = (this: Image, options: BuildOptionsShape) => Promise<{ id: string; tags: string[] }>;
+
+/** `Image.prototype.build` when the build engine has landed. */
+function buildMethod(): BuildMethod | undefined {
+  const build = (Image.prototype as unknown as { build?: unknown }).build;
+  return typeof build === "function" ? (build as BuildMethod) : undefined;
+}
+
+/** One line of the progress display for an event, or undefined for events it does not show. */
+export function progressLine(event: ProgressEvent): string | undefined {
+  switch (event.type) {
+    case "step": {
+      const head = `[${event.stage ?? "0"}] step ${event.step}/${event.total}: ${event.instruction ?? ""}`;
+      return event.cached ? `${head} (cached)` : event.reason ? `${head} (${event.reason})` : head;
+    }
+    case "step-done":
+      return event.durationMs === undefined ? undefined : `  done in ${(event.durationMs / 1000).toFixed(1)}s`;
+    case "output":
+      return event.text === undefined ? undefined : `  ${event.text.replace(/\n$/, "")}`;
+    case "image":
+      return `built ${shortId(event.id ?? "")}${event.cachedSteps === undefined ? "" : ` (${event.cachedSteps}/${event.total} steps cached)`}${event.durationMs === undefined ? "" : ` in ${(event.durationMs / 1000).toFixed(1)}s`}`;
+    default:
+      return undefined;
+  }
+}
+
+export const buildCommand: Command = {
+  name: "build",
+  summary: "Build an image from a Dockerfile",
+  usage,
+  async run(args: string[], io: CliIo) {
+    const { values, positionals } = parseCommandArgs(args, options, usage);
+    if (values.help) return printHelp(io, usage);
+    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "build needs a context directory (e.g. .)" : "build takes one context directory", usage);
+    const build = buildMethod();
+    if (build === undefined) throw new BentoError("ERR_UNAVAILABLE", "bento build is not available yet: this bento has no image build engine (Image.prototype.build)");
+    const context = resolve(positionals[0]!);
+    const dockerfile = resolve(values.file ?? join(context, "Dockerfile"));
+    const buildArgs = parseKeyValues("--build-arg", values["build-arg"], usage, process.env);
+    const image = Image.fromDockerfile(dockerfile, { context, buildArgs, ...(values.target === undefined ? {} : { target: values.target }) });
+    const quiet = values.quiet ?? false;
+    const result = await build.call(image, {
+      tag: values.tag ?? [],
+      context,
+      noCache: values["no-cache"] ?? false,
+      onProgress: (event) => {
+        if (quiet) return;
+        const line = progressLine(event);
+        if (line !== undefined) io.stderr.write(`${line}\n`);
+      },
+    });
+    if (!quiet) for (const tag of result.tags) io.stderr.write(`tagged ${tag}\n`);
+    io.stdout.write(`${result.id}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,69 @@
+/**
+ * The bento CLI's dispatcher: finds the command, runs it, and turns what it throws into an exit
+ * code: 0 ok, 1 a runtime failure, 2 a usage error (usage printed to stderr). Errors print as
+ * `bento: <message>`; with BENTO_DEBUG set, with their stack and causes.
+ */
+import { UsageError } from "./args.js";
+import { buildCommand } from "./build.js";
+import { reportError, type CliIo, type Command } from "./command.js";
+import { composeCommand } from "./compose.js";
+import { imagesCommand } from "./images.js";
+import { logsCommand } from "./logs.js";
+import { pruneCommand } from "./prune.js";
+import { psCommand } from "./ps.js";
+import { rmCommand } from "./rm.js";
+import { runCommand } from "./run.js";
+import { volumeCommand } from "./volume.js";
+
+/** Every command, in the order `bento --help` lists them. */
+export const commands: readonly Command[] = [psCommand, imagesCommand, logsCommand, rmCommand, pruneCommand, volumeCommand, runCommand, buildCommand, composeCommand];
+
+/** `bento --help`. */
+export function mainUsage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return `Usage: bento COMMAND [OPTIONS]
+
+Build images and run containers with no daemon; inspect and clean up what tests left behind.
+
+Commands:
+${commands.map((c) => `  ${c.name.padEnd(width)}   ${c.summary}`).join("\n")}
+
+Run "bento COMMAND --help" for a command's options.
+Environment: BENTO_HOME (the store), BENTO_RUNTIME_DIR (locks and state), BENTO_DEBUG (stacks on errors).
+`;
+}
+
+/**
+ * Runs `bento <argv>` and resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runCli(["ps", "-a"], { stdout: process.stdout, stderr: process.stderr });
+ * ```
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined) {
+    io.stderr.write(mainUsage());
+    return 2;
+  }
+  if (name === "-h" || name === "--help" || name === "help") {
+    io.stdout.write(mainUsage());
+    return 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (command === undefined) {
+    io.stderr.write(`bento: unknown command "${name}"\n\n${mainUsage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`bento: ${error.message}\n\n${error.usage}`);
+      return 2;
+    }
+    reportError(io, error);
+    return 1;
+  }
+}

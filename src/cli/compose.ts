@@ -1,0 +1,181 @@
+/**
+ * `bento compose [-f FILE] up|down`: runs a compose file's services in the foreground (`up`), or
+ * takes down the stack another `bento compose up` runs (`down`).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { BentoError } from "../errors.js";
+import { listMachineContainers, removeMachineContainer } from "../runtime/machine-containers.js";
+import { Volume } from "../volume/volume.js";
+import { listVolumeRecords } from "../volume/volume-store.js";
+import { helpOption, parseCommandArgs, UsageError } from "./args.js";
+import { printHelp, reportError, type CliIo, type Command } from "./command.js";
+
+const usage = `Usage: bento compose [-f FILE] up [SERVICE...]
+       bento compose [-f FILE] down [-v]
+
+Run a compose file's services with bento.
+
+  up     start the services (dependencies first), print their output prefixed with the service
+         name, and take everything down when they have all exited or on Ctrl-C
+  down   remove the stack's containers, wherever they run: a "bento compose up" that runs them
+         is asked to stop (SIGTERM); containers of other processes are killed and removed
+
+Options:
+  -f, --file FILE   the compose file (default: compose.yaml, compose.yml, docker-compose.yaml
+                    or docker-compose.yml in this directory)
+  -v, --volumes     down: also remove the stack's volumes
+  -h, --help        print this help
+`;
+
+const options = { ...helpOption, file: { type: "string", short: "f" }, volumes: { type: "boolean", short: "v" } } as const;
+
+/** The label `Stack.up()` puts on each container: the stack's name. */
+const stackLabel = "dev.bento.stack";
+const defaultFiles = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
+
+/** The stack module, loaded at run time: compose works once `Stack.fromCompose` exists. */
+const stackModule = "../stack/stack.js";
+
+interface StackEventShape {
+  service: string;
+  status: string;
+  detail?: string;
+}
+
+interface LogLineShape {
+  stream: "stdout" | "stderr";
+  text: string;
+}
+
+interface RunningStackShape {
+  readonly services: string[];
+  service(name: string): { followLogs(): AsyncIterable<LogLineShape> };
+  down(options?: { removeVolumes?: boolean; onProgress?: (event: StackEventShape) => void }): Promise<void>;
+}
+
+interface StackShape {
+  readonly name: string;
+  up(options?: { services?: string[]; onProgress?: (event: StackEventShape) => void }): Promise<RunningStackShape>;
+}
+
+type FromCompose = (file: string) => StackShape;
+
+async function loadFromCompose(): Promise<FromCompose> {
+  let mod: { Stack?: { fromCompose?: unknown } };
+  try {
+    mod = (await import(stackModule)) as typeof mod;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    mod = {};
+  }
+  const stack = mod.Stack;
+  if (stack === undefined || typeof stack.fromCompose !== "function") {
+    throw new BentoError("ERR_UNAVAILABLE", "bento compose is not available yet: this bento has no Stack.fromCompose");
+  }
+  const fromCompose = stack.fromCompose as (file: string) => StackShape;
+  return (file) => fromCompose.call(stack, file);
+}
+
+/** The compose file: the one given, else the first default name in `dir`. */
+export function composeFile(given: string | undefined, dir: string): string {
+  if (given !== undefined) return resolve(dir, given);
+  const found = defaultFiles.map((f) => join(dir, f)).find((f) => existsSync(f));
+  if (found === undefined) throw new BentoError("ERR_NOT_FOUND", `no compose file in ${dir} (looked for ${defaultFiles.join(", ")}); give one with -f`);
+  return found;
+}
+
+/** True when `pid` is a `bento compose up` (its command line names compose, then up). */
+function isComposeUp(pid: number): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    const at = argv.indexOf("compose");
+    return at >= 0 && argv.slice(at + 1).includes("up");
+  } catch {
+    return false;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function up(file: string, services: string[], io: CliIo): Promise<number> {
+  const fromCompose = await loadFromCompose();
+  const stack = fromCompose(file);
+  const running = await stack.up({
+    ...(services.length > 0 ? { services } : {}),
+    onProgress: (e) => io.stderr.write(`${e.service}: ${e.status}${e.detail ? ` (${e.detail})` : ""}\n`),
+  });
+  const width = Math.max(0, ...running.services.map((s) => s.length));
+  await Promise.all(running.services.map(async (name) => {
+    for await (const line of running.service(name).followLogs()) {
+      (line.stream === "stdout" ? io.stdout : io.stderr).write(`${name.padEnd(width)} | ${line.text.endsWith("\n") ? line.text : `${line.text}\n`}`);
+    }
+  }));
+  await running.down({ onProgress: (e) => io.stderr.write(`${e.service}: ${e.status}\n`) });
+  return 0;
+}
+
+async function down(file: string, removeVolumes: boolean, io: CliIo): Promise<number> {
+  const fromCompose = await loadFromCompose();
+  const name = fromCompose(file).name;
+  const ofStack = () => listMachineContainers().filter((c) => c.labels[stackLabel] === name && c.status !== "left-behind");
+  const owners = new Set(ofStack().map((c) => c.ownerPid).filter((p): p is number => p !== undefined && p !== process.pid && isComposeUp(p)));
+  for (const pid of owners) {
+    io.stderr.write(`bento: asking bento compose up (process ${pid}) to stop\n`);
+    process.kill(pid, "SIGTERM");
+  }
+  const end = Date.now() + 15_000;
+  while ([...owners].some(alive) && Date.now() < end) await sleep(50);
+  let failed = false;
+  for (const c of listMachineContainers().filter((c) => c.labels[stackLabel] === name)) {
+    try {
+      const removed = await removeMachineContainer(c, { force: true });
+      if (removed.tookFromOwner) io.stderr.write(`bento: ${c.name} belonged to process ${removed.ownerPid ?? "?"}, which is still running: killed it and removed its files\n`);
+      io.stdout.write(`${c.name}: removed\n`);
+    } catch (error) {
+      failed = true;
+      reportError(io, error);
+    }
+  }
+  if (removeVolumes) {
+    for (const v of listVolumeRecords().filter((r) => r.labels[stackLabel] === name)) {
+      try {
+        await new Volume(v.name).remove();
+        io.stdout.write(`volume ${v.name}: removed\n`);
+      } catch (error) {
+        failed = true;
+        reportError(io, error);
+      }
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+export const composeCommand: Command = {
+  name: "compose",
+  summary: "Run (up) or remove (down) a compose file's services",
+  usage,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, options, usage);
+    if (values.help) return printHelp(io, usage);
+    const [sub, ...rest] = positionals;
+    if (sub === undefined) throw new UsageError("compose needs a command: up or down", usage);
+    if (sub === "up") {
+      if (values.volumes) throw new UsageError("-v applies to compose down", usage);
+      return up(composeFile(values.file, process.cwd()), rest, io);
+    }
+    if (sub === "down") {
+      if (rest.length > 0) throw new UsageError(`compose down takes no services (got "${rest[0]}")`, usage);
+      return down(composeFile(values.file, process.cwd()), values.volumes ?? false, io);
+    }
+    throw new UsageError(`unknown compose command "${sub}"; use up or down`, usage);
+  },
+};

@@ -1,0 +1,67 @@
+/**
+ * `bento prune`: removes what tests left behind: containers whose process died, volumes no
+ * container uses, and dangling (untagged, unused) images.
+ */
+import { diskBytes, sweepLeftBehind } from "../runtime/machine-containers.js";
+import { Store } from "../store/store.js";
+import { Volume } from "../volume/volume.js";
+import { containersUsing, listVolumeRecords, volumeDir } from "../volume/volume-store.js";
+import { helpOption, parseCommandArgs, UsageError } from "./args.js";
+import { printHelp, type Command } from "./command.js";
+import { formatBytes, shortId } from "./table.js";
+
+const usage = `Usage: bento prune
+
+Remove what processes left behind, in this order:
+  1. containers whose process died (their cgroups, upper dirs, logs and anonymous volumes),
+     as the SDK's first start in a process does;
+  2. volumes no container uses, named ones included;
+  3. dangling images: untagged images no container uses.
+Containers of live processes and the volumes and images they use are kept.
+
+Options:
+  -h, --help   print this help
+`;
+
+const options = { ...helpOption } as const;
+
+export const pruneCommand: Command = {
+  name: "prune",
+  summary: "Remove left-behind containers, unused volumes and dangling images",
+  usage,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, options, usage);
+    if (values.help) return printHelp(io, usage);
+    if (positionals.length > 0) throw new UsageError(`prune takes no arguments (got "${positionals[0]}")`, usage);
+    let reclaimed = 0;
+
+    const containers = sweepLeftBehind();
+    if (containers.length > 0) {
+      io.stdout.write("Deleted containers:\n");
+      for (const c of containers) io.stdout.write(`${shortId(c.id)}   ${c.name}\n`);
+      reclaimed += containers.reduce((n, c) => n + c.sizeBytes, 0);
+    }
+
+    const sizes = new Map(listVolumeRecords().filter((v) => containersUsing(v.name).length === 0).map((v) => [v.name, diskBytes(volumeDir(v.name))]));
+    const volumes = await Volume.prune();
+    if (volumes.length > 0) {
+      io.stdout.write(`${containers.length > 0 ? "\n" : ""}Deleted volumes:\n`);
+      for (const name of volumes) {
+        io.stdout.write(`${name}\n`);
+        reclaimed += sizes.get(name) ?? 0;
+      }
+    }
+
+    const images = await Store.default().pruneImages();
+    if (images.untagged.length + images.deleted.length > 0) {
+      io.stdout.write(`${containers.length + volumes.length > 0 ? "\n" : ""}Deleted images:\n`);
+      for (const tag of images.untagged) io.stdout.write(`untagged: ${tag}\n`);
+      for (const id of images.deleted) io.stdout.write(`deleted: ${id}\n`);
+    }
+    reclaimed += images.reclaimedBytes;
+
+    if (containers.length + volumes.length + images.untagged.length + images.deleted.length > 0) io.stdout.write("\n");
+    io.stdout.write(`Total reclaimed space: ${formatBytes(reclaimed)}\n`);
+    return 0;
+  },
+};

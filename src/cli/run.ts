@@ -1,0 +1,129 @@
+/**
+ * `bento run [OPTIONS] <rootfs-dir|image-ref> [CMD...]`: starts a container in the foreground,
+ * prints its output, removes it, and exits with its exit code.
+ */
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { Container } from "../container/container.js";
+import type { ImageLike } from "../container/image-source.js";
+import type { ContainerOptions } from "../container/options.js";
+import { BentoError, InvalidOptionError } from "../errors.js";
+import { Image } from "../image/image.js";
+import { helpOption, parseCommandArgs, parseKeyValues, parsePublish, UsageError } from "./args.js";
+import { printHelp, type CliIo, type Command } from "./command.js";
+
+const usage = `Usage: bento run [OPTIONS] IMAGE [COMMAND [ARG...]]
+
+Run a command in a new container, print its output, remove it, and exit with its exit code.
+
+IMAGE is a root filesystem directory when it is a path (it starts with "/", "./" or "../"),
+else an image reference from the store (BENTO_HOME), e.g. alpine:3.20.
+
+A container lives as long as the process that started it: when bento run ends, for any reason,
+its container is removed, with or without --rm.
+
+Options:
+      --rm                  remove the container when it exits (always done; accepted for docker's sake)
+  -e, --env KEY=VALUE       set an environment variable (KEY alone: take it from this environment)
+  -p, --publish PORT        publish a container port on 127.0.0.1 and ::1:
+                            CONTAINER_PORT[/udp], or HOST_PORT:CONTAINER_PORT[/udp]
+  -v, --volume SRC:DST[:ro] mount a volume (SRC a name) or a host path (SRC a path)
+      --name NAME           name the container (unique on this machine)
+  -u, --user USER[:GROUP]   run as this user (name or id, from the image's /etc/passwd)
+  -w, --workdir DIR         the working directory inside the container
+  -h, --help                print this help
+`;
+
+const options = {
+  ...helpOption,
+  rm: { type: "boolean" },
+  env: { type: "string", short: "e", multiple: true },
+  publish: { type: "string", short: "p", multiple: true },
+  volume: { type: "string", short: "v", multiple: true },
+  name: { type: "string" },
+  user: { type: "string", short: "u" },
+  workdir: { type: "string", short: "w" },
+} as const;
+
+/** The module that installs the build engine's plan resolver (see container/image-source.ts). */
+const buildEngineModule = "../image/build/index.js";
+
+/** Loads the build engine, through which containers run store images; false when this bento has none. */
+async function loadBuildEngine(): Promise<boolean> {
+  try {
+    await import(buildEngineModule);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND") return false;
+    throw error;
+  }
+}
+
+/** True when the IMAGE argument names a directory rather than an image reference. */
+export function isPathArgument(arg: string): boolean {
+  return arg.startsWith("/") || arg.startsWith("./") || arg.startsWith("../") || arg === "." || arg === "..";
+}
+
+function noBuildEngine(ref: string): BentoError {
+  return new BentoError("ERR_UNAVAILABLE", `cannot run image ${ref}: this bento cannot run store images yet (no build engine is loaded); run a root filesystem directory instead, e.g. bento run ./rootfs sh`);
+}
+
+async function imageOf(arg: string): Promise<ImageLike> {
+  if (isPathArgument(arg)) {
+    const dir = resolve(arg);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new BentoError("ERR_NOT_FOUND", `${arg}: no such directory; give a root filesystem directory, or an image reference`);
+    }
+    return Image.fromRootfs(dir);
+  }
+  if (!(await loadBuildEngine())) throw noBuildEngine(arg);
+  return Image.from(arg);
+}
+
+/** The container options the flags describe. */
+export function runOptions(values: { env?: string[]; publish?: string[]; volume?: string[]; name?: string; user?: string; workdir?: string }, command: string[], env: NodeJS.ProcessEnv = {}): ContainerOptions {
+  const options: ContainerOptions = {
+    env: parseKeyValues("-e", values.env, usage, env),
+    // docker run publishes nothing unless asked (bento's SDK default is the image's EXPOSE).
+    ports: (values.publish ?? []).map((p) => parsePublish(p, usage)),
+    mounts: values.volume ?? [],
+  };
+  if (values.name !== undefined) options.name = values.name;
+  if (values.user !== undefined) options.user = values.user;
+  if (values.workdir !== undefined) options.workdir = values.workdir;
+  if (command.length > 0) options.command = command;
+  return options;
+}
+
+export const runCommand: Command = {
+  name: "run",
+  summary: "Run a command in a new container",
+  usage,
+  async run(args: string[], io: CliIo) {
+    const { values, positionals } = parseCommandArgs(args, options, usage, true);
+    if (values.help) return printHelp(io, usage);
+    const [imageArg, ...command] = positionals;
+    if (imageArg === undefined) throw new UsageError("run needs an image: a root filesystem directory or an image reference", usage);
+    const containerOptions = runOptions(values, command, process.env);
+    const image = await imageOf(imageArg);
+    let running;
+    try {
+      running = await new Container(image, containerOptions).start();
+    } catch (error) {
+      if (error instanceof InvalidOptionError && error.option === "image" && /no build engine/.test(error.message)) throw noBuildEngine(imageArg);
+      if (!isPathArgument(imageArg) && existsSync(imageArg) && statSync(imageArg).isDirectory()) {
+        throw new BentoError("ERR_RUN", `${(error as Error).message} (to run the directory "${imageArg}", write ./${imageArg})`, { cause: error });
+      }
+      throw error;
+    }
+    for (const p of containerOptions.ports ?? []) {
+      if (typeof p !== "object" || p.host !== 0) continue;
+      const port = running.hostPort(p.container, p.protocol);
+      io.stderr.write(`bento: ${p.container}/${p.protocol} is published on 127.0.0.1:${port} and [::1]:${port}\n`);
+    }
+    for await (const line of running.followLogs()) (line.stream === "stdout" ? io.stdout : io.stderr).write(line.text);
+    const exit = await running.wait();
+    await (await running.stop()).remove();
+    return exit.exitCode;
+  },
+};

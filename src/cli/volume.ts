@@ -1,0 +1,82 @@
+/**
+ * `bento volume ls|rm|prune`: the volumes in the store.
+ */
+import { BentoError } from "../errors.js";
+import { Volume } from "../volume/volume.js";
+import { checkVolumeName, containersUsing, listVolumeRecords, readVolumeRecord, type VolumeRecord } from "../volume/volume-store.js";
+import { helpOption, parseCommandArgs, UsageError } from "./args.js";
+import { printHelp, reportError, writeJson, type Command } from "./command.js";
+import { formatAgo, formatTable } from "./table.js";
+
+const usage = `Usage: bento volume COMMAND
+
+Manage volumes (BENTO_HOME/volumes).
+
+Commands:
+  ls [-q] [--json]   list volumes, and the containers that use each
+  rm NAME...         remove volumes (refused while a container uses one)
+  prune              remove every volume no container uses
+
+Options:
+  -h, --help   print this help
+`;
+
+const lsOptions = { ...helpOption, quiet: { type: "boolean", short: "q" }, json: { type: "boolean" } } as const;
+const plainOptions = { ...helpOption } as const;
+
+/** The table `bento volume ls` prints. */
+export function volumesTable(volumes: readonly (VolumeRecord & { usedBy: string[] })[], now = new Date()): string {
+  return formatTable(
+    ["NAME", "CREATED", "ANONYMOUS", "USED BY"],
+    volumes.map((v) => [v.name, formatAgo(new Date(v.createdAt), now), v.anonymous ? "yes" : "no", v.usedBy.join(", ") || "-"]),
+  );
+}
+
+export const volumeCommand: Command = {
+  name: "volume",
+  summary: "List, remove and prune volumes",
+  usage,
+  async run(args, io) {
+    const [sub, ...rest] = args;
+    if (sub === undefined) throw new UsageError("volume needs a command: ls, rm or prune", usage);
+    if (sub === "-h" || sub === "--help") return printHelp(io, usage);
+    if (sub === "ls" || sub === "list") {
+      const { values, positionals } = parseCommandArgs(rest, lsOptions, usage);
+      if (values.help) return printHelp(io, usage);
+      if (positionals.length > 0) throw new UsageError(`volume ls takes no arguments (got "${positionals[0]}")`, usage);
+      const volumes = listVolumeRecords().map((v) => ({ ...v, usedBy: containersUsing(v.name) })).sort((a, b) => a.name.localeCompare(b.name));
+      if (values.json) writeJson(io, volumes);
+      else if (values.quiet) io.stdout.write(volumes.map((v) => `${v.name}\n`).join(""));
+      else io.stdout.write(volumesTable(volumes));
+      return 0;
+    }
+    if (sub === "rm" || sub === "remove") {
+      const { values, positionals } = parseCommandArgs(rest, plainOptions, usage);
+      if (values.help) return printHelp(io, usage);
+      if (positionals.length === 0) throw new UsageError("volume rm needs at least one volume name", usage);
+      let failed = false;
+      for (const name of positionals) {
+        try {
+          checkVolumeName(name);
+          if (!readVolumeRecord(name)) throw new BentoError("ERR_NOT_FOUND", `no volume named ${name}; "bento volume ls" lists them`);
+          await new Volume(name).remove();
+          io.stdout.write(`${name}\n`);
+        } catch (error) {
+          failed = true;
+          reportError(io, error);
+        }
+      }
+      return failed ? 1 : 0;
+    }
+    if (sub === "prune") {
+      const { values, positionals } = parseCommandArgs(rest, plainOptions, usage);
+      if (values.help) return printHelp(io, usage);
+      if (positionals.length > 0) throw new UsageError(`volume prune takes no arguments (got "${positionals[0]}")`, usage);
+      const removed = await Volume.prune();
+      if (removed.length > 0) io.stdout.write(`Deleted volumes:\n${removed.map((n) => `${n}\n`).join("")}`);
+      else io.stdout.write("No unused volumes\n");
+      return 0;
+    }
+    throw new UsageError(`unknown volume command "${sub}"; use ls, rm or prune`, usage);
+  },
+};
