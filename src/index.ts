@@ -18,6 +18,8 @@ export type { FromDockerfileOptions } from "./image/image.js";
 export type { FromOptions, CopyOptions, AddOptions, RunOptions, HealthcheckOptions } from "./image/image-steps.js";
 export { PLAN_VERSION } from "./image/plan.js";
 export type { ImagePlan, ImageStep, ImageStepKind, ImageBase, CopySource, CommandLine, KeyValue, ArgDeclaration, Heredoc, RunMount, RunNetwork, SourceLocation } from "./image/plan.js";
+export type { FromStep, ArgStep, EnvStep, WorkdirStep, CopyStep, AddStep, RunStep, UserStep, LabelStep, ExposeStep, VolumeStep, HealthcheckStep, ShellStep, StopSignalStep, OnbuildStep, EntrypointStep, CmdStep, MaintainerStep } from "./image/plan.js";
+export type { EscapeToken } from "./image/shell-lexer.js";
 export { toDockerfile } from "./image/dockerfile-printer.js";
 export { parseDockerfile } from "./image/dockerfile.js";
 export { emptyImageConfig } from "./image/config.js";
