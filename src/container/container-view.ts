@@ -18,7 +18,10 @@ import type { LogOptions } from "./logs.js";
  */
 export abstract class ContainerView implements AsyncDisposable {
   /** @internal */
-  constructor(protected readonly instance: ContainerInstance) {}
+  constructor(
+    /** @internal The shared state of the container that every typestate of it views. */
+    protected readonly instance: ContainerInstance,
+  ) {}
 
   /** The container's 64-hex-digit id. */
   get id(): string {

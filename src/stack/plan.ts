@@ -26,6 +26,7 @@ export type DependencyCondition = "started" | "healthy" | "completed";
  * ```
  */
 export interface DependencyPlan {
+  /** What the dependent waits for before it starts. */
   condition: DependencyCondition;
   /** false: a missing or disabled dependency is skipped instead of being an error. */
   required: boolean;
@@ -61,11 +62,13 @@ export interface BuildPlan {
  * ```
  */
 export interface VolumeMountPlan {
+  /** Discriminant: a named or anonymous volume, or a bind mount of a host path. */
   type: "volume" | "bind";
   /** The volume's key in `volumes` (named), an absolute host path (bind), or absent (anonymous). */
   source?: string;
   /** The absolute path in the container. */
   target: string;
+  /** Mounted read-only (`:ro`, `read_only: true`). */
   readOnly: boolean;
   /** Bind mounts: create the host directory when it is missing (the short syntax does, as compose). */
   createHostPath?: boolean;
@@ -96,7 +99,17 @@ export interface ServiceNetworkPlan {
  * plan.services.worker.restart; // { policy: "on-failure", maxRetries: 3 }
  * ```
  */
-export type RestartPlan = { policy: "no" | "always" | "unless-stopped" } | { policy: "on-failure"; maxRetries?: number };
+export type RestartPlan =
+  | {
+    /** Discriminant: never restart, or restart after any exit. */
+    policy: "no" | "always" | "unless-stopped";
+  }
+  | {
+    /** Discriminant: restart after a non-zero exit. */
+    policy: "on-failure";
+    /** The most restarts (`on-failure:3`); absent means no limit. */
+    maxRetries?: number;
+  };
 
 /**
  * One service.
@@ -110,6 +123,7 @@ export type RestartPlan = { policy: "no" | "always" | "unless-stopped" } | { pol
 export interface ServicePlan {
   /** The image reference (after interpolation); with `build`, the name the built image gets. */
   image?: string;
+  /** The `build:` section, when the service's image is built from a Dockerfile. */
   build?: BuildPlan;
   /** Everything `new Container(image, options)` takes: command, env, ports, limits, tmpfs, healthcheck... */
   options: ContainerOptions;
@@ -121,6 +135,7 @@ export interface ServicePlan {
   networks: Record<string, ServiceNetworkPlan>;
   /** `expose:` ports (`"8080/tcp"`): reachable by other services, not published on the host. */
   expose: string[];
+  /** The `restart:` policy; `{ policy: "no" }` when the file sets none. */
   restart: RestartPlan;
   /** The service runs only when one of these profiles is active (empty: always). */
   profiles: string[];
@@ -135,9 +150,11 @@ export interface ServicePlan {
  * ```
  */
 export interface NetworkPlan {
-  /** Its name: `name:`, else `<project>_<key>`. */
+  /** Its name: `name:`, else `<project>_<key>` (the key itself when external). */
   name: string;
+  /** `external: true`: made outside the project; `up()` refuses such networks, as bento networks live only as long as their stack. */
   external: boolean;
+  /** `labels:` as written; bento networks carry no labels, so they are not applied. */
   labels: Record<string, string>;
 }
 
@@ -150,9 +167,11 @@ export interface NetworkPlan {
  * ```
  */
 export interface VolumePlan {
-  /** Its name: `name:`, else `<project>_<key>`. */
+  /** Its name: `name:`, else `<project>_<key>` (the key itself when external). */
   name: string;
+  /** `external: true`: made outside the project; `up()` requires it to exist and `down()` never removes it. */
   external: boolean;
+  /** `labels:` given to the volume when `up()` creates it. */
   labels: Record<string, string>;
 }
 
@@ -167,6 +186,7 @@ export interface VolumePlan {
  * ```
  */
 export interface StackPlan {
+  /** The format version of this plan; always 1. */
   version: 1;
   /** The project name (`name:`, the projectName option, or the directory's name). */
   name: string;
@@ -174,7 +194,9 @@ export interface StackPlan {
   projectDir: string;
   /** Services, in file order. */
   services: Record<string, ServicePlan>;
+  /** Top-level networks by key; a `default` network is added when services use it. */
   networks: Record<string, NetworkPlan>;
+  /** Top-level named volumes by key. */
   volumes: Record<string, VolumePlan>;
   /** Compose keys bento does not honour, with their paths; `up()` refuses to run them. */
   unsupported: UnsupportedKey[];

@@ -31,6 +31,7 @@ export type StackEventStatus = "starting" | "started" | "failed" | "restarting" 
 export interface StackEvent {
   /** The service it concerns. */
   service: string;
+  /** What happened to the service's container. */
   status: StackEventStatus;
   /** When, in ms since the epoch. */
   time: number;
