@@ -54,7 +54,7 @@ export type { ContainerInspect } from "./container/inspect.js";
 export type { LogLine, LogOptions } from "./container/logs.js";
 export type { ResourceOptions } from "./runtime/limits.js";
 export type { ExitStatus } from "./runtime/wait-status.js";
-export type { CgroupStats } from "./runtime/cgroup/driver.js";
+export type { CgroupStats, CgroupLimits } from "./runtime/cgroup/driver.js";
 
 // Volumes and networks
 export { Volume } from "./volume/volume.js";

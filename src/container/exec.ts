@@ -11,8 +11,11 @@ import { decodeWaitStatus, systemCallErrorOf } from "../runtime/wait-status.js";
 
 /** The result of an exec. */
 export interface ExecResult {
+  /** The command's exit code; 128 + n when signal n killed it (137 after an abort). */
   exitCode: number;
+  /** Everything it wrote to standard output, decoded as UTF-8. */
   stdout: string;
+  /** Everything it wrote to standard error, decoded as UTF-8. */
   stderr: string;
 }
 

@@ -6,18 +6,37 @@ import type { CgroupLimits } from "../runtime/cgroup/driver.js";
 import { healthMonitorOf, type HealthState } from "../wait/healthcheck.js";
 import type { ContainerInstance } from "./instance.js";
 
-/** A container's description. */
+/**
+ * A container's description.
+ *
+ * @example
+ * ```ts
+ * const { state, process, limits } = await container.inspect();
+ * console.log(state.status, state.exitCode, process.argv, limits.memoryBytes);
+ * ```
+ */
 export interface ContainerInspect {
+  /** The container's id: 64 hex digits. */
   id: string;
+  /** The container's unique name. */
   name: string;
+  /** When it was created, in ISO 8601 (UTC). */
   created: string;
+  /** Its lifecycle state and last exit. */
   state: {
+    /** Where it is in its lifecycle. */
     status: "created" | "running" | "exited" | "removed";
+    /** The host pid of its init, while it runs. */
     pid?: number;
+    /** The last run's exit code; 128 + n when signal n killed it. */
     exitCode?: number;
+    /** The signal that ended the last run, such as `SIGKILL`. */
     signal?: string;
+    /** True when the kernel's OOM killer killed a process of the last run. */
     oomKilled: boolean;
+    /** When the last run started, in ISO 8601 (UTC). */
     startedAt?: string;
+    /** When the last run ended, in ISO 8601 (UTC). */
     finishedAt?: string;
     /** The healthcheck's status and last five results, when it has a healthcheck. */
     health?: HealthState;
@@ -25,10 +44,25 @@ export interface ContainerInspect {
   /** The image config it runs with. */
   image: ImageConfig;
   /** The process it runs. */
-  process: { argv: string[]; env: string[]; cwd: string; uid: number; gid: number };
+  process: {
+    /** The command line: entrypoint and command, after overrides. */
+    argv: string[];
+    /** The environment, as `KEY=value` strings. */
+    env: string[];
+    /** The working directory in the container. */
+    cwd: string;
+    /** The numeric user id it runs as. */
+    uid: number;
+    /** The numeric group id it runs as. */
+    gid: number;
+  };
+  /** Its hostname: the `hostname` option, else the host's with host networking, else the first 12 digits of its id. */
   hostname: string;
+  /** The labels it was created with. */
   labels: Record<string, string>;
+  /** Its cgroup limits, from the `resources` option; absent fields are unlimited. */
   limits: CgroupLimits;
+  /** The host path of its log file (bento-shim's timestamped records; read it with `logs()`). */
   logPath: string;
 }
 

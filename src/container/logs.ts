@@ -8,6 +8,7 @@ import { StringDecoder } from "node:string_decoder";
 
 /** One line a container wrote. */
 export interface LogLine {
+  /** The stream the container wrote it to. */
   stream: "stdout" | "stderr";
   /** The text, with its newline when it had one. */
   text: string;
@@ -15,7 +16,7 @@ export interface LogLine {
   timestamp: string;
 }
 
-/** Which lines {@link parseLogRecords} and the log readers keep. */
+/** Which lines `logs()`, `followLogs()` and the other log readers keep. */
 export interface LogOptions {
   /** "stdout", "stderr" or "both" (default). */
   stream?: "stdout" | "stderr" | "both";

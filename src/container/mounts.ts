@@ -12,14 +12,19 @@ import { checkVolumeName } from "../volume/volume-store.js";
 export interface VolumeMount {
   /** The volume's name, or a Volume. */
   volume: string | Volume;
+  /** Where it is mounted in the container: an absolute path without `..`. */
   target: string;
+  /** Mount it read-only (default false). */
   readonly?: boolean;
 }
 
 /** A host directory or file mounted into the container. Its source must exist. */
 export interface BindMount {
+  /** The host path, absolute or relative to the current directory; it must exist. */
   bind: string;
+  /** Where it is mounted in the container: an absolute path without `..`. */
   target: string;
+  /** Mount it read-only (default false). */
   readonly?: boolean;
 }
 
@@ -31,6 +36,7 @@ export interface TmpfsMount {
   sizeBytes?: number;
   /** Its mode (default 0o1777). */
   mode?: number;
+  /** Mount it read-only (default false). */
   readonly?: boolean;
 }
 

@@ -5,7 +5,17 @@
 import { InvalidOptionError } from "../errors.js";
 
 /** A port to publish: a container port, and optionally the host port and protocol. */
-export type PortSpec = number | string | { container: number; host?: number; protocol?: "tcp" | "udp" };
+export type PortSpec =
+  | number
+  | string
+  | {
+    /** The port inside the container (1-65535). */
+    container: number;
+    /** The host port on 127.0.0.1 and ::1 (1-65535); absent or 0 chooses a free one. */
+    host?: number;
+    /** The protocol (default `tcp`). */
+    protocol?: "tcp" | "udp";
+  };
 
 /** A validated published port. */
 export interface PublishedPort {

@@ -10,8 +10,11 @@ import { InvalidOptionError } from "../errors.js";
 
 /** A volume's recorded metadata. */
 export interface VolumeRecord {
+  /** The volume's name (its directory under `volumes/` in the store). */
   name: string;
+  /** Labels given when it was created. */
   labels: Record<string, string>;
+  /** When it was created, in ISO 8601 (UTC). */
   createdAt: string;
   /** Made for one container (an image's VOLUME, or a mount without a name); removed with it. */
   anonymous: boolean;

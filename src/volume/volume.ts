@@ -11,6 +11,7 @@ import { checkVolumeName, containersUsing, ensureVolume, listVolumeRecords, read
 
 /** Options of a volume. */
 export interface VolumeOptions {
+  /** Labels recorded with the volume when `create()` makes it (an existing volume keeps its own). */
   labels?: Record<string, string>;
 }
 

@@ -4,14 +4,25 @@
  */
 import type { PlanRecord } from "../../native/plan-codec.js";
 
-/** Limits in kernel units; undefined means unlimited. */
+/**
+ * Limits in kernel units; undefined means unlimited.
+ *
+ * @example
+ * ```ts
+ * const running = await new Container(image, { resources: { memory: "256m", cpus: 0.5 } }).start();
+ * (await running.inspect()).limits; // { memoryBytes: 268435456, cpuPeriodUs: 100000, cpuQuotaUs: 50000 }
+ * ```
+ */
 export interface CgroupLimits {
+  /** Memory limit, in bytes. */
   memoryBytes?: number;
   /** CPU quota per period, in microseconds. */
   cpuQuotaUs?: number;
+  /** The period `cpuQuotaUs` applies to, in microseconds (100000 for `cpus`). */
   cpuPeriodUs?: number;
   /** Relative CPU weight in Docker's cpu-shares scale (2-262144, default 1024). */
   cpuShares?: number;
+  /** The most processes and threads at once. */
   pidsMax?: number;
   /** Relative IO weight in Docker's blkio-weight scale (10-1000). */
   ioWeight?: number;
@@ -29,9 +40,13 @@ export interface CgroupSetup {
 
 /** Resource usage of a container. */
 export interface CgroupStats {
+  /** Memory in use now, in bytes, page cache included (`memory.current`; v1 `memory.usage_in_bytes`). */
   memoryBytes: number;
+  /** The most memory used so far, in bytes (`memory.peak`; v1 `memory.max_usage_in_bytes`); 0 where the kernel does not report it. */
   memoryPeakBytes: number;
+  /** CPU time used by all its processes, in nanoseconds (microsecond resolution on cgroup v2). */
   cpuUsageNs: number;
+  /** The number of processes and threads in it now (`pids.current`). */
   pids: number;
 }
 
