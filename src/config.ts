@@ -43,7 +43,17 @@ export interface BentoConfig {
   dockerConfigFile: string;
 }
 
-/** When images are pulled; see {@link BentoConfig.pullPolicy}. */
+/**
+ * When `store.ensure()` pulls: "missing" pulls images the store lacks, "always" asks the registry
+ * every time (only new layers are fetched), "never" uses the store only. Set per call with
+ * {@link EnsureOptions.policy}, or for the process with `BENTO_PULL_POLICY` (default "missing").
+ *
+ * @example
+ * ```ts
+ * const policy: PullPolicy = "never";
+ * await Store.default().ensure("alpine:3.20", { policy }); // PullForbiddenError when the store lacks it
+ * ```
+ */
 export type PullPolicy = "always" | "missing" | "never";
 
 /** A user name and password (or token) for a registry. */

@@ -22,6 +22,7 @@ export type { FromStep, ArgStep, EnvStep, WorkdirStep, CopyStep, AddStep, RunSte
 export type { EscapeToken } from "./image/shell-lexer.js";
 export { toDockerfile } from "./image/dockerfile-printer.js";
 export { parseDockerfile } from "./image/dockerfile.js";
+export type { ParseDockerfileToPlanOptions } from "./image/dockerfile.js";
 export { emptyImageConfig } from "./image/config.js";
 export type { ImageConfig, HealthcheckConfig } from "./image/config.js";
 export { imageConfigOf } from "./image/image-config-of.js";
@@ -29,6 +30,7 @@ export type { ImageConfigOfOptions, BaseConfigSource } from "./image/image-confi
 export { containerArgv } from "./image/container-argv.js";
 export type { ContainerArgvOverrides } from "./image/container-argv.js";
 export { DockerfileSyntaxError, InvalidPlanError, ShellExpansionError } from "./image/errors.js";
+export type { DockerfileErrorDetails } from "./image/errors.js";
 
 // The store
 export { Store } from "./store/store.js";
@@ -74,6 +76,7 @@ export type { HealthState, HealthStatus, HealthcheckResult } from "./wait/health
 export type { LogConsumer } from "./wait/log-consumer.js";
 export type { ContainerHealthcheck } from "./container/options.js";
 export { ContainerView } from "./container/container-view.js";
+export type { ImageLike } from "./container/image-source.js";
 
 // Stacks and compose files
 export { Stack } from "./stack/stack.js";

@@ -8,8 +8,17 @@ import type { ImageConfig } from "../image/config.js";
 import { imageConfigOf } from "../image/image-config-of.js";
 import type { ImagePlan } from "../image/plan.js";
 
-/** Anything with a plan: an `Image`. */
+/**
+ * Anything with a plan: an `Image`, or an object that makes one.
+ *
+ * @example
+ * ```ts
+ * const base: ImageLike = { toPlan: () => ({ version: 1, steps: [{ kind: "from", base: { type: "ref", ref: "alpine:3.20" } }] }) };
+ * new Stack().service("app", base);
+ * ```
+ */
 export interface ImageLike {
+  /** The image's plan, as JSON-safe data. */
   toPlan(): ImagePlan;
 }
 

@@ -11,10 +11,15 @@ import { processWord, type EscapeToken } from "./shell-lexer.js";
 export interface HealthcheckConfig {
   /** `["NONE"]`, `["CMD", ...argv]` or `["CMD-SHELL", text]`. */
   Test: string[];
+  /** Time between checks, in nanoseconds. */
   Interval?: number;
+  /** Time one check may take, in nanoseconds. */
   Timeout?: number;
+  /** Grace period after start during which failures do not count, in nanoseconds. */
   StartPeriod?: number;
+  /** Time between checks during the start period, in nanoseconds. */
   StartInterval?: number;
+  /** Consecutive failures that make the container unhealthy. */
   Retries?: number;
 }
 
@@ -29,7 +34,9 @@ export interface HealthcheckConfig {
 export interface ImageConfig {
   /** `KEY=value` strings, in order. */
   Env: string[];
+  /** The entrypoint argv (shell form already wrapped in `Shell`); absent or `null` (as Docker writes it) means none. */
   Entrypoint?: string[] | null;
+  /** The default command argv, or the entrypoint's default arguments; absent or `null` means none. */
   Cmd?: string[] | null;
   /** Absolute; `""` means `/`. */
   WorkingDir: string;
@@ -37,9 +44,13 @@ export interface ImageConfig {
   User: string;
   /** Keys such as `8080/tcp`. */
   ExposedPorts: Record<string, Record<string, never>>;
+  /** Keys are the absolute paths of VOLUME mount points; a container gets an anonymous volume at each one its mounts do not cover. */
   Volumes: Record<string, Record<string, never>>;
+  /** Metadata labels (LABEL). */
   Labels: Record<string, string>;
+  /** The signal that stops a container, such as `SIGTERM` (the default when absent) or `9`. */
   StopSignal?: string;
+  /** The container healthcheck (HEALTHCHECK); absent means none is set, `Test: ["NONE"]` disables an inherited one. */
   Healthcheck?: HealthcheckConfig;
   /** The argv shell-form commands are appended to; default `["/bin/sh", "-c"]`. */
   Shell?: string[];

@@ -7,7 +7,14 @@ import { parseDockerfileAst } from "./dockerfile-parser.js";
 import { astToPlan } from "./dockerfile-instructions.js";
 import type { ImagePlan, ImageStep } from "./plan.js";
 
-/** Options of {@link parseDockerfile}. */
+/**
+ * Options of {@link parseDockerfile}.
+ *
+ * @example
+ * ```ts
+ * parseDockerfile(text, { file: "Dockerfile.prod", target: "runtime", buildArgs: { VERSION: "2" }, context: "." });
+ * ```
+ */
 export interface ParseDockerfileToPlanOptions {
   /** The file name errors mention, and the plan's `dockerfile`. Default `"Dockerfile"`. */
   file?: string;

@@ -4,7 +4,15 @@
  */
 import { BentoError, type BentoErrorOptions } from "../errors.js";
 
-/** Where a Dockerfile error is, and what the parser wanted there. */
+/**
+ * Where a Dockerfile error is, and what the parser wanted there; a {@link DockerfileSyntaxError}
+ * carries the same fields.
+ *
+ * @example
+ * ```ts
+ * const details: DockerfileErrorDetails = { file: "Dockerfile", line: 2, column: 1, instruction: "ENV", expected: "a name=value pair" };
+ * ```
+ */
 export interface DockerfileErrorDetails {
   /** The Dockerfile's path, or `"<inline>"` for text passed directly. */
   file: string;

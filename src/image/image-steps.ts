@@ -18,7 +18,10 @@ export interface FromOptions {
 /** Options of `copy()`. */
 export interface CopyOptions {
   /** A stage name of this plan, an image reference, or another `Image` to copy from. */
-  from?: string | { toPlan(): import("./plan.js").ImagePlan };
+  from?: string | {
+    /** The plan of the image to copy from. */
+    toPlan(): import("./plan.js").ImagePlan;
+  };
   /** Owner of the copied files, `user[:group]` (names or ids). */
   chown?: string;
   /** Mode of the copied files: octal text (`"755"`) or a number (`0o755`). */

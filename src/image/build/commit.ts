@@ -33,7 +33,7 @@ export interface CommitParent {
   config: ImageConfig;
 }
 
-/** Options of {@link commitContainer}. */
+/** Options of `commit()` on a container (see {@link ContainerView.commit}). */
 export interface CommitOptions {
   /** Tags to point at the new image. */
   tag?: string | string[];
