@@ -100,6 +100,11 @@ function listDir(dir: string): string[] {
  * Whether a lock file is held by its owner: a shared lock taken on a fresh open of it fails
  * only while someone holds it exclusively (flock(2) locks belong to open file descriptions, so
  * this probe never disturbs the owner's lock). "missing" when there is no lock file.
+ *
+ * @example
+ * ```ts
+ * const ownerAlive = probeLock(join(runtimeDir, "containers", id, "lock")) === "held";
+ * ```
  */
 export function probeLock(lockFile: string): "held" | "free" | "missing" {
   let fd: number;
@@ -115,7 +120,14 @@ export function probeLock(lockFile: string): "held" | "free" | "missing" {
   }
 }
 
-/** The processes in a set of cgroup directories (each pid once). */
+/**
+ * The processes in a set of cgroup directories (each pid once).
+ *
+ * @example
+ * ```ts
+ * const running = cgroupPids(record.cgroupPaths).length > 0;
+ * ```
+ */
 export function cgroupPids(cgroupPaths: readonly string[]): number[] {
   const pids = new Set<number>();
   for (const dir of cgroupPaths) for (const pid of readPidsSync(join(dir, "cgroup.procs"))) pids.add(pid);
