@@ -43,7 +43,9 @@ export type { TransferProgress, ProgressListener } from "./registry/progress.js"
 export type { PullPolicy } from "./config.js";
 export { RegistryUnreachableError, RegistryAuthError, ManifestUnknownError, PlatformNotFoundError, RegistryError, PullForbiddenError } from "./registry/errors.js";
 export { RegistryClient } from "./registry/client.js";
-export type { ImageSummary, ImageInspect, DiskUsage, UsageCount, RemoveResult, ImportResult, ArchiveFormat, LayerInfo, ResolvedImage, OciImageConfig, Descriptor, ImageManifest, Platform } from "./store/types.js";
+export type { RegistryClientOptions, FetchedManifest, ManifestHead, UploadOutcome } from "./registry/client.js";
+export type { ImageSummary, ImageInspect, DiskUsage, UsageCount, RemoveResult, ImportResult, ArchiveFormat, LayerInfo, ResolvedImage, OciImageConfig, Descriptor, ImageManifest, Platform, OciImageConfigFields, ContainerConfig, HealthConfig, HistoryEntry, WriteImageInput, WrittenImage, BlobInfo } from "./store/types.js";
+export type { ImageUsage } from "./store/image-usage.js";
 
 // Containers
 export { Container } from "./container/container.js";

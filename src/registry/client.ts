@@ -25,9 +25,21 @@ const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_REDIRECTS = 10;
 const USER_AGENT = "bento (+https://github.com/bento)";
 
-/** Options for {@link RegistryClient}. */
+/**
+ * Options for {@link RegistryClient}.
+ *
+ * @example
+ * ```ts
+ * const client = new RegistryClient("docker.io", { baseUrl: "http://127.0.0.1:5001", onRequest: (m, url) => console.log(m, url) });
+ * ```
+ */
 export interface RegistryClientOptions {
-  /** Settings (credentials, insecure registries); default the process's `config()`. */
+  /**
+   * Settings (credentials, insecure registries); default the process's, read from `BENTO_*`
+   * variables. For bento's pull, push and tests.
+   *
+   * @internal
+   */
   config?: BentoConfig;
   /** The base URL to talk to instead of the domain's own (a mirror): `http://127.0.0.1:5001`. */
   baseUrl?: string;
@@ -37,7 +49,14 @@ export interface RegistryClientOptions {
   onRequest?: (method: string, url: string) => void;
 }
 
-/** A manifest (or index) as fetched: its exact bytes, its media type and its digest. */
+/**
+ * A manifest (or index) as fetched: its exact bytes, its media type and its digest.
+ *
+ * @example
+ * ```ts
+ * const { bytes, mediaType, digest } = await client.getManifest("library/alpine", "3.20", "pull alpine:3.20");
+ * ```
+ */
 export interface FetchedManifest {
   /** The bytes as the registry sent them; their sha256 is the digest. */
   bytes: Buffer;
@@ -47,14 +66,33 @@ export interface FetchedManifest {
   digest: Digest;
 }
 
-/** What a HEAD of a manifest told. */
+/**
+ * What a HEAD of a manifest told.
+ *
+ * @example
+ * ```ts
+ * const head = await client.headManifest("app", "1", "check localhost:5000/app:1");
+ * if (head !== undefined) console.log(head.digest, head.size);
+ * ```
+ */
 export interface ManifestHead {
+  /** The manifest's digest, from Docker-Content-Digest. */
   digest: Digest;
+  /** Its media type, from Content-Type; `""` when the registry sent none. */
   mediaType: string;
+  /** Its size in bytes, from Content-Length. */
   size: number;
 }
 
-/** How a blob got into the registry. */
+/**
+ * How a blob got into the registry: it was already there, it was mounted from another repository
+ * of the same registry, or its bytes were uploaded.
+ *
+ * @example
+ * ```ts
+ * const outcome = await client.uploadBlob("app", { digest, size, open }, "push app:1", ["base"]); // "mounted"
+ * ```
+ */
 export type UploadOutcome = "exists" | "mounted" | "uploaded";
 
 interface RequestOptions {

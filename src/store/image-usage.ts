@@ -8,7 +8,15 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import type { Digest } from "./digest.js";
 
-/** Tells the store which containers use an image. */
+/**
+ * Tells the store which containers use an image, so that it does not remove one in use.
+ *
+ * @example
+ * ```ts
+ * const usage: ImageUsage = { containersUsing: async (imageId) => myRuntime.containersOf(imageId) };
+ * const store = Store.open("/var/lib/my-store", { usage });
+ * ```
+ */
 export interface ImageUsage {
   /**
    * Ids of the containers that use the image `imageId` (`sha256:...`), in any state: a stopped

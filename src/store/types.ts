@@ -93,7 +93,14 @@ export interface ImageIndex {
   annotations?: Record<string, string>;
 }
 
-/** Docker's health check settings; durations are nanoseconds, as in Docker's config. */
+/**
+ * Docker's health check settings; durations are nanoseconds, as in Docker's config.
+ *
+ * @example
+ * ```ts
+ * (await store.inspect("postgres:16")).config.Healthcheck; // { Test: ["CMD-SHELL", "pg_isready"], Interval: 5000000000 }
+ * ```
+ */
 export interface HealthConfig {
   /** `["NONE"]`, `["CMD", ...argv]` or `["CMD-SHELL", command]`. */
   Test?: string[];
@@ -109,7 +116,14 @@ export interface HealthConfig {
   Retries?: number;
 }
 
-/** The runtime settings in an image config (OCI `config`, with Docker's extra fields). */
+/**
+ * The runtime settings in an image config (OCI `config`, with Docker's extra fields).
+ *
+ * @example
+ * ```ts
+ * const { Entrypoint, Cmd, Env } = (await store.inspect("alpine:3.20")).config;
+ * ```
+ */
 export interface ContainerConfig {
   /** `user[:group]` the process runs as. */
   User?: string;
@@ -141,7 +155,14 @@ export interface ContainerConfig {
   [key: string]: unknown;
 }
 
-/** One step of an image's history. */
+/**
+ * One step of an image's history.
+ *
+ * @example
+ * ```ts
+ * for (const h of (await store.inspect("alpine:3.20")).history) console.log(h.created_by, h.empty_layer ? "" : "(layer)");
+ * ```
+ */
 export interface HistoryEntry {
   /** When the step ran (RFC 3339). */
   created?: string;
@@ -155,7 +176,14 @@ export interface HistoryEntry {
   empty_layer?: boolean;
 }
 
-/** The fields of an image config a writer supplies (everything but `rootfs`); unknown fields are kept. */
+/**
+ * The fields of an image config a writer supplies (everything but `rootfs`); unknown fields are kept.
+ *
+ * @example
+ * ```ts
+ * const fields: OciImageConfigFields = { config: { Cmd: ["/app"] }, history: [{ created_by: "COPY app /app" }] };
+ * ```
+ */
 export interface OciImageConfigFields {
   /** When the image was created (RFC 3339). */
   created?: string;
@@ -183,8 +211,13 @@ export interface OciImageConfig extends OciImageConfigFields {
   architecture: string;
   /** Operating system, `linux`. */
   os: string;
-  /** The diff ids of the layers, base first. */
-  rootfs: { type: "layers"; diff_ids: Digest[] };
+  /** The layers' uncompressed content, in order. */
+  rootfs: {
+    /** Always `layers`. */
+    type: "layers";
+    /** The diff ids (digests of the uncompressed layer tars), base first. */
+    diff_ids: Digest[];
+  };
 }
 
 /** One layer of an image: its blob and what the blob unpacks to. */
@@ -195,6 +228,7 @@ export interface LayerInfo {
   diffId: Digest;
   /** Blob size in bytes. */
   size: number;
+  /** The blob's media type, such as `application/vnd.oci.image.layer.v1.tar+gzip` or a Docker layer type. */
   mediaType: string;
 }
 
@@ -250,6 +284,7 @@ export interface ImageInspect {
   config: ContainerConfig;
   /** Layers, base first. */
   layers: LayerInfo[];
+  /** One entry per build step, oldest first (empty when the config records none). */
   history: HistoryEntry[];
   /** Bytes of the manifest, config and layer blobs. */
   sizeBytes: number;
@@ -257,7 +292,15 @@ export interface ImageInspect {
   rawConfig: OciImageConfig;
 }
 
-/** What {@link Store.writeImage} stores. */
+/**
+ * What {@link Store.writeImage} stores.
+ *
+ * @example
+ * ```ts
+ * const layer = await store.createLayerFromDir("/tmp/rootfs");
+ * await store.writeImage({ config: { config: { Cmd: ["/bin/app"] } }, layers: [layer] }, { tags: ["app:dev"] });
+ * ```
+ */
 export interface WriteImageInput {
   /**
    * The image config. As an object, its `rootfs` is set from `layers`; as bytes it is stored
@@ -268,7 +311,14 @@ export interface WriteImageInput {
   layers: LayerInfo[];
 }
 
-/** The result of {@link Store.writeImage}. */
+/**
+ * The result of {@link Store.writeImage}.
+ *
+ * @example
+ * ```ts
+ * const { id, manifestDigest } = await store.writeImage({ config: {}, layers });
+ * ```
+ */
 export interface WrittenImage {
   /** The image id: the digest of its config. */
   id: Digest;
@@ -276,7 +326,14 @@ export interface WrittenImage {
   manifestDigest: Digest;
 }
 
-/** A blob in the store. */
+/**
+ * A blob in the store.
+ *
+ * @example
+ * ```ts
+ * const { digest, size } = await store.putBlob(Buffer.from("hello"));
+ * ```
+ */
 export interface BlobInfo {
   /** The blob's digest. */
   digest: Digest;
@@ -325,9 +382,21 @@ export interface DiskUsage {
 /** What {@link Store.import} brought in. */
 export interface ImportResult {
   /** The images added: id, manifest digest, and tags in Docker's short form. */
-  images: Array<{ id: Digest; manifestDigest: Digest; tags: string[] }>;
-  /** Manifests in the archive that were not images (artifacts), with the reason. */
-  skipped: Array<{ digest: string; reason: string }>;
+  images: Array<{
+    /** The image id: the digest of its config. */
+    id: Digest;
+    /** The digest of its manifest. */
+    manifestDigest: Digest;
+    /** Its tags from the archive, in Docker's short form. */
+    tags: string[];
+  }>;
+  /** Manifests in the archive that were not images for this host (artifacts, other platforms), with the reason. */
+  skipped: Array<{
+    /** The digest of the skipped manifest or index. */
+    digest: string;
+    /** Why it was skipped, in words. */
+    reason: string;
+  }>;
 }
 
 /** Archive formats {@link Store.export} writes. */
