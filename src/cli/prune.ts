@@ -15,15 +15,16 @@ const usage = `Usage: bento prune
 Remove what processes left behind, in this order:
   1. containers whose process died (their cgroups, upper dirs, logs and anonymous volumes),
      as the SDK's first start in a process does;
-  2. volumes no container uses, named ones included;
+  2. anonymous volumes no container uses (named ones too with --volumes);
   3. dangling images: untagged images no container uses.
 Containers of live processes and the volumes and images they use are kept.
 
 Options:
-  -h, --help   print this help
+      --volumes   also remove named volumes no container uses
+  -h, --help      print this help
 `;
 
-const options = { ...helpOption } as const;
+const options = { ...helpOption, volumes: { type: "boolean" } } as const;
 
 export const pruneCommand: Command = {
   name: "prune",
@@ -43,7 +44,7 @@ export const pruneCommand: Command = {
     }
 
     const sizes = new Map(listVolumeRecords().filter((v) => containersUsing(v.name).length === 0).map((v) => [v.name, diskBytes(volumeDir(v.name))]));
-    const volumes = await Volume.prune();
+    const volumes = await Volume.prune({ all: values.volumes === true });
     if (volumes.length > 0) {
       io.stdout.write(`${containers.length > 0 ? "\n" : ""}Deleted volumes:\n`);
       for (const name of volumes) {

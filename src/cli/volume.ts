@@ -15,7 +15,7 @@ Manage volumes (BENTO_HOME/volumes).
 Commands:
   ls [-q] [--json]   list volumes, and the containers that use each
   rm NAME...         remove volumes (refused while a container uses one)
-  prune              remove every volume no container uses
+  prune [-a]         remove anonymous volumes no container uses (-a: named ones too)
 
 Options:
   -h, --help   print this help
@@ -23,6 +23,7 @@ Options:
 
 const lsOptions = { ...helpOption, quiet: { type: "boolean", short: "q" }, json: { type: "boolean" } } as const;
 const plainOptions = { ...helpOption } as const;
+const pruneOptions = { ...helpOption, all: { type: "boolean", short: "a" } } as const;
 
 /** The table `bento volume ls` prints. */
 export function volumesTable(volumes: readonly (VolumeRecord & { usedBy: string[] })[], now = new Date()): string {
@@ -69,10 +70,10 @@ export const volumeCommand: Command = {
       return failed ? 1 : 0;
     }
     if (sub === "prune") {
-      const { values, positionals } = parseCommandArgs(rest, plainOptions, usage);
+      const { values, positionals } = parseCommandArgs(rest, pruneOptions, usage);
       if (values.help) return printHelp(io, usage);
       if (positionals.length > 0) throw new UsageError(`volume prune takes no arguments (got "${positionals[0]}")`, usage);
-      const removed = await Volume.prune();
+      const removed = await Volume.prune({ all: values.all === true });
       if (removed.length > 0) io.stdout.write(`Deleted volumes:\n${removed.map((n) => `${n}\n`).join("")}`);
       else io.stdout.write("No unused volumes\n");
       return 0;

@@ -4,7 +4,8 @@
  * lock is free has lost its owner: the sweep kills and removes what it left (DESIGN section 8).
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { releaseName } from "./names.js";
 import { loadAddon } from "../native/load.js";
 import { readPidsSync, removeCgroupDirSync } from "./cgroup/files.js";
 
@@ -104,6 +105,7 @@ export function sweepOrphans(runtimeDir: string): string[] {
       }
       cleanUpSync(record);
       rmSync(dir, { recursive: true, force: true });
+      releaseName(dirname(runtimeDir), record.name, record.id);
       swept.push(id);
     } finally {
       closeSync(fd);
@@ -131,6 +133,7 @@ export function sweepOwnedBy(runtimeDir: string, ownerPid: number): string[] {
       if (record.ownerPid !== ownerPid) continue;
       cleanUpSync(record);
       rmSync(dir, { recursive: true, force: true });
+      releaseName(dirname(runtimeDir), record.name, record.id);
       swept.push(id);
     } catch {
       // no record, or gone already

@@ -134,16 +134,19 @@ export class Volume {
   }
 
   /**
-   * Removes every volume no container uses; returns their names.
+   * Removes the anonymous volumes no container uses, and with `all` the named ones too (as
+   * `docker volume prune [--all]` since Docker 23); returns their names.
    *
    * @example
    * ```ts
-   * await Volume.prune();
+   * await Volume.prune();                // anonymous ones
+   * await Volume.prune({ all: true });   // every unused volume
    * ```
    */
-  static async prune(): Promise<string[]> {
+  static async prune(options: { all?: boolean } = {}): Promise<string[]> {
     const removed: string[] = [];
     for (const record of listVolumeRecords()) {
+      if (!record.anonymous && !options.all) continue;
       if (containersUsing(record.name).length > 0) continue;
       rmSync(volumeDir(record.name), { recursive: true, force: true });
       removed.push(record.name);
