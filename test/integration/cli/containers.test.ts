@@ -4,24 +4,10 @@ import { existsSync, mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { config } from "../../../src/config.js";
 import { leftovers, processesOf } from "../leaks.js";
-import { bento, startOwner, stopOwner, waitUntil, type Owner } from "./helpers.js";
+import { bento, ownerTracker, stopOwner, waitUntil } from "./helpers.js";
 
-const owners: Owner[] = [];
-const made: string[] = [];
-
-async function owner(specs: string[], waitExit = false): Promise<Owner> {
-  const o = await startOwner(specs, waitExit);
-  owners.push(o);
-  made.push(...o.started.map((s) => s.id));
-  return o;
-}
-
-afterEach(async () => {
-  for (const o of owners.splice(0)) await stopOwner(o);
-  const ids = made.splice(0);
-  expect(await waitUntil(() => leftovers(ids).length === 0, 3000)).toBe(true);
-  expect(leftovers(ids)).toEqual([]);
-});
+const { owner, checkAfterEach } = ownerTracker(leftovers);
+afterEach(checkAfterEach);
 
 interface PsRow {
   id: string;

@@ -109,3 +109,28 @@ export function leftoversOfPrefix(prefix: string): string[] {
   });
   return [...left, ...processes.map((p) => `process ${p}`)];
 }
+
+/**
+ * Owners a test file starts, and the check after each test that they are stopped and that
+ * nothing of their containers is left.
+ */
+export function ownerTracker(leftoversOf: (ids: readonly string[]) => string[]) {
+  const owners: Owner[] = [];
+  const made: string[] = [];
+  return {
+    made,
+    /** Starts an owner process with containers of `specs`, tracked for the check. */
+    async owner(specs: string[], waitExit = false): Promise<Owner> {
+      const o = await startOwner(specs, waitExit);
+      owners.push(o);
+      made.push(...o.started.map((s) => s.id));
+      return o;
+    },
+    async checkAfterEach(): Promise<void> {
+      for (const o of owners.splice(0)) await stopOwner(o);
+      const ids = made.splice(0);
+      const clean = await waitUntil(() => leftoversOf(ids).length === 0, 3000);
+      if (!clean) throw new Error(`left behind: ${leftoversOf(ids).join(", ")}`);
+    },
+  };
+}

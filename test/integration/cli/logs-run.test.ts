@@ -7,23 +7,10 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { leftovers } from "../leaks.js";
-import { bento, bentoChild, leftoversOfPrefix, startOwner, stopOwner, waitUntil, type Owner } from "./helpers.js";
+import { bento, bentoChild, leftoversOfPrefix, ownerTracker, stopOwner, waitUntil } from "./helpers.js";
 
-const owners: Owner[] = [];
-const made: string[] = [];
-
-async function owner(specs: string[], waitExit = false): Promise<Owner> {
-  const o = await startOwner(specs, waitExit);
-  owners.push(o);
-  made.push(...o.started.map((s) => s.id));
-  return o;
-}
-
-afterEach(async () => {
-  for (const o of owners.splice(0)) await stopOwner(o);
-  const ids = made.splice(0);
-  expect(await waitUntil(() => leftovers(ids).length === 0, 3000)).toBe(true);
-});
+const { owner, checkAfterEach } = ownerTracker(leftovers);
+afterEach(checkAfterEach);
 
 /** The ids of every container on the machine, from `bento ps -a --json`. */
 async function allIds(): Promise<string[]> {
