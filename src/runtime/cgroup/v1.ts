@@ -2,13 +2,17 @@
  * cgroup v1 driver: one directory per controller hierarchy. On hybrid hosts the controller-less
  * cgroup2 hierarchy ("unified") is used too, as the reliable handle to clone into, kill all and
  * ask whether the group is empty (systemd does the same on hybrid hosts).
+ *
+ * There, a container without limits joins only its unified group: moving a process into a v1
+ * cgroup waits for an RCU grace period (2-20 ms on an idle host, most of a start), while
+ * CLONE_INTO_CGROUP into the unified group costs nothing. Its stats then come from /proc.
  */
 import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import type { PlanRecord } from "../../native/plan-codec.js";
 import { type CgroupDriver, type CgroupLimits, type CgroupSetup, type CgroupStats, groupName } from "./driver.js";
-import { readKeyed, readNumber, readPids, removeCgroupDir } from "./files.js";
+import { procStats, readKeyed, readNumber, readPids, removeCgroupDir } from "./files.js";
 
 /** The v1 controllers bento uses; each maps to the mount point of its hierarchy. */
 export type V1Controller = "memory" | "cpu" | "cpuacct" | "pids" | "freezer" | "blkio";
@@ -43,7 +47,8 @@ export class CgroupV1Driver implements CgroupDriver {
   }
 
   setup(id: string, limits: CgroupLimits): CgroupSetup {
-    const dirs = this.controllerDirs(id, limits.ioWeight !== undefined);
+    const anyLimit = Object.values(limits).some((v) => v !== undefined);
+    const dirs = this.unified !== undefined && !anyLimit ? [] : this.controllerDirs(id, limits.ioWeight !== undefined);
     const unified = this.unifiedDir(id);
     const ops: PlanRecord[] = [...dirs, ...(unified === undefined ? [] : [unified])].map((d) => ["mkdir", d, String(0o755)]);
     const write = (c: V1Controller, file: string, value: number) => {
@@ -69,6 +74,8 @@ export class CgroupV1Driver implements CgroupDriver {
 
   async stats(id: string): Promise<CgroupStats> {
     const mem = this.dir("memory", id), cpu = this.dir("cpuacct", id), pids = this.dir("pids", id);
+    const unified = this.unifiedDir(id);
+    if (unified !== undefined && (mem === undefined || !existsSync(mem))) return procStats(await readPids(join(unified, "cgroup.procs")));
     return {
       memoryBytes: mem ? await readNumber(join(mem, "memory.usage_in_bytes")) : 0,
       memoryPeakBytes: mem ? await readNumber(join(mem, "memory.max_usage_in_bytes")) : 0,

@@ -168,6 +168,17 @@ describe.skipIf(!isRoot)(`cgroup limits (${skipReason})`, () => {
     expect(r).toMatchObject({ exitCode: 137, oomKilled: true });
   });
 
+  it("reports stats of a container without limits (from /proc on hybrid hosts, where it has no v1 cgroups)", async () => {
+    const running = await start(sh("sleep 30 & sleep 30"));
+    const deadline = Date.now() + 10_000;
+    while ((await running.stats()).pids < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const stats = await running.stats();
+    expect(stats.pids).toBe(3); // init, sh, sleep
+    expect(stats.memoryBytes).toBeGreaterThan(0);
+    expect(stats.memoryPeakBytes).toBeGreaterThanOrEqual(stats.memoryBytes);
+    await (await running.stop({ timeoutMs: 1000 })).remove();
+  });
+
   it("stops a fork loop at the pids limit", async () => {
     const r = await run(sh("for i in $(seq 1 40); do sleep 2 & done 2>/dev/null; echo started $(jobs -p | wc -l); ls /proc | grep -c '^[0-9]'"), { resources: { pids: 10 } });
     const count = Number(r.stdout.trim().split("\n").pop());

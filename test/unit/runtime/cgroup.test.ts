@@ -66,6 +66,12 @@ describe("cgroup v1 driver", () => {
     expect(setup.procsFiles).toEqual(["/cg/memory/bento-abc/cgroup.procs", "/cg/cpu/bento-abc/cgroup.procs", "/cg/pids/bento-abc/cgroup.procs", "/cg/freezer/bento-abc/cgroup.procs"]);
   });
 
+  it("puts a container without limits only in its unified group on a hybrid host (no v1 migration)", () => {
+    expect(driver.setup("abc", {})).toEqual({ hostOps: [["mkdir", "/cg/unified/bento-abc", "493"]], procsFiles: [], cloneInto: "/cg/unified/bento-abc" });
+    const v1Only = new CgroupV1Driver(new Map([["memory", "/cg/memory"]]), undefined);
+    expect(v1Only.setup("abc", {}).procsFiles).toEqual(["/cg/memory/bento-abc/cgroup.procs"]);
+  });
+
   it("joins blkio only for an IO weight", () => {
     const setup = driver.setup("abc", { ioWeight: 500 });
     expect(setup.hostOps).toContainEqual(["write", "/cg/blkio/bento-abc/blkio.weight", "500"]);
