@@ -214,11 +214,12 @@ long long ReadKeyed(const std::string& file, const std::string& key) {
 }
 
 // A cgroup stays busy for a moment after its last process died (crun retries the same way).
+// The wait is short (the kernel finishes the exit of the last task): poll finely, for 1 s at most.
 bool RemoveCgroup(const std::string& dir) {
-  for (int i = 0; i < 1000; ++i) {
+  for (int i = 0; i < 10'000; ++i) {
     if (rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;
     if (errno != EBUSY) return false;
-    usleep(1000);
+    usleep(100);
   }
   return false;
 }
