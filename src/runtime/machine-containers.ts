@@ -27,7 +27,9 @@ export type MachineContainerStatus = "running" | "stopped" | "left-behind";
 export interface MachineContainer {
   /** The full id (64 hex digits). */
   id: string;
+  /** Its unique name. */
   name: string;
+  /** Running, stopped, or left behind by a process that died. */
   status: MachineContainerStatus;
   /** The process that started it (undefined when its runtime state is gone). */
   ownerPid: number | undefined;
@@ -37,6 +39,7 @@ export interface MachineContainer {
   createdAt: Date | undefined;
   /** The store image it runs, when it came from the store. */
   imageId: string | undefined;
+  /** The labels it was created with. */
   labels: Record<string, string>;
   /** The named volumes it mounts. */
   volumes: string[];
@@ -46,7 +49,10 @@ export interface MachineContainer {
   containerDir: string;
   /** Its log file ("<unix ns> <o|e|O|E> <text>" records). */
   logPath: string;
-  /** Its runtime state; undefined when only its store directory is left (e.g. after a reboot cleared the runtime dir). */
+  /**
+   * @internal Its runtime state; undefined when only its store directory is left (e.g. after a
+   * reboot cleared the runtime dir).
+   */
   record: StateRecord | undefined;
 }
 

@@ -16,6 +16,9 @@
  * point where. Both change only under the lock, with write-to-temp-then-rename, so readers need
  * no lock. Blobs and layer directories are immutable once renamed into place.
  */
+import { config } from "../config.js";
+import { listMachineContainers, type MachineContainer } from "../runtime/machine-containers.js";
+import { listVolumeRecords, type VolumeRecord } from "../volume/volume-store.js";
 import { constants, createWriteStream, promises as fs } from "node:fs";
 import { dirname, join, relative, resolve as resolvePath, sep } from "node:path";
 import { Readable } from "node:stream";
@@ -819,6 +822,31 @@ export class Store {
 
   async #removeDoomed(doomed: string[]): Promise<void> {
     for (const dir of doomed) await fs.rm(dir, { recursive: true, force: true });
+  }
+
+  /**
+   * The containers whose files are in this store, from every process on the machine: running,
+   * stopped, or left behind by a process that died (as `bento ps -a` lists them).
+   *
+   * @example
+   * ```ts
+   * for (const c of await Store.default().containers()) console.log(c.name, c.status);
+   * ```
+   */
+  async containers(): Promise<MachineContainer[]> {
+    return listMachineContainers({ runtimeDir: config().runtimeDir, home: this.root });
+  }
+
+  /**
+   * The volumes of this machine's `BENTO_HOME`.
+   *
+   * @example
+   * ```ts
+   * const names = (await Store.default().volumes()).map((v) => v.name);
+   * ```
+   */
+  async volumes(): Promise<VolumeRecord[]> {
+    return listVolumeRecords();
   }
 
   /**

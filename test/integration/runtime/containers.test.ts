@@ -291,6 +291,14 @@ describe.skipIf(!isRoot)(`lifecycle (${skipReason})`, () => {
     expect(leftovers([id])).toEqual([]);
   });
 
+  it("lists the machine's containers through the store", async () => {
+    const running = await start(["sleep", "30"], { name: `listed-${process.pid}` });
+    const listed = (await Store.default().containers()).find((c) => c.id === running.id);
+    expect(listed).toMatchObject({ name: `listed-${process.pid}`, status: "running", ownerPid: process.pid, ownerAlive: true });
+    await (await running.stop({ timeoutMs: 1000 })).remove();
+    expect((await Store.default().containers()).some((c) => c.id === running.id)).toBe(false);
+  });
+
   it("enforces unique names", async () => {
     const a = await start(["sleep", "30"], { name: "unique-web" });
     await expect(start(["true"], { name: "unique-web" })).rejects.toThrow(/already used/);
