@@ -1,0 +1,130 @@
+/**
+ * Layers: unpacking a layer blob into `layers/<diffid hex>/` once per store (and once per
+ * process at a time), the overlay `lowerdir` list of an image, and turning a container's upper
+ * directory into a new gzip layer blob.
+ */
+import { createWriteStream, promises as fs } from "node:fs";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import { InvalidOptionError } from "../errors.js";
+import { blobPath, commitBlob } from "./blobs.js";
+import { digestHex, HashTap, isDigest, type Digest } from "./digest.js";
+import { lstatIfExists, tempName } from "./fs-util.js";
+import { loadImage, resolveImage } from "./images.js";
+import { layerTarFromDir } from "./layer-from-dir.js";
+import { readManifests } from "./refs.js";
+import type { StoreContext } from "./store-context.js";
+import { MediaType, type LayerInfo } from "./types.js";
+import { unpackLayer } from "./unpack-layer.js";
+
+const UNPACK_CONCURRENCY = 4;
+
+/** The unpacked directory of the layer `diffId`, unpacking it on first use; see `Store.layerDir`. */
+export async function layerDir(ctx: StoreContext, diffId: Digest, hint?: LayerInfo): Promise<string> {
+  await ctx.init();
+  if (!isDigest(diffId)) throw new InvalidOptionError("diffId", `"${String(diffId)}" is not a sha256 digest`);
+  const dir = join(ctx.layersDir, digestHex(diffId));
+  if (await lstatIfExists(dir)) return dir;
+  let pending = ctx.unpacking.get(diffId);
+  if (!pending) {
+    pending = (async () => {
+      const layer = hint ?? (await findLayerBlob(ctx, diffId));
+      const native = ctx.options.privileged;
+      const ns = ctx.options.overlayXattrNamespace;
+      const result = await unpackLayer({
+        blobPath: blobPath(ctx, layer.digest),
+        digest: layer.digest,
+        diffId,
+        layersDir: ctx.layersDir,
+        options: {
+          chown: native,
+          devices: native,
+          opaqueXattr: `${ns}.overlay.opaque`,
+          keepXattr: (name) => keepLayerXattr(name, native),
+        },
+      });
+      return result.dir;
+    })();
+    ctx.unpacking.set(diffId, pending);
+    pending.then(
+      () => ctx.unpacking.delete(diffId),
+      () => ctx.unpacking.delete(diffId),
+    );
+  }
+  return pending;
+}
+
+async function findLayerBlob(ctx: StoreContext, diffId: Digest): Promise<LayerInfo> {
+  const known = ctx.layerBlobs.get(diffId);
+  if (known) return known;
+  for (const digest of (await readManifests(ctx)).keys()) await loadImage(ctx, digest, []);
+  const found = ctx.layerBlobs.get(diffId);
+  if (!found) throw new InvalidOptionError("diffId", `no stored image has the layer ${diffId}; pass its blob as the hint`);
+  return found;
+}
+
+/** An image's layer directories, top layer first, each once; see `Store.lowerDirs`. */
+export async function lowerDirs(ctx: StoreContext, ref: string): Promise<string[]> {
+  const image = await resolveImage(ctx, ref);
+  const dirs = new Array<string>(image.layers.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < image.layers.length) {
+      const i = next++;
+      const layer = image.layers[i] as LayerInfo;
+      dirs[i] = await layerDir(ctx, layer.diffId, layer);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(UNPACK_CONCURRENCY, image.layers.length) }, worker));
+  const seen = new Set<string>();
+  const topFirst: string[] = [];
+  for (const dir of dirs.reverse()) {
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    topFirst.push(dir);
+  }
+  return topFirst;
+}
+
+/** Turns an overlay upper directory into a gzip layer blob; see `Store.createLayerFromDir`. */
+export async function createLayerFromDir(ctx: StoreContext, upperDir: string): Promise<LayerInfo> {
+  await ctx.init();
+  const tmp = join(ctx.tmpDir, tempName());
+  const uncompressed = new HashTap();
+  const compressed = new HashTap();
+  const native = ctx.options.privileged;
+  try {
+    const tar = Readable.from(
+      layerTarFromDir(upperDir, {
+        opaqueXattrs: ["trusted.overlay.opaque", "user.overlay.opaque"],
+        keepXattr: (name) => keepLayerXattr(name, native),
+      }),
+    );
+    await pipeline(tar, uncompressed, createGzip(), compressed, createWriteStream(tmp, { flags: "wx", mode: 0o644 }));
+    const layer: LayerInfo = {
+      digest: compressed.digest(),
+      diffId: uncompressed.digest(),
+      size: compressed.size,
+      mediaType: MediaType.ociLayerGzip,
+    };
+    await commitBlob(ctx, tmp, layer.digest, layer.size);
+    ctx.layerBlobs.set(layer.diffId, layer);
+    return layer;
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}
+
+/**
+ * Which extended attributes a layer keeps. Overlay's own never (they would steer the overlay
+ * that mounts the layer); `security.selinux` never (labels come from the runtime); `trusted.*`
+ * and `security.*` only with root's powers (`security.capability` is how ping gets CAP_NET_RAW).
+ */
+export function keepLayerXattr(name: string, privileged: boolean): boolean {
+  if (/^(trusted|user)\.overlay\./.test(name)) return false;
+  if (name === "security.selinux") return false;
+  if (name.startsWith("trusted.") || name.startsWith("security.")) return privileged;
+  return true;
+}
