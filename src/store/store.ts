@@ -29,6 +29,7 @@ import { pullImage, type PullOptions, type PullResult } from "../registry/pull.j
 import { pushImage, type PushOptions, type PushResult } from "../registry/push.js";
 import { listMachineContainers, type MachineContainer } from "../runtime/machine-containers.js";
 import { listVolumeRecords, type VolumeRecord } from "../volume/volume-store.js";
+import { Volume } from "../volume/volume.js";
 import { join, resolve as resolvePath } from "node:path";
 import type { Readable } from "node:stream";
 import { blobPath, commitBlob, hasBlob, putBlob, readBlob } from "./blobs.js";
@@ -293,6 +294,19 @@ export class Store {
    */
   async volumes(): Promise<VolumeRecord[]> {
     return listVolumeRecords();
+  }
+
+  /**
+   * Removes the unused anonymous volumes, and with `all` the unused named ones too; returns their
+   * names (as `Volume.prune`).
+   *
+   * @example
+   * ```ts
+   * await Store.default().pruneVolumes({ all: true });
+   * ```
+   */
+  async pruneVolumes(options: { all?: boolean } = {}): Promise<string[]> {
+    return Volume.prune(options);
   }
 
   /**
