@@ -2,7 +2,8 @@
  * Gives each integration test file its own store and runtime dir, so parallel files cannot see
  * each other's containers. Imported first by every integration test file.
  */
-import { mkdtempSync } from "node:fs";
+import { afterAll } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -17,3 +18,9 @@ export const isRoot = process.getuid?.() === 0;
 /** Why privileged tests are skipped when they are. */
 export const skipReason = "integration tests create namespaces, cgroups and mounts: run them as root";
 export const testRoot = root;
+
+// The file's store and runtime dirs go with it (its tests removed their containers already, and
+// checked that they did); an image store of a build test can weigh hundreds of MB.
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
