@@ -2,6 +2,7 @@
  * bento: build container images and run containers from TypeScript, with no Docker daemon.
  *
  * @packageDocumentation
+ * @module bento
  */
 
 // Errors
