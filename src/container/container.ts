@@ -61,6 +61,7 @@ export class Container {
       if (healthcheck) HealthMonitor.watch(instance, healthcheck);
       if (this.options.onLog) consumeLogs(instance, this.options.onLog);
       const wait = this.options.wait ?? (healthcheck ? Wait.forHealthy() : undefined);
+      instance.startupWait = wait;
       if (wait) await waitForStartup(instance, wait, deadline);
     } catch (error) {
       await launched.catch(() => undefined);

@@ -27,6 +27,7 @@ import { envList, runExec, type ExecOptions, type ExecResult, type RawExecResult
 export type { ExecOptions, ExecResult } from "./exec.js";
 import { followLogLines, formatLines, type LogLine, type LogOptions, readLogLines } from "./logs.js";
 import type { NormalizedOptions } from "./options.js";
+import type { WaitStrategy } from "../wait/wait-strategy.js";
 import { removeAnonymousVolumes, resolveMounts } from "./volume-mounts.js";
 import { volumeDir } from "../volume/volume-store.js";
 import { PortProxy, type BoundPort } from "../network/port-proxy.js";
@@ -48,6 +49,8 @@ function resolvConf(): string {
 
 export class ContainerInstance {
   status: Status = "created";
+  /** The wait its first start used; later starts (restart) wait the same way. */
+  startupWait: WaitStrategy | undefined;
   lastExit: ExitStatus | undefined;
   startedAt: Date | undefined;
   finishedAt: Date | undefined;

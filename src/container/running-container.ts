@@ -8,6 +8,7 @@ import type { ExitStatus } from "../runtime/wait-status.js";
 import type { ExecOptions, ExecResult } from "./instance.js";
 import { ContainerView } from "./container-view.js";
 import type { LogLine, LogOptions } from "./logs.js";
+import { relaunch } from "./relaunch.js";
 import { StoppedContainer } from "./stopped-container.js";
 
 /**
@@ -102,7 +103,8 @@ export class RunningContainer extends ContainerView {
   }
 
   /**
-   * Stops and starts the container again: same id, same filesystem.
+   * Stops and starts the container again: same id, same filesystem; it is waited for as its
+   * first start was (its wait strategy, a fresh startupTimeoutMs).
    *
    * @example
    * ```ts
@@ -111,7 +113,7 @@ export class RunningContainer extends ContainerView {
    */
   async restart(options: { timeoutMs?: number } = {}): Promise<RunningContainer> {
     await this.instance.stop(options.timeoutMs);
-    await this.instance.launch();
+    await relaunch(this.instance);
     return this;
   }
 

@@ -2,6 +2,7 @@
  * A container that has stopped (or exited by itself). Its filesystem stays until `remove()`.
  */
 import { ContainerView } from "./container-view.js";
+import { relaunch } from "./relaunch.js";
 import { RunningContainer } from "./running-container.js";
 
 /**
@@ -31,7 +32,7 @@ export class StoppedContainer extends ContainerView {
   }
 
   /**
-   * Starts it again with the same id and filesystem.
+   * Starts it again with the same id and filesystem, and waits for it as its first start did.
    *
    * @example
    * ```ts
@@ -39,7 +40,7 @@ export class StoppedContainer extends ContainerView {
    * ```
    */
   async start(): Promise<RunningContainer> {
-    await this.instance.launch();
+    await relaunch(this.instance);
     return new RunningContainer(this.instance);
   }
 

@@ -52,6 +52,20 @@ describe.skipIf(!isRoot)(`healthchecks (${skipReason})`, () => {
     await dispose(running);
   });
 
+  it("waits again on restart and on a stopped container's start, as the first start did", async () => {
+    const running = await start("rm -f /tmp/up; sleep 0.3; touch /tmp/up; exec sleep 30", { healthcheck: { test: "test -e /tmp/up", intervalMs: 50, retries: 100 } });
+    const t0 = Date.now();
+    await running.restart({ timeoutMs: 0 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+    expect((await running.inspect()).state.health?.status).toBe("healthy");
+    const stopped = await running.stop({ timeoutMs: 0 });
+    const t1 = Date.now();
+    const again = await stopped.start();
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(300);
+    expect((await again.inspect()).state.health?.status).toBe("healthy");
+    await dispose(again);
+  });
+
   it("runs no healthcheck with test NONE, and the start does not wait", async () => {
     const running = await new Container(image().healthcheck("exit 1", { intervalMs: 100 }), { command: ["sleep", "30"], healthcheck: { test: "NONE" } }).start();
     expect((await running.inspect()).state.health).toBeUndefined();
