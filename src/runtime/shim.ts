@@ -51,7 +51,8 @@ export class RunningShim {
       loadAddon().closeChannel(portChannel);
       // The shim read the OOM counter and removed the cgroups before it said so; if it could
       // not (it crashed, or a cgroup stayed busy), do it here, in the background for removal.
-      const oomKilled = last?.oomKills !== undefined && last.oomKills >= 0 ? last.oomKills > 0 : await driver.oomKilled(id).catch(() => false);
+      // oomKills is -1 when there is no counter: no memory cgroup, so no cgroup OOM kill either.
+      const oomKilled = last?.oomKills !== undefined ? last.oomKills > 0 : await driver.oomKilled(id).catch(() => false);
       if (last?.cgroupsRemoved !== true) {
         cgroupsGone = driver.remove(id);
         cgroupsGone.catch(() => undefined);
