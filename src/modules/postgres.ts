@@ -4,6 +4,8 @@
  * `POSTGRES_PASSWORD`, `POSTGRES_DB`, `/docker-entrypoint-initdb.d`), {@link postgresConnection}
  * the details a client needs, and {@link postgresImageFromDebian} an image with the same
  * conventions built from a Debian base, for machines that cannot pull the official image.
+ * `postgres({ initAtBuild: true })` (or {@link preparedPostgresImage}) initializes the database
+ * in a cached build step instead of at every start, so starts take a fraction of a second.
  *
  * @packageDocumentation
  * @module bento/modules/postgres
@@ -67,6 +69,16 @@ export interface PostgresOptions {
    */
   initSql?: string;
   /**
+   * Initialize the database while building the image instead of at every start (default false):
+   * the image becomes {@link preparedPostgresImage} of `image` with this user, password, database,
+   * init SQL and the `POSTGRES_INITDB_ARGS` / `POSTGRES_HOST_AUTH_METHOD` of `container.env`, a
+   * cached build step, so each start only launches the server (well under a second instead of
+   * about two). Each container still writes to its own copy of the data directory (the image's
+   * layers are read-only), so containers from it never see each other's writes. Init SQL that
+   * fails now fails the build (a `BuildStepError` from `start()`), not the start.
+   */
+  initAtBuild?: boolean;
+  /**
    * More container options (name, mounts, network, resources...). `env` is merged with the
    * variables above (these win); `POSTGRES_INITDB_ARGS` gets `--auth-host=scram-sha-256` first
    * (or `POSTGRES_HOST_AUTH_METHOD`'s value), so TCP clients need the password even from
@@ -129,17 +141,22 @@ export function postgres(options: PostgresOptions = {}): Container {
   const password = nameOption("password", options.password ?? "test");
   const database = nameOption("database", options.database ?? "test");
   let image = imageOf(options.image ?? POSTGRES_IMAGE);
-  if (options.initSql !== undefined) {
-    if (typeof options.initSql !== "string") throw new InvalidOptionError("postgres.initSql", "expected SQL text (a string)");
-    // The SQL travels as an argument, so it needs no quoting and is part of the step's cache key.
-    image = image.run(["/bin/sh", "-c", 'mkdir -p /docker-entrypoint-initdb.d && printf "%s\\n" "$1" > /docker-entrypoint-initdb.d/bento-init.sql', "sh", options.initSql]);
-  }
+  if (options.initSql !== undefined && typeof options.initSql !== "string") throw new InvalidOptionError("postgres.initSql", "expected SQL text (a string)");
+  if (options.initAtBuild !== undefined && typeof options.initAtBuild !== "boolean") throw new InvalidOptionError("postgres.initAtBuild", `expected true or false, got ${JSON.stringify(options.initAtBuild)}`);
   const extra = options.container ?? {};
   // Published ports reach the server from 127.0.0.1 inside the container (bento's port proxy),
   // which initdb trusts by default; in Docker they come from the bridge and need the password.
   // Asking for it on every TCP connection keeps Docker's behaviour (the Unix socket stays trusted).
   const authHost = `--auth-host=${extra.env?.POSTGRES_HOST_AUTH_METHOD ?? "scram-sha-256"}`;
   const initdbArgs = [authHost, extra.env?.POSTGRES_INITDB_ARGS].filter(Boolean).join(" ");
+  if (options.initAtBuild === true) {
+    image = preparedPostgresImage(image, {
+      user, password, database, initSql: options.initSql, initdbArgs, hostAuthMethod: extra.env?.POSTGRES_HOST_AUTH_METHOD,
+    });
+  } else if (options.initSql !== undefined) {
+    // The SQL travels as an argument, so it needs no quoting and is part of the step's cache key.
+    image = image.run(["/bin/sh", "-c", 'mkdir -p /docker-entrypoint-initdb.d && printf "%s\\n" "$1" > /docker-entrypoint-initdb.d/bento-init.sql', "sh", options.initSql]);
+  }
   return new Container(image, {
     ports: [POSTGRES_PORT],
     wait: Wait.forCommand(["pg_isready", "-q", "-h", "127.0.0.1", "-p", String(POSTGRES_PORT), "-U", user, "-d", database]),
@@ -266,4 +283,114 @@ export function postgresImageFromDebian(base: Image): Image {
     .stopSignal("SIGINT")
     .entrypoint(["docker-entrypoint.sh"])
     .cmd(["postgres"]);
+}
+
+/**
+ * Where {@link preparedPostgresImage} puts the initialized data directory (its `PGDATA`). It is
+ * outside the official images' `VOLUME` (`/var/lib/postgresql/data`, or `/var/lib/postgresql`
+ * from PostgreSQL 18), so a container reads it copy-on-write from the image's layers instead of
+ * copying it into an anonymous volume first.
+ *
+ * @example
+ * ```ts
+ * await running.exec(["ls", `${PREPARED_PGDATA}/base`]);
+ * ```
+ */
+export const PREPARED_PGDATA = "/var/lib/postgresql-prepared/data";
+
+/**
+ * Options of {@link preparedPostgresImage}. The container that runs the image must get the same
+ * user, password and database in its environment ({@link postgres} with `initAtBuild: true` does
+ * that), since clients and `postgresConnection` read them from there.
+ *
+ * @example
+ * ```ts
+ * const options: PreparedPostgresImageOptions = { user: "app", password: "secret", database: "app", initSql: "CREATE TABLE t (id int)" };
+ * ```
+ */
+export interface PreparedPostgresImageOptions {
+  /** The superuser (`POSTGRES_USER`); default "test". */
+  user?: string;
+  /** Its password (`POSTGRES_PASSWORD`); default "test". Must not be empty. */
+  password?: string;
+  /** The database (`POSTGRES_DB`); default "test". */
+  database?: string;
+  /** SQL run once in `database` as `user`, after the image's own init files (as `bento-init.sql`). */
+  initSql?: string;
+  /**
+   * `POSTGRES_INITDB_ARGS` for the build's initdb; default `--auth-host=scram-sha-256` (the
+   * password is needed on every TCP connection, as {@link postgres} sets up).
+   */
+  initdbArgs?: string;
+  /** `POSTGRES_HOST_AUTH_METHOD` for the build's init (the image's default when not given). */
+  hostAuthMethod?: string;
+}
+
+// One build step: write the init SQL, run the image's own entrypoint with `postgres` in the
+// background (it initializes the empty PGDATA, runs the init files through its temporary server,
+// stops it, then execs the final server in its own process), wait until that final server (the
+// process whose pid postmaster.pid names) answers on its socket, and stop it with SIGINT (fast
+// shutdown: a checkpoint, then postmaster.pid is removed). A failing init makes the entrypoint
+// exit, which fails the step with the server's messages in its output.
+const PREPARE_SCRIPT = String.raw`set -eu
+export POSTGRES_USER="$1" POSTGRES_PASSWORD="$2" POSTGRES_DB="$3" POSTGRES_INITDB_ARGS="$4"
+if [ -n "$5" ]; then export POSTGRES_HOST_AUTH_METHOD="$5"; fi
+if [ "$6" = 1 ]; then mkdir -p /docker-entrypoint-initdb.d && printf '%s\n' "$7" > /docker-entrypoint-initdb.d/bento-init.sql; fi
+if [ -e "$PGDATA/PG_VERSION" ]; then echo "bento: $PGDATA is already initialized in the base image" >&2; exit 1; fi
+docker-entrypoint.sh postgres &
+pid=$!
+alive() { [ -r "/proc/$pid/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status"; }
+tries=0
+until [ "$(head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null || true)" = "$pid" ] && pg_isready -q -h /var/run/postgresql -p 5432; do
+  if ! alive; then
+    status=0; wait "$pid" || status=$?
+    echo "bento: docker-entrypoint.sh exited with status $status before its server started" >&2
+    exit 1
+  fi
+  tries=$((tries + 1))
+  if [ "$tries" -gt 6000 ]; then echo "bento: the server did not start within 10 minutes" >&2; kill -INT "$pid"; exit 1; fi
+  sleep 0.1
+done
+kill -INT "$pid"
+status=0; wait "$pid" || status=$?
+if [ "$status" != 0 ] || [ -e "$PGDATA/postmaster.pid" ]; then echo "bento: the server did not shut down cleanly (status $status)" >&2; exit 1; fi
+echo "bento: PostgreSQL initialized in $PGDATA at build time"
+`;
+
+/**
+ * An image whose data directory is already initialized: a cached build step over `image` runs
+ * the image's own initialization once (initdb with the user, password, auth settings, the
+ * database, the `/docker-entrypoint-initdb.d` files and `initSql`, through its temporary server),
+ * starts its final server and shuts it down cleanly. Containers from it skip the init and start
+ * the server directly (ready in a fraction of a second), each writing to its own copy-on-write
+ * copy of the data directory. {@link postgres} with `initAtBuild: true` uses it.
+ *
+ * What it relies on, which both the official images (`postgres:*`, Debian and Alpine) and
+ * {@link postgresImageFromDebian} provide: `docker-entrypoint.sh` on `PATH`, which, given
+ * `postgres` as root, initializes an empty `PGDATA` from the `POSTGRES_*` variables, runs the init
+ * files, stops its temporary server and then `exec`s the server (so it keeps the entrypoint's
+ * pid, which the server writes on the first line of `postmaster.pid`), and skips initialization
+ * when `PGDATA/PG_VERSION` exists; `pg_isready`, `head`, `grep` and `sleep` on `PATH`; the server
+ * socket in `/var/run/postgresql`, port 5432; SIGINT as fast shutdown. `PGDATA` becomes
+ * {@link PREPARED_PGDATA}. The step runs without network (its own loopback only), and an init
+ * failure fails it (a `BuildStepError` with the server's output).
+ *
+ * @example
+ * ```ts
+ * const image = preparedPostgresImage(Image.fromRootfs("/srv/debian-bookworm").with(postgresImageFromDebian), { user: "app", initSql: "CREATE TABLE t (id int)" });
+ * await using db = await postgres({ image, user: "app" }).start(); // no initdb at start
+ * ```
+ */
+export function preparedPostgresImage(image: string | ImageLike, options: PreparedPostgresImageOptions = {}): Image {
+  const user = nameOption("user", options.user ?? "test");
+  const password = nameOption("password", options.password ?? "test");
+  const database = nameOption("database", options.database ?? "test");
+  const { initSql, initdbArgs = "--auth-host=scram-sha-256", hostAuthMethod = "" } = options;
+  if (initSql !== undefined && typeof initSql !== "string") throw new InvalidOptionError("postgres.initSql", "expected SQL text (a string)");
+  if (typeof initdbArgs !== "string") throw new InvalidOptionError("postgres.initdbArgs", "expected a string");
+  if (typeof hostAuthMethod !== "string") throw new InvalidOptionError("postgres.hostAuthMethod", "expected a string");
+  // Every value travels as an argument, so it needs no quoting and is part of the step's cache key.
+  return imageOf(image)
+    .env({ PGDATA: PREPARED_PGDATA })
+    .run(["/bin/sh", "-c", PREPARE_SCRIPT, "sh", user, password, database, initdbArgs, hostAuthMethod, initSql === undefined ? "0" : "1", initSql ?? ""], { network: "none" });
 }

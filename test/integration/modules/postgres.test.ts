@@ -10,7 +10,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Image } from "../../../src/image/image.js";
 import { StartupError } from "../../../src/errors.js";
-import { POSTGRES_IMAGE, postgres, postgresConnection, postgresImageFromDebian } from "../../../src/modules/postgres.js";
+import { BuildStepError } from "../../../src/image/build/errors.js";
+import { POSTGRES_IMAGE, PREPARED_PGDATA, postgres, postgresConnection, postgresImageFromDebian, preparedPostgresImage } from "../../../src/modules/postgres.js";
 
 const execFileAsync = promisify(execFile);
 const started: string[] = [];
@@ -37,11 +38,13 @@ describe.skipIf(!isRoot)(`a PostgreSQL server from a Debian-built image (${skipR
   });
 
   it("initializes with the user, password, database and init SQL, and answers psql on the host", { timeout: 300_000 }, async () => {
+    const t0 = performance.now();
     await using db = await postgres({
       image, user: "app", password: "s3cret:/@", database: "appdb",
       initSql: "CREATE TABLE greetings (word text);\nINSERT INTO greetings VALUES ('hello'), ('world');",
       container: { startupTimeoutMs: 280_000 },
     }).start();
+    console.log(`postgres start with init at start: ${Math.round(performance.now() - t0)} ms`);
     started.push(db.id);
     const connection = await postgresConnection(db);
     expect(connection).toMatchObject({ host: "127.0.0.1", user: "app", password: "s3cret:/@", database: "appdb" });
@@ -64,5 +67,49 @@ describe.skipIf(!isRoot)(`a PostgreSQL server from a Debian-built image (${skipR
     expect((error as StartupError).exitCode).not.toBe(0);
     expect((error as StartupError).timedOut).toBe(false);
     expect((error as StartupError).logTail.join("\n")).toMatch(/relation "no_such_table" does not exist/);
+  });
+
+  describe("initialized at build time (initAtBuild)", () => {
+    const options = {
+      user: "app", password: "s3cret:/@", database: "appdb",
+      initSql: "CREATE TABLE greetings (word text);\nINSERT INTO greetings VALUES ('hello'), ('world');",
+    };
+    // The prepared image is built (and cached) once; the tests time the starts after that.
+    beforeAll(async () => {
+      await preparedPostgresImage(image, options).build();
+    }, 300_000);
+
+    it("starts without initdb and answers with the init SQL's rows", { timeout: 60_000 }, async () => {
+      const t0 = performance.now();
+      await using db = await postgres({ image, ...options, initAtBuild: true }).start();
+      console.log(`postgres start with init at build: ${Math.round(performance.now() - t0)} ms`);
+      started.push(db.id);
+      const { url } = await postgresConnection(db);
+      expect(await psql(url, "SELECT string_agg(word, ' ' ORDER BY word) FROM greetings")).toBe("hello world");
+      expect(await psql(url, "SELECT current_user || ' ' || current_database() || ' ' || current_setting('data_directory')")).toBe(`app appdb ${PREPARED_PGDATA}`);
+      expect(await db.logs()).not.toContain("PostgreSQL init process complete");
+      await expect(psql(url.replace("s3cret%3A%2F%40", "wrong"), "SELECT 1")).rejects.toThrow(/password authentication failed for user "app"/);
+    });
+
+    it("gives each container its own copy of the data", { timeout: 60_000 }, async () => {
+      const fixture = postgres({ image, ...options, initAtBuild: true });
+      const [a, b] = await Promise.all([fixture.start(), fixture.start()]);
+      started.push(a.id, b.id);
+      await using _a = a;
+      await using _b = b;
+      const [urlA, urlB] = [(await postgresConnection(a)).url, (await postgresConnection(b)).url];
+      await psql(urlA, "INSERT INTO greetings VALUES ('only-a'); CREATE TABLE a_only (id int)");
+      expect(await psql(urlA, "SELECT count(*) FROM greetings")).toBe("3");
+      expect(await psql(urlB, "SELECT count(*) FROM greetings")).toBe("2");
+      expect(await psql(urlB, "SELECT to_regclass('a_only') IS NULL")).toBe("t");
+    });
+
+    it("fails the build with the server's message when the init SQL fails", { timeout: 120_000 }, async () => {
+      const error = await postgres({ image, initSql: "SELECT * FROM no_such_table_at_build;", initAtBuild: true }).start().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StartupError);
+      const cause = (error as StartupError).cause;
+      expect(cause).toBeInstanceOf(BuildStepError);
+      expect((cause as BuildStepError).outputTail.join("\n")).toMatch(/relation "no_such_table_at_build" does not exist/);
+    });
   });
 });
