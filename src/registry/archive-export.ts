@@ -5,12 +5,12 @@
  * Docker 25, so one archive serves both kinds of reader. The archive is written to a temp name
  * beside `path` and renamed into place, so a failed export leaves no partial file.
  */
-import { createReadStream, createWriteStream, promises as fs } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { digestHex, type Digest } from "../store/digest.js";
-import { tempName } from "../store/fs-util.js";
+import { commitAtomically, tempName } from "../store/fs-util.js";
 import { familiarName, parseTagReference, repositoryName } from "../store/reference.js";
 import type { Store } from "../store/store.js";
 import { encodeHeader, END_OF_ARCHIVE, padding } from "../store/tar-writer.js";
@@ -97,17 +97,5 @@ async function* archive(store: Store, input: ExportInput, format: "oci" | "docke
 /** Writes the archive to `path` (see the module comment). */
 export async function exportArchive(store: Store, input: ExportInput, path: string, format: "oci" | "docker"): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${tempName()}`);
-  try {
-    await pipeline(Readable.from(archive(store, input, format)), createWriteStream(tmp, { flags: "wx", mode: 0o644 }));
-    const handle = await fs.open(tmp, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, path);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
+  await commitAtomically(tmp, path, (file) => pipeline(Readable.from(archive(store, input, format)), createWriteStream(file, { flags: "wx", mode: 0o644 })));
 }

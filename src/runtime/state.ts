@@ -63,6 +63,13 @@ export function cleanUpSync(record: Pick<StateRecord, "cgroupPaths" | "container
   for (const dir of record.removeDirs ?? []) rmSync(dir, { recursive: true, force: true });
 }
 
+/** Cleans up a container whose owner is gone, then its state dir and its name. */
+function dropContainer(statesDir: string, dir: string, record: StateRecord): void {
+  cleanUpSync(record);
+  rmSync(dir, { recursive: true, force: true });
+  releaseName(dirname(statesDir), record.name, record.id);
+}
+
 const staleWithoutRecordMs = 60_000;
 
 /**
@@ -103,9 +110,7 @@ export function sweepOrphans(runtimeDir: string): string[] {
         if (Date.now() - statSync(dir).mtimeMs > staleWithoutRecordMs) rmSync(dir, { recursive: true, force: true });
         continue;
       }
-      cleanUpSync(record);
-      rmSync(dir, { recursive: true, force: true });
-      releaseName(dirname(runtimeDir), record.name, record.id);
+      dropContainer(runtimeDir, dir, record);
       swept.push(id);
     } finally {
       closeSync(fd);
@@ -131,9 +136,7 @@ export function sweepOwnedBy(runtimeDir: string, ownerPid: number): string[] {
     try {
       const record = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as StateRecord;
       if (record.ownerPid !== ownerPid) continue;
-      cleanUpSync(record);
-      rmSync(dir, { recursive: true, force: true });
-      releaseName(dirname(runtimeDir), record.name, record.id);
+      dropContainer(runtimeDir, dir, record);
       swept.push(id);
     } catch {
       // no record, or gone already

@@ -58,11 +58,25 @@ export async function sweepTemps(dir: string, prefix: string): Promise<string[]>
  * `status.c` does the same for container state).
  */
 export async function writeFileAtomic(path: string, data: Buffer | string, tmpDir: string): Promise<void> {
-  const tmp = join(tmpDir, tempName());
-  const handle = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-  try {
+  await commitAtomically(join(tmpDir, tempName()), path, async (tmp) => {
+    const handle = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
     try {
       await handle.writeFile(data);
+    } finally {
+      await handle.close();
+    }
+  });
+}
+
+/**
+ * The write-fsync-rename sequence of {@link writeFileAtomic} for any writer: `write` creates
+ * `tmp`; it is then fsynced and renamed over `path`, or removed if anything failed.
+ */
+export async function commitAtomically(tmp: string, path: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  try {
+    await write(tmp);
+    const handle = await fs.open(tmp, "r");
+    try {
       await handle.sync();
     } finally {
       await handle.close();

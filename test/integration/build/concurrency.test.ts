@@ -4,17 +4,15 @@
  * process finds the first one's cache record.
  */
 import { isRoot, skipReason, testRoot } from "../setup-env.js";
-import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { raceChildren } from "../../fixtures/race.js";
 import { Store } from "../../../src/store/store.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { expectNoLeaks, makeContext } from "./helpers.js";
 
 const child = fileURLToPath(new URL("./concurrent-build-child.ts", import.meta.url));
-const tsx = createRequire(import.meta.url).resolve("tsx");
 
 interface ChildResult {
   id: string;
@@ -26,25 +24,8 @@ interface ChildResult {
 
 afterEach(() => expectNoLeaks());
 
-async function race(args: string[]): Promise<ChildResult[]> {
-  const children = [0, 1].map(() => spawn(process.execPath, ["--import", tsx, child, ...args], { stdio: ["pipe", "pipe", "pipe"], env: process.env }));
-  const outputs = children.map((c) => {
-    let out = "";
-    let err = "";
-    c.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    c.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    const ready = new Promise<void>((resolve, reject) => {
-      c.stdout.on("data", () => out.startsWith("ready\n") && resolve());
-      c.once("exit", (code) => reject(new Error(`child exited (${code}) before it was ready: ${err}`)));
-    });
-    const done = new Promise<ChildResult>((resolve, reject) => {
-      c.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out.slice("ready\n".length)) as ChildResult) : reject(new Error(`child failed (${code}): ${err}`))));
-    });
-    return { ready, done };
-  });
-  await Promise.all(outputs.map((o) => o.ready));
-  for (const c of children) c.stdin.write("go\n");
-  return Promise.all(outputs.map((o) => o.done));
+function race(args: string[]): Promise<ChildResult[]> {
+  return raceChildren<ChildResult>(child, 2, args);
 }
 
 describe.skipIf(!isRoot)(`two processes build the same image at once (${skipReason})`, () => {

@@ -4,10 +4,10 @@
  *
  *   tsx concurrent-build-child.ts <store root> <rootfs> <context>
  */
-import { createInterface } from "node:readline";
 import { buildPlan } from "../../../src/image/build/index.js";
 import { Image } from "../../../src/image/image.js";
 import { Store } from "../../../src/store/store.js";
+import { awaitRelease } from "../../fixtures/race.js";
 
 /**
  * The image both children build. Its RUN writes a timestamp and a random number, so two runs of
@@ -27,10 +27,7 @@ async function main(): Promise<void> {
   if (root === undefined || rootfs === undefined || context === undefined) throw new Error("usage: concurrent-build-child.ts <root> <rootfs> <context>");
   const store = Store.open(root);
   await store.images();
-  process.stdout.write("ready\n");
-  const lines = createInterface({ input: process.stdin });
-  await new Promise<void>((resolve) => lines.once("line", () => resolve()));
-  lines.close();
+  await awaitRelease();
   const startedMs = Date.now();
   const steps: Array<{ step: number; cached: boolean }> = [];
   const result = await buildPlan(sharedImage(rootfs).toPlan(), {

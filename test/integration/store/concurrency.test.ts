@@ -2,18 +2,16 @@
  * Many processes, one store: two child processes released at the same moment write the same
  * image, and unpack the same layer. Both succeed, and they share one result.
  */
-import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { raceChildren } from "../../fixtures/race.js";
 import { sha256 } from "../../../src/store/digest.js";
 import { sharedImageLayers } from "./concurrent-child.js";
 import { expectNoLeaks, putLayer, tarOf, tempStore, treeOf } from "./helpers.js";
 
 const child = fileURLToPath(new URL("./concurrent-child.ts", import.meta.url));
-const tsx = createRequire(import.meta.url).resolve("tsx");
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -26,32 +24,8 @@ interface ChildResult {
   [key: string]: unknown;
 }
 
-/** Starts `count` children, waits until all are ready, releases them together, collects their results. */
-async function race(count: number, args: string[]): Promise<ChildResult[]> {
-  const children = Array.from({ length: count }, () => spawn(process.execPath, ["--import", tsx, child, ...args], { stdio: ["pipe", "pipe", "pipe"] }));
-  const outputs = children.map((c) => {
-    let out = "";
-    let err = "";
-    c.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    c.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    const ready = new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (out.startsWith("ready\n")) resolve();
-      };
-      c.stdout.on("data", check);
-      c.once("exit", (code) => reject(new Error(`child exited (${code}) before it was ready: ${err}`)));
-    });
-    const done = new Promise<ChildResult>((resolve, reject) => {
-      c.once("exit", (code) => {
-        if (code !== 0) reject(new Error(`child failed (${code}): ${err}`));
-        else resolve(JSON.parse(out.slice("ready\n".length)) as ChildResult);
-      });
-    });
-    return { ready, done };
-  });
-  await Promise.all(outputs.map((o) => o.ready));
-  for (const c of children) c.stdin.write("go\n");
-  return Promise.all(outputs.map((o) => o.done));
+function race(count: number, args: string[]): Promise<ChildResult[]> {
+  return raceChildren<ChildResult>(child, count, args);
 }
 
 function overlapped(results: ChildResult[]): boolean {

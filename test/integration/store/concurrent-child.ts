@@ -5,11 +5,11 @@
  *   tsx concurrent-child.ts <store root> write-image
  *   tsx concurrent-child.ts <store root> unpack <layer info JSON>
  */
-import { createInterface } from "node:readline";
 import { keepLayerXattr, Store } from "../../../src/store/store.js";
 import type { LayerInfo } from "../../../src/store/types.js";
 import { unpackLayer } from "../../../src/store/unpack-layer.js";
 import { imageOf, tarOf } from "./helpers.js";
+import { awaitRelease } from "../../fixtures/race.js";
 
 /** The image both writers write: the same bytes, so the same id and manifest. */
 export function sharedImageLayers(): Buffer[] {
@@ -24,10 +24,7 @@ async function main(): Promise<void> {
   if (root === undefined || mode === undefined) throw new Error("usage: concurrent-child.ts <root> write-image|unpack [layer]");
   const store = Store.open(root);
   await store.images();
-  process.stdout.write("ready\n");
-  const lines = createInterface({ input: process.stdin });
-  await new Promise<void>((resolve) => lines.once("line", () => resolve()));
-  lines.close();
+  await awaitRelease();
   const startedMs = Date.now();
   let result: unknown;
   if (mode === "write-image") {
