@@ -2,15 +2,15 @@
  * The teardown registry (DESIGN section 8, layer 2): every container this thread starts is
  * tracked until removed; when the process exits (normally, on SIGINT or SIGTERM, or on an
  * uncaught error), whatever is left is killed and removed. Exit hooks cannot wait for promises,
- * so this cleanup is synchronous.
+ * so this cleanup is synchronous. It never changes how the process ends (src/testing/exit-hooks.ts).
  *
  * Hooks run in the main thread only. A container started from a worker thread outlives that
  * worker (its shim was spawned from bento's own long-lived native thread, so the kernel does not
  * kill it when the worker's thread ends): vitest's threads pool hands fixtures between workers.
  * The main thread's hook also removes this process's containers that no live object tracks.
  */
-import exitHook from "async-exit-hook";
 import { isMainThread } from "node:worker_threads";
+import { onProcessEnd } from "./exit-hooks.js";
 
 /** Something that can be torn down synchronously at process exit. */
 export interface Teardown {
@@ -31,7 +31,7 @@ export function onExitSweep(sweep: () => void): void {
 function install(): void {
   if (installed || !isMainThread) return;
   installed = true;
-  exitHook(tearDownAll);
+  onProcessEnd(tearDownAll);
 }
 
 function tearDownAll(): void {
