@@ -7,7 +7,8 @@
  * "vitest" throws. Works in both pools: in `threads`, a container started in a worker thread
  * outlives that thread (src/testing/teardown.ts), and these helpers remove it.
  */
-import { afterAll, beforeAll, inject, onTestFinished } from "vitest";
+import { afterAll, beforeAll, inject, onTestFinished, type TestContext } from "vitest";
+import { getCurrentTest } from "vitest/suite";
 import { BentoError } from "../errors.js";
 import { globalFixtureKey } from "./global-fixtures.js";
 import { startFixture, type FixtureSource } from "./fixture-source.js";
@@ -22,6 +23,13 @@ export interface UseFixtureOptions {
    * test (beforeAll), removed after its last (afterAll).
    */
   scope?: "test" | "file" | "suite";
+  /**
+   * The test's own context (the test function's first argument), for the "test" scope: the
+   * fixture is then removed when that test finishes. Required in concurrent tests
+   * (`it.concurrent`, `describe.concurrent`), where vitest's global `onTestFinished` may belong to
+   * another test that is running at the same time.
+   */
+  context?: TestContext;
 }
 
 /**
@@ -38,15 +46,39 @@ export interface SuiteFixture<T> {
   readonly current: T;
 }
 
-function forTest<T extends AsyncDisposable>(source: FixtureSource<T>): Promise<T> {
+const concurrentFix = 'pass the test\'s context: it.concurrent("...", async (context) => { await useContainer(container, { context }); })';
+
+/** Registers `cleanup` to run when the test `context` belongs to (or the current one) finishes. */
+function whenTestFinishes(cleanup: () => Promise<void>, context: TestContext | undefined): void {
+  const current = getCurrentTest();
+  if (context === undefined) {
+    if (current === undefined) throw new Error("no current test");
+    // Concurrent tests interleave at every await, and vitest's global hook binds to whichever
+    // test ran last; only the test's own context is certain.
+    if (current.concurrent) throw new BentoError("ERR_INVALID_OPTION", `useContainer(): in a concurrent test, ${concurrentFix}, so that its container is removed when this test finishes, not another`);
+    onTestFinished(cleanup);
+    return;
+  }
+  try {
+    context.onTestFinished(cleanup);
+  } catch (error) {
+    // vitest refuses context.onTestFinished in beforeEach; its global hook is right there while
+    // this test is the current one.
+    if (current !== context.task) throw error;
+    onTestFinished(cleanup);
+  }
+}
+
+function forTest<T extends AsyncDisposable>(source: FixtureSource<T>, context: TestContext | undefined): Promise<T> {
   let started: T | undefined;
   try {
-    onTestFinished(async () => {
+    whenTestFinishes(async () => {
       const running = started;
       started = undefined;
       await running?.[Symbol.asyncDispose]();
-    });
+    }, context);
   } catch (error) {
+    if (error instanceof BentoError) return Promise.reject(error);
     return Promise.reject(new BentoError("ERR_INVALID_OPTION", 'useContainer(): the "test" scope works inside a test or beforeEach; at the top of a file or in a describe, pass { scope: "file" } or { scope: "suite" }', { cause: error }));
   }
   return startFixture(source).then((running) => (started = running));
@@ -81,9 +113,12 @@ function forSuite<T extends AsyncDisposable>(source: FixtureSource<T>, scope: st
  *   // ... db.hostPort(5432) ... removed when the test finishes
  * });
  * const cache = useContainer(new Container(redis), { scope: "file" }); // cache.current in tests
+ * it.concurrent("runs beside others", async (context) => {
+ *   const db = await useContainer(new Container(pg), { context }); // removed when this test ends
+ * });
  * ```
  */
-export function useContainer<T extends AsyncDisposable>(source: FixtureSource<T>, options?: { scope?: "test" }): Promise<T>;
+export function useContainer<T extends AsyncDisposable>(source: FixtureSource<T>, options?: { scope?: "test"; context?: TestContext }): Promise<T>;
 /**
  * For a file or suite: call it at the top of a file or in a describe; read `current` in its tests.
  *
@@ -95,7 +130,7 @@ export function useContainer<T extends AsyncDisposable>(source: FixtureSource<T>
 export function useContainer<T extends AsyncDisposable>(source: FixtureSource<T>, options: { scope: "file" | "suite" }): SuiteFixture<T>;
 export function useContainer<T extends AsyncDisposable>(source: FixtureSource<T>, options: UseFixtureOptions = {}): Promise<T> | SuiteFixture<T> {
   const scope = options.scope ?? "test";
-  if (scope === "test") return forTest(source);
+  if (scope === "test") return forTest(source, options.context);
   if (scope === "file" || scope === "suite") return forSuite(source, scope);
   throw new BentoError("ERR_INVALID_OPTION", `useContainer(): scope "${String(scope)}" must be "test", "file" or "suite"`);
 }
@@ -110,7 +145,7 @@ export function useContainer<T extends AsyncDisposable>(source: FixtureSource<T>
  * it("serves", () => stack.current.service("web").hostPort(8080));
  * ```
  */
-export function useStack<T extends AsyncDisposable>(stack: { up(): Promise<T> }, options?: { scope?: "test" }): Promise<T>;
+export function useStack<T extends AsyncDisposable>(stack: { up(): Promise<T> }, options?: { scope?: "test"; context?: TestContext }): Promise<T>;
 /**
  * For a file or suite: call it at the top of a file or in a describe; read `current` in its tests.
  *
@@ -121,7 +156,7 @@ export function useStack<T extends AsyncDisposable>(stack: { up(): Promise<T> },
  */
 export function useStack<T extends AsyncDisposable>(stack: { up(): Promise<T> }, options: { scope: "file" | "suite" }): SuiteFixture<T>;
 export function useStack<T extends AsyncDisposable>(stack: { up(): Promise<T> }, options: UseFixtureOptions = {}): Promise<T> | SuiteFixture<T> {
-  return options.scope === "file" || options.scope === "suite" ? useContainer(stack, { scope: options.scope }) : useContainer(stack, { scope: options.scope ?? "test" });
+  return options.scope === "file" || options.scope === "suite" ? useContainer(stack, { scope: options.scope }) : useContainer(stack, { scope: options.scope ?? "test", ...(options.context ? { context: options.context } : {}) });
 }
 
 /**
