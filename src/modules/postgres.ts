@@ -75,7 +75,8 @@ export interface PostgresOptions {
    * cached build step, so each start only launches the server (well under a second instead of
    * about two). Each container still writes to its own copy of the data directory (the image's
    * layers are read-only), so containers from it never see each other's writes. Init SQL that
-   * fails now fails the build (a `BuildStepError` from `start()`), not the start.
+   * fails now fails the build: `start()` throws a `StartupError` of phase "build" whose `cause` is
+   * the `BuildStepError` with the server's output.
    */
   initAtBuild?: boolean;
   /**
@@ -101,11 +102,14 @@ export interface PostgresConnection {
   host: string;
   /** The host port that container port 5432 is published on. */
   port: number;
-  /** The superuser (`POSTGRES_USER`, default "postgres"). */
+  /**
+   * The superuser: the container's `POSTGRES_USER` ("test" unless {@link postgres} was given
+   * another; "postgres", as in the official image, when the variable is unset).
+   */
   user: string;
   /** Its password (`POSTGRES_PASSWORD`). */
   password: string;
-  /** The database (`POSTGRES_DB`, default the user's name). */
+  /** The database: the container's `POSTGRES_DB` ("test" from {@link postgres}; the user's name when unset). */
   database: string;
   /** A libpq connection URI: `postgresql://user:password@host:port/database`. */
   url: string;

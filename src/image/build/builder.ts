@@ -57,8 +57,9 @@ export interface BuildOptions {
   /** Run every step again, ignoring the cache (the new results replace the cached ones). */
   noCache?: boolean;
   /**
-   * Resolve the bases again: root filesystem directories are re-imported even when their tree
-   * looks unchanged. References are always read from the store (there is no registry client yet).
+   * Resolve the bases again, as `docker build --pull`: image references are pulled from their
+   * registry even when the store has them (whatever `BENTO_PULL_POLICY` says), and root
+   * filesystem directories are re-imported even when their tree looks unchanged.
    */
   pull?: boolean;
   /** `--build-arg` values: they override ARG defaults (and the plan's own build args). */

@@ -1,0 +1,42 @@
+/**
+ * What the postgres module's documentation says a user gets, checked against what it returns:
+ * the defaults of postgres() as postgresConnection() reads them, and the README's example URL.
+ * A busybox container stands in for the server (only the environment and the port are read).
+ */
+import { isRoot, skipReason } from "../setup-env.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Image } from "../../../src/image/image.js";
+import { postgres, postgresConnection } from "../../../src/modules/postgres.js";
+import { busyboxRootfs } from "../../fixtures/rootfs.js";
+import { leftovers } from "../leaks.js";
+
+const readme = readFileSync(join(import.meta.dirname, "../../../README.md"), "utf8");
+const standIn = { image: Image.fromRootfs(busyboxRootfs()), container: { command: ["sleep", "60"], wait: undefined } };
+
+describe.skipIf(!isRoot)(`postgres module: documented defaults (${skipReason})`, () => {
+  it("gives user, password and database \"test\" and a postgresql:// URL, as documented", async () => {
+    let id = "";
+    {
+      await using db = await postgres(standIn).start();
+      id = db.id;
+      const connection = await postgresConnection(db);
+      expect(connection).toEqual({ host: "127.0.0.1", port: db.hostPort(5432), user: "test", password: "test", database: "test", url: `postgresql://test:test@127.0.0.1:${db.hostPort(5432)}/test` });
+    }
+    expect(leftovers([id])).toEqual([]);
+  });
+
+  it("returns the URL the README shows", async () => {
+    const shown = /await postgres\(\{ database: "app"[^\n]*\n[^\n]*postgresConnection\(db\);\s*\/\/ (\S+)/.exec(readme)?.[1];
+    expect(shown, "the README's postgres example and its URL comment").toBeDefined();
+    let id = "";
+    {
+      await using db = await postgres({ ...standIn, database: "app" }).start();
+      id = db.id;
+      const { url } = await postgresConnection(db);
+      expect(url).toBe(shown!.replace("PORT", String(db.hostPort(5432))));
+    }
+    expect(leftovers([id])).toEqual([]);
+  });
+});
