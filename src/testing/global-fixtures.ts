@@ -1,4 +1,7 @@
 /**
+ * `bento/vitest/global-setup`: a globalSetup entry as it is (its `setup` sweeps what killed runs
+ * left), and the helpers for a globalSetup file of your own: `defineGlobalFixtures`, `prebuild`.
+ *
  * Fixtures started once per vitest run, in vitest's main process (a `globalSetup` file), whose
  * connection details reach every worker through vitest's `provide`/`inject`. With `share`, one
  * fixture serves every concurrent vitest run on the machine (see fixture-registry.ts).
@@ -7,6 +10,9 @@ import { debug } from "../debug.js";
 import { InvalidOptionError } from "../errors.js";
 import { SharedFixtureRegistry } from "./fixture-registry.js";
 import { startFixture, type FixtureSource } from "./fixture-source.js";
+
+export { setup } from "./run-setup.js";
+export { prebuild } from "./prebuild.js";
 
 /**
  * One fixture of {@link defineGlobalFixtures}.
