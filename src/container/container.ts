@@ -12,6 +12,7 @@ import { ContainerInstance } from "./instance.js";
 import { resolveImage, type ImageLike } from "./image-source.js";
 import { normalizeOptions, type ContainerOptions, type NormalizedOptions } from "./options.js";
 import { RunningContainer } from "./running-container.js";
+import { writeStartFiles } from "./start-files.js";
 
 /**
  * A container to start: an image and options. Options are checked here, so a bad one throws
@@ -54,6 +55,12 @@ export class Container {
       throw new StartupError(label, { phase: "build" }, { cause: error });
     });
     const instance = ContainerInstance.create(this.options, source);
+    try {
+      await writeStartFiles(instance, this.options.files);
+    } catch (error) {
+      await instance.remove();
+      throw new StartupError(instance.name, { phase: "prepare" }, { cause: error });
+    }
     const launched = instance.launch();
     try {
       await deadline.race(launched, () => phaseTimeout(instance.name, "setup", deadline, "the container's setup"));

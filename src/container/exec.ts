@@ -3,6 +3,7 @@
  * its namespaces through a pidfd of its init, forks, and runs the command with the container's
  * process settings (user, capabilities, no_new_privs) or the overrides.
  */
+import type { Writable } from "node:stream";
 import { BentoError } from "../errors.js";
 import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
 import { compileExecPlan, type ProcessSpec } from "../runtime/container-plan.js";
@@ -29,6 +30,13 @@ export interface ExecOptions {
   user?: string;
   /** Aborting it kills the command (SIGKILL); the exec then resolves with exit code 137. */
   signal?: AbortSignal;
+  /**
+   * The command's standard input: text (UTF-8), bytes, or a stream (a `Readable`, any async
+   * iterable of chunks), closed at its end. Without it the command reads end-of-file.
+   */
+  stdin?: string | Uint8Array | AsyncIterable<Uint8Array | string>;
+  /** Receives the command's output as it is written, chunk by chunk (it is also collected in the result). */
+  onOutput?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
 }
 
 /** What an exec needs to know about its container. */
@@ -61,25 +69,49 @@ export function envList(base: string[], extra: Record<string, string>): string[]
   return [...map].map(([k, v]) => `${k}=${v}`);
 }
 
+/** Writes `stdin` to the command's input and closes it; a command that stops reading ends it. */
+async function feedInput(input: Writable, stdin: NonNullable<ExecOptions["stdin"]>): Promise<void> {
+  input.on("error", () => undefined); // a command that does not read its input
+  if (typeof stdin === "string" || stdin instanceof Uint8Array) {
+    input.end(stdin);
+    return;
+  }
+  try {
+    for await (const chunk of stdin) {
+      if (input.destroyed) break;
+      if (!input.write(chunk)) await new Promise<void>((resolve) => { input.once("drain", resolve); input.once("close", resolve); });
+    }
+  } finally {
+    input.end();
+  }
+}
+
 /** Runs `argv` in the container to completion; `stdin` is written to its standard input. */
-export async function runExec(target: ExecTarget, argv: string[], options: ExecOptions & { stdin?: Buffer } = {}): Promise<RawExecResult> {
+export async function runExec(target: ExecTarget, argv: string[], options: ExecOptions = {}): Promise<RawExecResult> {
   if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === "string")) {
     throw new BentoError("ERR_INVALID_OPTION", "exec: argv must be a non-empty array of strings, e.g. [\"cat\", \"/etc/hostname\"]");
   }
+  const { stdin, onOutput } = options;
+  const streamed = stdin !== undefined && typeof stdin !== "string" && !(stdin instanceof Uint8Array);
+  if (streamed && typeof (stdin as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] !== "function") {
+    throw new BentoError("ERR_INVALID_OPTION", "exec: stdin must be a string, a Buffer/Uint8Array, or a stream (a Readable or another async iterable of chunks)");
+  }
+  if (onOutput !== undefined && typeof onOutput !== "function") throw new BentoError("ERR_INVALID_OPTION", "exec: onOutput must be a function (stream, chunk) => void");
   const base = target.process;
   const user = options.user === undefined ? { uid: base.uid, gid: base.gid, groups: base.groups } : resolveUser(options.user, target.layers);
   const payload: ProcessSpec = { ...base, ...user, argv, env: envList(base.env, options.env ?? {}), cwd: options.workdir ?? base.cwd };
   const plan = compileExecPlan(target.initPid, target.network, target.procsFiles, payload);
-  const helper = HelperProcess.start({ role: "exec", plan: plan.records, stdio: [options.stdin ? "socket" : "null", "socket", "socket"] });
-  if (options.stdin) {
-    const input = helper.stdio[0]!;
-    input.on("error", () => undefined); // a command that does not read its input
-    input.end(options.stdin);
-  }
+  const helper = HelperProcess.start({ role: "exec", plan: plan.records, stdio: [stdin !== undefined ? "socket" : "null", "socket", "socket"] });
+  // Not awaited: the command may end without reading all of it (an endless stream included).
+  if (stdin !== undefined) feedInput(helper.stdio[0]!, stdin).catch(() => undefined);
   const collect = (i: 1 | 2) => new Promise<Buffer>((resolve) => {
     const chunks: Buffer[] = [];
     const s = helper.stdio[i]!;
-    s.on("data", (c: Buffer) => chunks.push(c));
+    const stream = i === 1 ? "stdout" : "stderr";
+    s.on("data", (c: Buffer) => {
+      chunks.push(c);
+      onOutput?.(stream, c);
+    });
     s.on("error", () => resolve(Buffer.concat(chunks)));
     s.on("end", () => resolve(Buffer.concat(chunks)));
   });

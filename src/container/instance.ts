@@ -318,7 +318,7 @@ export class ContainerInstance {
   }
 
   /** exec with binary output and optional standard input. */
-  async execRaw(argv: string[], options: ExecOptions & { stdin?: Buffer } = {}): Promise<RawExecResult> {
+  async execRaw(argv: string[], options: ExecOptions = {}): Promise<RawExecResult> {
     this.assertNot("removed", "exec in");
     const shim = this.shim;
     if (!shim) throw new ContainerStateError(`container ${this.name} is not running; start it before exec`);

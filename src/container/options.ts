@@ -13,6 +13,7 @@ import { healthcheckStepOf, healthcheckTestOf, type HealthcheckOptions } from ".
 import { isLogConsumer, type LogConsumer } from "../wait/log-consumer.js";
 import type { WaitStrategy } from "../wait/wait-strategy.js";
 import { parseMounts, type MountSpec, type NormalizedMount } from "./mounts.js";
+import { normalizeFiles, type ContainerFile, type NormalizedFile } from "./start-files.js";
 import { Network } from "../network/network.js";
 
 /**
@@ -105,6 +106,11 @@ export interface ContainerOptions {
   healthcheck?: ContainerHealthcheck;
   /** Receives each line of output as it is written: one function, or one per stream. */
   onLog?: LogConsumer;
+  /**
+   * Files and directories written into the container before its command starts (host paths or
+   * content), resolved inside its root filesystem; the image needs no `tar` for them.
+   */
+  files?: ContainerFile[];
 }
 
 /** Validated options with the derived values the runtime needs. */
@@ -135,6 +141,7 @@ export interface NormalizedOptions {
   /** Docker's form; an empty Test takes the image's. */
   healthcheck?: HealthcheckConfig;
   onLog?: LogConsumer;
+  files: NormalizedFile[];
 }
 
 const namePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -200,7 +207,9 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
     capabilities: capabilityMask(options.capAdd, options.capDrop),
     noNewPrivileges: options.noNewPrivileges ?? true,
     mounts: parseMounts(options.mounts),
+    files: [],
   };
+  normalized.files = normalizeFiles(options.files, normalized.mounts);
   const command = stringArray("command", options.command);
   const entrypoint = stringArray("entrypoint", options.entrypoint);
   if (options.name !== undefined) normalized.name = options.name;

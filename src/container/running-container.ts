@@ -57,6 +57,8 @@ export class RunningContainer extends ContainerView {
    * @example
    * ```ts
    * const { exitCode, stdout } = await running.exec(["sh", "-c", "echo $HOME"], { user: "nobody" });
+   * await running.exec(["psql", "-U", "test"], { stdin: createReadStream("dump.sql") });
+   * await running.exec(["make", "test"], { onOutput: (stream, chunk) => process[stream].write(chunk) });
    * ```
    */
   exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
