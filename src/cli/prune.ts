@@ -1,8 +1,11 @@
 /**
  * `bento prune`: removes what tests left behind: containers whose process died, volumes no
- * container uses, and dangling (untagged, unused) images.
+ * container uses, and dangling (untagged, unused) images; the build cache only with `--all`.
  */
+import { join } from "node:path";
 import { diskBytes, sweepLeftBehind } from "../runtime/machine-containers.js";
+import { BUILD_CACHE_REPOSITORY } from "../store/build-cache-ref.js";
+import { ContainerRecordUsage } from "../store/image-usage.js";
 import { Store } from "../store/store.js";
 import { Volume } from "../volume/volume.js";
 import { containersUsing, listVolumeRecords, volumeDir } from "../volume/volume-store.js";
@@ -16,15 +19,20 @@ Remove what processes left behind, in this order:
   1. containers whose process died (their cgroups, upper dirs, logs and anonymous volumes),
      as the SDK's first start in a process does;
   2. anonymous volumes no container uses (named ones too with --volumes);
-  3. dangling images: untagged images no container uses.
-Containers of live processes and the volumes and images they use are kept.
+  3. dangling images: untagged images no container uses;
+  4. with --all, the build cache too: the images of builds without a tag (bento-build-cache,
+     as "bento images" lists them) that no container uses. The next build of those images
+     runs every step again.
+Containers of live processes, the volumes and images they use, tagged images and (without
+--all) the build cache are kept.
 
 Options:
       --volumes   also remove named volumes no container uses
+      --all       also remove the build cache
   -h, --help      print this help
 `;
 
-const options = { ...helpOption, volumes: { type: "boolean" } } as const;
+const options = { ...helpOption, volumes: { type: "boolean" }, all: { type: "boolean" } } as const;
 
 export const pruneCommand: Command = {
   name: "prune",
@@ -53,16 +61,32 @@ export const pruneCommand: Command = {
       }
     }
 
-    const images = await Store.default().pruneImages();
-    if (images.untagged.length + images.deleted.length > 0) {
+    const store = Store.default();
+    const cacheTags = values.all === true ? await untagBuildCache(store) : [];
+    const images = await store.pruneImages();
+    const untagged = [...cacheTags, ...images.untagged];
+    if (untagged.length + images.deleted.length > 0) {
       io.stdout.write(`${containers.length + volumes.length > 0 ? "\n" : ""}Deleted images:\n`);
-      for (const tag of images.untagged) io.stdout.write(`untagged: ${tag}\n`);
+      for (const tag of untagged) io.stdout.write(`untagged: ${tag}\n`);
       for (const id of images.deleted) io.stdout.write(`deleted: ${id}\n`);
     }
     reclaimed += images.reclaimedBytes;
 
-    if (containers.length + volumes.length + images.untagged.length + images.deleted.length > 0) io.stdout.write("\n");
+    if (containers.length + volumes.length + untagged.length + images.deleted.length > 0) io.stdout.write("\n");
     io.stdout.write(`Total reclaimed space: ${formatBytes(reclaimed)}\n`);
     return 0;
   },
 };
+
+/** Removes the build-cache tags of images no container uses; returns them. */
+async function untagBuildCache(store: Store): Promise<string[]> {
+  const usage = new ContainerRecordUsage(join(store.root, "containers"));
+  const untagged: string[] = [];
+  for (const image of await store.images()) {
+    if (image.repository !== BUILD_CACHE_REPOSITORY || (await usage.containersUsing(image.id)).length > 0) continue;
+    const ref = `${image.repository}:${image.tag}`;
+    await store.untag(ref);
+    untagged.push(ref);
+  }
+  return untagged;
+}

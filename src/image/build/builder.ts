@@ -13,6 +13,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { BentoError, InvalidOptionError } from "../../errors.js";
 import { runBuildStep } from "../../container/build-step.js";
+import { buildCacheRef } from "../../store/build-cache-ref.js";
 import { ImageNotFoundError } from "../../store/errors.js";
 import { tempName } from "../../store/fs-util.js";
 import { Store } from "../../store/store.js";
@@ -185,7 +186,8 @@ class BuildRun {
         },
         layers: state.layers,
       },
-      { tags },
+      // Untagged, it would be dangling, and a prune would take the build cache with it.
+      { tags: tags.length > 0 ? tags : [buildCacheRef(state.id)] },
     );
     this.emit({ type: "image", id: written.id, tags, cachedSteps: this.cachedSteps, total: this.total, durationMs: performance.now() - this.#started });
     return { id: written.id, manifestDigest: written.manifestDigest, tags, layers: state.layers, config: state.config };
