@@ -35,7 +35,7 @@ describe.skipIf(!isRoot)(`interrupted builds and prebuild (${skipReason})`, () =
   afterAll(() => expectNoLeaks());
 
   for (const signal of ["SIGKILL", "SIGINT"] as const) {
-    it(`keeps the finished steps of a build ended by ${signal} in the cache`, { timeout: 120_000 }, async () => {
+    it(`keeps the finished steps of a build ended by ${signal} in the cache`, { timeout: 240_000 }, async () => {
       expect((await interruptBuild(signal)).signal).toBe(signal);
       const seen = progress();
       await interruptedImage(busyboxRootfs(), signal, `echo after ${signal}`).build({ onProgress: seen.onProgress });
@@ -49,7 +49,7 @@ describe.skipIf(!isRoot)(`interrupted builds and prebuild (${skipReason})`, () =
     });
   }
 
-  it("prebuild builds images so that later builds are all cache hits", { timeout: 120_000 }, async () => {
+  it("prebuild builds images so that later builds are all cache hits", { timeout: 240_000 }, async () => {
     const images = [Image.fromRootfs(busyboxRootfs()).run("echo pre > /pre"), Image.fromRootfs(busyboxRootfs()).env({ A: "1" }).run("echo pre2 > /pre")];
     const built = await prebuild(images);
     expect(built.map((b) => b.id)).toHaveLength(2);

@@ -23,6 +23,8 @@ interface Reported {
 }
 
 let runs = 0;
+// Each test runs node or vitest in a child process, which takes long on a loaded machine.
+const childTimeoutMs = 240_000;
 
 /**
  * Runs a child process in a process group of its own with a fresh report file; `interrupt` is
@@ -68,13 +70,13 @@ function started(report: Reported[], where: string): string[] {
 }
 
 describe.skipIf(!isRoot)(`exit status of programs that started containers (${skipReason})`, () => {
-  it("keeps process.exitCode of a plain node program", async () => {
+  it("keeps process.exitCode of a plain node program", { timeout: childTimeoutMs }, async () => {
     const ended = await node("exit-code");
     expect(ended.code, ended.output).toBe(3);
     expect(leftovers(started(ended.report, "node"))).toEqual([]);
   });
 
-  it("keeps the status 1 of an uncaught error, printed as node prints it", async () => {
+  it("keeps the status 1 of an uncaught error, printed as node prints it", { timeout: childTimeoutMs }, async () => {
     const ended = await node("uncaught");
     expect(ended.code, ended.output).toBe(1);
     expect(ended.output).toContain("Error: an uncaught error from the program");
@@ -83,14 +85,14 @@ describe.skipIf(!isRoot)(`exit status of programs that started containers (${ski
   });
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    it(`ends by ${signal} after removing its containers (status ${signal === "SIGINT" ? 130 : 143} in a shell)`, async () => {
+    it(`ends by ${signal} after removing its containers (status ${signal === "SIGINT" ? 130 : 143} in a shell)`, { timeout: childTimeoutMs }, async () => {
       const ended = await run(["--import", tsx, join(repo, project, "node-child.ts"), "signal"], {}, signal);
       expect([ended.code, ended.signal], ended.output).toEqual([null, signal]);
       expect(leftovers(started(ended.report, "node"))).toEqual([]);
     });
   }
 
-  it("leaves a program's own signal handler in charge of its status", async () => {
+  it("leaves a program's own signal handler in charge of its status", { timeout: childTimeoutMs }, async () => {
     const ended = await run(["--import", tsx, join(repo, project, "node-child.ts"), "handled-signal"], {}, "SIGTERM");
     expect([ended.code, ended.signal], ended.output).toEqual([7, null]);
     expect(leftovers(started(ended.report, "node"))).toEqual([]);
@@ -98,21 +100,21 @@ describe.skipIf(!isRoot)(`exit status of programs that started containers (${ski
 });
 
 describe.skipIf(!isRoot)(`exit status of vitest runs that started containers (${skipReason})`, () => {
-  it("fails the run when a test that started a container fails", async () => {
+  it("fails the run when a test that started a container fails", { timeout: childTimeoutMs }, async () => {
     const ended = await vitestRun(["in-test"]);
     expect(ended.output).toMatch(/Tests {2}1 failed \(1\)/);
     expect(ended.code, ended.output).toBe(1);
     expect(leftovers(started(ended.report, "test"))).toEqual([]);
   });
 
-  it("fails the run when a test fails with a useContainer fixture running", async () => {
+  it("fails the run when a test fails with a useContainer fixture running", { timeout: childTimeoutMs }, async () => {
     const ended = await vitestRun(["in-fixture"]);
     expect(ended.output).toMatch(/Tests {2}1 failed \(1\)/);
     expect(ended.code, ended.output).toBe(1);
     expect(leftovers(started(ended.report, "fixture"))).toEqual([]);
   });
 
-  it("fails the run when a test fails with a global fixture running", async () => {
+  it("fails the run when a test fails with a global fixture running", { timeout: childTimeoutMs }, async () => {
     const ended = await vitestRun(["global"], { BENTO_ES_GLOBAL: "1" });
     expect(ended.output).toMatch(/Tests {2}1 failed \(1\)/);
     expect(ended.code, ended.output).toBe(1);
@@ -132,7 +134,7 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boole
 
 describe.skipIf(!isRoot)(`interrupting a vitest run with a global fixture (${skipReason})`, () => {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    it(`removes the fixture within a second of ${signal} and does not exit 0`, async () => {
+    it(`removes the fixture within a second of ${signal} and does not exit 0`, { timeout: childTimeoutMs }, async () => {
       const ended = await vitestRun(["global"], { BENTO_ES_GLOBAL: "1", BENTO_ES_HANG: "1" }, signal);
       const ids = started(ended.report, "global-setup");
       expect(ended.code === null ? ended.signal : ended.code, ended.output).not.toBe(0);

@@ -9,7 +9,7 @@ const repo = join(import.meta.dirname, "../../..");
 const vitest = join(repo, "node_modules/vitest/vitest.mjs");
 
 describe.skipIf(!isRoot)(`useContainer in concurrent tests (${skipReason})`, () => {
-  it("removes each test's container when that test ends, never another's", async () => {
+  it("removes each test's container when that test ends, never another's", { timeout: 240_000 }, async () => {
     const report = join(testRoot, "concurrent.txt");
     const { FORCE_COLOR: _color, ...inherited } = process.env;
     const child = spawn(process.execPath, [vitest, "run", "--root", "test/fixtures/vitest-concurrent"], {
