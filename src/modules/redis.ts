@@ -39,6 +39,21 @@ export const REDIS_IMAGE = "docker.io/library/redis:7-alpine";
 export const REDIS_PORT = 6379;
 
 /**
+ * The `redis-server` arguments {@link redis} puts before the caller's `args` (which can override
+ * them): settings for a throwaway test server.
+ * - `--save ""`, `--appendonly no`: nothing is written to disk, so nothing is saved at shutdown.
+ * - `--hz 100` (default 10): Redis acts on SIGTERM in its periodic task, which runs `hz` times a
+ *   second, so at 10 a `stop()` waited 50 ms on average (up to 100) for the server to notice; at
+ *   100, 5 ms. An idle server's CPU use stays negligible.
+ *
+ * @example
+ * ```ts
+ * redis({ args: ["--appendonly", "yes"] }); // persistence back on for this server
+ * ```
+ */
+export const REDIS_TEST_ARGS: readonly string[] = Object.freeze(["--save", "", "--appendonly", "no", "--hz", "100"]);
+
+/**
  * Options of {@link redis}.
  *
  * @example
@@ -60,7 +75,7 @@ export interface RedisOptions {
   /**
    * More container options (name, mounts, network, resources...). `ports` defaults to
    * `[6379]`; `wait` defaults to the server's "Ready to accept connections" log line; `command`
-   * is made from `password` and `args`.
+   * is made from {@link REDIS_TEST_ARGS}, `password` and `args`.
    */
   container?: Omit<ContainerOptions, "command">;
 }
@@ -107,7 +122,7 @@ export function redis(options: RedisOptions = {}): Container {
   if (options.password !== undefined && (typeof options.password !== "string" || options.password === "" || /[\0\s]/.test(options.password))) {
     throw new InvalidOptionError("redis.password", "expected a non-empty string without spaces or NUL");
   }
-  const command = ["redis-server", ...(options.password === undefined ? [] : ["--requirepass", options.password]), ...args];
+  const command = ["redis-server", ...REDIS_TEST_ARGS, ...(options.password === undefined ? [] : ["--requirepass", options.password]), ...args];
   return new Container(imageOf(options.image ?? REDIS_IMAGE), {
     ports: [REDIS_PORT],
     wait: Wait.forLog("Ready to accept connections"),
