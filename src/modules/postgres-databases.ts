@@ -6,14 +6,13 @@
  * (Go); the template is built under an advisory lock, so vitest workers in several processes that
  * share one server build it once.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
 import type { RunningContainer } from "../container/running-container.js";
 import { BentoError, InvalidOptionError } from "../errors.js";
 import type { PostgresConnection } from "./postgres.js";
 import { PostgresServerError, PostgresWireClient, quoteIdent, quoteLiteral } from "./postgres-wire.js";
 import { failedStatement, splitSqlStatements } from "./sql-statements.js";
+import { readTemplate, type SqlTemplate, type TemplateParts } from "./sql-template.js";
 
 /**
  * What every database of {@link postgresDatabases} starts with. Each part runs once, in this
@@ -24,18 +23,7 @@ import { failedStatement, splitSqlStatements } from "./sql-statements.js";
  * const template: PostgresTemplate = { migrations: "db/migrations", initSql: "INSERT INTO plans VALUES ('free')" };
  * ```
  */
-export interface PostgresTemplate {
-  /** SQL run first (any number of statements). */
-  initSql?: string;
-  /** A folder of `*.sql` files, run in the order of their names (`001_users.sql`, `002_orders.sql`...). */
-  migrations?: string;
-  /**
-   * Runs last, with the template database's connection details (connect with your own client,
-   * e.g. to run an ORM's migrations). Its connections are closed for it when it returns. Its
-   * source text is part of the template's identity: change the function, get a new template.
-   */
-  setup?: (database: PostgresConnection) => void | Promise<void>;
-}
+export type PostgresTemplate = SqlTemplate<PostgresConnection>;
 
 /**
  * One database of {@link PostgresDatabases.create}: its connection details (`url` names it), and
@@ -95,10 +83,15 @@ function serverKey(c: PostgresConnection): string {
   return `${c.host}\0${c.port}\0${c.user}`;
 }
 
-function urlOf(c: PostgresConnection, database: string): string {
-  const url = new URL(c.url);
-  url.pathname = `/${encodeURIComponent(database)}`;
-  return url.href;
+function urlOf(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.href;
+}
+
+/** The server's details with another database in them. */
+function withDatabase(c: PostgresConnection, database: string): PostgresConnection {
+  return { ...c, database, url: urlOf(c.url, database), ...(c.networkUrl === undefined ? {} : { networkUrl: urlOf(c.networkUrl, database) }) };
 }
 
 async function adminFor(connection: PostgresConnection): Promise<PostgresWireClient> {
@@ -113,37 +106,6 @@ async function adminFor(connection: PostgresConnection): Promise<PostgresWireCli
   return pending;
 }
 
-/** The template's files and text, read now, so that its identity is what will run. */
-interface TemplateParts {
-  initSql?: string;
-  migrations: { path: string; sql: string }[];
-  setup?: PostgresTemplate["setup"];
-  hash: string;
-}
-
-function readTemplate(template: PostgresTemplate): TemplateParts {
-  if (typeof template !== "object" || template === null) throw new InvalidOptionError("postgresDatabases.template", "expected { initSql?, migrations?, setup? }");
-  const { initSql, migrations, setup } = template;
-  if (initSql !== undefined && typeof initSql !== "string") throw new InvalidOptionError("postgresDatabases.template.initSql", "expected SQL text (a string)");
-  if (setup !== undefined && typeof setup !== "function") throw new InvalidOptionError("postgresDatabases.template.setup", "expected a function (database) => Promise<void>");
-  const files: TemplateParts["migrations"] = [];
-  if (migrations !== undefined) {
-    if (typeof migrations !== "string" || migrations === "") throw new InvalidOptionError("postgresDatabases.template.migrations", "expected the path of a folder of .sql files");
-    const dir = resolve(migrations);
-    let names: string[];
-    try {
-      if (!statSync(dir).isDirectory()) throw new Error("not a folder");
-      names = readdirSync(dir).filter((n) => n.endsWith(".sql")).sort();
-    } catch (error) {
-      throw new InvalidOptionError("postgresDatabases.template.migrations", `cannot read the folder ${dir}: ${(error as Error).message}; give the folder that holds the .sql migration files`);
-    }
-    if (names.length === 0) throw new InvalidOptionError("postgresDatabases.template.migrations", `${dir} holds no .sql file; give the folder that holds the migration files`);
-    for (const name of names) files.push({ path: join(dir, name), sql: readFileSync(join(dir, name), "utf8") });
-  }
-  const hash = createHash("sha256").update(JSON.stringify([initSql ?? null, files.map((f) => [f.path, f.sql]), setup?.toString() ?? null])).digest("hex");
-  return { ...(initSql === undefined ? {} : { initSql }), migrations: files, ...(setup ? { setup } : {}), hash };
-}
-
 /** Runs one SQL source in the template; a failure names the statement. */
 async function runSource(client: PostgresWireClient, source: string, sql: string): Promise<void> {
   try {
@@ -155,7 +117,7 @@ async function runSource(client: PostgresWireClient, source: string, sql: string
   }
 }
 
-async function buildTemplate(admin: PostgresWireClient, server: PostgresConnection, name: string, parts: TemplateParts): Promise<void> {
+async function buildTemplate(admin: PostgresWireClient, server: PostgresConnection, name: string, parts: TemplateParts<PostgresConnection>): Promise<void> {
   const disconnectOthers = `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${quoteLiteral(name)} AND pid <> pg_backend_pid()`;
   await admin.query(`SELECT pg_advisory_lock(hashtext(${quoteLiteral(name)}))`);
   try {
@@ -165,7 +127,7 @@ async function buildTemplate(admin: PostgresWireClient, server: PostgresConnecti
     if (isTemplate === "f") await admin.query(`DROP DATABASE ${quoteIdent(name)}`);
     await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
     try {
-      const database = { ...server, database: name, url: urlOf(server, name) };
+      const database = withDatabase(server, name);
       const client = await PostgresWireClient.connect(database);
       try {
         if (parts.initSql !== undefined) await runSource(client, "initSql", parts.initSql);
@@ -204,14 +166,14 @@ async function buildTemplate(admin: PostgresWireClient, server: PostgresConnecti
  * ```
  */
 export class PostgresDatabases {
-  private readonly parts: TemplateParts;
+  private readonly parts: TemplateParts<PostgresConnection>;
 
   /** @internal Use {@link postgresDatabases}. */
   constructor(private readonly server: PostgresServer | (() => PostgresServer), template: PostgresTemplate) {
     if (typeof server !== "function" && (typeof server !== "object" || server === null)) {
       throw new InvalidOptionError("postgresDatabases.server", "expected a running postgres container, its postgresConnection(), or a function that returns one");
     }
-    this.parts = readTemplate(template);
+    this.parts = readTemplate("postgresDatabases", template);
     Object.freeze(this);
   }
 
@@ -285,7 +247,7 @@ export class PostgresDatabases {
     const force = admin.serverVersionNum >= 130000 ? " WITH (FORCE)" : "";
     let dropped: Promise<void> | undefined;
     const drop = () => (dropped ??= admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${force}`).then(() => undefined));
-    return Object.freeze({ ...server, database: name, url: urlOf(server, name), drop, [Symbol.asyncDispose]: drop });
+    return Object.freeze({ ...withDatabase(server, name), drop, [Symbol.asyncDispose]: drop });
   }
 }
 

@@ -13,8 +13,11 @@ import { PostgresWireClient } from "./postgres-wire.js";
 export interface PostgresReadyOptions {
   /** The container port the server listens on. */
   port: number;
+  /** The user to log in as. */
   user: string;
+  /** Its password. */
   password: string;
+  /** The database to connect to. */
   database: string;
 }
 

@@ -5,14 +5,9 @@
  * second.
  */
 import type { RunningContainer } from "../container/running-container.js";
-import { InvalidOptionError } from "../errors.js";
-import { Image } from "../image/image.js";
-
-/** Options of {@link postgresSnapshot}. */
-export interface PostgresSnapshotOptions {
-  /** The tag of the image; default `bento.local/postgres-snapshot:<the container's id prefix>`. */
-  tag?: string;
-}
+import type { Image } from "../image/image.js";
+import { containerEnv } from "./container-env.js";
+import { snapshotServer, type SnapshotOptions } from "./server-snapshot.js";
 
 /**
  * Stops a running PostgreSQL container (its STOPSIGNAL, SIGINT in the official images: a fast
@@ -32,20 +27,7 @@ export interface PostgresSnapshotOptions {
  * await using db = await postgres({ image: migrated }).start(); // the schema is there
  * ```
  */
-export async function postgresSnapshot(running: RunningContainer, options: PostgresSnapshotOptions = {}): Promise<Image> {
-  const tag = options.tag ?? `bento.local/postgres-snapshot:${running.id.slice(0, 12)}`;
-  if (typeof tag !== "string" || tag === "") throw new InvalidOptionError("postgresSnapshot.tag", "expected a non-empty image tag, such as \"app-db:migrated\"");
-  const inspected = await running.inspect();
-  const pgdata = inspected.process.env.find((kv) => kv.startsWith("PGDATA="))?.slice("PGDATA=".length) || "/var/lib/postgresql/data";
-  const volume = Object.keys(inspected.image.Volumes ?? {}).find((v) => pgdata === v || pgdata.startsWith(`${v.replace(/\/$/, "")}/`));
-  if (volume !== undefined) {
-    throw new InvalidOptionError("postgresSnapshot", `the data directory ${pgdata} is in the image's volume ${volume}, which a commit does not include; start the server with postgres({ initAtBuild: true }) (its data directory is outside the volume)`);
-  }
-  const stopped = await running.stop();
-  try {
-    await stopped.commit({ tag, message: "bento postgresSnapshot" });
-  } finally {
-    await stopped.remove();
-  }
-  return Image.from(tag);
+export async function postgresSnapshot(running: RunningContainer, options: SnapshotOptions = {}): Promise<Image> {
+  const pgdata = (await containerEnv(running)).get("PGDATA") || "/var/lib/postgresql/data";
+  return snapshotServer(running, "postgres", pgdata, options, "start the server with postgres({ initAtBuild: true }) (its data directory is outside the volume)");
 }

@@ -18,6 +18,7 @@ import type { ContainerOptions } from "../container/options.js";
 import type { RunningContainer } from "../container/running-container.js";
 import { InvalidOptionError } from "../errors.js";
 import type { Image } from "../image/image.js";
+import { networkHost } from "./container-env.js";
 import { imageOf } from "./image-of.js";
 import { PostgresReadyWait } from "./postgres-ready.js";
 import { POSTGRES_TEST_SETTINGS } from "./postgres-settings.js";
@@ -111,6 +112,11 @@ export interface PostgresConnection {
   database: string;
   /** A libpq connection URI: `postgresql://user:password@host:port/database`. */
   url: string;
+  /**
+   * The URI for other containers on the same bento Network: the container's name (which the
+   * network resolves) and port 5432. Absent in details made by hand.
+   */
+  networkUrl?: string;
 }
 
 const nameOption = (option: string, value: unknown): string => {
@@ -191,7 +197,9 @@ export async function postgresConnection(running: RunningContainer): Promise<Pos
   const host = running.host;
   const port = running.hostPort(POSTGRES_PORT);
   const url = `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
-  return { host, port, user, password, database, url };
+  const networkUrl = new URL(url);
+  networkUrl.host = `${networkHost(running)}:${POSTGRES_PORT}`;
+  return { host, port, user, password, database, url, networkUrl: networkUrl.href };
 }
 
 // A subset of the official image's docker-entrypoint.sh: as root it prepares the data and socket
@@ -402,4 +410,6 @@ export function preparedPostgresImage(image: string | ImageLike, options: Prepar
 export { PostgresDatabases, PostgresTemplateError, postgresDatabases, type PostgresDatabase, type PostgresServer, type PostgresTemplate } from "./postgres-databases.js";
 export { POSTGRES_TEST_SETTINGS } from "./postgres-settings.js";
 export { PostgresReadyWait, type PostgresReadyOptions } from "./postgres-ready.js";
-export { postgresSnapshot, type PostgresSnapshotOptions } from "./postgres-snapshot.js";
+export { postgresSnapshot } from "./postgres-snapshot.js";
+export type { SnapshotOptions } from "./server-snapshot.js";
+export type { SqlTemplate } from "./sql-template.js";

@@ -16,6 +16,7 @@ import type { RunningContainer } from "../container/running-container.js";
 import { InvalidOptionError } from "../errors.js";
 import type { Image } from "../image/image.js";
 import { Wait } from "../wait/wait.js";
+import { networkHost } from "./container-env.js";
 import { imageOf } from "./image-of.js";
 
 /**
@@ -97,6 +98,8 @@ export interface RedisConnection {
   password?: string;
   /** A `redis://` URL: `redis://:password@host:port` (no password part without one). */
   url: string;
+  /** The URL for other containers on the same bento Network: the container's name and port 6379. */
+  networkUrl: string;
 }
 
 /**
@@ -149,7 +152,8 @@ export async function redisConnection(running: RunningContainer): Promise<RedisC
   const host = running.host;
   const port = running.hostPort(REDIS_PORT);
   const url = `redis://${password === undefined ? "" : `:${encodeURIComponent(password)}@`}${host}:${port}`;
-  return password === undefined ? { host, port, url } : { host, port, password, url };
+  const networkUrl = `redis://${password === undefined ? "" : `:${encodeURIComponent(password)}@`}${networkHost(running)}:${REDIS_PORT}`;
+  return password === undefined ? { host, port, url, networkUrl } : { host, port, password, url, networkUrl };
 }
 
 // A subset of the official image's docker-entrypoint.sh: a command starting with an option or a

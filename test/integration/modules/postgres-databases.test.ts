@@ -10,7 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Container } from "../../../src/container/container.js";
 import type { RunningContainer } from "../../../src/container/running-container.js";
+import { Network } from "../../../src/network/network.js";
+import { Wait } from "../../../src/wait/wait.js";
 import { InvalidOptionError } from "../../../src/errors.js";
 import type { Image } from "../../../src/image/image.js";
 import { useContainer, useDatabase } from "../../../src/testing/vitest.js";
@@ -39,8 +42,10 @@ writeFileSync(join(migrations, "README.md"), "not SQL: ignored\n");
 
 describe.skipIf(!isRoot)(`a database per test from one PostgreSQL server (${skipReason})`, () => {
   let image: Image;
-  beforeAll(() => {
+  // Built (or found in the shared cache) before the file's server starts within the hook timeout.
+  beforeAll(async () => {
     image = debianBase().with(postgresImageFromDebian);
+    await image.build();
   }, 900_000);
   const server = useContainer(() => postgres({ image, initAtBuild: true, container: { startupTimeoutMs: 280_000 } }).start().then((c) => (started.push(c.id), c)), { scope: "file" });
   const databases = postgresDatabases(() => server.current, { migrations, initSql: "CREATE EXTENSION IF NOT EXISTS plpgsql" });
@@ -165,5 +170,22 @@ describe.skipIf(!isRoot)(`a warm PostgreSQL server as an image (${skipReason})`,
   it("refuses a server whose data directory is in a volume", async () => {
     const fake = { id: "0".repeat(64), inspect: async () => ({ process: { env: ["PGDATA=/var/lib/postgresql/data"] }, image: { Volumes: { "/var/lib/postgresql/data": {} } } }) };
     await expect(postgresSnapshot(fake as unknown as RunningContainer)).rejects.toThrow(/initAtBuild/);
+  });
+});
+
+describe.skipIf(!isRoot)(`PostgreSQL from other containers on the same network (${skipReason})`, () => {
+  it("gives a networkUrl that a client container connects with, for the server and each database", { timeout: 300_000 }, async () => {
+    const image = debianBase().with(postgresImageFromDebian);
+    await using net = await new Network().create();
+    await using server = await postgres({ image, initAtBuild: true, container: { network: net, name: `pg-${process.pid}`, startupTimeoutMs: 280_000 } }).start();
+    started.push(server.id);
+    const connection = await postgresConnection(server);
+    expect(connection.networkUrl).toBe(`postgresql://test:test@pg-${process.pid}:5432/test`);
+    await using db = await postgresDatabases(server, { initSql: "CREATE TABLE marker (v text); INSERT INTO marker VALUES ('cloned')" }).create();
+    expect(db.networkUrl).toBe(`postgresql://test:test@pg-${process.pid}:5432/${db.database}`);
+    // psql in a second container of the same image, reaching the server by its name.
+    await using client = await new Container(image, { network: net, command: ["psql", db.networkUrl!, "-XAtc", "SELECT v FROM marker"], wait: Wait.forExit() }).start();
+    started.push(client.id);
+    expect(await client.logs()).toBe("cloned\n");
   });
 });
