@@ -127,7 +127,7 @@ function errorOf(payload: Buffer): MysqlServerError {
 
 /**
  * One connection to a MySQL or MariaDB server. Queries run one at a time, in the order asked;
- * a query may hold several statements. The socket does not keep Node alive.
+ * a query may hold several statements. The socket keeps Node alive only while a query is awaited.
  *
  * @example
  * ```ts
@@ -143,6 +143,7 @@ export class MysqlWireClient {
   private failure: Error | undefined;
   private sequence = 0;
   private tail: Promise<unknown> = Promise.resolve();
+  private pending = 0;
   /** Resolves once the connection is closed (by either side, or broken). */
   readonly closed: Promise<void>;
 
@@ -167,12 +168,12 @@ export class MysqlWireClient {
    */
   static async connect(options: MysqlWireOptions): Promise<MysqlWireClient> {
     const socket = connect({ host: options.host, port: options.port, noDelay: true });
-    socket.unref();
     const client = new MysqlWireClient(socket);
     const timer = setTimeout(() => socket.destroy(new BentoError("ERR_MYSQL", `connecting to ${options.host}:${options.port} timed out`)), options.connectTimeoutMs ?? 10_000);
     timer.unref();
     try {
       await client.handshake(options);
+      socket.unref();
       return client;
     } catch (error) {
       socket.destroy();
@@ -266,7 +267,12 @@ export class MysqlWireClient {
    * ```
    */
   query(sql: string): Promise<(string | null)[][]> {
-    const run = this.tail.then(() => this.runQuery(sql));
+    // An idle session must not keep Node alive; one that a caller awaits must.
+    this.pending++;
+    this.socket.ref();
+    const run = this.tail.then(() => this.runQuery(sql)).finally(() => {
+      if (--this.pending === 0) this.socket.unref();
+    });
     this.tail = run.catch(() => undefined);
     return run;
   }
@@ -329,7 +335,7 @@ export class MysqlWireClient {
     if (this.socket.destroyed) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.socket.destroy(), 1000);
-      timer.unref();
+      this.socket.ref();
       this.socket.once("close", () => {
         clearTimeout(timer);
         resolve();

@@ -100,7 +100,7 @@ function errorFields(body: Buffer): Map<string, string> {
 
 /**
  * One connection to a PostgreSQL server. Queries run one at a time, in the order they were
- * asked for. The socket does not keep Node alive.
+ * asked for. The socket keeps Node alive only while a query is awaited.
  *
  * @example
  * ```ts
@@ -115,6 +115,7 @@ export class PostgresWireClient {
   private readonly queue: Message[] = [];
   private failure: Error | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  private pending = 0;
   /** Resolves once the connection is closed (by either side, or broken). */
   readonly closed: Promise<void>;
   /** The server's ParameterStatus values (`server_version`, `server_version_num` is not one of them). */
@@ -143,7 +144,6 @@ export class PostgresWireClient {
    */
   static async connect(options: PostgresWireOptions): Promise<PostgresWireClient> {
     const socket = connect({ host: options.host, port: options.port, noDelay: true });
-    socket.unref();
     const client = new PostgresWireClient(socket);
     const timer = setTimeout(() => socket.destroy(new BentoError("ERR_POSTGRES", `connecting to ${options.host}:${options.port} timed out`)), options.connectTimeoutMs ?? 10_000);
     timer.unref();
@@ -166,6 +166,7 @@ export class PostgresWireClient {
           client.parameters.set(m.body.toString("utf8", 0, nameEnd), m.body.toString("utf8", nameEnd + 1, m.body.indexOf(0, nameEnd + 1)));
         }
       }
+      socket.unref();
       return client;
     } catch (error) {
       socket.destroy();
@@ -269,7 +270,12 @@ export class PostgresWireClient {
    * ```
    */
   query(sql: string): Promise<PostgresRows> {
-    const run = this.tail.then(() => this.runQuery(sql));
+    // An idle session must not keep Node alive; one that a caller awaits must.
+    this.pending++;
+    this.socket.ref();
+    const run = this.tail.then(() => this.runQuery(sql)).finally(() => {
+      if (--this.pending === 0) this.socket.unref();
+    });
     this.tail = run.catch(() => undefined);
     return run;
   }
@@ -311,7 +317,7 @@ export class PostgresWireClient {
     await new Promise<void>((resolve) => {
       // The server closes its end after a Terminate; a server that does not is cut off.
       const timer = setTimeout(() => this.socket.destroy(), 1000);
-      timer.unref();
+      this.socket.ref();
       this.socket.once("close", () => {
         clearTimeout(timer);
         resolve();
