@@ -5,9 +5,11 @@
  */
 import { isRoot, skipReason } from "../setup-env.js";
 import { debianBase, expectNoLeaks } from "./kit.js";
+import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Container } from "../../../src/container/container.js";
@@ -134,6 +136,12 @@ describe.skipIf(!isRoot)(`a database per test from one PostgreSQL server (${skip
     await using b = await withSetup.create();
     expect(calls).toBe(1);
     for (const d of [a, b]) expect((await query(d.url, "SELECT body FROM notes ORDER BY id")).map((r) => r.body)).toEqual(["seeded", "from setup"]);
+  });
+
+  it("keeps a script alive while it waits for a database (nothing else pending)", async () => {
+    const details = JSON.stringify(await postgresConnection(server.current));
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", join(import.meta.dirname, "database-child.ts"), details], { timeout: 60_000 });
+    expect(stdout).toMatch(/^created bento_db_[0-9a-f]{16}\ndropped\n$/);
   });
 
   it("refuses bad input before touching the server", () => {
