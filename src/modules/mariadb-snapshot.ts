@@ -11,7 +11,7 @@ import { snapshotServer, type SnapshotOptions } from "./server-snapshot.js";
  * to `mariadb({ image })` for servers that start with everything it had (initialized, migrated,
  * seeded) and skip the initialization. The data directory (`/var/lib/mysql`) must not be a
  * volume: the official image declares one, so use {@link mariadbImageFromDebian} (or an image
- * without it).
+ * without it). The image runs `mariadbd` directly as user mysql (no entrypoint script).
  *
  * @example
  * ```ts
@@ -22,5 +22,7 @@ import { snapshotServer, type SnapshotOptions } from "./server-snapshot.js";
  * ```
  */
 export function mariadbSnapshot(running: RunningContainer, options: SnapshotOptions = {}): Promise<Image> {
-  return snapshotServer(running, "mariadb", "/var/lib/mysql", options, "use an image that declares no volume for it, such as mariadbImageFromDebian()");
+  // Initialized: the server starts directly as mysql, without the entrypoint script.
+  const direct = { Entrypoint: [], Cmd: ["mariadbd"], User: "mysql" };
+  return snapshotServer(running, "mariadb", "/var/lib/mysql", options, "use an image that declares no volume for it, such as mariadbImageFromDebian()", direct);
 }

@@ -17,7 +17,8 @@ import { snapshotServer, type SnapshotOptions } from "./server-snapshot.js";
  * databases of `postgresDatabases`). The data directory must be in the container's own files:
  * `PGDATA` under a volume (the official image's `/var/lib/postgresql/data` is one) is not
  * committed, so it is refused; start the container with `initAtBuild: true`, which moves
- * `PGDATA` out of the volume.
+ * `PGDATA` out of the volume. The image runs `postgres` directly as user postgres (no entrypoint
+ * script: there is nothing left to initialize).
  *
  * @example
  * ```ts
@@ -29,5 +30,8 @@ import { snapshotServer, type SnapshotOptions } from "./server-snapshot.js";
  */
 export async function postgresSnapshot(running: RunningContainer, options: SnapshotOptions = {}): Promise<Image> {
   const pgdata = (await containerEnv(running)).get("PGDATA") || "/var/lib/postgresql/data";
-  return snapshotServer(running, "postgres", pgdata, options, "start the server with postgres({ initAtBuild: true }) (its data directory is outside the volume)");
+  // The data directory is initialized: the server starts directly as postgres, without the
+  // entrypoint script (a shell, a find over PGDATA, a setpriv).
+  const direct = { Entrypoint: [], Cmd: ["postgres"], User: "postgres" };
+  return snapshotServer(running, "postgres", pgdata, options, "start the server with postgres({ initAtBuild: true }) (its data directory is outside the volume)", direct);
 }

@@ -170,6 +170,9 @@ export function postgres(options: PostgresOptions = {}): Container {
     ports: [POSTGRES_PORT],
     command: ["postgres", ...POSTGRES_TEST_SETTINGS.flatMap((setting) => ["-c", setting])],
     wait: new PostgresReadyWait({ port: POSTGRES_PORT, user, password, database }),
+    // An initialized data directory needs none of the entrypoint script's work (a shell, a find
+    // over PGDATA, a setpriv): the server starts directly as postgres.
+    ...(options.initAtBuild === true ? { entrypoint: [], user: "postgres" } : {}),
     ...extra,
     env: { ...extra.env, POSTGRES_USER: user, POSTGRES_PASSWORD: password, POSTGRES_DB: database, POSTGRES_INITDB_ARGS: initdbArgs },
   });

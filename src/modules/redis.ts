@@ -64,8 +64,9 @@ export const REDIS_TEST_ARGS: readonly string[] = Object.freeze(["--save", "", "
  */
 export interface RedisOptions {
   /**
-   * The image: a reference or an Image whose entrypoint runs `redis-server` when the command
-   * starts with it, as the official image's does. Default {@link REDIS_IMAGE}; see
+   * The image: a reference or an Image with `redis-server` on its PATH, a user `redis` and a
+   * working directory it owns, as the official image has (its entrypoint script is not run:
+   * `redis-server` starts directly as `redis`). Default {@link REDIS_IMAGE}; see
    * {@link redisImageFromDebian} for one built locally.
    */
   image?: string | ImageLike;
@@ -75,8 +76,9 @@ export interface RedisOptions {
   args?: string[];
   /**
    * More container options (name, mounts, network, resources...). `ports` defaults to
-   * `[6379]`; `wait` defaults to the server's "Ready to accept connections" log line; `command`
-   * is made from {@link REDIS_TEST_ARGS}, `password` and `args`.
+   * `[6379]`; `wait` defaults to the server's "Ready to accept connections" log line;
+   * `entrypoint` to none and `user` to `redis`; `command` is made from
+   * {@link REDIS_TEST_ARGS}, `password` and `args`.
    */
   container?: Omit<ContainerOptions, "command">;
 }
@@ -125,10 +127,15 @@ export function redis(options: RedisOptions = {}): Container {
   if (options.password !== undefined && (typeof options.password !== "string" || options.password === "" || /[\0\s]/.test(options.password))) {
     throw new InvalidOptionError("redis.password", "expected a non-empty string without spaces or NUL");
   }
-  const command = ["redis-server", ...REDIS_TEST_ARGS, ...(options.password === undefined ? [] : ["--requirepass", options.password]), ...args];
+  // Protected mode off, as the official image builds it: clients on a network are not loopback.
+  const command = ["redis-server", "--protected-mode", "no", ...REDIS_TEST_ARGS, ...(options.password === undefined ? [] : ["--requirepass", options.password]), ...args];
   return new Container(imageOf(options.image ?? REDIS_IMAGE), {
     ports: [REDIS_PORT],
     wait: Wait.forLog("Ready to accept connections"),
+    // The server itself, as user redis: the image's entrypoint script would only chown its own
+    // files and drop to that user, at the cost of a shell, a find and a setpriv at every start.
+    entrypoint: [],
+    user: "redis",
     ...options.container,
     command,
   });

@@ -5,6 +5,7 @@
  */
 import type { RunningContainer } from "../container/running-container.js";
 import { InvalidOptionError } from "../errors.js";
+import type { ImageConfig } from "../image/config.js";
 import { Image } from "../image/image.js";
 
 /**
@@ -21,15 +22,16 @@ export interface SnapshotOptions {
 }
 
 /**
- * Stops `running`, commits it under a tag and removes it; returns the image. Refuses (changing
- * nothing) when `dataDir` is in one of the image's volumes, which a commit leaves out.
+ * Stops `running`, commits it under a tag (with the config `changes`) and removes it; returns the
+ * image. Refuses (changing nothing) when `dataDir` is in one of the image's volumes, which a
+ * commit leaves out.
  *
  * @example
  * ```ts
  * const image = await snapshotServer(running, "postgres", "/var/lib/postgresql/data", {}, "start it with initAtBuild: true");
  * ```
  */
-export async function snapshotServer(running: RunningContainer, kind: string, dataDir: string, options: SnapshotOptions, fix: string): Promise<Image> {
+export async function snapshotServer(running: RunningContainer, kind: string, dataDir: string, options: SnapshotOptions, fix: string, changes: Partial<ImageConfig> = {}): Promise<Image> {
   const tag = options.tag ?? `bento.local/${kind}-snapshot:${running.id.slice(0, 12)}`;
   if (typeof tag !== "string" || tag === "") throw new InvalidOptionError(`${kind}Snapshot.tag`, "expected a non-empty image tag, such as \"app-db:migrated\"");
   const inspected = await running.inspect();
@@ -39,7 +41,7 @@ export async function snapshotServer(running: RunningContainer, kind: string, da
   }
   const stopped = await running.stop();
   try {
-    await stopped.commit({ tag, message: `bento ${kind}Snapshot` });
+    await stopped.commit({ tag, message: `bento ${kind}Snapshot`, changes });
   } finally {
     await stopped.remove();
   }
