@@ -18,8 +18,10 @@ import type { ContainerOptions } from "../container/options.js";
 import type { RunningContainer } from "../container/running-container.js";
 import { InvalidOptionError } from "../errors.js";
 import type { Image } from "../image/image.js";
-import { Wait } from "../wait/wait.js";
+import { networkHost } from "./container-env.js";
 import { imageOf } from "./image-of.js";
+import { PostgresReadyWait } from "./postgres-ready.js";
+import { POSTGRES_TEST_SETTINGS } from "./postgres-settings.js";
 
 /**
  * The image {@link postgres} runs by default (pulled as `BENTO_PULL_POLICY` allows).
@@ -84,7 +86,8 @@ export interface PostgresOptions {
    * variables above (these win); `POSTGRES_INITDB_ARGS` gets `--auth-host=scram-sha-256` first
    * (or `POSTGRES_HOST_AUTH_METHOD`'s value), so TCP clients need the password even from
    * loopback, where bento's port proxy connects from. `ports` defaults to `[5432]`; `wait` to
-   * `pg_isready` over TCP in the container.
+   * a `SELECT 1` through the published port ({@link PostgresReadyWait}); `command` to `postgres`
+   * with {@link POSTGRES_TEST_SETTINGS} (fsync off: fast, not crash-safe).
    */
   container?: ContainerOptions;
 }
@@ -113,6 +116,11 @@ export interface PostgresConnection {
   database: string;
   /** A libpq connection URI: `postgresql://user:password@host:port/database`. */
   url: string;
+  /**
+   * The URI for other containers on the same bento Network: the container's name (which the
+   * network resolves) and port 5432. Absent in details made by hand.
+   */
+  networkUrl?: string;
 }
 
 const nameOption = (option: string, value: unknown): string => {
@@ -126,7 +134,8 @@ const nameOption = (option: string, value: unknown): string => {
  * A PostgreSQL server to start: a `Container` whose `start()` resolves once the server accepts
  * TCP connections. The official image restarts its server once after initialization (a
  * temporary server, reachable only on its Unix socket, runs the init scripts first), so the wait
- * is `pg_isready` against 127.0.0.1 in the container, which only the final server answers.
+ * is a query over TCP, which only the final server answers. The server runs with
+ * {@link POSTGRES_TEST_SETTINGS}: made for tests, not crash-safe.
  *
  * @example
  * ```ts
@@ -163,7 +172,11 @@ export function postgres(options: PostgresOptions = {}): Container {
   }
   return new Container(image, {
     ports: [POSTGRES_PORT],
-    wait: Wait.forCommand(["pg_isready", "-q", "-h", "127.0.0.1", "-p", String(POSTGRES_PORT), "-U", user, "-d", database]),
+    command: ["postgres", ...POSTGRES_TEST_SETTINGS.flatMap((setting) => ["-c", setting])],
+    wait: new PostgresReadyWait({ port: POSTGRES_PORT, user, password, database }),
+    // An initialized data directory needs none of the entrypoint script's work (a shell, a find
+    // over PGDATA, a setpriv): the server starts directly as postgres.
+    ...(options.initAtBuild === true ? { entrypoint: [], user: "postgres" } : {}),
     ...extra,
     env: { ...extra.env, POSTGRES_USER: user, POSTGRES_PASSWORD: password, POSTGRES_DB: database, POSTGRES_INITDB_ARGS: initdbArgs },
   });
@@ -191,7 +204,9 @@ export async function postgresConnection(running: RunningContainer): Promise<Pos
   const host = running.host;
   const port = running.hostPort(POSTGRES_PORT);
   const url = `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
-  return { host, port, user, password, database, url };
+  const networkUrl = new URL(url);
+  networkUrl.host = `${networkHost(running)}:${POSTGRES_PORT}`;
+  return { host, port, user, password, database, url, networkUrl: networkUrl.href };
 }
 
 // A subset of the official image's docker-entrypoint.sh: as root it prepares the data and socket
@@ -398,3 +413,10 @@ export function preparedPostgresImage(image: string | ImageLike, options: Prepar
     .env({ PGDATA: PREPARED_PGDATA })
     .run(["/bin/sh", "-c", PREPARE_SCRIPT, "sh", user, password, database, initdbArgs, hostAuthMethod, initSql === undefined ? "0" : "1", initSql ?? ""], { network: "none" });
 }
+
+export { PostgresDatabases, PostgresTemplateError, postgresDatabases, type PostgresDatabase, type PostgresServer, type PostgresTemplate } from "./postgres-databases.js";
+export { POSTGRES_TEST_SETTINGS } from "./postgres-settings.js";
+export { PostgresReadyWait, type PostgresReadyOptions } from "./postgres-ready.js";
+export { postgresSnapshot } from "./postgres-snapshot.js";
+export type { SnapshotOptions } from "./server-snapshot.js";
+export type { SqlTemplate } from "./sql-template.js";

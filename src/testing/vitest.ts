@@ -174,3 +174,21 @@ export function globalFixture<D>(name: string): D {
   }
   return details;
 }
+
+/**
+ * A database of its own for the test that calls it (in a test or beforeEach), made by a
+ * database factory such as `postgresDatabases()` (`bento/modules/postgres`); dropped when the
+ * test finishes, pass or fail. In concurrent tests pass the test's `context`, as for `useContainer`.
+ *
+ * @example
+ * ```ts
+ * const databases = postgresDatabases(globalFixture<PostgresConnection>("pg"), { migrations: "db/migrations" });
+ * it("writes", async () => {
+ *   const db = await useDatabase(databases); // db.url names a fresh copy of the migrated database
+ * });
+ * ```
+ */
+export function useDatabase<T extends AsyncDisposable>(databases: { create(): Promise<T> }, options: { context?: TestContext } = {}): Promise<T> {
+  if (typeof databases?.create !== "function") return Promise.reject(new BentoError("ERR_INVALID_OPTION", "useDatabase(): expected a database factory with create(), such as postgresDatabases(server, template)"));
+  return forTest(() => databases.create(), options.context);
+}

@@ -33,6 +33,13 @@ export async function* followLogFile(file: string, options: FollowLogOptions): A
   let handle: FileHandle | undefined;
   let watcher: FSWatcher | undefined;
   let wake: (() => void) | undefined;
+  // Set by every change notice, cleared before each read: a notice that arrives while a read is
+  // in flight (no one asleep to wake) must not be lost, or the line it announced waits a poll.
+  let changed = false;
+  const notify = () => {
+    changed = true;
+    wake?.();
+  };
   const onAbort = () => wake?.();
   signal?.addEventListener("abort", onAbort);
   try {
@@ -45,7 +52,7 @@ export async function* followLogFile(file: string, options: FollowLogOptions): A
       if (handle === undefined) {
         try {
           handle = await open(file, "r");
-          watcher = watch(file, { persistent: false }, () => wake?.());
+          watcher = watch(file, { persistent: false }, notify);
           watcher.on("error", () => undefined);
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== "ENOENT" || wasFinished) return;
@@ -53,6 +60,7 @@ export async function* followLogFile(file: string, options: FollowLogOptions): A
       }
       if (handle !== undefined) {
         let bytesRead: number;
+        changed = false;
         try {
           ({ bytesRead } = await handle.read({ buffer, position: offset }));
         } catch {
@@ -70,6 +78,7 @@ export async function* followLogFile(file: string, options: FollowLogOptions): A
         }
       }
       if (wasFinished) return;
+      if (changed) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, pollMs);
         timer.unref();

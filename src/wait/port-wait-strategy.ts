@@ -2,17 +2,18 @@
  * Waits for TCP ports to listen inside the container's network namespace.
  */
 import { BentoError, InvalidOptionError } from "../errors.js";
-import { listeningPorts } from "./listening-ports.js";
+import { listeningPortsSync } from "./listening-ports.js";
+import { pollDelayMs } from "./poll-schedule.js";
 import type { WaitContext, WaitStrategy } from "./wait-strategy.js";
-
-const pollMs = 50;
 
 /**
  * Ready once every port has a LISTEN socket inside the container, read from the host in
  * `/proc/<pid>/net/tcp` and `tcp6` of the container's PID 1 (its network namespace). That is where
  * the server listens; the host-side proxy accepts connections before the server is up, so a
  * connect through the published port proves nothing. Without a port: every published or
- * EXPOSE'd TCP port.
+ * EXPOSE'd TCP port. The kernel offers no event for a socket that starts listening (inotify does
+ * not see procfs; sock_diag answers queries only), so it looks every millisecond at first, and
+ * less often as the wait grows long (see poll-schedule.ts).
  *
  * @example
  * ```ts
@@ -35,10 +36,11 @@ export class PortWaitStrategy implements WaitStrategy {
     if (wanted.length === 0) {
       throw new BentoError("ERR_INVALID_OPTION", "Wait.forPort(): the container publishes and exposes no TCP port; name the port, e.g. Wait.forPort(8080)");
     }
+    const began = performance.now();
     for (;;) {
       let listening: number[] | undefined;
       try {
-        listening = await listeningPorts(context.pid);
+        listening = listeningPortsSync(context.pid);
         context.noteListeningPorts(listening);
       } catch {
         // PID 1 is gone: the container is exiting, which the start reports.
@@ -46,7 +48,7 @@ export class PortWaitStrategy implements WaitStrategy {
       const missing = wanted.filter((p) => !listening?.includes(p));
       if (listening !== undefined && missing.length === 0) return;
       context.note(this.description, `not listening yet: ${missing.map((p) => `${p}/tcp`).join(", ")}`);
-      await context.sleep(pollMs);
+      await context.sleep(pollDelayMs(performance.now() - began));
     }
   }
 }

@@ -5,6 +5,7 @@
 import { isRoot, skipReason } from "../setup-env.js";
 import { debianBase, expectNoLeaks } from "./kit.js";
 import { connect, type Socket } from "node:net";
+import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Image } from "../../../src/image/image.js";
 import { useContainer } from "../../../src/testing/vitest.js";
@@ -105,6 +106,24 @@ describe.skipIf(!isRoot)(`a Redis server from a Debian-built image (${skipReason
     // The server runs as redis in /data, as the official image's does.
     const server = await cache.exec(["sh", "-c", 'for p in /proc/[0-9]*; do if [ "$(cat $p/comm)" = redis-server ]; then stat -c %U $p; readlink $p/cwd; fi; done'], { user: "redis" });
     expect(server.stdout).toBe("redis\n/data\n");
+  });
+
+  it("works with the redis client through its url, and names itself for other containers", { timeout: 300_000 }, async () => {
+    await using cache = await redis({ image, password: "pw", container: { name: `cache-${process.pid}`, startupTimeoutMs: 280_000 } }).start();
+    started.push(cache.id);
+    const { url, networkUrl } = await redisConnection(cache);
+    expect(networkUrl).toBe(`redis://:pw@cache-${process.pid}:6379`);
+    const client = createClient({ url });
+    await client.connect();
+    try {
+      await client.set("k", "v");
+      expect(await client.get("k")).toBe("v");
+      // The test settings: nothing persisted, a short periodic task.
+      expect(await client.configGet("save")).toEqual({ save: "" });
+      expect(await client.configGet("hz")).toEqual({ hz: "100" });
+    } finally {
+      await client.quit();
+    }
   });
 
   it("requires the password when one is set", { timeout: 300_000 }, async () => {
