@@ -18,6 +18,7 @@ import { RunningShim } from "../runtime/shim.js";
 import { claimState, cleanUpSync, releaseState, sweepOrphans, sweepOwnedBy, type StateLock } from "../runtime/state.js";
 import { discard, emptyTrash } from "../runtime/trash.js";
 import { resolveUser } from "../runtime/user.js";
+import { seccompProgram } from "../runtime/seccomp/filter.js";
 import { decodeWaitStatus, type ExitStatus, signalNumber } from "../runtime/wait-status.js";
 import { onExitSweep, track, untrack } from "../testing/teardown.js";
 import type { ImageSource } from "./image-source.js";
@@ -120,6 +121,7 @@ export class ContainerInstance {
       groups: user.groups,
       capabilities: options.capabilities,
       noNewPrivileges: options.noNewPrivileges,
+      seccomp: seccompProgram(options.seccomp, options.capabilities),
     };
     const volumes = resolveMounts(options.mounts, Object.keys(image.Volumes ?? {}), source.lowerDirs);
     const spec: RuntimeSpec = {

@@ -4,6 +4,8 @@
  */
 import { InvalidOptionError } from "../errors.js";
 import { capabilityMask } from "../runtime/capabilities.js";
+import { checkUserSpec } from "../runtime/user.js";
+import { checkSeccompOption, type SeccompOption } from "../runtime/seccomp/filter.js";
 import type { CgroupLimits } from "../runtime/cgroup/driver.js";
 import { toCgroupLimits, type ResourceOptions } from "../runtime/limits.js";
 import { signalNumber } from "../runtime/wait-status.js";
@@ -79,6 +81,13 @@ export interface ContainerOptions {
   /** Set no_new_privs (default true: setuid binaries cannot gain privileges). */
   noNewPrivileges?: boolean;
   /**
+   * The seccomp filter: `"default"` (an allowlist equivalent to Docker's: keyctl, mount, unshare,
+   * bpf, kexec and the like fail with EPERM), a Docker-format profile object
+   * (`JSON.parse(readFileSync("profile.json", "utf8"))`), or `"unconfined"`, which grants every
+   * system call the capabilities allow: use with care.
+   */
+  seccomp?: SeccompOption;
+  /**
    * Volumes, bind mounts and tmpfs mounts: `{ volume: "pgdata", target: "/data" }`,
    * `{ bind: "./conf", target: "/etc/app", readonly: true }`, `{ tmpfs: "/tmp" }`, or docker -v
    * strings such as `"pgdata:/data"` and `"./conf:/etc/app:ro"`. Mount targets are resolved
@@ -127,6 +136,7 @@ export interface NormalizedOptions {
   joins?: { network: Network; aliases: string[] };
   capabilities: bigint;
   noNewPrivileges: boolean;
+  seccomp: SeccompOption;
   mounts: NormalizedMount[];
   /** undefined: publish the image's exposed ports. */
   ports?: PublishedPort[];
@@ -199,6 +209,7 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
     network: options.network === "host" ? "host" : "none",
     capabilities: capabilityMask(options.capAdd, options.capDrop),
     noNewPrivileges: options.noNewPrivileges ?? true,
+    seccomp: options.seccomp === undefined ? "default" : checkSeccompOption(options.seccomp),
     mounts: parseMounts(options.mounts),
   };
   const command = stringArray("command", options.command);
@@ -211,6 +222,7 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
     if (typeof options.user !== "string" || options.user === "" || options.user.split(":").length > 2) {
       throw new InvalidOptionError("user", `"${String(options.user)}" must be "name", "uid", "name:group" or "uid:gid"`);
     }
+    checkUserSpec("user", options.user);
     normalized.user = options.user;
   }
   if (options.hostname !== undefined) normalized.hostname = options.hostname;
