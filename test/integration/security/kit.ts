@@ -3,7 +3,7 @@
  * machine, bind-mounted read-only at /escape-probe), a run-to-completion helper, and the leak check.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, renameSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect } from "vitest";
@@ -19,7 +19,7 @@ afterEach(() => {
 
 /** The escape probe's host path, built on first use. */
 export function escapeProbe(): string {
-  const out = join(tmpdir(), "bento-escape-probe-v1");
+  const out = join(tmpdir(), "bento-escape-probe-v3");
   if (!existsSync(out)) {
     const tmp = `${out}.tmp-${process.pid}`;
     execFileSync("cc", ["-O2", "-static", "-o", tmp, join(import.meta.dirname, "../../fixtures/escape-probe.c")]);
@@ -52,4 +52,12 @@ export const sh = (script: string) => ["sh", "-c", script];
 /** Records a container id made another way (a build) for the leak check. */
 export function track(id: string): void {
   made.push(id);
+}
+
+/** "major minor" of the host's largest block device (its disk). */
+export function hostDisk(): string {
+  const sizes = readdirSync("/sys/dev/block").map((d) => ({ d, size: Number(readFileSync(`/sys/dev/block/${d}/size`, "utf8")) }));
+  const disk = sizes.sort((a, b) => b.size - a.size)[0];
+  if (!disk || disk.size === 0) throw new Error("this machine has no block device with a size: the test needs one to try reading it");
+  return disk.d.replace(":", " ");
 }
