@@ -12,7 +12,8 @@
         "addon/fs.cc",
         "addon/port-connect.cc",
         "addon/relay.cc",
-        "addon/seccomp.cc"
+        "addon/seccomp.cc",
+        "addon/sealed-exe.cc"
       ],
       "cflags_cc": ["-std=c++17", "-Wall", "-Werror", "-fstack-protector-strong"],
       "cflags_cc!": ["-fno-exceptions"],
