@@ -177,6 +177,8 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (!k || k.includes("=") || k.includes("\0")) throw new InvalidOptionError(`env.${k}`, "a variable name may not be empty or contain \"=\"");
     if (typeof v !== "string") throw new InvalidOptionError(`env.${k}`, `the value must be a string, not ${typeof v}`);
+    // execve(2) takes C strings: a NUL would silently cut the value short.
+    if (v.includes("\0")) throw new InvalidOptionError(`env.${k}`, "the value contains a NUL character, which an environment cannot hold; remove it");
     env[k] = v;
   }
   if (options.stopSignal !== undefined && signalNumber(options.stopSignal) === undefined) {

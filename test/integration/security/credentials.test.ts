@@ -20,6 +20,7 @@ describe.skipIf(!isRoot)(`user ids and capabilities (${skipReason})`, () => {
     await expect(running.exec(["id", "-u"], { user: "4294967296" })).rejects.toThrow(/uid "4294967296" is outside 0..2147483647/);
     await expect(running.exec(["id", "-u"], { user: "0:99999999999" })).rejects.toThrow(InvalidOptionError);
     expect((await running.exec(["id", "-u"], { user: "2147483647" })).stdout).toBe("2147483647\n");
+    await expect(running.exec(["env"], { env: { TOKEN: "abc\0def" } })).rejects.toThrow(InvalidOptionError);
     await (await running.stop({ timeoutMs: 1000 })).remove();
   });
 
@@ -31,5 +32,16 @@ describe.skipIf(!isRoot)(`user ids and capabilities (${skipReason})`, () => {
     const running = await start(["sleep", "30"]);
     expect((await running.exec(sh("grep -E '^Cap(Inh|Amb):' /proc/self/status"))).stdout).toMatch(/^CapInh:\s+0+\nCapAmb:\s+0+\n$/);
     await (await running.stop({ timeoutMs: 1000 })).remove();
+  });
+});
+
+describe("inputs the kernel would silently cut or wrap", () => {
+  it("refuses a NUL in an environment value instead of truncating it", () => {
+    expect(() => new Container(image(), { env: { TOKEN: "abc\0def" } })).toThrow(/env.TOKEN: the value contains a NUL character/);
+  });
+
+  it("refuses a memory limit past 2^53 bytes instead of wrapping it", () => {
+    expect(() => new Container(image(), { resources: { memory: "99999999999t" } })).toThrow(/resources.memory: "99999999999t" is too large/);
+    expect(() => new Container(image(), { resources: { memory: 2 ** 64 } })).toThrow(InvalidOptionError);
   });
 });
