@@ -137,6 +137,8 @@ export interface NormalizedOptions {
   capabilities: bigint;
   noNewPrivileges: boolean;
   seccomp: SeccompOption;
+  /** With network "none": outbound access through slirp4netns (build RUN steps; not a user option). */
+  egress?: boolean;
   mounts: NormalizedMount[];
   /** undefined: publish the image's exposed ports. */
   ports?: PublishedPort[];
