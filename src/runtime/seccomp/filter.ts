@@ -12,6 +12,12 @@ import { type DockerSeccompProfile, resolveSeccompProfile } from "./profile.js";
 /**
  * A container's seccomp setting: `"default"` (Docker's allowlist), `"unconfined"` (no filter; it
  * grants the container every system call its capabilities allow) or a Docker-format profile.
+ *
+ * @example
+ * ```ts
+ * const seccomp: SeccompOption = "unconfined"; // e.g. for a container that runs its own sandbox
+ * await new Container(image, { seccomp }).start();
+ * ```
  */
 export type SeccompOption = "default" | "unconfined" | DockerSeccompProfile;
 

@@ -7,39 +7,94 @@
 import { release } from "node:os";
 import { InvalidOptionError } from "../../errors.js";
 
-/** One argument comparison of a Docker profile rule. */
+/**
+ * One argument comparison of a Docker profile rule.
+ *
+ * @example
+ * ```ts
+ * const notVsock: DockerSeccompArg = { index: 0, value: 40, op: "SCMP_CMP_NE" }; // socket(AF_VSOCK) excluded
+ * ```
+ */
 export interface DockerSeccompArg {
+  /** The system call argument, 0 to 5. */
   index: number;
+  /** The value compared with (for SCMP_CMP_MASKED_EQ: the mask). */
   value: number | bigint;
+  /** For SCMP_CMP_MASKED_EQ: the value the masked argument must equal. */
   valueTwo?: number | bigint;
+  /** The comparison. */
   op: "SCMP_CMP_NE" | "SCMP_CMP_LT" | "SCMP_CMP_LE" | "SCMP_CMP_EQ" | "SCMP_CMP_GE" | "SCMP_CMP_GT" | "SCMP_CMP_MASKED_EQ";
 }
 
-/** The conditions of a rule: capabilities (any of), architectures (any of), a minimum kernel. */
+/**
+ * The conditions of a rule (`includes`: all must hold; `excludes`: any one excludes it).
+ *
+ * @example
+ * ```ts
+ * const adminOnly: DockerSeccompFilter = { caps: ["CAP_SYS_ADMIN"] };
+ * ```
+ */
 export interface DockerSeccompFilter {
+  /** Capabilities, any of which the container has ("CAP_SYS_ADMIN"). */
   caps?: string[];
+  /** Go architecture names, any of which is this machine's ("amd64", "arm64"). */
   arches?: string[];
+  /** The lowest kernel version, such as "4.8". */
   minKernel?: string;
 }
 
-/** One rule of a Docker profile. */
+/**
+ * One rule of a Docker profile: an action for some system calls, optionally only for some
+ * argument values or under conditions.
+ *
+ * @example
+ * ```ts
+ * const noMkdir: DockerSeccompRule = { names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 13 };
+ * ```
+ */
 export interface DockerSeccompRule {
+  /** The system calls (names unknown to this machine are skipped, as Docker skips them). */
   names?: string[];
+  /** The older single-name form. */
   name?: string;
+  /** SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_KILL_PROCESS, SCMP_ACT_TRAP, SCMP_ACT_LOG or SCMP_ACT_TRACE. */
   action: string;
+  /** The errno of SCMP_ACT_ERRNO (default EPERM), or the data of SCMP_ACT_TRACE. */
   errnoRet?: number;
+  /** Argument comparisons, all of which must hold. */
   args?: DockerSeccompArg[] | null;
+  /** The rule applies only when these hold. */
   includes?: DockerSeccompFilter;
+  /** The rule does not apply when any of these holds. */
   excludes?: DockerSeccompFilter;
+  /** Free text, ignored. */
   comment?: string;
 }
 
-/** A seccomp profile in Docker's JSON format. */
+/**
+ * A seccomp profile in Docker's JSON format (`docker run --security-opt seccomp=profile.json`).
+ *
+ * @example
+ * ```ts
+ * const profile: DockerSeccompProfile = JSON.parse(readFileSync("profile.json", "utf8"));
+ * await new Container(image, { seccomp: profile }).start();
+ * ```
+ */
 export interface DockerSeccompProfile {
+  /** The action for every system call no rule names, such as "SCMP_ACT_ERRNO". */
   defaultAction: string;
+  /** The errno of a default SCMP_ACT_ERRNO (default EPERM). */
   defaultErrnoRet?: number;
+  /** Architectures the filter accepts besides the native one (SCMP_ARCH_X86 ...). */
   architectures?: string[];
-  archMap?: { architecture: string; subArchitectures: string[] }[] | null;
+  /** Per native architecture, the companion architectures to accept (x86 and x32 beside x86_64). */
+  archMap?: {
+    /** A native architecture, such as SCMP_ARCH_X86_64. */
+    architecture: string;
+    /** Its companions, such as SCMP_ARCH_X86 and SCMP_ARCH_X32. */
+    subArchitectures: string[];
+  }[] | null;
+  /** The rules, in order. */
   syscalls?: DockerSeccompRule[] | null;
 }
 
