@@ -82,6 +82,10 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
   if (!ctx.get()) throw SystemError(env, EINVAL, "seccomp_init");
   int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, Uint32Of(filter, "badArchAction"));
   if (rc < 0) throw SystemError(env, -rc, "seccomp_attr_set");
+  // A binary search over the syscall numbers instead of a linear list: every system call of the
+  // container runs through this filter, and an allowlist of ~400 names is long.
+  rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
+  if (rc < 0) throw SystemError(env, -rc, "seccomp_attr_set(SCMP_FLTATR_CTL_OPTIMIZE)");
   // The filter is loaded by bento-shim after it set no_new_privs itself (or, without it, with
   // CAP_SYS_ADMIN); libseccomp's own loader is never used.
   Napi::Array arches = ArrayOf(filter, "architectures");
