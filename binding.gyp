@@ -11,10 +11,13 @@
         "addon/lock.cc",
         "addon/fs.cc",
         "addon/port-connect.cc",
-        "addon/relay.cc"
+        "addon/relay.cc",
+        "addon/seccomp.cc",
+        "addon/sealed-exe.cc"
       ],
       "cflags_cc": ["-std=c++17", "-Wall", "-Werror", "-fstack-protector-strong"],
-      "cflags_cc!": ["-fno-exceptions"]
+      "cflags_cc!": ["-fno-exceptions"],
+      "libraries": ["-l:libseccomp.a"]
     },
     {
       "target_name": "bento-shim",
@@ -31,7 +34,9 @@
         "addon/shim/ports.cc",
         "addon/shim/udp-relay.cc",
         "addon/shim/netlink.cc",
-        "addon/shim/network.cc"
+        "addon/shim/network.cc",
+        "addon/shim/seccomp.cc",
+        "addon/shim/devices.cc"
       ],
       "cflags_cc": ["-std=c++17", "-Wall", "-Werror", "-fstack-protector-strong", "-O2"],
       "cflags_cc!": ["-fno-exceptions"],

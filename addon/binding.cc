@@ -9,6 +9,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ctr::InitFs(env, exports);
   ctr::InitPortConnect(env, exports);
   ctr::InitRelay(env, exports);
+  ctr::InitSeccomp(env, exports);
   return exports;
 }
 }  // namespace

@@ -20,6 +20,7 @@
 
 #include "errors.hh"
 #include "facilities.hh"
+#include "sealed-exe.hh"
 
 namespace ctr {
 namespace {
@@ -89,6 +90,8 @@ class Spawner {
     SpawnResult out;
     out.parent_ends.assign(req.fds.size(), -1);
     std::vector<int> child_ends(req.fds.size(), -1);
+    std::string exe;
+    if (!SealedExecutable(req.file, exe, out.err, out.syscall)) return out;
     auto close_all = [&](bool parent_too) {
       for (int fd : child_ends) if (fd >= 0) close(fd);
       if (parent_too) for (int& fd : out.parent_ends) if (fd >= 0) { close(fd); fd = -1; }
@@ -134,7 +137,7 @@ class Spawner {
     for (const std::string& a : req.argv) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     char* envp[] = {nullptr};
-    int rc = posix_spawn(&out.pid, req.file.c_str(), &actions, &attr, argv.data(), envp);
+    int rc = posix_spawn(&out.pid, exe.c_str(), &actions, &attr, argv.data(), envp);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     close_all(rc != 0);

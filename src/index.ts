@@ -54,6 +54,8 @@ export { RunningContainer } from "./container/running-container.js";
 export { StoppedContainer } from "./container/stopped-container.js";
 export type { ContainerOptions } from "./container/options.js";
 export type { ContainerFile } from "./container/start-files.js";
+export type { SeccompOption } from "./runtime/seccomp/filter.js";
+export type { DockerSeccompProfile, DockerSeccompRule, DockerSeccompArg, DockerSeccompFilter } from "./runtime/seccomp/profile.js";
 export type { MountSpec, VolumeMount, BindMount, TmpfsMount } from "./container/mounts.js";
 export type { ExecOptions, ExecResult } from "./container/exec.js";
 export type { ContainerInspect } from "./container/inspect.js";

@@ -46,6 +46,10 @@ void JoinContainer(const Plan& plan) {
 }  // namespace
 
 int RunExec() {
+  // Non-dumpable until the command's execve (which resets it): container root, which shares
+  // the child's PID namespace, can neither ptrace it, nor take its fds with pidfd_getfd, nor
+  // open its /proc/<pid>/exe or /proc/<pid>/fd (CVE-2016-9962; runc does the same).
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   Plan plan;
   int failed = RunReportingErrors(kControlFd, [&] {
     plan = ReadPlan(kControlFd);
@@ -62,7 +66,11 @@ int RunExec() {
   if (sigfd < 0 || pipe2(exec_pipe, O_CLOEXEC) < 0) return 1;
   pid_t pid = fork();  // a PID namespace applies to children only
   if (pid == 0) {
+    // Only the exec pipe and stdio go on with the child: the control socket carries the
+    // result Node trusts, and nothing in the container may hold it even for a moment.
     close(exec_pipe[0]);
+    close(kControlFd);
+    close(sigfd);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     try {
       ExecProcess(plan.process);

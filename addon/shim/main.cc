@@ -15,6 +15,8 @@
 
 int main(int argc, char** argv) {
   if (argc < 3) return 2;
+  // Started from a sealed memfd (/proc/self/fd/<n>), the kernel named us "<n>".
+  prctl(PR_SET_NAME, "bento-shim");
   // Die with Node; then close the race where Node died before the prctl (bwrap does the same).
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != static_cast<pid_t>(std::atoi(argv[2]))) return 3;

@@ -18,6 +18,7 @@
 #include <vector>
 #include <stdexcept>
 
+#include "devices.hh"
 #include "util.hh"
 
 namespace ctr {
@@ -252,6 +253,8 @@ void RunHostOp(const Op& op) {
     Fd f(open(op.arg(1).c_str(), O_WRONLY | O_CLOEXEC));
     if (!f.valid()) Fail("open", op.arg(1));
     if (!WriteFull(f.get(), op.arg(2).data(), op.arg(2).size())) Fail("write", op.arg(1));
+  } else if (k == "device-filter") {
+    AttachDeviceFilter(op.arg(1), op.arg(2));
   } else {
     throw std::runtime_error("plan: unknown host op " + k);
   }

@@ -11,6 +11,7 @@
 
 #include <cstring>
 
+#include "seccomp.hh"
 #include "util.hh"
 
 namespace ctr {
@@ -52,9 +53,14 @@ void SetCredentials(const ProcessSpec& spec) {
   __user_cap_data_struct data[2]{};
   for (int i = 0; i < 2; ++i) {
     auto word = static_cast<__u32>(spec.caps >> (32 * i));
-    data[i].effective = data[i].permitted = data[i].inheritable = word;
+    // Inheritable stays empty: with it, a file with inheritable file capabilities would regain
+    // them across execve even for a non-root user (CVE-2022-24769, fixed the same way in runc
+    // 1.1.2 and moby 20.10.14).
+    data[i].effective = data[i].permitted = word;
   }
   if (syscall(SYS_capset, &header, data) < 0) Fail("capset", "");
+  // Ambient capabilities survive execve of unprivileged binaries; none are granted.
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) Fail("prctl(PR_CAP_AMBIENT)", "");
 }
 
 std::string EnvValue(const std::vector<std::string>& env, const std::string& key) {
@@ -114,13 +120,20 @@ void ExecProcess(const ProcessSpec& spec) {
   if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) Fail("close_range", "");
   bool cwd_done = chdir(spec.cwd.c_str()) == 0;
   int cwd_errno = errno;
+  // Without no_new_privs, seccomp(2) needs CAP_SYS_ADMIN, which the credentials may drop: load
+  // the filter first, as runc does; the calls that follow must then be allowed by it.
+  if (!spec.no_new_privs) LoadSeccomp(spec.seccomp);
   SetCredentials(spec);
   // A directory only the target user may enter is retried after switching (runc does both).
   if (!cwd_done && chdir(spec.cwd.c_str()) < 0) {
     errno = cwd_errno == EACCES ? errno : cwd_errno;
     Fail("chdir", spec.cwd);
   }
-  if (spec.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) Fail("prctl(PR_SET_NO_NEW_PRIVS)", "");
+  if (spec.no_new_privs) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) Fail("prctl(PR_SET_NO_NEW_PRIVS)", "");
+    // As late as possible: only the signal reset and execve run under the filter.
+    LoadSeccomp(spec.seccomp);
+  }
   ResetSignals();
   ExecSearchingPath(spec);
 }

@@ -26,6 +26,7 @@ struct ProcessSpec {
   std::vector<unsigned> groups;
   unsigned long long caps = 0;
   bool no_new_privs = true;
+  std::string seccomp;  // sock_filter bytes; empty: no filter
 };
 
 struct Plan {

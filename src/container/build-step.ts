@@ -1,7 +1,8 @@
 /**
  * Runs one RUN step of an image build in a build container (DESIGN section 6): the parent's
  * layers as the overlay's lower directories, a fresh upper directory that becomes the new layer,
- * the host's network by default (as `docker build --network=host`). The build engine turns the
+ * its own network namespace with outbound access by default (BuildKit's sandbox network), the
+ * host's only for `RUN --network=host`. The build engine turns the
  * upper directory into a layer, then removes the container.
  */
 import { join } from "node:path";
@@ -20,8 +21,11 @@ export interface BuildStepSpec {
   argv: string[];
   /** Extra environment (build args in scope), added to the config's Env. */
   env?: Record<string, string>;
-  /** "host" (default) or "none". */
-  network?: "host" | "none";
+  /**
+   * "default": its own network namespace with outbound access (slirp4netns), so services bound to
+   * the host's loopback stay out of reach; "host": the host's network; "none": only lo.
+   */
+  network?: "default" | "host" | "none";
   /** Receives the step's output as it is written. */
   onOutput?: (line: LogLine) => void;
 }
@@ -38,7 +42,9 @@ export interface BuildStepResult extends ExitStatus {
 
 /** Runs a RUN step to completion. */
 export async function runBuildStep(spec: BuildStepSpec): Promise<BuildStepResult> {
-  const options = normalizeOptions({ entrypoint: spec.argv, command: [], env: spec.env ?? {}, network: spec.network ?? "host", ports: [], stopTimeoutMs: 1000 });
+  const network = spec.network ?? "default";
+  const options = normalizeOptions({ entrypoint: spec.argv, command: [], env: spec.env ?? {}, network: network === "host" ? "host" : "none", ports: [], stopTimeoutMs: 1000 });
+  if (network === "default") options.egress = true;
   const instance = ContainerInstance.create(options, { lowerDirs: spec.lowerDirs, config: spec.config });
   try {
     await instance.launch();

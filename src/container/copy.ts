@@ -9,7 +9,7 @@ import { basename, dirname, join } from "node:path";
 import * as tar from "tar";
 import { BentoError } from "../errors.js";
 import type { RawExecResult } from "./exec.js";
-import { copyMergedTree, lookupMerged } from "./merged-view.js";
+import { copyMergedTree, lookupMerged, resolveMerged } from "./merged-view.js";
 import { containerPath } from "./mounts.js";
 import type { RuntimeMount } from "../runtime/container-plan.js";
 
@@ -69,10 +69,13 @@ export async function copyFromContainer(target: CopyTarget, path: string, hostPa
         x.end(r.stdout);
       });
     } else {
-      const inMount = mountFor(target.mounts, src);
+      // Resolved inside the container (its symlinks, as it would follow them), then inside the
+      // volume or bind it lands in: never through a symlink on the host.
+      const resolved = `/${resolveMerged(target.layers(), src, false)}`;
+      const inMount = mountFor(target.mounts, resolved);
       const found = inMount && inMount.mount.kind === "bind"
-        ? copyMergedTree([inMount.mount.source], inMount.rest, join(staging, basename(src)))
-        : copyMergedTree(target.layers(), src.replace(/^\/+/, ""), join(staging, basename(src)));
+        ? copyMergedTree([inMount.mount.source], resolveMerged([inMount.mount.source], inMount.rest, false), join(staging, basename(src)))
+        : copyMergedTree(target.layers(), resolved, join(staging, basename(src)));
       if (!found) throw new BentoError("ERR_NOT_FOUND", `copyFrom: ${src} does not exist in container ${target.name}`);
     }
     const copied = join(staging, basename(src));
@@ -103,9 +106,11 @@ export async function copyToContainer(target: CopyTarget, source: string | Buffe
     }
     // Stopped: write into the upper directory, which overlay will show on the next start.
     const upper = target.layers()[0]!;
-    const existing = lookupMerged(target.layers(), dest.replace(/^\/+/, ""));
+    // The parents resolved inside the container, so no symlink it made leads the write to the host.
+    const resolved = resolveMerged(target.layers(), dest, false);
+    const existing = lookupMerged(target.layers(), resolved);
     const intoDir = existing?.stat.isDirectory() && typeof source === "string";
-    const finalPath = intoDir ? join(dest, basename(source)) : dest;
+    const finalPath = `/${intoDir ? join(resolved, basename(source)) : resolved}`;
     copyUpParents(target.layers(), dirname(finalPath));
     const at = join(upper, finalPath);
     rmSync(at, { recursive: true, force: true }); // also a whiteout that hid a deleted file

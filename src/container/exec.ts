@@ -4,7 +4,7 @@
  * process settings (user, capabilities, no_new_privs) or the overrides.
  */
 import type { Writable } from "node:stream";
-import { BentoError } from "../errors.js";
+import { BentoError, InvalidOptionError } from "../errors.js";
 import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
 import { compileExecPlan, type ProcessSpec } from "../runtime/container-plan.js";
 import { resolveUser } from "../runtime/user.js";
@@ -97,6 +97,12 @@ export async function runExec(target: ExecTarget, argv: string[], options: ExecO
     throw new BentoError("ERR_INVALID_OPTION", "exec: stdin must be a string, a Buffer/Uint8Array, or a stream (a Readable or another async iterable of chunks)");
   }
   if (onOutput !== undefined && typeof onOutput !== "function") throw new BentoError("ERR_INVALID_OPTION", "exec: onOutput must be a function (stream, chunk) => void");
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (typeof v !== "string" || v.includes("\0") || k.includes("\0") || k.includes("=") || k === "") {
+      throw new InvalidOptionError(`env.${k}`, "exec: a variable needs a non-empty name without \"=\" and a string value, neither with a NUL character");
+    }
+  }
+  if (argv.some((a) => a.includes("\0"))) throw new InvalidOptionError("argv", "exec: an argument contains a NUL character, which execve(2) cannot pass; remove it");
   const base = target.process;
   const user = options.user === undefined ? { uid: base.uid, gid: base.gid, groups: base.groups } : resolveUser(options.user, target.layers);
   const payload: ProcessSpec = { ...base, ...user, argv, env: envList(base.env, options.env ?? {}), cwd: options.workdir ?? base.cwd };

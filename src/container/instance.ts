@@ -18,6 +18,8 @@ import { RunningShim } from "../runtime/shim.js";
 import { claimState, cleanUpSync, releaseState, sweepOrphans, sweepOwnedBy, type StateLock } from "../runtime/state.js";
 import { discard, emptyTrash } from "../runtime/trash.js";
 import { resolveUser } from "../runtime/user.js";
+import { egressNameserver, startEgress, type Egress } from "../network/egress.js";
+import { seccompProgram } from "../runtime/seccomp/filter.js";
 import { decodeWaitStatus, type ExitStatus, signalNumber } from "../runtime/wait-status.js";
 import { onExitSweep, track, untrack } from "../testing/teardown.js";
 import type { ImageSource } from "./image-source.js";
@@ -120,6 +122,7 @@ export class ContainerInstance {
       groups: user.groups,
       capabilities: options.capabilities,
       noNewPrivileges: options.noNewPrivileges,
+      seccomp: seccompProgram(options.seccomp, options.capabilities),
     };
     const volumes = resolveMounts(options.mounts, Object.keys(image.Volumes ?? {}), source.lowerDirs);
     const spec: RuntimeSpec = {
@@ -133,7 +136,7 @@ export class ContainerInstance {
       : `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
     writeFileSync(join(containerDir, "hosts"), hosts);
     writeFileSync(join(containerDir, "hostname"), `${hostname}\n`);
-    writeFileSync(join(containerDir, "resolv.conf"), resolvConf());
+    writeFileSync(join(containerDir, "resolv.conf"), options.egress ? `nameserver ${egressNameserver}\n` : resolvConf());
     writeFileSync(join(containerDir, "config.json"), JSON.stringify({ id, name, imageId: source.imageId ?? null, labels: options.labels, volumes: volumes.volumes }));
     try {
       return new ContainerInstance(id, name, options, source, spec, new Date(), volumes.anonymous);
@@ -152,18 +155,22 @@ export class ContainerInstance {
     await this.cleanedUp;
     const joins = this.options.joins;
     const oomCounter = this.driver.oomCounter(this.id);
-    const plan = compileContainerPlan({ ...this.spec, hold: joins !== undefined }, this.driver.setup(this.id, this.options.limits), {
+    const plan = compileContainerPlan({ ...this.spec, hold: joins !== undefined || this.options.egress === true }, this.driver.setup(this.id, this.options.limits), {
       ...(oomCounter ? { oomCounter } : {}), removeDirs: this.driver.paths(this.id),
     });
-    const attach = joins && ((initPid: number) => joins.network.attach({
+    let egress: Egress | undefined;
+    const attach = joins ? ((initPid: number) => joins.network.attach({
       id: this.id, initPid, names: [this.name, this.spec.hostname, ...joins.aliases], hostsFile: join(this.spec.containerDir, "hosts"),
-    }).then(() => undefined));
+    }).then(() => undefined)) : this.options.egress ? async (initPid: number) => {
+      egress = await startEgress(initPid);
+    } : undefined;
     track(this);
     let shim: RunningShim;
     try {
       shim = await RunningShim.start(`start ${this.name}`, this.id, plan, this.driver, this.lock.fd, cfg.debug.has("runtime") || cfg.debug.has("*"), attach);
     } catch (error) {
       joins?.network.detach(this.id);
+      egress?.stop();
       const logTail = (await this.logLines({ tail: 50 })).map((l) => l.text.replace(/\n$/, ""));
       const phase = error instanceof SystemCallError && error.op === "exec the command" ? "exec" : "setup";
       throw new StartupError(this.name, { phase, logTail }, { cause: error });
@@ -177,6 +184,7 @@ export class ContainerInstance {
     } catch (error) {
       shim.signal(9);
       await shim.exited;
+      egress?.stop();
       throw error;
     }
     this.status = "running";
@@ -184,6 +192,7 @@ export class ContainerInstance {
     this.lastExit = undefined;
     this.exitPromise = shim.exited.then((exit) => {
       joins?.network.detach(this.id);
+      egress?.stop();
       this.lastExit = exit;
       this.finishedAt = new Date();
       if (this.status === "running") this.status = "exited";

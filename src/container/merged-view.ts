@@ -26,10 +26,50 @@ function isOpaque(dir: string): boolean {
   }
 }
 
-/** The entry at `rel` in the merged view of `layers` (top-first), or undefined. */
+/** The names of a path inside the root; `..` is refused (resolve the path first). */
+function namesOf(rel: string): string[] {
+  const names = rel.split("/").filter((n) => n !== "" && n !== ".");
+  if (names.includes("..")) throw new Error(`merged view: "${rel}" is not resolved; call resolveMerged() first`);
+  return names;
+}
+
+/**
+ * The layers (indexes, top-first) through which directory `names` shows, checking each name in
+ * each layer with lstat: a layer whose copy of a parent is a symlink (or any non-directory) ends
+ * the walk, so no host path is ever reached through a symlink an image or a container made.
+ */
+function visibleLayers(layers: readonly string[], names: readonly string[]): number[] | undefined {
+  let visible = layers.map((_, i) => i);
+  for (let depth = 1; depth <= names.length; depth++) {
+    const rel = names.slice(0, depth).join("/");
+    const next: number[] = [];
+    for (const index of visible) {
+      let stat: Stats;
+      try {
+        stat = lstatSync(join(layers[index]!, rel));
+      } catch {
+        continue;
+      }
+      if (!stat.isDirectory()) {
+        if (next.length === 0) return undefined; // the name is not a directory in the view
+        break;
+      }
+      next.push(index);
+      if (isOpaque(join(layers[index]!, rel))) break;
+    }
+    if (next.length === 0) return undefined;
+    visible = next;
+  }
+  return visible;
+}
+
+/** The entry at `rel` in the merged view of `layers` (top-first), or undefined; symlinks not followed. */
 export function lookupMerged(layers: readonly string[], rel: string): Entry | undefined {
-  for (const layer of layers) {
-    const path = join(layer, rel);
+  const names = namesOf(rel);
+  const parents = visibleLayers(layers, names.slice(0, -1));
+  if (parents === undefined) return undefined;
+  for (const index of parents) {
+    const path = join(layers[index]!, ...names);
     let stat: Stats;
     try {
       stat = lstatSync(path);
@@ -41,24 +81,52 @@ export function lookupMerged(layers: readonly string[], rel: string): Entry | un
   return undefined;
 }
 
-/** The names in directory `rel` of the merged view, each with the layer entry that wins. */
-export function listMerged(layers: readonly string[], rel: string): Map<string, Entry> {
-  const seen = new Map<string, Entry | null>();
-  for (const layer of layers) {
-    const dir = join(layer, rel);
-    let names: string[];
-    try {
-      if (!lstatSync(dir).isDirectory()) break;
-      names = readdirSync(dir);
-    } catch {
+/**
+ * `path` with every symlink resolved inside the merged view, as the container itself would see
+ * it: an absolute target starts again at the root, and `..` stops at the root (Docker's
+ * FollowSymlinkInScope; the shim resolves mount targets the same way with openat2
+ * RESOLVE_IN_ROOT). With `followLast` false the last name is kept. Returns a path relative to the
+ * root. Every host-side read or write of a path inside an image, a stopped container or a volume
+ * goes through this and {@link lookupMerged}.
+ */
+export function resolveMerged(layers: readonly string[], path: string, followLast: boolean): string {
+  const pending = path.split("/").filter((n) => n !== "" && n !== ".");
+  const out: string[] = [];
+  let hops = 0;
+  while (pending.length > 0) {
+    const name = pending.shift()!;
+    if (name === "..") {
+      out.pop();
       continue;
     }
-    for (const name of names) {
+    if (pending.length === 0 && !followLast) {
+      out.push(name);
+      break;
+    }
+    const entry = lookupMerged(layers, [...out, name].join("/"));
+    if (entry?.stat.isSymbolicLink()) {
+      if (++hops > 40) throw new Error(`too many levels of symbolic links resolving "${path}"`);
+      const target = readlinkSync(entry.path);
+      if (target.startsWith("/")) out.length = 0;
+      pending.unshift(...target.split("/").filter((n) => n !== "" && n !== "."));
+      continue;
+    }
+    out.push(name);
+  }
+  return out.join("/");
+}
+
+/** The names in directory `rel` of the merged view, each with the layer entry that wins. */
+export function listMerged(layers: readonly string[], rel: string): Map<string, Entry> {
+  const names = namesOf(rel);
+  const seen = new Map<string, Entry | null>();
+  for (const index of visibleLayers(layers, names) ?? []) {
+    const dir = join(layers[index]!, ...names);
+    for (const name of readdirSync(dir)) {
       if (seen.has(name)) continue;
       const stat = lstatSync(join(dir, name));
       seen.set(name, isWhiteout(stat) ? null : { path: join(dir, name), stat });
     }
-    if (isOpaque(dir)) break;
   }
   const out = new Map<string, Entry>();
   for (const [name, entry] of seen) if (entry) out.set(name, entry);

@@ -4,6 +4,8 @@
  */
 import { InvalidOptionError } from "../errors.js";
 import { capabilityMask } from "../runtime/capabilities.js";
+import { checkUserSpec } from "../runtime/user.js";
+import { checkSeccompOption, type SeccompOption } from "../runtime/seccomp/filter.js";
 import type { CgroupLimits } from "../runtime/cgroup/driver.js";
 import { toCgroupLimits, type ResourceOptions } from "../runtime/limits.js";
 import { signalNumber } from "../runtime/wait-status.js";
@@ -80,6 +82,13 @@ export interface ContainerOptions {
   /** Set no_new_privs (default true: setuid binaries cannot gain privileges). */
   noNewPrivileges?: boolean;
   /**
+   * The seccomp filter: `"default"` (an allowlist equivalent to Docker's: keyctl, mount, unshare,
+   * bpf, kexec and the like fail with EPERM), a Docker-format profile object
+   * (`JSON.parse(readFileSync("profile.json", "utf8"))`), or `"unconfined"`, which grants every
+   * system call the capabilities allow: use with care.
+   */
+  seccomp?: SeccompOption;
+  /**
    * Volumes, bind mounts and tmpfs mounts: `{ volume: "pgdata", target: "/data" }`,
    * `{ bind: "./conf", target: "/etc/app", readonly: true }`, `{ tmpfs: "/tmp" }`, or docker -v
    * strings such as `"pgdata:/data"` and `"./conf:/etc/app:ro"`. Mount targets are resolved
@@ -133,6 +142,9 @@ export interface NormalizedOptions {
   joins?: { network: Network; aliases: string[] };
   capabilities: bigint;
   noNewPrivileges: boolean;
+  seccomp: SeccompOption;
+  /** With network "none": outbound access through slirp4netns (build RUN steps; not a user option). */
+  egress?: boolean;
   mounts: NormalizedMount[];
   /** undefined: publish the image's exposed ports. */
   ports?: PublishedPort[];
@@ -174,6 +186,8 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (!k || k.includes("=") || k.includes("\0")) throw new InvalidOptionError(`env.${k}`, "a variable name may not be empty or contain \"=\"");
     if (typeof v !== "string") throw new InvalidOptionError(`env.${k}`, `the value must be a string, not ${typeof v}`);
+    // execve(2) takes C strings: a NUL would silently cut the value short.
+    if (v.includes("\0")) throw new InvalidOptionError(`env.${k}`, "the value contains a NUL character, which an environment cannot hold; remove it");
     env[k] = v;
   }
   if (options.stopSignal !== undefined && signalNumber(options.stopSignal) === undefined) {
@@ -206,6 +220,7 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
     network: options.network === "host" ? "host" : "none",
     capabilities: capabilityMask(options.capAdd, options.capDrop),
     noNewPrivileges: options.noNewPrivileges ?? true,
+    seccomp: options.seccomp === undefined ? "default" : checkSeccompOption(options.seccomp),
     mounts: parseMounts(options.mounts),
     files: [],
   };
@@ -220,6 +235,7 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
     if (typeof options.user !== "string" || options.user === "" || options.user.split(":").length > 2) {
       throw new InvalidOptionError("user", `"${String(options.user)}" must be "name", "uid", "name:group" or "uid:gid"`);
     }
+    checkUserSpec("user", options.user);
     normalized.user = options.user;
   }
   if (options.hostname !== undefined) normalized.hostname = options.hostname;

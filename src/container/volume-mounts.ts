@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, renameSync, rmSync } from "node:fs";
 import type { RuntimeMount } from "../runtime/container-plan.js";
 import { ensureVolume, volumeDataDir, volumeDir } from "../volume/volume-store.js";
-import { copyMergedTree } from "./merged-view.js";
+import { copyMergedTree, resolveMerged } from "./merged-view.js";
 import type { NormalizedMount } from "./mounts.js";
 
 /** The runtime mounts, and the volumes a container uses (for in-use checks and removal). */
@@ -24,7 +24,9 @@ function fillFromImage(layers: readonly string[], target: string, name: string):
   if (readdirSync(data).length > 0) return;
   // Copy into a fresh directory, then swap it in: the copy keeps the image dir's owner and mode.
   const tmp = `${data}.fill-${process.pid}`;
-  if (copyMergedTree(layers, target.replace(/^\/+/, ""), tmp)) {
+  // The image's symlinks are followed inside the image, never on the host (`VOLUME /e/etc` with
+  // /e -> / fills from the image's /etc).
+  if (copyMergedTree(layers, resolveMerged(layers, target, true), tmp)) {
     rmSync(data, { recursive: true, force: true });
     renameSync(tmp, data);
   }

@@ -345,7 +345,7 @@ export interface RunStep extends StepBase {
   command: CommandLine;
   /** Extra environment for this step only (no Dockerfile form: printed as a wrapper). */
   env?: KeyValue[];
-  /** `--network`; bento's build engine runs every mode but `none` on the host network. */
+  /** `--network`: "default" gives the step its own network namespace with outbound access, "host" the host's network, "none" only lo. */
   network?: RunNetwork;
   /** `--security` (`insecure` needs privileges). */
   security?: "sandbox" | "insecure";

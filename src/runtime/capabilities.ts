@@ -43,3 +43,8 @@ export function capabilityMask(add: readonly string[] = [], drop: readonly strin
   }
   return mask;
 }
+
+/** The names ("CAP_CHOWN", ...) of the capabilities in `mask`. */
+export function capabilityNames(mask: bigint): string[] {
+  return Object.entries(capabilityNumbers).filter(([, n]) => (mask >> BigInt(n)) & 1n).map(([name]) => `CAP_${name}`);
+}

@@ -6,6 +6,7 @@
 import { dirname, join, relative } from "node:path";
 import type { PlanRecord } from "../native/plan-codec.js";
 import type { CgroupSetup } from "./cgroup/driver.js";
+import { defaultDeviceRules, deviceFilterProgram } from "./devices.js";
 
 /** The process a container (or an exec) runs. */
 export interface ProcessSpec {
@@ -17,6 +18,8 @@ export interface ProcessSpec {
   groups: number[];
   capabilities: bigint;
   noNewPrivileges: boolean;
+  /** The seccomp program (sock_filter bytes, hex); "" for none. */
+  seccomp: string;
 }
 
 /** Everything the runtime needs to start a container; every decision already made. */
@@ -51,7 +54,7 @@ export interface CompiledPlan {
 }
 
 // mount(2) flags, from linux/mount.h.
-const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REC = 0x4000, MS_BIND = 0x1000,
+const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32, MS_REC = 0x4000, MS_BIND = 0x1000,
   MS_PRIVATE = 1 << 18, MS_STRICTATIME = 1 << 24;
 // clone(2) namespace flags.
 export const CLONE_NEWNS = 0x20000, CLONE_NEWCGROUP = 0x02000000, CLONE_NEWUTS = 0x04000000,
@@ -65,6 +68,8 @@ const readonlyPaths = ["proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysr
 const devices: [string, number, number][] = [["null", 1, 3], ["zero", 1, 5], ["full", 1, 7], ["random", 1, 8], ["urandom", 1, 9], ["tty", 5, 0]];
 const devLinks: [string, string][] = [["/proc/self/fd", "dev/fd"], ["/proc/self/fd/0", "dev/stdin"], ["/proc/self/fd/1", "dev/stdout"],
   ["/proc/self/fd/2", "dev/stderr"], ["pts/ptmx", "dev/ptmx"], ["/proc/kcore", "dev/core"]];
+
+const deviceProgram = deviceFilterProgram(defaultDeviceRules).toString("hex");
 
 /** Escapes a path for overlay's lowerdir list (":" and "\" are separators there). */
 export function escapeOverlayPath(path: string): string {
@@ -108,6 +113,7 @@ export function addProcess(b: { op(description: string, ...record: string[]): vo
   b.op("supplementary groups", "groups", ...p.groups.map(String));
   b.op("capabilities", "caps", p.capabilities.toString());
   b.op("no_new_privs", "no-new-privs", p.noNewPrivileges ? "1" : "0");
+  if (p.seccomp !== "") b.op("seccomp filter", "seccomp", p.seccomp);
 }
 
 /** What the shim does once the container has ended: read the OOM counter, remove the cgroups. */
@@ -123,6 +129,9 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
 
   b.section("host");
   for (const r of cgroups.hostOps) b.op(r[0] === "mkdir" ? `create cgroup ${r[1]}` : `set cgroup limit ${r[1]} = ${r[2]}`, ...r);
+  // Only null, zero, full, random, urandom, tty, console, ptmx and pts may be opened (Docker's
+  // allowlist); a cgroup v1 host without a v2 hierarchy gets it through devices.allow instead.
+  if (cgroups.cloneInto !== undefined) b.op(`allow only the default devices in ${cgroups.cloneInto}`, "device-filter", cgroups.cloneInto, deviceProgram);
 
   b.section("settings");
   b.op(`log to ${spec.logFile}`, "log", spec.logFile);
@@ -155,7 +164,13 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   };
   mountIn("mount proc on /proc", "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
   mountIn("mount tmpfs on /dev", "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
-  for (const [name, major, minor] of devices) b.op(`create /dev/${name}`, "mknod-in", `dev/${name}`, String(S_IFCHR | 0o666), String(major), String(minor));
+  for (const [name, major, minor] of devices) {
+    b.op(`create /dev/${name}`, "mknod-in", `dev/${name}`, String(S_IFCHR | 0o666), String(major), String(minor));
+    // Its own mount keeps the node usable once /dev is nodev.
+    b.op(`bind /dev/${name}`, "mount-in", join(merged, "dev", name), `dev/${name}`, "", String(MS_BIND), "");
+  }
+  // A node the container makes in /dev cannot be opened (the devices cgroup also refuses it).
+  b.op("make /dev nodev", "mount-in", "", "dev", "", String(MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV), "");
   for (const [target, link] of devLinks) b.op(`link /${link}`, "symlink-in", target, link);
   mountIn("mount devpts on /dev/pts", "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
   mountIn("mount tmpfs on /dev/shm", "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");

@@ -31,6 +31,8 @@ export function parseBytes(option: string, value: number | string): number {
   if (!match) throw new InvalidOptionError(option, `"${value}" is not a size; use a number with an optional unit b, k, m or g (e.g. "256m")`);
   const bytes = Math.floor(Number(match[1]) * units[match[2]!.toLowerCase()]!);
   if (bytes <= 0) throw new InvalidOptionError(option, `"${value}" must be more than 0 bytes`);
+  // Past 2^53 the number is no longer exact, and past 2^63 the kernel would wrap it.
+  if (!Number.isSafeInteger(bytes)) throw new InvalidOptionError(option, `"${value}" is too large; give at most ${Number.MAX_SAFE_INTEGER} bytes (8 PiB)`);
   return bytes;
 }
 

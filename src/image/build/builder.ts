@@ -561,7 +561,7 @@ class PlanBuild {
           config: { ...config.config, Volumes: {}, Healthcheck: undefined },
           argv,
           env,
-          network: step.network === "none" ? "none" : "host",
+          network: step.network ?? "default",
           onOutput: (line) => this.run.emit({ type: "output", step: event.step, stream: line.stream === "stderr" ? "stderr" : "stdout", text: line.text }),
         });
       } catch (e) {

@@ -1,5 +1,5 @@
 import { isRoot, skipReason } from "../setup-env.js";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { BuildStepError } from "../../../src/image/build/index.js";
 import { LayeredView } from "../../../src/image/build/layered-view.js";
@@ -54,16 +54,20 @@ describe.skipIf(!isRoot)(`RUN (${skipReason})`, () => {
     expect((await runImage(Image.from(built.id))).stdout).toBe("env-value from-build-arg\n");
   });
 
-  it("uses the host network by default and none with --network=none", async () => {
-    const host = base().run("ls /sys/class/net > /host-net.txt");
+  it("gives a step its own network with a way out by default, the host's with --network=host, only lo with --network=none", async () => {
+    const own = base().run("ls /sys/class/net > /own-net.txt");
+    const host = base().run("ls /sys/class/net > /host-net.txt", { network: "host" });
     const none = base().run("ls /sys/class/net > /none-net.txt", { network: "none" });
     const store = Store.default();
     const hostView = new LayeredView(await store.lowerDirs((await host.build()).id));
     const noneView = new LayeredView(await store.lowerDirs((await none.build()).id));
     const hostNet = readFileSync(hostView.lookup("host-net.txt")!.hostPath, "utf8").trim().split("\n");
     const noneNet = readFileSync(noneView.lookup("none-net.txt")!.hostPath, "utf8").trim().split("\n");
+    const ownView = new LayeredView(await store.lowerDirs((await own.build()).id));
+    const ownNet = readFileSync(ownView.lookup("own-net.txt")!.hostPath, "utf8").trim().split("\n");
     expect(noneNet).toEqual(["lo"]);
-    expect(hostNet.length).toBeGreaterThan(1);
+    expect(ownNet).toEqual(["lo", "tap0"]);
+    expect(hostNet).toEqual(readdirSync("/sys/class/net").sort());
   });
 
   it("makes a layer of the step's changes only: whiteouts for deletions, no mount stubs, no layer for no change", async () => {

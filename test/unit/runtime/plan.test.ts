@@ -8,7 +8,7 @@ import { decodeWaitStatus, signalNumber } from "../../../src/runtime/wait-status
 const spec: RuntimeSpec = {
   id: "abc", hostname: "abc", lowerDirs: ["/layers/top", "/layers/base"], containerDir: "/c/abc", logFile: "/c/abc/container.log",
   readonlyRootfs: false, init: true, network: "none", mounts: [],
-  process: { argv: ["sh"], env: ["PATH=/bin"], cwd: "/app", uid: 0, gid: 0, groups: [0], capabilities: capabilityMask(), noNewPrivileges: true },
+  process: { argv: ["sh"], env: ["PATH=/bin"], cwd: "/app", uid: 0, gid: 0, groups: [0], capabilities: capabilityMask(), noNewPrivileges: true, seccomp: "" },
 };
 
 describe("plan encoding", () => {

@@ -1,0 +1,61 @@
+import { isRoot, skipReason } from "../setup-env.js";
+import { readdirSync, readFileSync } from "node:fs";
+import { createServer, type AddressInfo, type Server } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { Image } from "../../../src/index.js";
+import { busyboxRootfs } from "../../fixtures/rootfs.js";
+import { expectNoLeaks, runImage } from "../build/helpers.js";
+import { hostDisk } from "./kit.js";
+
+afterEach(() => expectNoLeaks());
+
+
+describe.skipIf(!isRoot)(`build RUN steps (${skipReason})`, () => {
+  it("cannot read the host's disk through mknod in a RUN step", async () => {
+    const image = Image.fromRootfs(busyboxRootfs())
+      .run(`mknod /dev/disk b ${hostDisk()}; (head -c 512 /dev/disk | wc -c) > /read-bytes 2>/dev/null; true`)
+      .cmd(["cat", "/read-bytes"]);
+    expect((await runImage(image)).stdout.trim()).toBe("0");
+  });
+
+  it("runs RUN steps under the default seccomp profile, with empty inheritable capabilities", async () => {
+    const image = Image.fromRootfs(busyboxRootfs())
+      .run("grep -E '^(Seccomp|CapInh|CapAmb):' /proc/self/status > /status")
+      .cmd(["cat", "/status"]);
+    expect((await runImage(image)).stdout).toMatch(/CapInh:\s+0+\nCapAmb:\s+0+\nSeccomp:\s+2\n/);
+  });
+});
+
+/** slirp4netns processes this test process started and did not end. */
+function ownSlirps(): string[] {
+  return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      return stat.includes("(slirp4netns)") && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid && !/\) Z/.test(stat);
+    } catch {
+      return false;
+    }
+  });
+}
+
+describe.skipIf(!isRoot)(`build RUN networking (${skipReason})`, () => {
+  afterEach(() => expect(ownSlirps()).toEqual([]));
+  let server: Server | undefined;
+  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+  it("cannot reach a service bound to the host's 127.0.0.1 from a RUN step, but can with RUN --network=host", async () => {
+    server = createServer((socket) => socket.end("host-secret\n"));
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    const probe = `(nc -w 2 127.0.0.1 ${port} </dev/null; nc -w 2 10.0.2.2 ${port} </dev/null) > /reached 2>/dev/null; true`;
+    const isolated = Image.fromRootfs(busyboxRootfs()).run(probe).cmd(["cat", "/reached"]);
+    expect((await runImage(isolated)).stdout).toBe("");
+    const host = Image.fromRootfs(busyboxRootfs()).run(probe, { network: "host" }).cmd(["cat", "/reached"]);
+    expect((await runImage(host)).stdout).toBe("host-secret\n");
+  });
+
+  it("gives a RUN step outbound access through its own interface", async () => {
+    const image = Image.fromRootfs(busyboxRootfs()).run("ip -o -4 addr show tap0 | grep -o 'inet [0-9.]*' > /addr; ip route | grep -c default >> /addr; cat /etc/resolv.conf >> /addr").cmd(["cat", "/addr"]);
+    expect((await runImage(image)).stdout).toBe("inet 10.0.2.100\n1\nnameserver 10.0.2.3\n");
+  });
+});
