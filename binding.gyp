@@ -31,7 +31,8 @@
         "addon/shim/ports.cc",
         "addon/shim/udp-relay.cc",
         "addon/shim/netlink.cc",
-        "addon/shim/network.cc"
+        "addon/shim/network.cc",
+        "addon/shim/userns.cc"
       ],
       "cflags_cc": ["-std=c++17", "-Wall", "-Werror", "-fstack-protector-strong", "-O2"],
       "cflags_cc!": ["-fno-exceptions"],

@@ -44,6 +44,7 @@ void ApplyProcessField(ProcessSpec& p, const Op& op) {
   else if (k == "groups") for (size_t i = 1; i < op.args.size(); ++i) p.groups.push_back(ToUnsigned(op.args[i]));
   else if (k == "caps") p.caps = std::stoull(op.arg(1));
   else if (k == "no-new-privs") p.no_new_privs = op.arg(1) == "1";
+  else if (k == "setgroups") p.set_groups = op.arg(1) == "1";
   else throw std::runtime_error("plan: unknown process field " + k);
 }
 

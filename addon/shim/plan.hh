@@ -26,6 +26,8 @@ struct ProcessSpec {
   std::vector<unsigned> groups;
   unsigned long long caps = 0;
   bool no_new_privs = true;
+  // false in a user namespace whose setgroups(2) is denied (a single-id rootless mapping).
+  bool set_groups = true;
 };
 
 struct Plan {

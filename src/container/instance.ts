@@ -7,7 +7,7 @@ import { closeSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:
 import { hostname as hostHostname } from "node:os";
 import { join } from "node:path";
 import { config } from "../config.js";
-import { BentoError, ContainerStateError, StartupError, SystemCallError } from "../errors.js";
+import { BentoError, ContainerStateError, HostUnsupportedError, StartupError, SystemCallError } from "../errors.js";
 import { DEFAULT_PATH } from "../image/config.js";
 import { containerArgv } from "../image/container-argv.js";
 import { cgroupDriver } from "../runtime/cgroup/detect.js";
@@ -18,6 +18,7 @@ import { RunningShim } from "../runtime/shim.js";
 import { claimState, cleanUpSync, releaseState, sweepOrphans, sweepOwnedBy, type StateLock } from "../runtime/state.js";
 import { discard, emptyTrash } from "../runtime/trash.js";
 import { resolveUser } from "../runtime/user.js";
+import { idMapping, isRootless, userNamespace } from "../runtime/user-namespace.js";
 import { decodeWaitStatus, type ExitStatus, signalNumber } from "../runtime/wait-status.js";
 import { onExitSweep, track, untrack } from "../testing/teardown.js";
 import type { ImageSource } from "./image-source.js";
@@ -121,6 +122,13 @@ export class ContainerInstance {
       capabilities: options.capabilities,
       noNewPrivileges: options.noNewPrivileges,
     };
+    if (isRootless() && idMapping().kind === "single") {
+      if (user.uid !== 0 || user.gid !== 0) {
+        throw new HostUnsupportedError(`container user ${user.uid}:${user.gid}: rootless without a subordinate id range only id 0 exists in a container; run it as root (user: "0") or give the user a range: ${idMapping().limitation}`);
+      }
+      payload.setGroups = false;
+      payload.groups = [];
+    }
     const volumes = resolveMounts(options.mounts, Object.keys(image.Volumes ?? {}), source.lowerDirs);
     const spec: RuntimeSpec = {
       id, hostname, lowerDirs: source.lowerDirs, containerDir, logFile: join(containerDir, "container.log"),
@@ -152,7 +160,11 @@ export class ContainerInstance {
     await this.cleanedUp;
     const joins = this.options.joins;
     const oomCounter = this.driver.oomCounter(this.id);
-    const plan = compileContainerPlan({ ...this.spec, hold: joins !== undefined }, this.driver.setup(this.id, this.options.limits), {
+    const userns = isRootless() ? await userNamespace() : undefined;
+    const plan = compileContainerPlan({
+      ...this.spec, hold: joins !== undefined,
+      ...(userns ? { userNamespace: { holderPid: userns.holderPid, singleId: userns.mapping.kind === "single" } } : {}),
+    }, this.driver.setup(this.id, this.options.limits), {
       ...(oomCounter ? { oomCounter } : {}), removeDirs: this.driver.paths(this.id),
     });
     const attach = joins && ((initPid: number) => joins.network.attach({

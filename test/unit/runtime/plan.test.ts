@@ -27,7 +27,7 @@ describe("container plan", () => {
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     const overlay = plan.records.find((r) => r[0] === "mount-overlay")!;
-    expect(overlay.slice(1)).toEqual(["/c/abc/merged", "4", "lowerdir=/layers/top:/layers/base,upperdir=/c/abc/upper,workdir=/c/abc/work", "/c/abc/upper", "/c/abc/work", "/layers/top", "/layers/base"]);
+    expect(overlay.slice(1)).toEqual(["/c/abc/merged", "4", "lowerdir=/layers/top:/layers/base,upperdir=/c/abc/upper,workdir=/c/abc/work", "/c/abc/upper", "/c/abc/work", "", "/layers/top", "/layers/base"]);
     expect(plan.describe(names.indexOf("pivot"))).toBe("pivot_root into the root filesystem");
     expect(plan.records).toContainEqual(["mkdir-in", "app", "493"]);
   });
@@ -37,7 +37,7 @@ describe("container plan", () => {
     const plan = compileContainerPlan({ ...spec, lowerDirs: many }, { hostOps: [], procsFiles: [] });
     expect(plan.records).toContainEqual(["chdir", "/var/lib/bento/layers"]);
     const overlay = plan.records.find((r) => r[0] === "mount-overlay")!;
-    expect(overlay.slice(6)).toEqual(many);
+    expect(overlay.slice(7)).toEqual(many);
     expect(overlay[3]!.length).toBeLessThan(4096 - 512);
   });
 

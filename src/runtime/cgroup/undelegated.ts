@@ -1,0 +1,55 @@
+/**
+ * The cgroup driver of a rootless process that was given no cgroup v2 subtree of its own: it
+ * creates no cgroup at all. Teardown does not need one (the PID namespace dies with its init,
+ * and init dies with the shim and Node through PR_SET_PDEATHSIG), but limits and stats do: a
+ * container that asks for them fails with the way to get a delegated subtree, never runs
+ * silently unlimited.
+ */
+import { HostUnsupportedError } from "../../errors.js";
+import type { CgroupDriver, CgroupLimits, CgroupSetup, CgroupStats } from "./driver.js";
+
+/** How a rootless user gets a cgroup v2 subtree bento may manage. */
+export const DELEGATION_FIX = "run on a cgroup v2 host with a delegated subtree (systemd: systemd-run --user --scope -p Delegate=yes <command>, or the user's user@UID.service), or set BENTO_CGROUP_PARENT to a cgroup2 directory you own whose cgroup.subtree_control enables the controllers; or run as root";
+
+export class UndelegatedCgroupDriver implements CgroupDriver {
+  readonly version = "v2" as const;
+
+  /** @param reason why no subtree could be used (shown in every error). */
+  constructor(readonly reason: string) {}
+
+  paths(): string[] {
+    return [];
+  }
+
+  setup(_id: string, limits: CgroupLimits): CgroupSetup {
+    const asked = Object.entries(limits).filter(([, v]) => v !== undefined).map(([k]) => k);
+    if (asked.length > 0) {
+      throw new HostUnsupportedError(`resources (${asked.join(", ")}): rootless limits need a delegated cgroup v2 subtree, and ${this.reason}; ${DELEGATION_FIX}`);
+    }
+    return { hostOps: [], procsFiles: [] };
+  }
+
+  procsFiles(): string[] {
+    return [];
+  }
+
+  stats(): Promise<CgroupStats> {
+    return Promise.reject(new HostUnsupportedError(`stats: rootless stats need a delegated cgroup v2 subtree, and ${this.reason}; ${DELEGATION_FIX}`));
+  }
+
+  oomKilled(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  oomCounter(): undefined {
+    return undefined;
+  }
+
+  killAll(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  remove(): Promise<void> {
+    return Promise.resolve();
+  }
+}
