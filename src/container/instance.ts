@@ -15,7 +15,7 @@ import type { CgroupDriver, CgroupStats } from "../runtime/cgroup/driver.js";
 import { compileContainerPlan, type ProcessSpec, type RuntimeSpec } from "../runtime/container-plan.js";
 import { claimName, releaseName } from "../runtime/names.js";
 import { RunningShim } from "../runtime/shim.js";
-import { claimState, cleanUpSync, releaseState, sweepOrphans, sweepOwnedBy, type StateLock } from "../runtime/state.js";
+import { claimState, cleanUpSync, recordInit, releaseState, sweepOrphans, sweepOwnedBy, type StateLock } from "../runtime/state.js";
 import { discard, emptyTrash } from "../runtime/trash.js";
 import { resolveUser } from "../runtime/user.js";
 import { idMapping, isRootless, userNamespace } from "../runtime/user-namespace.js";
@@ -182,6 +182,9 @@ export class ContainerInstance {
     }
     this.shim = shim;
     this.cleanedUp = shim.cleanedUp;
+    // Without a cgroup, other processes (bento ps) learn that it runs from this record.
+    const withoutCgroup = this.driver.paths(this.id).length === 0;
+    if (withoutCgroup) recordInit(this.lock, shim.initPid);
     const publishUdp = (hostPort: number, containerPort: number) => shim.publishUdp(hostPort, containerPort);
     try {
       if (this.proxy === undefined) this.proxy = await PortProxy.open(this.publishedPorts(), () => this.shim?.portChannel ?? null, publishUdp);
@@ -195,6 +198,7 @@ export class ContainerInstance {
     this.startedAt = new Date();
     this.lastExit = undefined;
     this.exitPromise = shim.exited.then((exit) => {
+      if (withoutCgroup) recordInit(this.lock, undefined);
       joins?.network.detach(this.id);
       this.lastExit = exit;
       this.finishedAt = new Date();
@@ -306,7 +310,7 @@ export class ContainerInstance {
 
   async stats(): Promise<CgroupStats> {
     this.assertNot("removed", "read stats of");
-    return this.driver.stats(this.id);
+    return this.driver.stats(this.id, this.shim?.initPid);
   }
 
   logLines(options: LogOptions = {}): Promise<LogLine[]> {

@@ -139,7 +139,12 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
 
   const userns = spec.userNamespace;
   b.section("settings");
-  if (userns) b.op(`join the user namespace of pid ${userns.holderPid}`, "userns", String(userns.holderPid));
+  if (userns) {
+    b.op(`join the user namespace of pid ${userns.holderPid}`, "userns", String(userns.holderPid));
+    // A non-dumpable init's /proc/<pid>/ns is reachable only with CAP_SYS_PTRACE on the host;
+    // rootless, exec and networks open it as its owner.
+    b.op("keep init dumpable", "dumpable", "1");
+  }
   b.op(`log to ${spec.logFile}`, "log", spec.logFile);
   b.op("clone", "clone", String(namespaceFlags(spec.network)));
   if (cgroups.cloneInto !== undefined) b.op(`join cgroup ${cgroups.cloneInto}`, "cgroup-into", cgroups.cloneInto);

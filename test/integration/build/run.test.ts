@@ -1,4 +1,4 @@
-import { isRoot, skipReason } from "../setup-env.js";
+import "../setup-env.js";
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { BuildStepError } from "../../../src/image/build/index.js";
@@ -21,7 +21,7 @@ async function layerFiles(image: Image): Promise<string[][]> {
   return dirs.slice(0, -1).map((d) => execFileSync("find", [".", "-mindepth", "1"], { cwd: d, encoding: "utf8" }).split("\n").filter(Boolean).sort());
 }
 
-describe.skipIf(!isRoot)(`RUN (${skipReason})`, () => {
+describe(`RUN`, () => {
   it("runs shell form through SHELL and exec form as is, with ENV, ARGs as env, USER and WORKDIR", async () => {
     const image = base()
       .arg("FLAVOUR", "plain")

@@ -1,4 +1,4 @@
-import { isRoot, skipReason, testRoot } from "../setup-env.js";
+import { isRoot, testRoot } from "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -86,7 +86,7 @@ async function fetchHost(port: number): Promise<string> {
   throw new Error(`nothing answered on 127.0.0.1:${port}`);
 }
 
-describe.skipIf(!isRoot)(`stacks (${skipReason})`, () => {
+describe(`stacks`, () => {
   it("web waits for db's healthcheck, reaches it by name, and is reached from the host through a published port", async () => {
     const rec = recorder();
     const stack = new Stack(`webdb-${process.pid}`)

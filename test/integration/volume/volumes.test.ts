@@ -1,4 +1,4 @@
-import { isRoot, skipReason, testRoot } from "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, existsSync, lstatSync } from "node:fs";
 import { join } from "node:path";
@@ -48,7 +48,7 @@ function describeTree(dir: string, rel = ""): string[] {
   return out;
 }
 
-describe.skipIf(!isRoot)(`volumes and mounts (${skipReason})`, () => {
+describe(`volumes and mounts`, () => {
   it("keeps a named volume's data after its container is removed", async () => {
     const volume = await new Volume(`rows-${process.pid}`).create();
     expect((await run("for i in 1 2 3; do echo row$i >> /data/rows; done", { mounts: [{ volume: volume.name, target: "/data" }] })).exitCode).toBe(0);

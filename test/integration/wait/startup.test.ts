@@ -1,4 +1,4 @@
-import { isRoot, skipReason } from "../setup-env.js";
+import "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
@@ -14,7 +14,7 @@ afterEach(() => {
 
 const repo = join(import.meta.dirname, "../../..");
 
-describe.skipIf(!isRoot)(`healthchecks (${skipReason})`, () => {
+describe(`healthchecks`, () => {
   it("waits for the image's HEALTHCHECK by default, and shows its state and history in inspect()", async () => {
     const withCheck = image().healthcheck(["CMD-SHELL", "test -e /tmp/up && echo fine"], { intervalMs: 100, retries: 50 });
     const running = await new Container(withCheck, { command: ["sh", "-c", "sleep 0.4; touch /tmp/up; exec sleep 30"] }).start();
@@ -73,7 +73,7 @@ describe.skipIf(!isRoot)(`healthchecks (${skipReason})`, () => {
   });
 });
 
-describe.skipIf(!isRoot)(`a container that exits during the wait (${skipReason})`, () => {
+describe(`a container that exits during the wait`, () => {
   it("fails the start at once, not at the timeout, with its exit code and last log lines", async () => {
     const t0 = Date.now();
     const error = await startFails("echo opening db; echo bad config; exit 3", { wait: Wait.forLog("never"), startupTimeoutMs: 60_000 });
@@ -99,7 +99,7 @@ describe.skipIf(!isRoot)(`a container that exits during the wait (${skipReason})
   });
 });
 
-describe.skipIf(!isRoot)(`startup options (${skipReason})`, () => {
+describe(`startup options`, () => {
   it("delivers output to onLog, per stream", async () => {
     const seen: LogLine[] = [];
     let done!: () => void;
