@@ -115,7 +115,8 @@ export class Volume {
     const volume = new Volume(name);
     const { record } = ensureVolume(name);
     try {
-      await tar.x({ file: path, cwd: volume.path, preserveOwner: true, strict: true });
+      // Owners need CAP_CHOWN; rootless, the files are the user's (root's in a container).
+      await tar.x({ file: path, cwd: volume.path, preserveOwner: process.geteuid?.() === 0, strict: true });
     } catch (error) {
       rmSync(volumeDir(record.name), { recursive: true, force: true });
       throw new BentoError("ERR_VOLUME_IMPORT", `import ${path} into volume ${name}: ${(error as Error).message}`, { cause: error });

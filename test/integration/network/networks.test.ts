@@ -1,10 +1,10 @@
-import { isRoot } from "../setup-env.js";
+import "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { Container, Image, Network, type RunningContainer } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { networkTestKit } from "./kit.js";
 
-const { start, checkAfterEach } = networkTestKit(isRoot);
+const { start, checkAfterEach } = networkTestKit();
 afterEach(checkAfterEach);
 
 /** GET / from `host`:80 inside `from` (busybox-static's wget crashes on name lookups; nc does not). */

@@ -1,4 +1,4 @@
-import { isRoot } from "../setup-env.js";
+import "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
@@ -7,7 +7,7 @@ import { Container, Image, type RunningContainer } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { networkTestKit } from "./kit.js";
 
-const { start, made, checkAfterEach } = networkTestKit(isRoot);
+const { start, made, checkAfterEach } = networkTestKit();
 afterEach(checkAfterEach);
 
 /** Waits until something listens on `port` inside the container (its /proc/net/tcp). */

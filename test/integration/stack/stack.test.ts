@@ -1,4 +1,4 @@
-import { isRoot, testRoot } from "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -15,7 +15,7 @@ import { leftovers } from "../leaks.js";
 
 const made = new Set<string>();
 const hostNetwork = () => execFileSync("ip", ["-o", "link"], { encoding: "utf8" }) + execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
-const before = isRoot ? hostNetwork() : "";
+const before = hostNetwork();
 
 /** Live (non-zombie) child processes of this worker: container shims and network helpers. */
 function children(): string[] {
