@@ -13,6 +13,8 @@ import { BentoError, HostUnsupportedError } from "../errors.js";
 import { HelperProcess } from "../native/helper-process.js";
 import { chooseIdMapping, hostIdFacts, type IdMapping, mapText } from "./id-map.js";
 
+export { hostIdFacts };
+
 const run = promisify(execFile);
 
 /** A ready user namespace. */

@@ -17,13 +17,18 @@ const made = new Set<string>();
 const hostNetwork = () => execFileSync("ip", ["-o", "link"], { encoding: "utf8" }) + execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
 const before = hostNetwork();
 
-/** Live (non-zombie) child processes of this worker: container shims and network helpers. */
+/**
+ * Live (non-zombie) child processes of this worker: container shims and network helpers. The
+ * rootless user namespace's holder lives as long as the process, by design.
+ */
 function children(): string[] {
   const out: string[] = [];
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (cmdline.startsWith("bento-shim\0userns\0")) continue;
       if (fields[0] !== "Z" && Number(fields[1]) === process.pid) out.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")}`);
     } catch {
       // gone
