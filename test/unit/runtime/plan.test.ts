@@ -45,6 +45,20 @@ describe("container plan", () => {
     expect(escapeOverlayPath("/a:b,c\\d")).toBe("/a\\:b\\,c\\\\d");
   });
 
+  it("rootless: joins the user namespace first, mounts overlay with userxattr, binds device nodes and /sys", () => {
+    const plan = compileContainerPlan({ ...spec, network: "host", userNamespace: { holderPid: 77, singleId: true } }, { hostOps: [], procsFiles: [] });
+    const names = plan.records.map((r) => r[0]);
+    expect(plan.records).toContainEqual(["userns", "77"]);
+    expect(names.indexOf("userns")).toBeLessThan(names.indexOf("clone"));
+    const overlay = plan.records.find((r) => r[0] === "mount-overlay")!;
+    expect(overlay[6]).toBe("userxattr");
+    expect(overlay[3]).toMatch(/,userxattr$/);
+    expect(names).not.toContain("mknod-in");
+    expect(plan.records).toContainEqual(["mount-in", "/dev/null", "dev/null", "", "4096", ""]);
+    expect(plan.records).toContainEqual(["mount-in", "/sys", "sys", "", String(0x1000 | 0x4000), ""]);
+    expect(plan.records.find((r) => r[0] === "mount-in" && r[2] === "dev/pts")![5]).not.toMatch(/gid=5/);
+  });
+
   it("joins cgroups before namespaces for exec", () => {
     const plan = compileExecPlan(42, "none", ["/cg/x/cgroup.procs"], spec.process);
     expect(plan.records.slice(0, 4)).toEqual([["section", "settings"], ["cgroup-procs", "/cg/x/cgroup.procs"], ["target-pid", "42"], ["ns-flags", String(0x20000 | 0x20000000 | 0x08000000 | 0x04000000 | 0x40000000 | 0x02000000)]]);
