@@ -88,7 +88,7 @@ describe(`a container that exits during the wait`, () => {
     const killed = await startFails("kill -KILL $$", { wait: Wait.forPort(80) });
     expect(killed).toMatchObject({ exitCode: 137, signal: "SIGKILL", oomKilled: false });
     expect(killed.message).toMatch(/wait failed, killed by SIGKILL: the container was killed while the start waited for port 80\/tcp/);
-    if (!isRoot) return expectRootlessLimitsError(new Container(image(), { resources: { memory: "16m" } }).start());
+    if (!isRoot) return expectRootlessLimitsError(new Container(image(), { command: ["true"], resources: { memory: "16m" } }).start());
     const oom = await startFails("dd if=/dev/zero of=/dev/null bs=64M count=1", { resources: { memory: "16m" }, wait: Wait.forPort(80) });
     expect(oom).toMatchObject({ exitCode: 137, oomKilled: true });
     expect(oom.message).toContain("(out of memory)");
