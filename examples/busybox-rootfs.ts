@@ -30,7 +30,8 @@ export function ensureBusyboxRootfs(dir: string, extra: (tmpDir: string) => void
   for (const applet of applets) if (applet !== "busybox") symlinkSync("busybox", `${tmp}/bin/${applet}`);
   writeFileSync(`${tmp}/etc/passwd`, etc.passwd);
   writeFileSync(`${tmp}/etc/group`, etc.group);
-  execFileSync("chown", ["1000:1000", `${tmp}/home/app`]);
+  // Rootless, the user's own files are root's in a container, and other owners cannot be set.
+  if (process.getuid?.() === 0) execFileSync("chown", ["1000:1000", `${tmp}/home/app`]);
   extra(tmp);
   try {
     renameSync(tmp, dir);

@@ -21,6 +21,11 @@ export interface BentoConfig {
    */
   cgroup: "auto" | "v1" | "v2";
   /**
+   * Rootless: a cgroup2 directory the user owns, under which containers' groups are made
+   * (`BENTO_CGROUP_PARENT`); limits need one. Unset: the systemd user service's, when there is one.
+   */
+  cgroupParent: string | undefined;
+  /**
    * When `store.ensure()` pulls (`BENTO_PULL_POLICY`): "missing" (the default) pulls images the
    * store lacks, "always" asks the registry every time (only new layers are fetched), "never"
    * uses the store only.
@@ -81,6 +86,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BentoConfig {
   }
   return {
     cgroup,
+    cgroupParent: env.BENTO_CGROUP_PARENT || undefined,
     pullPolicy,
     registryMirrors: parseMirrors(env.BENTO_REGISTRY_MIRRORS ?? ""),
     registryAuth: parseRegistryAuth(env.BENTO_REGISTRY_AUTH ?? ""),

@@ -96,3 +96,5 @@ export type { LoadComposeOptions, ComposeText } from "./stack/compose/load.js";
 export type { StackPlan, ServicePlan, DependencyCondition, DependencyPlan, BuildPlan, VolumeMountPlan, ServiceNetworkPlan, RestartPlan, NetworkPlan, VolumePlan } from "./stack/plan.js";
 export { ComposeError, DependencyCycleError, UnsupportedComposeError, ServiceStartupError } from "./stack/errors.js";
 export type { ComposeErrorCode, ComposeErrorLocation, UnsupportedKey, ServiceStartupErrorDetails } from "./stack/errors.js";
+export { doctor } from "./runtime/doctor.js";
+export type { DoctorCheck, DoctorReport } from "./runtime/doctor.js";

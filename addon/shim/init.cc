@@ -88,7 +88,7 @@ void RunInit(const Plan& plan, const InitFds& fds) {
   for (int fd : fds.shim_only) close(fd);
   char go;
   if (ReadFull(fds.sync, &go, 1) != 1) _exit(1);
-  prctl(PR_SET_DUMPABLE, 0);
+  if (!plan.Setting("dumpable")) prctl(PR_SET_DUMPABLE, 0);
   umask(0);
   try {
     for (const Op& op : plan.container) RunContainerOp(op);

@@ -3,6 +3,7 @@
 //   bento-shim shim <parent pid>   one per container: supervisor, logs, exit status
 //   bento-shim exec <parent pid>   one per exec into a running container
 //   bento-shim network <parent pid> one per network: holds its namespace and bridge
+//   bento-shim userns|remove <parent pid> rootless: see userns.cc
 // fd 3 is the control socket to Node in both roles.
 #include <signal.h>
 #include <sys/prctl.h>
@@ -24,5 +25,7 @@ int main(int argc, char** argv) {
   if (std::strcmp(argv[1], "shim") == 0) return ctr::RunShim();
   if (std::strcmp(argv[1], "exec") == 0) return ctr::RunExec();
   if (std::strcmp(argv[1], "network") == 0) return ctr::RunNetwork();
+  if (std::strcmp(argv[1], "userns") == 0) return ctr::RunUserns();
+  if (std::strcmp(argv[1], "remove") == 0) return ctr::RunRemove();
   return 2;
 }

@@ -13,6 +13,7 @@
 #include "netlink.hh"
 #include "plan.hh"
 #include "roles.hh"
+#include "userns.hh"
 #include "util.hh"
 
 namespace ctr {
@@ -52,6 +53,7 @@ int RunNetwork() {
   return RunReportingErrors(kControlFd, [] {
     Plan plan = ReadPlan(kControlFd);
     prctl(PR_SET_NAME, "bento-net");
+    JoinUserNamespace(plan);
     const Op* bridge = plan.Setting("bridge");
     if (!bridge) throw std::runtime_error("plan: network needs a bridge setting");
     g_current_step = bridge->index;

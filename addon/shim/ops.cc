@@ -205,21 +205,31 @@ void PivotRoot(const std::string& new_root) {
 // of layers is not bounded by mount(2)'s one-page option string (RUNTIME-NOTES section 5; the
 // kernel's own limit of 500 layers remains). Kernels without "lowerdir+" (before ~6.7) get
 // mount(2) with the option string the plan supplies.
-// args: target, flags, fallback data, upperdir, workdir, lowerdirs (top first)...
+// args: target, flags, fallback data, upperdir, workdir, flag options (comma-separated, such
+// as "userxattr"; may be empty), lowerdirs (top first)...
 void MountOverlay(const Op& op) {
   const std::string& target = op.arg(1);
+  constexpr size_t kFirstLower = 7;
   Fd fs(static_cast<int>(syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC)));
   bool new_api = fs.valid();
   auto set = [&](const char* key, const std::string& value) {
     return syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_STRING, key, value.c_str(), 0) == 0;
   };
   if (new_api) {
-    for (size_t i = 6; i < op.args.size() && new_api; ++i) new_api = set("lowerdir+", op.args[i]);
-    if (!new_api && errno != EINVAL) Fail("fsconfig(lowerdir+)", op.args.size() > 6 ? op.args[6] : target);
+    for (size_t i = kFirstLower; i < op.args.size() && new_api; ++i) new_api = set("lowerdir+", op.args[i]);
+    if (!new_api && errno != EINVAL) Fail("fsconfig(lowerdir+)", op.args.size() > kFirstLower ? op.args[kFirstLower] : target);
   }
   if (!new_api) {
     Mount("overlay", target, "overlay", static_cast<unsigned long>(op.num(2)), op.arg(3), target);
     return;
+  }
+  const std::string& flags = op.arg(6);
+  for (size_t pos = 0; pos < flags.size();) {
+    size_t comma = flags.find(',', pos);
+    if (comma == std::string::npos) comma = flags.size();
+    std::string flag = flags.substr(pos, comma - pos);
+    if (syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_FLAG, flag.c_str(), nullptr, 0) < 0) Fail(("fsconfig(" + flag + ")").c_str(), target);
+    pos = comma + 1;
   }
   if (!set("upperdir", op.arg(4))) Fail("fsconfig(upperdir)", op.arg(4));
   if (!set("workdir", op.arg(5))) Fail("fsconfig(workdir)", op.arg(5));

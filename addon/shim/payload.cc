@@ -45,7 +45,7 @@ void SetCredentials(const ProcessSpec& spec) {
   }
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) Fail("prctl(PR_SET_KEEPCAPS)", "");
   std::vector<gid_t> groups(spec.groups.begin(), spec.groups.end());
-  if (setgroups(groups.size(), groups.data()) < 0) Fail("setgroups", "");
+  if (spec.set_groups && setgroups(groups.size(), groups.data()) < 0) Fail("setgroups", "");
   if (setresgid(spec.gid, spec.gid, spec.gid) < 0) Fail("setresgid", std::to_string(spec.gid));
   if (setresuid(spec.uid, spec.uid, spec.uid) < 0) Fail("setresuid", std::to_string(spec.uid));
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) Fail("prctl(PR_SET_KEEPCAPS)", "");

@@ -46,6 +46,7 @@ void ApplyProcessField(ProcessSpec& p, const Op& op) {
   else if (k == "caps") p.caps = std::stoull(op.arg(1));
   else if (k == "no-new-privs") p.no_new_privs = op.arg(1) == "1";
   else if (k == "seccomp") p.seccomp = DecodeSeccompProgram(op.arg(1));
+  else if (k == "setgroups") p.set_groups = op.arg(1) == "1";
   else throw std::runtime_error("plan: unknown process field " + k);
 }
 

@@ -27,6 +27,8 @@ struct ProcessSpec {
   unsigned long long caps = 0;
   bool no_new_privs = true;
   std::string seccomp;  // sock_filter bytes; empty: no filter
+  // false in a user namespace whose setgroups(2) is denied (a single-id rootless mapping).
+  bool set_groups = true;
 };
 
 struct Plan {

@@ -5,12 +5,14 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <string>
 
+#include "userns.hh"
 #include "util.hh"
 
 namespace ctr {
@@ -89,6 +91,70 @@ bool PortService::Open(pid_t init) {
   return container_ns_ >= 0 && host_ns_ >= 0;
 }
 
+namespace {
+
+// Connects to the loopback `port` of the network namespace we are in; a server listening on
+// ::1 only is reached too.
+int ConnectHere(int port, int& err, int type) {
+  int fd = ConnectTo(AF_INET, port, err, type);
+  if (fd < 0 && err == ECONNREFUSED) {
+    int err6 = 0;
+    fd = ConnectTo(AF_INET6, port, err6, type);
+  }
+  return fd;
+}
+
+// Receives a Reply(): the errno, and the socket when it is 0.
+int ReceiveReply(int channel, int& err) {
+  int32_t code = EPIPE;
+  iovec iov{&code, sizeof code};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = recvmsg(channel, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n != sizeof code) code = EPIPE;
+  err = code;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (code != 0 || !c || c->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
+// A shim in a rootless user namespace may enter the container's network namespace (its user
+// namespace owns it) but never come back to the host's, which the initial one owns: a child
+// enters instead, connects, and hands the socket back.
+int ConnectFromChild(int container_ns, int port, int& err, int type) {
+  int sp[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+    err = errno;
+    return -1;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(sp[0]);
+    int child_err = 0, fd = -1;
+    if (setns(container_ns, CLONE_NEWNET) < 0) child_err = errno;
+    else fd = ConnectHere(port, child_err, type);
+    Reply(sp[1], fd >= 0 ? 0 : child_err, fd);
+    _exit(0);
+  }
+  close(sp[1]);
+  int fd = -1;
+  if (pid < 0) err = errno;
+  else fd = ReceiveReply(sp[0], err);
+  close(sp[0]);
+  if (pid > 0) waitpid(pid, nullptr, 0);
+  return fd;
+}
+
+}  // namespace
+
 // A socket belongs to the namespace it was created in, whatever the creator does after; so
 // enter, create, and come back (RUNTIME-NOTES section 6). The shim is single-threaded, so the
 // switch cannot affect anything else.
@@ -98,16 +164,12 @@ int PortService::ConnectInside(int port, int& err, int type) {
     err = ENOTCONN;
     return -1;
   }
+  if (InJoinedUserNamespace()) return ConnectFromChild(container_ns_, port, err, type);
   if (setns(container_ns_, CLONE_NEWNET) < 0) {
     err = errno;
     return -1;
   }
-  int fd = ConnectTo(AF_INET, port, err, type);
-  // A server listening on ::1 only is reached too.
-  if (fd < 0 && err == ECONNREFUSED) {
-    int err6 = 0;
-    fd = ConnectTo(AF_INET6, port, err6, type);
-  }
+  int fd = ConnectHere(port, err, type);
   if (setns(host_ns_, CLONE_NEWNET) < 0) {
     // Staying in the container's namespace would be wrong for everything after: give up.
     _exit(70);

@@ -7,5 +7,7 @@ namespace ctr {
 int RunShim();
 int RunExec();
 int RunNetwork();
+int RunUserns();
+int RunRemove();
 
 }  // namespace ctr

@@ -22,6 +22,7 @@
 #include "plan.hh"
 #include "ports.hh"
 #include "udp-relay.hh"
+#include "userns.hh"
 #include "roles.hh"
 #include "util.hh"
 
@@ -250,6 +251,7 @@ int RunShim() {
   // Checked before any other fd is opened, so fd 5 cannot be one of our own pipes.
   bool has_port_channel = fcntl(kPortChannelFd, F_GETFD) >= 0;
   try {
+    JoinUserNamespace(plan);
     for (const Op& op : plan.host) RunHostOp(op);
     g_current_step = -1;
     const Op* log_setting = plan.Setting("log");

@@ -7,6 +7,7 @@ import { UsageError } from "./args.js";
 import { buildCommand } from "./build.js";
 import { reportError, type CliIo, type Command } from "./command.js";
 import { composeCommand } from "./compose.js";
+import { doctorCommand } from "./doctor.js";
 import { imagesCommand } from "./images.js";
 import { logsCommand } from "./logs.js";
 import { pruneCommand } from "./prune.js";
@@ -16,7 +17,7 @@ import { runCommand } from "./run.js";
 import { volumeCommand } from "./volume.js";
 
 /** Every command, in the order `bento --help` lists them. */
-export const commands: readonly Command[] = [psCommand, imagesCommand, logsCommand, rmCommand, pruneCommand, volumeCommand, runCommand, buildCommand, composeCommand];
+export const commands: readonly Command[] = [psCommand, imagesCommand, logsCommand, rmCommand, pruneCommand, volumeCommand, runCommand, buildCommand, composeCommand, doctorCommand];
 
 /** `bento --help`. */
 export function mainUsage(): string {

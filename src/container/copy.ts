@@ -4,7 +4,8 @@
  * image needs a `tar`, as `kubectl cp` does); a stopped one through its upper directory and the
  * image's layers, which are not mounted then.
  */
-import { cpSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { setOwner } from "../runtime/rootless-owner.js";
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import * as tar from "tar";
 import { BentoError } from "../errors.js";
@@ -129,7 +130,7 @@ function stage(source: string | Buffer, to: string): void {
 // cpSync keeps modes and times but not owners.
 function copyOwnership(from: string, to: string): void {
   const st = lstatSync(from);
-  lchownSync(to, st.uid, st.gid);
+  setOwner(to, st, `copy ${from}`);
   if (st.isDirectory()) for (const n of readdirSync(from)) copyOwnership(join(from, n), join(to, n));
 }
 
@@ -144,6 +145,6 @@ function copyUpParents(layers: string[], dir: string): void {
     const below = lookupMerged(layers.slice(1), rel);
     rmSync(at, { force: true });
     mkdirSync(at, { mode: below?.stat.mode ?? 0o755 });
-    if (below) lchownSync(at, below.stat.uid, below.stat.gid);
+    if (below) setOwner(at, below.stat, `copy to ${rel}`);
   }
 }

@@ -7,7 +7,7 @@ import { closeSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:
 import { hostname as hostHostname } from "node:os";
 import { join } from "node:path";
 import { config } from "../config.js";
-import { BentoError, ContainerStateError, StartupError, SystemCallError } from "../errors.js";
+import { BentoError, ContainerStateError, HostUnsupportedError, StartupError, SystemCallError } from "../errors.js";
 import { DEFAULT_PATH } from "../image/config.js";
 import { containerArgv } from "../image/container-argv.js";
 import { cgroupDriver } from "../runtime/cgroup/detect.js";
@@ -15,11 +15,12 @@ import type { CgroupDriver, CgroupStats } from "../runtime/cgroup/driver.js";
 import { compileContainerPlan, type ProcessSpec, type RuntimeSpec } from "../runtime/container-plan.js";
 import { claimName, releaseName } from "../runtime/names.js";
 import { RunningShim } from "../runtime/shim.js";
-import { claimState, cleanUpSync, releaseState, sweepOrphans, sweepOwnedBy, type StateLock } from "../runtime/state.js";
+import { claimState, cleanUpSync, recordInit, releaseState, sweepOrphans, sweepOwnedBy, type StateLock } from "../runtime/state.js";
 import { discard, emptyTrash } from "../runtime/trash.js";
 import { resolveUser } from "../runtime/user.js";
 import { egressNameserver, startEgress, type Egress } from "../network/egress.js";
 import { seccompProgram } from "../runtime/seccomp/filter.js";
+import { idMapping, isRootless, userNamespace } from "../runtime/user-namespace.js";
 import { decodeWaitStatus, type ExitStatus, signalNumber } from "../runtime/wait-status.js";
 import { onExitSweep, track, untrack } from "../testing/teardown.js";
 import type { ImageSource } from "./image-source.js";
@@ -124,6 +125,13 @@ export class ContainerInstance {
       noNewPrivileges: options.noNewPrivileges,
       seccomp: seccompProgram(options.seccomp, options.capabilities),
     };
+    if (isRootless() && idMapping().kind === "single") {
+      if (user.uid !== 0 || user.gid !== 0) {
+        throw new HostUnsupportedError(`container user ${user.uid}:${user.gid}: rootless without a subordinate id range only id 0 exists in a container; run it as root (user: "0") or give the user a range: ${idMapping().limitation}`);
+      }
+      payload.setGroups = false;
+      payload.groups = [];
+    }
     const volumes = resolveMounts(options.mounts, Object.keys(image.Volumes ?? {}), source.lowerDirs);
     const spec: RuntimeSpec = {
       id, hostname, lowerDirs: source.lowerDirs, containerDir, logFile: join(containerDir, "container.log"),
@@ -155,7 +163,11 @@ export class ContainerInstance {
     await this.cleanedUp;
     const joins = this.options.joins;
     const oomCounter = this.driver.oomCounter(this.id);
-    const plan = compileContainerPlan({ ...this.spec, hold: joins !== undefined || this.options.egress === true }, this.driver.setup(this.id, this.options.limits), {
+    const userns = isRootless() ? await userNamespace() : undefined;
+    const plan = compileContainerPlan({
+      ...this.spec, hold: joins !== undefined || this.options.egress === true,
+      ...(userns ? { userNamespace: { holderPid: userns.holderPid, singleId: userns.mapping.kind === "single" } } : {}),
+    }, this.driver.setup(this.id, this.options.limits), {
       ...(oomCounter ? { oomCounter } : {}), removeDirs: this.driver.paths(this.id),
     });
     let egress: Egress | undefined;
@@ -177,6 +189,9 @@ export class ContainerInstance {
     }
     this.shim = shim;
     this.cleanedUp = shim.cleanedUp;
+    // Without a cgroup, other processes (bento ps) learn that it runs from this record.
+    const withoutCgroup = this.driver.paths(this.id).length === 0;
+    if (withoutCgroup) recordInit(this.lock, shim.initPid);
     const publishUdp = (hostPort: number, containerPort: number) => shim.publishUdp(hostPort, containerPort);
     try {
       if (this.proxy === undefined) this.proxy = await PortProxy.open(this.publishedPorts(), () => this.shim?.portChannel ?? null, publishUdp);
@@ -191,6 +206,7 @@ export class ContainerInstance {
     this.startedAt = new Date();
     this.lastExit = undefined;
     this.exitPromise = shim.exited.then((exit) => {
+      if (withoutCgroup) recordInit(this.lock, undefined);
       joins?.network.detach(this.id);
       egress?.stop();
       this.lastExit = exit;
@@ -303,7 +319,7 @@ export class ContainerInstance {
 
   async stats(): Promise<CgroupStats> {
     this.assertNot("removed", "read stats of");
-    return this.driver.stats(this.id);
+    return this.driver.stats(this.id, this.shim?.initPid);
   }
 
   logLines(options: LogOptions = {}): Promise<LogLine[]> {

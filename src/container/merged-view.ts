@@ -5,7 +5,8 @@
  * volume from the image's content at its path, as Docker does, and to copy out of a stopped
  * container.
  */
-import { chmodSync, copyFileSync, lchownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, utimesSync, type Stats } from "node:fs";
+import { setOwner } from "../runtime/rootless-owner.js";
+import { chmodSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, utimesSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { nativeFs } from "../store/native-fs.js";
 
@@ -139,7 +140,7 @@ function copyOne(entry: Entry, dest: string): void {
   else if (stat.isFile()) copyFileSync(entry.path, dest);
   else if (stat.isDirectory()) mkdirSync(dest, { recursive: true });
   else return; // devices, fifos and sockets are not copied out
-  lchownSync(dest, stat.uid, stat.gid);
+  setOwner(dest, stat, `copy ${entry.path}`);
   if (!stat.isSymbolicLink()) {
     chmodSync(dest, stat.mode & 0o7777); // after chown, which clears setuid bits
     if (!stat.isDirectory()) utimesSync(dest, stat.atime, stat.mtime);

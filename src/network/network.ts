@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { BentoError, InvalidOptionError } from "../errors.js";
+import { isRootless, userNamespace } from "../runtime/user-namespace.js";
 import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
 import { systemCallErrorOf } from "../runtime/wait-status.js";
 
@@ -62,9 +63,11 @@ export class Network implements AsyncDisposable {
    */
   async create(): Promise<Network> {
     if (this.helper) return this;
+    // Rootless, the network's namespace must have the containers' owner: their user namespace.
+    const userns = isRootless() ? await userNamespace() : undefined;
     const helper = HelperProcess.start({
       role: "network",
-      plan: [["section", "settings"], ["bridge", "br0", gateway, String(prefixLength)]],
+      plan: [["section", "settings"], ...(userns ? [["userns", String(userns.holderPid)]] : []), ["bridge", "br0", gateway, String(prefixLength)]],
       stdio: ["null", "null", "null"],
     });
     const first = await helper.waitFor((e) => e.event !== "attached");

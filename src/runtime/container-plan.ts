@@ -20,6 +20,16 @@ export interface ProcessSpec {
   noNewPrivileges: boolean;
   /** The seccomp program (sock_filter bytes, hex); "" for none. */
   seccomp: string;
+  /** false where setgroups(2) is denied (a rootless namespace that maps one id); default true. */
+  setGroups?: boolean;
+}
+
+/** The rootless user namespace a container runs in (see runtime/user-namespace.ts). */
+export interface UserNamespaceSpec {
+  /** The pid of the process holding it; the shim joins it first. */
+  holderPid: number;
+  /** Only the user's own id is mapped (to 0): no setgroups, no gid 5 for devpts. */
+  singleId: boolean;
 }
 
 /** Everything the runtime needs to start a container; every decision already made. */
@@ -40,6 +50,8 @@ export interface RuntimeSpec {
   process: ProcessSpec;
   /** Mounts after the standard ones, in order; targets are resolved inside the root. */
   mounts: RuntimeMount[];
+  /** Rootless: the user namespace to run in; undefined as root. */
+  userNamespace?: UserNamespaceSpec;
 }
 
 /** A mount the runtime makes: a host path bound in (volumes are binds of their directory), or a tmpfs. */
@@ -57,7 +69,7 @@ export interface CompiledPlan {
 const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32, MS_REC = 0x4000, MS_BIND = 0x1000,
   MS_PRIVATE = 1 << 18, MS_STRICTATIME = 1 << 24;
 // clone(2) namespace flags.
-export const CLONE_NEWNS = 0x20000, CLONE_NEWCGROUP = 0x02000000, CLONE_NEWUTS = 0x04000000,
+export const CLONE_NEWNS = 0x20000, CLONE_NEWUSER = 0x10000000, CLONE_NEWCGROUP = 0x02000000, CLONE_NEWUTS = 0x04000000,
   CLONE_NEWIPC = 0x08000000, CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000;
 const S_IFCHR = 0o020000;
 
@@ -111,6 +123,7 @@ export function addProcess(b: { op(description: string, ...record: string[]): vo
   b.op(`working directory ${p.cwd}`, "cwd", p.cwd);
   b.op(`user ${p.uid}:${p.gid}`, "user", String(p.uid), String(p.gid));
   b.op("supplementary groups", "groups", ...p.groups.map(String));
+  if (p.setGroups === false) b.op("keep the groups (setgroups is denied in this user namespace)", "setgroups", "0");
   b.op("capabilities", "caps", p.capabilities.toString());
   b.op("no_new_privs", "no-new-privs", p.noNewPrivileges ? "1" : "0");
   if (p.seccomp !== "") b.op("seccomp filter", "seccomp", p.seccomp);
@@ -127,13 +140,22 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   const b = new PlanBuilder();
   const merged = join(spec.containerDir, "merged");
 
+  const userns = spec.userNamespace;
   b.section("host");
   for (const r of cgroups.hostOps) b.op(r[0] === "mkdir" ? `create cgroup ${r[1]}` : `set cgroup limit ${r[1]} = ${r[2]}`, ...r);
   // Only null, zero, full, random, urandom, tty, console, ptmx and pts may be opened (Docker's
   // allowlist); a cgroup v1 host without a v2 hierarchy gets it through devices.allow instead.
-  if (cgroups.cloneInto !== undefined) b.op(`allow only the default devices in ${cgroups.cloneInto}`, "device-filter", cgroups.cloneInto, deviceProgram);
+  // In a user namespace the kernel refuses mknod of real devices anyway, and an unprivileged
+  // process cannot attach a BPF device program.
+  if (cgroups.cloneInto !== undefined && !userns) b.op(`allow only the default devices in ${cgroups.cloneInto}`, "device-filter", cgroups.cloneInto, deviceProgram);
 
   b.section("settings");
+  if (userns) {
+    b.op(`join the user namespace of pid ${userns.holderPid}`, "userns", String(userns.holderPid));
+    // A non-dumpable init's /proc/<pid>/ns is reachable only with CAP_SYS_PTRACE on the host;
+    // rootless, exec and networks open it as its owner.
+    b.op("keep init dumpable", "dumpable", "1");
+  }
   b.op(`log to ${spec.logFile}`, "log", spec.logFile);
   b.op("clone", "clone", String(namespaceFlags(spec.network)));
   if (cgroups.cloneInto !== undefined) b.op(`join cgroup ${cgroups.cloneInto}`, "cgroup-into", cgroups.cloneInto);
@@ -155,8 +177,10 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
     fallbackLowers = fallbackLowers.map((d) => relative(parent, d));
   }
   const upper = join(spec.containerDir, "upper"), work = join(spec.containerDir, "work");
-  const data = `lowerdir=${fallbackLowers.map(escapeOverlayPath).join(":")},upperdir=${escapeOverlayPath(upper)},workdir=${escapeOverlayPath(work)}`;
-  b.op(`mount the root filesystem (overlay of ${spec.lowerDirs.length} layers) on ${merged}`, "mount-overlay", merged, String(MS_NODEV), data, upper, work, ...spec.lowerDirs);
+  // In a user namespace overlay keeps its own attributes in user.overlay.* (kernel 5.11+).
+  const overlayFlags = userns ? "userxattr" : "";
+  const data = `lowerdir=${fallbackLowers.map(escapeOverlayPath).join(":")},upperdir=${escapeOverlayPath(upper)},workdir=${escapeOverlayPath(work)}${userns ? ",userxattr" : ""}`;
+  b.op(`mount the root filesystem (overlay of ${spec.lowerDirs.length} layers) on ${merged}`, "mount-overlay", merged, String(MS_NODEV), data, upper, work, overlayFlags, ...spec.lowerDirs);
   b.op("open the root filesystem", "set-root", merged);
   const mountIn = (description: string, src: string, target: string, fstype: string, flags: number, options = "") => {
     b.op(`create ${target}`, "mkdir-in", target, String(0o755));
@@ -165,17 +189,30 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   mountIn("mount proc on /proc", "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
   mountIn("mount tmpfs on /dev", "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
   for (const [name, major, minor] of devices) {
-    b.op(`create /dev/${name}`, "mknod-in", `dev/${name}`, String(S_IFCHR | 0o666), String(major), String(minor));
-    // Its own mount keeps the node usable once /dev is nodev.
-    b.op(`bind /dev/${name}`, "mount-in", join(merged, "dev", name), `dev/${name}`, "", String(MS_BIND), "");
+    if (userns) {
+      // mknod needs CAP_MKNOD in the initial user namespace: bind the host's nodes (as crun does rootless).
+      b.op(`create /dev/${name}`, "touch-in", `dev/${name}`, String(0o666));
+      b.op(`bind /dev/${name}`, "mount-in", `/dev/${name}`, `dev/${name}`, "", String(MS_BIND), "");
+    } else {
+      b.op(`create /dev/${name}`, "mknod-in", `dev/${name}`, String(S_IFCHR | 0o666), String(major), String(minor));
+      // Its own mount keeps the node usable once /dev is nodev.
+      b.op(`bind /dev/${name}`, "mount-in", join(merged, "dev", name), `dev/${name}`, "", String(MS_BIND), "");
+    }
   }
   // A node the container makes in /dev cannot be opened (the devices cgroup also refuses it).
   b.op("make /dev nodev", "mount-in", "", "dev", "", String(MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV), "");
   for (const [target, link] of devLinks) b.op(`link /${link}`, "symlink-in", target, link);
-  mountIn("mount devpts on /dev/pts", "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+  // gid 5 (tty) exists only where the namespace maps more than the user's own id.
+  mountIn("mount devpts on /dev/pts", "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, `newinstance,ptmxmode=0666,mode=0620${userns?.singleId ? "" : ",gid=5"}`);
   mountIn("mount tmpfs on /dev/shm", "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
   mountIn("mount mqueue on /dev/mqueue", "mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC);
-  mountIn("mount sysfs on /sys (read-only)", "sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (userns && spec.network === "host") {
+    // sysfs may be mounted only by the owner of the network namespace: bind the host's instead.
+    mountIn("bind /sys", "/sys", "sys", "", MS_BIND | MS_REC);
+    b.op("make /sys read-only", "readonly-in", "sys");
+  } else {
+    mountIn("mount sysfs on /sys (read-only)", "sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  }
   b.op("create /etc", "mkdir-in", "etc", String(0o755));
   for (const file of ["hosts", "hostname", "resolv.conf"]) {
     b.op(`create /etc/${file}`, "touch-in", `etc/${file}`, String(0o644));
@@ -211,12 +248,13 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
 }
 
 /** Compiles the plan of an exec into a running container. */
-export function compileExecPlan(initPid: number, network: "none" | "host", procsFiles: string[], process: ProcessSpec): CompiledPlan {
+export function compileExecPlan(initPid: number, network: "none" | "host", procsFiles: string[], process: ProcessSpec, rootless = false): CompiledPlan {
   const b = new PlanBuilder();
   b.section("settings");
   for (const f of procsFiles) b.op(`join cgroup ${f}`, "cgroup-procs", f);
   b.op(`join the namespaces of pid ${initPid}`, "target-pid", String(initPid));
-  b.op("namespaces", "ns-flags", String(namespaceFlags(network) | CLONE_NEWCGROUP));
+  // Rootless, the container's user namespace is joined first (setns does it first with a pidfd).
+  b.op("namespaces", "ns-flags", String(namespaceFlags(network) | CLONE_NEWCGROUP | (rootless ? CLONE_NEWUSER : 0)));
   addProcess(b, process);
   return { records: b.records, describe: (i) => b.descriptions[i] ?? `step ${i}` };
 }

@@ -13,7 +13,8 @@ import { BentoError } from "../errors.js";
 import { loadAddon } from "../native/load.js";
 import { readPidsSync, removeCgroupDirSync } from "./cgroup/files.js";
 import { releaseName } from "./names.js";
-import { sweepOrphans, type StateRecord } from "./state.js";
+import { removeTreeSync } from "./trash.js";
+import { recordedInitPids, sweepOrphans, type StateRecord } from "./state.js";
 
 /**
  * Where a container stands:
@@ -169,7 +170,7 @@ function describeContainer(paths: MachinePaths, id: string): MachineContainer | 
   const lock = probeLock(join(stateDir, "lock"));
   // A record without a lock file cannot happen (the lock comes first); treat it as left behind.
   const ownerAlive = lock === "held";
-  const pids = record ? cgroupPids(record.cgroupPaths) : [];
+  const pids = !record ? [] : containerPids(stateDir, record);
   const status: MachineContainerStatus = !ownerAlive ? "left-behind" : pids.length > 0 ? "running" : "stopped";
   return {
     id,
@@ -239,7 +240,12 @@ export function findMachineContainer(ref: string, containers: readonly MachineCo
 export function containerEnded(c: MachineContainer, paths: MachinePaths = config()): boolean {
   if (!c.record) return true;
   if (probeLock(join(statesDir(paths), c.id, "lock")) !== "held") return true;
-  return cgroupPids(c.record.cgroupPaths).length === 0;
+  return containerPids(join(statesDir(paths), c.id), c.record).length === 0;
+}
+
+/** The processes of a container: those in its cgroups, or without any (rootless), its recorded init. */
+function containerPids(stateDir: string, record: StateRecord): number[] {
+  return record.cgroupPaths.length > 0 ? cgroupPids(record.cgroupPaths) : recordedInitPids(stateDir);
 }
 
 /**
@@ -281,9 +287,9 @@ export async function killCgroups(cgroupPaths: readonly string[], timeoutMs = 50
 function deleteFiles(paths: MachinePaths, c: MachineContainer): void {
   if (c.record) {
     for (const dir of c.record.cgroupPaths) removeCgroupDirSync(dir);
-    for (const dir of c.record.removeDirs ?? []) rmSync(dir, { recursive: true, force: true });
+    for (const dir of c.record.removeDirs ?? []) removeTreeSync(paths.home, dir, "removed-volume");
   }
-  rmSync(c.containerDir, { recursive: true, force: true });
+  removeTreeSync(paths.home, c.containerDir, "removed");
   rmSync(join(statesDir(paths), c.id), { recursive: true, force: true });
   releaseName(paths.runtimeDir, c.name, c.id);
 }
@@ -316,6 +322,14 @@ export async function removeMachineContainer(c: MachineContainer, options: Remov
         throw new BentoError("ERR_CONTAINER_OWNED", `container ${c.name} belongs to process ${c.ownerPid ?? "?"}, which is still running; stop it there, or remove it with { force: true }, which kills its processes`);
       }
       result.tookFromOwner = true;
+    }
+    const stateDir = join(statesDir(paths), c.id);
+    if (c.record && c.record.cgroupPaths.length === 0 && recordedInitPids(stateDir).length > 0) {
+      // No cgroup: killing init ends its PID namespace.
+      result.killed = true;
+      for (const pid of recordedInitPids(stateDir)) process.kill(pid, "SIGKILL");
+      const end = Date.now() + 5000;
+      while (recordedInitPids(stateDir).length > 0 && Date.now() < end) await sleep(20);
     }
     const pids = c.record ? cgroupPids(c.record.cgroupPaths) : [];
     if (c.record && pids.length > 0) {
@@ -386,7 +400,7 @@ export function sweepLeftBehind(paths: MachinePaths = config()): SweptContainer[
     if (sweptIds.has(c.id) || c.record !== undefined) continue;
     if (existsSync(join(statesDir(paths), c.id))) continue;
     if (c.createdAt !== undefined && Date.now() - c.createdAt.getTime() < createGraceMs) continue;
-    rmSync(c.containerDir, { recursive: true, force: true });
+    removeTreeSync(paths.home, c.containerDir, "swept");
     releaseName(paths.runtimeDir, c.name, c.id);
     swept.push({ id: c.id, name: c.name, sizeBytes: sizes.get(c.id) ?? 0 });
   }

@@ -8,6 +8,8 @@ import { dirname, join } from "node:path";
 import { releaseName } from "./names.js";
 import { loadAddon } from "../native/load.js";
 import { readPidsSync, removeCgroupDirSync } from "./cgroup/files.js";
+import { config } from "../config.js";
+import { removeTreeSync } from "./trash.js";
 
 /** What the sweep needs to clean up after a container whose owner died. */
 export interface StateRecord {
@@ -41,6 +43,38 @@ export function claimState(runtimeDir: string, record: StateRecord): StateLock {
   return { dir, fd };
 }
 
+/**
+ * Records the running init of a container that has no cgroup (rootless without delegation), so
+ * other processes can tell it runs: its pid and start time (field 22 of /proc/<pid>/stat), which
+ * a reused pid does not match. undefined clears it.
+ */
+export function recordInit(lock: StateLock, pid: number | undefined): void {
+  const file = join(lock.dir, "init");
+  if (pid === undefined) return rmSync(file, { force: true });
+  const start = processStartTime(pid);
+  if (start !== undefined) writeFileSync(file, `${pid} ${start}`);
+}
+
+/** The recorded init's pid while that process still runs, else []. */
+export function recordedInitPids(stateDir: string): number[] {
+  try {
+    const [pid, start] = readFileSync(join(stateDir, "init"), "utf8").split(" ").map(Number);
+    return pid !== undefined && start !== undefined && processStartTime(pid) === start ? [pid] : [];
+  } catch {
+    return [];
+  }
+}
+
+function processStartTime(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[0] === "Z" ? undefined : Number(fields[19]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Releases the lock and deletes the state dir (the container was removed). */
 export function releaseState(lock: StateLock): void {
   rmSync(lock.dir, { recursive: true, force: true });
@@ -59,12 +93,20 @@ export function cleanUpSync(record: Pick<StateRecord, "cgroupPaths" | "container
     }
   }
   for (const dir of record.cgroupPaths) removeCgroupDirSync(dir);
-  rmSync(record.containerDir, { recursive: true, force: true });
-  for (const dir of record.removeDirs ?? []) rmSync(dir, { recursive: true, force: true });
+  removeTreeSync(config().home, record.containerDir, "swept");
+  for (const dir of record.removeDirs ?? []) removeTreeSync(config().home, dir, "swept-volume");
 }
 
 /** Cleans up a container whose owner is gone, then its state dir and its name. */
 function dropContainer(statesDir: string, dir: string, record: StateRecord): void {
+  // A container without a cgroup: its PID namespace dies with its init.
+  for (const pid of recordedInitPids(dir)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
   cleanUpSync(record);
   rmSync(dir, { recursive: true, force: true });
   releaseName(dirname(statesDir), record.name, record.id);

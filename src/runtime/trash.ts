@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { onExitSweep } from "../testing/teardown.js";
+import { isRootless, removeAsNamespaceRoot } from "./user-namespace.js";
 
 const pending = new Set<string>();
 let hooked = false;
@@ -31,11 +32,45 @@ export function discard(home: string, dir: string, name: string): void {
   if (!hooked) {
     hooked = true;
     onExitSweep(() => {
-      for (const p of pending) rmSync(p, { recursive: true, force: true });
+      for (const p of pending) {
+        try {
+          rmSync(p, { recursive: true, force: true });
+        } catch {
+          // rootless: files of container users stay for the next process's emptyTrash
+        }
+      }
     });
   }
   pending.add(target);
-  void rm(target, { recursive: true, force: true }).finally(() => pending.delete(target));
+  void removeInBackground(target);
+}
+
+/**
+ * Deletes `dir` now; rootless, where container users' files (subordinate ids) may refuse this
+ * user, what is left goes to the trash and is deleted from inside the user namespace.
+ */
+export function removeTreeSync(home: string, dir: string, name: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch (error) {
+    if (!isRootless() || !isPermissionError(error)) throw error;
+    discard(home, dir, name);
+  }
+}
+
+function isPermissionError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "EACCES" || code === "EPERM";
+}
+
+async function removeInBackground(target: string): Promise<void> {
+  try {
+    await rm(target, { recursive: true, force: true });
+  } catch (error) {
+    if (isRootless() && isPermissionError(error)) await removeAsNamespaceRoot([target]).catch(() => undefined);
+  } finally {
+    pending.delete(target);
+  }
 }
 
 /** Deletes everything in the trash (what dead processes left). */
@@ -48,6 +83,13 @@ export function emptyTrash(home: string): void {
   }
   for (const entry of entries) {
     const path = join(trashDir(home), entry);
-    if (!pending.has(path)) rmSync(path, { recursive: true, force: true });
+    if (pending.has(path)) continue;
+    try {
+      rmSync(path, { recursive: true, force: true });
+    } catch (error) {
+      if (!isRootless() || !isPermissionError(error)) throw error;
+      pending.add(path);
+      void removeInBackground(path);
+    }
   }
 }

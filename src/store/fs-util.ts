@@ -3,8 +3,9 @@
  * owner, write-then-rename, and the sweep of temp files whose owner died.
  */
 import { randomBytes } from "node:crypto";
-import { constants, promises as fs } from "node:fs";
+import { chmodSync, constants, lstatSync, promises as fs, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { isErrno } from "./native-fs.js";
 
 /**
  * A unique temp name `<prefix><pid>-<random>`. The pid lets a later sweep tell a live writer's
@@ -107,4 +108,41 @@ export async function lstatIfExists(path: string): Promise<import("node:fs").Sta
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw e;
   }
+}
+
+/**
+ * Deletes a tree, also one with read-only directories: root ignores their modes, a rootless
+ * user must first make the directories it owns writable (an image's `/proc` is 0555, say).
+ */
+export async function removeTree(path: string): Promise<void> {
+  try {
+    await fs.rm(path, { recursive: true, force: true });
+  } catch (e) {
+    if (!isErrno(e, "EACCES", "EPERM")) throw e;
+    makeOwnDirsWritable(path);
+    await fs.rm(path, { recursive: true, force: true });
+  }
+}
+
+/** {@link removeTree}, synchronously. */
+export function removeTreeSync(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch (e) {
+    if (!isErrno(e, "EACCES", "EPERM")) throw e;
+    makeOwnDirsWritable(path);
+    rmSync(path, { recursive: true, force: true });
+  }
+}
+
+function makeOwnDirsWritable(path: string): void {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!st.isDirectory()) return;
+  if (st.uid === process.geteuid?.() && (st.mode & 0o700) !== 0o700) chmodSync(path, (st.mode & 0o7777) | 0o700);
+  for (const name of readdirSync(path)) makeOwnDirsWritable(join(path, name));
 }

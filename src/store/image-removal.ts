@@ -9,7 +9,7 @@ import { blobPath, readJson } from "./blobs.js";
 import { digestHex, type Digest } from "./digest.js";
 import { diskUsageOf } from "./disk-usage.js";
 import { ImageConflictError, ImageInUseError, ImageNotFoundError } from "./errors.js";
-import { lstatIfExists, tempName } from "./fs-util.js";
+import { lstatIfExists, removeTree, tempName } from "./fs-util.js";
 import { familiar, loadImage, matchReference } from "./images.js";
 import { isErrno } from "./native-fs.js";
 import { tagsFor, transact, type StoreState } from "./refs.js";
@@ -177,5 +177,5 @@ async function dropManifests(ctx: StoreContext, state: StoreState, targets: Dige
 }
 
 async function removeDoomed(doomed: string[]): Promise<void> {
-  for (const dir of doomed) await fs.rm(dir, { recursive: true, force: true });
+  for (const dir of doomed) await removeTree(dir);
 }

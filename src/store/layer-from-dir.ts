@@ -22,6 +22,11 @@ export interface LayerFromDirOptions {
   opaqueXattrs: readonly string[];
   /** Whether to copy the extended attribute `name` into the tar (overlay's own are never copied). */
   keepXattr(name: string): boolean;
+  /**
+   * The owner a file on disk has in the image. Rootless, the user's own ids are the container's
+   * root: an unprivileged store maps them to 0. Default: as on disk.
+   */
+  imageOwner?(uid: number, gid: number): { uid: number; gid: number };
 }
 
 const OVERLAY_XATTR = /^(trusted|user)\.overlay\./;
@@ -67,11 +72,12 @@ function readXattrs(path: string, rel: string, options: LayerFromDirOptions): { 
   return { xattrs, opaque };
 }
 
-function baseFields(rel: string, stat: Stats): Omit<TarHeaderFields, "type" | "path" | "size"> {
+function baseFields(rel: string, stat: Stats, options: LayerFromDirOptions): Omit<TarHeaderFields, "type" | "path" | "size"> {
+  const owner = options.imageOwner?.(stat.uid, stat.gid) ?? { uid: stat.uid, gid: stat.gid };
   return {
     mode: stat.mode & 0o7777,
-    uid: stat.uid,
-    gid: stat.gid,
+    uid: owner.uid,
+    gid: owner.gid,
     mtime: Math.floor(stat.mtimeMs / 1000),
   };
 }
@@ -129,15 +135,15 @@ export async function* layerTarFromDir(dir: string, options: LayerFromDirOptions
         throw systemError(`read layer from "${dir}"`, e);
       }
       if (stat.isCharacterDevice() && stat.rdev === 0) {
-        yield encodeHeader({ ...baseFields(rel, stat), path: relDir === "" ? `.wh.${name}` : `${relDir}/.wh.${name}`, type: "file", size: 0, mode: 0o600 });
+        yield encodeHeader({ ...baseFields(rel, stat, options), path: relDir === "" ? `.wh.${name}` : `${relDir}/.wh.${name}`, type: "file", size: 0, mode: 0o600 });
         continue;
       }
       if (stat.isSocket()) continue;
       const { xattrs, opaque } = readXattrs(abs, rel, options);
-      const fields = { ...baseFields(rel, stat), xattrs };
+      const fields = { ...baseFields(rel, stat, options), xattrs };
       if (stat.isDirectory()) {
         yield encodeHeader({ ...fields, path: `${rel}/`, type: "dir", size: 0 });
-        if (opaque) yield encodeHeader({ ...baseFields(rel, stat), path: `${rel}/.wh..wh..opq`, type: "file", size: 0, mode: 0o600 });
+        if (opaque) yield encodeHeader({ ...baseFields(rel, stat, options), path: `${rel}/.wh..wh..opq`, type: "file", size: 0, mode: 0o600 });
         yield* walk(abs, rel);
       } else if (stat.isFile()) {
         const key = `${stat.dev}:${stat.ino}`;
@@ -165,7 +171,7 @@ export async function* layerTarFromDir(dir: string, options: LayerFromDirOptions
   const root = readXattrs(dir, ".", options);
   if (root.opaque) {
     const stat = fs.lstatSync(dir);
-    yield encodeHeader({ ...baseFields(".", stat), path: ".wh..wh..opq", type: "file", size: 0, mode: 0o600 });
+    yield encodeHeader({ ...baseFields(".", stat, options), path: ".wh..wh..opq", type: "file", size: 0, mode: 0o600 });
   }
   yield* walk(dir, "");
   yield END_OF_ARCHIVE;

@@ -100,6 +100,7 @@ export async function createLayerFromDir(ctx: StoreContext, upperDir: string): P
       layerTarFromDir(upperDir, {
         opaqueXattrs: ["trusted.overlay.opaque", "user.overlay.opaque"],
         keepXattr: (name) => keepLayerXattr(name, native),
+        ...(native ? {} : { imageOwner: ownIdsAsRoot }),
       }),
     );
     await pipeline(tar, uncompressed, createGzip(), compressed, createWriteStream(tmp, { flags: "wx", mode: 0o644 }));
@@ -115,6 +116,11 @@ export async function createLayerFromDir(ctx: StoreContext, upperDir: string): P
   } finally {
     await fs.rm(tmp, { force: true });
   }
+}
+
+/** Rootless: the user's own ids are root's in the image (as in the container's user namespace). */
+function ownIdsAsRoot(uid: number, gid: number): { uid: number; gid: number } {
+  return { uid: uid === process.geteuid?.() ? 0 : uid, gid: gid === process.getegid?.() ? 0 : gid };
 }
 
 /**

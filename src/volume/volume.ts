@@ -7,6 +7,8 @@ import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import * as tar from "tar";
 import { BentoError } from "../errors.js";
+import { config } from "../config.js";
+import { removeTreeSync } from "../runtime/trash.js";
 import { checkVolumeName, containersUsing, ensureVolume, listVolumeRecords, readVolumeRecord, volumeDataDir, volumeDir, type VolumeRecord } from "./volume-store.js";
 
 /** Options of a volume. */
@@ -79,7 +81,7 @@ export class Volume {
     if (users.length > 0) {
       throw new BentoError("ERR_VOLUME_IN_USE", `volume ${this.name} is used by container${users.length > 1 ? "s" : ""} ${users.join(", ")}; remove ${users.length > 1 ? "them" : "it"} first`);
     }
-    rmSync(volumeDir(this.name), { recursive: true, force: true });
+    removeTreeSync(config().home, volumeDir(this.name), `volume-${this.name}`);
   }
 
   /**
@@ -113,7 +115,8 @@ export class Volume {
     const volume = new Volume(name);
     const { record } = ensureVolume(name);
     try {
-      await tar.x({ file: path, cwd: volume.path, preserveOwner: true, strict: true });
+      // Owners need CAP_CHOWN; rootless, the files are the user's (root's in a container).
+      await tar.x({ file: path, cwd: volume.path, preserveOwner: process.geteuid?.() === 0, strict: true });
     } catch (error) {
       rmSync(volumeDir(record.name), { recursive: true, force: true });
       throw new BentoError("ERR_VOLUME_IMPORT", `import ${path} into volume ${name}: ${(error as Error).message}`, { cause: error });
@@ -148,7 +151,7 @@ export class Volume {
     for (const record of listVolumeRecords()) {
       if (!record.anonymous && !options.all) continue;
       if (containersUsing(record.name).length > 0) continue;
-      rmSync(volumeDir(record.name), { recursive: true, force: true });
+      removeTreeSync(config().home, volumeDir(record.name), `volume-${record.name}`);
       removed.push(record.name);
     }
     return removed;

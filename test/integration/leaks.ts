@@ -7,7 +7,17 @@ import { join } from "node:path";
 import { cgroupDriver } from "../../src/runtime/cgroup/detect.js";
 import { config } from "../../src/config.js";
 
-/** Processes (pid, command) whose cgroup or command line names one of these containers. */
+const isRoot = process.getuid?.() === 0;
+
+function readMountinfo(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/mountinfo`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** Processes (pid, command) whose cgroup (or, rootless, mount table) names one of these containers. */
 export function processesOf(ids: readonly string[]): string[] {
   const found: string[] = [];
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
@@ -15,7 +25,10 @@ export function processesOf(ids: readonly string[]): string[] {
       // A zombie has ended; it waits only for the host's init to reap it.
       if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"))) continue;
       const cgroup = readFileSync(`/proc/${pid}/cgroup`, "utf8");
-      if (ids.some((id) => cgroup.includes(`bento-${id}`))) found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")}`);
+      // Rootless containers without a delegated cgroup subtree have no cgroup: their mount
+      // table names the container's overlay upper dir instead.
+      const ofContainer = (id: string) => cgroup.includes(`bento-${id}`) || (!isRoot && readMountinfo(pid).includes(`/containers/${id}/`));
+      if (ids.some(ofContainer)) found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")}`);
     } catch {
       // exited while we looked
     }

@@ -13,14 +13,23 @@ process.env.BENTO_RUNTIME_DIR ??= join(root, "run");
 // Tests never reach out to a registry they did not start themselves.
 process.env.BENTO_PULL_POLICY ??= "never";
 
-/** True when this process may create namespaces, cgroups and mounts. */
+/**
+ * True as root; false in the rootless run, where every test runs too (in a user namespace) and
+ * a test of a root-only feature asserts the rootless error instead.
+ */
 export const isRoot = process.getuid?.() === 0;
-/** Why privileged tests are skipped when they are. */
-export const skipReason = "integration tests create namespaces, cgroups and mounts: run them as root";
 export const testRoot = root;
 
 // The file's store and runtime dirs go with it (its tests removed their containers already, and
-// checked that they did); an image store of a build test can weigh hundreds of MB.
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
+// checked that they did); an image store of a build test can weigh hundreds of MB. Rootless,
+// files that container users made belong to subordinate ids: the user namespace removes them.
+afterAll(async () => {
+  try {
+    rmSync(root, { recursive: true, force: true });
+  } catch (error) {
+    if (isRoot) throw error;
+    // Imported here: setup-env must set the environment before any bento module loads.
+    const { removeAsNamespaceRoot } = await import("../../src/runtime/user-namespace.js");
+    await removeAsNamespaceRoot([root]);
+  }
 });

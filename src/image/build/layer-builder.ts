@@ -4,7 +4,8 @@
  * image already has are written with the image's metadata (owner, mode, times), so the layer does
  * not change them; new ones get mode 0755 and the `--chown` owner, as Docker creates them.
  */
-import { chmodSync, copyFileSync, constants, lchownSync, lutimesSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { setOwner } from "../../runtime/rootless-owner.js";
+import { chmodSync, copyFileSync, constants, lutimesSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { LayeredView } from "./layered-view.js";
 
@@ -63,12 +64,12 @@ export class LayerTree {
       mkdirSync(host);
       if (existing !== undefined) {
         chmodSync(host, existing.stat.mode & 0o7777);
-        lchownSync(host, existing.stat.uid, existing.stat.gid);
+        setOwner(host, { uid: existing.stat.uid, gid: existing.stat.gid }, `COPY to ${rel}`);
         this.#dirTimes.push({ rel: sub, mtimeMs: existing.stat.mtimeMs });
       } else {
         const owner = this.dirOwners.get(sub) ?? this.parentOwner;
         chmodSync(host, 0o755);
-        lchownSync(host, owner.uid, owner.gid);
+        setOwner(host, owner, `COPY to ${rel}`);
       }
       this.#created.add(sub);
     }
@@ -86,7 +87,7 @@ export class LayerTree {
     const host = this.hostPath(rel);
     if (!this.#created.has(rel)) mkdirSync(host);
     chmodSync(host, mode & 0o7777);
-    lchownSync(host, owner.uid, owner.gid);
+    setOwner(host, owner, `COPY to ${rel}`);
     this.#created.add(rel);
     this.#dirTimes.push({ rel, mtimeMs });
   }
@@ -118,7 +119,7 @@ export class LayerTree {
     const host = this.hostPath(rel);
     this.#clear(host, rel);
     symlinkSync(target, host);
-    lchownSync(host, owner.uid, owner.gid);
+    setOwner(host, owner, `COPY to ${rel}`);
     lutimesSync(host, mtimeMs / 1000, mtimeMs / 1000);
     this.#created.add(rel);
   }
@@ -136,7 +137,7 @@ export class LayerTree {
   }
 
   #finishFile(host: string, rel: string, mode: number, owner: Owner, mtimeMs: number): void {
-    lchownSync(host, owner.uid, owner.gid);
+    setOwner(host, owner, `COPY to ${rel}`);
     // chmod after chown: chown clears the setuid and setgid bits.
     chmodSync(host, mode & 0o7777);
     utimesSync(host, mtimeMs / 1000, mtimeMs / 1000);

@@ -57,7 +57,8 @@ export interface CgroupDriver {
   setup(id: string, limits: CgroupLimits): CgroupSetup;
   /** cgroup.procs files an exec'd process joins. */
   procsFiles(id: string): string[];
-  stats(id: string): Promise<CgroupStats>;
+  /** `initPid`: the container's PID 1, for a driver that made no cgroup (its stats come from /proc). */
+  stats(id: string, initPid?: number): Promise<CgroupStats>;
   /** True when the kernel's OOM killer killed a process of this cgroup. */
   oomKilled(id: string): Promise<boolean>;
   /** Where the OOM-kill counter is: a flat keyed file and its key (read by the shim at exit). */

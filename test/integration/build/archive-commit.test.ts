@@ -1,4 +1,4 @@
-import { isRoot, skipReason, testRoot } from "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -18,7 +18,7 @@ function internals(running: RunningContainer): ContainerInstance {
   return (running as unknown as { instance: ContainerInstance }).instance;
 }
 
-describe.skipIf(!isRoot)(`export, import and commit (${skipReason})`, () => {
+describe(`export, import and commit`, () => {
   it("export then import (OCI and docker archives) gives the same image id, and Image.fromArchive runs it", async () => {
     const built = await Image.fromRootfs(busyboxRootfs()).env("FROM_ARCHIVE", "yes").run("echo archived > /archived.txt").cmd(["sh", "-c", "cat /archived.txt; echo $FROM_ARCHIVE"]).build({ tag: "archived:1" });
     for (const format of ["oci", "docker"] as const) {

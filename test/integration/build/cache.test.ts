@@ -1,4 +1,4 @@
-import { isRoot, skipReason, testRoot } from "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -21,7 +21,7 @@ function appImage(rootfs: string): Image {
     .cmd(["cat", "/app/copy.txt", "/app/version.txt", "/app/second.txt"]);
 }
 
-describe.skipIf(!isRoot)(`build cache (${skipReason})`, () => {
+describe(`build cache`, () => {
   it("hits every step on a rebuild, gives the same image id, and a miss invalidates every later step", async () => {
     // Containers run images of the default store (this file's BENTO_HOME).
     const store = Store.default();

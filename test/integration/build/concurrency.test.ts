@@ -3,7 +3,7 @@
  * succeed and share one result, because each step is built under a per-key lock and the second
  * process finds the first one's cache record.
  */
-import { isRoot, skipReason, testRoot } from "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
@@ -28,7 +28,7 @@ function race(args: string[]): Promise<ChildResult[]> {
   return raceChildren<ChildResult>(child, 2, args);
 }
 
-describe.skipIf(!isRoot)(`two processes build the same image at once (${skipReason})`, () => {
+describe(`two processes build the same image at once`, () => {
   it("both succeed, one image, one tag, the same layers", async () => {
     const root = join(testRoot, "store-concurrent");
     const context = makeContext({ "input.txt": "shared input\n" });

@@ -1,4 +1,4 @@
-import { isRoot, skipReason } from "../setup-env.js";
+import "../setup-env.js";
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import "../../../src/image/build/index.js";
@@ -30,7 +30,7 @@ const table: Record<keyof typeof cmds, Record<keyof typeof entrypoints, string>>
   shell: { none: "exec_cmd p1_cmd", shell: "exec_entry p1_entry", exec: "exec_entry p1_entry /bin/sh -c echo exec_cmd p1_cmd" },
 };
 
-describe.skipIf(!isRoot)(`built images run with their config (${skipReason})`, () => {
+describe(`built images run with their config`, () => {
   for (const cmdKind of ["none", "exec", "shell"] as const) {
     for (const entryKind of ["none", "shell", "exec"] as const) {
       it(`CMD ${cmdKind} x ENTRYPOINT ${entryKind}: ${table[cmdKind][entryKind]}`, async () => {

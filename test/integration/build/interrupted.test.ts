@@ -3,7 +3,7 @@
  * finished in the cache, and `prebuild` (bento/vitest/global-setup) leaves a cache that the
  * tests' builds hit entirely.
  */
-import { isRoot, skipReason } from "../setup-env.js";
+import "../setup-env.js";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
@@ -31,7 +31,7 @@ async function interruptBuild(signal: NodeJS.Signals): Promise<{ code: number | 
   return ended;
 }
 
-describe.skipIf(!isRoot)(`interrupted builds and prebuild (${skipReason})`, () => {
+describe(`interrupted builds and prebuild`, () => {
   afterAll(() => expectNoLeaks());
 
   for (const signal of ["SIGKILL", "SIGINT"] as const) {

@@ -1,4 +1,4 @@
-import { isRoot, skipReason, testRoot } from "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,7 +22,7 @@ function layer(files: Record<string, string | { whiteout: true } | { opaqueDir: 
   return dir;
 }
 
-describe.skipIf(!isRoot)(`LayeredView: the overlay view of layer directories (${skipReason})`, () => {
+describe(`LayeredView: the overlay view of layer directories`, () => {
   it("merges directories, hides whited-out names and the lower contents of opaque directories", () => {
     const bottom = layer({ "etc/a": "a0", "etc/b": "b0", "opt/x/old": "old", "usr/bin/tool": "tool", bin: { symlink: "usr/bin" }, "file-then-dir": "f" });
     const middle = layer({ "etc/b": { whiteout: true }, "etc/c": "c1", "opt/x": { opaqueDir: true }, "opt/x/new": "new" });

@@ -1,4 +1,4 @@
-import { isRoot, skipReason } from "../setup-env.js";
+import "../setup-env.js";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BaseImageNotFoundError } from "../../../src/image/build/index.js";
 import { Image } from "../../../src/image/image.js";
@@ -24,7 +24,7 @@ COPY --from=busybox:multistage /etc/passwd /copied/passwd
 CMD ["sh", "/app/run.sh"]
 `;
 
-describe.skipIf(!isRoot)(`multi-stage builds (${skipReason})`, () => {
+describe(`multi-stage builds`, () => {
   beforeAll(async () => {
     await Image.fromRootfs(busyboxRootfs()).build({ tag: "busybox:multistage" });
   });

@@ -1,4 +1,4 @@
-import { isRoot, skipReason } from "../setup-env.js";
+import "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -56,7 +56,7 @@ describe("usage errors", () => {
   });
 });
 
-describe.skipIf(!isRoot)(`containers of other processes (${skipReason})`, () => {
+describe(`containers of other processes`, () => {
   it("ps shows another process's container as running, and as left behind once that process is SIGKILLed; prune sweeps it", async () => {
     const o = await owner(["cli-ps=sleep 1000"]);
     const [c] = o.started;

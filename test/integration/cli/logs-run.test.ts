@@ -1,4 +1,4 @@
-import { isRoot, skipReason } from "../setup-env.js";
+import "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { once } from "node:events";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -17,7 +17,7 @@ async function allIds(): Promise<string[]> {
   return (JSON.parse((await bento(["ps", "-a", "--json"])).stdout) as { id: string }[]).map((c) => c.id);
 }
 
-describe.skipIf(!isRoot)(`bento logs (${skipReason})`, () => {
+describe(`bento logs`, () => {
   it("prints a stopped container's output: stdout to stdout, stderr to stderr; --tail and -t", async () => {
     await owner(["cli-logs=echo out-1; echo err-1 >&2; sleep 0.2; echo out-2; printf no-newline"], true);
     const r = await bento(["logs", "cli-logs"]);
@@ -50,7 +50,7 @@ describe.skipIf(!isRoot)(`bento logs (${skipReason})`, () => {
   });
 });
 
-describe.skipIf(!isRoot)(`bento run (${skipReason})`, () => {
+describe(`bento run`, () => {
   it("runs the busybox rootfs: prints the command's output, exits with its code, leaves nothing", async () => {
     const r = await bento(["run", "--rm", busyboxRootfs(), "sh", "-c", "hostname; echo hello; echo oops >&2; exit 7"]);
     const [hostname, ...rest] = r.stdout.split("\n");

@@ -1,4 +1,4 @@
-import { isRoot, skipReason } from "../setup-env.js";
+import "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { once } from "node:events";
 import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -47,7 +47,7 @@ function busyboxContext(dockerfileExtra = ""): string {
   return dir;
 }
 
-describe.skipIf(!isRoot)(`bento volume (${skipReason})`, () => {
+describe(`bento volume`, () => {
   it("lists volumes with their users, refuses to remove one in use, prunes only unused ones", async () => {
     await new Volume("cli-idle").create();
     const run = bentoChild(["run", "--name", "cli-vol-user", "-v", "cli-used:/data", busyboxRootfs(), "sleep", "1000"]);
@@ -77,7 +77,7 @@ describe.skipIf(!isRoot)(`bento volume (${skipReason})`, () => {
   });
 });
 
-describe.skipIf(!isRoot || !hasBuild)(`bento build, images and run of a store image (${skipReason}, and the build engine)`, () => {
+describe.skipIf(!hasBuild)(`bento build, images and run of a store image (needs the build engine)`, () => {
   it("builds a Dockerfile, lists the image, runs it by reference, and prune deletes it once untagged", async () => {
     const context = busyboxContext('ENV GREETING="hello from the store"\n');
     const built = await bento(["build", "-t", "cli-app:1", context]);

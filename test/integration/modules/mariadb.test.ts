@@ -3,7 +3,7 @@
  * official image's env conventions and init scripts, the mysql2 client through the published
  * port, a database per test, and a warm server as an image.
  */
-import { isRoot, skipReason } from "../setup-env.js";
+import "../setup-env.js";
 import { debianBase, expectNoLeaks } from "./kit.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -35,7 +35,7 @@ const migrations = mkdtempSync(join(tmpdir(), "bento-mariadb-migrations-"));
 writeFileSync(join(migrations, "001_schema.sql"), "CREATE TABLE customers (id int PRIMARY KEY, name varchar(50));\nCREATE TABLE orders (id int AUTO_INCREMENT PRIMARY KEY, customer int, FOREIGN KEY (customer) REFERENCES customers (id));\n");
 writeFileSync(join(migrations, "002_seed.sql"), "INSERT INTO customers VALUES (1, 'ada');\n");
 
-describe.skipIf(!isRoot)(`a MariaDB server from a Debian-built image (${skipReason})`, () => {
+describe(`a MariaDB server from a Debian-built image`, () => {
   let image: Image;
   // Built (or found in the shared cache) before the file's server starts within the hook timeout.
   beforeAll(async () => {
@@ -96,7 +96,7 @@ describe.skipIf(!isRoot)(`a MariaDB server from a Debian-built image (${skipReas
   });
 });
 
-describe.skipIf(!isRoot)(`a warm MariaDB server as an image (${skipReason})`, () => {
+describe(`a warm MariaDB server as an image`, () => {
   it("starts containers from the snapshot with the migrated schema", { timeout: 900_000 }, async () => {
     const image = debianBase().with(mariadbImageFromDebian);
     const warm = await mariadb({ image, container: { startupTimeoutMs: 880_000 } }).start();

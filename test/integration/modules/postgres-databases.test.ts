@@ -3,7 +3,7 @@
  * image (postgresSnapshot), against a real server from the Debian-built image, with the `pg`
  * client as users connect.
  */
-import { isRoot, skipReason } from "../setup-env.js";
+import "../setup-env.js";
 import { debianBase, expectNoLeaks } from "./kit.js";
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -42,7 +42,7 @@ writeFileSync(join(migrations, "001_schema.sql"), "CREATE TABLE notes (id serial
 writeFileSync(join(migrations, "002_seed.sql"), "INSERT INTO notes (body) VALUES ('seeded');\n");
 writeFileSync(join(migrations, "README.md"), "not SQL: ignored\n");
 
-describe.skipIf(!isRoot)(`a database per test from one PostgreSQL server (${skipReason})`, () => {
+describe(`a database per test from one PostgreSQL server`, () => {
   let image: Image;
   // Built (or found in the shared cache) before the file's server starts within the hook timeout.
   beforeAll(async () => {
@@ -154,7 +154,7 @@ describe.skipIf(!isRoot)(`a database per test from one PostgreSQL server (${skip
   });
 });
 
-describe.skipIf(!isRoot)(`a warm PostgreSQL server as an image (${skipReason})`, () => {
+describe(`a warm PostgreSQL server as an image`, () => {
   it("starts containers from the snapshot with the migrated schema and rows", { timeout: 300_000 }, async () => {
     const image = debianBase().with(postgresImageFromDebian);
     const warm: RunningContainer = await postgres({ image, initAtBuild: true, container: { startupTimeoutMs: 280_000 } }).start();
@@ -181,7 +181,7 @@ describe.skipIf(!isRoot)(`a warm PostgreSQL server as an image (${skipReason})`,
   });
 });
 
-describe.skipIf(!isRoot)(`PostgreSQL from other containers on the same network (${skipReason})`, () => {
+describe(`PostgreSQL from other containers on the same network`, () => {
   it("gives a networkUrl that a client container connects with, for the server and each database", { timeout: 300_000 }, async () => {
     const image = debianBase().with(postgresImageFromDebian);
     await using net = await new Network().create();

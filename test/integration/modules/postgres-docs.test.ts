@@ -3,7 +3,7 @@
  * the defaults of postgres() as postgresConnection() reads them, and the README's example URL.
  * A busybox container stands in for the server (only the environment and the port are read).
  */
-import { isRoot, skipReason } from "../setup-env.js";
+import "../setup-env.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -15,7 +15,7 @@ import { leftovers } from "../leaks.js";
 const readme = readFileSync(join(import.meta.dirname, "../../../README.md"), "utf8");
 const standIn = { image: Image.fromRootfs(busyboxRootfs()), container: { command: ["sleep", "60"], wait: undefined } };
 
-describe.skipIf(!isRoot)(`postgres module: documented defaults (${skipReason})`, () => {
+describe(`postgres module: documented defaults`, () => {
   it("gives user, password and database \"test\" and a postgresql:// URL, as documented", async () => {
     let id = "";
     {

@@ -10,9 +10,9 @@ import { leftovers } from "../leaks.js";
 
 const hostNetwork = () => execFileSync("ip", ["-o", "link"], { encoding: "utf8" }) + execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
 
-export function networkTestKit(isRoot: boolean) {
+export function networkTestKit() {
   const made: string[] = [];
-  const before = isRoot ? hostNetwork() : "";
+  const before = hostNetwork();
   return {
     made,
     /** Starts `sh -c script` in a busybox container, tracked for the leak check. */

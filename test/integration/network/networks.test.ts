@@ -1,10 +1,10 @@
-import { isRoot, skipReason } from "../setup-env.js";
+import "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { Container, Image, Network, type RunningContainer } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { networkTestKit } from "./kit.js";
 
-const { start, checkAfterEach } = networkTestKit(isRoot);
+const { start, checkAfterEach } = networkTestKit();
 afterEach(checkAfterEach);
 
 /** GET / from `host`:80 inside `from` (busybox-static's wget crashes on name lookups; nc does not). */
@@ -18,7 +18,7 @@ async function fetchInside(from: RunningContainer, host: string): Promise<string
   throw new Error(`could not fetch http://${host}/`);
 }
 
-describe.skipIf(!isRoot)(`networks (${skipReason})`, () => {
+describe(`networks`, () => {
   it("lets members reach each other by name and alias, each listening on port 80", async () => {
     await using net = await new Network().create();
     const api = await start("exec probe http 80 api", { name: `api-${process.pid}`, network: net, aliases: ["backend"] });

@@ -1,4 +1,4 @@
-import { isRoot, skipReason } from "../setup-env.js";
+import "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
@@ -7,7 +7,7 @@ import { Container, Image, type RunningContainer } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { networkTestKit } from "./kit.js";
 
-const { start, made, checkAfterEach } = networkTestKit(isRoot);
+const { start, made, checkAfterEach } = networkTestKit();
 afterEach(checkAfterEach);
 
 /** Waits until something listens on `port` inside the container (its /proc/net/tcp). */
@@ -40,7 +40,7 @@ function readAll(s: Socket): Promise<Buffer> {
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
-describe.skipIf(!isRoot)(`published ports (${skipReason})`, () => {
+describe(`published ports`, () => {
   it("serves HTTP through the same host port on IPv4 and IPv6, and 200 connections at once", async () => {
     const running = await start("exec probe http 8080 hello", { ports: [8080] });
     await listening(running, 8080);
@@ -117,7 +117,7 @@ describe.skipIf(!isRoot)(`published ports (${skipReason})`, () => {
   });
 });
 
-describe.skipIf(!isRoot)(`published UDP ports (${skipReason})`, () => {
+describe(`published UDP ports`, () => {
   it("echoes UDP datagrams through the published port on IPv4 and IPv6, per client", async () => {
     const { createSocket } = await import("node:dgram");
     const running = await start("exec probe udp-echo 5353", { ports: ["5353/udp"] });

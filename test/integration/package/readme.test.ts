@@ -4,7 +4,8 @@
  * `await using` example) runs, and a vitest run uses `globalSetup: "bento/vitest/global-setup"`
  * as the README writes it.
  */
-import { isRoot, skipReason, testRoot } from "../setup-env.js";
+import "../setup-env.js";
+import { isRoot, testRoot } from "../setup-env.js";
 import { execFile } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -31,7 +32,7 @@ async function inProject(dir: string, args: string[], env: Record<string, string
   }
 }
 
-describe(`the README's code, against the package as installed (${skipReason})`, () => {
+describe(`the README's code, against the package as installed`, () => {
   let project = "";
   const snippets = readmeSnippets();
   beforeAll(async () => {

@@ -2,7 +2,8 @@
  * Files put into a container before it starts (`files`), and exec with standard input and
  * streamed output.
  */
-import { isRoot, skipReason, testRoot } from "../setup-env.js";
+import "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -29,7 +30,7 @@ async function start(options: ContainerOptions, image = noTarImage()): Promise<R
   return running;
 }
 
-describe.skipIf(!isRoot)(`files before start (${skipReason})`, () => {
+describe(`files before start`, () => {
   it("writes content and host files before the command runs, in an image without tar", async () => {
     const dir = join(testRoot, "files-src");
     mkdirSync(join(dir, "tree/sub"), { recursive: true });
@@ -76,7 +77,7 @@ describe.skipIf(!isRoot)(`files before start (${skipReason})`, () => {
   });
 });
 
-describe.skipIf(!isRoot)(`exec with stdin and streamed output (${skipReason})`, () => {
+describe(`exec with stdin and streamed output`, () => {
   it("feeds a string, bytes and a stream to the command's input", async () => {
     const running = await start({}, Image.fromRootfs(busyboxRootfs()));
     expect((await running.exec(["cat"], { stdin: "hello\n" })).stdout).toBe("hello\n");

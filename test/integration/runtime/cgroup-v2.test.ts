@@ -2,7 +2,11 @@
 // CLONE_INTO_CGROUP, exec joining, cgroup.kill, events. On a hybrid host it has no controllers,
 // so limits cannot be set there; that is checked to fail with a clear error.
 process.env.BENTO_CGROUP = "v2";
-import { isRoot, skipReason } from "../setup-env.js";
+// Rootless, the v2 driver works in a subtree delegated to the user: .ci/run chowns one of the
+// unified hierarchy to the test user and names it here.
+const delegated = process.env.BENTO_TEST_DELEGATED_CGROUP;
+if (process.getuid?.() !== 0 && delegated) process.env.BENTO_CGROUP_PARENT = delegated;
+import { isRoot } from "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,8 +22,9 @@ afterEach(() => {
 
 const unified = () => readFileSync("/proc/self/mountinfo", "utf8").includes(" - cgroup2 ");
 
-describe.skipIf(!isRoot || !unified())(`cgroup v2 driver (${skipReason}; needs a cgroup2 hierarchy)`, () => {
+describe.skipIf(!unified())(`cgroup v2 driver (needs a cgroup2 hierarchy)`, () => {
   it("places the container, joins execs to it, and kills everything with cgroup.kill", async () => {
+    if (!isRoot && !delegated) throw new Error("rootless: set BENTO_TEST_DELEGATED_CGROUP to a cgroup2 directory owned by this user (.ci/run makes one) to test a delegated subtree");
     const driver = cgroupDriver();
     expect(driver.version).toBe("v2");
     const running = await new Container(Image.fromRootfs(busyboxRootfs()), { command: ["sh", "-c", "trap '' TERM; sleep 1000 & sleep 1000 & wait"] }).start();
@@ -44,5 +49,17 @@ describe.skipIf(!isRoot || !unified())(`cgroup v2 driver (${skipReason}; needs a
     if (controllers.includes("memory")) return; // a pure v2 host: limits work there (see the v1 tests for their effect)
     await expect(new Container(Image.fromRootfs(busyboxRootfs()), { command: ["true"], resources: { memory: "64m" } }).start())
       .rejects.toThrow(/memory controller is not available/);
+  });
+
+  it.skipIf(isRoot)("rootless: refuses a BENTO_CGROUP_PARENT outside cgroup2 or not the user's, naming the fix", async () => {
+    const { rootlessDriver, parseCgroupMounts } = await import("../../../src/runtime/cgroup/detect.js");
+    const mounts = parseCgroupMounts(readFileSync("/proc/self/mountinfo", "utf8"));
+    const controllers = () => "";
+    expect(() => rootlessDriver(mounts, controllers, "/tmp")).toThrow(/BENTO_CGROUP_PARENT: "\/tmp" is not inside a cgroup2 hierarchy.*unset it/);
+    const v2 = mounts.find((m) => m.fsType === "cgroup2")!.mountPoint;
+    expect(() => rootlessDriver(mounts, controllers, v2)).toThrow(/is not writable by uid \d+; chown it/);
+    const undelegated = rootlessDriver(mounts, controllers, undefined);
+    expect(undelegated.paths("x")).toEqual([]);
+    expect(() => undelegated.setup("x", { memoryBytes: 1 << 26 })).toThrow(/rootless limits need a delegated cgroup v2 subtree/);
   });
 });

@@ -1,4 +1,5 @@
-import { isRoot, skipReason, testRoot } from "../setup-env.js";
+import "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -69,7 +70,7 @@ function started(report: Reported[], where: string): string[] {
   return ids;
 }
 
-describe.skipIf(!isRoot)(`exit status of programs that started containers (${skipReason})`, () => {
+describe(`exit status of programs that started containers`, () => {
   it("keeps process.exitCode of a plain node program", { timeout: childTimeoutMs }, async () => {
     const ended = await node("exit-code");
     expect(ended.code, ended.output).toBe(3);
@@ -99,7 +100,7 @@ describe.skipIf(!isRoot)(`exit status of programs that started containers (${ski
   });
 });
 
-describe.skipIf(!isRoot)(`exit status of vitest runs that started containers (${skipReason})`, () => {
+describe(`exit status of vitest runs that started containers`, () => {
   it("fails the run when a test that started a container fails", { timeout: childTimeoutMs }, async () => {
     const ended = await vitestRun(["in-test"]);
     expect(ended.output).toMatch(/Tests {2}1 failed \(1\)/);
@@ -132,7 +133,7 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boole
   return check();
 }
 
-describe.skipIf(!isRoot)(`interrupting a vitest run with a global fixture (${skipReason})`, () => {
+describe(`interrupting a vitest run with a global fixture`, () => {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     it(`removes the fixture within a second of ${signal} and does not exit 0`, { timeout: childTimeoutMs }, async () => {
       const ended = await vitestRun(["global"], { BENTO_ES_GLOBAL: "1", BENTO_ES_HANG: "1" }, signal);

@@ -1,4 +1,4 @@
-import { isRoot, skipReason } from "../setup-env.js";
+import "../setup-env.js";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -10,7 +10,7 @@ import { hostDisk } from "./kit.js";
 afterEach(() => expectNoLeaks());
 
 
-describe.skipIf(!isRoot)(`build RUN steps (${skipReason})`, () => {
+describe(`build RUN steps`, () => {
   it("cannot read the host's disk through mknod in a RUN step", async () => {
     const image = Image.fromRootfs(busyboxRootfs())
       .run(`mknod /dev/disk b ${hostDisk()}; (head -c 512 /dev/disk | wc -c) > /read-bytes 2>/dev/null; true`)
@@ -38,7 +38,7 @@ function ownSlirps(): string[] {
   });
 }
 
-describe.skipIf(!isRoot)(`build RUN networking (${skipReason})`, () => {
+describe(`build RUN networking`, () => {
   afterEach(() => expect(ownSlirps()).toEqual([]));
   let server: Server | undefined;
   afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));

@@ -5,6 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, promises as fs, readFileSync, rmSync } from "node:fs";
+import { removeTreeSync } from "../../../src/store/fs-util.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -20,13 +21,13 @@ export const isRoot = process.getuid?.() === 0;
 /** A fresh store under /tmp, and its removal. */
 export function tempStore(options: StoreOptions = {}): { store: Store; root: string; remove(): void } {
   const root = mkdtempSync(join(tmpdir(), "bento-store-test-"));
-  return { store: Store.open(root, options), root, remove: () => rmSync(root, { recursive: true, force: true }) };
+  return { store: Store.open(root, options), root, remove: () => removeTreeSync(root) };
 }
 
 /** A scratch directory under /tmp. */
 export function tempDir(prefix = "bento-scratch-"): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, remove: () => removeTreeSync(dir) };
 }
 
 /** Everything a store operation may have left behind: temp files, temp layer dirs, mounts. */

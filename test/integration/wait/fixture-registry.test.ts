@@ -2,7 +2,7 @@
  * The on-disk reference count behind shared global fixtures. No container is made here (the
  * vitest-project test runs real ones); each test checks the registry files it leaves instead.
  */
-import { isRoot, skipReason, testRoot } from "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
@@ -26,7 +26,7 @@ function deadPid(): number {
   return Number(execFileSync("sh", ["-c", "sh -c 'echo $$' "], { encoding: "utf8" }).trim());
 }
 
-describe.skipIf(!isRoot)(`shared fixture registry (${skipReason})`, () => {
+describe(`shared fixture registry`, () => {
   it("starts once, lets a second user join, and stops only after the last user left", async () => {
     const dir = fresh();
     const log: string[] = [];

@@ -1,4 +1,5 @@
-import { isRoot, skipReason } from "../setup-env.js";
+import { isRoot } from "../setup-env.js";
+import { expectRootlessLimitsError } from "../rootless.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
@@ -14,7 +15,7 @@ afterEach(() => {
 
 const repo = join(import.meta.dirname, "../../..");
 
-describe.skipIf(!isRoot)(`healthchecks (${skipReason})`, () => {
+describe(`healthchecks`, () => {
   it("waits for the image's HEALTHCHECK by default, and shows its state and history in inspect()", async () => {
     const withCheck = image().healthcheck(["CMD-SHELL", "test -e /tmp/up && echo fine"], { intervalMs: 100, retries: 50 });
     const running = await new Container(withCheck, { command: ["sh", "-c", "sleep 0.4; touch /tmp/up; exec sleep 30"] }).start();
@@ -73,7 +74,7 @@ describe.skipIf(!isRoot)(`healthchecks (${skipReason})`, () => {
   });
 });
 
-describe.skipIf(!isRoot)(`a container that exits during the wait (${skipReason})`, () => {
+describe(`a container that exits during the wait`, () => {
   it("fails the start at once, not at the timeout, with its exit code and last log lines", async () => {
     const t0 = Date.now();
     const error = await startFails("echo opening db; echo bad config; exit 3", { wait: Wait.forLog("never"), startupTimeoutMs: 60_000 });
@@ -87,6 +88,7 @@ describe.skipIf(!isRoot)(`a container that exits during the wait (${skipReason})
     const killed = await startFails("kill -KILL $$", { wait: Wait.forPort(80) });
     expect(killed).toMatchObject({ exitCode: 137, signal: "SIGKILL", oomKilled: false });
     expect(killed.message).toMatch(/wait failed, killed by SIGKILL: the container was killed while the start waited for port 80\/tcp/);
+    if (!isRoot) return expectRootlessLimitsError(new Container(image(), { command: ["true"], resources: { memory: "16m" } }).start());
     const oom = await startFails("dd if=/dev/zero of=/dev/null bs=64M count=1", { resources: { memory: "16m" }, wait: Wait.forPort(80) });
     expect(oom).toMatchObject({ exitCode: 137, oomKilled: true });
     expect(oom.message).toContain("(out of memory)");
@@ -99,7 +101,7 @@ describe.skipIf(!isRoot)(`a container that exits during the wait (${skipReason})
   });
 });
 
-describe.skipIf(!isRoot)(`startup options (${skipReason})`, () => {
+describe(`startup options`, () => {
   it("delivers output to onLog, per stream", async () => {
     const seen: LogLine[] = [];
     let done!: () => void;

@@ -1,4 +1,4 @@
-import { isRoot, skipReason } from "../setup-env.js";
+import "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { Container } from "../../../src/index.js";
 import { Wait } from "../../../src/wait/wait.js";
@@ -9,7 +9,7 @@ afterEach(() => {
   expectNoLeftovers();
 });
 
-describe.skipIf(!isRoot)(`wait strategies (${skipReason})`, () => {
+describe(`wait strategies`, () => {
   it("forLog: resolves after the line appeared `times` times", async () => {
     const running = await start("echo ready; sleep 0.2; echo not yet; sleep 0.2; echo ready; exec sleep 30", { wait: Wait.forLog("ready", { times: 2 }) });
     expect((await running.logs()).match(/^ready$/gm)).toHaveLength(2);

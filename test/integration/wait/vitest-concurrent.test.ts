@@ -1,4 +1,5 @@
-import { isRoot, skipReason, testRoot } from "../setup-env.js";
+import "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -8,7 +9,7 @@ import { leftovers } from "../leaks.js";
 const repo = join(import.meta.dirname, "../../..");
 const vitest = join(repo, "node_modules/vitest/vitest.mjs");
 
-describe.skipIf(!isRoot)(`useContainer in concurrent tests (${skipReason})`, () => {
+describe(`useContainer in concurrent tests`, () => {
   it("removes each test's container when that test ends, never another's", { timeout: 240_000 }, async () => {
     const report = join(testRoot, "concurrent.txt");
     const { FORCE_COLOR: _color, ...inherited } = process.env;

@@ -1,4 +1,4 @@
-import { isRoot, skipReason, testRoot } from "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -38,7 +38,7 @@ function readReport(file: string): ReportEvent[] {
 const ofKind = (events: ReportEvent[], kind: string) => events.filter((e) => e.event === kind);
 const idsIn = (events: ReportEvent[]) => [...new Set(events.flatMap((e) => (e.id ? [e.id] : [])))];
 
-describe.skipIf(!isRoot)(`bento/vitest in a vitest project run as a child process (${skipReason})`, () => {
+describe(`bento/vitest in a vitest project run as a child process`, () => {
   for (const pool of ["forks", "threads"]) {
     it(`cleans up after each test, file and suite, and shares one global fixture between workers (${pool})`, async () => {
       const report = join(testRoot, `report-${pool}.jsonl`);

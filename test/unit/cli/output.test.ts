@@ -107,7 +107,7 @@ describe("errors and usage", () => {
   });
 
   it("lists every command in the main usage", () => {
-    expect(commands.map((c) => c.name)).toEqual(["ps", "images", "logs", "rm", "prune", "volume", "run", "build", "compose"]);
+    expect(commands.map((c) => c.name)).toEqual(["ps", "images", "logs", "rm", "prune", "volume", "run", "build", "compose", "doctor"]);
     for (const c of commands) expect(mainUsage()).toContain(`  ${c.name} `);
   });
 

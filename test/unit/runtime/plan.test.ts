@@ -27,7 +27,7 @@ describe("container plan", () => {
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     const overlay = plan.records.find((r) => r[0] === "mount-overlay")!;
-    expect(overlay.slice(1)).toEqual(["/c/abc/merged", "4", "lowerdir=/layers/top:/layers/base,upperdir=/c/abc/upper,workdir=/c/abc/work", "/c/abc/upper", "/c/abc/work", "/layers/top", "/layers/base"]);
+    expect(overlay.slice(1)).toEqual(["/c/abc/merged", "4", "lowerdir=/layers/top:/layers/base,upperdir=/c/abc/upper,workdir=/c/abc/work", "/c/abc/upper", "/c/abc/work", "", "/layers/top", "/layers/base"]);
     expect(plan.describe(names.indexOf("pivot"))).toBe("pivot_root into the root filesystem");
     expect(plan.records).toContainEqual(["mkdir-in", "app", "493"]);
   });
@@ -37,12 +37,26 @@ describe("container plan", () => {
     const plan = compileContainerPlan({ ...spec, lowerDirs: many }, { hostOps: [], procsFiles: [] });
     expect(plan.records).toContainEqual(["chdir", "/var/lib/bento/layers"]);
     const overlay = plan.records.find((r) => r[0] === "mount-overlay")!;
-    expect(overlay.slice(6)).toEqual(many);
+    expect(overlay.slice(7)).toEqual(many);
     expect(overlay[3]!.length).toBeLessThan(4096 - 512);
   });
 
   it("escapes overlay separators in paths", () => {
     expect(escapeOverlayPath("/a:b,c\\d")).toBe("/a\\:b\\,c\\\\d");
+  });
+
+  it("rootless: joins the user namespace first, mounts overlay with userxattr, binds device nodes and /sys", () => {
+    const plan = compileContainerPlan({ ...spec, network: "host", userNamespace: { holderPid: 77, singleId: true } }, { hostOps: [], procsFiles: [] });
+    const names = plan.records.map((r) => r[0]);
+    expect(plan.records).toContainEqual(["userns", "77"]);
+    expect(names.indexOf("userns")).toBeLessThan(names.indexOf("clone"));
+    const overlay = plan.records.find((r) => r[0] === "mount-overlay")!;
+    expect(overlay[6]).toBe("userxattr");
+    expect(overlay[3]).toMatch(/,userxattr$/);
+    expect(names).not.toContain("mknod-in");
+    expect(plan.records).toContainEqual(["mount-in", "/dev/null", "dev/null", "", "4096", ""]);
+    expect(plan.records).toContainEqual(["mount-in", "/sys", "sys", "", String(0x1000 | 0x4000), ""]);
+    expect(plan.records.find((r) => r[0] === "mount-in" && r[2] === "dev/pts")![5]).not.toMatch(/gid=5/);
   });
 
   it("joins cgroups before namespaces for exec", () => {

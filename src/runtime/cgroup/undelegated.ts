@@ -1,0 +1,82 @@
+/**
+ * The cgroup driver of a rootless process that was given no cgroup v2 subtree of its own: it
+ * creates no cgroup at all. Teardown does not need one (the PID namespace dies with its init,
+ * and init dies with the shim and Node through PR_SET_PDEATHSIG), but limits and stats do: a
+ * container that asks for them fails with the way to get a delegated subtree, never runs
+ * silently unlimited.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { HostUnsupportedError } from "../../errors.js";
+import type { CgroupDriver, CgroupLimits, CgroupSetup, CgroupStats } from "./driver.js";
+import { procStats } from "./files.js";
+
+/** How a rootless user gets a cgroup v2 subtree bento may manage. */
+export const DELEGATION_FIX = "run on a cgroup v2 host with a delegated subtree (systemd: systemd-run --user --scope -p Delegate=yes <command>, or the user's user@UID.service), or set BENTO_CGROUP_PARENT to a cgroup2 directory you own whose cgroup.subtree_control enables the controllers; or run as root";
+
+export class UndelegatedCgroupDriver implements CgroupDriver {
+  readonly version = "v2" as const;
+
+  /** @param reason why no subtree could be used (shown in every error). */
+  constructor(readonly reason: string) {}
+
+  paths(): string[] {
+    return [];
+  }
+
+  setup(_id: string, limits: CgroupLimits): CgroupSetup {
+    const asked = Object.entries(limits).filter(([, v]) => v !== undefined).map(([k]) => k);
+    if (asked.length > 0) {
+      throw new HostUnsupportedError(`resources (${asked.join(", ")}): rootless limits need a delegated cgroup v2 subtree, and ${this.reason}; ${DELEGATION_FIX}`);
+    }
+    return { hostOps: [], procsFiles: [] };
+  }
+
+  procsFiles(): string[] {
+    return [];
+  }
+
+  /** From /proc: the container's init and its descendants (as the v1 driver does without a memory cgroup). */
+  async stats(_id: string, initPid?: number): Promise<CgroupStats> {
+    return procStats(initPid === undefined ? [] : descendants(initPid));
+  }
+
+  oomKilled(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  oomCounter(): undefined {
+    return undefined;
+  }
+
+  killAll(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  remove(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** `pid` and every process below it, through /proc/<pid>/task/<tid>/children (proc(5)). */
+function descendants(pid: number): number[] {
+  const found: number[] = [];
+  const todo = [pid];
+  while (todo.length > 0) {
+    const next = todo.pop()!;
+    found.push(next);
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${next}/task`);
+    } catch {
+      continue; // exited meanwhile
+    }
+    for (const tid of tasks) {
+      try {
+        for (const child of readFileSync(`/proc/${next}/task/${tid}/children`, "utf8").trim().split(/\s+/)) if (child) todo.push(Number(child));
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  return found;
+}

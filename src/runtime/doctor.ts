@@ -1,0 +1,143 @@
+/**
+ * `doctor()`: what this machine gives bento, checked the way bento uses it, with the exact fix
+ * for each missing piece (`bento doctor` prints it).
+ */
+import { accessSync, constants, readFileSync } from "node:fs";
+import { release } from "node:os";
+import { join } from "node:path";
+import { cgroupDriver } from "./cgroup/detect.js";
+import { DELEGATION_FIX, UndelegatedCgroupDriver } from "./cgroup/undelegated.js";
+import { hostIdFacts, idMapping, isRootless, userNamespace } from "./user-namespace.js";
+
+/** One finding of {@link doctor}. */
+export interface DoctorCheck {
+  /** What was checked: "privileges", "user namespaces", "id mapping", "overlay", "cgroups", "network", "kernel". */
+  name: string;
+  /** "ok": works; "limited": works with the limits `detail` names; "missing": what needs it fails. */
+  status: "ok" | "limited" | "missing";
+  /** What was found. */
+  detail: string;
+  /** The exact fix, for "limited" and "missing". */
+  fix?: string;
+}
+
+/** The report of {@link doctor}. */
+export interface DoctorReport {
+  /** True when bento runs without root (in a user namespace). */
+  rootless: boolean;
+  /** The kernel release (`uname -r`). */
+  kernel: string;
+  /** One finding per facility, in a fixed order. */
+  checks: DoctorCheck[];
+}
+
+function kernelAtLeast(kernel: string, major: number, minor: number): boolean {
+  const [a = 0, b = 0] = kernel.split(/[.-]/).map(Number);
+  return a > major || (a === major && b >= minor);
+}
+
+function findExecutable(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(":").concat(["/usr/bin", "/usr/sbin"])) {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function readSysctl(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function userNamespaceCheck(): Promise<DoctorCheck> {
+  const name = "user namespaces";
+  if (!isRootless()) return { name, status: "ok", detail: "not needed as root" };
+  try {
+    const ns = await userNamespace();
+    return { name, status: "ok", detail: `created one (held by pid ${ns.holderPid}); containers, execs and networks run in it` };
+  } catch (error) {
+    const clone = readSysctl("/proc/sys/kernel/unprivileged_userns_clone");
+    const max = readSysctl("/proc/sys/user/max_user_namespaces");
+    return { name, status: "missing", detail: `${(error as Error).message} (kernel.unprivileged_userns_clone=${clone ?? "n/a"}, user.max_user_namespaces=${max ?? "n/a"})`, fix: "sysctl -w kernel.unprivileged_userns_clone=1 user.max_user_namespaces=28633 (and on Ubuntu 24.04+ kernel.apparmor_restrict_unprivileged_userns=0), or run as root" };
+  }
+}
+
+function idMappingCheck(): DoctorCheck {
+  const name = "id mapping";
+  if (!isRootless()) return { name, status: "ok", detail: "not needed as root: container ids are the host's" };
+  const mapping = idMapping();
+  const facts = hostIdFacts();
+  if (mapping.kind === "subordinate") {
+    const range = mapping.uidMap[1]!;
+    return { name, status: "ok", detail: `container 0 is you (uid ${facts.uid}); 1-${range.count} are ${range.outside}-${range.outside + range.count - 1} from /etc/subuid (newuidmap: ${mapping.helpers!.newuidmap})` };
+  }
+  return { name, status: "limited", detail: "only your own id is mapped (to container root): images' files of other owners become root's, and a container user other than root fails", fix: mapping.limitation! };
+}
+
+function overlayCheck(kernel: string): DoctorCheck {
+  const name = "overlay";
+  if (!isRootless()) return { name, status: "ok", detail: "overlayfs mounted in each container's mount namespace (trusted.overlay xattrs)" };
+  const fuse = findExecutable("fuse-overlayfs");
+  if (kernelAtLeast(kernel, 5, 11)) {
+    return { name, status: "ok", detail: "overlayfs mounted inside the user namespace with userxattr (user.overlay xattrs: a rootless store never mixes with root's)" };
+  }
+  return { name, status: "missing", detail: `kernel ${kernel} cannot mount overlayfs in a user namespace (5.11+ can)${fuse ? `; fuse-overlayfs is installed at ${fuse}, which bento does not use yet` : ""}`, fix: "use Linux 5.11 or newer, or run as root" };
+}
+
+function cgroupCheck(): DoctorCheck {
+  const name = "cgroups";
+  try {
+    const driver = cgroupDriver();
+    if (driver instanceof UndelegatedCgroupDriver) {
+      return { name, status: "limited", detail: `no cgroup for containers: ${driver.reason}. Containers without limits run, and teardown does not need cgroups; containers with resources fail`, fix: DELEGATION_FIX };
+    }
+    return { name, status: "ok", detail: `cgroup ${driver.version}${isRootless() ? " in a delegated subtree" : ""}: limits, stats, OOM detection and kill-all work (container groups under ${driver.paths("<id>").map((p) => p.replace(/\/bento-<id>$/, "")).join(", ")})` };
+  } catch (error) {
+    return { name, status: "missing", detail: (error as Error).message, fix: "mount cgroup2 on /sys/fs/cgroup (or set BENTO_CGROUP_PARENT rootless)" };
+  }
+}
+
+function networkCheck(): DoctorCheck {
+  const helpers = ["pasta", "slirp4netns"].map((h) => [h, findExecutable(h)] as const).filter(([, p]) => p !== undefined);
+  const found = helpers.length > 0 ? `; found ${helpers.map(([h, p]) => `${h} (${p})`).join(", ")}, which bento does not use yet` : "";
+  return {
+    name: "network",
+    status: "ok",
+    detail: `each container has its own network namespace with loopback, published ports go through bento's user-space proxy, and bento networks are private bridges; none of them routes to the outside (as root too): network "host" and build RUN steps use the host's network${found}`,
+  };
+}
+
+function kernelCheck(kernel: string): DoctorCheck {
+  if (kernelAtLeast(kernel, 5, 8)) return { name: "kernel", status: "ok", detail: `Linux ${kernel} (pidfd, clone3 and setns with a pidfd need 5.8)` };
+  return { name: "kernel", status: "missing", detail: `Linux ${kernel} lacks pidfd setns and clone3 (5.8+)`, fix: "use Linux 5.8 or newer" };
+}
+
+/**
+ * Checks what this machine supports for bento: root or not, user namespaces, the id mapping,
+ * overlay, cgroups and their delegation, the network, the kernel; each missing piece with its fix.
+ *
+ * @example
+ * ```ts
+ * const report = await doctor();
+ * for (const c of report.checks) console.log(c.status, c.name, c.detail, c.fix ?? "");
+ * ```
+ */
+export async function doctor(): Promise<DoctorReport> {
+  const kernel = release();
+  const rootless = isRootless();
+  const privileges: DoctorCheck = rootless
+    ? { name: "privileges", status: "ok", detail: `rootless (uid ${process.geteuid?.()}): containers run in a user namespace; no setup beyond what the distribution ships` }
+    : { name: "privileges", status: "ok", detail: "root: containers use the host's user namespace and cgroups directly" };
+  return {
+    rootless,
+    kernel,
+    checks: [privileges, await userNamespaceCheck(), idMappingCheck(), overlayCheck(kernel), cgroupCheck(), networkCheck(), kernelCheck(kernel)],
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Rootless: the one user namespace this process's containers, execs, networks and removals
+ * live in (DESIGN section 11). It is created on first need by bento-shim's "userns" role, which
+ * unshares it and waits; this module writes its id maps (newuidmap/newgidmap for a subordinate
+ * range, else the single mapping directly), then every other helper joins it by the holder's
+ * pid before it creates its namespaces, so they all have one owner (what lets a network move a
+ * veth into a container's namespace). The holder dies with this process (PR_SET_PDEATHSIG).
+ */
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { promisify } from "node:util";
+import { BentoError, HostUnsupportedError } from "../errors.js";
+import { HelperProcess } from "../native/helper-process.js";
+import { chooseIdMapping, hostIdFacts, type IdMapping, mapText } from "./id-map.js";
+
+export { hostIdFacts };
+
+const run = promisify(execFile);
+
+/** A ready user namespace. */
+export interface UserNamespace {
+  /** The pid of the process that holds it (helpers join it through a pidfd of this pid). */
+  holderPid: number;
+  mapping: IdMapping;
+}
+
+let current: Promise<UserNamespace> | undefined;
+let mappingCache: IdMapping | undefined;
+let noticed = false;
+
+/** True when this process is not root: containers then run in a user namespace. */
+export function isRootless(): boolean {
+  return (process.geteuid?.() ?? 0) !== 0;
+}
+
+/** The id mapping this process's user namespace uses (decided once). */
+export function idMapping(): IdMapping {
+  mappingCache ??= chooseIdMapping(hostIdFacts());
+  return mappingCache;
+}
+
+/** The user namespace of this process, created on first call; only when {@link isRootless}. */
+export function userNamespace(): Promise<UserNamespace> {
+  current ??= createUserNamespace();
+  current.catch(() => {
+    current = undefined;
+  });
+  return current;
+}
+
+/** The fix for a machine whose kernel refuses unprivileged user namespaces. */
+export const USERNS_FIX = "enable unprivileged user namespaces: sysctl -w kernel.unprivileged_userns_clone=1 (Debian) and user.max_user_namespaces=28633, and on Ubuntu 24.04+ kernel.apparmor_restrict_unprivileged_userns=0; or run as root";
+
+async function createUserNamespace(): Promise<UserNamespace> {
+  const mapping = idMapping();
+  const helper = HelperProcess.start({ role: "userns", plan: [], stdio: ["null", "null", "null"] });
+  const fail = (message: string, cause?: unknown): never => {
+    helper.close();
+    throw new HostUnsupportedError(message, cause === undefined ? {} : { cause });
+  };
+  const spawned = await helper.waitFor((e) => e.event === "spawned" || e.event === "error" || e.event === "fatal");
+  if (spawned?.event !== "spawned" || spawned.pid === undefined) {
+    fail(`rootless: cannot create a user namespace (${spawned?.syscall ?? "helper"}: ${spawned?.errno !== undefined ? `errno ${spawned.errno}` : (spawned?.message ?? "it exited")}); ${USERNS_FIX}`);
+  }
+  const pid = spawned!.pid!;
+  try {
+    if (mapping.kind === "subordinate") {
+      const args = (ranges: IdMapping["uidMap"]) => [String(pid), ...ranges.flatMap((r) => [String(r.inside), String(r.outside), String(r.count)])];
+      await run(mapping.helpers!.newuidmap, args(mapping.uidMap));
+      await run(mapping.helpers!.newgidmap, args(mapping.gidMap));
+    } else {
+      writeFileSync(`/proc/${pid}/setgroups`, "deny");
+      writeFileSync(`/proc/${pid}/uid_map`, mapText(mapping.uidMap));
+      writeFileSync(`/proc/${pid}/gid_map`, mapText(mapping.gidMap));
+    }
+  } catch (error) {
+    const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
+    fail(`rootless: cannot write the id maps of the user namespace: ${detail}; check /etc/subuid and /etc/subgid, and that newuidmap and newgidmap are setuid root (Debian package uidmap)`, error);
+  }
+  helper.send("mapped\n");
+  const ready = await helper.waitFor((e) => e.event === "ready" || e.event === "error");
+  if (ready?.event !== "ready") fail("rootless: the user namespace holder exited before it was ready");
+  if (mapping.kind === "single" && !noticed) {
+    noticed = true;
+    process.stderr.write(`bento: rootless with only your own id mapped (container root); files of other owners in images become root's and other container users cannot exist: ${mapping.limitation}\n`);
+  }
+  return { holderPid: pid, mapping };
+}
+
+/**
+ * Deletes trees that container users created (owned by subordinate ids, which this user may
+ * not delete): a helper joins the user namespace, where they are its root's to delete.
+ */
+export async function removeAsNamespaceRoot(paths: readonly string[]): Promise<void> {
+  if (paths.length === 0) return;
+  const ns = await userNamespace();
+  const plan = [["section", "settings"], ["userns", String(ns.holderPid)], ...paths.map((p) => ["remove", p])];
+  const helper = HelperProcess.start({ role: "remove", plan, stdio: ["null", "null", "null"] });
+  const done = await helper.waitFor((e) => e.event === "ready" || e.event === "error" || e.event === "fatal");
+  void helper.exited().then(() => helper.close());
+  if (done?.event !== "ready") {
+    throw new BentoError("ERR_REMOVE", `remove ${done?.path ?? paths.join(", ")}: ${done?.syscall ?? "helper"} failed (errno ${done?.errno ?? "?"})`);
+  }
+}
