@@ -9,7 +9,7 @@
  * kill it when the worker's thread ends): vitest's threads pool hands fixtures between workers.
  * The main thread's hook also removes this process's containers that no live object tracks.
  */
-import exitHook from "async-exit-hook";
+import { exitHookPackage } from "../deps.js";
 import { isMainThread } from "node:worker_threads";
 
 /** Something that can be torn down synchronously at process exit. */
@@ -31,7 +31,7 @@ export function onExitSweep(sweep: () => void): void {
 function install(): void {
   if (installed || !isMainThread) return;
   installed = true;
-  exitHook(tearDownAll);
+  exitHookPackage()(tearDownAll);
 }
 
 function tearDownAll(): void {
