@@ -16,7 +16,7 @@ export interface ExtraResult {
   error?: string;
 }
 
-const ownedByOthers = /^(dockerfile-parse|store[\w.-]*|proxy|cgroup-tuning|build-[\w.-]*|databases)\.ts$/;
+const ownedByOthers = /^(import-cost|dockerfile-parse|store[\w.-]*|proxy|cgroup-tuning|build-[\w.-]*|databases)\.ts$/;
 const benchExport = /^export\s+(async\s+)?function\s+bench[A-Z]|^export\s+const\s+bench[A-Z]/m;
 
 /** Runs every bench function of the other engineers' files that exist. */

@@ -19,7 +19,7 @@ const etc = {
 export function ensureBusyboxRootfs(dir: string, extra: (tmpDir: string) => void = () => undefined): string {
   if (existsSync(dir)) return dir;
   const busybox = ["/bin/busybox", "/usr/bin/busybox"].find((p) => existsSync(p));
-  if (!busybox) throw new Error("busybox is not installed; run: apt-get install busybox-static");
+  if (!busybox) throw new Error("busybox is not installed; run: apt-get install -y busybox-static (npm test installs it as root; .ci/run lists it)");
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   for (const sub of ["bin", "etc", "tmp", "root", "home/app", "var", "data"]) mkdirSync(`${tmp}/${sub}`, { recursive: true });

@@ -151,3 +151,12 @@ export function config(): BentoConfig {
   current ??= readConfig();
   return current;
 }
+
+/**
+ * Where the host looks for programs and shared libraries (`PATH`, `LD_LIBRARY_PATH`), for
+ * `Image.fromHost`, which finds programs and libraries as the host's shell and loader would.
+ */
+export function hostSearchPaths(env: NodeJS.ProcessEnv = process.env): { path: string[]; libraryPath: string[] } {
+  const list = (text: string | undefined): string[] => (text ?? "").split(":").filter((p) => p !== "");
+  return { path: list(env.PATH || "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), libraryPath: list(env.LD_LIBRARY_PATH) };
+}

@@ -16,6 +16,7 @@ export { Image } from "./image/image.js";
 export { BuildStepError, BuildContextError, BaseImageNotFoundError } from "./image/build/index.js";
 export type { BuildOptions, BuildResult, BuildProgressEvent, BuildImageEvent, BuildOutputEvent, BuildStepDoneEvent, BuildStepEvent, RebuildCause, CommitOptions, FromArchiveOptions, BuildStepFailure, StepPosition } from "./image/build/index.js";
 export type { FromDockerfileOptions } from "./image/image.js";
+export type { FromHostOptions } from "./host/host-image.js";
 export type { FromOptions, CopyOptions, AddOptions, RunOptions, HealthcheckOptions } from "./image/image-steps.js";
 export { PLAN_VERSION } from "./image/plan.js";
 export type { ImagePlan, ImageStep, ImageStepKind, ImageBase, CopySource, CommandLine, KeyValue, ArgDeclaration, Heredoc, RunMount, RunNetwork, SourceLocation } from "./image/plan.js";

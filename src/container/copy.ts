@@ -7,7 +7,7 @@
 import { setOwner } from "../runtime/rootless-owner.js";
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import * as tar from "tar";
+import { tarPackage } from "../deps.js";
 import { BentoError } from "../errors.js";
 import type { RawExecResult } from "./exec.js";
 import { copyMergedTree, lookupMerged, resolveMerged } from "./merged-view.js";
@@ -26,7 +26,7 @@ export interface CopyTarget {
 
 async function tarOf(dir: string, entry: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  const stream = tar.c({ cwd: dir, portable: false }, [entry]);
+  const stream = tarPackage().c({ cwd: dir, portable: false }, [entry]);
   for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
@@ -64,7 +64,7 @@ export async function copyFromContainer(target: CopyTarget, path: string, hostPa
       const r = await target.execRaw(["tar", "-c", "-C", dirname(src), basename(src)], {});
       check(r, `copy ${src} out`, target);
       await new Promise<void>((resolve, reject) => {
-        const x = tar.x({ cwd: staging, preserveOwner: true });
+        const x = tarPackage().x({ cwd: staging, preserveOwner: true });
         x.on("error", reject);
         x.on("close", () => resolve());
         x.end(r.stdout);

@@ -26,6 +26,7 @@ import {
 } from "./image-steps.js";
 import type { BuildOptions, BuildResult } from "./build/builder.js";
 import type { FromArchiveOptions } from "./build/from-archive.js";
+import type { FromHostOptions } from "../host/host-image.js";
 import type { CopySource, ImageBase, ImagePlan, ImageStep, RunStep } from "./plan.js";
 import { validatePlan } from "./plan-validate.js";
 import { parseRunMount, formatRunMount } from "./run-mount.js";
@@ -274,6 +275,24 @@ export class Image {
   static async fromArchive(archivePath: string, options: FromArchiveOptions = {}): Promise<Image> {
     const { importArchiveImage } = await import("./build/index.js");
     return Image.from(await importArchiveImage(archivePath, options));
+  }
+
+  /**
+   * A base image made of this machine's own programs and the shared libraries they load (found
+   * as the dynamic loader finds them, on glibc and musl hosts), at their host paths, with
+   * `/etc/passwd`, `/etc/group` and `/tmp`. It needs nothing installed or downloaded, and is
+   * stored as one content-addressed layer: the same programs on an unchanged host are a cache
+   * hit. Programs are names looked up in PATH or absolute paths; include `sh` for `run()` steps.
+   *
+   * @example
+   * ```ts
+   * const base = await Image.fromHost(["sh", "node"]);
+   * const web = base.cmd(["node", "-e", "require('http').createServer((q, s) => s.end('hi')).listen(8080)"]);
+   * ```
+   */
+  static async fromHost(programs: readonly string[], options: FromHostOptions = {}): Promise<Image> {
+    const { hostImage } = await import("../host/host-image.js");
+    return Image.from((await hostImage(programs, options)).id);
   }
 
   /**

@@ -11,9 +11,12 @@ import type { NativeAddon } from "./addon.js";
 
 const require = createRequire(import.meta.url);
 const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
-const buildDirs = ["build/Release", "build/Debug"].map((d) => join(packageRoot, d));
+// A local build wins over the prebuilt binaries the package ships for this platform.
+const buildDirs = ["build/Release", "build/Debug", `prebuilds/${process.platform}-${process.arch}`].map((d) => join(packageRoot, d));
 
 let addon: NativeAddon | undefined;
+/** The directory the addon was loaded from: its bento-shim is the one beside it. */
+let addonDir: string | undefined;
 
 function findPackageRoot(from: string): string {
   let dir = from;
@@ -26,7 +29,7 @@ function findPackageRoot(from: string): string {
 }
 
 function fixHint(): string {
-  return `Possible solutions:\n- Build it: run "npm install" (or "npx node-gyp rebuild") in ${packageRoot}\n- Check that g++, make and python3 are installed\n- bento runs on Linux only`;
+  return `Possible solutions:\n- Build it: run "npm install" (or "npx node-gyp rebuild") in ${packageRoot}\n- Check that g++, make and python3 are installed (prebuilt binaries ship for linux-x64 and linux-arm64 with glibc)\n- bento runs on Linux only`;
 }
 
 /** The addon, loaded once. Throws HostUnsupportedError naming every path tried. */
@@ -38,6 +41,7 @@ export function loadAddon(): NativeAddon {
     const file = join(dir, "bento.node");
     try {
       addon = require(file) as NativeAddon;
+      addonDir = dir;
       return addon;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -49,7 +53,7 @@ export function loadAddon(): NativeAddon {
 
 /** The path of the bento-shim helper executable next to the addon. */
 export function helperPath(): string {
-  for (const dir of buildDirs) {
+  for (const dir of addonDir === undefined ? buildDirs : [addonDir]) {
     const file = join(dir, "bento-shim");
     if (existsSync(file)) return file;
   }

@@ -7,7 +7,6 @@
  */
 import { closeSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import getPort from "get-port";
 import { BentoError } from "../errors.js";
 import { loadAddon } from "../native/load.js";
 import type { PublishedPort } from "./port-spec.js";
@@ -40,7 +39,7 @@ async function close(server: Server): Promise<void> {
 
 async function publishUdp(port: PublishedPort, udp: UdpPublisher): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const candidate = port.host || (await getPort({ host: "127.0.0.1" }));
+    const candidate = port.host || (await freePort());
     const errno = await udp(candidate, port.container);
     if (errno === 0) return candidate;
     if (port.host || errno !== 98 /* EADDRINUSE */) {
@@ -95,7 +94,7 @@ export class PortProxy {
   // reach the container (testcontainers users meet different ports, their #750).
   private async listenBoth(port: PublishedPort): Promise<number> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const candidate = port.host || (await getPort({ host: "127.0.0.1" }));
+      const candidate = port.host || (await freePort());
       const v4 = this.server(port.container);
       try {
         await listen(v4, "127.0.0.1", candidate);
@@ -158,4 +157,10 @@ export class PortProxy {
       client.destroy();
     }
   }
+}
+
+/** A free TCP port on 127.0.0.1, from get-port (loaded when a port is first published). */
+async function freePort(): Promise<number> {
+  const { default: getPort } = await import("get-port");
+  return getPort({ host: "127.0.0.1" });
 }

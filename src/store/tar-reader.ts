@@ -6,7 +6,7 @@
  * GNU-format headers (`ustar  \0` magic, as GNU tar writes) carry owner names and device numbers
  * that `Header` only reads for POSIX magic; those are read here too.
  */
-import { Header } from "tar";
+import { tarPackage } from "../deps.js";
 import { InvalidArchiveError } from "./errors.js";
 
 /** The kinds of file system entries a layer can hold. */
@@ -211,7 +211,7 @@ export async function* readTar(source: AsyncIterable<Buffer>, what: string): Asy
     }
     if (block.length < BLOCK) throw new InvalidArchiveError(`${what}: the archive is truncated inside a header`);
     sawBlock = true;
-    const header = new Header(block);
+    const header = new (tarPackage().Header)(block);
     if (header.nullBlock) {
       // Two zero blocks end the archive; many writers stop after one, or pad further.
       await input.drain();

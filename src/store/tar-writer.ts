@@ -4,7 +4,7 @@
  * the entry has xattrs (`SCHILY.xattr.<name>`, values written byte-exact). The body and its
  * padding are the caller's to write, so file contents stream straight from disk.
  */
-import { Header } from "tar";
+import { tarPackage } from "../deps.js";
 
 /** What a header describes. */
 export interface TarHeaderFields {
@@ -59,7 +59,7 @@ const isAscii = (s: string): boolean => /^[\x20-\x7e]*$/.test(s);
 /** Encodes the header block(s) for one entry: an optional PAX header, then the ustar block. */
 export function encodeHeader(fields: TarHeaderFields): Buffer {
   const linkpath = fields.linkpath ?? "";
-  const header = new Header({
+  const header = new (tarPackage().Header)({
     path: fields.path,
     type: TYPE_NAMES[fields.type],
     mode: fields.mode & 0o7777,
@@ -89,7 +89,7 @@ export function encodeHeader(fields: TarHeaderFields): Buffer {
 
   const pax = Buffer.concat(records);
   const base = fields.path.replace(/\/+$/, "").split("/").pop() ?? "";
-  const paxHeader = new Header({
+  const paxHeader = new (tarPackage().Header)({
     path: `PaxHeaders.0/${base}`.slice(0, 99),
     type: "ExtendedHeader",
     mode: 0o644,

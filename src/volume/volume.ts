@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import * as tar from "tar";
+import { tarPackage } from "../deps.js";
 import { BentoError } from "../errors.js";
 import { config } from "../config.js";
 import { removeTreeSync } from "../runtime/trash.js";
@@ -96,7 +96,7 @@ export class Volume {
     if (!readVolumeRecord(this.name)) throw new BentoError("ERR_NOT_FOUND", `volume ${this.name} does not exist; create it first`);
     await mkdir(dirname(path), { recursive: true });
     const entries = readdirSync(this.path);
-    await tar.c({ file: path, cwd: this.path, portable: false, preservePaths: false, noDirRecurse: false }, entries.length ? entries : []);
+    await tarPackage().c({ file: path, cwd: this.path, portable: false, preservePaths: false, noDirRecurse: false }, entries.length ? entries : []);
   }
 
   /**
@@ -116,7 +116,7 @@ export class Volume {
     const { record } = ensureVolume(name);
     try {
       // Owners need CAP_CHOWN; rootless, the files are the user's (root's in a container).
-      await tar.x({ file: path, cwd: volume.path, preserveOwner: process.geteuid?.() === 0, strict: true });
+      await tarPackage().x({ file: path, cwd: volume.path, preserveOwner: process.geteuid?.() === 0, strict: true });
     } catch (error) {
       rmSync(volumeDir(record.name), { recursive: true, force: true });
       throw new BentoError("ERR_VOLUME_IMPORT", `import ${path} into volume ${name}: ${(error as Error).message}`, { cause: error });

@@ -7,7 +7,6 @@
  */
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { DependencyCycleError } from "../../src/stack/errors.js";
@@ -16,9 +15,9 @@ import { loadCompose } from "../../src/stack/compose/load.js";
 import { validateWithSchemaFile } from "../../src/stack/compose/validate.js";
 import { withDependencies } from "../../src/stack/graph.js";
 import type { StackPlan } from "../../src/stack/plan.js";
+import { corpusDir } from "./corpora.js";
 
-const corpus = fileURLToPath(new URL("../../../shared/corpora/compose/", import.meta.url));
-const haveCorpus = existsSync(join(corpus, "README.md"));
+const corpus = corpusDir("compose");
 const spec2020 = join(corpus, "schema/compose-spec.json");
 const spec07 = join(corpus, "schema/compose-spec.draft-07.json");
 const projects = join(corpus, "awesome-compose");
@@ -43,7 +42,6 @@ interface ProjectSummary {
 const counts = { projects: 0, projectsPassed: 0, fieldChecks: 0, fixtures: 0, fixturesPassed: 0, interpolated: 0 };
 
 afterAll(() => {
-  if (!haveCorpus) return;
   console.log(
     `compose conformance: ${counts.projectsPassed}/${counts.projects} awesome-compose projects validate and load, ` +
       `${counts.fieldChecks} expected-summary.json checks matched; ${counts.fixturesPassed}/${counts.fixtures} compose-go fixtures ` +
@@ -66,8 +64,8 @@ function startOrder(plan: StackPlan): string[] {
   return order;
 }
 
-describe.skipIf(!haveCorpus)("awesome-compose projects", () => {
-  const summary = haveCorpus ? (JSON.parse(readFileSync(join(projects, "expected-summary.json"), "utf8")) as Record<string, ProjectSummary>) : {};
+describe("awesome-compose projects", () => {
+  const summary = JSON.parse(readFileSync(join(projects, "expected-summary.json"), "utf8")) as Record<string, ProjectSummary>;
 
   it("the summary covers every project directory", () => {
     const dirs = readdirSync(projects, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
@@ -153,11 +151,9 @@ describe.skipIf(!haveCorpus)("awesome-compose projects", () => {
   });
 });
 
-describe.skipIf(!haveCorpus)("compose-go fixtures", () => {
+describe("compose-go fixtures", () => {
   const dir = join(corpus, "compose-go");
-  const expected = haveCorpus
-    ? (JSON.parse(readFileSync(join(dir, "expected.json"), "utf8")) as Record<string, { expect: string; errorContains?: string; upstreamExactError?: string }>)
-    : {};
+  const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8")) as Record<string, { expect: string; errorContains?: string; upstreamExactError?: string }>;
 
   for (const [file, want] of Object.entries(expected)) {
     it(`${file}: ${want.expect}`, () => {

@@ -7,7 +7,6 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { dumpDockerfileAst } from "../../src/image/dockerfile-ast.js";
 import { printDockerfileAst } from "../../src/image/dockerfile-ast-printer.js";
@@ -16,9 +15,9 @@ import { parseDockerfile } from "../../src/image/dockerfile.js";
 import { toDockerfile } from "../../src/image/dockerfile-printer.js";
 import { DockerfileSyntaxError } from "../../src/image/errors.js";
 import type { ImagePlan } from "../../src/image/plan.js";
+import { corpusDir } from "./corpora.js";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const corpus = path.resolve(repoRoot, "../shared/corpora/dockerfile-parser");
+const corpus = corpusDir("dockerfile-parser");
 const read = (...parts: string[]) => readFileSync(path.join(corpus, ...parts), "utf8");
 
 const positive = readdirSync(path.join(corpus, "testfiles")).sort();

@@ -5,12 +5,11 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { processWord, processWords } from "../../src/image/shell-lexer.js";
+import { corpusDir } from "./corpora.js";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const corpus = path.resolve(repoRoot, "../shared/corpora/dockerfile-shell");
+const corpus = corpusDir("dockerfile-shell");
 
 interface EnvVarCase {
   line: number;

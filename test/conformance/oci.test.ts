@@ -7,19 +7,18 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, promises as fs, readFileSync } from "node:fs";
+import { promises as fs, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { Ajv, type ValidateFunction } from "ajv";
 import { afterEach, describe, expect, it } from "vitest";
 import { InvalidArchiveError } from "../../src/store/errors.js";
 import type { Store } from "../../src/store/store.js";
 import { MediaType } from "../../src/store/types.js";
+import { corpusDir } from "./corpora.js";
 import { expectNoLeaks, flatten, imageOf, tarOf, tempDir, tempStore, treeOf, withOverlay, type Node } from "../integration/store/helpers.js";
 
-const corpus = fileURLToPath(new URL("../../../shared/corpora/oci/", import.meta.url));
-const haveCorpus = existsSync(join(corpus, "README.md"));
+const corpus = corpusDir("oci");
 const gcr = join(corpus, "go-containerregistry");
 
 const cleanups: Array<() => void> = [];
@@ -50,7 +49,7 @@ async function expectImported(path: string, expected: Array<Record<string, Node>
   await expectNoLeaks(root);
 }
 
-describe.skipIf(!haveCorpus)("docker save tarballs with whiteouts", () => {
+describe("docker save tarballs with whiteouts", () => {
   it("whiteout_image.tar: .wh.foo.txt deletes foo.txt from the layer below", async () => {
     await expectImported(join(gcr, "docker-archive/whiteout_image.tar"), [{ "bar.txt": file("bar\n") }]);
   });
@@ -73,7 +72,7 @@ describe.skipIf(!haveCorpus)("docker save tarballs with whiteouts", () => {
   });
 });
 
-describe.skipIf(!haveCorpus)("OCI image layouts", () => {
+describe("OCI image layouts", () => {
   /** The README's checks, done here without the store: blob names, sizes and diff ids. */
   async function checkLayout(layout: string): Promise<number> {
     const blob = (digest: string): Buffer => readFileSync(join(layout, "blobs", ...digest.split(":")));
@@ -240,9 +239,9 @@ const dockerToOci: Array<[string, string]> = [
   [MediaType.dockerConfig, MediaType.ociConfig],
 ];
 
-describe.skipIf(!haveCorpus)("image-spec schemas", () => {
-  const cases = haveCorpus ? (JSON.parse(readFileSync(join(corpus, "image-spec/cases.json"), "utf8")).cases as SchemaCase[]) : [];
-  const validators = haveCorpus ? loadSchemas() : new Map<string, ValidateFunction>();
+describe("image-spec schemas", () => {
+  const cases = JSON.parse(readFileSync(join(corpus, "image-spec/cases.json"), "utf8")).cases as SchemaCase[];
+  const validators = loadSchemas();
 
   it("has all 81 cases", () => {
     expect(cases).toHaveLength(81);

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createReadStream, openSync, closeSync, readSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { x as extractTar } from "tar";
+import { tarPackage } from "../../deps.js";
 
 /** How an archive is compressed. */
 export type ArchiveCompression = "none" | "gzip" | "bzip2" | "xz" | "zstd";
@@ -149,7 +149,7 @@ export async function archiveCompression(path: string): Promise<ArchiveCompressi
 export async function extractArchive(path: string, compression: ArchiveCompression, destDir: string): Promise<void> {
   const source = open(path, compression);
   const warnings: string[] = [];
-  const unpack = extractTar({
+  const unpack = tarPackage().x({
     cwd: destDir,
     preserveOwner: process.getuid?.() === 0,
     chmod: true,

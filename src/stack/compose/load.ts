@@ -8,7 +8,8 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { LineCounter, parseDocument, type Document } from "yaml";
+import type { Document, LineCounter } from "yaml";
+import { yamlPackage } from "../../deps.js";
 import { DependencyCycleError, ComposeError, type ComposeErrorCode, type UnsupportedKey } from "../errors.js";
 import { findCycle } from "../graph.js";
 import type { NetworkPlan, ServicePlan, StackPlan, VolumePlan } from "../plan.js";
@@ -145,6 +146,7 @@ export function loadCompose(fileOrSource: string | ComposeText, maybeOptions: Lo
     options = fileOrSource;
   }
 
+  const { LineCounter, parseDocument } = yamlPackage();
   const lines = new LineCounter();
   const doc = parseDocument(text, { version: "1.2", schema: "core", merge: true, uniqueKeys: true, lineCounter: lines, prettyErrors: true });
   const yamlError = doc.errors[0];

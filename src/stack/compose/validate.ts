@@ -4,8 +4,8 @@
  * the deepest failing value, its dotted path, what was wrong and what the schema expects there.
  */
 import { readFileSync } from "node:fs";
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { Ajv2020 } from "ajv/dist/2020.js";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { ajv2020Package, ajvPackage } from "../../deps.js";
 import { composeSchema } from "./schema.js";
 
 /** One schema problem: the dotted path of the value and what is wrong with it. */
@@ -149,7 +149,7 @@ let bentoValidator: ValidateFunction | undefined;
  * ```
  */
 export function validateBentoSchema(document: unknown): SchemaProblem | undefined {
-  bentoValidator ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(composeSchema);
+  bentoValidator ??= new (ajvPackage().Ajv)({ allErrors: true, strict: false, verbose: true }).compile(composeSchema);
   if (bentoValidator(document)) return undefined;
   return problemOf(bentoValidator.errors ?? [], document, composeSchema);
 }
@@ -173,7 +173,7 @@ export function validateWithSchemaFile(document: unknown, schemaPath: string): S
     schema = JSON.parse(readFileSync(schemaPath, "utf8")) as Schema;
     const is2020 = typeof schema.$schema === "string" && schema.$schema.includes("2020-12");
     const options = { allErrors: true, strict: false, verbose: true, validateSchema: false } as const;
-    validate = is2020 ? new Ajv2020(options).compile(schema) : new Ajv(options).compile(schema);
+    validate = is2020 ? new (ajv2020Package().Ajv2020)(options).compile(schema) : new (ajvPackage().Ajv)(options).compile(schema);
     specValidators.set(schemaPath, validate);
   } else {
     schema = validate.schema as Schema;

@@ -10,7 +10,6 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { promises as fs, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readConfig } from "../../../src/config.js";
 import { RegistryClient } from "../../../src/registry/client.js";
@@ -90,12 +89,17 @@ describe("push, then pull into an empty store", () => {
     await expectNoLeaks(b.root);
   });
 
-  it("round-trips a corpus image (docker save tarball with a whiteout) with its manifest bytes", async () => {
-    const archive = fileURLToPath(new URL("../../../../shared/corpora/oci/go-containerregistry/docker-archive/whiteout_image.tar", import.meta.url));
+  it("round-trips an imported docker save tarball with a whiteout, with its manifest bytes", async () => {
+    const origin = newStore();
+    const lower = tarOf([{ path: "foo.txt", body: "foo\n" }, { path: "bar.txt", body: "bar\n" }]);
+    const upper = tarOf([{ path: ".wh.foo.txt" }]);
+    const { id: originId } = await imageOf(origin.store, [lower, upper], ["whiteout:1"]);
+    const archive = join(origin.root, "whiteout_image.tar");
+    await origin.store.export(originId, archive, { format: "docker" });
     const a = newStore();
     const { images } = await a.store.import(archive);
     const image = images[0] as { id: Digest };
-    const ref = `${registry.host}/corpus/whiteout:1`;
+    const ref = `${registry.host}/archive/whiteout:1`;
     await a.store.tag(image.id, ref);
     const there = await a.store.inspect(ref);
     await a.store.push(ref);
