@@ -20,7 +20,7 @@ import { readVolumeRecord } from "../volume/volume-store.js";
 import { Wait } from "../wait/wait.js";
 import type { WaitStrategy } from "../wait/wait-strategy.js";
 import { DependencyCycleError, ServiceStartupError, UnsupportedComposeError, type UnsupportedKey } from "./errors.js";
-import { findCycle, withDependencies } from "./graph.js";
+import { dependenciesFirst, findCycle, withDependencies } from "./graph.js";
 import type { DependencyCondition } from "./plan.js";
 import { RunningStack, type StackEvent, type StackResources } from "./running-stack.js";
 import type { ComposeImageSource, StackService, StackState } from "./stack.js";
@@ -278,10 +278,9 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
   const startups = new Map<string, Promise<RunningContainer>>();
   const cleanUp = () => new RunningStack(state.name, resources, { onProgress: options.onProgress, supervise: false }).down().catch(() => undefined);
 
-  const start = async (service: StackService): Promise<RunningContainer> => {
-    const deps = graph.get(service.name)!.filter((d) => selected.has(d));
+  const start = async (service: StackService, deps: readonly string[], ready: readonly Promise<RunningContainer>[]): Promise<RunningContainer> => {
     try {
-      await Promise.all(deps.map((d) => startups.get(d)!));
+      await Promise.all(ready);
     } catch {
       throw new Skipped();
     }
@@ -305,7 +304,7 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
         if ((error instanceof InvalidOptionError && error.option === "image") || code === "ERR_BUILD_STEP" || code === "ERR_BUILD_CONTEXT" || code === "ERR_BASE_IMAGE_NOT_FOUND") phase = "build";
         throw error;
       });
-      started.push({ name: service.name, container: c, dependsOn: deps, restart: service.restart });
+      started.push({ name: service.name, container: c, dependsOn: [...deps], restart: service.restart });
       emit({ service: service.name, status: "started", id: c.id });
       return c;
     } catch (error) {
@@ -353,7 +352,13 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
     await cleanUp();
     throw error;
   }
-  for (const s of services) startups.set(s.name, start(s));
+  // Each start is handed the startups of its dependencies, so the graph alone (never the order
+  // services were declared in) decides who waits for whom.
+  const selectedGraph = new Map(services.map((s) => [s.name, graph.get(s.name)!.filter((d) => selected.has(d))]));
+  for (const name of dependenciesFirst(selectedGraph)) {
+    const deps = selectedGraph.get(name)!;
+    startups.set(name, start(state.services.get(name)!, deps, deps.map((d) => startups.get(d)!)));
+  }
   await Promise.allSettled(startups.values());
   if (failure) {
     await cleanUp();
