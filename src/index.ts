@@ -53,7 +53,7 @@ export { Container } from "./container/container.js";
 export { RunningContainer } from "./container/running-container.js";
 export { StoppedContainer } from "./container/stopped-container.js";
 export type { ContainerOptions } from "./container/options.js";
-export type { MountSpec, VolumeMount, BindMount, TmpfsMount } from "./container/mounts.js";
+export type { MountSpec, VolumeMount, BindMount, TmpfsMount, FileMount } from "./container/mounts.js";
 export type { ExecOptions, ExecResult } from "./container/exec.js";
 export type { ContainerInspect } from "./container/inspect.js";
 export type { LogLine, LogOptions } from "./container/logs.js";
@@ -90,6 +90,6 @@ export type { StackEvent, StackEventStatus, DownOptions, StackLogOptions } from 
 export type { UpOptions } from "./stack/up.js";
 export { loadCompose } from "./stack/compose/load.js";
 export type { LoadComposeOptions, ComposeText } from "./stack/compose/load.js";
-export type { StackPlan, ServicePlan, DependencyCondition, DependencyPlan, BuildPlan, VolumeMountPlan, ServiceNetworkPlan, RestartPlan, NetworkPlan, VolumePlan } from "./stack/plan.js";
+export type { StackPlan, ServicePlan, DependencyCondition, DependencyPlan, BuildPlan, VolumeMountPlan, ServiceNetworkPlan, RestartPlan, NetworkPlan, VolumePlan, FileSourcePlan, FileMountPlan } from "./stack/plan.js";
 export { ComposeError, DependencyCycleError, UnsupportedComposeError, ServiceStartupError } from "./stack/errors.js";
 export type { ComposeErrorCode, ComposeErrorLocation, UnsupportedKey, ServiceStartupErrorDetails } from "./stack/errors.js";

@@ -28,7 +28,7 @@ export type { ExecOptions, ExecResult } from "./exec.js";
 import { followLogLines, formatLines, type LogLine, type LogOptions, readLogLines } from "./logs.js";
 import type { NormalizedOptions } from "./options.js";
 import type { WaitStrategy } from "../wait/wait-strategy.js";
-import { removeAnonymousVolumes, resolveMounts } from "./volume-mounts.js";
+import { removeAnonymousVolumes, resolveMounts, writeMountedFiles } from "./volume-mounts.js";
 import { volumeDir } from "../volume/volume-store.js";
 import { PortProxy, type BoundPort } from "../network/port-proxy.js";
 import { parsePorts, type PublishedPort } from "../network/port-spec.js";
@@ -121,7 +121,7 @@ export class ContainerInstance {
       capabilities: options.capabilities,
       noNewPrivileges: options.noNewPrivileges,
     };
-    const volumes = resolveMounts(options.mounts, Object.keys(image.Volumes ?? {}), source.lowerDirs);
+    const volumes = resolveMounts(options.mounts, Object.keys(image.Volumes ?? {}), source.lowerDirs, containerDir);
     const spec: RuntimeSpec = {
       id, hostname, lowerDirs: source.lowerDirs, containerDir, logFile: join(containerDir, "container.log"),
       readonlyRootfs: options.readonlyRootfs, init: options.init, network: options.network, process: payload, mounts: volumes.mounts,
@@ -134,6 +134,7 @@ export class ContainerInstance {
     writeFileSync(join(containerDir, "hosts"), hosts);
     writeFileSync(join(containerDir, "hostname"), `${hostname}\n`);
     writeFileSync(join(containerDir, "resolv.conf"), resolvConf());
+    writeMountedFiles(containerDir, volumes.files, user);
     writeFileSync(join(containerDir, "config.json"), JSON.stringify({ id, name, imageId: source.imageId ?? null, labels: options.labels, volumes: volumes.volumes }));
     try {
       return new ContainerInstance(id, name, options, source, spec, new Date(), volumes.anonymous);

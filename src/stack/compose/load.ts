@@ -8,13 +8,14 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { LineCounter, parseDocument, type Document } from "yaml";
+import { isPair, isScalar, LineCounter, parseDocument, visit, type Document } from "yaml";
 import { DependencyCycleError, ComposeError, type ComposeErrorCode, type UnsupportedKey } from "../errors.js";
 import { findCycle } from "../graph.js";
 import type { NetworkPlan, ServicePlan, StackPlan, VolumePlan } from "../plan.js";
 import { at, pathOf, toBool, toStringMap, type NormalizeContext, type Segments } from "./context.js";
 import { DotenvSyntaxError, parseDotenv } from "./dotenv.js";
 import { interpolateDocument, type VariableLookup } from "./interpolate.js";
+import { fileSources } from "./secrets.js";
 import { normalizeService } from "./service.js";
 import { formatPath, validateBentoSchema, validateWithSchemaFile } from "./validate.js";
 
@@ -73,6 +74,22 @@ function readOptional(file: string): string | undefined {
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw error;
   }
+}
+
+/**
+ * Compose (through YAML 1.1 rules) reads `mode: 0440` of a secret or config as octal, where YAML
+ * 1.2 sees the decimal 440: give such plain scalars their octal value, as compose files mean it.
+ */
+function readLegacyOctalModes(doc: Document): void {
+  visit(doc, {
+    Pair(_, pair, ancestors) {
+      if (!isScalar(pair.key) || pair.key.value !== "mode" || !isScalar(pair.value)) return;
+      const source = pair.value.source;
+      if (typeof source !== "string" || !/^0[0-7]+$/.test(source)) return;
+      const inFiles = ancestors.some((a) => isPair(a) && isScalar(a.key) && (a.key.value === "secrets" || a.key.value === "configs"));
+      if (inFiles) pair.value.value = parseInt(source, 8);
+    },
+  });
 }
 
 /** Finds the line and column of the value at `segments` (or of its nearest ancestor in the file). */
@@ -157,6 +174,7 @@ export function loadCompose(fileOrSource: string | ComposeText, maybeOptions: Lo
   const fail = (segments: Segments, reason: string, code: ComposeErrorCode = "ERR_COMPOSE_VALUE"): never => {
     throw new ComposeError(code, formatPath(segments), reason, { file: fileName, ...locate(segments) });
   };
+  readLegacyOctalModes(doc);
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: 1000 });
@@ -231,12 +249,14 @@ export function loadCompose(fileOrSource: string | ComposeText, maybeOptions: Lo
   };
 
   if (document.version !== undefined) warnings.push("the top-level version key is obsolete and ignored");
-  for (const key of ["include", "secrets", "configs", "models"]) {
+  for (const key of ["include", "models"]) {
     if (document[key] !== undefined) ctx.unsupported([key], `top-level ${key} is not supported`);
   }
   const networks = topLevel(ctx, "networks", document.networks as Record<string, unknown> | undefined) as Record<string, NetworkPlan>;
   const volumes = topLevel(ctx, "volumes", document.volumes as Record<string, unknown> | undefined) as Record<string, VolumePlan>;
-  const declared = { networks: new Set(Object.keys(networks)), volumes: new Set(Object.keys(volumes)) };
+  const secrets = fileSources(ctx, "secrets", document.secrets as Record<string, unknown> | undefined);
+  const configs = fileSources(ctx, "configs", document.configs as Record<string, unknown> | undefined);
+  const declared = { networks: new Set(Object.keys(networks)), volumes: new Set(Object.keys(volumes)), secrets: new Set(Object.keys(secrets)), configs: new Set(Object.keys(configs)) };
 
   const services: Record<string, ServicePlan> = {};
   const rawServices = (document.services ?? {}) as Record<string, Record<string, unknown>>;
@@ -260,5 +280,5 @@ export function loadCompose(fileOrSource: string | ComposeText, maybeOptions: Lo
   if (Object.values(services).some((s) => s.networks.default !== undefined) && networks.default === undefined) {
     networks.default = { name: `${name}_default`, external: false, labels: {} };
   }
-  return { version: 1, name, projectDir, services, networks, volumes, unsupported, warnings };
+  return { version: 1, name, projectDir, services, networks, volumes, secrets, configs, unsupported, warnings };
 }

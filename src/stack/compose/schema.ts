@@ -179,6 +179,36 @@ const deploy = object(
   "deploy options",
 );
 
+/** A service's `secrets:` or `configs:`: names, or { source, target, uid, gid, mode }. */
+function serviceFileList(kind: "secrets" | "configs"): Schema {
+  const entry = object(
+    {
+      source: str(`the name of a top-level ${kind} entry`),
+      target: str(kind === "secrets" ? "the file name under /run/secrets, or an absolute path" : "the absolute path of the file in the container"),
+      uid: { anyOf: [{ type: "string" }, { type: "integer" }], description: "the numeric owner" },
+      gid: { anyOf: [{ type: "string" }, { type: "integer" }], description: "the numeric group" },
+      mode: { anyOf: [{ type: "string" }, { type: "integer" }], description: "the mode in octal, such as 0440" },
+    },
+    `a ${kind === "secrets" ? "secret" : "config"}`,
+    { required: ["source"] },
+  );
+  return { type: "array", items: { anyOf: [{ type: "string" }, entry] }, description: `a list of ${kind} names, or { source, target, uid, gid, mode }` };
+}
+
+/** A top-level secret or config: one of file, environment, content. */
+function fileSource(kind: "secret" | "config"): Schema {
+  return object(
+    {
+      file: str(`the ${kind}'s file, relative to the compose file`),
+      environment: str(`the variable holding the ${kind}`),
+      content: str(`the ${kind}'s text`),
+      name: str("its name"),
+      ...unsupported("external", "driver", "driver_opts", "template_driver", "labels"),
+    },
+    `a ${kind}: { file }, { environment } or { content }`,
+  );
+}
+
 const service = object(
   {
     image: str('an image reference such as "postgres:16"'),
@@ -214,14 +244,16 @@ const service = object(
     cpu_shares: int("a relative CPU weight"),
     pids_limit: int("the maximum number of processes"),
     privileged: bool("must be false: bento does not run privileged containers"),
+    secrets: serviceFileList("secrets"),
+    configs: serviceFileList("configs"),
     tty: bool("must be false"),
     stdin_open: bool("must be false"),
     ...unsupported(
-      "annotations", "attach", "blkio_config", "cgroup", "cgroup_parent", "configs", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota",
+      "annotations", "attach", "blkio_config", "cgroup", "cgroup_parent", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota",
       "cpu_rt_period", "cpu_rt_runtime", "cpuset", "credential_spec", "develop", "device_cgroup_rules", "devices", "dns", "dns_opt", "dns_search",
       "domainname", "extends", "external_links", "extra_hosts", "gpus", "group_add", "ipc", "isolation", "label_file", "links", "logging",
       "mac_address", "mem_reservation", "mem_swappiness", "memswap_limit", "models", "oom_kill_disable", "oom_score_adj", "pid", "platform",
-      "post_start", "pre_start", "pre_stop", "provider", "pull_policy", "pull_refresh_after", "runtime", "scale", "secrets", "security_opt", "shm_size",
+      "post_start", "pre_start", "pre_stop", "provider", "pull_policy", "pull_refresh_after", "runtime", "scale", "security_opt", "shm_size",
       "storage_opt", "sysctls", "ulimits", "use_api_socket", "userns_mode", "uts", "volumes_from",
     ),
   },
@@ -280,7 +312,9 @@ export const composeSchema: Schema = {
       services: { type: "object", additionalProperties: service, propertyNames: { pattern: "^[a-zA-Z0-9._-]+$" }, description: "a map of services" },
       networks: { type: "object", additionalProperties: network, propertyNames: { pattern: "^[a-zA-Z0-9._-]+$" }, description: "a map of networks" },
       volumes: { type: "object", additionalProperties: volume, propertyNames: { pattern: "^[a-zA-Z0-9._-]+$" }, description: "a map of volumes" },
-      ...unsupported("include", "secrets", "configs", "models"),
+      secrets: { type: "object", additionalProperties: fileSource("secret"), description: "a map of secrets" },
+      configs: { type: "object", additionalProperties: fileSource("config"), description: "a map of configs" },
+      ...unsupported("include", "models"),
     },
     "a compose file",
   ),

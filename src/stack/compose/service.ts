@@ -16,6 +16,7 @@ import type { BuildPlan, DependencyCondition, DependencyPlan, RestartPlan, Servi
 import { at, checked, toBool, toDurationMs, toInt, toPositiveNumber, toStringList, toStringMap, type NormalizeContext, type Segments } from "./context.js";
 import { DotenvSyntaxError, parseDotenv } from "./dotenv.js";
 import { parseExposeEntry, parsePortEntry } from "./ports.js";
+import { serviceFiles } from "./secrets.js";
 import { splitShellWords } from "./shell-words.js";
 import { parseTmpfsEntry, parseVolumeEntry } from "./volumes.js";
 
@@ -23,6 +24,8 @@ import { parseTmpfsEntry, parseVolumeEntry } from "./volumes.js";
 export interface Declarations {
   volumes: ReadonlySet<string>;
   networks: ReadonlySet<string>;
+  secrets: ReadonlySet<string>;
+  configs: ReadonlySet<string>;
 }
 
 const conditions: Record<string, DependencyCondition> = {
@@ -33,8 +36,6 @@ const conditions: Record<string, DependencyCondition> = {
 
 /** Why some keys are not supported, where there is more to say than "not supported". */
 const unsupportedReasons: Record<string, string> = {
-  secrets: "secrets are not supported; pass the value in environment, or use a bind volume once bento supports them",
-  configs: "configs are not supported",
   platform: "platform is not supported: bento runs images of this machine's platform",
   extends: "extends is not supported; copy the keys into the service",
   links: "links are obsolete and not supported; services reach each other by service name",
@@ -173,6 +174,7 @@ const handled = new Set([
   "image", "build", "command", "entrypoint", "environment", "env_file", "ports", "expose", "volumes", "tmpfs", "depends_on", "healthcheck",
   "working_dir", "user", "hostname", "container_name", "labels", "networks", "network_mode", "deploy", "restart", "profiles", "init",
   "stop_signal", "stop_grace_period", "read_only", "cap_add", "cap_drop", "mem_limit", "cpus", "cpu_shares", "pids_limit", "privileged", "tty", "stdin_open",
+  "secrets", "configs",
 ]);
 
 /**
@@ -186,7 +188,7 @@ const handled = new Set([
 export function normalizeService(ctx: NormalizeContext, name: string, raw: Record<string, unknown>, declared: Declarations): ServicePlan {
   const segs = ["services", name] as const;
   const options: ContainerOptions = {};
-  const plan: ServicePlan = { options, dependsOn: {}, volumes: [], networks: {}, expose: [], restart: { policy: "no" }, profiles: [] };
+  const plan: ServicePlan = { options, dependsOn: {}, volumes: [], networks: {}, expose: [], restart: { policy: "no" }, profiles: [], files: [] };
 
   for (const key of Object.keys(raw)) {
     if (handled.has(key) || key.startsWith("x-")) continue;
@@ -252,6 +254,7 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
   if (mounts.length > 0) options.mounts = mounts;
   plan.volumes = volumes;
 
+  plan.files = [...serviceFiles(ctx, segs, "secrets", raw.secrets, declared.secrets), ...serviceFiles(ctx, segs, "configs", raw.configs, declared.configs)];
   if (raw.depends_on !== undefined) plan.dependsOn = dependsOn(ctx, at(segs, "depends_on"), raw.depends_on);
   if (raw.healthcheck !== undefined && raw.healthcheck !== null) options.healthcheck = healthcheck(ctx, at(segs, "healthcheck"), raw.healthcheck as Record<string, unknown>);
 

@@ -410,14 +410,13 @@ networks:
 volumes:
   v: { driver: nfs }
 secrets:
-  pw: { file: ./pw.txt }
+  pw: { external: true }
 `);
     expect(plan.unsupported.map((u) => u.path)).toEqual([
-      "secrets",
       "networks.n.driver",
       "networks.n.ipam",
       "volumes.v.driver",
-      "services.a.secrets",
+      "secrets.pw.external",
       "services.a.platform",
       "services.a.logging",
       "services.a.privileged",
