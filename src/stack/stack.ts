@@ -230,11 +230,12 @@ export class Stack {
    * await using running = await stack.up();
    * ```
    */
-  static fromCompose(file: string, options?: LoadComposeOptions & StackComposeOptions): Stack;
+  static fromCompose(file: string | readonly string[], options?: LoadComposeOptions & StackComposeOptions): Stack;
   static fromCompose(source: ComposeText & StackComposeOptions): Stack;
-  static fromCompose(fileOrSource: string | (ComposeText & StackComposeOptions), options: LoadComposeOptions & StackComposeOptions = {}): Stack {
-    const plan = typeof fileOrSource === "string" ? loadCompose(fileOrSource, options) : loadCompose(fileOrSource);
-    return Stack.fromPlan(plan, typeof fileOrSource === "string" ? options : fileOrSource);
+  static fromCompose(fileOrSource: string | readonly string[] | (ComposeText & StackComposeOptions), options: LoadComposeOptions & StackComposeOptions = {}): Stack {
+    const isPath = typeof fileOrSource === "string" || Array.isArray(fileOrSource);
+    const plan = isPath ? loadCompose(fileOrSource as string | readonly string[], options) : loadCompose(fileOrSource as ComposeText);
+    return Stack.fromPlan(plan, isPath ? options : (fileOrSource as ComposeText & StackComposeOptions));
   }
 
   /**

@@ -37,7 +37,6 @@ const conditions: Record<string, DependencyCondition> = {
 /** Why some keys are not supported, where there is more to say than "not supported". */
 const unsupportedReasons: Record<string, string> = {
   platform: "platform is not supported: bento runs images of this machine's platform",
-  extends: "extends is not supported; copy the keys into the service",
   links: "links are obsolete and not supported; services reach each other by service name",
   external_links: "external_links are not supported",
   logging: "logging drivers are not supported: bento keeps each container's log itself (logs())",
