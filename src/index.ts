@@ -54,6 +54,7 @@ export { RunningContainer } from "./container/running-container.js";
 export { StoppedContainer } from "./container/stopped-container.js";
 export type { ContainerOptions } from "./container/options.js";
 export type { MountSpec, VolumeMount, BindMount, TmpfsMount, FileMount } from "./container/mounts.js";
+export type { DnsOptions, UlimitSpec } from "./container/system-options.js";
 export type { ExecOptions, ExecResult } from "./container/exec.js";
 export type { ContainerInspect } from "./container/inspect.js";
 export type { LogLine, LogOptions } from "./container/logs.js";

@@ -37,6 +37,24 @@ export interface RuntimeSpec {
   process: ProcessSpec;
   /** Mounts after the standard ones, in order; targets are resolved inside the root. */
   mounts: RuntimeMount[];
+  /** Sysctls, resource limits, the domain name and /dev/shm's size. */
+  system?: SystemSettings;
+}
+
+/** The system a container sees beyond its mounts: decided by the container options. */
+export interface SystemSettings {
+  /** `[name, address]` pairs added to /etc/hosts. */
+  extraHosts: [string, string][];
+  /** resolv.conf's nameservers, search domains and options. */
+  dns?: { servers?: string[]; search?: string[]; options?: string[] };
+  /** The NIS domain name. */
+  domainname?: string;
+  /** `[name, value]`, such as `["net.ipv4.ip_forward", "1"]`. */
+  sysctls: [string, string][];
+  /** `[resource number, soft, hard]`; -1 is unlimited. */
+  rlimits: [number, number, number][];
+  /** The size of /dev/shm in bytes. */
+  shmSizeBytes?: number;
 }
 
 /** A mount the runtime makes: a host path bound in (volumes are binds of their directory), or a tmpfs. */
@@ -158,7 +176,8 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   for (const [name, major, minor] of devices) b.op(`create /dev/${name}`, "mknod-in", `dev/${name}`, String(S_IFCHR | 0o666), String(major), String(minor));
   for (const [target, link] of devLinks) b.op(`link /${link}`, "symlink-in", target, link);
   mountIn("mount devpts on /dev/pts", "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
-  mountIn("mount tmpfs on /dev/shm", "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
+  const shmSize = spec.system?.shmSizeBytes === undefined ? "65536k" : String(spec.system.shmSizeBytes);
+  mountIn(`mount tmpfs on /dev/shm (size ${shmSize})`, "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${shmSize}`);
   mountIn("mount mqueue on /dev/mqueue", "mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC);
   mountIn("mount sysfs on /sys (read-only)", "sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
   b.op("create /etc", "mkdir-in", "etc", String(0o755));
@@ -183,12 +202,17 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
     b.op(`bind ${m.source} on ${m.target}`, "mount-in", m.source, target, "", String(MS_BIND | MS_REC), "");
     if (m.readonly) b.op(`make ${m.target} read-only`, "readonly-in", target);
   }
+  // In the container's own network and IPC namespaces, before /proc/sys turns read-only.
+  for (const [name, value] of spec.system?.sysctls ?? []) b.op(`set sysctl ${name} = ${value}`, "sysctl-in", `proc/sys/${name.replace(/\./g, "/")}`, value);
   for (const p of maskedPaths) b.op(`mask /${p}`, "mask-in", p);
   for (const p of readonlyPaths) b.op(`make /${p} read-only`, "readonly-in", p);
   if (spec.process.cwd !== "/") b.op(`create working directory ${spec.process.cwd}`, "mkdir-in", spec.process.cwd.replace(/^\/+/, ""), String(0o755));
   b.op("pivot_root into the root filesystem", "pivot", merged);
   if (spec.readonlyRootfs) b.op("make the root filesystem read-only", "remount-root-ro");
   b.op(`set hostname ${spec.hostname}`, "sethostname", spec.hostname);
+  if (spec.system?.domainname !== undefined) b.op(`set domain name ${spec.system.domainname}`, "setdomainname", spec.system.domainname);
+  // Set in init, so the payload inherits them (an exec does not: it starts from the shim).
+  for (const [resource, soft, hard] of spec.system?.rlimits ?? []) b.op(`set resource limit ${resource} to ${soft}/${hard}`, "rlimit", String(resource), String(soft), String(hard));
   if (spec.network === "none") b.op("bring lo up", "loopback-up");
   addProcess(b, spec.process);
 

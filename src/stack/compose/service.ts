@@ -17,6 +17,7 @@ import { at, checked, toBool, toDurationMs, toInt, toPositiveNumber, toStringLis
 import { DotenvSyntaxError, parseDotenv } from "./dotenv.js";
 import { parseExposeEntry, parsePortEntry } from "./ports.js";
 import { serviceFiles } from "./secrets.js";
+import { systemOptions } from "./system.js";
 import { splitShellWords } from "./shell-words.js";
 import { parseTmpfsEntry, parseVolumeEntry } from "./volumes.js";
 
@@ -40,13 +41,8 @@ const unsupportedReasons: Record<string, string> = {
   links: "links are obsolete and not supported; services reach each other by service name",
   external_links: "external_links are not supported",
   logging: "logging drivers are not supported: bento keeps each container's log itself (logs())",
-  extra_hosts: "extra_hosts is not supported",
-  dns: "dns is not supported",
   security_opt: "security_opt is not supported",
   devices: "devices are not supported",
-  ulimits: "ulimits are not supported",
-  sysctls: "sysctls are not supported",
-  shm_size: "shm_size is not supported",
   pull_policy: "pull_policy is not supported; set BENTO_PULL_POLICY",
 };
 
@@ -166,14 +162,18 @@ const composeKeyOf: Record<string, string[]> = {
   name: ["container_name"], command: ["command"], entrypoint: ["entrypoint"], env: ["environment"], workdir: ["working_dir"], user: ["user"],
   hostname: ["hostname"], labels: ["labels"], resources: ["deploy", "resources", "limits"], stopSignal: ["stop_signal"],
   stopTimeoutMs: ["stop_grace_period"], capAdd: ["cap_add"], capDrop: ["cap_drop"], mounts: ["tmpfs"], ports: ["ports"], healthcheck: ["healthcheck"],
+  extraHosts: ["extra_hosts"], dns: ["dns"], domainname: ["domainname"], sysctls: ["sysctls"], ulimits: ["ulimits"], shmSize: ["shm_size"],
 };
+
+/** Options whose errors name an entry of a map (`sysctls.<name>`). */
+const keyedOptions = new Set(["extraHosts", "sysctls", "ulimits"]);
 
 /** The keys this module turns into plan data; every other key of a service is reported. */
 const handled = new Set([
   "image", "build", "command", "entrypoint", "environment", "env_file", "ports", "expose", "volumes", "tmpfs", "depends_on", "healthcheck",
   "working_dir", "user", "hostname", "container_name", "labels", "networks", "network_mode", "deploy", "restart", "profiles", "init",
   "stop_signal", "stop_grace_period", "read_only", "cap_add", "cap_drop", "mem_limit", "cpus", "cpu_shares", "pids_limit", "privileged", "tty", "stdin_open",
-  "secrets", "configs",
+  "secrets", "configs", "extra_hosts", "dns", "dns_search", "dns_opt", "domainname", "sysctls", "ulimits", "shm_size",
 ]);
 
 /**
@@ -273,6 +273,8 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
   }
   if (raw.stop_grace_period !== undefined) options.stopTimeoutMs = toDurationMs(ctx, at(segs, "stop_grace_period"), raw.stop_grace_period);
 
+  Object.assign(options, systemOptions(ctx, segs, raw));
+
   // Networking: network_mode host/none is a ContainerOptions network; otherwise stack networks.
   if (raw.network_mode !== undefined) {
     if (raw.networks !== undefined) ctx.fail(at(segs, "network_mode"), "network_mode and networks cannot both be set; keep one");
@@ -322,7 +324,9 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
     const [head] = error.option.split(/[.[]/);
     const key = composeKeyOf[head as string] ?? [];
     const reason = error.message.startsWith(`${error.option}: `) ? error.message.slice(error.option.length + 2) : error.message;
-    ctx.fail(at(segs, ...key), reason);
+    // Map-valued keys name the entry too (sysctls.kernel.hostname -> sysctls["kernel.hostname"]).
+    const entry = keyedOptions.has(head as string) && error.option.length > head!.length + 1 ? [error.option.slice(head!.length + 1)] : [];
+    ctx.fail(at(segs, ...key, ...entry), reason);
   }
   return plan;
 }
