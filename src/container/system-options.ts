@@ -34,7 +34,12 @@ export interface DnsOptions {
  * new Container(image, { ulimits: { nofile: { soft: 1024, hard: 4096 }, nproc: 512 } });
  * ```
  */
-export type UlimitSpec = number | { soft: number; hard: number };
+export type UlimitSpec = number | {
+  /** The limit the process gets. */
+  soft: number;
+  /** The ceiling it may raise the soft limit to. */
+  hard: number;
+};
 
 /** setrlimit(2) resources by the names docker and compose use (asm-generic/resource.h). */
 const rlimitResources: Record<string, number> = {
