@@ -16,6 +16,7 @@ import type { BuildPlan, DependencyCondition, DependencyPlan, RestartPlan, Servi
 import { at, checked, toBool, toDurationMs, toInt, toPositiveNumber, toStringList, toStringMap, type NormalizeContext, type Segments } from "./context.js";
 import { DotenvSyntaxError, parseDotenv } from "./dotenv.js";
 import { parseExposeEntry, parsePortEntry } from "./ports.js";
+import { acceptedKeys } from "./accepted.js";
 import { serviceFiles } from "./secrets.js";
 import { systemOptions } from "./system.js";
 import { splitShellWords } from "./shell-words.js";
@@ -37,11 +38,8 @@ const conditions: Record<string, DependencyCondition> = {
 
 /** Why some keys are not supported, where there is more to say than "not supported". */
 const unsupportedReasons: Record<string, string> = {
-  platform: "platform is not supported: bento runs images of this machine's platform",
   links: "links are obsolete and not supported; services reach each other by service name",
   external_links: "external_links are not supported",
-  logging: "logging drivers are not supported: bento keeps each container's log itself (logs())",
-  security_opt: "security_opt is not supported",
   devices: "devices are not supported",
   pull_policy: "pull_policy is not supported; set BENTO_PULL_POLICY",
 };
@@ -174,6 +172,7 @@ const handled = new Set([
   "working_dir", "user", "hostname", "container_name", "labels", "networks", "network_mode", "deploy", "restart", "profiles", "init",
   "stop_signal", "stop_grace_period", "read_only", "cap_add", "cap_drop", "mem_limit", "cpus", "cpu_shares", "pids_limit", "privileged", "tty", "stdin_open",
   "secrets", "configs", "extra_hosts", "dns", "dns_search", "dns_opt", "domainname", "sysctls", "ulimits", "shm_size",
+  "develop", "logging", "attach", "annotations", "platform", "security_opt",
 ]);
 
 /**
@@ -193,9 +192,8 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
     if (handled.has(key) || key.startsWith("x-")) continue;
     ctx.unsupported(at(segs, key), unsupportedReasons[key] ?? `${key} is not supported by bento`);
   }
-  for (const key of ["privileged", "tty", "stdin_open"] as const) {
-    if (raw[key] !== undefined && toBool(ctx, at(segs, key), raw[key])) ctx.unsupported(at(segs, key), `${key}: true is not supported`);
-  }
+  if (raw.privileged !== undefined && toBool(ctx, at(segs, "privileged"), raw.privileged)) ctx.unsupported(at(segs, "privileged"), "privileged: true is not supported");
+  Object.assign(options, acceptedKeys(ctx, segs, raw));
 
   if (typeof raw.image === "string") {
     if (raw.image.trim() === "") ctx.fail(at(segs, "image"), "the image is empty (an unset variable?); give a reference such as \"postgres:16\"");

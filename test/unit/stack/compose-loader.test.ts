@@ -417,9 +417,8 @@ secrets:
       "networks.n.ipam",
       "volumes.v.driver",
       "secrets.pw.external",
-      "services.a.platform",
-      "services.a.logging",
       "services.a.privileged",
+      "services.a.platform",
       "services.a.build.cache_from",
       "services.a.ports[0]",
       "services.a.ports[2]",
@@ -436,7 +435,7 @@ secrets:
     ]);
     expect(plan.unsupported.find((u) => u.path === "services.a.ports[2]")!.reason).toMatch(/already published by ports\[1\]/);
     expect(plan.unsupported.find((u) => u.path === "services.a.ports[0]")!.reason).toMatch(/127.0.0.1 and ::1 only/);
-    expect(plan.warnings).toEqual(["the top-level version key is obsolete and ignored"]);
+    expect(plan.warnings).toEqual(["the top-level version key is obsolete and ignored", "service a: logging is ignored: bento keeps each container's output itself (logs(), bento logs)"]);
     expect(plan.services.a!.options.ports).toEqual([{ container: 81, host: 81, protocol: "tcp" }, { container: 83, host: 83, protocol: "tcp" }]);
   });
 });

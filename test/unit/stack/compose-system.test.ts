@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ComposeError } from "../../../src/stack/errors.js";
 import { loadCompose } from "../../../src/stack/compose/load.js";
 import { Stack } from "../../../src/stack/stack.js";
+import { machinePlatform } from "../../../src/stack/compose/accepted.js";
 
 function composeError(yaml: string): ComposeError {
   try {
@@ -41,5 +42,23 @@ describe("system keys", () => {
     expect(composeError("services:\n  a:\n    image: x\n    extra_hosts: { h: not-an-ip }\n").message).toMatch(/"not-an-ip" is not an IP address \(or "host-gateway"\)/);
     expect(composeError("services:\n  a:\n    image: x\n    ulimits: { files: 10 }\n").message).toMatch(/services\.a\.ulimits\.files: "files" is not a limit; use one of cpu, fsize/);
     expect(composeError("services:\n  a:\n    image: x\n    ulimits: { nofile: { soft: 20, hard: 10 } }\n").message).toMatch(/the soft limit 20 is above the hard limit 10/);
+  });
+
+  it("accepts keys that change nothing that runs with a one-line warning; platform only when it is this machine's", () => {
+    const plan = loadCompose({
+      yaml: `services:\n  a:\n    image: x\n    platform: ${machinePlatform()}\n    tty: true\n    stdin_open: true\n    logging: { driver: json-file }\n    develop: { watch: [] }\n    security_opt: [no-new-privileges:true]\n`,
+      env: {}, projectName: "p",
+    });
+    expect(plan.unsupported).toEqual([]);
+    expect(plan.services.a!.options.noNewPrivileges).toBe(true);
+    expect(plan.warnings).toEqual([
+      "service a: develop (compose watch) is ignored: bento runs what the files say when up() starts",
+      "service a: logging is ignored: bento keeps each container's output itself (logs(), bento logs)",
+      "service a: tty is accepted, but bento gives a service no terminal and no stdin: its output is logged",
+      "service a: stdin_open is accepted, but bento gives a service no terminal and no stdin: its output is logged",
+    ]);
+    const other = loadCompose({ yaml: "services:\n  a:\n    image: x\n    platform: linux/mips64le\n    security_opt: [\"seccomp=unconfined\"]\n", env: {}, projectName: "p" });
+    expect(other.unsupported.map((u) => u.path)).toEqual(["services.a.platform", "services.a.security_opt[0]"]);
+    expect(other.unsupported[0]!.reason).toMatch(/linux\/mips64le is not this machine's platform \(linux\/.*\); bento runs images of this machine's platform only/);
   });
 });
