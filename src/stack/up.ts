@@ -4,7 +4,7 @@
  * ready, independent services in parallel. On a failure it stops and removes what it started, and
  * throws a ServiceStartupError naming the service.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { config } from "../config.js";
 import { Container } from "../container/container.js";
@@ -274,6 +274,12 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
   if (unsupported.length > 0) throw new UnsupportedComposeError(state.name, unsupported);
   const waits = waitsOf(state, services);
   for (const s of services) {
+    for (const f of s.files) {
+      const file = (f.kind === "secret" ? state.compose!.secrets : state.compose!.configs)[f.source]?.file;
+      if (file !== undefined && !(existsSync(file) && statSync(file).isFile())) {
+        throw new InvalidOptionError(`${f.kind}s.${f.source}.file`, `the file "${file}" (used by ${f.path}) does not exist or is not a file; create it, or fix the path in the compose file`);
+      }
+    }
     for (const v of s.volumes) {
       const top = v.type === "volume" && v.source !== undefined ? state.compose!.volumes[v.source]! : undefined;
       if (top?.external && readVolumeRecord(top.name) === undefined) {

@@ -4,7 +4,6 @@
  * `gid`, `mode`). A service gets each one as a read-only file, as compose does outside swarm:
  * secrets under /run/secrets, configs at their target.
  */
-import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import type { FileMountPlan, FileSourcePlan } from "../plan.js";
 import { at, toInt, type NormalizeContext, type Segments } from "./context.js";
@@ -14,9 +13,8 @@ import { formatPath } from "./validate.js";
 export type FileKind = "secrets" | "configs";
 
 /**
- * The top-level `secrets` or `configs`: each must name exactly one source; a `file` must exist
- * (checked now, so a missing one stops the stack before anything starts), and an `environment`
- * variable must be set.
+ * The top-level `secrets` or `configs`: each must name exactly one source, and an `environment`
+ * variable must be set. A `file` need not exist yet: `up()` checks it before anything starts.
  *
  * @example
  * ```ts
@@ -39,10 +37,9 @@ export function fileSources(ctx: NormalizeContext, kind: FileKind, raw: Record<s
       ctx.fail(segs, `${given.length === 0 ? "has no source" : `has ${given.length} sources (${given.join(", ")})`}: give exactly one of file, environment or content`);
     }
     if (typeof v.file === "string") {
-      const file = path.resolve(ctx.projectDir, v.file);
-      if (!existsSync(file)) ctx.fail(at(segs, "file"), `the file "${file}" does not exist; create it, or fix the path (relative paths start at the project directory ${ctx.projectDir})`, "ERR_COMPOSE_FILE");
-      if (statSync(file).isDirectory()) ctx.fail(at(segs, "file"), `"${file}" is a directory; name a file`, "ERR_COMPOSE_FILE");
-      out[name] = { file };
+      // Checked by up() for the services it starts, as compose does: such files are often
+      // created by the user (and left out of the repository).
+      out[name] = { file: path.resolve(ctx.projectDir, v.file) };
     } else if (typeof v.environment === "string") {
       const content = ctx.lookup(v.environment);
       if (content === undefined) ctx.fail(at(segs, "environment"), `the variable ${JSON.stringify(v.environment)} is not set; set it in the environment or the .env file`, "ERR_COMPOSE_VARIABLE");

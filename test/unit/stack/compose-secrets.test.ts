@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ComposeError } from "../../../src/stack/errors.js";
 import { loadCompose } from "../../../src/stack/compose/load.js";
+import { InvalidOptionError } from "../../../src/errors.js";
+import { Stack } from "../../../src/stack/stack.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -61,14 +63,14 @@ configs:
     expect(plan.unsupported).toEqual([]);
   });
 
-  it("a missing secret file is an error naming the file, the key path and the fix", () => {
-    const dir = project({ "compose.yaml": "services:\n  db:\n    image: x\n    secrets: [pw]\nsecrets:\n  pw:\n    file: ./missing.txt\n" });
-    const e = composeError(() => loadCompose(join(dir, "compose.yaml"), { env: {} }));
-    expect(e.code).toBe("ERR_COMPOSE_FILE");
-    expect(e.path).toBe("secrets.pw.file");
-    expect(e.file).toBe(join(dir, "compose.yaml"));
-    expect(e.line).toBe(7);
-    expect(e.message).toContain(`the file "${join(dir, "missing.txt")}" does not exist; create it, or fix the path`);
+  it("a missing secret file stops up() before anything starts, naming the file, the key path and the fix", async () => {
+    const dir = project({ "compose.yaml": "services:\n  db:\n    image: x\n    secrets: [pw]\n  other:\n    image: y\nsecrets:\n  pw:\n    file: ./missing.txt\n" });
+    // Loading (and bento compose config) works, as with compose: the file is needed to run db.
+    const stack = Stack.fromCompose(join(dir, "compose.yaml"), { env: {} });
+    const e = (await stack.up().catch((x: unknown) => x)) as InvalidOptionError;
+    expect(e).toBeInstanceOf(InvalidOptionError);
+    expect(e.option).toBe("secrets.pw.file");
+    expect(e.message).toBe(`secrets.pw.file: the file "${join(dir, "missing.txt")}" (used by services.db.secrets[0]) does not exist or is not a file; create it, or fix the path in the compose file`);
   });
 
   it("refuses references to undeclared secrets, unset variables, several sources and bad modes", () => {
