@@ -7,6 +7,7 @@
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -252,6 +253,21 @@ void BringLoopbackUp() {
   if (ioctl(sock.get(), SIOCSIFFLAGS, &ifr) < 0) Fail("ioctl(SIOCSIFFLAGS)", "lo");
 }
 
+// Writes a sysctl through the container's /proc (mounted in its namespaces), so a net.* or IPC
+// value changes only the container's namespace. The name was checked against the namespaced set
+// in TypeScript; the path is still resolved inside the root.
+void WriteSysctlInRoot(const std::string& rel, const std::string& value) {
+  Fd f = MustOpenInRoot(rel, O_WRONLY);
+  if (!WriteFull(f.get(), value.data(), value.size())) Fail("write", rel);
+}
+
+// setrlimit(2) in init; the payload it forks inherits the limits. -1 is RLIM_INFINITY.
+void SetResourceLimit(const std::string& resource, const std::string& soft, const std::string& hard) {
+  auto value = [](const std::string& v) { return v == "-1" ? RLIM_INFINITY : static_cast<rlim_t>(std::stoull(v)); };
+  rlimit limit{value(soft), value(hard)};
+  if (setrlimit(static_cast<__rlimit_resource>(std::stoi(resource)), &limit) < 0) Fail("setrlimit", "resource " + resource);
+}
+
 }  // namespace
 
 void RunHostOp(const Op& op) {
@@ -318,6 +334,12 @@ void RunContainerOp(const Op& op) {
     BringLoopbackUp();
   } else if (k == "sethostname") {
     if (sethostname(op.arg(1).data(), op.arg(1).size()) < 0) Fail("sethostname", op.arg(1));
+  } else if (k == "setdomainname") {
+    if (setdomainname(op.arg(1).data(), op.arg(1).size()) < 0) Fail("setdomainname", op.arg(1));
+  } else if (k == "sysctl-in") {
+    WriteSysctlInRoot(op.arg(1), op.arg(2));
+  } else if (k == "rlimit") {
+    SetResourceLimit(op.arg(1), op.arg(2), op.arg(3));
   } else {
     throw std::runtime_error("plan: unknown container op " + k);
   }

@@ -23,13 +23,14 @@ Run a compose file's services with bento.
          is asked to stop (SIGTERM); containers of other processes are killed and removed
 
 Options:
-  -f, --file FILE   the compose file (default: compose.yaml, compose.yml, docker-compose.yaml
-                    or docker-compose.yml in this directory)
+  -f, --file FILE   a compose file; several -f files merge in order, as compose merges them
+                    (default: compose.yaml, compose.yml, docker-compose.yaml or
+                    docker-compose.yml in this directory, with its compose.override.yaml)
   -v, --volumes     down: also remove the stack's volumes
   -h, --help        print this help
 `;
 
-const options = { ...helpOption, file: { type: "string", short: "f" }, volumes: { type: "boolean", short: "v" } } as const;
+const options = { ...helpOption, file: { type: "string", short: "f", multiple: true }, volumes: { type: "boolean", short: "v" } } as const;
 
 /** The label `Stack.up()` puts on each container: the stack's name. */
 const stackLabel = "dev.bento.stack";
@@ -60,7 +61,7 @@ interface StackShape {
   up(options?: { services?: string[]; onProgress?: (event: StackEventShape) => void }): Promise<RunningStackShape>;
 }
 
-type FromCompose = (file: string) => StackShape;
+type FromCompose = (file: string | string[]) => StackShape;
 
 async function loadFromCompose(): Promise<FromCompose> {
   let mod: { Stack?: { fromCompose?: unknown } };
@@ -74,13 +75,16 @@ async function loadFromCompose(): Promise<FromCompose> {
   if (stack === undefined || typeof stack.fromCompose !== "function") {
     throw new BentoError("ERR_UNAVAILABLE", "bento compose is not available yet: this bento has no Stack.fromCompose");
   }
-  const fromCompose = stack.fromCompose as (file: string) => StackShape;
+  const fromCompose = stack.fromCompose as FromCompose;
   return (file) => fromCompose.call(stack, file);
 }
 
-/** The compose file: the one given, else the first default name in `dir`. */
-export function composeFile(given: string | undefined, dir: string): string {
-  if (given !== undefined) return resolve(dir, given);
+/**
+ * The compose files: those given (merged in order, no override picked, as with compose's -f),
+ * else the first default name in `dir` (whose override the loader adds).
+ */
+export function composeFile(given: readonly string[] | undefined, dir: string): string | string[] {
+  if (given !== undefined && given.length > 0) return given.map((f) => resolve(dir, f));
   const found = defaultFiles.map((f) => join(dir, f)).find((f) => existsSync(f));
   if (found === undefined) throw new BentoError("ERR_NOT_FOUND", `no compose file in ${dir} (looked for ${defaultFiles.join(", ")}); give one with -f`);
   return found;
@@ -106,7 +110,7 @@ function alive(pid: number): boolean {
   }
 }
 
-async function up(file: string, services: string[], io: CliIo): Promise<number> {
+async function up(file: string | string[], services: string[], io: CliIo): Promise<number> {
   const fromCompose = await loadFromCompose();
   const stack = fromCompose(file);
   const running = await stack.up({
@@ -123,7 +127,7 @@ async function up(file: string, services: string[], io: CliIo): Promise<number> 
   return 0;
 }
 
-async function down(file: string, removeVolumes: boolean, io: CliIo): Promise<number> {
+async function down(file: string | string[], removeVolumes: boolean, io: CliIo): Promise<number> {
   const fromCompose = await loadFromCompose();
   const name = fromCompose(file).name;
   const ofStack = () => listMachineContainers().filter((c) => c.labels[stackLabel] === name && c.status !== "left-behind");

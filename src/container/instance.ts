@@ -31,7 +31,8 @@ export type { ExecOptions, ExecResult } from "./exec.js";
 import { followLogLines, formatLines, type LogLine, type LogOptions, readLogLines } from "./logs.js";
 import type { NormalizedOptions } from "./options.js";
 import type { WaitStrategy } from "../wait/wait-strategy.js";
-import { removeAnonymousVolumes, resolveMounts } from "./volume-mounts.js";
+import { removeAnonymousVolumes, resolveMounts, writeMountedFiles } from "./volume-mounts.js";
+import { extraHostLines, resolvConfWith } from "./system-options.js";
 import { volumeDir } from "../volume/volume-store.js";
 import { PortProxy, type BoundPort } from "../network/port-proxy.js";
 import { parsePorts, type PublishedPort } from "../network/port-spec.js";
@@ -132,19 +133,20 @@ export class ContainerInstance {
       payload.setGroups = false;
       payload.groups = [];
     }
-    const volumes = resolveMounts(options.mounts, Object.keys(image.Volumes ?? {}), source.lowerDirs);
+    const volumes = resolveMounts(options.mounts, Object.keys(image.Volumes ?? {}), source.lowerDirs, containerDir);
     const spec: RuntimeSpec = {
       id, hostname, lowerDirs: source.lowerDirs, containerDir, logFile: join(containerDir, "container.log"),
-      readonlyRootfs: options.readonlyRootfs, init: options.init, network: options.network, process: payload, mounts: volumes.mounts,
+      readonlyRootfs: options.readonlyRootfs, init: options.init, network: options.network, process: payload, mounts: volumes.mounts, system: options.system,
     };
     mkdirSync(containerDir, { recursive: true, mode: 0o700 });
     // The overlay's root directory takes the upper dir's mode: 0700 would lock non-root users out of "/".
     for (const sub of ["upper", "work", "merged"]) mkdirSync(join(containerDir, sub), { mode: 0o755 });
     const hosts = options.network === "host" ? readFileSync("/etc/hosts", "utf8")
       : `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
-    writeFileSync(join(containerDir, "hosts"), hosts);
+    writeFileSync(join(containerDir, "hosts"), hosts + extraHostLines(options.system.extraHosts));
     writeFileSync(join(containerDir, "hostname"), `${hostname}\n`);
-    writeFileSync(join(containerDir, "resolv.conf"), options.egress ? `nameserver ${egressNameserver}\n` : resolvConf());
+    writeFileSync(join(containerDir, "resolv.conf"), options.egress ? `nameserver ${egressNameserver}\n` : resolvConfWith(resolvConf(), options.system.dns));
+    writeMountedFiles(containerDir, volumes.files, user);
     writeFileSync(join(containerDir, "config.json"), JSON.stringify({ id, name, imageId: source.imageId ?? null, labels: options.labels, volumes: volumes.volumes }));
     try {
       return new ContainerInstance(id, name, options, source, spec, new Date(), volumes.anonymous);
@@ -173,6 +175,7 @@ export class ContainerInstance {
     let egress: Egress | undefined;
     const attach = joins ? ((initPid: number) => joins.network.attach({
       id: this.id, initPid, names: [this.name, this.spec.hostname, ...joins.aliases], hostsFile: join(this.spec.containerDir, "hosts"),
+      extraHosts: extraHostLines(this.options.system.extraHosts),
     }).then(() => undefined)) : this.options.egress ? async (initPid: number) => {
       egress = await startEgress(initPid);
     } : undefined;

@@ -40,14 +40,38 @@ export interface TmpfsMount {
   readonly?: boolean;
 }
 
+/**
+ * A read-only file with the given bytes, owner and mode: how compose's secrets and configs reach
+ * a container. The bytes are copied into the container's own directory when it is created, so
+ * later changes to their source are not seen, and they go when the container is removed.
+ *
+ * @example
+ * ```ts
+ * await new Container(image, { mounts: [{ content: "s3cret", target: "/run/secrets/db_password", mode: 0o400, uid: 999 }] }).start();
+ * ```
+ */
+export interface FileMount {
+  /** The file's bytes. */
+  content: string | Uint8Array;
+  /** Where the file appears in the container: an absolute path without `..`. */
+  target: string;
+  /** Its permission bits (default 0o444). */
+  mode?: number;
+  /** Its owner (default the container's user). */
+  uid?: number;
+  /** Its group (default the container user's group). */
+  gid?: number;
+}
+
 /** A mount: an object, or docker -v's "src:dst[:ro|rw]" (a src with a "/" or "." is a bind). */
-export type MountSpec = VolumeMount | BindMount | TmpfsMount | string;
+export type MountSpec = VolumeMount | BindMount | TmpfsMount | FileMount | string;
 
 /** A validated mount. */
 export type NormalizedMount =
   | { kind: "volume"; name: string; target: string; readonly: boolean }
   | { kind: "bind"; source: string; target: string; readonly: boolean; isFile: boolean }
-  | { kind: "tmpfs"; target: string; options: string; readonly: boolean };
+  | { kind: "tmpfs"; target: string; options: string; readonly: boolean }
+  | { kind: "file"; content: Uint8Array; target: string; mode: number; uid?: number; gid?: number };
 
 /** Checks an in-container path: absolute, without "..". */
 export function containerPath(option: string, value: unknown): string {
@@ -77,6 +101,21 @@ function parseString(option: string, spec: string): VolumeMount | BindMount {
   return isAbsolute(src) || src.startsWith(".") ? { bind: src, target, readonly } : { volume: src, target, readonly };
 }
 
+function parseFileMount(option: string, spec: FileMount): NormalizedMount {
+  const { content } = spec;
+  if (typeof content !== "string" && !(content instanceof Uint8Array)) throw new InvalidOptionError(`${option}.content`, "must be a string or a Uint8Array (a Buffer)");
+  const mode = spec.mode ?? 0o444;
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new InvalidOptionError(`${option}.mode`, `${String(spec.mode)} is not a file mode; use permission bits such as 0o440`);
+  for (const key of ["uid", "gid"] as const) {
+    const id = spec[key];
+    if (id !== undefined && (!Number.isSafeInteger(id) || id < 0 || id > 0xfffffffe)) throw new InvalidOptionError(`${option}.${key}`, `${String(id)} is not a numeric ${key}; use a whole number such as 1000`);
+  }
+  return {
+    kind: "file", content: typeof content === "string" ? Buffer.from(content) : content, target: containerPath(`${option}.target`, spec.target), mode,
+    ...(spec.uid === undefined ? {} : { uid: spec.uid }), ...(spec.gid === undefined ? {} : { gid: spec.gid }),
+  };
+}
+
 /** Validates the `mounts` option. */
 export function parseMounts(specs: readonly MountSpec[] | undefined): NormalizedMount[] {
   if (specs === undefined) return [];
@@ -85,7 +124,7 @@ export function parseMounts(specs: readonly MountSpec[] | undefined): Normalized
   return specs.map((raw, i) => {
     const option = `mounts[${i}]`;
     const spec = typeof raw === "string" ? parseString(option, raw) : raw;
-    if (typeof spec !== "object" || spec === null) throw new InvalidOptionError(option, "must be { volume, target }, { bind, target }, { tmpfs } or \"source:target[:ro]\"");
+    if (typeof spec !== "object" || spec === null) throw new InvalidOptionError(option, "must be { volume, target }, { bind, target }, { tmpfs }, { content, target } or \"source:target[:ro]\"");
     let mount: NormalizedMount;
     if ("tmpfs" in spec) {
       const parts = [`mode=${(spec.mode ?? 0o1777).toString(8)}`];
@@ -100,8 +139,10 @@ export function parseMounts(specs: readonly MountSpec[] | undefined): Normalized
     } else if ("volume" in spec) {
       const name = typeof spec.volume === "string" ? checkVolumeName(spec.volume) : spec.volume.name;
       mount = { kind: "volume", name, target: containerPath(`${option}.target`, spec.target), readonly: spec.readonly ?? false };
+    } else if ("content" in spec) {
+      mount = parseFileMount(option, spec);
     } else {
-      throw new InvalidOptionError(option, "must have one of volume, bind or tmpfs");
+      throw new InvalidOptionError(option, "must have one of volume, bind, tmpfs or content");
     }
     if (mount.target === "/") throw new InvalidOptionError(option, "cannot mount over \"/\"; choose a directory such as \"/data\"");
     if (targets.has(mount.target)) throw new InvalidOptionError(option, `${mount.target} is mounted twice; mount each target once`);

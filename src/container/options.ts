@@ -16,6 +16,8 @@ import { isLogConsumer, type LogConsumer } from "../wait/log-consumer.js";
 import type { WaitStrategy } from "../wait/wait-strategy.js";
 import { parseMounts, type MountSpec, type NormalizedMount } from "./mounts.js";
 import { normalizeFiles, type ContainerFile, type NormalizedFile } from "./start-files.js";
+import type { SystemSettings } from "../runtime/container-plan.js";
+import { normalizeSystemOptions, type DnsOptions, type UlimitSpec } from "./system-options.js";
 import { Network } from "../network/network.js";
 
 /**
@@ -120,6 +122,21 @@ export interface ContainerOptions {
    * content), resolved inside its root filesystem; the image needs no `tar` for them.
    */
   files?: ContainerFile[];
+  /**
+   * Extra /etc/hosts entries, `{ "api.test": "10.0.0.5" }`. `"host-gateway"` (the test process's
+   * host) is 127.0.0.1 and needs `network: "host"`: other containers have no route to the host.
+   */
+  extraHosts?: Record<string, string>;
+  /** resolv.conf's nameservers, search domains and options. */
+  dns?: DnsOptions;
+  /** The NIS domain name (UTS namespace), as `docker run --domainname`. */
+  domainname?: string;
+  /** Sysctls of the container's own namespaces (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*), `{ "net.core.somaxconn": 1024 }`. */
+  sysctls?: Record<string, string | number>;
+  /** Resource limits (setrlimit), `{ nofile: { soft: 1024, hard: 4096 } }`; raising a hard limit is a privilege. */
+  ulimits?: Record<string, UlimitSpec>;
+  /** The size of /dev/shm (default 64 MiB): bytes, or "256m". */
+  shmSize?: string | number;
 }
 
 /** Validated options with the derived values the runtime needs. */
@@ -154,6 +171,7 @@ export interface NormalizedOptions {
   healthcheck?: HealthcheckConfig;
   onLog?: LogConsumer;
   files: NormalizedFile[];
+  system: SystemSettings;
 }
 
 const namePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -223,6 +241,7 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
     seccomp: options.seccomp === undefined ? "default" : checkSeccompOption(options.seccomp),
     mounts: parseMounts(options.mounts),
     files: [],
+    system: normalizeSystemOptions(options, options.network === "host" ? "host" : joins ? "joined" : "none"),
   };
   normalized.files = normalizeFiles(options.files, normalized.mounts);
   const command = stringArray("command", options.command);

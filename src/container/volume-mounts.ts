@@ -5,7 +5,8 @@
  * does). Volumes become binds of their data directories.
  */
 import { randomBytes } from "node:crypto";
-import { readdirSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { RuntimeMount } from "../runtime/container-plan.js";
 import { ensureVolume, volumeDataDir, volumeDir } from "../volume/volume-store.js";
 import { copyMergedTree, resolveMerged } from "./merged-view.js";
@@ -17,6 +18,8 @@ export interface ResolvedMounts {
   volumes: string[];
   /** Volumes made for this container only; removed with it. */
   anonymous: string[];
+  /** Files to write (as `files/<n>` of the container's directory) before the container starts. */
+  files: { name: string; content: Uint8Array; mode: number; uid?: number; gid?: number }[];
 }
 
 function fillFromImage(layers: readonly string[], target: string, name: string): void {
@@ -33,8 +36,8 @@ function fillFromImage(layers: readonly string[], target: string, name: string):
 }
 
 /** Resolves mounts for a container whose image has `imageVolumes` (its config's Volumes). */
-export function resolveMounts(mounts: readonly NormalizedMount[], imageVolumes: readonly string[], layers: readonly string[]): ResolvedMounts {
-  const out: ResolvedMounts = { mounts: [], volumes: [], anonymous: [] };
+export function resolveMounts(mounts: readonly NormalizedMount[], imageVolumes: readonly string[], layers: readonly string[], containerDir: string): ResolvedMounts {
+  const out: ResolvedMounts = { mounts: [], volumes: [], anonymous: [], files: [] };
   const covered = new Set(mounts.map((m) => m.target));
   const volumeMount = (name: string, target: string, readonly: boolean, anonymous: boolean) => {
     ensureVolume(name, {}, anonymous);
@@ -49,7 +52,11 @@ export function resolveMounts(mounts: readonly NormalizedMount[], imageVolumes: 
   }
   for (const m of mounts) {
     if (m.kind === "volume") volumeMount(m.name, m.target, m.readonly, false);
-    else out.mounts.push(m.kind === "bind" ? { kind: "bind", source: m.source, target: m.target, readonly: m.readonly, isFile: m.isFile } : m);
+    else if (m.kind === "file") {
+      const name = join("files", String(out.files.length));
+      out.files.push({ name, content: m.content, mode: m.mode, ...(m.uid === undefined ? {} : { uid: m.uid }), ...(m.gid === undefined ? {} : { gid: m.gid }) });
+      out.mounts.push({ kind: "bind", source: join(containerDir, name), target: m.target, readonly: true, isFile: true });
+    } else out.mounts.push(m.kind === "bind" ? { kind: "bind", source: m.source, target: m.target, readonly: m.readonly, isFile: m.isFile } : m);
   }
   return out;
 }
@@ -57,4 +64,19 @@ export function resolveMounts(mounts: readonly NormalizedMount[], imageVolumes: 
 /** Deletes a container's anonymous volumes. */
 export function removeAnonymousVolumes(names: readonly string[]): void {
   for (const name of names) rmSync(volumeDir(name), { recursive: true, force: true });
+}
+
+/**
+ * Writes the files of `content` mounts into the container's directory, owned by their uid/gid
+ * (default the container's user) with their mode; chmod after chown, as chown clears set-id bits.
+ */
+export function writeMountedFiles(containerDir: string, files: ResolvedMounts["files"], user: { uid: number; gid: number }): void {
+  if (files.length === 0) return;
+  mkdirSync(join(containerDir, "files"), { mode: 0o700 });
+  for (const f of files) {
+    const file = join(containerDir, f.name);
+    writeFileSync(file, f.content, { mode: 0o600 });
+    chownSync(file, f.uid ?? user.uid, f.gid ?? user.gid);
+    chmodSync(file, f.mode);
+  }
 }

@@ -23,6 +23,8 @@ interface Member {
   address: string;
   names: string[];
   hostsFile: string;
+  /** The member's own /etc/hosts lines (extra hosts), kept after the network's. */
+  extraHosts: string;
 }
 
 const namePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -115,7 +117,7 @@ export class Network implements AsyncDisposable {
    * @internal Connects a container (by the host pid of its init) under `names`; rewrites every
    * member's hosts file. Called by the runtime before the container's command runs.
    */
-  attach(member: { id: string; initPid: number; names: string[]; hostsFile: string }): Promise<string> {
+  attach(member: { id: string; initPid: number; names: string[]; hostsFile: string; extraHosts?: string }): Promise<string> {
     return this.serialized(async () => {
       const helper = this.helper;
       if (!helper) throw new BentoError("ERR_NETWORK_REMOVED", `network ${this.name} does not exist (was it removed?); create it before starting containers on it`);
@@ -125,7 +127,7 @@ export class Network implements AsyncDisposable {
       helper.send(`attach ${member.initPid} ${hostIf} eth0 ${address} ${prefixLength}\n`);
       const result = await reply;
       if (result?.event !== "attached") throw this.failure(`attach ${member.names[0]} to network ${this.name}`, result);
-      this.members.set(member.id, { id: member.id, address, names: member.names, hostsFile: member.hostsFile });
+      this.members.set(member.id, { id: member.id, address, names: member.names, hostsFile: member.hostsFile, extraHosts: member.extraHosts ?? "" });
       this.writeHosts();
       return address;
     });
@@ -154,7 +156,7 @@ export class Network implements AsyncDisposable {
   private writeHosts(): void {
     const lines = [...this.members.values()].map((m) => `${m.address}\t${m.names.join(" ")}`);
     for (const m of this.members.values()) {
-      writeFileSync(m.hostsFile, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${lines.join("\n")}\n`);
+      writeFileSync(m.hostsFile, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${lines.join("\n")}\n${m.extraHosts}`);
     }
   }
 

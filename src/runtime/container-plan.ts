@@ -52,6 +52,24 @@ export interface RuntimeSpec {
   mounts: RuntimeMount[];
   /** Rootless: the user namespace to run in; undefined as root. */
   userNamespace?: UserNamespaceSpec;
+  /** Sysctls, resource limits, the domain name and /dev/shm's size. */
+  system?: SystemSettings;
+}
+
+/** The system a container sees beyond its mounts: decided by the container options. */
+export interface SystemSettings {
+  /** `[name, address]` pairs added to /etc/hosts. */
+  extraHosts: [string, string][];
+  /** resolv.conf's nameservers, search domains and options. */
+  dns?: { servers?: string[]; search?: string[]; options?: string[] };
+  /** The NIS domain name. */
+  domainname?: string;
+  /** `[name, value]`, such as `["net.ipv4.ip_forward", "1"]`. */
+  sysctls: [string, string][];
+  /** `[resource number, soft, hard]`; -1 is unlimited. */
+  rlimits: [number, number, number][];
+  /** The size of /dev/shm in bytes. */
+  shmSizeBytes?: number;
 }
 
 /** A mount the runtime makes: a host path bound in (volumes are binds of their directory), or a tmpfs. */
@@ -204,7 +222,8 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   for (const [target, link] of devLinks) b.op(`link /${link}`, "symlink-in", target, link);
   // gid 5 (tty) exists only where the namespace maps more than the user's own id.
   mountIn("mount devpts on /dev/pts", "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, `newinstance,ptmxmode=0666,mode=0620${userns?.singleId ? "" : ",gid=5"}`);
-  mountIn("mount tmpfs on /dev/shm", "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
+  const shmSize = spec.system?.shmSizeBytes === undefined ? "65536k" : String(spec.system.shmSizeBytes);
+  mountIn(`mount tmpfs on /dev/shm (size ${shmSize})`, "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${shmSize}`);
   mountIn("mount mqueue on /dev/mqueue", "mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC);
   if (userns && spec.network === "host") {
     // sysfs may be mounted only by the owner of the network namespace: bind the host's instead.
@@ -235,12 +254,17 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
     b.op(`bind ${m.source} on ${m.target}`, "mount-in", m.source, target, "", String(MS_BIND | MS_REC), "");
     if (m.readonly) b.op(`make ${m.target} read-only`, "readonly-in", target);
   }
+  // In the container's own network and IPC namespaces, before /proc/sys turns read-only.
+  for (const [name, value] of spec.system?.sysctls ?? []) b.op(`set sysctl ${name} = ${value}`, "sysctl-in", `proc/sys/${name.replace(/\./g, "/")}`, value);
   for (const p of maskedPaths) b.op(`mask /${p}`, "mask-in", p);
   for (const p of readonlyPaths) b.op(`make /${p} read-only`, "readonly-in", p);
   if (spec.process.cwd !== "/") b.op(`create working directory ${spec.process.cwd}`, "mkdir-in", spec.process.cwd.replace(/^\/+/, ""), String(0o755));
   b.op("pivot_root into the root filesystem", "pivot", merged);
   if (spec.readonlyRootfs) b.op("make the root filesystem read-only", "remount-root-ro");
   b.op(`set hostname ${spec.hostname}`, "sethostname", spec.hostname);
+  if (spec.system?.domainname !== undefined) b.op(`set domain name ${spec.system.domainname}`, "setdomainname", spec.system.domainname);
+  // Set in init, so the payload inherits them (an exec does not: it starts from the shim).
+  for (const [resource, soft, hard] of spec.system?.rlimits ?? []) b.op(`set resource limit ${resource} to ${soft}/${hard}`, "rlimit", String(resource), String(soft), String(hard));
   if (spec.network === "none") b.op("bring lo up", "loopback-up");
   addProcess(b, spec.process);
 

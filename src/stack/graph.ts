@@ -58,3 +58,30 @@ export function withDependencies(graph: DependencyGraph, roots: readonly string[
   for (const r of roots) add(r);
   return [...graph.keys()].filter((n) => needed.has(n));
 }
+
+/**
+ * The services in an order where each comes after every service it depends on: declaration
+ * order, with each service's dependencies moved just before it. Dependencies missing from the graph are ignored. Throws
+ * on a cycle (check with {@link findCycle} first for a readable error).
+ *
+ * @example
+ * ```ts
+ * dependenciesFirst(new Map([["web", ["db"]], ["db", []]])); // ["db", "web"]
+ * ```
+ */
+export function dependenciesFirst(graph: DependencyGraph): string[] {
+  const order: string[] = [];
+  const placed = new Set<string>();
+  const visiting = new Set<string>();
+  const place = (name: string) => {
+    if (placed.has(name) || !graph.has(name)) return;
+    if (visiting.has(name)) throw new Error(`dependency cycle through ${name}`);
+    visiting.add(name);
+    for (const dep of graph.get(name) ?? []) place(dep);
+    visiting.delete(name);
+    placed.add(name);
+    order.push(name);
+  };
+  for (const name of graph.keys()) place(name);
+  return order;
+}

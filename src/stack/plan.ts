@@ -112,6 +112,49 @@ export type RestartPlan =
   };
 
 /**
+ * A top-level secret or config: where its bytes come from (exactly one of the three).
+ *
+ * @example
+ * ```ts
+ * plan.secrets.db_password; // { file: "/src/shop/secrets/db_password.txt" }
+ * plan.configs.app;         // { content: "debug=true\n" }
+ * ```
+ */
+export interface FileSourcePlan {
+  /** `file:` an absolute host path, read when the stack starts. */
+  file?: string;
+  /** `environment:` the variable's name (its value is in `content`). */
+  environment?: string;
+  /** `content:` (or the value of `environment`): the bytes as text. */
+  content?: string;
+}
+
+/**
+ * A secret or config mounted into a service: a read-only file.
+ *
+ * @example
+ * ```ts
+ * plan.services.db.files[0]; // { kind: "secret", source: "db_password", target: "/run/secrets/db_password", mode: 0o444, path: "services.db.secrets[0]" }
+ * ```
+ */
+export interface FileMountPlan {
+  /** Discriminant: from the top-level `secrets` or `configs`. */
+  kind: "secret" | "config";
+  /** Its key in the top-level `secrets` or `configs`. */
+  source: string;
+  /** The absolute path in the container (secrets default to `/run/secrets/<source>`, configs to `/<source>`). */
+  target: string;
+  /** Its permission bits (default 0o444). */
+  mode: number;
+  /** Its owner (default the container's user). */
+  uid?: number;
+  /** Its group (default the container user's group). */
+  gid?: number;
+  /** The compose path of the entry, such as `services.db.secrets[0]`. */
+  path: string;
+}
+
+/**
  * One service.
  *
  * @example
@@ -139,6 +182,8 @@ export interface ServicePlan {
   restart: RestartPlan;
   /** The service runs only when one of these profiles is active (empty: always). */
   profiles: string[];
+  /** Its `secrets` and `configs`, as read-only files. */
+  files: FileMountPlan[];
 }
 
 /**
@@ -198,6 +243,10 @@ export interface StackPlan {
   networks: Record<string, NetworkPlan>;
   /** Top-level named volumes by key. */
   volumes: Record<string, VolumePlan>;
+  /** Top-level secrets by key. */
+  secrets: Record<string, FileSourcePlan>;
+  /** Top-level configs by key. */
+  configs: Record<string, FileSourcePlan>;
   /** Compose keys bento does not honour, with their paths; `up()` refuses to run them. */
   unsupported: UnsupportedKey[];
   /** Things compose would warn about (unset variables, the obsolete `version:`). */

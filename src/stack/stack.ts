@@ -10,7 +10,7 @@ import { InvalidOptionError } from "../errors.js";
 import type { Image } from "../image/image.js";
 import { Network } from "../network/network.js";
 import { loadCompose, type ComposeText, type LoadComposeOptions } from "./compose/load.js";
-import type { DependencyCondition, DependencyPlan, NetworkPlan, RestartPlan, ServiceNetworkPlan, StackPlan, VolumeMountPlan, VolumePlan } from "./plan.js";
+import type { DependencyCondition, DependencyPlan, FileMountPlan, FileSourcePlan, NetworkPlan, RestartPlan, ServiceNetworkPlan, StackPlan, VolumeMountPlan, VolumePlan } from "./plan.js";
 import type { UnsupportedKey } from "./errors.js";
 import type { RunningStack } from "./running-stack.js";
 import { upStack, type UpOptions } from "./up.js";
@@ -103,6 +103,8 @@ export interface StackService {
   readonly networks: Readonly<Record<string, ServiceNetworkPlan>> | undefined;
   /** Compose keys of this service that bento does not honour. */
   readonly unsupported: readonly UnsupportedKey[];
+  /** Compose secrets and configs, mounted as read-only files. */
+  readonly files: readonly FileMountPlan[];
 }
 
 /** @internal What a stack is made of. */
@@ -110,7 +112,10 @@ export interface StackState {
   readonly name: string;
   readonly services: ReadonlyMap<string, StackService>;
   /** From a compose file: its networks, volumes and the top-level keys bento does not honour. */
-  readonly compose?: { networks: Record<string, NetworkPlan>; volumes: Record<string, VolumePlan>; unsupported: readonly UnsupportedKey[] };
+  readonly compose?: {
+    networks: Record<string, NetworkPlan>; volumes: Record<string, VolumePlan>; secrets: Record<string, FileSourcePlan>; configs: Record<string, FileSourcePlan>;
+    unsupported: readonly UnsupportedKey[];
+  };
   readonly images: Readonly<Record<string, ImageLike>>;
   readonly profiles: readonly string[];
 }
@@ -141,7 +146,7 @@ function deepFreeze<T>(value: T): T {
 
 /** Freezes a service: its own structures deeply, its container options (which may hold a Network, a wait strategy, functions) at the top only, unless they are a plan's copy. */
 function freezeService(service: StackService, ownOptions: boolean): StackService {
-  for (const part of [service.dependsOn, service.restart, service.profiles, service.volumes, service.networks, service.unsupported, service.image]) {
+  for (const part of [service.dependsOn, service.restart, service.profiles, service.volumes, service.networks, service.unsupported, service.files, service.image]) {
     if (!isImageLike(part)) deepFreeze(part);
   }
   if (ownOptions) deepFreeze(service.options);
@@ -225,11 +230,12 @@ export class Stack {
    * await using running = await stack.up();
    * ```
    */
-  static fromCompose(file: string, options?: LoadComposeOptions & StackComposeOptions): Stack;
+  static fromCompose(file: string | readonly string[], options?: LoadComposeOptions & StackComposeOptions): Stack;
   static fromCompose(source: ComposeText & StackComposeOptions): Stack;
-  static fromCompose(fileOrSource: string | (ComposeText & StackComposeOptions), options: LoadComposeOptions & StackComposeOptions = {}): Stack {
-    const plan = typeof fileOrSource === "string" ? loadCompose(fileOrSource, options) : loadCompose(fileOrSource);
-    return Stack.fromPlan(plan, typeof fileOrSource === "string" ? options : fileOrSource);
+  static fromCompose(fileOrSource: string | readonly string[] | (ComposeText & StackComposeOptions), options: LoadComposeOptions & StackComposeOptions = {}): Stack {
+    const isPath = typeof fileOrSource === "string" || Array.isArray(fileOrSource);
+    const plan = isPath ? loadCompose(fileOrSource as string | readonly string[], options) : loadCompose(fileOrSource as ComposeText);
+    return Stack.fromPlan(plan, isPath ? options : (fileOrSource as ComposeText & StackComposeOptions));
   }
 
   /**
@@ -258,6 +264,7 @@ export class Stack {
         volumes: structuredClone(s.volumes),
         networks: s.options.network === undefined ? structuredClone(s.networks) : {},
         unsupported: plan.unsupported.filter((u) => u.path === prefix || u.path.startsWith(`${prefix}.`) || u.path.startsWith(`${prefix}[`)),
+        files: structuredClone(s.files ?? []),
       }, true));
     }
     const topLevel = plan.unsupported.filter((u) => !u.path.startsWith("services."));
@@ -269,7 +276,10 @@ export class Stack {
     return Stack.#of(freezeState({
       name: plan.name,
       services,
-      compose: { networks: structuredClone(plan.networks), volumes: structuredClone(plan.volumes), unsupported: topLevel },
+      compose: {
+        networks: structuredClone(plan.networks), volumes: structuredClone(plan.volumes), secrets: structuredClone(plan.secrets ?? {}), configs: structuredClone(plan.configs ?? {}),
+        unsupported: topLevel,
+      },
       images,
       profiles: [...(options.profiles ?? [])],
     }));
@@ -329,7 +339,7 @@ export class Stack {
       restart = { policy: "on-failure", maxRetries: options.maxRestarts };
     }
     const services = new Map(this.#state.services);
-    services.set(name, freezeService({ name, image, options: { ...containerOptions }, dependsOn, restart, profiles: [], volumes: [], networks: undefined, unsupported: [] }, false));
+    services.set(name, freezeService({ name, image, options: { ...containerOptions }, dependsOn, restart, profiles: [], volumes: [], networks: undefined, unsupported: [], files: [] }, false));
     return Stack.#of(freezeState({ ...this.#state, services }));
   }
 

@@ -4,12 +4,12 @@
  * ready, independent services in parallel. On a failure it stops and removes what it started, and
  * throws a ServiceStartupError naming the service.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { config } from "../config.js";
 import { Container } from "../container/container.js";
 import type { ImageLike } from "../container/image-source.js";
-import type { MountSpec } from "../container/mounts.js";
+import type { FileMount, MountSpec } from "../container/mounts.js";
 import type { ContainerOptions } from "../container/options.js";
 import type { RunningContainer } from "../container/running-container.js";
 import { BentoError, InvalidOptionError, StartupError, type StartupPhase } from "../errors.js";
@@ -20,8 +20,8 @@ import { readVolumeRecord } from "../volume/volume-store.js";
 import { Wait } from "../wait/wait.js";
 import type { WaitStrategy } from "../wait/wait-strategy.js";
 import { DependencyCycleError, ServiceStartupError, UnsupportedComposeError, type UnsupportedKey } from "./errors.js";
-import { findCycle, withDependencies } from "./graph.js";
-import type { DependencyCondition } from "./plan.js";
+import { dependenciesFirst, findCycle, withDependencies } from "./graph.js";
+import type { DependencyCondition, FileMountPlan } from "./plan.js";
 import { RunningStack, type StackEvent, type StackResources } from "./running-stack.js";
 import type { ComposeImageSource, StackService, StackState } from "./stack.js";
 
@@ -99,15 +99,14 @@ function selection(state: StackState, graph: Map<string, string[]>, requested: r
 /** Keys of the selected services that bento cannot honour: the loader's list plus what this runtime lacks. */
 function unsupportedKeys(state: StackState, services: readonly StackService[]): UnsupportedKey[] {
   // Top-level keys count when they can affect what starts: the options of a network or volume a
-  // selected service uses, and keys such as `include`; top-level secrets and configs are only
-  // declarations (the services that use them are refused for their own `secrets`/`configs`).
+  // selected service uses (or secret or config it mounts), and keys such as `include`.
   const usedNetworks = new Set(services.flatMap((s) => Object.keys(s.networks ?? {})));
   const usedVolumes = new Set(services.flatMap((s) => s.volumes.flatMap((v) => (v.type === "volume" && v.source !== undefined ? [v.source] : []))));
   const keys: UnsupportedKey[] = (state.compose?.unsupported ?? []).filter((k) => {
     const [top, name] = k.path.split(".");
-    if (top === "secrets" || top === "configs") return false;
     if (top === "networks") return usedNetworks.has(name!);
     if (top === "volumes") return usedVolumes.has(name!);
+    if (top === "secrets" || top === "configs") return services.some((s) => s.files.some((f) => `${f.kind}s` === top && f.source === name));
     return true;
   });
   for (const s of services) {
@@ -181,6 +180,21 @@ function attachNetwork(state: StackState, service: StackService, made: Made, opt
   return { ...options, network: made.networks.get(key)!, aliases: [...new Set(aliases)] };
 }
 
+/** A secret or config as a file mount: its bytes read now, from its file, variable or content. */
+function fileMountOf(state: StackState, f: FileMountPlan): FileMount {
+  const source = (f.kind === "secret" ? state.compose!.secrets : state.compose!.configs)[f.source]!;
+  let content: string | Uint8Array;
+  if (source.file === undefined) content = source.content ?? "";
+  else {
+    try {
+      content = readFileSync(source.file);
+    } catch (error) {
+      throw new InvalidOptionError(`${f.kind}s.${f.source}.file`, `cannot read "${source.file}" (${(error as NodeJS.ErrnoException).code ?? "EIO"}); it must exist while the stack starts`);
+    }
+  }
+  return { content, target: f.target, mode: f.mode, ...(f.uid === undefined ? {} : { uid: f.uid }), ...(f.gid === undefined ? {} : { gid: f.gid }) };
+}
+
 /** The container options of a service in this stack: its own, plus name, labels, network, mounts, wait and deadline. */
 function containerOptionsOf(state: StackState, service: StackService, made: Made, wait: WaitStrategy, startupTimeoutMs: number | undefined): ContainerOptions {
   const mounts: MountSpec[] = [...(service.options.mounts ?? [])];
@@ -194,6 +208,7 @@ function containerOptionsOf(state: StackState, service: StackService, made: Made
       mounts.push({ volume: state.compose!.volumes[v.source]!.name, target: v.target, readonly: v.readOnly });
     }
   }
+  for (const f of service.files) mounts.push(fileMountOf(state, f));
   const options: ContainerOptions = {
     ...service.options,
     name: service.options.name ?? `${state.name}-${service.name}-1`,
@@ -259,6 +274,12 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
   if (unsupported.length > 0) throw new UnsupportedComposeError(state.name, unsupported);
   const waits = waitsOf(state, services);
   for (const s of services) {
+    for (const f of s.files) {
+      const file = (f.kind === "secret" ? state.compose!.secrets : state.compose!.configs)[f.source]?.file;
+      if (file !== undefined && !(existsSync(file) && statSync(file).isFile())) {
+        throw new InvalidOptionError(`${f.kind}s.${f.source}.file`, `the file "${file}" (used by ${f.path}) does not exist or is not a file; create it, or fix the path in the compose file`);
+      }
+    }
     for (const v of s.volumes) {
       const top = v.type === "volume" && v.source !== undefined ? state.compose!.volumes[v.source]! : undefined;
       if (top?.external && readVolumeRecord(top.name) === undefined) {
@@ -278,10 +299,9 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
   const startups = new Map<string, Promise<RunningContainer>>();
   const cleanUp = () => new RunningStack(state.name, resources, { onProgress: options.onProgress, supervise: false }).down().catch(() => undefined);
 
-  const start = async (service: StackService): Promise<RunningContainer> => {
-    const deps = graph.get(service.name)!.filter((d) => selected.has(d));
+  const start = async (service: StackService, deps: readonly string[], ready: readonly Promise<RunningContainer>[]): Promise<RunningContainer> => {
     try {
-      await Promise.all(deps.map((d) => startups.get(d)!));
+      await Promise.all(ready);
     } catch {
       throw new Skipped();
     }
@@ -305,7 +325,7 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
         if ((error instanceof InvalidOptionError && error.option === "image") || code === "ERR_BUILD_STEP" || code === "ERR_BUILD_CONTEXT" || code === "ERR_BASE_IMAGE_NOT_FOUND") phase = "build";
         throw error;
       });
-      started.push({ name: service.name, container: c, dependsOn: deps, restart: service.restart });
+      started.push({ name: service.name, container: c, dependsOn: [...deps], restart: service.restart });
       emit({ service: service.name, status: "started", id: c.id });
       return c;
     } catch (error) {
@@ -353,7 +373,13 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
     await cleanUp();
     throw error;
   }
-  for (const s of services) startups.set(s.name, start(s));
+  // Each start is handed the startups of its dependencies, so the graph alone (never the order
+  // services were declared in) decides who waits for whom.
+  const selectedGraph = new Map(services.map((s) => [s.name, graph.get(s.name)!.filter((d) => selected.has(d))]));
+  for (const name of dependenciesFirst(selectedGraph)) {
+    const deps = selectedGraph.get(name)!;
+    startups.set(name, start(state.services.get(name)!, deps, deps.map((d) => startups.get(d)!)));
+  }
   await Promise.allSettled(startups.values());
   if (failure) {
     await cleanUp();

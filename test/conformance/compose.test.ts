@@ -109,11 +109,10 @@ describe("awesome-compose projects", () => {
       const declaredDefault = Object.hasOwn((raw.networks as object | undefined) ?? {}, "default");
       check(Object.keys(plan.networks).filter((n) => n !== "default" || declaredDefault).sort(), expected.networks, "networks");
       check(Object.keys(plan.volumes).sort(), expected.volumes, "volumes");
-      // Secrets and configs are not modelled: the loader must report them, not drop them.
-      check(plan.unsupported.some((u) => u.path === "secrets"), expected.secrets.length > 0, "secrets reported as unsupported");
-      check(plan.unsupported.some((u) => u.path === "configs"), expected.configs.length > 0, "configs reported as unsupported");
+      check(Object.keys(plan.secrets).sort(), [...expected.secrets].sort(), "secrets");
+      check(Object.keys(plan.configs).sort(), [...expected.configs].sort(), "configs");
       for (const key of expected.topLevelKeys) {
-        const modelled = ["services", "networks", "volumes", "name"].includes(key);
+        const modelled = ["services", "networks", "volumes", "secrets", "configs", "name"].includes(key);
         const reported = plan.unsupported.some((u) => u.path === key) || (key === "version" && plan.warnings.some((w) => w.includes("version")));
         check(modelled || reported, true, `top-level ${key} modelled or reported`);
       }

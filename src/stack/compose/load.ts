@@ -8,16 +8,17 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Document, LineCounter } from "yaml";
-import { yamlPackage } from "../../deps.js";
 import { DependencyCycleError, ComposeError, type ComposeErrorCode, type UnsupportedKey } from "../errors.js";
 import { findCycle } from "../graph.js";
 import type { NetworkPlan, ServicePlan, StackPlan, VolumePlan } from "../plan.js";
 import { at, pathOf, toBool, toStringMap, type NormalizeContext, type Segments } from "./context.js";
 import { DotenvSyntaxError, parseDotenv } from "./dotenv.js";
-import { interpolateDocument, type VariableLookup } from "./interpolate.js";
+import { type VariableLookup } from "./interpolate.js";
+import { composeFilesOf, parseComposeText, readComposeFile, type ParsedComposeFile } from "./files.js";
+import { assembleProject, failIn } from "./project.js";
+import { fileSources } from "./secrets.js";
 import { normalizeService } from "./service.js";
-import { formatPath, validateBentoSchema, validateWithSchemaFile } from "./validate.js";
+import { formatPath, validateBentoSchema } from "./validate.js";
 
 /**
  * Options of {@link loadCompose}.
@@ -43,6 +44,11 @@ export interface LoadComposeOptions {
    * schema, which knows every compose key, is always applied.
    */
   schema?: string;
+  /**
+   * With a path to `compose.yaml` (or another default name) or to a directory: also merge the
+   * `compose.override.yaml` next to it when there is one, as compose does (default true).
+   */
+  override?: boolean;
 }
 
 /**
@@ -76,21 +82,6 @@ function readOptional(file: string): string | undefined {
   }
 }
 
-/** Finds the line and column of the value at `segments` (or of its nearest ancestor in the file). */
-function locator(doc: Document, lines: LineCounter): (segments: Segments) => { line?: number; column?: number } {
-  return (segments) => {
-    for (let n = segments.length; n >= 0; n--) {
-      const node = n === 0 ? doc.contents : doc.getIn(segments.slice(0, n), true);
-      const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-      if (range) {
-        const pos = lines.linePos(range[0]);
-        return { line: pos.line, column: pos.col };
-      }
-    }
-    return {};
-  };
-}
-
 function topLevel(ctx: NormalizeContext, kind: "networks" | "volumes", raw: Record<string, unknown> | undefined): Record<string, NetworkPlan | VolumePlan> {
   const out: Record<string, NetworkPlan | VolumePlan> = {};
   for (const [key, value] of Object.entries(raw ?? {})) {
@@ -120,64 +111,45 @@ function topLevel(ctx: NormalizeContext, kind: "networks" | "volumes", raw: Reco
  * const inline = loadCompose({ yaml: "services:\n  web:\n    image: nginx\n", projectName: "demo" });
  * ```
  */
-export function loadCompose(file: string, options?: LoadComposeOptions): StackPlan;
+export function loadCompose(file: string | readonly string[], options?: LoadComposeOptions): StackPlan;
 export function loadCompose(source: ComposeText): StackPlan;
-export function loadCompose(fileOrSource: string | ComposeText, maybeOptions: LoadComposeOptions = {}): StackPlan {
-  let text: string;
-  let fileName: string;
-  let projectDir: string;
+export function loadCompose(fileOrSource: string | readonly string[] | ComposeText, maybeOptions: LoadComposeOptions = {}): StackPlan {
+  let files: ParsedComposeFile[];
   let options: LoadComposeOptions;
+  const fromFiles = typeof fileOrSource === "string" || Array.isArray(fileOrSource);
   if (typeof fileOrSource === "string") {
-    const file = path.resolve(fileOrSource);
-    fileName = fileOrSource;
-    projectDir = path.dirname(file);
     options = maybeOptions;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? "EIO";
-      throw new ComposeError("ERR_COMPOSE_FILE", "", `cannot read the compose file (${code}); check the path`, { file: fileName }, { cause: error });
-    }
+    const paths = options.override === false ? [path.resolve(fileOrSource)] : composeFilesOf(fileOrSource);
+    files = paths.map((p, i) => readComposeFile(p, i === 0 && path.resolve(fileOrSource) === p ? fileOrSource : p));
+  } else if (Array.isArray(fileOrSource)) {
+    options = maybeOptions;
+    if (fileOrSource.length === 0 || fileOrSource.some((f) => typeof f !== "string")) throw new ComposeError("ERR_COMPOSE_FILE", "", "pass at least one compose file path", { file: "<none>" });
+    files = (fileOrSource as string[]).map((f) => readComposeFile(path.resolve(f), f));
   } else {
-    if (typeof fileOrSource?.yaml !== "string") throw new ComposeError("ERR_COMPOSE_FILE", "", "pass a file path, or { yaml: text }", { file: "<inline>" });
-    text = fileOrSource.yaml;
-    fileName = "<inline>";
-    projectDir = path.resolve(fileOrSource.projectDir ?? ".");
-    options = fileOrSource;
+    const source = fileOrSource as ComposeText;
+    if (typeof source?.yaml !== "string") throw new ComposeError("ERR_COMPOSE_FILE", "", "pass a file path, or { yaml: text }", { file: "<inline>" });
+    options = source;
+    files = [parseComposeText(source.yaml, "<inline>", path.resolve(source.projectDir ?? "."))];
   }
-
-  const { LineCounter, parseDocument } = yamlPackage();
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { version: "1.2", schema: "core", merge: true, uniqueKeys: true, lineCounter: lines, prettyErrors: true });
-  const yamlError = doc.errors[0];
-  if (yamlError) {
-    const pos = yamlError.linePos?.[0];
-    const reason = yamlError.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-    throw new ComposeError("ERR_COMPOSE_YAML", "", `${reason}; fix the YAML syntax`, { file: fileName, line: pos?.line, column: pos?.col });
-  }
-  const locate = locator(doc, lines);
+  const projectDir = files[0]!.dir;
+  const fileName = files[0]!.fileName;
+  // A value's error names the last of the files that sets it (or most of its path), as that one wins.
   const fail = (segments: Segments, reason: string, code: ComposeErrorCode = "ERR_COMPOSE_VALUE"): never => {
-    throw new ComposeError(code, formatPath(segments), reason, { file: fileName, ...locate(segments) });
+    let owner = files[0]!;
+    let best = -1;
+    for (const f of files) {
+      const n = f.defines(segments);
+      if (n >= best) [owner, best] = [f, n];
+    }
+    return failIn(owner, segments, reason, code);
   };
-  let raw: unknown;
-  try {
-    raw = doc.toJS({ maxAliasCount: 1000 });
-  } catch (error) {
-    throw new ComposeError("ERR_COMPOSE_YAML", "", `${(error as Error).message}; fix the YAML`, { file: fileName }, { cause: error });
-  }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) fail([], "the document must be a map with a services key, such as \"services:\\n  web:\\n    image: nginx\"", "ERR_COMPOSE_SCHEMA");
-
-  if (options.schema !== undefined) {
-    const problem = validateWithSchemaFile(raw, options.schema);
-    if (problem) fail(problem.segments, problem.message, "ERR_COMPOSE_SCHEMA");
-  }
 
   // Variables: the environment wins over the env file, as in compose.
   const base = options.env ?? process.env;
   const fromEnv: VariableLookup = (name) => (Object.hasOwn(base, name) ? base[name] : undefined);
   let dotenv: Record<string, string> = {};
   if (options.envFile !== false) {
-    const envFile = options.envFile === undefined ? (typeof fileOrSource === "string" || fileOrSource.projectDir !== undefined ? path.join(projectDir, ".env") : undefined) : path.resolve(options.envFile);
+    const envFile = options.envFile === undefined ? (fromFiles || (fileOrSource as ComposeText).projectDir !== undefined ? path.join(projectDir, ".env") : undefined) : path.resolve(options.envFile);
     const envText = envFile === undefined ? undefined : readOptional(envFile);
     if (envText === undefined && options.envFile !== undefined) {
       throw new ComposeError("ERR_COMPOSE_FILE", "", `the env file "${envFile}" does not exist; check the envFile option`, { file: fileName });
@@ -195,11 +167,12 @@ export function loadCompose(fileOrSource: string | ComposeText, maybeOptions: Lo
 
   const warnings: string[] = [];
   const unset = new Set<string>();
-  const document = interpolateDocument(raw, lookup, (name, segments) => {
+  const onUnset = (name: string, segments: Segments) => {
     if (unset.has(name)) return;
     unset.add(name);
     warnings.push(`the ${JSON.stringify(name)} variable is not set (first used at ${pathOf(segments)}); defaulting to a blank string`);
-  }, (segments, failure) => fail(segments, failure.message, "ERR_COMPOSE_VARIABLE")) as Record<string, unknown>;
+  };
+  const document = assembleProject(files, { lookup, onUnset, schema: options.schema });
 
   const problem = validateBentoSchema(document);
   if (problem) fail(problem.segments, problem.message, "ERR_COMPOSE_SCHEMA");
@@ -233,12 +206,14 @@ export function loadCompose(fileOrSource: string | ComposeText, maybeOptions: Lo
   };
 
   if (document.version !== undefined) warnings.push("the top-level version key is obsolete and ignored");
-  for (const key of ["include", "secrets", "configs", "models"]) {
+  for (const key of ["models"]) {
     if (document[key] !== undefined) ctx.unsupported([key], `top-level ${key} is not supported`);
   }
   const networks = topLevel(ctx, "networks", document.networks as Record<string, unknown> | undefined) as Record<string, NetworkPlan>;
   const volumes = topLevel(ctx, "volumes", document.volumes as Record<string, unknown> | undefined) as Record<string, VolumePlan>;
-  const declared = { networks: new Set(Object.keys(networks)), volumes: new Set(Object.keys(volumes)) };
+  const secrets = fileSources(ctx, "secrets", document.secrets as Record<string, unknown> | undefined);
+  const configs = fileSources(ctx, "configs", document.configs as Record<string, unknown> | undefined);
+  const declared = { networks: new Set(Object.keys(networks)), volumes: new Set(Object.keys(volumes)), secrets: new Set(Object.keys(secrets)), configs: new Set(Object.keys(configs)) };
 
   const services: Record<string, ServicePlan> = {};
   const rawServices = (document.services ?? {}) as Record<string, Record<string, unknown>>;
@@ -262,5 +237,5 @@ export function loadCompose(fileOrSource: string | ComposeText, maybeOptions: Lo
   if (Object.values(services).some((s) => s.networks.default !== undefined) && networks.default === undefined) {
     networks.default = { name: `${name}_default`, external: false, labels: {} };
   }
-  return { version: 1, name, projectDir, services, networks, volumes, unsupported, warnings };
+  return { version: 1, name, projectDir, services, networks, volumes, secrets, configs, unsupported, warnings };
 }

@@ -179,6 +179,36 @@ const deploy = object(
   "deploy options",
 );
 
+/** A service's `secrets:` or `configs:`: names, or { source, target, uid, gid, mode }. */
+function serviceFileList(kind: "secrets" | "configs"): Schema {
+  const entry = object(
+    {
+      source: str(`the name of a top-level ${kind} entry`),
+      target: str(kind === "secrets" ? "the file name under /run/secrets, or an absolute path" : "the absolute path of the file in the container"),
+      uid: { anyOf: [{ type: "string" }, { type: "integer" }], description: "the numeric owner" },
+      gid: { anyOf: [{ type: "string" }, { type: "integer" }], description: "the numeric group" },
+      mode: { anyOf: [{ type: "string" }, { type: "integer" }], description: "the mode in octal, such as 0440" },
+    },
+    `a ${kind === "secrets" ? "secret" : "config"}`,
+    { required: ["source"] },
+  );
+  return { type: "array", items: { anyOf: [{ type: "string" }, entry] }, description: `a list of ${kind} names, or { source, target, uid, gid, mode }` };
+}
+
+/** A top-level secret or config: one of file, environment, content. */
+function fileSource(kind: "secret" | "config"): Schema {
+  return object(
+    {
+      file: str(`the ${kind}'s file, relative to the compose file`),
+      environment: str(`the variable holding the ${kind}`),
+      content: str(`the ${kind}'s text`),
+      name: str("its name"),
+      ...unsupported("external", "driver", "driver_opts", "template_driver", "labels"),
+    },
+    `a ${kind}: { file }, { environment } or { content }`,
+  );
+}
+
 const service = object(
   {
     image: str('an image reference such as "postgres:16"'),
@@ -214,15 +244,35 @@ const service = object(
     cpu_shares: int("a relative CPU weight"),
     pids_limit: int("the maximum number of processes"),
     privileged: bool("must be false: bento does not run privileged containers"),
-    tty: bool("must be false"),
-    stdin_open: bool("must be false"),
+    extra_hosts: listOrDict('host names and addresses, { "api.test": "10.0.0.5" } or ["api.test:10.0.0.5"]; "host-gateway" needs network_mode: host'),
+    dns: stringOrList("nameserver addresses"),
+    dns_search: stringOrList("search domains"),
+    dns_opt: listOfStrings('resolver options such as "ndots:2"'),
+    domainname: str("the NIS domain name"),
+    sysctls: listOrDict('namespaced sysctls such as { "net.core.somaxconn": 1024 }'),
+    ulimits: {
+      type: "object",
+      additionalProperties: { anyOf: [{ type: "integer" }, { type: "string" }, object({ soft: int("the soft limit"), hard: int("the hard limit") }, "soft and hard limits", { required: ["soft", "hard"] })] },
+      description: "limits such as { nofile: { soft: 1024, hard: 4096 }, nproc: 512 }",
+    },
+    shm_size: { anyOf: [{ type: "string" }, { type: "integer" }], description: 'a size such as "256m"' },
+    secrets: serviceFileList("secrets"),
+    configs: serviceFileList("configs"),
+    tty: bool("true or false (accepted; bento gives no terminal)"),
+    stdin_open: bool("true or false (accepted; bento gives no stdin)"),
+    develop: any,
+    logging: any,
+    attach: any,
+    annotations: any,
+    platform: str('the platform, such as "linux/amd64": this machine\'s'),
+    security_opt: listOfStrings('"no-new-privileges" (other options are not supported)'),
     ...unsupported(
-      "annotations", "attach", "blkio_config", "cgroup", "cgroup_parent", "configs", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota",
-      "cpu_rt_period", "cpu_rt_runtime", "cpuset", "credential_spec", "develop", "device_cgroup_rules", "devices", "dns", "dns_opt", "dns_search",
-      "domainname", "extends", "external_links", "extra_hosts", "gpus", "group_add", "ipc", "isolation", "label_file", "links", "logging",
-      "mac_address", "mem_reservation", "mem_swappiness", "memswap_limit", "models", "oom_kill_disable", "oom_score_adj", "pid", "platform",
-      "post_start", "pre_start", "pre_stop", "provider", "pull_policy", "pull_refresh_after", "runtime", "scale", "secrets", "security_opt", "shm_size",
-      "storage_opt", "sysctls", "ulimits", "use_api_socket", "userns_mode", "uts", "volumes_from",
+      "blkio_config", "cgroup", "cgroup_parent", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota",
+      "cpu_rt_period", "cpu_rt_runtime", "cpuset", "credential_spec", "device_cgroup_rules", "devices",
+      "extends", "external_links", "gpus", "group_add", "ipc", "isolation", "label_file", "links",
+      "mac_address", "mem_reservation", "mem_swappiness", "memswap_limit", "models", "oom_kill_disable", "oom_score_adj", "pid",
+      "post_start", "pre_start", "pre_stop", "provider", "pull_policy", "pull_refresh_after", "runtime", "scale",
+      "storage_opt", "use_api_socket", "userns_mode", "uts", "volumes_from",
     ),
   },
   "a service",
@@ -280,7 +330,9 @@ export const composeSchema: Schema = {
       services: { type: "object", additionalProperties: service, propertyNames: { pattern: "^[a-zA-Z0-9._-]+$" }, description: "a map of services" },
       networks: { type: "object", additionalProperties: network, propertyNames: { pattern: "^[a-zA-Z0-9._-]+$" }, description: "a map of networks" },
       volumes: { type: "object", additionalProperties: volume, propertyNames: { pattern: "^[a-zA-Z0-9._-]+$" }, description: "a map of volumes" },
-      ...unsupported("include", "secrets", "configs", "models"),
+      secrets: { type: "object", additionalProperties: fileSource("secret"), description: "a map of secrets" },
+      configs: { type: "object", additionalProperties: fileSource("config"), description: "a map of configs" },
+      ...unsupported("include", "models"),
     },
     "a compose file",
   ),

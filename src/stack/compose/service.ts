@@ -16,6 +16,9 @@ import type { BuildPlan, DependencyCondition, DependencyPlan, RestartPlan, Servi
 import { at, checked, toBool, toDurationMs, toInt, toPositiveNumber, toStringList, toStringMap, type NormalizeContext, type Segments } from "./context.js";
 import { DotenvSyntaxError, parseDotenv } from "./dotenv.js";
 import { parseExposeEntry, parsePortEntry } from "./ports.js";
+import { acceptedKeys } from "./accepted.js";
+import { serviceFiles } from "./secrets.js";
+import { systemOptions } from "./system.js";
 import { splitShellWords } from "./shell-words.js";
 import { parseTmpfsEntry, parseVolumeEntry } from "./volumes.js";
 
@@ -23,6 +26,8 @@ import { parseTmpfsEntry, parseVolumeEntry } from "./volumes.js";
 export interface Declarations {
   volumes: ReadonlySet<string>;
   networks: ReadonlySet<string>;
+  secrets: ReadonlySet<string>;
+  configs: ReadonlySet<string>;
 }
 
 const conditions: Record<string, DependencyCondition> = {
@@ -33,20 +38,9 @@ const conditions: Record<string, DependencyCondition> = {
 
 /** Why some keys are not supported, where there is more to say than "not supported". */
 const unsupportedReasons: Record<string, string> = {
-  secrets: "secrets are not supported; pass the value in environment, or use a bind volume once bento supports them",
-  configs: "configs are not supported",
-  platform: "platform is not supported: bento runs images of this machine's platform",
-  extends: "extends is not supported; copy the keys into the service",
   links: "links are obsolete and not supported; services reach each other by service name",
   external_links: "external_links are not supported",
-  logging: "logging drivers are not supported: bento keeps each container's log itself (logs())",
-  extra_hosts: "extra_hosts is not supported",
-  dns: "dns is not supported",
-  security_opt: "security_opt is not supported",
   devices: "devices are not supported",
-  ulimits: "ulimits are not supported",
-  sysctls: "sysctls are not supported",
-  shm_size: "shm_size is not supported",
   pull_policy: "pull_policy is not supported; set BENTO_PULL_POLICY",
 };
 
@@ -166,13 +160,19 @@ const composeKeyOf: Record<string, string[]> = {
   name: ["container_name"], command: ["command"], entrypoint: ["entrypoint"], env: ["environment"], workdir: ["working_dir"], user: ["user"],
   hostname: ["hostname"], labels: ["labels"], resources: ["deploy", "resources", "limits"], stopSignal: ["stop_signal"],
   stopTimeoutMs: ["stop_grace_period"], capAdd: ["cap_add"], capDrop: ["cap_drop"], mounts: ["tmpfs"], ports: ["ports"], healthcheck: ["healthcheck"],
+  extraHosts: ["extra_hosts"], dns: ["dns"], domainname: ["domainname"], sysctls: ["sysctls"], ulimits: ["ulimits"], shmSize: ["shm_size"],
 };
+
+/** Options whose errors name an entry of a map (`sysctls.<name>`). */
+const keyedOptions = new Set(["extraHosts", "sysctls", "ulimits"]);
 
 /** The keys this module turns into plan data; every other key of a service is reported. */
 const handled = new Set([
   "image", "build", "command", "entrypoint", "environment", "env_file", "ports", "expose", "volumes", "tmpfs", "depends_on", "healthcheck",
   "working_dir", "user", "hostname", "container_name", "labels", "networks", "network_mode", "deploy", "restart", "profiles", "init",
   "stop_signal", "stop_grace_period", "read_only", "cap_add", "cap_drop", "mem_limit", "cpus", "cpu_shares", "pids_limit", "privileged", "tty", "stdin_open",
+  "secrets", "configs", "extra_hosts", "dns", "dns_search", "dns_opt", "domainname", "sysctls", "ulimits", "shm_size",
+  "develop", "logging", "attach", "annotations", "platform", "security_opt",
 ]);
 
 /**
@@ -186,15 +186,14 @@ const handled = new Set([
 export function normalizeService(ctx: NormalizeContext, name: string, raw: Record<string, unknown>, declared: Declarations): ServicePlan {
   const segs = ["services", name] as const;
   const options: ContainerOptions = {};
-  const plan: ServicePlan = { options, dependsOn: {}, volumes: [], networks: {}, expose: [], restart: { policy: "no" }, profiles: [] };
+  const plan: ServicePlan = { options, dependsOn: {}, volumes: [], networks: {}, expose: [], restart: { policy: "no" }, profiles: [], files: [] };
 
   for (const key of Object.keys(raw)) {
     if (handled.has(key) || key.startsWith("x-")) continue;
     ctx.unsupported(at(segs, key), unsupportedReasons[key] ?? `${key} is not supported by bento`);
   }
-  for (const key of ["privileged", "tty", "stdin_open"] as const) {
-    if (raw[key] !== undefined && toBool(ctx, at(segs, key), raw[key])) ctx.unsupported(at(segs, key), `${key}: true is not supported`);
-  }
+  if (raw.privileged !== undefined && toBool(ctx, at(segs, "privileged"), raw.privileged)) ctx.unsupported(at(segs, "privileged"), "privileged: true is not supported");
+  Object.assign(options, acceptedKeys(ctx, segs, raw));
 
   if (typeof raw.image === "string") {
     if (raw.image.trim() === "") ctx.fail(at(segs, "image"), "the image is empty (an unset variable?); give a reference such as \"postgres:16\"");
@@ -252,6 +251,7 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
   if (mounts.length > 0) options.mounts = mounts;
   plan.volumes = volumes;
 
+  plan.files = [...serviceFiles(ctx, segs, "secrets", raw.secrets, declared.secrets), ...serviceFiles(ctx, segs, "configs", raw.configs, declared.configs)];
   if (raw.depends_on !== undefined) plan.dependsOn = dependsOn(ctx, at(segs, "depends_on"), raw.depends_on);
   if (raw.healthcheck !== undefined && raw.healthcheck !== null) options.healthcheck = healthcheck(ctx, at(segs, "healthcheck"), raw.healthcheck as Record<string, unknown>);
 
@@ -270,6 +270,8 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
     options.stopSignal = signal;
   }
   if (raw.stop_grace_period !== undefined) options.stopTimeoutMs = toDurationMs(ctx, at(segs, "stop_grace_period"), raw.stop_grace_period);
+
+  Object.assign(options, systemOptions(ctx, segs, raw));
 
   // Networking: network_mode host/none is a ContainerOptions network; otherwise stack networks.
   if (raw.network_mode !== undefined) {
@@ -320,7 +322,9 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
     const [head] = error.option.split(/[.[]/);
     const key = composeKeyOf[head as string] ?? [];
     const reason = error.message.startsWith(`${error.option}: `) ? error.message.slice(error.option.length + 2) : error.message;
-    ctx.fail(at(segs, ...key), reason);
+    // Map-valued keys name the entry too (sysctls.kernel.hostname -> sysctls["kernel.hostname"]).
+    const entry = keyedOptions.has(head as string) && error.option.length > head!.length + 1 ? [error.option.slice(head!.length + 1)] : [];
+    ctx.fail(at(segs, ...key, ...entry), reason);
   }
   return plan;
 }

@@ -137,6 +137,7 @@ describe("errors and usage", () => {
     expect(composeFile(undefined, dir)).toBe(join(dir, "docker-compose.yml"));
     writeFileSync(join(dir, "compose.yaml"), "services: {}\n");
     expect(composeFile(undefined, dir)).toBe(join(dir, "compose.yaml"));
-    expect(composeFile("other.yml", dir)).toBe(join(dir, "other.yml"));
+    expect(composeFile(["other.yml"], dir)).toEqual([join(dir, "other.yml")]);
+    expect(composeFile(["a.yml", "/b.yml"], dir)).toEqual([join(dir, "a.yml"), "/b.yml"]);
   });
 });

@@ -410,17 +410,15 @@ networks:
 volumes:
   v: { driver: nfs }
 secrets:
-  pw: { file: ./pw.txt }
+  pw: { external: true }
 `);
     expect(plan.unsupported.map((u) => u.path)).toEqual([
-      "secrets",
       "networks.n.driver",
       "networks.n.ipam",
       "volumes.v.driver",
-      "services.a.secrets",
-      "services.a.platform",
-      "services.a.logging",
+      "secrets.pw.external",
       "services.a.privileged",
+      "services.a.platform",
       "services.a.build.cache_from",
       "services.a.ports[0]",
       "services.a.ports[2]",
@@ -437,7 +435,7 @@ secrets:
     ]);
     expect(plan.unsupported.find((u) => u.path === "services.a.ports[2]")!.reason).toMatch(/already published by ports\[1\]/);
     expect(plan.unsupported.find((u) => u.path === "services.a.ports[0]")!.reason).toMatch(/127.0.0.1 and ::1 only/);
-    expect(plan.warnings).toEqual(["the top-level version key is obsolete and ignored"]);
+    expect(plan.warnings).toEqual(["the top-level version key is obsolete and ignored", "service a: logging is ignored: bento keeps each container's output itself (logs(), bento logs)"]);
     expect(plan.services.a!.options.ports).toEqual([{ container: 81, host: 81, protocol: "tcp" }, { container: 83, host: 83, protocol: "tcp" }]);
   });
 });

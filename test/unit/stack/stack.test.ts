@@ -106,7 +106,7 @@ networks:
   back:
   ext: { external: true }
 secrets:
-  pw: { file: ./pw }
+  pw: { external: true }
 `,
       env: {},
       projectName: "p",
@@ -114,11 +114,13 @@ secrets:
     const e = (await stack.up().catch((x: unknown) => x)) as UnsupportedComposeError;
     expect(e).toBeInstanceOf(UnsupportedComposeError);
     expect(e.code).toBe("ERR_STACK_UNSUPPORTED");
-    expect(e.keys.map((k) => k.path)).toEqual(["networks.front.ipam", "services.web.privileged", "services.web.networks", "services.db.secrets", "networks.ext.external"]);
+    expect(e.keys.map((k) => k.path)).toEqual(["networks.front.ipam", "secrets.pw.external", "services.web.privileged", "services.web.networks", "networks.ext.external"]);
     expect(e.message).toMatch(/these 5 keys are not supported by bento, so nothing was started/);
-    // Only the services asked for (and what they need) count; the top-level secrets declaration alone does not.
+    // Only the services asked for (and what they need) count: an external secret only when one of them mounts it.
     const dbOnly = (await stack.up({ services: ["db"] }).catch((x: unknown) => x)) as UnsupportedComposeError;
-    expect(dbOnly.keys.map((k) => k.path)).toEqual(["services.db.secrets", "networks.ext.external"]);
+    expect(dbOnly.keys.map((k) => k.path)).toEqual(["secrets.pw.external", "networks.ext.external"]);
+    const webOnly = (await stack.up({ services: ["web"] }).catch((x: unknown) => x)) as UnsupportedComposeError;
+    expect(webOnly.keys.map((k) => k.path)).toEqual(["networks.front.ipam", "services.web.privileged", "services.web.networks"]);
   });
 
   it("starts nothing when every service is in an inactive profile", async () => {
