@@ -38,7 +38,14 @@ export type CacheMode = "min" | "max";
  * const target: CacheTarget = { ref: "registry.example.com/app:buildcache", mode: "max" };
  * ```
  */
-export type CacheTarget = string | { ref: string; mode?: CacheMode };
+export type CacheTarget =
+  | string
+  | {
+      /** The cache's reference, with a tag: `registry.example.com/app:buildcache`. */
+      ref: string;
+      /** What it holds; default `min`. */
+      mode?: CacheMode;
+    };
 
 /** One step of a cache document. */
 export interface CachedStep {
