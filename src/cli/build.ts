@@ -145,7 +145,7 @@ export const buildCommand: Command = {
       ...(values["cache-from"] === undefined ? {} : { cacheFrom: values["cache-from"] }),
       ...(values["cache-to"] === undefined ? {} : { cacheTo: parseCacheTo(values["cache-to"]) }),
       onProgress: (event) => {
-        if (quiet) return;
+        if (quiet && event.type !== "warning") return;
         const line = progressLine(event);
         if (line !== undefined) io.stderr.write(`${line}\n`);
       },
