@@ -33,7 +33,7 @@ import { LayeredView } from "./layered-view.js";
 import { DestinationError, LayerTree } from "./layer-builder.js";
 import { runtimeConfigOf, storedConfigOf } from "./oci-config.js";
 import type { BuildProgressEvent, BuildStepEvent, RebuildCause } from "./progress.js";
-import { CacheExport, cacheSettings, RemoteCaches, saveBuildCache, type BuildCacheReport, type CacheSettings, type CacheTarget } from "./remote-cache.js";
+import { CacheExport, CacheLayerUnavailableError, cacheSettings, RemoteCaches, saveBuildCache, type BuildCacheReport, type CacheSettings, type CacheTarget } from "./remote-cache.js";
 import { removeMountStubs, runArgv } from "./run-step.js";
 import { rootfsLayer } from "./rootfs-layer.js";
 import { missingWorkdir } from "./workdir.js";
@@ -138,7 +138,17 @@ const CONFIG_ONLY = new Set<ImageStep["kind"]>(["arg", "env", "workdir", "user",
  */
 export async function buildPlan(plan: ImagePlan, options: BuildOptions = {}): Promise<BuildResult> {
   checkOptions(options);
-  return new BuildRun(plan, options).run();
+  const first = new BuildRun(plan, options);
+  try {
+    return await first.run();
+  } catch (e) {
+    if (!(e instanceof CacheLayerUnavailableError)) throw e;
+    // What the first attempt built is in the local cache; the rest runs again.
+    const again = new BuildRun(plan, { ...options, cacheFrom: false });
+    again.warnings.push(...first.warnings);
+    again.warn(`${e.message}; building again without the registry caches`);
+    return again.run();
+  }
 }
 
 function checkOptions(options: BuildOptions): void {
@@ -230,7 +240,7 @@ class BuildRun {
   // Records the registry caches' hits in the store (those whose layers are here now), then writes
   // `cacheTo`. Nothing here fails the build: the image is built.
   async #finishCaches(finalStateId: string): Promise<{ cache?: BuildCacheReport }> {
-    if (this.remote === undefined && this.caches.to === undefined) return {};
+    if (this.remote === undefined && this.caches.to === undefined && this.warnings.length === 0) return {};
     for (const [key, { kind, record }] of this.remote?.adopted ?? []) {
       if (record.layer !== undefined && !(await this.store.hasBlob(record.layer.digest))) continue;
       const name = key.slice(key.indexOf(":") + 1);

@@ -12,7 +12,7 @@
  * registry/build-cache.ts, and is loaded on first use.
  */
 import { config as bentoConfig } from "../../config.js";
-import { InvalidOptionError } from "../../errors.js";
+import { BentoError, InvalidOptionError } from "../../errors.js";
 import { parseReference } from "../../store/reference.js";
 import type { Store } from "../../store/store.js";
 import type { LayerInfo } from "../../store/types.js";
@@ -179,6 +179,16 @@ export interface RemoteCacheBackend {
 export interface CacheSettings {
   from: string[];
   to: { ref: string; mode: CacheMode } | undefined;
+}
+
+/**
+ * A layer a cache promised could not be downloaded when the build needed it (the registry lost it
+ * after the cache was checked, or became unreachable). The build starts again without the caches.
+ */
+export class CacheLayerUnavailableError extends BentoError {
+  constructor(ref: string, digest: string, options: { cause: unknown }) {
+    super("ERR_BUILD_CACHE_LAYER", `registry build cache ${ref}: layer ${digest} could not be downloaded (${(options.cause as Error).message})`, options);
+  }
 }
 
 const REF_FIX = "use a registry reference such as registry.example.com/app:buildcache";
@@ -363,7 +373,12 @@ export class RemoteCaches implements RemoteStepSource {
       pending = (async () => {
         const known = this.#layers.get(digest);
         if (known === undefined || (await this.store.hasBlob(known.layer.digest))) return;
-        const bytes = await known.cache.fetchLayer(known.layer);
+        let bytes: number;
+        try {
+          bytes = await known.cache.fetchLayer(known.layer);
+        } catch (e) {
+          throw new CacheLayerUnavailableError(known.cache.ref, digest, { cause: e });
+        }
         const counts = this.#fetched.get(known.cache) ?? { blobs: 0, bytes: 0, layers: [] };
         counts.blobs++;
         counts.bytes += bytes;

@@ -234,6 +234,28 @@ describe.skipIf(!isRoot)(`registry build cache (${skipReason})`, () => {
       await expectBuildWithout(ref, /references 1 layer blob\(s\) the registry does not have/);
     });
 
+    it("a layer the registry loses after the cache was checked: the build starts again without the cache", async () => {
+      const ref = cacheRef("lost-later");
+      const context = makeContext({ "a.txt": "one\n" });
+      const built = await appImage().build({ store: machine(), context, cacheTo: ref });
+      const lost = built.layers[4]?.digest as string;
+      const progress = events();
+      const result = await appImage().build({
+        store: machine(),
+        context,
+        cacheFrom: ref,
+        onProgress: (e) => {
+          // The cache was read and checked; its layers are fetched at the end, for the image.
+          if (e.type === "step" && e.cacheRef !== undefined) rmSync(registryBlobPath(registry, lost), { force: true });
+          progress.onProgress(e);
+        },
+      });
+      expect(progress.warnings()).toEqual([expect.stringMatching(new RegExp(`^registry build cache ${ref}: layer ${lost} could not be downloaded .*; building again without the registry caches$`))]);
+      expect(result.cache?.warnings).toEqual(progress.warnings());
+      expect(result.id).not.toBe(built.id);
+      expect(progress.steps().filter((s) => s.instruction.startsWith("RUN")).map((s) => s.cached)).toEqual([true, true, false, false]);
+    });
+
     it("an unreachable registry for cacheTo: the image is built, the export is a warning", async () => {
       const ref = `127.0.0.1:${await closedPort()}/app:cache`;
       const progress = events();
