@@ -33,7 +33,9 @@ import { LayeredView } from "./layered-view.js";
 import { DestinationError, LayerTree } from "./layer-builder.js";
 import { runtimeConfigOf, storedConfigOf } from "./oci-config.js";
 import type { BuildProgressEvent, BuildStepEvent, RebuildCause } from "./progress.js";
-import { CacheExport, CacheLayerUnavailableError, cacheSettings, RemoteCaches, saveBuildCache, type BuildCacheReport, type CacheSettings, type CacheTarget } from "./remote-cache.js";
+import { CacheExport } from "./cache-export.js";
+import { cacheSettings, type CacheSettings, type CacheTarget } from "./cache-settings.js";
+import { CacheLayerUnavailableError, RemoteCaches, saveBuildCache, type BuildCacheReport } from "./remote-cache.js";
 import { removeMountStubs, runArgv } from "./run-step.js";
 import { rootfsLayer } from "./rootfs-layer.js";
 import { missingWorkdir } from "./workdir.js";
@@ -264,6 +266,14 @@ class BuildRun {
     await this.remote.fetchForExport(layer);
   }
 
+  // Records a step for the cache export, and a hit taken from a registry cache; returns that cache's reference.
+  #noteStep(key: string, parent: BuildState, instruction: string, inputs: Record<string, string>, record: StepRecord, ran: boolean): string | undefined {
+    this.exported.noteStep({ key, parent: parent.id, instruction, inputs, created: record.created, ...(record.layer === undefined ? {} : { layer: record.layer }) });
+    const cacheRef = ran ? undefined : this.remote?.sourceOf(record);
+    if (cacheRef !== undefined) this.remote?.noteHit("step", key, record);
+    return cacheRef;
+  }
+
   /** The build context in `dir`, opened (and its .dockerignore read) once per build. */
   context(dir: string): BuildContext {
     let context = this.#contexts.get(dir);
@@ -316,9 +326,7 @@ class BuildRun {
       if (record !== undefined) {
         if (await this.cache.usable(record)) {
           this.cachedSteps++;
-          const cacheRef = this.remote?.sourceOf(record);
-          if (cacheRef !== undefined) this.remote?.noteHit("step", key, record);
-          this.exported.noteStep({ key, parent: parent.id, instruction: event.instruction, inputs, created: record.created, ...(record.layer === undefined ? {} : { layer: record.layer }) });
+          const cacheRef = this.#noteStep(key, parent, event.instruction, inputs, record, false);
           this.emit({ type: "step", ...event, total: this.total, cached: true, ...(cacheRef === undefined ? {} : { cacheRef }) });
           return { record, ran: false };
         }
@@ -339,9 +347,7 @@ class BuildRun {
       return { record: fresh, ran: true };
     });
     await this.cache.noteChild(parent.id, { instruction: event.instruction, inputs, at: record.created });
-    const taken = ran ? undefined : this.remote?.sourceOf(record);
-    if (taken !== undefined) this.remote?.noteHit("step", key, record);
-    this.exported.noteStep({ key, parent: parent.id, instruction: event.instruction, inputs, created: record.created, ...(record.layer === undefined ? {} : { layer: record.layer }) });
+    this.#noteStep(key, parent, event.instruction, inputs, record, ran);
     this.emit({
       type: "step-done",
       step: event.step,

@@ -1,7 +1,8 @@
 /**
- * The builder's side of the registry build cache (`build({ cacheFrom, cacheTo })`): which caches a
- * build reads and writes, the document a cache holds, the records a build collects for export, and
- * the view of the imported caches that the local cache (cache.ts) falls back to.
+ * The builder's side of the registry build cache (`build({ cacheFrom, cacheTo })`): the document
+ * a cache holds, the reports, and the view of the imported caches that the local cache (cache.ts)
+ * falls back to. Which caches a build uses is decided in cache-settings.ts; what an export holds,
+ * in cache-export.ts.
  *
  * A cache document lists steps by the same keys the local cache uses (cache.ts): the parent
  * state, the instruction and its inputs, with the step's layer and its creation time, so a machine
@@ -11,41 +12,11 @@
  * The transport (the registry's distribution API) lives above the builder, in
  * registry/build-cache.ts, and is loaded on first use.
  */
-import { config as bentoConfig } from "../../config.js";
-import { BentoError, InvalidOptionError } from "../../errors.js";
-import { parseReference } from "../../store/reference.js";
+import { BentoError } from "../../errors.js";
 import type { Store } from "../../store/store.js";
 import type { LayerInfo } from "../../store/types.js";
-import { hashParts, stateIdAfter, type ChildSummary, type RemoteStepSource, type StepRecord } from "./cache.js";
-
-/**
- * What a cache export holds, as BuildKit's modes: `min` the steps that lead to the final image
- * (its layers), `max` every step the build went through, other stages' too.
- *
- * @example
- * ```ts
- * const mode: CacheMode = "max";
- * await image.build({ cacheTo: { ref: "registry.example.com/app:buildcache", mode } });
- * ```
- */
-export type CacheMode = "min" | "max";
-
-/**
- * Where a build writes its cache: a registry reference (mode `min`), or one with a mode.
- *
- * @example
- * ```ts
- * const target: CacheTarget = { ref: "registry.example.com/app:buildcache", mode: "max" };
- * ```
- */
-export type CacheTarget =
-  | string
-  | {
-      /** The cache's reference, with a tag: `registry.example.com/app:buildcache`. */
-      ref: string;
-      /** What it holds; default `min`. */
-      mode?: CacheMode;
-    };
+import type { ChildSummary, RemoteStepSource, StepRecord } from "./cache.js";
+import type { CacheMode } from "./cache-settings.js";
 
 /** One step of a cache document. */
 export interface CachedStep {
@@ -175,12 +146,6 @@ export interface RemoteCacheBackend {
   save(store: Store, ref: string, document: BuildCacheDocument, fetchLayer: (layer: LayerInfo) => Promise<void>): Promise<CacheExportReport>;
 }
 
-/** The caches a build reads and writes, after options and `BENTO_CACHE_*` are applied. */
-export interface CacheSettings {
-  from: string[];
-  to: { ref: string; mode: CacheMode } | undefined;
-}
-
 /**
  * A layer a cache promised could not be downloaded when the build needed it (the registry lost it
  * after the cache was checked, or became unreachable). The build starts again without the caches.
@@ -188,57 +153,6 @@ export interface CacheSettings {
 export class CacheLayerUnavailableError extends BentoError {
   constructor(ref: string, digest: string, options: { cause: unknown }) {
     super("ERR_BUILD_CACHE_LAYER", `registry build cache ${ref}: layer ${digest} could not be downloaded (${(options.cause as Error).message})`, options);
-  }
-}
-
-const REF_FIX = "use a registry reference such as registry.example.com/app:buildcache";
-
-/**
- * Checks `cacheFrom` / `cacheTo` and applies the defaults from `BENTO_CACHE_FROM` / `BENTO_CACHE_TO`
- * (`false` turns a default off). References are parsed by the transport when it loads.
- *
- * @example
- * ```ts
- * cacheSettings({ cacheTo: { ref: "localhost:5000/app:cache", mode: "max" } }); // { from: [...], to: { ref, mode: "max" } }
- * ```
- */
-export function cacheSettings(options: { cacheFrom?: string | string[] | false; cacheTo?: CacheTarget | false }): CacheSettings {
-  const cfg = bentoConfig();
-  let from: string[];
-  if (options.cacheFrom === undefined) from = cfg.cacheFrom;
-  else if (options.cacheFrom === false) from = [];
-  else {
-    from = Array.isArray(options.cacheFrom) ? options.cacheFrom : [options.cacheFrom];
-    for (const ref of from) if (typeof ref !== "string" || ref.trim() === "") throw new InvalidOptionError("build.cacheFrom", `expected a reference or a list of them; ${REF_FIX}`);
-  }
-  let to: CacheSettings["to"];
-  const target = options.cacheTo;
-  if (target === undefined) to = cfg.cacheTo;
-  else if (target === false) to = undefined;
-  else if (typeof target === "string") {
-    if (target.trim() === "") throw new InvalidOptionError("build.cacheTo", `expected a reference; ${REF_FIX}`);
-    to = { ref: target, mode: "min" };
-  } else if (typeof target === "object" && target !== null && typeof target.ref === "string" && target.ref.trim() !== "") {
-    const mode = target.mode ?? "min";
-    if (mode !== "min" && mode !== "max") throw new InvalidOptionError("build.cacheTo.mode", `"${String(mode)}" is not a cache mode; use "min" (the final image's steps) or "max" (every step)`);
-    to = { ref: target.ref, mode };
-  } else {
-    throw new InvalidOptionError("build.cacheTo", `expected a reference or { ref, mode }; ${REF_FIX}`);
-  }
-  from = [...new Set(from.map((r) => r.trim()))];
-  for (const ref of from) checkReference(ref, options.cacheFrom === undefined ? "BENTO_CACHE_FROM" : "build.cacheFrom");
-  if (to !== undefined) {
-    const option = options.cacheTo === undefined ? "BENTO_CACHE_TO" : "build.cacheTo";
-    if (checkReference(to.ref, option).digest !== undefined) throw new InvalidOptionError(option, `"${to.ref}" names a digest; a cache is written under a tag, such as registry.example.com/app:buildcache`);
-  }
-  return { from, to };
-}
-
-function checkReference(ref: string, option: string): ReturnType<typeof parseReference> {
-  try {
-    return parseReference(ref);
-  } catch (e) {
-    throw new InvalidOptionError(option, `${(e as Error).message}; ${REF_FIX}`);
   }
 }
 
@@ -404,39 +318,5 @@ export class RemoteCaches implements RemoteStepSource {
         downloadedLayers: [...fetched.layers],
       };
     });
-  }
-}
-
-/**
- * The steps a build went through, for its export: `min` keeps the chain that leads to the final
- * state, `max` keeps all.
- */
-export class CacheExport {
-  readonly #steps = new Map<string, CachedStep>();
-  readonly #rootfs = new Map<string, CachedRootfs>();
-
-  /** Notes a step (cached or run). */
-  noteStep(step: CachedStep): void {
-    this.#steps.set(step.key, step);
-  }
-
-  /** Notes a root filesystem base. */
-  noteRootfs(entry: CachedRootfs): void {
-    this.#rootfs.set(entry.hash, entry);
-  }
-
-  /** The document to write for a build that ended in the state `finalStateId`. */
-  document(finalStateId: string, mode: CacheMode): BuildCacheDocument {
-    if (mode === "max") return { version: 1, mode, steps: [...this.#steps.values()], rootfs: [...this.#rootfs.values()] };
-    const byResult = new Map<string, CachedStep>();
-    for (const step of this.#steps.values()) byResult.set(stateIdAfter(step.key, step.layer?.diffId), step);
-    const chain: CachedStep[] = [];
-    let id = finalStateId;
-    for (let step = byResult.get(id); step !== undefined && !chain.includes(step); step = byResult.get(id)) {
-      chain.push(step);
-      id = step.parent;
-    }
-    const rootfs = [...this.#rootfs.values()].filter((r) => hashParts("rootfs", r.layer.diffId) === id);
-    return { version: 1, mode, steps: chain.reverse(), rootfs };
   }
 }
