@@ -46,6 +46,16 @@ export interface BentoConfig {
   insecureRegistries: Set<string>;
   /** The Docker config file read for credentials: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
   dockerConfigFile: string;
+  /**
+   * Registry build caches every build reads (`BENTO_CACHE_FROM`, comma-separated references),
+   * unless the build names its own `cacheFrom`.
+   */
+  cacheFrom: string[];
+  /**
+   * The registry build cache every build writes (`BENTO_CACHE_TO`: a reference, optionally
+   * followed by `,mode=max`), unless the build names its own `cacheTo`.
+   */
+  cacheTo: { ref: string; mode: "min" | "max" } | undefined;
 }
 
 /**
@@ -91,6 +101,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BentoConfig {
     registryMirrors: parseMirrors(env.BENTO_REGISTRY_MIRRORS ?? ""),
     registryAuth: parseRegistryAuth(env.BENTO_REGISTRY_AUTH ?? ""),
     insecureRegistries: new Set(splitList(env.BENTO_INSECURE_REGISTRIES ?? "")),
+    cacheFrom: splitList(env.BENTO_CACHE_FROM ?? ""),
+    cacheTo: (env.BENTO_CACHE_TO ?? "").trim() === "" ? undefined : parseCacheTarget(env.BENTO_CACHE_TO as string, "BENTO_CACHE_TO"),
     dockerConfigFile: join(env.DOCKER_CONFIG || join(env.HOME || homedir(), ".docker"), "config.json"),
     home: env.BENTO_HOME || join(dataHome, "bento"),
     runtimeDir: env.BENTO_RUNTIME_DIR || join(runtimeBase, "bento"),
@@ -101,6 +113,31 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BentoConfig {
 
 function splitList(text: string): string[] {
   return text.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * Parses a registry build cache target: `ref`, `ref,mode=min|max`, or buildx's
+ * `type=registry,ref=REF,mode=max`. `source` names the setting in errors (`BENTO_CACHE_TO`).
+ *
+ * @example
+ * ```ts
+ * parseCacheTarget("localhost:5000/app:cache,mode=max", "--cache-to"); // { ref: "localhost:5000/app:cache", mode: "max" }
+ * ```
+ */
+export function parseCacheTarget(text: string, source: string): { ref: string; mode: "min" | "max" } {
+  const fix = "use a registry reference such as registry.example.com/app:buildcache, optionally followed by ,mode=max";
+  let ref: string | undefined;
+  let mode: "min" | "max" = "min";
+  for (const part of splitList(text)) {
+    const eq = part.indexOf("=");
+    const key = eq < 0 ? "ref" : part.slice(0, eq);
+    const value = eq < 0 ? part : part.slice(eq + 1);
+    if (key === "ref" && ref === undefined && value !== "") ref = value;
+    else if (key === "mode" && (value === "min" || value === "max")) mode = value;
+    else if (key !== "type" || value !== "registry") throw new Error(`${source}: "${part}" is not understood; ${fix}`);
+  }
+  if (ref === undefined) throw new Error(`${source}: no reference in "${text}"; ${fix}`);
+  return { ref, mode };
 }
 
 function parseMirrors(text: string): Map<string, string[]> {

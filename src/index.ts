@@ -15,6 +15,7 @@ import "./image/build/index.js";
 export { Image } from "./image/image.js";
 export { BuildStepError, BuildContextError, BaseImageNotFoundError } from "./image/build/index.js";
 export type { BuildOptions, BuildResult, BuildProgressEvent, BuildImageEvent, BuildOutputEvent, BuildStepDoneEvent, BuildStepEvent, RebuildCause, CommitOptions, FromArchiveOptions, BuildStepFailure, StepPosition } from "./image/build/index.js";
+export type { BuildWarningEvent, BuildCacheReport, CacheExportReport, CacheImportReport, CacheMode, CacheTarget } from "./image/build/index.js";
 export type { FromDockerfileOptions } from "./image/image.js";
 export type { FromHostOptions } from "./host/host-image.js";
 export type { FromOptions, CopyOptions, AddOptions, RunOptions, HealthcheckOptions } from "./image/image-steps.js";

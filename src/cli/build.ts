@@ -1,10 +1,13 @@
 /**
  * `bento build -t TAG [-f Dockerfile] [--build-arg K=V] CONTEXT`: builds a Dockerfile into the
- * store, showing each step as it runs.
+ * store, showing each step as it runs; `--cache-from` / `--cache-to` read and write a registry
+ * build cache, `--push` pushes the tags.
  */
 import { join, resolve } from "node:path";
+import { parseCacheTarget } from "../config.js";
 import { BentoError } from "../errors.js";
 import { Image } from "../image/image.js";
+import { Store } from "../store/store.js";
 import { helpOption, parseCommandArgs, parseKeyValues, UsageError } from "./args.js";
 import { printHelp, type CliIo, type Command } from "./command.js";
 import { shortId } from "./table.js";
@@ -20,6 +23,11 @@ Options:
       --build-arg KEY=VALUE set a build argument (repeatable; KEY alone: from this environment)
       --target STAGE        build this stage (FROM ... AS STAGE)
       --no-cache            run every step again
+      --cache-from REF      read a registry build cache (repeatable; default BENTO_CACHE_FROM)
+      --cache-to REF[,mode=max]
+                            write the build cache to a registry (default BENTO_CACHE_TO; mode
+                            min: the final image's steps, max: every step)
+      --push                push every tag to its registry after the build
   -q, --quiet               print only the image id
   -h, --help                print this help
 `;
@@ -31,6 +39,9 @@ const options = {
   "build-arg": { type: "string", multiple: true },
   target: { type: "string" },
   "no-cache": { type: "boolean" },
+  "cache-from": { type: "string", multiple: true },
+  "cache-to": { type: "string" },
+  push: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
 } as const;
 
@@ -47,16 +58,25 @@ export interface ProgressEvent {
   durationMs?: number;
   id?: string;
   cachedSteps?: number;
+  cacheRef?: string;
+  message?: string;
 }
 
 interface BuildOptionsShape {
   tag?: string[];
   context?: string;
   noCache?: boolean;
+  cacheFrom?: string[];
+  cacheTo?: { ref: string; mode: "min" | "max" };
   onProgress?: (event: ProgressEvent) => void;
 }
 
-type BuildMethod = (this: Image, options: BuildOptionsShape) => Promise<{ id: string; tags: string[] }>;
+interface CacheReportShape {
+  imports: Array<{ ref: string; steps: number; hits: number; downloadedBytes: number }>;
+  export?: { ref: string; mode: string; steps: number; uploadedBytes: number };
+}
+
+type BuildMethod = (this: Image, options: BuildOptionsShape) => Promise<{ id: string; tags: string[]; cache?: CacheReportShape }>;
 
 /** `Image.prototype.build` when the build engine has landed. */
 function buildMethod(): BuildMethod | undefined {
@@ -69,10 +89,13 @@ export function progressLine(event: ProgressEvent): string | undefined {
   switch (event.type) {
     case "step": {
       const head = `[${event.stage ?? "0"}] step ${event.step}/${event.total}: ${event.instruction ?? ""}`;
-      return event.cached ? `${head} (cached)` : event.reason ? `${head} (${event.reason})` : head;
+      if (event.cached) return event.cacheRef === undefined ? `${head} (cached)` : `${head} (cached, from ${event.cacheRef})`;
+      return event.reason ? `${head} (${event.reason})` : head;
     }
     case "step-done":
       return event.durationMs === undefined ? undefined : `  done in ${(event.durationMs / 1000).toFixed(1)}s`;
+    case "warning":
+      return `warning: ${event.message ?? ""}`;
     case "output":
       return event.text === undefined ? undefined : `  ${event.text.replace(/\n$/, "")}`;
     case "image":
@@ -80,6 +103,22 @@ export function progressLine(event: ProgressEvent): string | undefined {
     default:
       return undefined;
   }
+}
+
+function parseCacheTo(text: string): { ref: string; mode: "min" | "max" } {
+  try {
+    return parseCacheTarget(text, "--cache-to");
+  } catch (e) {
+    throw new UsageError((e as Error).message, usage);
+  }
+}
+
+/** The lines that tell what the registry build caches gave and took. */
+function cacheLines(report: CacheReportShape | undefined): string[] {
+  if (report === undefined) return [];
+  const lines = report.imports.map((i) => `cache: ${i.hits} of this build's steps from ${i.ref} (${i.steps} in it), ${i.downloadedBytes} bytes downloaded`);
+  if (report.export !== undefined) lines.push(`cache: ${report.export.steps} steps written to ${report.export.ref} (mode ${report.export.mode}), ${report.export.uploadedBytes} bytes uploaded`);
+  return lines;
 }
 
 export const buildCommand: Command = {
@@ -97,17 +136,31 @@ export const buildCommand: Command = {
     const buildArgs = parseKeyValues("--build-arg", values["build-arg"], usage, process.env);
     const image = Image.fromDockerfile(dockerfile, { context, buildArgs, ...(values.target === undefined ? {} : { target: values.target }) });
     const quiet = values.quiet ?? false;
+    const tags = values.tag ?? [];
+    if (values.push && tags.length === 0) throw new UsageError("--push needs a tag to push (-t registry.example.com/app:1)", usage);
     const result = await build.call(image, {
-      tag: values.tag ?? [],
+      tag: tags,
       context,
       noCache: values["no-cache"] ?? false,
+      ...(values["cache-from"] === undefined ? {} : { cacheFrom: values["cache-from"] }),
+      ...(values["cache-to"] === undefined ? {} : { cacheTo: parseCacheTo(values["cache-to"]) }),
       onProgress: (event) => {
-        if (quiet) return;
+        if (quiet && event.type !== "warning") return;
         const line = progressLine(event);
         if (line !== undefined) io.stderr.write(`${line}\n`);
       },
     });
-    if (!quiet) for (const tag of result.tags) io.stderr.write(`tagged ${tag}\n`);
+    if (!quiet) {
+      for (const tag of result.tags) io.stderr.write(`tagged ${tag}\n`);
+      for (const line of cacheLines(result.cache)) io.stderr.write(`${line}\n`);
+    }
+    if (values.push) {
+      const store = Store.default();
+      for (const tag of result.tags) {
+        const pushed = await store.push(tag);
+        if (!quiet) io.stderr.write(`pushed ${pushed.reference} (${pushed.manifestDigest}, ${pushed.uploadedBytes} bytes uploaded)\n`);
+      }
+    }
     io.stdout.write(`${result.id}\n`);
     return 0;
   },

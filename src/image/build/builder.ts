@@ -34,6 +34,9 @@ import { LayeredView } from "./layered-view.js";
 import { DestinationError, LayerTree } from "./layer-builder.js";
 import { runtimeConfigOf, storedConfigOf } from "./oci-config.js";
 import type { BuildProgressEvent, BuildStepEvent, RebuildCause } from "./progress.js";
+import { CacheExport } from "./cache-export.js";
+import { cacheSettings, type CacheSettings, type CacheTarget } from "./cache-settings.js";
+import { CacheLayerUnavailableError, RemoteCaches, saveBuildCache, type BuildCacheReport } from "./remote-cache.js";
 import { removeMountStubs, runArgv } from "./run-step.js";
 import { rootfsLayer } from "./rootfs-layer.js";
 import { missingWorkdir } from "./workdir.js";
@@ -69,6 +72,18 @@ export interface BuildOptions {
   onProgress?: (event: BuildProgressEvent) => void;
   /** The store to build in (default `Store.default()`). */
   store?: Store;
+  /**
+   * Registry build caches to read (default `BENTO_CACHE_FROM`; `false`: none): a step whose key is
+   * in one is a hit, and its layer is downloaded only if the final image holds it or a step that
+   * runs needs it. A cache that is unreachable, corrupt or incomplete is skipped with a warning.
+   */
+  cacheFrom?: string | string[] | false;
+  /**
+   * The registry build cache to write after the build (default `BENTO_CACHE_TO`; `false`: none),
+   * merged with the steps already there: a reference (mode `min`: the steps of the final image)
+   * or `{ ref, mode: "max" }` (every step, other stages too). A failed export is a warning.
+   */
+  cacheTo?: CacheTarget | false;
 }
 
 /**
@@ -90,6 +105,8 @@ export interface BuildResult {
   layers: LayerInfo[];
   /** Its runtime config (Docker's field names). */
   config: ImageConfig;
+  /** What the registry build caches gave and took, when the build used any. */
+  cache?: BuildCacheReport;
 }
 
 /** A point in a build: the identity, layers and config after some step. */
@@ -125,7 +142,17 @@ const CONFIG_ONLY = new Set<ImageStep["kind"]>(["arg", "env", "workdir", "user",
  */
 export async function buildPlan(plan: ImagePlan, options: BuildOptions = {}): Promise<BuildResult> {
   checkOptions(options);
-  return new BuildRun(plan, options).run();
+  const first = new BuildRun(plan, options);
+  try {
+    return await first.run();
+  } catch (e) {
+    if (!(e instanceof CacheLayerUnavailableError)) throw e;
+    // What the first attempt built is in the local cache; the rest runs again.
+    const again = new BuildRun(plan, { ...options, cacheFrom: false });
+    again.warnings.push(...first.warnings);
+    again.warn(`${e.message}; building again without the registry caches`);
+    return again.run();
+  }
 }
 
 function checkOptions(options: BuildOptions): void {
@@ -138,12 +165,17 @@ function checkOptions(options: BuildOptions): void {
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") throw new InvalidOptionError("build.onProgress", "expected a function");
   if (options.store !== undefined && !(options.store instanceof Store)) throw new InvalidOptionError("build.store", "expected a Store (Store.open(dir) or Store.default())");
+  cacheSettings(options);
 }
 
 class BuildRun {
   readonly store: Store;
-  readonly cache: BuildCache;
+  cache: BuildCache;
   readonly options: BuildOptions;
+  readonly caches: CacheSettings;
+  remote: RemoteCaches | undefined;
+  readonly exported = new CacheExport();
+  readonly warnings: string[] = [];
   readonly #plans = new Map<string, PlanBuild>();
   readonly #started = performance.now();
   /** The context of the top plan (and of embedded plans without their own). */
@@ -160,12 +192,17 @@ class BuildRun {
     this.options = options;
     this.store = options.store ?? Store.default();
     this.cache = new BuildCache(this.store);
+    this.caches = cacheSettings(options);
     this.contextDir = path.resolve(options.context ?? plan.context ?? process.cwd());
   }
 
   async run(): Promise<BuildResult> {
     const top = new PlanBuild(this, this.plan, { ...this.plan.buildArgs, ...this.options.buildArgs }, this.contextDir);
     this.total = top.count();
+    if (this.caches.from.length > 0 && this.options.noCache !== true) {
+      this.remote = await RemoteCaches.open(this.store, this.caches.from, (message) => this.warn(message));
+      this.cache = new BuildCache(this.store, this.remote);
+    }
     const state = await top.target();
     const tags = this.options.tag === undefined ? [] : Array.isArray(this.options.tag) ? [...this.options.tag] : [this.options.tag];
     if (state.imageId !== undefined) {
@@ -173,8 +210,9 @@ class BuildRun {
       for (const tag of tags) await this.store.tag(state.imageId, tag);
       const image = await this.store.resolve(state.imageId);
       this.emit({ type: "image", id: image.id, tags, cachedSteps: this.cachedSteps, total: this.total, durationMs: performance.now() - this.#started });
-      return { id: image.id, manifestDigest: image.manifestDigest, tags, layers: image.layers, config: runtimeConfigOf(image.config.config) };
+      return { id: image.id, manifestDigest: image.manifestDigest, tags, layers: image.layers, config: runtimeConfigOf(image.config.config), ...(await this.#finishCaches(state.id)) };
     }
+    await this.remote?.fetch(state.layers);
     const written = await this.store.writeImage(
       {
         config: {
@@ -190,11 +228,53 @@ class BuildRun {
       { tags: tags.length > 0 ? tags : [buildCacheRef(state.id)] },
     );
     this.emit({ type: "image", id: written.id, tags, cachedSteps: this.cachedSteps, total: this.total, durationMs: performance.now() - this.#started });
-    return { id: written.id, manifestDigest: written.manifestDigest, tags, layers: state.layers, config: state.config };
+    return { id: written.id, manifestDigest: written.manifestDigest, tags, layers: state.layers, config: state.config, ...(await this.#finishCaches(state.id)) };
   }
 
   emit(event: BuildProgressEvent): void {
     this.options.onProgress?.(event);
+  }
+
+  /** A registry cache that could not be used: a progress event, else a process warning. */
+  warn(message: string): void {
+    this.warnings.push(message);
+    if (this.options.onProgress !== undefined) this.emit({ type: "warning", message });
+    else process.emitWarning(message, { code: "BENTO_BUILD_CACHE" });
+  }
+
+  // Records the registry caches' hits in the store (those whose layers are here now), then writes
+  // `cacheTo`. Nothing here fails the build: the image is built.
+  async #finishCaches(finalStateId: string): Promise<{ cache?: BuildCacheReport }> {
+    if (this.remote === undefined && this.caches.to === undefined && this.warnings.length === 0) return {};
+    for (const [key, { kind, record }] of this.remote?.adopted ?? []) {
+      if (record.layer !== undefined && !(await this.store.hasBlob(record.layer.digest))) continue;
+      const name = key.slice(key.indexOf(":") + 1);
+      if (kind === "step") await this.cache.putStep(name, record);
+      else await this.cache.putRootfs(name, record);
+    }
+    const report: BuildCacheReport = { imports: this.remote?.reports() ?? [], warnings: this.warnings };
+    const target = this.caches.to;
+    if (target !== undefined) {
+      try {
+        report.export = await saveBuildCache(this.store, target.ref, this.exported.document(finalStateId, target.mode), (layer) => this.#layerForExport(layer));
+      } catch (e) {
+        this.warn(`registry build cache ${target.ref} not written: ${(e as Error).message}`);
+      }
+    }
+    return { cache: report };
+  }
+
+  async #layerForExport(layer: LayerInfo): Promise<void> {
+    if (this.remote === undefined) throw new BentoError("ERR_BUILD_CACHE", `layer ${layer.digest} is not in the store`);
+    await this.remote.fetchForExport(layer);
+  }
+
+  // Records a step for the cache export, and a hit taken from a registry cache; returns that cache's reference.
+  #noteStep(key: string, parent: BuildState, instruction: string, inputs: Record<string, string>, record: StepRecord, ran: boolean): string | undefined {
+    this.exported.noteStep({ key, parent: parent.id, instruction, inputs, created: record.created, ...(record.layer === undefined ? {} : { layer: record.layer }) });
+    const cacheRef = ran ? undefined : this.remote?.sourceOf(record);
+    if (cacheRef !== undefined) this.remote?.noteHit("step", key, record);
+    return cacheRef;
   }
 
   /** The build context in `dir`, opened (and its .dockerignore read) once per build. */
@@ -225,6 +305,7 @@ class BuildRun {
 
   /** The layer directories of `layers` (base first), top-first for overlayfs, unpacked on demand. */
   async lowerDirs(layers: readonly LayerInfo[]): Promise<string[]> {
+    await this.remote?.fetch(layers);
     const dirs = await Promise.all(layers.map((l) => this.store.layerDir(l.diffId, l)));
     const seen = new Set<string>();
     return dirs.reverse().filter((d) => (seen.has(d) ? false : (seen.add(d), true)));
@@ -248,7 +329,8 @@ class BuildRun {
       if (record !== undefined) {
         if (await this.cache.usable(record)) {
           this.cachedSteps++;
-          this.emit({ type: "step", ...event, total: this.total, cached: true });
+          const cacheRef = this.#noteStep(key, parent, event.instruction, inputs, record, false);
+          this.emit({ type: "step", ...event, total: this.total, cached: true, ...(cacheRef === undefined ? {} : { cacheRef }) });
           return { record, ran: false };
         }
         why = { cause: "layer-missing", reason: `the cached layer ${record.layer?.digest} is no longer in the store (pruned)` };
@@ -268,6 +350,7 @@ class BuildRun {
       return { record: fresh, ran: true };
     });
     await this.cache.noteChild(parent.id, { instruction: event.instruction, inputs, at: record.created });
+    this.#noteStep(key, parent, event.instruction, inputs, record, ran);
     this.emit({
       type: "step-done",
       step: event.step,
@@ -475,6 +558,9 @@ class PlanBuild {
           const reason = code === "ENOENT" || code === "ENOTDIR" ? `the root filesystem "${base.path}" does not exist or is not a directory; pass an existing directory to Image.fromRootfs()` : `cannot import the root filesystem "${base.path}": ${(e as Error).message}`;
           throw new BuildStepError(position, { reason }, { cause: e });
         }
+        const fromCache = this.run.remote?.rootfs(imported.hash);
+        if (!imported.imported && fromCache?.layer?.digest === imported.layer.digest) this.run.remote?.noteHit("rootfs", imported.hash, fromCache);
+        this.run.exported.noteRootfs({ hash: imported.hash, created: imported.created, layer: imported.layer });
         const state: BuildState = {
           id: hashParts("rootfs", imported.layer.diffId),
           layers: [imported.layer],

@@ -40,6 +40,21 @@ export interface ChildSummary {
   at: string;
 }
 
+/**
+ * Records of another cache that the local one falls back to (the registry caches a build reads,
+ * remote-cache.ts). Their layers may not be in the store yet; they are fetched when needed.
+ */
+export interface RemoteStepSource {
+  /** A step's record, by key. */
+  step(key: string): StepRecord | undefined;
+  /** An imported root filesystem's record, by tree hash. */
+  rootfs(hash: string): StepRecord | undefined;
+  /** What was built on a state, to explain misses. */
+  children(parentId: string): ChildSummary[];
+  /** True when the source can supply the layer blob. */
+  hasLayer(digest: string): boolean;
+}
+
 interface ChildrenRecord {
   children: ChildSummary[];
 }
@@ -101,11 +116,20 @@ export function stateIdAfter(key: string, diffId: string | undefined): string {
 
 /** The build cache of one store. */
 export class BuildCache {
-  constructor(readonly store: Store) {}
+  constructor(
+    readonly store: Store,
+    /** Where records the store lacks are looked up (a build's `cacheFrom`). */
+    readonly remote?: RemoteStepSource,
+  ) {}
 
-  /** The record of a step, if any. */
+  /** The record of a step, if any: the store's, else (or when its layer was pruned) the remote's. */
   async step(key: string): Promise<StepRecord | undefined> {
-    return this.store.getCacheRecord<StepRecord>(`step-${key}`);
+    return this.#withRemote(await this.store.getCacheRecord<StepRecord>(`step-${key}`), this.remote?.step(key));
+  }
+
+  async #withRemote(local: StepRecord | undefined, remote: StepRecord | undefined): Promise<StepRecord | undefined> {
+    if (remote === undefined || (local !== undefined && (local.layer === undefined || (await this.store.hasBlob(local.layer.digest))))) return local;
+    return remote;
   }
 
   /** Saves a step's record. */
@@ -115,7 +139,7 @@ export class BuildCache {
 
   /** The record of an imported root filesystem, by the hash of its tree. */
   async rootfs(hash: string): Promise<StepRecord | undefined> {
-    return this.store.getCacheRecord<StepRecord>(`rootfs-${hash}`);
+    return this.#withRemote(await this.store.getCacheRecord<StepRecord>(`rootfs-${hash}`), this.remote?.rootfs(hash));
   }
 
   /** Saves the record of an imported root filesystem. */
@@ -123,9 +147,9 @@ export class BuildCache {
     await this.store.putCacheRecord(`rootfs-${hash}`, record);
   }
 
-  /** True when a record's layer blob is still in the store (a prune may have removed it). */
+  /** True when a record's layer blob is still in the store (a prune may have removed it), or the remote supplies it. */
   async usable(record: StepRecord): Promise<boolean> {
-    return record.layer === undefined || (await this.store.hasBlob(record.layer.digest));
+    return record.layer === undefined || (await this.store.hasBlob(record.layer.digest)) || this.remote?.hasLayer(record.layer.digest) === true;
   }
 
   /** Runs `fn` holding the build lock of `key`, so one process at a time builds a step. */
@@ -149,7 +173,8 @@ export class BuildCache {
    */
   async explainMiss(parentId: string, instruction: string, inputs: Readonly<Record<string, string>>, parentRebuilt: number | undefined): Promise<{ cause: RebuildCause; reason: string }> {
     const record = await this.store.getCacheRecord<ChildrenRecord>(`children-${parentId}`);
-    const children = record?.children ?? [];
+    const local = record?.children ?? [];
+    const children = local.length > 0 ? local : (this.remote?.children(parentId) ?? []);
     const same = children.find((c) => c.instruction === instruction);
     if (same !== undefined) return { cause: "inputs-changed", reason: describeChanges(same.inputs, inputs) };
     if (children.length > 0) {

@@ -15,7 +15,9 @@ export { buildPlan, type BuildOptions, type BuildResult } from "./builder.js";
 export { commitContainer, type CommitOptions, type CommitParent } from "./commit.js";
 export { BaseImageNotFoundError, BuildContextError, BuildStepError, type BuildStepFailure, type StepPosition } from "./errors.js";
 export { importArchiveImage, type FromArchiveOptions } from "./from-archive.js";
-export type { BuildImageEvent, BuildOutputEvent, BuildProgressEvent, BuildStepDoneEvent, BuildStepEvent, RebuildCause } from "./progress.js";
+export type { BuildImageEvent, BuildOutputEvent, BuildProgressEvent, BuildStepDoneEvent, BuildStepEvent, BuildWarningEvent, RebuildCause } from "./progress.js";
+export type { BuildCacheReport, CacheExportReport, CacheImportReport } from "./remote-cache.js";
+export type { CacheMode, CacheTarget } from "./cache-settings.js";
 
 /** What a container runs from a built image. */
 export interface BuiltImageSource {

@@ -1,7 +1,8 @@
 /**
  * Build progress events, as `image.build({ onProgress })` receives them: one `step` event when a
  * step starts (cached or not, and why it runs again), one `step-done` event when a step that ran
- * is finished, `output` for each line a RUN writes, and `image` once the image is stored.
+ * is finished, `output` for each line a RUN writes, `warning` when a registry build cache cannot be
+ * used, and `image` once the image is stored.
  */
 
 /**
@@ -35,6 +36,8 @@ export interface BuildStepEvent {
   cause?: RebuildCause;
   /** When not cached: what changed, in words (`files changed: src/a.ts`). */
   reason?: string;
+  /** When cached from a registry build cache (`cacheFrom`): its reference. */
+  cacheRef?: string;
 }
 
 /** A step that ran has finished. */
@@ -83,6 +86,14 @@ export interface BuildImageEvent {
   durationMs: number;
 }
 
+/** A registry build cache could not be read or written; the build goes on without it. */
+export interface BuildWarningEvent {
+  /** Discriminates the event kinds. */
+  type: "warning";
+  /** What went wrong, naming the cache's reference. */
+  message: string;
+}
+
 /**
  * One progress event of a build.
  *
@@ -95,4 +106,4 @@ export interface BuildImageEvent {
  * });
  * ```
  */
-export type BuildProgressEvent = BuildStepEvent | BuildStepDoneEvent | BuildOutputEvent | BuildImageEvent;
+export type BuildProgressEvent = BuildStepEvent | BuildStepDoneEvent | BuildOutputEvent | BuildImageEvent | BuildWarningEvent;

@@ -19,6 +19,8 @@ export interface RootfsLayer {
   created: string;
   /** True when this call imported it (false: found in the cache). */
   imported: boolean;
+  /** The metadata hash of the tree, its cache key. */
+  hash: string;
 }
 
 /**
@@ -61,14 +63,14 @@ export function treeMetadataHash(dir: string): string {
 export async function rootfsLayer(store: Store, cache: BuildCache, dir: string, reimport: boolean): Promise<RootfsLayer> {
   const hash = treeMetadataHash(dir);
   const known = await cache.rootfs(hash);
-  if (!reimport && known?.layer !== undefined && (await cache.usable(known))) return { layer: known.layer, created: known.created, imported: false };
+  if (!reimport && known?.layer !== undefined && (await cache.usable(known))) return { layer: known.layer, created: known.created, imported: false, hash };
   return cache.withKeyLock(`rootfs-${hash}`, async () => {
     const again = await cache.rootfs(hash);
-    if (!reimport && again?.layer !== undefined && (await cache.usable(again))) return { layer: again.layer, created: again.created, imported: false };
+    if (!reimport && again?.layer !== undefined && (await cache.usable(again))) return { layer: again.layer, created: again.created, imported: false, hash };
     const layer = await store.createLayerFromDir(dir);
     // The same tree gives the same tar: keep the first import's time, so the image id stays.
     const created = again?.layer?.diffId === layer.diffId ? again.created : new Date().toISOString();
     await cache.putRootfs(hash, { created, layer });
-    return { layer, created, imported: true };
+    return { layer, created, imported: true, hash };
   });
 }

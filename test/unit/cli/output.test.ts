@@ -90,6 +90,8 @@ describe("command tables", () => {
   it("build progress lines", () => {
     expect(progressLine({ type: "step", step: 2, total: 5, stage: "build", instruction: "RUN make", cached: false, reason: "files changed: Makefile" })).toBe("[build] step 2/5: RUN make (files changed: Makefile)");
     expect(progressLine({ type: "step", step: 1, total: 5, stage: "0", instruction: "FROM alpine", cached: true })).toBe("[0] step 1/5: FROM alpine (cached)");
+    expect(progressLine({ type: "step", step: 3, total: 5, stage: "0", instruction: "RUN make", cached: true, cacheRef: "reg.example/app:cache" })).toBe("[0] step 3/5: RUN make (cached, from reg.example/app:cache)");
+    expect(progressLine({ type: "warning", message: "registry build cache reg.example/app:cache not used: unreachable" })).toBe("warning: registry build cache reg.example/app:cache not used: unreachable");
     expect(progressLine({ type: "output", step: 2, text: "compiling\n" })).toBe("  compiling");
     expect(progressLine({ type: "image", id: `sha256:${"f".repeat(64)}`, cachedSteps: 1, total: 5, durationMs: 2500 })).toBe("built ffffffffffff (1/5 steps cached) in 2.5s");
     expect(progressLine({ type: "something-new" })).toBeUndefined();
