@@ -22,7 +22,7 @@ describe(`postgres module: documented defaults`, () => {
       await using db = await postgres(standIn).start();
       id = db.id;
       const connection = await postgresConnection(db);
-      expect(connection).toEqual({ host: "127.0.0.1", port: db.hostPort(5432), user: "test", password: "test", database: "test", url: `postgresql://test:test@127.0.0.1:${db.hostPort(5432)}/test` });
+      expect(connection).toEqual({ host: "127.0.0.1", port: db.hostPort(5432), user: "test", password: "test", database: "test", url: `postgresql://test:test@127.0.0.1:${db.hostPort(5432)}/test`, networkUrl: `postgresql://test:test@${db.name}:5432/test` });
     }
     expect(leftovers([id])).toEqual([]);
   });

@@ -35,6 +35,8 @@ export async function installedProject(dir: string): Promise<string> {
     mkdirSync(dirname(join(bento, file)), { recursive: true });
     symlinkSync(join(repo, file), join(bento, file));
   }
+  // What the install hook leaves without prebuilt binaries: the addon and shim node-gyp built.
+  symlinkSync(join(repo, "build"), join(bento, "build"));
   await execFileAsync(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "-p", join(repo, "tsconfig.build.json"), "--outDir", join(bento, "dist")], { cwd: repo });
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "user-project", type: "module", private: true }));
   writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(userTsconfig, null, 2));
