@@ -5,6 +5,7 @@
  * host's only for `RUN --network=host`. The build engine turns the
  * upper directory into a layer, then removes the container.
  */
+import { isRootless } from "../runtime/user-namespace.js";
 import { join } from "node:path";
 import type { ImageConfig } from "../image/config.js";
 import type { ExitStatus } from "../runtime/wait-status.js";
@@ -42,7 +43,10 @@ export interface BuildStepResult extends ExitStatus {
 
 /** Runs a RUN step to completion. */
 export async function runBuildStep(spec: BuildStepSpec): Promise<BuildStepResult> {
-  const network = spec.network ?? "default";
+  // Rootless, the step already runs with only the user's own rights, and slirp4netns needs
+  // /dev/net/tun, which many hosts keep at 0600: the user's network is what it gets.
+  const requested = spec.network ?? "default";
+  const network = requested === "default" && isRootless() ? "host" : requested;
   const options = normalizeOptions({ entrypoint: spec.argv, command: [], env: spec.env ?? {}, network: network === "host" ? "host" : "none", ports: [], stopTimeoutMs: 1000 });
   if (network === "default") options.egress = true;
   const instance = ContainerInstance.create(options, { lowerDirs: spec.lowerDirs, config: spec.config });
