@@ -12,7 +12,7 @@ import { BentoError, InvalidOptionError } from "../errors.js";
 import type { PostgresConnection } from "./postgres.js";
 import { PostgresServerError, PostgresWireClient, quoteIdent, quoteLiteral } from "./postgres-wire.js";
 import { failedStatement, splitSqlStatements } from "./sql-statements.js";
-import { readTemplate, type SqlTemplate, type TemplateParts } from "./sql-template.js";
+import { readTemplate, SqlTemplateError, type SqlTemplate, type TemplateParts } from "./sql-template.js";
 
 /**
  * What every database of {@link postgresDatabases} starts with. Each part runs once, in this
@@ -49,21 +49,9 @@ export interface PostgresDatabase extends PostgresConnection, AsyncDisposable {
  * catch (e) { if (e instanceof PostgresTemplateError) console.log(e.source, e.line, e.statement, e.serverMessage); }
  * ```
  */
-export class PostgresTemplateError extends BentoError {
-  constructor(
-    /** `initSql`, the migration file's path, or `setup`. */
-    readonly source: string,
-    /** The statement that failed (undefined for `setup`). */
-    readonly statement: string | undefined,
-    /** Its 1-based line in the source. */
-    readonly line: number | undefined,
-    /** The server's message (or the error `setup` threw). */
-    readonly serverMessage: string,
-    cause: unknown,
-  ) {
-    const where = line === undefined ? source : `${source}, line ${line}`;
-    const shown = statement === undefined ? "" : `\n  statement: ${statement.length > 500 ? `${statement.slice(0, 500)}...` : statement}`;
-    super("ERR_POSTGRES_TEMPLATE", `postgres template: ${where}: ${serverMessage}${shown}\nthe template database was dropped; fix the SQL and run again`, { cause });
+export class PostgresTemplateError extends SqlTemplateError {
+  constructor(source: string, statement: string | undefined, line: number | undefined, serverMessage: string, cause: unknown) {
+    super("ERR_POSTGRES_TEMPLATE", "postgres", source, statement, line, serverMessage, cause);
   }
 }
 

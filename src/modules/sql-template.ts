@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { InvalidOptionError } from "../errors.js";
+import { BentoError, InvalidOptionError } from "../errors.js";
 
 /**
  * What a template is made of, as given to a database factory.
@@ -67,4 +67,34 @@ export function readTemplate<C>(factory: string, template: SqlTemplate<C>): Temp
   }
   const hash = createHash("sha256").update(JSON.stringify([initSql ?? null, files.map((f) => [f.path, f.sql]), setup?.toString() ?? null])).digest("hex");
   return { ...(initSql === undefined ? {} : { initSql }), migrations: files, ...(setup ? { setup } : {}), hash };
+}
+
+/**
+ * A statement of a template failed: which source, which statement and line, and the server's
+ * message. The template database was dropped again. Each module throws its own subclass.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof SqlTemplateError) console.log(e.source, e.line, e.statement, e.serverMessage); }
+ * ```
+ */
+export class SqlTemplateError extends BentoError {
+  constructor(
+    code: string,
+    /** The server's kind, as the message names it ("postgres", "mariadb"). */
+    server: string,
+    /** `initSql`, the migration file's path, or `setup`. */
+    readonly source: string,
+    /** The statement that failed (undefined for `setup`). */
+    readonly statement: string | undefined,
+    /** Its 1-based line in the source. */
+    readonly line: number | undefined,
+    /** The server's message (or the error `setup` threw). */
+    readonly serverMessage: string,
+    cause: unknown,
+  ) {
+    const where = line === undefined ? source : `${source}, line ${line}`;
+    const shown = statement === undefined ? "" : `\n  statement: ${statement.length > 500 ? `${statement.slice(0, 500)}...` : statement}`;
+    super(code, `${server} template: ${where}: ${serverMessage}${shown}\nthe template database was dropped; fix the SQL and run again`, { cause });
+  }
 }

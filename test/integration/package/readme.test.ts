@@ -5,7 +5,7 @@
  * as the README writes it.
  */
 import "../setup-env.js";
-import { isRoot, testRoot } from "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { execFile } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -52,7 +52,7 @@ describe(`the README's code, against the package as installed`, () => {
     expect(checked.code).toBe(0);
   });
 
-  it.skipIf(!isRoot)("runs the first block (await using) through tsx, and leaves nothing", { timeout: 300_000 }, async () => {
+  it("runs the first block (await using) through tsx, and leaves nothing", { timeout: 300_000 }, async () => {
     const before = new Set(running());
     const first = snippets[0]!.replace('"/srv/rootfs"', JSON.stringify(busyboxRootfs()));
     writeFileSync(join(project, "first.ts"), first);
@@ -62,7 +62,7 @@ describe(`the README's code, against the package as installed`, () => {
     expect(added).toEqual([]);
   });
 
-  it.skipIf(!isRoot)('runs vitest with globalSetup: "bento/vitest/global-setup" as written', { timeout: 300_000 }, async () => {
+  it('runs vitest with globalSetup: "bento/vitest/global-setup" as written', { timeout: 300_000 }, async () => {
     const left = await leaveOneBehind(project);
     mkdirSync(join(project, "test"), { recursive: true });
     writeFileSync(join(project, "vitest.config.ts"), 'import { defineConfig } from "vitest/config";\nexport default defineConfig({ test: { include: ["test/**/*.test.ts"], globalSetup: "bento/vitest/global-setup" } });\n');

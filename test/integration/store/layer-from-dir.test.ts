@@ -114,7 +114,7 @@ describe("createLayerFromDir", () => {
     await expectNoLeaks(root);
   });
 
-  it.skipIf(!isRoot)("refuses an upper dir written with redirect_dir, which a plain walk cannot read", async () => {
+  it("refuses an upper dir written with redirect_dir, which a plain walk cannot read", async () => {
     const { store: s, root } = store();
     const upper = scratch();
     await fs.mkdir(join(upper, "moved"));
@@ -124,7 +124,7 @@ describe("createLayerFromDir", () => {
     await expectNoLeaks(root);
   });
 
-  it.skipIf(!isRoot)("reads back the whiteouts the kernel makes in a real overlay upper dir", async () => {
+  it("reads back the whiteouts the kernel makes in a real overlay upper dir", async () => {
     const { store: s, root } = store();
     const base = await imageOf(s, [
       tarOf([
