@@ -24,8 +24,8 @@ import {
   type HealthcheckOptions,
   type RunOptions,
 } from "./image-steps.js";
-import type { BuildOptions, BuildResult } from "./build/builder.js";
-import type { FromArchiveOptions } from "./build/from-archive.js";
+import type { BuildOptions, BuildResult } from "../builder/builder.js";
+import type { FromArchiveOptions } from "../builder/from-archive.js";
 import type { CopySource, ImageBase, ImagePlan, ImageStep, RunStep } from "./plan.js";
 import { validatePlan } from "./plan-validate.js";
 import { parseRunMount, formatRunMount } from "./run-mount.js";
@@ -257,7 +257,7 @@ export class Image {
    * ```
    */
   async build(options: BuildOptions = {}): Promise<BuildResult> {
-    const { buildPlan } = await import("./build/index.js");
+    const { buildPlan } = await import("../builder/index.js");
     return buildPlan(this.#plan, options);
   }
 
@@ -272,7 +272,7 @@ export class Image {
    * ```
    */
   static async fromArchive(archivePath: string, options: FromArchiveOptions = {}): Promise<Image> {
-    const { importArchiveImage } = await import("./build/index.js");
+    const { importArchiveImage } = await import("../builder/index.js");
     return Image.from(await importArchiveImage(archivePath, options));
   }
 

@@ -16,12 +16,12 @@
  */
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { parseGroup, parsePasswd } from "../../runtime/user.js";
-import { tempName } from "../../store/fs-util.js";
-import { createIgnoreMatcher, type IgnoreMatcher } from "../dockerignore.js";
-import type { ImageConfig } from "../config.js";
-import type { AddStep, CopyStep, Heredoc } from "../plan.js";
-import { heredocBody } from "../step-expansion.js";
+import { parseGroup, parsePasswd } from "../runtime/user.js";
+import { tempName } from "../store/fs-util.js";
+import { createIgnoreMatcher, type IgnoreMatcher } from "../image/dockerignore.js";
+import type { ImageConfig } from "../image/config.js";
+import type { AddStep, CopyStep, Heredoc } from "../image/plan.js";
+import { heredocBody } from "../image/step-expansion.js";
 import { archiveCompression, extractArchive, type ArchiveCompression } from "./archive.js";
 import { shortDigest } from "./cache.js";
 import { BuildContext, ContextRefusal, hasWildcards, segmentRegExp, type ContextEntry } from "./context.js";

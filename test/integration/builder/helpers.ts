@@ -9,7 +9,7 @@ import { expect } from "vitest";
 import { config } from "../../../src/config.js";
 import { Container } from "../../../src/container/container.js";
 import type { ContainerOptions } from "../../../src/container/options.js";
-import type { BuildProgressEvent, BuildStepEvent } from "../../../src/image/build/index.js";
+import type { BuildProgressEvent, BuildStepEvent } from "../../../src/builder/index.js";
 import type { Image } from "../../../src/image/image.js";
 import { testRoot } from "../setup-env.js";
 import { leftovers } from "../leaks.js";

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Container } from "../../../src/container/container.js";
 import type { ContainerInstance } from "../../../src/container/instance.js";
 import type { RunningContainer } from "../../../src/container/running-container.js";
-import { commitContainer } from "../../../src/image/build/index.js";
+import { commitContainer } from "../../../src/builder/index.js";
 import { Image } from "../../../src/image/image.js";
 import { Store } from "../../../src/store/store.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";

@@ -3,9 +3,9 @@
  * into the store and names the image by id, so the Image stays exactly that image even when a tag
  * moves later.
  */
-import { InvalidOptionError } from "../../errors.js";
-import { formatReference, parseTagReference } from "../../store/reference.js";
-import { Store } from "../../store/store.js";
+import { InvalidOptionError } from "../errors.js";
+import { formatReference, parseTagReference } from "../store/reference.js";
+import { Store } from "../store/store.js";
 
 /** Options of `Image.fromArchive()`. */
 export interface FromArchiveOptions {

@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, type Stats } from "node:fs";
 import path from "node:path";
-import { createIgnoreMatcher, type IgnoreMatcher } from "../dockerignore.js";
+import { createIgnoreMatcher, type IgnoreMatcher } from "../image/dockerignore.js";
 
 /** A source the context refuses, with the reason; the builder adds the step's position. */
 export class ContextRefusal extends Error {

@@ -4,7 +4,7 @@
  *
  *   tsx concurrent-build-child.ts <store root> <rootfs> <context>
  */
-import { buildPlan } from "../../../src/image/build/index.js";
+import { buildPlan } from "../../../src/builder/index.js";
 import { Image } from "../../../src/image/image.js";
 import { Store } from "../../../src/store/store.js";
 import { awaitRelease } from "../../fixtures/race.js";

@@ -1,8 +1,8 @@
 import { isRoot, skipReason } from "../setup-env.js";
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { BuildStepError } from "../../../src/image/build/index.js";
-import { LayeredView } from "../../../src/image/build/layered-view.js";
+import { BuildStepError } from "../../../src/builder/index.js";
+import { LayeredView } from "../../../src/builder/layered-view.js";
 import { Image } from "../../../src/image/image.js";
 import { Store } from "../../../src/store/store.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";

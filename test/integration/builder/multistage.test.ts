@@ -1,6 +1,6 @@
 import { isRoot, skipReason } from "../setup-env.js";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { BaseImageNotFoundError } from "../../../src/image/build/index.js";
+import { BaseImageNotFoundError } from "../../../src/builder/index.js";
 import { Image } from "../../../src/image/image.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { expectNoLeaks, progress, runImage, summary } from "./helpers.js";

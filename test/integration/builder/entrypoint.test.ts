@@ -1,7 +1,7 @@
 import { isRoot, skipReason } from "../setup-env.js";
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import "../../../src/image/build/index.js";
+import "../../../src/builder/index.js";
 import { Container } from "../../../src/container/container.js";
 import { Image } from "../../../src/image/image.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";

@@ -3,8 +3,8 @@
  * every field present) and the `config` object of a stored OCI image config (fields optional,
  * Docker's extras kept: Healthcheck, Shell, OnBuild).
  */
-import type { ContainerConfig } from "../../store/types.js";
-import { emptyImageConfig, type HealthcheckConfig, type ImageConfig } from "../config.js";
+import type { ContainerConfig } from "../store/types.js";
+import { emptyImageConfig, type HealthcheckConfig, type ImageConfig } from "../image/config.js";
 
 /**
  * The runtime config of a stored image's `config` (absent fields get their empty values).

@@ -19,9 +19,9 @@
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { withLock } from "../../store/lock.js";
-import type { Store } from "../../store/store.js";
-import type { LayerInfo } from "../../store/types.js";
+import { withLock } from "../store/lock.js";
+import type { Store } from "../store/store.js";
+import type { LayerInfo } from "../store/types.js";
 import type { RebuildCause } from "./progress.js";
 
 /** What a step produced. */

@@ -5,8 +5,8 @@
  * image finds the directory). That layer is the only one a config step can make; a WORKDIR whose
  * directory exists makes none.
  */
-import { resolveUser } from "../../runtime/user.js";
-import type { ImageConfig } from "../config.js";
+import { resolveUser } from "../runtime/user.js";
+import type { ImageConfig } from "../image/config.js";
 import type { LayeredView } from "./layered-view.js";
 import type { Owner } from "./layer-builder.js";
 

@@ -5,10 +5,10 @@
  * lower directories and its config supplies entrypoint, cmd, env, workdir, user, exposed ports,
  * stop signal and healthcheck.
  */
-import { setPlanResolver } from "../../container/image-source.js";
-import { Store } from "../../store/store.js";
-import type { ImageConfig } from "../config.js";
-import type { ImagePlan } from "../plan.js";
+import { setPlanResolver } from "../container/image-source.js";
+import { Store } from "../store/store.js";
+import type { ImageConfig } from "../image/config.js";
+import type { ImagePlan } from "../image/plan.js";
 import { buildPlan } from "./builder.js";
 
 export { buildPlan, type BuildOptions, type BuildResult } from "./builder.js";

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { LayeredView } from "../../../src/image/build/layered-view.js";
+import { LayeredView } from "../../../src/builder/layered-view.js";
 import { nativeFs } from "../../../src/store/native-fs.js";
 
 function layer(files: Record<string, string | { whiteout: true } | { opaqueDir: true } | { symlink: string }>): string {

@@ -2,7 +2,7 @@ import { isRoot, skipReason, testRoot } from "../setup-env.js";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import "../../../src/image/build/index.js";
+import "../../../src/builder/index.js";
 import { Image } from "../../../src/image/image.js";
 import { Store } from "../../../src/store/store.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";

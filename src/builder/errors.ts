@@ -2,7 +2,7 @@
  * Errors of the build engine. Each has a stable `code` and keeps its facts in fields (STYLE.md
  * section 5): which step, which Dockerfile line, the exit status and the last output lines.
  */
-import { BentoError, type BentoErrorOptions } from "../../errors.js";
+import { BentoError, type BentoErrorOptions } from "../errors.js";
 
 /** Where a failing step is: its position in the build and, for Dockerfiles, its file and line. */
 export interface StepPosition {

@@ -10,7 +10,7 @@
  */
 import { lstatSync, readdirSync, readlinkSync, type Stats } from "node:fs";
 import { join } from "node:path";
-import { nativeFs } from "../../store/native-fs.js";
+import { nativeFs } from "../store/native-fs.js";
 
 /** One name as the view shows it: the topmost layer's copy. */
 export interface ViewEntry {

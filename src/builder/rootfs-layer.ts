@@ -8,8 +8,8 @@
 import { createHash } from "node:crypto";
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import type { Store } from "../../store/store.js";
-import type { LayerInfo } from "../../store/types.js";
+import type { Store } from "../store/store.js";
+import type { LayerInfo } from "../store/types.js";
 import type { BuildCache } from "./cache.js";
 
 /** The imported layer of a root filesystem. */

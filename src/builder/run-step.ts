@@ -7,10 +7,10 @@
  */
 import { lstatSync, readdirSync, rmdirSync, rmSync, type Stats } from "node:fs";
 import path from "node:path";
-import { nativeFs } from "../../store/native-fs.js";
-import { commandArgv, DEFAULT_SHELL } from "../config.js";
-import type { Heredoc, RunStep } from "../plan.js";
-import { heredocBody } from "../step-expansion.js";
+import { nativeFs } from "../store/native-fs.js";
+import { commandArgv, DEFAULT_SHELL } from "../image/config.js";
+import type { Heredoc, RunStep } from "../image/plan.js";
+import { heredocBody } from "../image/step-expansion.js";
 import type { LayeredView } from "./layered-view.js";
 
 /**
