@@ -32,63 +32,11 @@ import { prepareFileStep, writeFileStep, type FileStepOrigin } from "./file-step
 import { LayeredView } from "./layered-view.js";
 import { DestinationError, LayerTree } from "./layer-builder.js";
 import { runtimeConfigOf, storedConfigOf } from "./oci-config.js";
-import type { BuildProgressEvent, BuildStepEvent, RebuildCause } from "./progress.js";
+import type { BuildOptions, BuildResult } from "../image/build-engine.js";
+import type { BuildProgressEvent, BuildStepEvent, RebuildCause } from "../image/build-progress.js";
 import { removeMountStubs, runArgv } from "./run-step.js";
 import { rootfsLayer } from "./rootfs-layer.js";
 import { missingWorkdir } from "./workdir.js";
-
-/**
- * Options of `image.build()`.
- *
- * @example
- * ```ts
- * await image.build({ tag: "myapp:test", context: ".", buildArgs: { VERSION: "2" }, onProgress: console.log });
- * ```
- */
-export interface BuildOptions {
-  /** Tags to point at the image (one image per tag: a moved tag leaves the old image untagged). */
-  tag?: string | string[];
-  /**
-   * The build context directory COPY and ADD read (default: the plan's, else the current
-   * directory). Embedded Images (`from(image)`, `copy({ from: image })`) read their own plan's
-   * context when they have one, else this one.
-   */
-  context?: string;
-  /** Run every step again, ignoring the cache (the new results replace the cached ones). */
-  noCache?: boolean;
-  /**
-   * Resolve the bases again: root filesystem directories are re-imported even when their tree
-   * looks unchanged. References are always read from the store (there is no registry client yet).
-   */
-  pull?: boolean;
-  /** `--build-arg` values: they override ARG defaults (and the plan's own build args). */
-  buildArgs?: Record<string, string>;
-  /** Receives progress events. */
-  onProgress?: (event: BuildProgressEvent) => void;
-  /** The store to build in (default `Store.default()`). */
-  store?: Store;
-}
-
-/**
- * A built image.
- *
- * @example
- * ```ts
- * const { id, layers, config } = await image.build({ tag: "app:1" });
- * ```
- */
-export interface BuildResult {
-  /** The image id: `sha256:` of its config, as Docker's. */
-  id: string;
-  /** The digest of its manifest. */
-  manifestDigest: string;
-  /** The tags given, now pointing at it. */
-  tags: string[];
-  /** Its layers, base first. */
-  layers: LayerInfo[];
-  /** Its runtime config (Docker's field names). */
-  config: ImageConfig;
-}
 
 /** A point in a build: the identity, layers and config after some step. */
 interface BuildState {

@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { withLock } from "../store/lock.js";
 import type { Store } from "../store/store.js";
 import type { LayerInfo } from "../store/types.js";
-import type { RebuildCause } from "./progress.js";
+import type { RebuildCause } from "../image/build-progress.js";
 
 /** What a step produced. */
 export interface StepRecord {

@@ -14,7 +14,7 @@ import { tempName } from "../store/fs-util.js";
 import { Store } from "../store/store.js";
 import type { HistoryEntry, LayerInfo } from "../store/types.js";
 import type { ImageConfig } from "../image/config.js";
-import type { BuildResult } from "./builder.js";
+import type { BuildResult } from "../image/build-engine.js";
 import { BuildCache } from "./cache.js";
 import { LayeredView } from "./layered-view.js";
 import { storedConfigOf } from "./oci-config.js";

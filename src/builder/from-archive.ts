@@ -5,15 +5,8 @@
  */
 import { InvalidOptionError } from "../errors.js";
 import { formatReference, parseTagReference } from "../store/reference.js";
+import type { FromArchiveOptions } from "../image/build-engine.js";
 import { Store } from "../store/store.js";
-
-/** Options of `Image.fromArchive()`. */
-export interface FromArchiveOptions {
-  /** The store to import into (default `Store.default()`). */
-  store?: Store;
-  /** Which image of a multi-image archive, by one of its tags (default: the first image). */
-  tag?: string;
-}
 
 /**
  * Imports the archive and returns the reference (`sha256:<id>`) of the chosen image.

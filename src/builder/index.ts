@@ -9,13 +9,16 @@ import { setPlanResolver } from "../container/image-source.js";
 import { Store } from "../store/store.js";
 import type { ImageConfig } from "../image/config.js";
 import type { ImagePlan } from "../image/plan.js";
+import { installBuildEngine } from "../image/build-engine.js";
 import { buildPlan } from "./builder.js";
+import { importArchiveImage } from "./from-archive.js";
 
-export { buildPlan, type BuildOptions, type BuildResult } from "./builder.js";
+export { buildPlan } from "./builder.js";
+export type { BuildOptions, BuildResult, FromArchiveOptions } from "../image/build-engine.js";
 export { commitContainer, type CommitOptions, type CommitParent } from "./commit.js";
 export { BaseImageNotFoundError, BuildContextError, BuildStepError, type BuildStepFailure, type StepPosition } from "./errors.js";
-export { importArchiveImage, type FromArchiveOptions } from "./from-archive.js";
-export type { BuildImageEvent, BuildOutputEvent, BuildProgressEvent, BuildStepDoneEvent, BuildStepEvent, RebuildCause } from "./progress.js";
+export { importArchiveImage } from "./from-archive.js";
+export type { BuildImageEvent, BuildOutputEvent, BuildProgressEvent, BuildStepDoneEvent, BuildStepEvent, RebuildCause } from "../image/build-progress.js";
 
 /** What a container runs from a built image. */
 export interface BuiltImageSource {
@@ -43,3 +46,4 @@ export async function resolveBuiltImage(plan: ImagePlan): Promise<BuiltImageSour
 }
 
 setPlanResolver(resolveBuiltImage);
+installBuildEngine({ build: buildPlan, importArchive: importArchiveImage });

@@ -24,8 +24,7 @@ import {
   type HealthcheckOptions,
   type RunOptions,
 } from "./image-steps.js";
-import type { BuildOptions, BuildResult } from "../builder/builder.js";
-import type { FromArchiveOptions } from "../builder/from-archive.js";
+import { buildEngine, type BuildOptions, type BuildResult, type FromArchiveOptions } from "./build-engine.js";
 import type { CopySource, ImageBase, ImagePlan, ImageStep, RunStep } from "./plan.js";
 import { validatePlan } from "./plan-validate.js";
 import { parseRunMount, formatRunMount } from "./run-mount.js";
@@ -257,8 +256,7 @@ export class Image {
    * ```
    */
   async build(options: BuildOptions = {}): Promise<BuildResult> {
-    const { buildPlan } = await import("../builder/index.js");
-    return buildPlan(this.#plan, options);
+    return buildEngine("build").build(this.#plan, options);
   }
 
   /**
@@ -272,8 +270,7 @@ export class Image {
    * ```
    */
   static async fromArchive(archivePath: string, options: FromArchiveOptions = {}): Promise<Image> {
-    const { importArchiveImage } = await import("../builder/index.js");
-    return Image.from(await importArchiveImage(archivePath, options));
+    return Image.from(await buildEngine("fromArchive").importArchive(archivePath, options));
   }
 
   /**
