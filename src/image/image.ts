@@ -62,7 +62,8 @@ const EMPTY_PLAN: ImagePlan = deepFreeze({ version: 1, steps: [] });
  * ```
  */
 export class Image {
-  readonly #plan: ImagePlan;
+  // Replaced only by build({ context }), which records the context the image was built from.
+  #plan: ImagePlan;
 
   /**
    * An empty plan: call `from()` (or use {@link Image.from}) before adding steps other than `arg()`.
@@ -248,7 +249,9 @@ export class Image {
    * build containers, COPY and ADD read `context`, and every step goes through the build cache
    * (Docker's rules). Progress events say which step runs, whether it was cached, and why not.
    * Throws `BuildStepError` (the step, its Dockerfile line, exit code, last output lines) when a
-   * step fails, and `BuildContextError` when a COPY/ADD source leaves the context.
+   * step fails, and `BuildContextError` when a COPY/ADD source leaves the context. After a build
+   * with `context`, the image remembers it: containers and later builds of this Image (and Images
+   * made from it) read COPY/ADD sources from that directory, whatever the working directory is then.
    *
    * @example
    * ```ts
@@ -256,7 +259,10 @@ export class Image {
    * ```
    */
   async build(options: BuildOptions = {}): Promise<BuildResult> {
-    return buildEngine("build").build(this.#plan, options);
+    const result = await buildEngine("build").build(this.#plan, options);
+    // A later `new Container(image)` rebuilds from the plan: it must read the same context.
+    if (typeof options.context === "string") this.#plan = deepFreeze({ ...this.#plan, context: path.resolve(options.context) });
+    return result;
   }
 
   /**
