@@ -23,7 +23,7 @@ import { DependencyCycleError, ServiceStartupError, UnsupportedComposeError, typ
 import { findCycle, withDependencies } from "./graph.js";
 import type { DependencyCondition } from "./plan.js";
 import { RunningStack, type StackEvent, type StackResources } from "./running-stack.js";
-import type { ComposeImageSource, StackService, StackState } from "./stack.js";
+import type { ComposeImageSource, StackService, StackState } from "./stack-state.js";
 
 /**
  * Options of `Stack.up()`.
