@@ -4,6 +4,7 @@
  */
 import { isRoot, skipReason } from "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
+import "../../../src/builder/index.js";
 import { Image } from "../../../src/image/image.js";
 import { debianRootfs } from "./debian-rootfs.js";
 import { expectNoLeaks, progress, runImage } from "./helpers.js";
