@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { Container } from "../src/container/container.js";
-import { buildPlan } from "../src/image/build/index.js";
+import { buildPlan } from "../src/builder/index.js";
 import { Image } from "../src/image/image.js";
 import { Store } from "../src/store/store.js";
 import { benchRootfs } from "./rootfs.js";

@@ -13,11 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
-import "../src/image/build/index.js";
+import "../src/builder/index.js";
 import { Image } from "../src/image/image.js";
 import { postgresImageFromDebian } from "../src/modules/postgres.js";
 import { Store } from "../src/store/store.js";
-import { debianRootfs } from "../test/integration/build/debian-rootfs.js";
+import { debianRootfs } from "../test/integration/builder/debian-rootfs.js";
 import { startRegistry } from "../test/integration/registry/registry-server.js";
 
 /** One measured build. */

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const { postgres, postgresDatabases, postgresImageFromDebian, postgresSnapshot, preparedPostgresImage } = await import("../src/modules/postgres.js");
   const { redis, redisImageFromDebian } = await import("../src/modules/redis.js");
   const { mariadb, mariadbDatabases, mariadbImageFromDebian, mariadbSnapshot } = await import("../src/modules/mariadb.js");
-  const { debianRootfs } = await import("../test/integration/build/debian-rootfs.js");
+  const { debianRootfs } = await import("../test/integration/builder/debian-rootfs.js");
   const hosts = await import("./database-hosts.js");
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(runtimeDir, { recursive: true, force: true })];
   try {

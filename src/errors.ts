@@ -3,7 +3,7 @@
  * in the message (see shared/STYLE.md section 5).
  */
 import { getSystemErrorMap } from "node:util";
-import type { HealthState } from "./wait/healthcheck.js";
+import type { HealthState } from "./health-state.js";
 
 /** Options common to every bento error. */
 export interface BentoErrorOptions {

@@ -11,11 +11,11 @@ export type { BentoErrorOptions, SystemCallErrorFields, StartupPhase, StartupErr
 
 // Images: the plan, the Dockerfile front end, the config, the build
 // The build engine installs itself as the resolver that builds images containers run from.
-import "./image/build/index.js";
+import "./builder/index.js";
 export { Image } from "./image/image.js";
-export { BuildStepError, BuildContextError, BaseImageNotFoundError } from "./image/build/index.js";
-export type { BuildOptions, BuildResult, BuildProgressEvent, BuildImageEvent, BuildOutputEvent, BuildStepDoneEvent, BuildStepEvent, RebuildCause, CommitOptions, FromArchiveOptions, BuildStepFailure, StepPosition } from "./image/build/index.js";
-export type { BuildWarningEvent, BuildCacheReport, CacheExportReport, CacheImportReport, CacheMode, CacheTarget } from "./image/build/index.js";
+export { BuildStepError, BuildContextError, BaseImageNotFoundError } from "./builder/index.js";
+export type { BuildOptions, BuildResult, BuildProgressEvent, BuildImageEvent, BuildOutputEvent, BuildStepDoneEvent, BuildStepEvent, RebuildCause, CommitOptions, FromArchiveOptions, BuildStepFailure, StepPosition } from "./builder/index.js";
+export type { BuildWarningEvent, BuildCacheReport, CacheExportReport, CacheImportReport, CacheMode, CacheTarget } from "./builder/index.js";
 export type { FromDockerfileOptions } from "./image/image.js";
 export type { FromHostOptions } from "./host/host-image.js";
 export type { FromOptions, CopyOptions, AddOptions, RunOptions, HealthcheckOptions } from "./image/image-steps.js";

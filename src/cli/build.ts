@@ -131,6 +131,7 @@ export const buildCommand: Command = {
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "build needs a context directory (e.g. .)" : "build takes one context directory", usage);
     const build = buildMethod();
     if (build === undefined) throw new BentoError("ERR_UNAVAILABLE", "bento build is not available yet: this bento has no image build engine (Image.prototype.build)");
+    await import("../builder/index.js"); // installs the engine that Image.build() calls
     const context = resolve(positionals[0]!);
     const dockerfile = resolve(values.file ?? join(context, "Dockerfile"));
     const buildArgs = parseKeyValues("--build-arg", values["build-arg"], usage, process.env);

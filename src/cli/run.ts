@@ -46,7 +46,7 @@ const options = {
 } as const;
 
 /** The module that installs the build engine's plan resolver (see container/image-source.ts). */
-const buildEngineModule = "../image/build/index.js";
+const buildEngineModule = "../builder/index.js";
 
 /** Loads the build engine, through which containers run store images; false when this bento has none. */
 async function loadBuildEngine(): Promise<boolean> {

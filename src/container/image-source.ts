@@ -30,7 +30,7 @@ export interface ImageSource {
   imageId?: string;
 }
 
-/** A hook the image build engine installs to turn any plan into layers (see src/image/build). */
+/** A hook the image build engine installs to turn any plan into layers (see src/builder). */
 export type PlanResolver = (plan: ImagePlan) => Promise<ImageSource>;
 
 let buildResolver: PlanResolver | undefined;

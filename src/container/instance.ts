@@ -24,7 +24,7 @@ import { idMapping, isRootless, userNamespace } from "../runtime/user-namespace.
 import { decodeWaitStatus, type ExitStatus, signalNumber } from "../runtime/wait-status.js";
 import { onExitSweep, track, untrack } from "../testing/teardown.js";
 import type { ImageSource } from "./image-source.js";
-import type { BuildResult, CommitOptions } from "../image/build/index.js";
+import type { BuildResult, CommitOptions } from "../builder/index.js";
 import { copyFromContainer, copyToContainer, type CopyTarget } from "./copy.js";
 import { envList, runExec, type ExecOptions, type ExecResult, type RawExecResult } from "./exec.js";
 export type { ExecOptions, ExecResult } from "./exec.js";
@@ -369,7 +369,7 @@ export class ContainerInstance {
   async commit(options: CommitOptions = {}): Promise<BuildResult> {
     this.assertNot("removed", "commit");
     // Loaded on use: the build engine itself runs containers (RUN steps).
-    const { commitContainer } = await import("../image/build/index.js");
+    const { commitContainer } = await import("../builder/index.js");
     const mountTargets = this.spec.mounts.map((m) => m.target);
     return commitContainer(join(this.spec.containerDir, "upper"), this.source, { ...options, mountTargets });
   }

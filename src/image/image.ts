@@ -24,8 +24,7 @@ import {
   type HealthcheckOptions,
   type RunOptions,
 } from "./image-steps.js";
-import type { BuildOptions, BuildResult } from "./build/builder.js";
-import type { FromArchiveOptions } from "./build/from-archive.js";
+import { buildEngine, type BuildOptions, type BuildResult, type FromArchiveOptions } from "./build-engine.js";
 import type { FromHostOptions } from "../host/host-image.js";
 import type { CopySource, ImageBase, ImagePlan, ImageStep, RunStep } from "./plan.js";
 import { validatePlan } from "./plan-validate.js";
@@ -64,7 +63,8 @@ const EMPTY_PLAN: ImagePlan = deepFreeze({ version: 1, steps: [] });
  * ```
  */
 export class Image {
-  readonly #plan: ImagePlan;
+  // Replaced only by build({ context }), which records the context the image was built from.
+  #plan: ImagePlan;
 
   /**
    * An empty plan: call `from()` (or use {@link Image.from}) before adding steps other than `arg()`.
@@ -250,7 +250,9 @@ export class Image {
    * build containers, COPY and ADD read `context`, and every step goes through the build cache
    * (Docker's rules). Progress events say which step runs, whether it was cached, and why not.
    * Throws `BuildStepError` (the step, its Dockerfile line, exit code, last output lines) when a
-   * step fails, and `BuildContextError` when a COPY/ADD source leaves the context.
+   * step fails, and `BuildContextError` when a COPY/ADD source leaves the context. After a build
+   * with `context`, the image remembers it: containers and later builds of this Image (and Images
+   * made from it) read COPY/ADD sources from that directory, whatever the working directory is then.
    *
    * @example
    * ```ts
@@ -258,8 +260,10 @@ export class Image {
    * ```
    */
   async build(options: BuildOptions = {}): Promise<BuildResult> {
-    const { buildPlan } = await import("./build/index.js");
-    return buildPlan(this.#plan, options);
+    const result = await buildEngine("build").build(this.#plan, options);
+    // A later `new Container(image)` rebuilds from the plan: it must read the same context.
+    if (typeof options.context === "string") this.#plan = deepFreeze({ ...this.#plan, context: path.resolve(options.context) });
+    return result;
   }
 
   /**
@@ -273,8 +277,7 @@ export class Image {
    * ```
    */
   static async fromArchive(archivePath: string, options: FromArchiveOptions = {}): Promise<Image> {
-    const { importArchiveImage } = await import("./build/index.js");
-    return Image.from(await importArchiveImage(archivePath, options));
+    return Image.from(await buildEngine("fromArchive").importArchive(archivePath, options));
   }
 
   /**

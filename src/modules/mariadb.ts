@@ -10,7 +10,7 @@
  * @module bento/modules/mariadb
  */
 // Containers build plans through the build engine, which installs itself when imported.
-import "../image/build/index.js";
+import "../builder/index.js";
 import { Container } from "../container/container.js";
 import type { ImageLike } from "../container/image-source.js";
 import type { ContainerOptions } from "../container/options.js";

@@ -1,7 +1,7 @@
 /**
  * The registry build cache's transport: a cache is an OCI 1.1 artifact, an image manifest whose
  * `artifactType` and config media type are bento's own, whose config blob is the cache document
- * (image/build/remote-cache.ts) and whose layers are the layer blobs the document's steps made.
+ * (builder/remote-cache.ts) and whose layers are the layer blobs the document's steps made.
  * Listing the layers in the manifest makes the registry keep them (and check that they exist when
  * the manifest is stored); any registry that stores OCI image manifests stores the cache.
  *
@@ -25,7 +25,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { config as bentoConfig } from "../config.js";
 import { BentoError } from "../errors.js";
-import type { BuildCacheDocument, CachedRootfs, CachedStep, CacheExportReport, LoadedCache, RemoteCacheBackend } from "../image/build/remote-cache.js";
+import type { BuildCacheDocument, CachedRootfs, CachedStep, CacheExportReport, LoadedCache, RemoteCacheBackend } from "../builder/remote-cache.js";
 import { isDigest, sha256, type Digest } from "../store/digest.js";
 import { formatReference, parseReference, type Reference } from "../store/reference.js";
 import type { Store } from "../store/store.js";

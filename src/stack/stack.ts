@@ -10,9 +10,9 @@ import { InvalidOptionError } from "../errors.js";
 import type { Image } from "../image/image.js";
 import { Network } from "../network/network.js";
 import { loadCompose, type ComposeText, type LoadComposeOptions } from "./compose/load.js";
-import type { DependencyCondition, DependencyPlan, FileMountPlan, FileSourcePlan, NetworkPlan, RestartPlan, ServiceNetworkPlan, StackPlan, VolumeMountPlan, VolumePlan } from "./plan.js";
-import type { UnsupportedKey } from "./errors.js";
+import type { DependencyCondition, DependencyPlan, RestartPlan, StackPlan } from "./plan.js";
 import type { RunningStack } from "./running-stack.js";
+import type { ComposeImageSource, StackService, StackState } from "./stack-state.js";
 import { upStack, type UpOptions } from "./up.js";
 
 /**
@@ -74,50 +74,6 @@ export interface StackComposeOptions {
   images?: Record<string, Image | ImageLike>;
   /** Active profiles: services with `profiles:` start only when one of theirs is active (or when named in `up({ services })`). */
   profiles?: string[];
-}
-
-/**
- * Where a compose service's image comes from, resolved at `up()` (build contexts need not exist before).
- *
- * @example
- * ```ts
- * const source: ComposeImageSource = { ref: "myapp:dev", build: { context: "/src/app", args: {} } };
- * ```
- */
-export interface ComposeImageSource {
-  ref?: string;
-  build?: StackPlan["services"][string]["build"];
-}
-
-/** @internal One service of a stack, frozen. */
-export interface StackService {
-  readonly name: string;
-  readonly image: ImageLike | ComposeImageSource;
-  readonly options: ContainerOptions;
-  readonly dependsOn: Readonly<Record<string, DependencyPlan>>;
-  readonly restart: RestartPlan;
-  readonly profiles: readonly string[];
-  /** Compose named, anonymous and bind mounts (code-first services use `options.mounts`). */
-  readonly volumes: readonly VolumeMountPlan[];
-  /** Compose networks; undefined: the stack's own network. */
-  readonly networks: Readonly<Record<string, ServiceNetworkPlan>> | undefined;
-  /** Compose keys of this service that bento does not honour. */
-  readonly unsupported: readonly UnsupportedKey[];
-  /** Compose secrets and configs, mounted as read-only files. */
-  readonly files: readonly FileMountPlan[];
-}
-
-/** @internal What a stack is made of. */
-export interface StackState {
-  readonly name: string;
-  readonly services: ReadonlyMap<string, StackService>;
-  /** From a compose file: its networks, volumes and the top-level keys bento does not honour. */
-  readonly compose?: {
-    networks: Record<string, NetworkPlan>; volumes: Record<string, VolumePlan>; secrets: Record<string, FileSourcePlan>; configs: Record<string, FileSourcePlan>;
-    unsupported: readonly UnsupportedKey[];
-  };
-  readonly images: Readonly<Record<string, ImageLike>>;
-  readonly profiles: readonly string[];
 }
 
 const stackNamePattern = /^[a-z0-9][a-z0-9_-]*$/;

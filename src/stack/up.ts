@@ -23,7 +23,7 @@ import { DependencyCycleError, ServiceStartupError, UnsupportedComposeError, typ
 import { dependenciesFirst, findCycle, withDependencies } from "./graph.js";
 import type { DependencyCondition, FileMountPlan } from "./plan.js";
 import { RunningStack, type StackEvent, type StackResources } from "./running-stack.js";
-import type { ComposeImageSource, StackService, StackState } from "./stack.js";
+import type { ComposeImageSource, StackService, StackState } from "./stack-state.js";
 
 /**
  * Options of `Stack.up()`.
@@ -367,7 +367,7 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
     }
     // Compose images are pulled or built: load the build engine, which resolves such images.
     if (services.some((s) => !isImageLike(s.image) && !(s.image.ref !== undefined && state.images[s.image.ref] !== undefined))) {
-      await import("../image/build/index.js");
+      await import("../builder/index.js");
     }
   } catch (error) {
     await cleanUp();

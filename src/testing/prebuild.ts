@@ -5,7 +5,7 @@
  */
 import { debug } from "../debug.js";
 import { InvalidOptionError } from "../errors.js";
-import type { BuildOptions, BuildResult } from "../image/build/index.js";
+import type { BuildOptions, BuildResult } from "../builder/index.js";
 import { Image } from "../image/image.js";
 
 /**

@@ -7,39 +7,10 @@
  */
 import { DEFAULT_SHELL, type HealthcheckConfig, type ImageConfig } from "../image/config.js";
 import { debug } from "../debug.js";
+import type { HealthcheckResult, HealthState } from "../health-state.js";
 import type { HealthWatch, WaitExecResult } from "./wait-strategy.js";
 
-/** Docker's health status: "starting" until the first success or `retries` failures. */
-export type HealthStatus = "starting" | "healthy" | "unhealthy";
-
-/** One probe's result, as `docker inspect` shows it in `State.Health.Log`. */
-export interface HealthcheckResult {
-  /** When the probe started (ISO 8601). */
-  start: string;
-  /** When it ended (ISO 8601). */
-  end: string;
-  /** Its exit code: 0 is healthy; -1 when it timed out or could not run. */
-  exitCode: number;
-  /** Its stdout then stderr, at most 4096 bytes. */
-  output: string;
-}
-
-/**
- * A container's health, as `docker inspect` shows it in `State.Health`.
- *
- * @example
- * ```ts
- * const { status, failingStreak, log } = (await running.inspect()).state.health!;
- * ```
- */
-export interface HealthState {
-  /** "starting", "healthy" or "unhealthy". */
-  status: HealthStatus;
-  /** Failed probes in a row (not counting the start period). */
-  failingStreak: number;
-  /** The last five results, oldest first. */
-  log: HealthcheckResult[];
-}
+export type { HealthcheckResult, HealthState, HealthStatus } from "../health-state.js";
 
 /** A healthcheck with Docker's defaults applied; durations in milliseconds. */
 export interface ResolvedHealthcheck {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import { config } from "../../../src/config.js";
 import { Image } from "../../../src/image/image.js";
-import { debianRootfs } from "../build/debian-rootfs.js";
+import { debianRootfs } from "../builder/debian-rootfs.js";
 import { leftovers } from "../leaks.js";
 
 // The runtime dir stays per file (setup-env.js), so the files' containers stay apart; only images

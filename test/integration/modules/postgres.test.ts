@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Image } from "../../../src/image/image.js";
 import { StartupError } from "../../../src/errors.js";
-import { BuildStepError } from "../../../src/image/build/errors.js";
+import { BuildStepError } from "../../../src/builder/errors.js";
 import { POSTGRES_IMAGE, PREPARED_PGDATA, postgres, postgresConnection, postgresImageFromDebian, preparedPostgresImage } from "../../../src/modules/postgres.js";
 
 const execFileAsync = promisify(execFile);

@@ -4,7 +4,7 @@ import { createServer, type AddressInfo, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { Image } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
-import { expectNoLeaks, runImage } from "../build/helpers.js";
+import { expectNoLeaks, runImage } from "../builder/helpers.js";
 import { hostDisk } from "./kit.js";
 
 afterEach(() => expectNoLeaks());

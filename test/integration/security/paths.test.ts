@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Container, Image } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
-import { expectNoLeaks } from "../build/helpers.js";
+import { expectNoLeaks } from "../builder/helpers.js";
 import { start } from "./kit.js";
 
 afterEach(() => expectNoLeaks());

@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { config } from "../../../src/config.js";
+import "../../../src/builder/index.js";
 import { Image } from "../../../src/image/image.js";
 import type { RunningContainer } from "../../../src/container/running-container.js";
 import { Volume } from "../../../src/volume/volume.js";

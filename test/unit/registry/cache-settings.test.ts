@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { parseCacheTarget, readConfig } from "../../../src/config.js";
-import { hashParts, stateIdAfter } from "../../../src/image/build/cache.js";
-import { CacheExport } from "../../../src/image/build/cache-export.js";
-import type { CachedStep } from "../../../src/image/build/remote-cache.js";
+import { hashParts, stateIdAfter } from "../../../src/builder/cache.js";
+import { CacheExport } from "../../../src/builder/cache-export.js";
+import type { CachedStep } from "../../../src/builder/remote-cache.js";
 
 describe("BENTO_CACHE_FROM / BENTO_CACHE_TO", () => {
   it("reads a list of references and a target with its mode", () => {

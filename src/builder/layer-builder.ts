@@ -1,0 +1,146 @@
+/**
+ * Assembles the directory tree of a COPY or ADD layer in a temp directory (on the store's file
+ * system), which `store.createLayerFromDir` then turns into the layer. Parent directories that the
+ * image already has are written with the image's metadata (owner, mode, times), so the layer does
+ * not change them; new ones get mode 0755 and the `--chown` owner, as Docker creates them.
+ */
+import { setOwner } from "../runtime/rootless-owner.js";
+import { chmodSync, copyFileSync, constants, lutimesSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { LayeredView } from "./layered-view.js";
+
+/** An owner, as numbers. */
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/** Raised when the destination cannot hold the copy (a parent is a file in the image). */
+export class DestinationError extends Error {}
+
+/**
+ * A layer under construction: a directory mirroring the image's paths (relative, no leading `/`).
+ *
+ * @example
+ * ```ts
+ * const layer = new LayerTree(tmpDir, view, { uid: 0, gid: 0 });
+ * layer.ensureDir("app");
+ * layer.writeContent("app/hello.txt", "hi\n", 0o644);
+ * layer.finish();
+ * ```
+ */
+export class LayerTree {
+  readonly #created = new Set<string>();
+  readonly #dirTimes: Array<{ rel: string; mtimeMs: number }> = [];
+
+  constructor(
+    readonly root: string,
+    readonly view: LayeredView,
+    /** The owner of new parent directories (the `--chown` owner, else root). */
+    readonly parentOwner: Owner,
+    /** Owners of particular new directories (WORKDIR directories the image lacks), by path. */
+    readonly dirOwners: ReadonlyMap<string, Owner> = new Map(),
+  ) {}
+
+  /** The host path of an image path in this layer. */
+  hostPath(rel: string): string {
+    return rel === "" ? this.root : path.join(this.root, ...rel.split("/"));
+  }
+
+  /**
+   * Creates the directory `rel` and its parents in the layer. Each one the image has keeps its
+   * metadata; the others are new (0755, `parentOwner`). `rel` must be resolved (no symlinks).
+   */
+  ensureDir(rel: string): void {
+    const names = rel.split("/").filter(Boolean);
+    for (let i = 1; i <= names.length; i++) {
+      const sub = names.slice(0, i).join("/");
+      if (this.#created.has(sub)) continue;
+      const existing = this.view.lookup(sub);
+      if (existing !== undefined && !existing.stat.isDirectory()) {
+        throw new DestinationError(`"/${sub}" is not a directory in the image, so nothing can be copied into it`);
+      }
+      const host = this.hostPath(sub);
+      mkdirSync(host);
+      if (existing !== undefined) {
+        chmodSync(host, existing.stat.mode & 0o7777);
+        setOwner(host, { uid: existing.stat.uid, gid: existing.stat.gid }, `COPY to ${rel}`);
+        this.#dirTimes.push({ rel: sub, mtimeMs: existing.stat.mtimeMs });
+      } else {
+        const owner = this.dirOwners.get(sub) ?? this.parentOwner;
+        chmodSync(host, 0o755);
+        setOwner(host, owner, `COPY to ${rel}`);
+      }
+      this.#created.add(sub);
+    }
+  }
+
+  /** True when `rel` was written to this layer already. */
+  has(rel: string): boolean {
+    return this.#created.has(rel);
+  }
+
+  /** Creates (or updates) a copied directory with its own metadata; its time is set in {@link finish}. */
+  writeDir(rel: string, mode: number, owner: Owner, mtimeMs: number): void {
+    const parent = path.posix.dirname(rel);
+    if (parent !== ".") this.ensureDir(parent);
+    const host = this.hostPath(rel);
+    if (!this.#created.has(rel)) mkdirSync(host);
+    chmodSync(host, mode & 0o7777);
+    setOwner(host, owner, `COPY to ${rel}`);
+    this.#created.add(rel);
+    this.#dirTimes.push({ rel, mtimeMs });
+  }
+
+  /** Copies a host file into the layer at `rel`. */
+  copyFile(hostSource: string, rel: string, mode: number, owner: Owner, mtimeMs: number): void {
+    const parent = path.posix.dirname(rel);
+    if (parent !== ".") this.ensureDir(parent);
+    const host = this.hostPath(rel);
+    this.#clear(host, rel);
+    copyFileSync(hostSource, host, constants.COPYFILE_FICLONE);
+    this.#finishFile(host, rel, mode, owner, mtimeMs);
+  }
+
+  /** Writes `content` as the file `rel` (heredocs). */
+  writeContent(rel: string, content: string | Buffer, mode: number, owner: Owner = { uid: 0, gid: 0 }, mtimeMs = Date.now()): void {
+    const parent = path.posix.dirname(rel);
+    if (parent !== ".") this.ensureDir(parent);
+    const host = this.hostPath(rel);
+    this.#clear(host, rel);
+    writeFileSync(host, content);
+    this.#finishFile(host, rel, mode, owner, mtimeMs);
+  }
+
+  /** Creates the symlink `rel` -> `target`. */
+  symlink(target: string, rel: string, owner: Owner, mtimeMs: number): void {
+    const parent = path.posix.dirname(rel);
+    if (parent !== ".") this.ensureDir(parent);
+    const host = this.hostPath(rel);
+    this.#clear(host, rel);
+    symlinkSync(target, host);
+    setOwner(host, owner, `COPY to ${rel}`);
+    lutimesSync(host, mtimeMs / 1000, mtimeMs / 1000);
+    this.#created.add(rel);
+  }
+
+  /** Sets directory times last (writing into a directory changes its mtime). */
+  finish(): void {
+    for (const { rel, mtimeMs } of this.#dirTimes.sort((a, b) => b.rel.length - a.rel.length)) {
+      utimesSync(this.hostPath(rel), mtimeMs / 1000, mtimeMs / 1000);
+    }
+  }
+
+  // A later source may replace an earlier one at the same path; never write through a symlink.
+  #clear(host: string, rel: string): void {
+    if (this.#created.has(rel)) rmSync(host, { recursive: true, force: true });
+  }
+
+  #finishFile(host: string, rel: string, mode: number, owner: Owner, mtimeMs: number): void {
+    setOwner(host, owner, `COPY to ${rel}`);
+    // chmod after chown: chown clears the setuid and setgid bits.
+    chmodSync(host, mode & 0o7777);
+    utimesSync(host, mtimeMs / 1000, mtimeMs / 1000);
+    this.#created.add(rel);
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The seam between the pure image layer and the build engine (`src/builder/`): the options and
+ * results of `image.build()` and `Image.fromArchive()`, and the engine those calls go to. The
+ * engine installs itself when its module loads, so `image/` never imports a layer above it.
+ */
+import type { LayerInfo } from "../store/types.js";
+import type { Store } from "../store/store.js";
+import { InvalidOptionError } from "../errors.js";
+import type { BuildCacheReport, CacheTarget } from "./build-cache-types.js";
+import type { BuildProgressEvent } from "./build-progress.js";
+import type { ImageConfig } from "./config.js";
+import type { ImagePlan } from "./plan.js";
+
+/**
+ * Options of `image.build()`.
+ *
+ * @example
+ * ```ts
+ * await image.build({ tag: "myapp:test", context: ".", buildArgs: { VERSION: "2" }, onProgress: console.log });
+ * ```
+ */
+export interface BuildOptions {
+  /** Tags to point at the image (one image per tag: a moved tag leaves the old image untagged). */
+  tag?: string | string[];
+  /**
+   * The build context directory COPY and ADD read (default: the plan's, else the current
+   * directory). Embedded Images (`from(image)`, `copy({ from: image })`) read their own plan's
+   * context when they have one, else this one.
+   */
+  context?: string;
+  /** Run every step again, ignoring the cache (the new results replace the cached ones). */
+  noCache?: boolean;
+  /**
+   * Resolve the bases again, as `docker build --pull`: image references are pulled from their
+   * registry even when the store has them (whatever `BENTO_PULL_POLICY` says), and root
+   * filesystem directories are re-imported even when their tree looks unchanged.
+   */
+  pull?: boolean;
+  /** `--build-arg` values: they override ARG defaults (and the plan's own build args). */
+  buildArgs?: Record<string, string>;
+  /** Receives progress events. */
+  onProgress?: (event: BuildProgressEvent) => void;
+  /** The store to build in (default `Store.default()`). */
+  store?: Store;
+  /**
+   * Registry build caches to read (default `BENTO_CACHE_FROM`; `false`: none): a step whose key is
+   * in one is a hit, and its layer is downloaded only if the final image holds it or a step that
+   * runs needs it. A cache that is unreachable, corrupt or incomplete is skipped with a warning.
+   */
+  cacheFrom?: string | string[] | false;
+  /**
+   * The registry build cache to write after the build (default `BENTO_CACHE_TO`; `false`: none),
+   * merged with the steps already there: a reference (mode `min`: the steps of the final image)
+   * or `{ ref, mode: "max" }` (every step, other stages too). A failed export is a warning.
+   */
+  cacheTo?: CacheTarget | false;
+}
+
+/**
+ * A built image.
+ *
+ * @example
+ * ```ts
+ * const { id, layers, config } = await image.build({ tag: "app:1" });
+ * ```
+ */
+export interface BuildResult {
+  /** The image id: `sha256:` of its config, as Docker's. */
+  id: string;
+  /** The digest of its manifest. */
+  manifestDigest: string;
+  /** The tags given, now pointing at it. */
+  tags: string[];
+  /** Its layers, base first. */
+  layers: LayerInfo[];
+  /** Its runtime config (Docker's field names). */
+  config: ImageConfig;
+  /** What the registry build caches gave and took, when the build used any. */
+  cache?: BuildCacheReport;
+}
+
+/** Options of `Image.fromArchive()`. */
+export interface FromArchiveOptions {
+  /** The store to import into (default `Store.default()`). */
+  store?: Store;
+  /** Which image of a multi-image archive, by one of its tags (default: the first image). */
+  tag?: string;
+}
+
+
+/**
+ * What `image.build()` and `Image.fromArchive()` call: the build engine of `src/builder/`.
+ *
+ * @example
+ * ```ts
+ * installBuildEngine({ build: buildPlan, importArchive: importArchiveImage });
+ * ```
+ */
+export interface BuildEngine {
+  /** Builds `plan` into the store and tags it. */
+  build(plan: ImagePlan, options: BuildOptions): Promise<BuildResult>;
+  /** Imports a `docker save` tar or OCI archive and returns the chosen image's reference. */
+  importArchive(path: string, options: FromArchiveOptions): Promise<string>;
+}
+
+let installed: BuildEngine | undefined;
+
+/**
+ * Installs the build engine (called once by `src/builder/index.ts` when it loads).
+ *
+ * @example
+ * ```ts
+ * installBuildEngine({ build: buildPlan, importArchive: importArchiveImage });
+ * ```
+ */
+export function installBuildEngine(engine: BuildEngine): void {
+  installed = engine;
+}
+
+/**
+ * The installed build engine; an error that names the fix when none is loaded.
+ *
+ * @example
+ * ```ts
+ * const result = await buildEngine("build").build(plan, { tag: "app:1" });
+ * ```
+ */
+export function buildEngine(call: string): BuildEngine {
+  if (installed === undefined) throw new InvalidOptionError(call, 'no build engine is loaded; import the Image from "bento" (which loads it) rather than from its source file');
+  return installed;
+}

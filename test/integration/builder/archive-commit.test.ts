@@ -1,0 +1,77 @@
+import { testRoot } from "../setup-env.js";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { Container } from "../../../src/container/container.js";
+import type { ContainerInstance } from "../../../src/container/instance.js";
+import type { RunningContainer } from "../../../src/container/running-container.js";
+import { commitContainer } from "../../../src/builder/index.js";
+import { Image } from "../../../src/image/image.js";
+import { Store } from "../../../src/store/store.js";
+import { busyboxRootfs } from "../../fixtures/rootfs.js";
+import { expectNoLeaks, runImage } from "./helpers.js";
+
+afterEach(() => expectNoLeaks());
+
+// Until RunningContainer.commit() is wired, reach the container's upper dir and image source.
+function internals(running: RunningContainer): ContainerInstance {
+  return (running as unknown as { instance: ContainerInstance }).instance;
+}
+
+describe(`export, import and commit`, () => {
+  it("export then import (OCI and docker archives) gives the same image id, and Image.fromArchive runs it", async () => {
+    const built = await Image.fromRootfs(busyboxRootfs()).env("FROM_ARCHIVE", "yes").run("echo archived > /archived.txt").cmd(["sh", "-c", "cat /archived.txt; echo $FROM_ARCHIVE"]).build({ tag: "archived:1" });
+    for (const format of ["oci", "docker"] as const) {
+      const file = join(testRoot, `archived-${format}.tar`);
+      await Store.default().export("archived:1", file, { format });
+      const other = Store.open(join(testRoot, `import-${format}`));
+      const { images } = await other.import(file);
+      expect(images.map((i) => i.id)).toEqual([built.id]);
+      expect((await other.inspect("archived:1")).id).toBe(built.id);
+    }
+    // Into this file's default store under a fresh name: the image is the same, found by id.
+    const image = await Image.fromArchive(join(testRoot, "archived-docker.tar"));
+    expect(image.toPlan().steps).toEqual([{ kind: "from", base: { type: "ref", ref: built.id } }]);
+    const rebuilt = await image.build({ tag: "from-archive:1" });
+    expect(rebuilt.id).toBe(built.id); // a bare FROM of a stored image is that image
+    expect((await runImage(image)).stdout).toBe("archived\nyes\n");
+    await expect(Image.fromArchive(join(testRoot, "archived-oci.tar"), { tag: "nope:1" })).rejects.toThrow(/no image .* is tagged "nope:1"/);
+  });
+
+  it("commits a running container's changes as a new image, without touching the container", async () => {
+    const built = await Image.fromRootfs(busyboxRootfs()).run("echo base > /base.txt").cmd(["sleep", "60"]).build();
+    const running = await new Container(Image.from(built.id), { env: { RUNTIME_ONLY: "1" } }).start();
+    try {
+      await running.exec(["sh", "-c", "echo changed > /changed.txt; rm /base.txt; mkdir -p /var/data && echo d > /var/data/d"]);
+      const instance = internals(running);
+      const committed = await commitContainer(join(instance.spec.containerDir, "upper"), instance.source, { tag: "committed:1", message: "snapshot" });
+      expect(committed.layers.slice(0, built.layers.length)).toEqual(built.layers);
+      expect(committed.layers).toHaveLength(built.layers.length + 1);
+      const inspect = await Store.default().inspect("committed:1");
+      expect(inspect.history.at(-1)).toMatchObject({ created_by: "bento commit", comment: "snapshot" });
+      // The layer holds the changes only: no /proc, /dev, /sys or /etc/hosts stubs.
+      const layerDir = await Store.default().layerDir(committed.layers.at(-1)!.diffId, committed.layers.at(-1));
+      const entries = execFileSync("find", [".", "-mindepth", "1", "-maxdepth", "2"], { cwd: layerDir, encoding: "utf8" }).split("\n").filter(Boolean).sort();
+      expect(entries).toEqual(["./base.txt", "./changed.txt", "./var", "./var/data"]);
+      expect((await running.exec(["cat", "/changed.txt"])).stdout).toBe("changed\n");
+      const { stdout } = await runImage(Image.from("committed:1").cmd(["sh", "-c", "cat /changed.txt /var/data/d; ls /base.txt 2>&1"]));
+      expect(stdout).toBe("changed\nd\nls: /base.txt: No such file or directory\n");
+    } finally {
+      await (await running.stop({ timeoutMs: 500 })).remove();
+    }
+  });
+
+  it("commits a container that runs a root filesystem directory (imported as the base layer)", async () => {
+    const running = await new Container(Image.fromRootfs(busyboxRootfs()), { command: ["sleep", "60"] }).start();
+    try {
+      await running.exec(["sh", "-c", "echo hi > /hi.txt"]);
+      const instance = internals(running);
+      expect(instance.source.imageId).toBeUndefined();
+      const committed = await commitContainer(join(instance.spec.containerDir, "upper"), instance.source, { changes: { Cmd: ["cat", "/hi.txt"] } });
+      expect(committed.layers).toHaveLength(2);
+      expect((await runImage(Image.from(committed.id))).stdout).toBe("hi\n");
+    } finally {
+      await (await running.stop({ timeoutMs: 500 })).remove();
+    }
+  });
+});

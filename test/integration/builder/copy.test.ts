@@ -1,0 +1,215 @@
+import { isRoot, testRoot } from "../setup-env.js";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { BuildContextError, BuildStepError } from "../../../src/builder/index.js";
+import { LayeredView } from "../../../src/builder/layered-view.js";
+import { Image } from "../../../src/image/image.js";
+import { Store } from "../../../src/store/store.js";
+import { busyboxRootfs } from "../../fixtures/rootfs.js";
+import { expectNoLeaks, makeContext, runImage } from "./helpers.js";
+
+afterEach(() => expectNoLeaks());
+
+const store = Store.open(join(testRoot, "store-copy"));
+
+/** The built image's file system, as a view over its layers. */
+async function viewOf(image: Image, context?: string): Promise<LayeredView> {
+  const built = await image.build({ store, ...(context === undefined ? {} : { context }) });
+  return new LayeredView(await store.lowerDirs(built.id));
+}
+
+function read(view: LayeredView, path: string): string {
+  const entry = view.lookup(view.resolve(path, true));
+  if (entry === undefined) throw new Error(`${path} is not in the image`);
+  return readFileSync(entry.hostPath, "utf8");
+}
+
+function meta(view: LayeredView, path: string): string {
+  const entry = view.lookup(view.resolve(path, false));
+  if (entry === undefined) return "absent";
+  const type = entry.stat.isDirectory() ? "d" : entry.stat.isSymbolicLink() ? "l" : "f";
+  // Rootless, the user's own ids are what a container sees as root.
+  const id = (n: number, own: number | undefined) => (!isRoot && n === own ? 0 : n);
+  return `${type} ${(entry.stat.mode & 0o7777).toString(8)} ${id(entry.stat.uid, process.getuid?.())}:${id(entry.stat.gid, process.getgid?.())}`;
+}
+
+describe(`COPY and ADD read only the context`, () => {
+  const base = () => Image.fromRootfs(busyboxRootfs());
+
+  it("refuses `..`, absolute paths and symlinks that leave the context, before building anything", async () => {
+    const outside = join(testRoot, "outside-secret.txt");
+    writeFileSync(outside, "secret\n");
+    const context = makeContext({
+      "ok.txt": "ok\n",
+      "up-link": { symlink: "../outside-secret.txt" },
+      "abs-link": { symlink: outside },
+      "dir/inner-link": { symlink: "../../outside-secret.txt" },
+      "fine-link": { symlink: "ok.txt" },
+    });
+    const before = (await store.images()).length;
+    const cases: Array<[string, RegExp]> = [
+      ["../outside-secret.txt", /leaves the build context/],
+      ["dir/../../outside-secret.txt", /leaves the build context/],
+      [outside, /absolute path/],
+      ["up-link", /climbs out of the build context/],
+      ["abs-link", /points to the absolute path/],
+      ["dir/inner-link", /climbs out of the build context/],
+    ];
+    for (const [source, reason] of cases) {
+      const error = await base().copy(source, "/x").run("echo must not run").build({ store, context }).catch((e: unknown) => e);
+      expect(error, source).toBeInstanceOf(BuildContextError);
+      expect((error as BuildContextError).code).toBe("ERR_BUILD_CONTEXT");
+      expect((error as BuildContextError).reason).toMatch(reason);
+      expect((error as BuildContextError).step).toBe(2);
+    }
+    expect((await store.images()).length).toBe(before);
+    // A symlink inside the context is followed; the copy gets the target's content.
+    expect(read(await viewOf(base().copy("fine-link", "/copied.txt"), context), "copied.txt")).toBe("ok\n");
+  });
+
+  it("honours .dockerignore: ignored files are not copied, and naming one is an error", async () => {
+    const context = makeContext({
+      ".dockerignore": "secret.txt\nlogs\n**/*.tmp\n!keep.tmp\n",
+      "secret.txt": "s\n",
+      "app/main.js": "main\n",
+      "app/cache.tmp": "tmp\n",
+      "keep.tmp": "keep\n",
+      "logs/a.log": "log\n",
+    });
+    const view = await viewOf(base().copy(".", "/ctx/"), context);
+    expect(view.readdir("ctx")).toEqual([".dockerignore", "app", "keep.tmp"]);
+    expect(view.readdir("ctx/app")).toEqual(["main.js"]);
+    const error = await base().copy("secret.txt", "/s").build({ store, context }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BuildContextError);
+    expect((error as BuildContextError).reason).toMatch(/excluded by \.dockerignore/);
+    const wildcard = await viewOf(base().copy("*.tmp", "/w/"), context);
+    expect(wildcard.readdir("w")).toEqual(["keep.tmp"]);
+  });
+
+  it("follows Docker's destination rules: directory contents, trailing slash, WORKDIR, wildcards, several sources", async () => {
+    const context = makeContext({ "a.txt": "a\n", "b.txt": "b\n", "src/x/y.txt": "y\n", "src/top.txt": "top\n" });
+    const view = await viewOf(
+      base()
+        .workdir("/work")
+        .copy("a.txt", "renamed.txt")
+        .copy("a.txt", "dir/")
+        .copy("src", "/srcdir")
+        .copy(["a.txt", "b.txt"], "/multi/")
+        .copy("*.txt", "/glob/")
+        .copy("b.txt", "/work"),
+      context,
+    );
+    expect(read(view, "work/renamed.txt")).toBe("a\n");
+    expect(read(view, "work/dir/a.txt")).toBe("a\n");
+    expect(read(view, "srcdir/x/y.txt")).toBe("y\n");
+    expect(view.readdir("srcdir")).toEqual(["top.txt", "x"]);
+    expect(view.readdir("multi")).toEqual(["a.txt", "b.txt"]);
+    expect(view.readdir("glob")).toEqual(["a.txt", "b.txt"]);
+    expect(read(view, "work/b.txt")).toBe("b\n"); // an existing directory takes the file by its name
+    const error = await base().copy(["a.txt", "b.txt"], "/nodir").build({ store, context }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BuildStepError);
+    expect((error as Error).message).toMatch(/must be a directory and end with "\/"/);
+    const missing = await base().copy("nope.txt", "/x").build({ store, context }).catch((e: unknown) => e);
+    expect((missing as BuildContextError).reason).toMatch(/not found in the build context/);
+  });
+
+  it("applies --chown (names from the image's /etc/passwd and /etc/group) and --chmod, and keeps modes otherwise", async () => {
+    const context = makeContext({ "run.sh": { content: "#!/bin/sh\necho run\n", mode: 0o750 }, "d/f.txt": "f\n" });
+    if (!isRoot) {
+      await expect(base().copy("run.sh", "/named/", { chown: "app:extra" }).build({ store, context })).rejects.toThrow(/rootless, bento cannot give files to other owners yet/);
+      return;
+    }
+    const view = await viewOf(
+      base()
+        .copy("run.sh", "/plain/")
+        .copy("run.sh", "/named/", { chown: "app:extra" })
+        .copy("run.sh", "/numeric/", { chown: "1234" })
+        .copy("d", "/chmodded/", { chmod: "0640" })
+        .copy("d", "/new/parent/dir/", { chown: "app" }),
+      context,
+    );
+    expect(meta(view, "plain/run.sh")).toBe("f 750 0:0");
+    expect(meta(view, "named/run.sh")).toBe("f 750 1000:2000");
+    expect(meta(view, "numeric/run.sh")).toBe("f 750 1234:1234"); // no group: the uid is the gid, as Docker documents
+    expect(meta(view, "chmodded/f.txt")).toBe("f 640 0:0");
+    expect(meta(view, "new/parent/dir/f.txt")).toBe("f 644 1000:1000");
+    expect(meta(view, "new/parent")).toBe("d 755 1000:1000"); // new directories get the --chown owner too
+    expect(meta(view, "etc")).toBe("d 755 0:0");
+    const error = await base().copy("run.sh", "/x", { chown: "nobody-here" }).build({ store, context }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/no user "nobody-here" in the image's \/etc\/passwd/);
+  });
+
+  it("copies heredocs (COPY <<EOF) with $VAR expanded unless the delimiter is quoted", async () => {
+    const image = Image.fromDockerfile({
+      dockerfile: `FROM ${"scratch"}\nENV NAME=world\nCOPY <<EOF /hello.txt\nhello $NAME\nEOF\nCOPY <<'EOF' /raw.txt\nhello $NAME\nEOF\nCOPY --chmod=755 <<EOF /bin-dir/\n#!/bin/sh\nEOF\n`,
+    });
+    const view = await viewOf(image);
+    expect(read(view, "hello.txt")).toBe("hello world\n");
+    expect(read(view, "raw.txt")).toBe("hello $NAME\n");
+    expect(meta(view, "bin-dir/EOF")).toBe("f 755 0:0");
+  });
+
+  it("follows the image's symlinks on the way to the destination", async () => {
+    const context = makeContext({ "tool": "tool\n" });
+    const view = await viewOf(base().run("mkdir -p /usr/real && ln -s usr/real /linked").copy("tool", "/linked/"), context);
+    expect(meta(view, "linked")).toBe("l 777 0:0");
+    expect(read(view, "usr/real/tool")).toBe("tool\n");
+  });
+});
+
+describe(`ADD`, () => {
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === "/files/tool.tar.gz") {
+        res.writeHead(200, { "last-modified": "Wed, 21 Oct 2015 07:28:00 GMT" });
+        res.end("not really an archive, and not extracted");
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it("extracts local tar, tar.gz, tar.bz2 and tar.xz archives, and copies other files as they are", async () => {
+    const context = makeContext({ "payload/dir/file.txt": "inside\n", "plain.gz.txt": "just text\n" });
+    execFileSync("tar", ["-cf", join(context, "a.tar"), "-C", join(context, "payload"), "dir"]);
+    execFileSync("sh", ["-c", `gzip -c a.tar > a.tar.gz && bzip2 -c a.tar > a.tar.bz2 && xz -c a.tar > a.tar.xz && cp a.tar.gz renamed.bin`], { cwd: context });
+    const view = await viewOf(
+      Image.fromRootfs(busyboxRootfs())
+        .add("a.tar", "/tar/")
+        .add("a.tar.gz", "/gz")
+        .add("a.tar.bz2", "/bz2/")
+        .add("a.tar.xz", "/xz/")
+        .add("renamed.bin", "/magic/")
+        .add("plain.gz.txt", "/plain/"),
+      context,
+    );
+    for (const dir of ["tar", "gz", "bz2", "xz", "magic"]) expect(read(view, `${dir}/dir/file.txt`), dir).toBe("inside\n");
+    expect(read(view, "plain/plain.gz.txt")).toBe("just text\n");
+  });
+
+  it("downloads a URL without extracting it (mode 0600, time from Last-Modified); a 404 fails the step", async () => {
+    const view = await viewOf(Image.fromRootfs(busyboxRootfs()).add(`${url}/files/tool.tar.gz`, "/downloads/"));
+    expect(read(view, "downloads/tool.tar.gz")).toBe("not really an archive, and not extracted");
+    expect(meta(view, "downloads/tool.tar.gz")).toBe("f 600 0:0");
+    expect(view.lookup("downloads/tool.tar.gz")?.stat.mtimeMs).toBe(Date.parse("2015-10-21T07:28:00Z"));
+    const error = await Image.fromRootfs(busyboxRootfs()).add(`${url}/missing`, "/x").build({ store }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BuildContextError);
+    expect((error as Error).message).toMatch(/404/);
+  });
+
+  it("runs the result: a copied script from a built image", async () => {
+    const context = makeContext({ "hello.sh": { content: "#!/bin/sh\necho hello from $0\n", mode: 0o755 } });
+    const built = await Image.fromRootfs(busyboxRootfs()).copy("hello.sh", "/usr/local/bin/").cmd(["hello.sh"]).build({ context });
+    expect((await runImage(Image.from(built.id))).stdout).toBe("hello from /usr/local/bin/hello.sh\n");
+  });
+});
