@@ -5,6 +5,7 @@
  */
 import { debug } from "../debug.js";
 import { InvalidOptionError } from "../errors.js";
+import "../builder/index.js";
 import type { BuildOptions, BuildResult } from "../builder/index.js";
 import { Image } from "../image/image.js";
 
