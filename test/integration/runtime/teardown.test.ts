@@ -40,7 +40,8 @@ describe(`teardown`, () => {
     const [line] = (await once(child.stdout!, "data")) as [Buffer];
     const started = JSON.parse(line.toString()) as { id: string; pid: number }[];
     const ids = started.map((s) => s.id);
-    expect(processesOf(ids).length).toBeGreaterThanOrEqual(9); // init, sh and two sleeps each (shims sit outside)
+    // init, sh and two sleeps each (shims sit outside); the shells fork their sleeps after start() returns.
+    expect(await waitUntil(() => processesOf(ids).length >= 9, 2000)).toBe(true);
     child.kill("SIGKILL");
     await once(child, "exit");
     const t0 = Date.now();
