@@ -1,5 +1,5 @@
 import { isRoot } from "../setup-env.js";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
@@ -37,6 +37,8 @@ function nodeChild(script: string, args: string[]) {
 describe(`teardown`, () => {
   it("kills every container of a SIGKILLed process within a second, and the next start sweeps what it left", async () => {
     const child = nodeChild("start-containers.ts", ["3"]);
+    // A failed expectation must not leave the child (and its containers) running.
+    onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGTERM")));
     const [line] = (await once(child.stdout!, "data")) as [Buffer];
     const started = JSON.parse(line.toString()) as { id: string; pid: number }[];
     const ids = started.map((s) => s.id);
@@ -50,6 +52,7 @@ describe(`teardown`, () => {
     // The kernel killed the processes; cgroups (none rootless) and directories wait for the next start's sweep.
     expect(leftovers(ids).some((l) => l.startsWith(isRoot ? "cgroup" : "dir"))).toBe(true);
     const next = nodeChild("start-containers.ts", ["1"]);
+    onTestFinished(() => void (next.exitCode === null && next.signalCode === null && next.kill("SIGTERM")));
     const [nextLine] = (await once(next.stdout!, "data")) as [Buffer];
     const nextIds = (JSON.parse(nextLine.toString()) as { id: string }[]).map((s) => s.id);
     expect(leftovers(ids)).toEqual([]);
