@@ -22,7 +22,7 @@ import { egressNameserver, startEgress, type Egress } from "../network/egress.js
 import { seccompProgram } from "../runtime/seccomp/filter.js";
 import { idMapping, isRootless, userNamespace } from "../runtime/user-namespace.js";
 import { decodeWaitStatus, type ExitStatus, signalNumber } from "../runtime/wait-status.js";
-import { onExitSweep, track, untrack } from "../testing/teardown.js";
+import { onExitSweep, track, untrack } from "../runtime/teardown.js";
 import type { ImageSource } from "./image-source.js";
 import type { BuildResult, CommitOptions } from "../builder/index.js";
 import { copyFromContainer, copyToContainer, type CopyTarget } from "./copy.js";

@@ -7,7 +7,7 @@
 import { mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { onExitSweep } from "../testing/teardown.js";
+import { onExitSweep } from "./teardown.js";
 import { isRootless, removeAsNamespaceRoot } from "./user-namespace.js";
 
 const pending = new Set<string>();

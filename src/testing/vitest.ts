@@ -5,7 +5,7 @@
  * (`bento/vitest/global-setup`, src/testing/global-fixtures.ts) started once for the run. That one
  * is a separate entry because a globalSetup file runs outside vitest's workers, where importing
  * "vitest" throws. Works in both pools: in `threads`, a container started in a worker thread
- * outlives that thread (src/testing/teardown.ts), and these helpers remove it.
+ * outlives that thread (src/runtime/teardown.ts), and these helpers remove it.
  */
 import { afterAll, beforeAll, inject, onTestFinished, type TestContext } from "vitest";
 import { getCurrentTest } from "vitest/suite";

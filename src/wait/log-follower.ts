@@ -1,7 +1,7 @@
 /**
  * Follows a container's log file without keeping Node alive: wait strategies and `onLog`
  * consumers read in the background, and a running container alone must not keep the process
- * alive (src/testing/teardown.ts). The instance's `followLogs()` is for callers who iterate and
+ * alive (src/runtime/teardown.ts). The instance's `followLogs()` is for callers who iterate and
  * so want Node kept alive; this follower also stops at once when its signal aborts.
  */
 import { watch, type FSWatcher } from "node:fs";

@@ -2,7 +2,7 @@
  * The teardown registry (DESIGN section 8, layer 2): every container this thread starts is
  * tracked until removed; when the process exits (normally, on SIGINT or SIGTERM, or on an
  * uncaught error), whatever is left is killed and removed. Exit hooks cannot wait for promises,
- * so this cleanup is synchronous. It never changes how the process ends (src/testing/exit-hooks.ts).
+ * so this cleanup is synchronous. It never changes how the process ends (runtime/exit-hooks.ts).
  *
  * Hooks run in the main thread only. A container started from a worker thread outlives that
  * worker (its shim was spawned from bento's own long-lived native thread, so the kernel does not
