@@ -62,7 +62,7 @@ export type { MountSpec, VolumeMount, BindMount, TmpfsMount, FileMount } from ".
 export type { DnsOptions, UlimitSpec } from "./container/system-options.js";
 export type { ExecOptions, ExecResult } from "./container/exec.js";
 export type { ContainerInspect } from "./container/inspect.js";
-export type { LogLine, LogOptions } from "./container/logs.js";
+export type { LogLine, LogOptions } from "./runtime/logs.js";
 export type { ResourceOptions } from "./runtime/limits.js";
 export type { ExitStatus } from "./runtime/wait-status.js";
 export type { CgroupStats, CgroupLimits } from "./runtime/cgroup/driver.js";

@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { followLogLines, formatLines, readLogLines, type LogLine } from "../container/logs.js";
+import { followLogLines, formatLines, readLogLines, type LogLine } from "../runtime/logs.js";
 import { containerEnded, findMachineContainer, type MachineContainer } from "../runtime/machine-containers.js";
 import { helpOption, parseCommandArgs, parseTail, UsageError } from "./args.js";
 import { printHelp, type CliIo, type Command } from "./command.js";

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { ImageConfig } from "../image/config.js";
 import type { ExitStatus } from "../runtime/wait-status.js";
 import { ContainerInstance } from "./instance.js";
-import type { LogLine } from "./logs.js";
+import type { LogLine } from "../runtime/logs.js";
 import { normalizeOptions } from "./options.js";
 
 /** What a RUN step runs. */

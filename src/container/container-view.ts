@@ -5,7 +5,7 @@
 import type { BuildResult, CommitOptions } from "../builder/index.js";
 import type { ContainerInstance } from "./instance.js";
 import { inspectInstance, type ContainerInspect } from "./inspect.js";
-import type { LogOptions } from "./logs.js";
+import type { LogOptions } from "../runtime/logs.js";
 
 /**
  * The members every container typestate shares.

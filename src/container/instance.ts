@@ -28,7 +28,7 @@ import type { BuildResult, CommitOptions } from "../builder/index.js";
 import { copyFromContainer, copyToContainer, type CopyTarget } from "./copy.js";
 import { envList, runExec, type ExecOptions, type ExecResult, type RawExecResult } from "./exec.js";
 export type { ExecOptions, ExecResult } from "./exec.js";
-import { followLogLines, formatLines, type LogLine, type LogOptions, readLogLines } from "./logs.js";
+import { followLogLines, formatLines, type LogLine, type LogOptions, readLogLines } from "../runtime/logs.js";
 import type { NormalizedOptions } from "./options.js";
 import type { WaitStrategy } from "../wait/wait-strategy.js";
 import { removeAnonymousVolumes, resolveMounts, writeMountedFiles } from "./volume-mounts.js";

@@ -7,7 +7,7 @@ import type { CgroupStats } from "../runtime/cgroup/driver.js";
 import type { ExitStatus } from "../runtime/wait-status.js";
 import type { ExecOptions, ExecResult } from "./instance.js";
 import { ContainerView } from "./container-view.js";
-import type { LogLine, LogOptions } from "./logs.js";
+import type { LogLine, LogOptions } from "../runtime/logs.js";
 import { relaunch } from "./relaunch.js";
 import { StoppedContainer } from "./stopped-container.js";
 

@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { RunningContainer } from "../container/running-container.js";
-import { formatLines, readLogLines, type LogLine } from "../container/logs.js";
+import { formatLines, readLogLines, type LogLine } from "../runtime/logs.js";
 import { BentoError, InvalidOptionError } from "../errors.js";
 import type { Network } from "../network/network.js";
 import type { Volume } from "../volume/volume.js";

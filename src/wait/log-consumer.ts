@@ -2,7 +2,7 @@
  * `onLog` consumers: a container's output delivered line by line as it is written.
  */
 import { debug } from "../debug.js";
-import type { LogLine } from "../container/logs.js";
+import type { LogLine } from "../runtime/logs.js";
 import { followLogFile } from "./log-follower.js";
 
 /**

@@ -7,7 +7,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
-import { parseLogRecords, type LogLine } from "../container/logs.js";
+import { parseLogRecords, type LogLine } from "../runtime/logs.js";
 
 /** Options of {@link followLogFile}. */
 export interface FollowLogOptions {

@@ -3,21 +3,45 @@
  * when the container exits, and turns any failure into a StartupError that carries what is needed
  * to understand it (exit status, OOM, log tail, healthcheck history, listening ports).
  */
-import type { ContainerInstance } from "../container/instance.js";
 import { debug } from "../debug.js";
 import { BentoError, StartupError, type StartupPhase } from "../errors.js";
+import type { ImageConfig } from "../image/config.js";
+import type { LogLine } from "../runtime/logs.js";
 import type { ExitStatus } from "../runtime/wait-status.js";
 import type { Deadline } from "./deadline.js";
 import { healthMonitorOf } from "./healthcheck.js";
 import { followLogFile } from "./log-follower.js";
 import { WaitTimeoutError } from "./wait-timeout-error.js";
-import { abortableSleep, untilAborted, type WaitContext, type WaitStrategy } from "./wait-strategy.js";
+import { abortableSleep, untilAborted, type WaitContext, type WaitExecResult, type WaitStrategy } from "./wait-strategy.js";
+
+/**
+ * What the wait phase reads of a starting container (a container instance is one). The
+ * container layer sits above wait/ and passes itself in.
+ *
+ * @example
+ * ```ts
+ * await waitForStartup(instance satisfies StartupTarget, Wait.forPort(8080), deadline);
+ * ```
+ */
+export interface StartupTarget {
+  readonly name: string;
+  readonly status: string;
+  readonly lastExit: ExitStatus | undefined;
+  readonly pid: number | undefined;
+  /** Its published ports. */
+  readonly ports: readonly { container: number; protocol: string }[];
+  readonly source: { readonly config: Pick<ImageConfig, "ExposedPorts"> };
+  readonly spec: { readonly logFile: string };
+  hostPort(port: number, protocol: "tcp"): number | undefined;
+  exec(argv: string[]): Promise<WaitExecResult>;
+  logLines(options: { tail: number }): Promise<LogLine[]>;
+}
 
 /** How often the start looks whether the container exited (the instance has no exit event that leaves Node free to exit). */
 const exitPollMs = 20;
 
 /** The container's published and EXPOSE'd TCP ports. */
-function defaultPorts(instance: ContainerInstance): number[] {
+function defaultPorts(instance: StartupTarget): number[] {
   const published = instance.ports.filter((p) => p.protocol === "tcp").map((p) => p.container);
   const exposed = Object.keys(instance.source.config.ExposedPorts ?? {})
     .filter((key) => !key.includes("/") || key.endsWith("/tcp"))
@@ -26,7 +50,7 @@ function defaultPorts(instance: ContainerInstance): number[] {
 }
 
 /** Resolves once the container's run has ended; stops looking when `signal` aborts. */
-function watchExit(instance: ContainerInstance, signal: AbortSignal): Promise<ExitStatus> {
+function watchExit(instance: StartupTarget, signal: AbortSignal): Promise<ExitStatus> {
   return new Promise((resolve) => {
     const look = () => {
       if (signal.aborted) return;
@@ -38,7 +62,7 @@ function watchExit(instance: ContainerInstance, signal: AbortSignal): Promise<Ex
 }
 
 /** The last `count` lines the container wrote, without their newlines. */
-async function logTail(instance: ContainerInstance, count = 50): Promise<string[]> {
+async function logTail(instance: StartupTarget, count = 50): Promise<string[]> {
   try {
     return (await instance.logLines({ tail: count })).map((l) => (l.text.endsWith("\n") ? l.text.slice(0, -1) : l.text));
   } catch {
@@ -69,7 +93,7 @@ export function phaseTimeout(container: string, phase: StartupPhase, deadline: D
  * await waitForStartup(instance, Wait.forPort(8080), Deadline.start(60_000, config().timeoutScale));
  * ```
  */
-export async function waitForStartup(instance: ContainerInstance, strategy: WaitStrategy, deadline: Deadline): Promise<void> {
+export async function waitForStartup(instance: StartupTarget, strategy: WaitStrategy, deadline: Deadline): Promise<void> {
   const controller = new AbortController();
   const { signal } = controller;
   const notes = new Map<string, string>();

@@ -4,8 +4,8 @@
  * a {@link WaitContext} and resolves once the container is ready.
  */
 import type { ExitStatus } from "../runtime/wait-status.js";
-import type { LogLine } from "../container/logs.js";
-import type { HealthState } from "./healthcheck.js";
+import type { LogLine } from "../runtime/logs.js";
+import type { HealthState } from "../health-state.js";
 
 /** What an exec in the container returned. */
 export interface WaitExecResult {

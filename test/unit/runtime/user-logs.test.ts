@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveUser } from "../../../src/runtime/user.js";
-import { formatLines, parseLogRecords } from "../../../src/container/logs.js";
+import { formatLines, parseLogRecords } from "../../../src/runtime/logs.js";
 import { normalizeOptions } from "../../../src/container/options.js";
 
 function rootfs(): string {

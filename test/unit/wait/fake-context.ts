@@ -1,7 +1,7 @@
 /**
  * A WaitContext over plain data, for strategy unit tests: no container, no privileges.
  */
-import type { LogLine } from "../../../src/container/logs.js";
+import type { LogLine } from "../../../src/runtime/logs.js";
 import type { ExitStatus } from "../../../src/runtime/wait-status.js";
 import type { HealthState } from "../../../src/wait/healthcheck.js";
 import { abortableSleep, type HealthWatch, type WaitContext, type WaitExecResult } from "../../../src/wait/wait-strategy.js";
