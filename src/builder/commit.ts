@@ -14,7 +14,7 @@ import { tempName } from "../store/fs-util.js";
 import { Store } from "../store/store.js";
 import type { HistoryEntry, LayerInfo } from "../store/types.js";
 import type { ImageConfig } from "../image/config.js";
-import type { BuildResult } from "../image/build-engine.js";
+import type { BuildResult, CommitOptions, CommitParent } from "../image/build-engine.js";
 import { BuildCache } from "./cache.js";
 import { LayeredView } from "./layered-view.js";
 import { storedConfigOf } from "./oci-config.js";
@@ -22,32 +22,6 @@ import { rootfsLayer } from "./rootfs-layer.js";
 import { removeMountStubs, RUNTIME_MOUNT_STUBS } from "./run-step.js";
 
 const execFileAsync = promisify(execFile);
-
-/** The image a container runs: its id when it came from the store, its layer directories, its config. */
-export interface CommitParent {
-  /** The parent image's id, when the container ran a stored image. */
-  imageId?: string;
-  /** The container's lower directories, top-first; used when there is no image id (a root filesystem directory). */
-  lowerDirs: readonly string[];
-  /** The config the container ran with (the image's). */
-  config: ImageConfig;
-}
-
-/** Options of `commit()` on a container (see {@link ContainerView.commit}). */
-export interface CommitOptions {
-  /** Tags to point at the new image. */
-  tag?: string | string[];
-  /** The store (default `Store.default()`). */
-  store?: Store;
-  /** The commit message, kept in the history entry. */
-  message?: string;
-  /** The image's author. */
-  author?: string;
-  /** Config changes (`docker commit --change`): replace these fields of the parent's config. */
-  changes?: Partial<ImageConfig>;
-  /** Mount targets of the container (volumes, binds, tmpfs) whose empty stubs are not changes. */
-  mountTargets?: readonly string[];
-}
 
 /**
  * Makes an image from a container's upper directory over its parent image.

@@ -12,10 +12,12 @@ import type { ImagePlan } from "../image/plan.js";
 import { installBuildEngine } from "../image/build-engine.js";
 import { buildPlan } from "./builder.js";
 import { importArchiveImage } from "./from-archive.js";
+import { commitContainer } from "./commit.js";
 
 export { buildPlan } from "./builder.js";
 export type { BuildOptions, BuildResult, FromArchiveOptions } from "../image/build-engine.js";
-export { commitContainer, type CommitOptions, type CommitParent } from "./commit.js";
+export { commitContainer } from "./commit.js";
+export type { CommitOptions, CommitParent } from "../image/build-engine.js";
 export { BaseImageNotFoundError, BuildContextError, BuildStepError, type BuildStepFailure, type StepPosition } from "./errors.js";
 export { importArchiveImage } from "./from-archive.js";
 export type { BuildImageEvent, BuildOutputEvent, BuildProgressEvent, BuildStepDoneEvent, BuildStepEvent, BuildWarningEvent, RebuildCause } from "../image/build-progress.js";
@@ -47,4 +49,4 @@ export async function resolveBuiltImage(plan: ImagePlan): Promise<BuiltImageSour
 }
 
 setPlanResolver(resolveBuiltImage);
-installBuildEngine({ build: buildPlan, importArchive: importArchiveImage });
+installBuildEngine({ build: buildPlan, importArchive: importArchiveImage, commit: commitContainer });

@@ -2,7 +2,7 @@
  * What a container offers in every state: its identity, its output, its description, and copying
  * files in and out. RunningContainer and StoppedContainer add what their state allows.
  */
-import type { BuildResult, CommitOptions } from "../builder/index.js";
+import type { BuildResult, CommitOptions } from "../image/build-engine.js";
 import type { ContainerInstance } from "./instance.js";
 import { inspectInstance, type ContainerInspect } from "./inspect.js";
 import type { LogOptions } from "../runtime/logs.js";

@@ -24,7 +24,7 @@ import { idMapping, isRootless, userNamespace } from "../runtime/user-namespace.
 import { decodeWaitStatus, type ExitStatus, signalNumber } from "../runtime/wait-status.js";
 import { onExitSweep, track, untrack } from "../runtime/teardown.js";
 import type { ImageSource } from "./image-source.js";
-import type { BuildResult, CommitOptions } from "../builder/index.js";
+import { buildEngine, type BuildResult, type CommitOptions } from "../image/build-engine.js";
 import { copyFromContainer, copyToContainer, type CopyTarget } from "./copy.js";
 import { envList, runExec, type ExecOptions, type ExecResult, type RawExecResult } from "./exec.js";
 export type { ExecOptions, ExecResult } from "./exec.js";
@@ -368,10 +368,9 @@ export class ContainerInstance {
   /** Makes an image of the container's changes (its upper dir over its image), as docker commit. */
   async commit(options: CommitOptions = {}): Promise<BuildResult> {
     this.assertNot("removed", "commit");
-    // Loaded on use: the build engine itself runs containers (RUN steps).
-    const { commitContainer } = await import("../builder/index.js");
+    // Through the seam: the build engine sits above containers (its RUN steps run containers).
     const mountTargets = this.spec.mounts.map((m) => m.target);
-    return commitContainer(join(this.spec.containerDir, "upper"), this.source, { ...options, mountTargets });
+    return buildEngine("commit").commit(join(this.spec.containerDir, "upper"), this.source, { ...options, mountTargets });
   }
 
   /** Copies `path` out of the container to `hostPath` (docker cp semantics). */

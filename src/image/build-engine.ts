@@ -87,13 +87,38 @@ export interface FromArchiveOptions {
   tag?: string;
 }
 
+/** The image a container runs: its id when it came from the store, its layer directories, its config. */
+export interface CommitParent {
+  /** The parent image's id, when the container ran a stored image. */
+  imageId?: string;
+  /** The container's lower directories, top-first; used when there is no image id (a root filesystem directory). */
+  lowerDirs: readonly string[];
+  /** The config the container ran with (the image's). */
+  config: ImageConfig;
+}
+
+/** Options of `commit()` on a container (`running.commit()`). */
+export interface CommitOptions {
+  /** Tags to point at the new image. */
+  tag?: string | string[];
+  /** The store (default `Store.default()`). */
+  store?: Store;
+  /** The commit message, kept in the history entry. */
+  message?: string;
+  /** The image's author. */
+  author?: string;
+  /** Config changes (`docker commit --change`): replace these fields of the parent's config. */
+  changes?: Partial<ImageConfig>;
+  /** Mount targets of the container (volumes, binds, tmpfs) whose empty stubs are not changes. */
+  mountTargets?: readonly string[];
+}
 
 /**
- * What `image.build()` and `Image.fromArchive()` call: the build engine of `src/builder/`.
+ * What `image.build()`, `Image.fromArchive()` and a container's `commit()` call: the build engine of `src/builder/`.
  *
  * @example
  * ```ts
- * installBuildEngine({ build: buildPlan, importArchive: importArchiveImage });
+ * installBuildEngine({ build: buildPlan, importArchive: importArchiveImage, commit: commitContainer });
  * ```
  */
 export interface BuildEngine {
@@ -101,6 +126,8 @@ export interface BuildEngine {
   build(plan: ImagePlan, options: BuildOptions): Promise<BuildResult>;
   /** Imports a `docker save` tar or OCI archive and returns the chosen image's reference. */
   importArchive(path: string, options: FromArchiveOptions): Promise<string>;
+  /** Makes an image from a container's upper directory over its parent image. */
+  commit(upperDir: string, parent: CommitParent, options: CommitOptions): Promise<BuildResult>;
 }
 
 let installed: BuildEngine | undefined;
@@ -110,7 +137,7 @@ let installed: BuildEngine | undefined;
  *
  * @example
  * ```ts
- * installBuildEngine({ build: buildPlan, importArchive: importArchiveImage });
+ * installBuildEngine({ build: buildPlan, importArchive: importArchiveImage, commit: commitContainer });
  * ```
  */
 export function installBuildEngine(engine: BuildEngine): void {
