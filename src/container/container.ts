@@ -12,6 +12,8 @@ import { ContainerInstance } from "./instance.js";
 import { resolveImage, type ImageLike } from "./image-source.js";
 import { normalizeOptions, type ContainerOptions, type NormalizedOptions } from "./options.js";
 import { RunningContainer } from "./running-container.js";
+// Registers the stopped state that RunningContainer.stop() returns (typestate.ts).
+import "./stopped-container.js";
 import { writeStartFiles } from "./start-files.js";
 
 /**

@@ -9,7 +9,8 @@ import type { ExecOptions, ExecResult } from "./instance.js";
 import { ContainerView } from "./container-view.js";
 import type { LogLine, LogOptions } from "../runtime/logs.js";
 import { relaunch } from "./relaunch.js";
-import { StoppedContainer } from "./stopped-container.js";
+import type { StoppedContainer } from "./stopped-container.js";
+import { stoppedContainer } from "./typestate.js";
 
 /**
  * A running container.
@@ -89,7 +90,7 @@ export class RunningContainer extends ContainerView {
    */
   async stop(options: { timeoutMs?: number } = {}): Promise<StoppedContainer> {
     await this.instance.stop(options.timeoutMs);
-    return new StoppedContainer(this.instance);
+    return stoppedContainer(this.instance);
   }
 
   /**

@@ -4,6 +4,7 @@
 import { ContainerView } from "./container-view.js";
 import { relaunch } from "./relaunch.js";
 import { RunningContainer } from "./running-container.js";
+import { registerStoppedContainer } from "./typestate.js";
 
 /**
  * A stopped container.
@@ -55,5 +56,6 @@ export class StoppedContainer extends ContainerView {
   remove(): Promise<void> {
     return this.instance.remove();
   }
-
 }
+
+registerStoppedContainer((instance) => new StoppedContainer(instance));
