@@ -18,7 +18,7 @@ import { pathToFileURL } from "node:url";
 import { Container } from "../src/container/container.js";
 import { buildPlan } from "../src/builder/index.js";
 import { Image } from "../src/image/image.js";
-import { Store } from "../src/store/store.js";
+import { Store } from "../src/registry/store.js";
 import { benchRootfs } from "./rootfs.js";
 
 /** One measured row: the median and the spread of its samples. */

@@ -16,7 +16,7 @@ import { pathToFileURL } from "node:url";
 import "../src/builder/index.js";
 import { Image } from "../src/image/image.js";
 import { postgresImageFromDebian } from "../src/modules/postgres.js";
-import { Store } from "../src/store/store.js";
+import { Store } from "../src/registry/store.js";
 import { debianRootfs } from "../test/integration/builder/debian-rootfs.js";
 import { startRegistry } from "../test/integration/registry/registry-server.js";
 

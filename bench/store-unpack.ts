@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { sha256 } from "../src/store/digest.js";
-import { Store } from "../src/store/store.js";
+import { Store } from "../src/registry/store.js";
 import { encodeHeader, END_OF_ARCHIVE, padding } from "../src/store/tar-writer.js";
 import { MediaType } from "../src/store/types.js";
 

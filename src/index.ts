@@ -36,8 +36,9 @@ export { DockerfileSyntaxError, InvalidPlanError, ShellExpansionError } from "./
 export type { DockerfileErrorDetails } from "./image/errors.js";
 
 // The store
-export { Store } from "./store/store.js";
-export type { StoreOptions, RemoveImageOptions, PruneImagesOptions, ExportOptions, WriteImageOptions } from "./store/store.js";
+export { Store } from "./registry/store.js";
+export type { ImageStore } from "./store/image-store.js";
+export type { StoreOptions, RemoveImageOptions, PruneImagesOptions, ExportOptions, WriteImageOptions } from "./registry/store.js";
 export { ImageNotFoundError, InvalidReferenceError, ImageInUseError, ImageConflictError, DigestMismatchError, UnsafeArchiveError, InvalidArchiveError, StoreLockTimeoutError } from "./store/errors.js";
 export type { PullOptions, PullResult } from "./registry/pull.js";
 export type { PushOptions, PushResult } from "./registry/push.js";

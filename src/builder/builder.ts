@@ -16,7 +16,8 @@ import { runBuildStep } from "../container/build-step.js";
 import { buildCacheRef } from "../store/build-cache-ref.js";
 import { ImageNotFoundError } from "../store/errors.js";
 import { tempName } from "../store/fs-util.js";
-import { Store } from "../store/store.js";
+import { ImageStore } from "../store/image-store.js";
+import { imageTransfer } from "./image-transfer.js";
 import type { HistoryEntry, LayerInfo } from "../store/types.js";
 import { applyConfigStep, emptyImageConfig, envKey, startStage, type ConfigScope, type ImageConfig, type StageState } from "../image/config.js";
 import { parseOnbuildTrigger } from "../image/dockerfile.js";
@@ -98,12 +99,12 @@ function checkOptions(options: BuildOptions): void {
     if (typeof value !== "string") throw new InvalidOptionError(`build.buildArgs.${key}`, "expected a string");
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") throw new InvalidOptionError("build.onProgress", "expected a function");
-  if (options.store !== undefined && !(options.store instanceof Store)) throw new InvalidOptionError("build.store", "expected a Store (Store.open(dir) or Store.default())");
+  if (options.store !== undefined && !(options.store instanceof ImageStore)) throw new InvalidOptionError("build.store", "expected a Store (Store.open(dir) or Store.default())");
   cacheSettings(options);
 }
 
 class BuildRun {
-  readonly store: Store;
+  readonly store: ImageStore;
   cache: BuildCache;
   readonly options: BuildOptions;
   readonly caches: CacheSettings;
@@ -124,7 +125,7 @@ class BuildRun {
     options: BuildOptions,
   ) {
     this.options = options;
-    this.store = options.store ?? Store.default();
+    this.store = options.store ?? ImageStore.default();
     this.cache = new BuildCache(this.store);
     this.caches = cacheSettings(options);
     this.contextDir = path.resolve(options.context ?? plan.context ?? process.cwd());
@@ -534,7 +535,7 @@ class PlanBuild {
     let image;
     try {
       // The store, else its registry, as BENTO_PULL_POLICY says; `pull` always asks the registry.
-      image = await this.run.store.ensure(ref, this.run.options.pull === true ? { policy: "always" } : {});
+      image = await imageTransfer("build").ensure(this.run.store, ref, this.run.options.pull === true ? { policy: "always" } : {});
     } catch (e) {
       if (e instanceof ImageNotFoundError || (e instanceof BentoError && e.code.startsWith("ERR_REGISTRY")) || (e instanceof BentoError && e.code === "ERR_MANIFEST_UNKNOWN")) {
         throw new BaseImageNotFoundError(ref, this.run.store.root, { cause: e });

@@ -20,7 +20,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { withLock } from "../store/lock.js";
-import type { Store } from "../store/store.js";
+import type { ImageStore } from "../store/image-store.js";
 import type { LayerInfo } from "../store/types.js";
 import type { RebuildCause } from "../image/build-progress.js";
 
@@ -117,7 +117,7 @@ export function stateIdAfter(key: string, diffId: string | undefined): string {
 /** The build cache of one store. */
 export class BuildCache {
   constructor(
-    readonly store: Store,
+    readonly store: ImageStore,
     /** Where records the store lacks are looked up (a build's `cacheFrom`). */
     readonly remote?: RemoteStepSource,
   ) {}

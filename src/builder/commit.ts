@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { InvalidOptionError } from "../errors.js";
 import { tempName } from "../store/fs-util.js";
-import { Store } from "../store/store.js";
+import { ImageStore } from "../store/image-store.js";
 import type { HistoryEntry, LayerInfo } from "../store/types.js";
 import type { ImageConfig } from "../image/config.js";
 import type { BuildResult, CommitOptions, CommitParent } from "../image/build-engine.js";
@@ -32,10 +32,10 @@ const execFileAsync = promisify(execFile);
  * ```
  */
 export async function commitContainer(upperDir: string, parent: CommitParent, options: CommitOptions = {}): Promise<BuildResult> {
-  if (options.store !== undefined && !(options.store instanceof Store)) throw new InvalidOptionError("commit.store", "expected a Store");
+  if (options.store !== undefined && !(options.store instanceof ImageStore)) throw new InvalidOptionError("commit.store", "expected a Store");
   const tags = options.tag === undefined ? [] : Array.isArray(options.tag) ? [...options.tag] : [options.tag];
   for (const tag of tags) if (typeof tag !== "string" || tag === "") throw new InvalidOptionError("commit.tag", "expected a tag such as \"snapshot:1\"");
-  const store = options.store ?? Store.default();
+  const store = options.store ?? ImageStore.default();
   let layers: LayerInfo[];
   let history: HistoryEntry[];
   let config: ImageConfig;

@@ -6,7 +6,8 @@
 import { InvalidOptionError } from "../errors.js";
 import { formatReference, parseTagReference } from "../store/reference.js";
 import type { FromArchiveOptions } from "../image/build-engine.js";
-import { Store } from "../store/store.js";
+import { ImageStore } from "../store/image-store.js";
+import { imageTransfer } from "./image-transfer.js";
 
 /**
  * Imports the archive and returns the reference (`sha256:<id>`) of the chosen image.
@@ -18,9 +19,9 @@ import { Store } from "../store/store.js";
  */
 export async function importArchiveImage(path: string, options: FromArchiveOptions = {}): Promise<string> {
   if (typeof path !== "string" || path === "") throw new InvalidOptionError("fromArchive.path", "expected the path of a docker save or OCI archive");
-  if (options.store !== undefined && !(options.store instanceof Store)) throw new InvalidOptionError("fromArchive.store", "expected a Store");
-  const store = options.store ?? Store.default();
-  const { images } = await store.import(path);
+  if (options.store !== undefined && !(options.store instanceof ImageStore)) throw new InvalidOptionError("fromArchive.store", "expected a Store");
+  const store = options.store ?? ImageStore.default();
+  const { images } = await imageTransfer("fromArchive").importArchive(store, path);
   if (images.length === 0) throw new InvalidOptionError("fromArchive.path", `"${path}" holds no image`);
   if (options.tag === undefined) return (images[0] as { id: string }).id;
   const wanted = formatReference(parseTagReference(options.tag));

@@ -6,7 +6,7 @@
  * stop signal and healthcheck.
  */
 import { setPlanResolver } from "../container/image-source.js";
-import { Store } from "../store/store.js";
+import { ImageStore } from "../store/image-store.js";
 import type { ImageConfig } from "../image/config.js";
 import type { ImagePlan } from "../image/plan.js";
 import { installBuildEngine } from "../image/build-engine.js";
@@ -43,7 +43,7 @@ export interface BuiltImageSource {
  * ```
  */
 export async function resolveBuiltImage(plan: ImagePlan): Promise<BuiltImageSource> {
-  const store = Store.default();
+  const store = ImageStore.default();
   const built = await buildPlan(plan, { store });
   return { lowerDirs: await store.lowerDirs(built.id), config: built.config, imageId: built.id };
 }

@@ -13,7 +13,7 @@
  * registry/build-cache.ts, and is loaded on first use.
  */
 import { BentoError } from "../errors.js";
-import type { Store } from "../store/store.js";
+import type { ImageStore } from "../store/image-store.js";
 import type { LayerInfo } from "../store/types.js";
 import type { ChildSummary, RemoteStepSource, StepRecord } from "./cache.js";
 import type { BuildCacheReport, CacheExportReport, CacheImportReport, CacheMode } from "../image/build-cache-types.js";
@@ -72,12 +72,12 @@ export interface LoadedCache {
 /** The transport, implemented in registry/build-cache.ts. */
 export interface RemoteCacheBackend {
   /** Reads a cache; rejects with a message naming the reference when it cannot be used. */
-  load(store: Store, ref: string): Promise<LoadedCache>;
+  load(store: ImageStore, ref: string): Promise<LoadedCache>;
   /**
    * Writes `document` to `ref`, merged with the steps already there. `fetchLayer` gets a layer
    * the store lacks (a hit never downloaded) from the cache it came from.
    */
-  save(store: Store, ref: string, document: BuildCacheDocument, fetchLayer: (layer: LayerInfo) => Promise<void>): Promise<CacheExportReport>;
+  save(store: ImageStore, ref: string, document: BuildCacheDocument, fetchLayer: (layer: LayerInfo) => Promise<void>): Promise<CacheExportReport>;
 }
 
 /**
@@ -106,7 +106,7 @@ const TRANSPORT_MODULE = "../registry/build-cache.js";
  * const report = await saveBuildCache(store, "localhost:5000/app:cache", exported.document(finalStateId, "min"), (l) => remote.fetchForExport(l));
  * ```
  */
-export async function saveBuildCache(store: Store, ref: string, document: BuildCacheDocument, fetchLayer: (layer: LayerInfo) => Promise<void>): Promise<CacheExportReport> {
+export async function saveBuildCache(store: ImageStore, ref: string, document: BuildCacheDocument, fetchLayer: (layer: LayerInfo) => Promise<void>): Promise<CacheExportReport> {
   return (await backend()).save(store, ref, document, fetchLayer);
 }
 
@@ -128,7 +128,7 @@ export class RemoteCaches implements RemoteStepSource {
   readonly adopted = new Map<string, { kind: "step" | "rootfs"; record: StepRecord }>();
 
   private constructor(
-    readonly store: Store,
+    readonly store: ImageStore,
     caches: LoadedCache[],
   ) {
     this.#caches = caches;
@@ -159,7 +159,7 @@ export class RemoteCaches implements RemoteStepSource {
    * const remote = await RemoteCaches.open(store, ["localhost:5000/app:cache"], console.warn);
    * ```
    */
-  static async open(store: Store, refs: string[], warn: (message: string) => void): Promise<RemoteCaches> {
+  static async open(store: ImageStore, refs: string[], warn: (message: string) => void): Promise<RemoteCaches> {
     const transport = await backend();
     const loaded = await Promise.all(
       refs.map(async (ref) => {

@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import type { Store } from "../store/store.js";
+import type { ImageStore } from "../store/image-store.js";
 import type { LayerInfo } from "../store/types.js";
 import type { BuildCache } from "./cache.js";
 
@@ -60,7 +60,7 @@ export function treeMetadataHash(dir: string): string {
  * const { layer } = await rootfsLayer(store, cache, "/srv/rootfs", false);
  * ```
  */
-export async function rootfsLayer(store: Store, cache: BuildCache, dir: string, reimport: boolean): Promise<RootfsLayer> {
+export async function rootfsLayer(store: ImageStore, cache: BuildCache, dir: string, reimport: boolean): Promise<RootfsLayer> {
   const hash = treeMetadataHash(dir);
   const known = await cache.rootfs(hash);
   if (!reimport && known?.layer !== undefined && (await cache.usable(known))) return { layer: known.layer, created: known.created, imported: false, hash };

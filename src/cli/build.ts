@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { parseCacheTarget } from "../config.js";
 import { BentoError } from "../errors.js";
 import { Image } from "../image/image.js";
-import { Store } from "../store/store.js";
+import { Store } from "../registry/store.js";
 import { helpOption, parseCommandArgs, parseKeyValues, UsageError } from "./args.js";
 import { printHelp, type CliIo, type Command } from "./command.js";
 import { shortId } from "./table.js";

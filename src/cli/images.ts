@@ -2,7 +2,7 @@
  * `bento images [-q] [--json]`: the images in the store (`BENTO_HOME`).
  */
 import type { ImageSummary } from "../store/types.js";
-import { Store } from "../store/store.js";
+import { Store } from "../registry/store.js";
 import { helpOption, parseCommandArgs, UsageError } from "./args.js";
 import { printHelp, writeJson, type Command } from "./command.js";
 import { formatAgo, formatBytes, formatTable, shortId } from "./table.js";

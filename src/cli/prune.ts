@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { diskBytes, sweepLeftBehind } from "../runtime/machine-containers.js";
 import { BUILD_CACHE_REPOSITORY } from "../store/build-cache-ref.js";
 import { ContainerRecordUsage } from "../store/image-usage.js";
-import { Store } from "../store/store.js";
+import { Store } from "../registry/store.js";
 import { Volume } from "../volume/volume.js";
 import { containersUsing, listVolumeRecords, volumeDir } from "../volume/volume-store.js";
 import { helpOption, parseCommandArgs, UsageError } from "./args.js";

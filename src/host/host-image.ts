@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { hostSearchPaths } from "../config.js";
 import { InvalidOptionError } from "../errors.js";
 import { hostArchitecture } from "../store/platform.js";
-import { Store } from "../store/store.js";
+import { ImageStore } from "../store/image-store.js";
 import type { Digest } from "../store/digest.js";
 import { hostTree, writeHostTree, type HostTreeEntry } from "./host-tree.js";
 import { resolveHostClosure } from "./library-resolver.js";
@@ -24,7 +24,7 @@ import { resolveHostClosure } from "./library-resolver.js";
 /** Options of `Image.fromHost()`. */
 export interface FromHostOptions {
   /** The store to write the image to (default `Store.default()`). */
-  store?: Store;
+  store?: ImageStore;
   /**
    * More host files to include, by absolute path (ELF files among them get their libraries):
    * libraries a program opens with dlopen(3), certificates, data files.
@@ -80,9 +80,9 @@ function cacheKey(programs: readonly string[], entries: readonly HostTreeEntry[]
  */
 export async function hostImage(programs: readonly string[], options: FromHostOptions = {}): Promise<HostImage> {
   if (!Array.isArray(programs) || programs.length === 0) throw new InvalidOptionError("fromHost.programs", 'expected a list of programs, such as ["sh", "node"]');
-  if (options.store !== undefined && !(options.store instanceof Store)) throw new InvalidOptionError("fromHost.store", "expected a Store");
+  if (options.store !== undefined && !(options.store instanceof ImageStore)) throw new InvalidOptionError("fromHost.store", "expected a Store");
   if (options.files !== undefined && !Array.isArray(options.files)) throw new InvalidOptionError("fromHost.files", "expected a list of absolute host paths");
-  const store = options.store ?? Store.default();
+  const store = options.store ?? ImageStore.default();
   const closure = resolveHostClosure(programs, options.files ?? [], hostSearchPaths());
   const entries = hostTree([...closure.files, ...ALWAYS.filter((p) => existsSync(p))], GENERATED);
   const key = `host-image-${cacheKey(programs, entries)}`;
@@ -112,7 +112,7 @@ export async function hostImage(programs: readonly string[], options: FromHostOp
   }
 }
 
-async function imageExists(store: Store, id: Digest): Promise<boolean> {
+async function imageExists(store: ImageStore, id: Digest): Promise<boolean> {
   try {
     await store.resolve(id);
     return true;

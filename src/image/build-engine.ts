@@ -4,7 +4,7 @@
  * engine installs itself when its module loads, so `image/` never imports a layer above it.
  */
 import type { LayerInfo } from "../store/types.js";
-import type { Store } from "../store/store.js";
+import type { ImageStore } from "../store/image-store.js";
 import { InvalidOptionError } from "../errors.js";
 import type { BuildCacheReport, CacheTarget } from "./build-cache-types.js";
 import type { BuildProgressEvent } from "./build-progress.js";
@@ -41,7 +41,7 @@ export interface BuildOptions {
   /** Receives progress events. */
   onProgress?: (event: BuildProgressEvent) => void;
   /** The store to build in (default `Store.default()`). */
-  store?: Store;
+  store?: ImageStore;
   /**
    * Registry build caches to read (default `BENTO_CACHE_FROM`; `false`: none): a step whose key is
    * in one is a hit, and its layer is downloaded only if the final image holds it or a step that
@@ -82,7 +82,7 @@ export interface BuildResult {
 /** Options of `Image.fromArchive()`. */
 export interface FromArchiveOptions {
   /** The store to import into (default `Store.default()`). */
-  store?: Store;
+  store?: ImageStore;
   /** Which image of a multi-image archive, by one of its tags (default: the first image). */
   tag?: string;
 }
@@ -102,7 +102,7 @@ export interface CommitOptions {
   /** Tags to point at the new image. */
   tag?: string | string[];
   /** The store (default `Store.default()`). */
-  store?: Store;
+  store?: ImageStore;
   /** The commit message, kept in the history entry. */
   message?: string;
   /** The image's author. */

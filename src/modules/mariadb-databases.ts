@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import type { RunningContainer } from "../container/running-container.js";
 import { BentoError, InvalidOptionError } from "../errors.js";
-import type { MariadbConnection } from "./mariadb.js";
+import { mariadbConnection, type MariadbConnection } from "./mariadb-connection.js";
 import { MysqlServerError, MysqlWireClient, quoteMysqlIdent, quoteMysqlLiteral } from "./mysql-wire.js";
 import { failedStatement, splitSqlStatements } from "./sql-statements.js";
 import { readTemplate, SqlTemplateError, type SqlTemplate, type TemplateParts } from "./sql-template.js";
@@ -175,7 +175,6 @@ export class MariadbDatabases {
     const server = typeof this.server === "function" ? this.server() : this.server;
     if (typeof (server as RunningContainer).inspect === "function") {
       // Loaded on use: mariadb.js re-exports this module.
-      const { mariadbConnection } = await import("./mariadb.js");
       return mariadbConnection(server as RunningContainer);
     }
     const c = server as MariadbConnection;

@@ -11,6 +11,7 @@
  */
 // Containers build plans through the build engine, which installs itself when imported.
 import "../builder/index.js";
+import "../registry/store.js"; // installs the registry into the build engine (FROM pulls, archives)
 import { Container } from "../container/container.js";
 import type { ImageLike } from "../container/image-source.js";
 import type { ContainerOptions } from "../container/options.js";
@@ -20,6 +21,9 @@ import type { Image } from "../image/image.js";
 import { Wait } from "../wait/wait.js";
 import { imageOf } from "./image-of.js";
 import { containerEnv, networkHost } from "./container-env.js";
+import { MARIADB_PORT, mariadbConnection, type MariadbConnection } from "./mariadb-connection.js";
+
+export { MARIADB_PORT, mariadbConnection, type MariadbConnection } from "./mariadb-connection.js";
 
 /**
  * The image {@link mariadb} runs by default (pulled as `BENTO_PULL_POLICY` allows).
@@ -30,16 +34,6 @@ import { containerEnv, networkHost } from "./container-env.js";
  * ```
  */
 export const MARIADB_IMAGE = "docker.io/library/mariadb:11";
-
-/**
- * The port MariaDB listens on in the container.
- *
- * @example
- * ```ts
- * const port = running.hostPort(MARIADB_PORT);
- * ```
- */
-export const MARIADB_PORT = 3306;
 
 /**
  * `mariadbd` options {@link mariadb} puts before the caller's `args`: settings for throwaway test
@@ -93,37 +87,6 @@ export interface MariadbOptions {
   container?: Omit<ContainerOptions, "command">;
 }
 
-/**
- * How a client reaches a MariaDB container: from this machine (`host`, `port`, `url`) and from
- * other containers on the same network (`networkUrl`).
- *
- * @example
- * ```ts
- * const { url } = await mariadbConnection(running); // mysql://test:test@127.0.0.1:41234/test
- * ```
- */
-export interface MariadbConnection {
-  /** The host to connect to (published ports listen on loopback). */
-  host: string;
-  /** The host port that container port 3306 is published on. */
-  port: number;
-  /** The user (`MARIADB_USER`, else root). */
-  user: string;
-  /** Its password. */
-  password: string;
-  /** The database (`MARIADB_DATABASE`; empty when none was created). */
-  database: string;
-  /** root's password (`MARIADB_ROOT_PASSWORD`), for administration. */
-  rootPassword: string;
-  /** A `mysql://user:password@host:port/database` URI (mysql2 takes it as `uri`). */
-  url: string;
-  /**
-   * The URI for other containers on the same bento Network: the container's name (which the
-   * network resolves) and port 3306.
-   */
-  networkUrl: string;
-}
-
 const nameOption = (option: string, value: unknown): string => {
   if (typeof value !== "string" || value === "" || /[\0\n]/.test(value)) {
     throw new InvalidOptionError(`mariadb.${option}`, `expected a non-empty string without NUL or newline, got ${JSON.stringify(value)}`);
@@ -161,31 +124,6 @@ export function mariadb(options: MariadbOptions = {}): Container {
     command: ["mariadbd", ...MARIADB_TEST_ARGS, ...args],
     env: { ...extra.env, MARIADB_USER: user, MARIADB_PASSWORD: password, MARIADB_DATABASE: database, MARIADB_ROOT_PASSWORD: rootPassword },
   });
-}
-
-/**
- * The connection details of a running MariaDB container, read from its environment (the official
- * image's variables, `MYSQL_*` too).
- *
- * @example
- * ```ts
- * await using db = await mariadb().start();
- * const { url, networkUrl } = await mariadbConnection(db);
- * ```
- */
-export async function mariadbConnection(running: RunningContainer): Promise<MariadbConnection> {
-  const env = await containerEnv(running);
-  const rootPassword = env.get("MARIADB_ROOT_PASSWORD") ?? env.get("MYSQL_ROOT_PASSWORD") ?? "";
-  const namedUser = env.get("MARIADB_USER") || env.get("MYSQL_USER");
-  const user = namedUser || "root";
-  const password = namedUser ? (env.get("MARIADB_PASSWORD") ?? env.get("MYSQL_PASSWORD") ?? "") : rootPassword;
-  const database = env.get("MARIADB_DATABASE") ?? env.get("MYSQL_DATABASE") ?? "";
-  const host = running.host;
-  const port = running.hostPort(MARIADB_PORT);
-  const auth = `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
-  const url = `mysql://${auth}@${host}:${port}/${encodeURIComponent(database)}`;
-  const networkUrl = `mysql://${auth}@${networkHost(running)}:${MARIADB_PORT}/${encodeURIComponent(database)}`;
-  return { host, port, user, password, database, rootPassword, url, networkUrl };
 }
 
 // A subset of the official image's docker-entrypoint.sh: as root it prepares the data and socket

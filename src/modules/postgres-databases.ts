@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import type { RunningContainer } from "../container/running-container.js";
 import { BentoError, InvalidOptionError } from "../errors.js";
-import type { PostgresConnection } from "./postgres.js";
+import { postgresConnection, type PostgresConnection } from "./postgres-connection.js";
 import { PostgresServerError, PostgresWireClient, quoteIdent, quoteLiteral } from "./postgres-wire.js";
 import { failedStatement, splitSqlStatements } from "./sql-statements.js";
 import { readTemplate, SqlTemplateError, type SqlTemplate, type TemplateParts } from "./sql-template.js";
@@ -174,7 +174,6 @@ export class PostgresDatabases {
     const server = typeof this.server === "function" ? this.server() : this.server;
     if (typeof (server as RunningContainer).inspect === "function") {
       // Loaded on use: postgres.js re-exports this module.
-      const { postgresConnection } = await import("./postgres.js");
       return postgresConnection(server as RunningContainer);
     }
     const c = server as PostgresConnection;

@@ -12,6 +12,7 @@
  */
 // Containers build plans through the build engine, which installs itself when imported.
 import "../builder/index.js";
+import "../registry/store.js"; // installs the registry into the build engine (FROM pulls, archives)
 import { Container } from "../container/container.js";
 import type { ImageLike } from "../container/image-source.js";
 import type { ContainerOptions } from "../container/options.js";
@@ -22,6 +23,9 @@ import { networkHost } from "./container-env.js";
 import { imageOf } from "./image-of.js";
 import { PostgresReadyWait } from "./postgres-ready.js";
 import { POSTGRES_TEST_SETTINGS } from "./postgres-settings.js";
+import { POSTGRES_PORT, postgresConnection, type PostgresConnection } from "./postgres-connection.js";
+
+export { POSTGRES_PORT, postgresConnection, type PostgresConnection } from "./postgres-connection.js";
 
 /**
  * The image {@link postgres} runs by default (pulled as `BENTO_PULL_POLICY` allows).
@@ -32,16 +36,6 @@ import { POSTGRES_TEST_SETTINGS } from "./postgres-settings.js";
  * ```
  */
 export const POSTGRES_IMAGE = "docker.io/library/postgres:16-alpine";
-
-/**
- * The port PostgreSQL listens on in the container.
- *
- * @example
- * ```ts
- * const port = running.hostPort(POSTGRES_PORT);
- * ```
- */
-export const POSTGRES_PORT = 5432;
 
 /**
  * Options of {@link postgres}.
@@ -90,37 +84,6 @@ export interface PostgresOptions {
    * with {@link POSTGRES_TEST_SETTINGS} (fsync off: fast, not crash-safe).
    */
   container?: ContainerOptions;
-}
-
-/**
- * How a client reaches a PostgreSQL container from this machine.
- *
- * @example
- * ```ts
- * const { host, port, user, password, database, url } = await postgresConnection(running);
- * ```
- */
-export interface PostgresConnection {
-  /** The host to connect to (published ports listen on loopback). */
-  host: string;
-  /** The host port that container port 5432 is published on. */
-  port: number;
-  /**
-   * The superuser: the container's `POSTGRES_USER` ("test" unless {@link postgres} was given
-   * another; "postgres", as in the official image, when the variable is unset).
-   */
-  user: string;
-  /** Its password (`POSTGRES_PASSWORD`). */
-  password: string;
-  /** The database: the container's `POSTGRES_DB` ("test" from {@link postgres}; the user's name when unset). */
-  database: string;
-  /** A libpq connection URI: `postgresql://user:password@host:port/database`. */
-  url: string;
-  /**
-   * The URI for other containers on the same bento Network: the container's name (which the
-   * network resolves) and port 5432. Absent in details made by hand.
-   */
-  networkUrl?: string;
 }
 
 const nameOption = (option: string, value: unknown): string => {
@@ -180,33 +143,6 @@ export function postgres(options: PostgresOptions = {}): Container {
     ...extra,
     env: { ...extra.env, POSTGRES_USER: user, POSTGRES_PASSWORD: password, POSTGRES_DB: database, POSTGRES_INITDB_ARGS: initdbArgs },
   });
-}
-
-/**
- * The connection details of a running PostgreSQL container, read from its environment (the
- * official image's variables), so it works for any container that follows them.
- *
- * @example
- * ```ts
- * await using db = await postgres({ database: "app" }).start();
- * const { url } = await postgresConnection(db);
- * await execFileAsync("psql", [url, "-c", "SELECT 1"]);
- * ```
- */
-export async function postgresConnection(running: RunningContainer): Promise<PostgresConnection> {
-  const env = new Map((await running.inspect()).process.env.map((kv) => {
-    const i = kv.indexOf("=");
-    return [kv.slice(0, i), kv.slice(i + 1)] as const;
-  }));
-  const user = env.get("POSTGRES_USER") || "postgres";
-  const password = env.get("POSTGRES_PASSWORD") ?? "";
-  const database = env.get("POSTGRES_DB") || user;
-  const host = running.host;
-  const port = running.hostPort(POSTGRES_PORT);
-  const url = `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
-  const networkUrl = new URL(url);
-  networkUrl.host = `${networkHost(running)}:${POSTGRES_PORT}`;
-  return { host, port, user, password, database, url, networkUrl: networkUrl.href };
 }
 
 // A subset of the official image's docker-entrypoint.sh: as root it prepares the data and socket

@@ -9,6 +9,7 @@
  */
 // Containers build plans through the build engine, which installs itself when imported.
 import "../builder/index.js";
+import "../registry/store.js"; // installs the registry into the build engine (FROM pulls, archives)
 import { Container } from "../container/container.js";
 import type { ImageLike } from "../container/image-source.js";
 import type { ContainerOptions } from "../container/options.js";

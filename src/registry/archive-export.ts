@@ -12,7 +12,7 @@ import { pipeline } from "node:stream/promises";
 import { digestHex, type Digest } from "../store/digest.js";
 import { commitAtomically, tempName } from "../store/fs-util.js";
 import { familiarName, parseTagReference, repositoryName } from "../store/reference.js";
-import type { Store } from "../store/store.js";
+import type { ImageStore } from "../store/image-store.js";
 import { encodeHeader, END_OF_ARCHIVE, padding } from "../store/tar-writer.js";
 import { IMAGE_NAME_ANNOTATION, MediaType, REF_NAME_ANNOTATION, type Descriptor, type ImageIndex, type ResolvedImage } from "../store/types.js";
 
@@ -40,7 +40,7 @@ async function* smallFile(path: string, data: Buffer): AsyncGenerator<Buffer> {
   yield padding(data.length);
 }
 
-async function* blobFile(store: Store, digest: Digest, size: number): AsyncGenerator<Buffer> {
+async function* blobFile(store: ImageStore, digest: Digest, size: number): AsyncGenerator<Buffer> {
   yield fileHeader(`blobs/sha256/${digestHex(digest)}`, size);
   let sent = 0;
   for await (const chunk of createReadStream(store.blobPath(digest))) {
@@ -51,7 +51,7 @@ async function* blobFile(store: Store, digest: Digest, size: number): AsyncGener
   yield padding(size);
 }
 
-async function* archive(store: Store, input: ExportInput, format: "oci" | "docker"): AsyncGenerator<Buffer> {
+async function* archive(store: ImageStore, input: ExportInput, format: "oci" | "docker"): AsyncGenerator<Buffer> {
   const { image, manifest } = input;
   yield* smallFile("oci-layout", Buffer.from(`${JSON.stringify({ imageLayoutVersion: "1.0.0" })}\n`));
   yield dirHeader("blobs/");
@@ -95,7 +95,7 @@ async function* archive(store: Store, input: ExportInput, format: "oci" | "docke
 }
 
 /** Writes the archive to `path` (see the module comment). */
-export async function exportArchive(store: Store, input: ExportInput, path: string, format: "oci" | "docker"): Promise<void> {
+export async function exportArchive(store: ImageStore, input: ExportInput, path: string, format: "oci" | "docker"): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${tempName()}`);
   await commitAtomically(tmp, path, (file) => pipeline(Readable.from(archive(store, input, format)), createWriteStream(file, { flags: "wx", mode: 0o644 })));
 }

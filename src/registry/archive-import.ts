@@ -19,7 +19,7 @@ import { DigestMismatchError, InvalidArchiveError, InvalidReferenceError } from 
 import { tempName } from "../store/fs-util.js";
 import { familiarName, formatReference, parseReference, repositoryName } from "../store/reference.js";
 import { hostArchitecture } from "../store/platform.js";
-import type { Store } from "../store/store.js";
+import type { ImageStore } from "../store/image-store.js";
 import { readTar } from "../store/tar-reader.js";
 import {
   IMAGE_NAME_ANNOTATION,
@@ -56,7 +56,7 @@ function normalizeMember(name: string): string {
 class TarSource implements ArchiveSource {
   readonly #members = new Map<string, Content | { kind: "link"; target: string }>();
 
-  static async read(path: string, store: Store): Promise<TarSource> {
+  static async read(path: string, store: ImageStore): Promise<TarSource> {
     const source = new TarSource();
     const head = Buffer.alloc(4);
     const handle = await fs.open(path, "r");
@@ -369,7 +369,7 @@ async function planDocker(source: ArchiveSource, plan: ImportPlan, entries: Dock
   }
 }
 
-async function commit(store: Store, plan: ImportPlan): Promise<ImportResult> {
+async function commit(store: ImageStore, plan: ImportPlan): Promise<ImportResult> {
   for (const blob of plan.blobs.values()) {
     const { content } = blob;
     if (content.kind === "buffer") await store.putBlob(content.data, { digest: blob.digest, size: blob.size });
@@ -392,7 +392,7 @@ async function commit(store: Store, plan: ImportPlan): Promise<ImportResult> {
 }
 
 /** Imports every image in the archive or layout at `path` (see the module comment). */
-export async function importArchive(store: Store, path: string): Promise<ImportResult> {
+export async function importArchive(store: ImageStore, path: string): Promise<ImportResult> {
   let stat;
   try {
     stat = await fs.stat(path);

@@ -28,7 +28,7 @@ import { BentoError } from "../errors.js";
 import type { BuildCacheDocument, CachedRootfs, CachedStep, CacheExportReport, LoadedCache, RemoteCacheBackend } from "../builder/remote-cache.js";
 import { isDigest, sha256, type Digest } from "../store/digest.js";
 import { formatReference, parseReference, type Reference } from "../store/reference.js";
-import type { Store } from "../store/store.js";
+import type { ImageStore } from "../store/image-store.js";
 import { MediaType, type LayerInfo } from "../store/types.js";
 import { RegistryClient } from "./client.js";
 import { repositoryScope } from "./endpoint.js";
@@ -86,7 +86,7 @@ interface ReadCache {
  * ```
  */
 export const registryCacheBackend: RemoteCacheBackend = {
-  async load(store: Store, refText: string): Promise<LoadedCache> {
+  async load(store: ImageStore, refText: string): Promise<LoadedCache> {
     const ref = parseReference(refText);
     const full = formatReference(ref);
     const client = new RegistryClient(ref.domain, { config: bentoConfig() });
@@ -106,7 +106,7 @@ export const registryCacheBackend: RemoteCacheBackend = {
     };
   },
 
-  async save(store: Store, refText: string, document: BuildCacheDocument, fetchMissing: (layer: LayerInfo) => Promise<void>): Promise<CacheExportReport> {
+  async save(store: ImageStore, refText: string, document: BuildCacheDocument, fetchMissing: (layer: LayerInfo) => Promise<void>): Promise<CacheExportReport> {
     const ref = parseReference(refText);
     const full = formatReference(ref);
     const action = `write build cache ${full}`;
@@ -252,7 +252,7 @@ function uniqueLayers(doc: BuildCacheDocument): LayerInfo[] {
 }
 
 /** Streams a layer blob into the store, checking its size and digest; resolves to its size. */
-async function fetchLayer(store: Store, client: RegistryClient, name: string, layer: LayerInfo, action: string): Promise<number> {
+async function fetchLayer(store: ImageStore, client: RegistryClient, name: string, layer: LayerInfo, action: string): Promise<number> {
   const body = await client.openBlob(name, layer.digest, layer.size, action);
   const counter = new ByteCounter(
     layer.size,

@@ -9,7 +9,7 @@ import { isDigest } from "../store/digest.js";
 import { InvalidOptionError } from "../errors.js";
 import { ImageNotFoundError } from "../store/errors.js";
 import { formatReference, parseReference, repositoryName, type Reference } from "../store/reference.js";
-import type { Store } from "../store/store.js";
+import type { ImageStore } from "../store/image-store.js";
 import type { ImageIndex, Platform, ResolvedImage } from "../store/types.js";
 import { PullForbiddenError } from "./errors.js";
 import { formatPlatform, parsePlatform, selectManifest } from "./platform-match.js";
@@ -39,7 +39,7 @@ const inFlight = new Map<string, Promise<ResolvedImage>>();
  * const image = await ensureImage(store, "alpine:3.20"); // image.layers, image.config
  * ```
  */
-export async function ensureImage(store: Store, ref: string, options: EnsureOptions = {}, cfg: BentoConfig = bentoConfig()): Promise<ResolvedImage> {
+export async function ensureImage(store: ImageStore, ref: string, options: EnsureOptions = {}, cfg: BentoConfig = bentoConfig()): Promise<ResolvedImage> {
   const policy = options.policy ?? cfg.pullPolicy;
   if (policy !== "always" && policy !== "missing" && policy !== "never") {
     throw new InvalidOptionError("policy", `"${String(policy)}" is not a pull policy; use "always", "missing" or "never"`);
@@ -73,7 +73,7 @@ export async function ensureImage(store: Store, ref: string, options: EnsureOpti
  * The stored image `ref` names, or undefined. A digest reference to an index the store kept
  * from an earlier pull finds the platform's manifest through it.
  */
-async function resolveLocal(store: Store, ref: string, parsed: Reference, platform: Platform): Promise<ResolvedImage | undefined> {
+async function resolveLocal(store: ImageStore, ref: string, parsed: Reference, platform: Platform): Promise<ResolvedImage | undefined> {
   try {
     return await store.resolve(ref);
   } catch (e) {

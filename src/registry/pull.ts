@@ -10,7 +10,7 @@ import { BentoError } from "../errors.js";
 import type { Digest } from "../store/digest.js";
 import { DigestMismatchError } from "../store/errors.js";
 import { formatReference, parseReference, type Reference } from "../store/reference.js";
-import type { Store } from "../store/store.js";
+import type { ImageStore } from "../store/image-store.js";
 import { MediaType, type Descriptor, type ImageIndex, type ImageManifest, type LayerInfo, type OciImageConfig, type Platform } from "../store/types.js";
 import { RegistryClient, type FetchedManifest } from "./client.js";
 import { pullBaseUrls } from "./endpoint.js";
@@ -73,7 +73,7 @@ const LAYER_TYPES = new Set<string>([
  * const { id, downloadedBytes } = await pullImage(Store.default(), "alpine:3.20");
  * ```
  */
-export async function pullImage(store: Store, refText: string, options: PullOptions = {}, cfg: BentoConfig = bentoConfig()): Promise<PullResult> {
+export async function pullImage(store: ImageStore, refText: string, options: PullOptions = {}, cfg: BentoConfig = bentoConfig()): Promise<PullResult> {
   const ref = parseReference(refText);
   const platform = parsePlatform(options.platform);
   const bases = pullBaseUrls(ref.domain, cfg);
@@ -96,7 +96,7 @@ export async function pullImage(store: Store, refText: string, options: PullOpti
   throw new Error("unreachable");
 }
 
-async function pullFrom(store: Store, client: RegistryClient, ref: Reference, platform: Platform, onProgress: ProgressListener | undefined, signal: AbortSignal, stop: AbortController): Promise<PullResult> {
+async function pullFrom(store: ImageStore, client: RegistryClient, ref: Reference, platform: Platform, onProgress: ProgressListener | undefined, signal: AbortSignal, stop: AbortController): Promise<PullResult> {
   const full = formatReference(ref);
   const action = `pull ${full}`;
   const name = ref.path;

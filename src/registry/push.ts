@@ -8,7 +8,7 @@ import { createReadStream } from "node:fs";
 import { config as bentoConfig, type BentoConfig } from "../config.js";
 import type { Digest } from "../store/digest.js";
 import { formatReference, parseReference } from "../store/reference.js";
-import type { Store } from "../store/store.js";
+import type { ImageStore } from "../store/image-store.js";
 import { MediaType, type Descriptor } from "../store/types.js";
 import { RegistryClient, type UploadOutcome } from "./client.js";
 import { emit, type ProgressListener } from "./progress.js";
@@ -52,7 +52,7 @@ const UPLOAD_CONCURRENCY = 3;
  * const { manifestDigest } = await pushImage(store, "localhost:5000/myapp:test");
  * ```
  */
-export async function pushImage(store: Store, refText: string, options: PushOptions = {}, cfg: BentoConfig = bentoConfig()): Promise<PushResult> {
+export async function pushImage(store: ImageStore, refText: string, options: PushOptions = {}, cfg: BentoConfig = bentoConfig()): Promise<PushResult> {
   const ref = parseReference(refText);
   const full = formatReference(ref);
   const action = `push ${full}`;
@@ -101,7 +101,7 @@ export async function pushImage(store: Store, refText: string, options: PushOpti
  * Which other repositories of `domain` hold each blob, by the store's tags: an image tagged
  * `localhost:5000/base:1` came from (or went to) that repository, so its blobs are there to mount.
  */
-async function repositoriesHolding(store: Store, domain: string, except: string): Promise<Map<Digest, Set<string>>> {
+async function repositoriesHolding(store: ImageStore, domain: string, except: string): Promise<Map<Digest, Set<string>>> {
   const holders = new Map<Digest, Set<string>>();
   const seen = new Set<Digest>();
   for (const row of await store.images()) {

@@ -368,6 +368,7 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
     // Compose images are pulled or built: load the build engine, which resolves such images.
     if (services.some((s) => !isImageLike(s.image) && !(s.image.ref !== undefined && state.images[s.image.ref] !== undefined))) {
       await import("../builder/index.js");
+      await import("../registry/store.js"); // the registry, for the engine's pulls
     }
   } catch (error) {
     await cleanUp();

@@ -2,10 +2,10 @@
  * The options objects of `Store`'s methods: open, removeImage, pruneImages, export, writeImage.
  */
 import type { ImageUsage } from "./image-usage.js";
-import type { Store } from "./store.js";
+import type { ImageStore } from "./image-store.js";
 import type { ArchiveFormat } from "./types.js";
 
-/** Options for {@link Store.open}. */
+/** Options for `Store.open()`. */
 export interface StoreOptions {
   /** Who uses which image; by default read from `containers/<id>/config.json`. */
   usage?: ImageUsage;
@@ -25,25 +25,25 @@ export interface StoreOptions {
   overlayXattrNamespace?: "trusted" | "user";
 }
 
-/** Options for {@link Store.removeImage}. */
+/** Options for {@link ImageStore.removeImage}. */
 export interface RemoveImageOptions {
   /** Remove an image referenced by id or digest even if it has several tags. Never overrides use by a container. */
   force?: boolean;
 }
 
-/** Options for {@link Store.pruneImages}. */
+/** Options for {@link ImageStore.pruneImages}. */
 export interface PruneImagesOptions {
   /** Only untagged images (the default, as `docker image prune`); false: every image no container uses (`-a`). */
   dangling?: boolean;
 }
 
-/** Options for {@link Store.export}. */
+/** Options for `store.export()`. */
 export interface ExportOptions {
   /** `oci` (an OCI image layout archive) or `docker` (also readable by `docker load`). Default `oci`. */
   format?: ArchiveFormat;
 }
 
-/** Options for {@link Store.writeImage}. */
+/** Options for {@link ImageStore.writeImage}. */
 export interface WriteImageOptions {
   /** Tags to point at the new image, in the same locked step. */
   tags?: string[];

@@ -4,7 +4,7 @@
  * the store's methods return.
  */
 import type { Digest } from "./digest.js";
-import type { Store } from "./store.js";
+import type { ImageStore } from "./image-store.js";
 
 /** OCI media types the store writes and reads (image-spec `media-types.md`), and Docker's equivalents. */
 export const MediaType = {
@@ -189,9 +189,9 @@ export interface OciImageConfigFields {
   created?: string;
   /** Who made it. */
   author?: string;
-  /** Defaults to this machine's architecture in {@link Store.writeImage}. */
+  /** Defaults to this machine's architecture in {@link ImageStore.writeImage}. */
   architecture?: string;
-  /** Defaults to `linux` in {@link Store.writeImage}. */
+  /** Defaults to `linux` in {@link ImageStore.writeImage}. */
   os?: string;
   /** CPU variant, such as `v8`. */
   variant?: string;
@@ -232,7 +232,7 @@ export interface LayerInfo {
   mediaType: string;
 }
 
-/** An image as {@link Store.resolve} finds it. */
+/** An image as {@link ImageStore.resolve} finds it. */
 export interface ResolvedImage {
   /** The image id: the digest of its config. */
   id: Digest;
@@ -248,7 +248,7 @@ export interface ResolvedImage {
   tags: string[];
 }
 
-/** One row of {@link Store.images}: an image and one of its tags, or `<none>`. */
+/** One row of {@link ImageStore.images}: an image and one of its tags, or `<none>`. */
 export interface ImageSummary {
   /** The repository in Docker's short form (`alpine`), or `<none>`. */
   repository: string;
@@ -266,7 +266,7 @@ export interface ImageSummary {
   sizeBytes: number;
 }
 
-/** What {@link Store.inspect} reports. */
+/** What {@link ImageStore.inspect} reports. */
 export interface ImageInspect {
   /** The image id: the digest of its config. */
   id: Digest;
@@ -293,7 +293,7 @@ export interface ImageInspect {
 }
 
 /**
- * What {@link Store.writeImage} stores.
+ * What {@link ImageStore.writeImage} stores.
  *
  * @example
  * ```ts
@@ -307,12 +307,12 @@ export interface WriteImageInput {
    * exactly (so the image id is kept) and its `rootfs.diff_ids` must match `layers`.
    */
   config: OciImageConfigFields | Buffer;
-  /** Base first; each blob must already be in the store ({@link Store.putBlob}). */
+  /** Base first; each blob must already be in the store (`putBlob`). */
   layers: LayerInfo[];
 }
 
 /**
- * The result of {@link Store.writeImage}.
+ * The result of {@link ImageStore.writeImage}.
  *
  * @example
  * ```ts
@@ -341,7 +341,7 @@ export interface BlobInfo {
   size: number;
 }
 
-/** What {@link Store.removeImage} and {@link Store.pruneImages} did. */
+/** What {@link ImageStore.removeImage} and {@link ImageStore.pruneImages} did. */
 export interface RemoveResult {
   /** Tags removed (full references). */
   untagged: string[];
@@ -359,7 +359,7 @@ export interface UsageCount {
   sizeBytes: number;
 }
 
-/** What {@link Store.diskUsage} reports (bytes on disk; hardlinks counted once). */
+/** What {@link ImageStore.diskUsage} reports (bytes on disk; hardlinks counted once). */
 export interface DiskUsage {
   /** Images, with the sum of their blob sizes (shared layers counted in each image). */
   images: UsageCount;
@@ -379,7 +379,7 @@ export interface DiskUsage {
   totalBytes: number;
 }
 
-/** What {@link Store.import} brought in. */
+/** What `store.import()` brought in. */
 export interface ImportResult {
   /** The images added: id, manifest digest, and tags in Docker's short form. */
   images: Array<{
@@ -399,5 +399,5 @@ export interface ImportResult {
   }>;
 }
 
-/** Archive formats {@link Store.export} writes. */
+/** Archive formats `store.export()` writes. */
 export type ArchiveFormat = "oci" | "docker";

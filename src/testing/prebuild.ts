@@ -6,6 +6,7 @@
 import { debug } from "../debug.js";
 import { InvalidOptionError } from "../errors.js";
 import "../builder/index.js";
+import "../registry/store.js"; // installs the registry into the build engine (FROM pulls, archives)
 import type { BuildOptions, BuildResult } from "../builder/index.js";
 import { Image } from "../image/image.js";
 

@@ -13,7 +13,7 @@ import { gunzipSync } from "node:zlib";
 import { Ajv, type ValidateFunction } from "ajv";
 import { afterEach, describe, expect, it } from "vitest";
 import { InvalidArchiveError } from "../../src/store/errors.js";
-import type { Store } from "../../src/store/store.js";
+import type { Store } from "../../src/registry/store.js";
 import { MediaType } from "../../src/store/types.js";
 import { corpusDir } from "./corpora.js";
 import { expectNoLeaks, flatten, imageOf, tarOf, tempDir, tempStore, treeOf, withOverlay, type Node } from "../integration/store/helpers.js";

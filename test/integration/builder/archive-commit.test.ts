@@ -7,7 +7,7 @@ import type { ContainerInstance } from "../../../src/container/instance.js";
 import type { RunningContainer } from "../../../src/container/running-container.js";
 import { commitContainer } from "../../../src/builder/index.js";
 import { Image } from "../../../src/image/image.js";
-import { Store } from "../../../src/store/store.js";
+import { Store } from "../../../src/registry/store.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { expectNoLeaks, runImage } from "./helpers.js";
 

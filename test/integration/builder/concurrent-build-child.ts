@@ -6,7 +6,7 @@
  */
 import { buildPlan } from "../../../src/builder/index.js";
 import { Image } from "../../../src/image/image.js";
-import { Store } from "../../../src/store/store.js";
+import { Store } from "../../../src/registry/store.js";
 import { awaitRelease } from "../../fixtures/race.js";
 
 /**

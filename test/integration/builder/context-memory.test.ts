@@ -1,6 +1,7 @@
 import "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import "../../../src/builder/index.js";
+import "../../../src/registry/store.js";
 import { Image } from "../../../src/image/image.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { expectNoLeaks, makeContext, runImage } from "./helpers.js";

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BuildContextError, BuildStepError } from "../../../src/builder/index.js";
 import { LayeredView } from "../../../src/builder/layered-view.js";
 import { Image } from "../../../src/image/image.js";
-import { Store } from "../../../src/store/store.js";
+import { Store } from "../../../src/registry/store.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { expectNoLeaks, makeContext, runImage } from "./helpers.js";
 

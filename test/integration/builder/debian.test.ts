@@ -5,6 +5,7 @@
 import "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import "../../../src/builder/index.js";
+import "../../../src/registry/store.js";
 import { Image } from "../../../src/image/image.js";
 import { debianRootfs } from "./debian-rootfs.js";
 import { expectNoLeaks, progress, runImage } from "./helpers.js";

@@ -2,6 +2,7 @@ import "../setup-env.js";
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import "../../../src/builder/index.js";
+import "../../../src/registry/store.js";
 import { Container } from "../../../src/container/container.js";
 import { Image } from "../../../src/image/image.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";

@@ -10,6 +10,8 @@ import { config } from "../../../src/config.js";
 import { Container } from "../../../src/container/container.js";
 import type { ContainerOptions } from "../../../src/container/options.js";
 import type { BuildProgressEvent, BuildStepEvent } from "../../../src/builder/index.js";
+// The registry layer installs itself into the build engine (pulls for FROM, archive imports).
+import "../../../src/registry/store.js";
 import type { Image } from "../../../src/image/image.js";
 import { testRoot } from "../setup-env.js";
 import { leftovers } from "../leaks.js";

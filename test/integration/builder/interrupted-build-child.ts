@@ -5,6 +5,7 @@
  *   tsx interrupted-build-child.ts <rootfs> <name>
  */
 import "../../../src/builder/index.js";
+import "../../../src/registry/store.js";
 import { Image } from "../../../src/image/image.js";
 
 /** Two quick RUN steps (their own for each `name`), then `last` (the child's never ends). */

@@ -1,6 +1,8 @@
 import "../setup-env.js";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BaseImageNotFoundError } from "../../../src/builder/index.js";
+// The registry layer installs itself into the build engine (pulls for FROM, archive imports).
+import "../../../src/registry/store.js";
 import { Image } from "../../../src/image/image.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { expectNoLeaks, progress, runImage, summary } from "./helpers.js";

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { BuildStepError } from "../../../src/builder/index.js";
 import { LayeredView } from "../../../src/builder/layered-view.js";
 import { Image } from "../../../src/image/image.js";
-import { Store } from "../../../src/store/store.js";
+import { Store } from "../../../src/registry/store.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { expectNoLeaks, progress, runImage } from "./helpers.js";
 

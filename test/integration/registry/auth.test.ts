@@ -21,7 +21,7 @@ import { readConfig } from "../../../src/config.js";
 import { RegistryAuthError } from "../../../src/registry/errors.js";
 import { pullImage } from "../../../src/registry/pull.js";
 import { pushImage } from "../../../src/registry/push.js";
-import type { Store } from "../../../src/store/store.js";
+import type { Store } from "../../../src/registry/store.js";
 import { imageOf, tarOf, tempStore } from "../store/helpers.js";
 import { registriesRunning, startCountingProxy, startRegistry, startTokenServer, type RegistryServer, type TokenServer } from "./registry-server.js";
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import "../../../src/builder/index.js";
 import { Image } from "../../../src/image/image.js";
-import { Store } from "../../../src/store/store.js";
+import { Store } from "../../../src/registry/store.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { expectNoLeaks as expectNoBuildLeaks } from "../builder/helpers.js";
 import { bento } from "../cli/helpers.js";

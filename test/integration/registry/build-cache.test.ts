@@ -19,7 +19,7 @@ import { Image } from "../../../src/image/image.js";
 import { BUILD_CACHE_ARTIFACT_TYPE, BUILD_CACHE_CONFIG_TYPE } from "../../../src/registry/build-cache.js";
 import { RegistryClient } from "../../../src/registry/client.js";
 import { sha256 } from "../../../src/store/digest.js";
-import type { Store } from "../../../src/store/store.js";
+import type { Store } from "../../../src/registry/store.js";
 import { MediaType } from "../../../src/store/types.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { expectNoLeaks as expectNoBuildLeaks, makeContext, summary } from "../builder/helpers.js";

@@ -12,7 +12,7 @@ import { readConfig } from "../../../src/config.js";
 import { pullImage } from "../../../src/registry/pull.js";
 import { sha256 } from "../../../src/store/digest.js";
 import { DigestMismatchError } from "../../../src/store/errors.js";
-import { Store } from "../../../src/store/store.js";
+import { Store } from "../../../src/registry/store.js";
 import { MediaType } from "../../../src/store/types.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;

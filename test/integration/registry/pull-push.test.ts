@@ -20,7 +20,7 @@ import { pullImage } from "../../../src/registry/pull.js";
 import { pushImage } from "../../../src/registry/push.js";
 import { sha256, type Digest } from "../../../src/store/digest.js";
 import { DigestMismatchError, ImageNotFoundError } from "../../../src/store/errors.js";
-import type { Store } from "../../../src/store/store.js";
+import type { Store } from "../../../src/registry/store.js";
 import { MediaType, type ImageIndex } from "../../../src/store/types.js";
 import { expectNoLeaks, flatten, imageOf, putLayer, tarOf, tempStore } from "../store/helpers.js";
 import { registriesRunning, registryBlobPath, startCountingProxy, startRegistry, type CountingProxy, type RegistryServer } from "./registry-server.js";

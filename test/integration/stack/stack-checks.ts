@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { afterEach, expect } from "vitest";
 import { config } from "../../../src/config.js";
 import { Image } from "../../../src/image/image.js";
+// The registry layer installs itself into the build engine (pulls for FROM, archive imports).
+import "../../../src/registry/store.js";
 import type { StackEvent } from "../../../src/stack/running-stack.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { leftovers } from "../leaks.js";

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from "node:path";
 import { config } from "../../../src/config.js";
 import "../../../src/builder/index.js";
+import "../../../src/registry/store.js";
 import { Image } from "../../../src/image/image.js";
 import type { RunningContainer } from "../../../src/container/running-container.js";
 import { Volume } from "../../../src/volume/volume.js";

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { sha256 } from "../../../src/store/digest.js";
 import { DigestMismatchError, InvalidArchiveError, UnsafeArchiveError } from "../../../src/store/errors.js";
 import { nativeFs } from "../../../src/store/native-fs.js";
-import type { Store } from "../../../src/store/store.js";
+import type { Store } from "../../../src/registry/store.js";
 import { MediaType, type LayerInfo } from "../../../src/store/types.js";
 import { expectNoLeaks, isRoot, putLayer, tarOf, tempDir, tempStore, treeOf, type TestEntry } from "./helpers.js";
 

@@ -5,7 +5,7 @@
  *   tsx concurrent-child.ts <store root> write-image
  *   tsx concurrent-child.ts <store root> unpack <layer info JSON>
  */
-import { keepLayerXattr, Store } from "../../../src/store/store.js";
+import { keepLayerXattr, Store } from "../../../src/registry/store.js";
 import type { LayerInfo } from "../../../src/store/types.js";
 import { unpackLayer } from "../../../src/store/unpack-layer.js";
 import { imageOf, tarOf } from "./helpers.js";

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { sha256, type Digest } from "../../../src/store/digest.js";
 import { nativeFs } from "../../../src/store/native-fs.js";
-import { Store, type StoreOptions } from "../../../src/store/store.js";
+import { Store, type StoreOptions } from "../../../src/registry/store.js";
 import { encodeHeader, END_OF_ARCHIVE, padding, type TarHeaderFields } from "../../../src/store/tar-writer.js";
 import { MediaType, type LayerInfo } from "../../../src/store/types.js";
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { sha256 } from "../../../src/store/digest.js";
 import { ImageConflictError, ImageInUseError, ImageNotFoundError, InvalidArchiveError, InvalidReferenceError } from "../../../src/store/errors.js";
-import type { Store } from "../../../src/store/store.js";
+import type { Store } from "../../../src/registry/store.js";
 import { expectNoLeaks, imageOf, tarOf, tempDir, tempStore, treeOf } from "./helpers.js";
 
 const cleanups: Array<() => void> = [];
@@ -247,7 +247,7 @@ describe("opening", () => {
     await fs.writeFile(join(root, "layers", `tmp-${dead}-0123456789abcdef`, "half"), "unpacked");
     await fs.writeFile(join(root, "tmp", `${dead}-0123456789abcdef`), "half a blob");
     await fs.writeFile(join(root, "tmp", `${process.ppid}-fedcba9876543210`), "a live writer's");
-    const { Store } = await import("../../../src/store/store.js");
+    const { Store } = await import("../../../src/registry/store.js");
     await Store.open(root).images();
     expect(await fs.readdir(join(root, "layers"))).toEqual([]);
     expect(await fs.readdir(join(root, "tmp"))).toEqual([`${process.ppid}-fedcba9876543210`]);
@@ -270,7 +270,7 @@ describe("opening", () => {
     process.env.BENTO_HOME = root;
     try {
       vi.resetModules();
-      const { Store } = await import("../../../src/store/store.js");
+      const { Store } = await import("../../../src/registry/store.js");
       expect(Store.default().root).toBe(root);
       expect(Store.default()).toBe(Store.default());
       await Store.default().images();

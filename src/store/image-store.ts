@@ -16,20 +16,15 @@
  * point where. Both change only under the lock, with write-to-temp-then-rename, so readers need
  * no lock. Blobs and layer directories are immutable once renamed into place.
  *
- * This file holds the public `Store` class; the work is in blobs.ts, refs.ts (index.json and
- * refs/), images.ts, image-write.ts, image-removal.ts, layers.ts, disk-usage.ts and
- * cache-records.ts, which share the state in store-context.ts.
+ * This file holds `ImageStore`, the store's interface for the layers that read and write images
+ * (the builder, registry transfers, archive import and export); the public `Store`
+ * (registry/store.ts) extends it with pulls, pushes, archives and the machine's containers and
+ * volumes. The work is in blobs.ts, refs.ts (index.json and refs/), images.ts, image-write.ts,
+ * image-removal.ts, layers.ts, disk-usage.ts and cache-records.ts, which share the state in
+ * store-context.ts.
  */
 import { config } from "../config.js";
 import { InvalidOptionError } from "../errors.js";
-import { exportArchive } from "../registry/archive-export.js";
-import { importArchive } from "../registry/archive-import.js";
-import { ensureImage, type EnsureOptions } from "../registry/ensure.js";
-import { pullImage, type PullOptions, type PullResult } from "../registry/pull.js";
-import { pushImage, type PushOptions, type PushResult } from "../registry/push.js";
-import { listMachineContainers, type MachineContainer } from "../runtime/machine-containers.js";
-import { listVolumeRecords, type VolumeRecord } from "../volume/volume-store.js";
-import { Volume } from "../volume/volume.js";
 import { join, resolve as resolvePath } from "node:path";
 import type { Readable } from "node:stream";
 import { blobPath, commitBlob, hasBlob, putBlob, readBlob } from "./blobs.js";
@@ -44,14 +39,13 @@ import { inspectImage, listImages, loadImage, matchReference, resolveImage } fro
 import { createLayerFromDir, layerDir, lowerDirs } from "./layers.js";
 import { readState, tagsFor } from "./refs.js";
 import { createStoreContext, type StoreContext } from "./store-context.js";
-import type { ExportOptions, PruneImagesOptions, RemoveImageOptions, StoreOptions, WriteImageOptions } from "./store-options.js";
+import type { PruneImagesOptions, RemoveImageOptions, StoreOptions, WriteImageOptions } from "./store-options.js";
 import type {
   BlobInfo,
   Descriptor,
   DiskUsage,
   ImageInspect,
   ImageSummary,
-  ImportResult,
   LayerInfo,
   RemoveResult,
   ResolvedImage,
@@ -59,15 +53,21 @@ import type {
   WrittenImage,
 } from "./types.js";
 
-export { keepLayerXattr } from "./layers.js";
-export type { ExportOptions, PruneImagesOptions, RemoveImageOptions, StoreOptions, WriteImageOptions } from "./store-options.js";
 
 const LOCK_TIMEOUT_MS = 60_000;
 
-const stores = new Map<string, Store>();
+/**
+ * The contexts of the `BENTO_HOME` stores, one per directory: `ImageStore.default()` and
+ * `Store.default()` are two views of one store and share its in-memory caches and unpack
+ * de-duplication.
+ */
+const defaultContexts = new Map<string, StoreContext>();
+const defaultStores = new Map<string, ImageStore>();
 
 /**
- * A content-addressed image store in one directory, safe for many processes at once.
+ * A content-addressed image store in one directory, safe for many processes at once: blobs,
+ * images, tags, unpacked layers and build-cache records. The public `Store` adds pulls,
+ * pushes, archives and the machine's containers and volumes.
  *
  * @example
  * ```ts
@@ -76,21 +76,43 @@ const stores = new Map<string, Store>();
  * await store.tag("alpine:3.20", "base:test");
  * ```
  */
-export class Store {
+export class ImageStore {
   /** The store's root directory. */
   readonly root: string;
   /** Paths, options and caches shared with the modules that do the work. */
   readonly #ctx: StoreContext;
 
-  private constructor(root: string, options: StoreOptions) {
+  /** @internal */
+  protected constructor(root: string, ctx: StoreContext) {
     this.root = root;
+    this.#ctx = ctx;
+  }
+
+  /** A fresh context for the store in `root` with `options`' defaults filled in. @internal */
+  protected static context(root: string, options: StoreOptions): StoreContext {
     const privileged = options.privileged ?? process.getuid?.() === 0;
-    this.#ctx = createStoreContext(root, {
+    return createStoreContext(root, {
       usage: options.usage ?? new ContainerRecordUsage(join(root, "containers")),
       lockTimeoutMs: options.lockTimeoutMs ?? LOCK_TIMEOUT_MS,
       privileged,
       overlayXattrNamespace: options.overlayXattrNamespace ?? (privileged ? "trusted" : "user"),
     });
+  }
+
+  /** The shared context of the store at `BENTO_HOME`. @internal */
+  protected static defaultContext(home: string): StoreContext {
+    let ctx = defaultContexts.get(home);
+    if (ctx === undefined) {
+      ctx = ImageStore.context(home, {});
+      defaultContexts.set(home, ctx);
+    }
+    return ctx;
+  }
+
+  /** The absolute root of `dir`, refused unless it is a non-empty path. @internal */
+  protected static rootOf(dir: string): string {
+    if (typeof dir !== "string" || dir === "") throw new InvalidOptionError("dir", "must be a non-empty path");
+    return resolvePath(dir);
   }
 
   /**
@@ -102,9 +124,9 @@ export class Store {
    * const store = Store.open("/tmp/bento-test-store");
    * ```
    */
-  static open(dir: string, options: StoreOptions = {}): Store {
-    if (typeof dir !== "string" || dir === "") throw new InvalidOptionError("dir", "must be a non-empty path");
-    return new Store(resolvePath(dir), options);
+  static open(dir: string, options: StoreOptions = {}): ImageStore {
+    const root = ImageStore.rootOf(dir);
+    return new ImageStore(root, ImageStore.context(root, options));
   }
 
   /**
@@ -115,14 +137,24 @@ export class Store {
    * const images = await Store.default().images();
    * ```
    */
-  static default(): Store {
+  static default(): ImageStore {
     const home = config().home;
-    let store = stores.get(home);
+    let store = defaultStores.get(home);
     if (!store) {
-      store = new Store(home, {});
-      stores.set(home, store);
+      store = new ImageStore(home, ImageStore.defaultContext(home));
+      defaultStores.set(home, store);
     }
     return store;
+  }
+
+  /**
+   * Creates the store's directories and files unless they exist (every method does so on first
+   * use); for importers that write under {@link ImageStore.tmpDir} before calling a method.
+   *
+   * @internal
+   */
+  async prepare(): Promise<void> {
+    await this.#ctx.init();
   }
 
   // ---- paths ----
@@ -163,7 +195,7 @@ export class Store {
   }
 
   /**
-   * Moves a temp file under {@link Store.tmpDir} whose digest the caller computed into the
+   * Moves a temp file under {@link ImageStore.tmpDir} whose digest the caller computed into the
    * store. For importers that already streamed the content to disk.
    */
   async adoptBlob(tmpFile: string, digest: Digest, size: number): Promise<BlobInfo> {
@@ -176,7 +208,7 @@ export class Store {
     return hasBlob(this.#ctx, digest);
   }
 
-  /** Reads a whole blob (manifests and configs; stream layers from {@link Store.blobPath}). */
+  /** Reads a whole blob (manifests and configs; stream layers from {@link ImageStore.blobPath}). */
   async readBlob(digest: Digest): Promise<Buffer> {
     return readBlob(this.#ctx, digest);
   }
@@ -272,44 +304,6 @@ export class Store {
   }
 
   /**
-   * The containers whose files are in this store, from every process on the machine: running,
-   * stopped, or left behind by a process that died (as `bento ps -a` lists them).
-   *
-   * @example
-   * ```ts
-   * for (const c of await Store.default().containers()) console.log(c.name, c.status);
-   * ```
-   */
-  async containers(): Promise<MachineContainer[]> {
-    return listMachineContainers({ runtimeDir: config().runtimeDir, home: this.root });
-  }
-
-  /**
-   * The volumes of this machine's `BENTO_HOME`.
-   *
-   * @example
-   * ```ts
-   * const names = (await Store.default().volumes()).map((v) => v.name);
-   * ```
-   */
-  async volumes(): Promise<VolumeRecord[]> {
-    return listVolumeRecords();
-  }
-
-  /**
-   * Removes the unused anonymous volumes, and with `all` the unused named ones too; returns their
-   * names (as `Volume.prune`).
-   *
-   * @example
-   * ```ts
-   * await Store.default().pruneVolumes({ all: true });
-   * ```
-   */
-  async pruneVolumes(options: { all?: boolean } = {}): Promise<string[]> {
-    return Volume.prune(options);
-  }
-
-  /**
    * Bytes used by images, blobs, unpacked layers, containers, volumes and the build cache.
    *
    * @example
@@ -325,8 +319,8 @@ export class Store {
    * Writes an image (config plus layers whose blobs are already stored) as an OCI manifest and
    * adds it to the store. The image id is the sha256 of the config bytes, as Docker's.
    *
-   * For the build engine: layers come from {@link Store.createLayerFromDir} or
-   * {@link Store.putBlob}.
+   * For the build engine: layers come from {@link ImageStore.createLayerFromDir} or
+   * `putBlob`.
    */
   async writeImage(input: WriteImageInput, options: WriteImageOptions = {}): Promise<WrittenImage> {
     return writeImage(this.#ctx, input, options.tags ?? []);
@@ -364,7 +358,7 @@ export class Store {
   /**
    * Turns a container's overlay upper directory into a gzip layer blob: overlay whiteouts (char
    * 0/0 devices, opaque directories) become OCI `.wh.` entries. For RUN steps and commit. The
-   * layer's directory is unpacked lazily by {@link Store.layerDir}.
+   * layer's directory is unpacked lazily by {@link ImageStore.layerDir}.
    */
   async createLayerFromDir(upperDir: string): Promise<LayerInfo> {
     return createLayerFromDir(this.#ctx, upperDir);
@@ -385,85 +379,20 @@ export class Store {
   // ---- archives ----
 
   /**
-   * Writes an image to a tar archive: `oci` (an OCI image layout) or `docker` (the same plus
-   * `manifest.json`, as `docker save` since Docker 25). Blobs are copied as stored, so the image
-   * id and, for `oci`, the manifest digest survive the round trip.
+   * The image `ref` names, its manifest's descriptor and the tag `ref` named (if it named one),
+   * read under one state snapshot: what an archive export writes. Throws
+   * {@link ImageNotFoundError}.
    *
-   * @example
-   * ```ts
-   * await store.export("myapp:test", "/tmp/myapp.tar", { format: "docker" });
-   * ```
+   * @internal
    */
-  async export(ref: string, path: string, options: ExportOptions = {}): Promise<void> {
-    const format = options.format ?? "oci";
-    if (format !== "oci" && format !== "docker") throw new InvalidOptionError("format", `"${String(format)}" is not "oci" or "docker"`);
+  async exportSource(ref: string): Promise<{ image: ResolvedImage; manifest: Descriptor; tags: string[] }> {
     await this.#ctx.init();
     const state = await readState(this.#ctx);
     const { manifests, tag } = await matchReference(this.#ctx, state, ref);
     const digest = manifests[0];
     if (digest === undefined) throw new ImageNotFoundError(ref);
     const image = await loadImage(this.#ctx, digest, tagsFor(state, digest));
-    const manifestBlob = state.manifests.get(digest) as Descriptor;
-    await exportArchive(this, { image, manifest: manifestBlob, tags: tag === undefined ? [] : [tag] }, path, format);
-  }
-
-  /**
-   * Imports images from a `docker save` tar, an OCI archive (tar, optionally gzipped) or an
-   * OCI image-layout directory. Every blob's digest and size and every layer's diff id are
-   * verified before anything is added. Tags come from `RepoTags` or the
-   * `io.containerd.image.name` / `org.opencontainers.image.ref.name` annotations.
-   *
-   * @example
-   * ```ts
-   * const { images } = await store.import("/tmp/myapp.tar");
-   * ```
-   */
-  async import(path: string): Promise<ImportResult> {
-    await this.#ctx.init();
-    return importArchive(this, path);
-  }
-
-  // ---- registries ----
-
-  /**
-   * Pulls an image from its registry (`docker.io/library/x` for `x`) and tags it with `ref`
-   * (a digest reference adds no tag). Blobs the store holds are not fetched again; the image id
-   * is the registry's config digest. See src/registry/pull.ts.
-   *
-   * @example
-   * ```ts
-   * const { id } = await store.pull("alpine:3.20", { platform: "linux/arm64" });
-   * ```
-   */
-  async pull(ref: string, options: PullOptions = {}): Promise<PullResult> {
-    return pullImage(this, ref, options);
-  }
-
-  /**
-   * Pushes the image tagged `ref` to the registry `ref` names; blobs the registry holds are
-   * skipped or mounted from another repository. See src/registry/push.ts.
-   *
-   * @example
-   * ```ts
-   * await store.tag("myapp:test", "localhost:5000/myapp:test");
-   * await store.push("localhost:5000/myapp:test");
-   * ```
-   */
-  async push(ref: string, options: PushOptions = {}): Promise<PushResult> {
-    return pushImage(this, ref, options);
-  }
-
-  /**
-   * The image `ref` names, pulled first as the pull policy says (`BENTO_PULL_POLICY`: "missing"
-   * by default, "always", "never"; or `options.policy`). For the build engine's FROM and the
-   * runtime. See src/registry/ensure.ts.
-   *
-   * @example
-   * ```ts
-   * const { layers, config } = await store.ensure("alpine:3.20");
-   * ```
-   */
-  async ensure(ref: string, options: EnsureOptions = {}): Promise<ResolvedImage> {
-    return ensureImage(this, ref, options);
+    const manifest = state.manifests.get(digest) as Descriptor;
+    return { image, manifest, tags: tag === undefined ? [] : [tag] };
   }
 }
