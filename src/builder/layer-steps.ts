@@ -1,0 +1,95 @@
+/**
+ * The steps of a stage that make a layer from a container or a directory: RUN (a build
+ * container on the parent's layers) and a WORKDIR whose directory the image lacks.
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { runBuildStep } from "../container/build-step.js";
+import { tempName } from "../store/fs-util.js";
+import type { LayerInfo } from "../store/types.js";
+import { envKey, type ImageConfig, type StageState } from "../image/config.js";
+import type { RunStep } from "../image/plan.js";
+import { shortDigest, stepKey } from "./cache.js";
+import { BuildStepError, type StepPosition } from "./errors.js";
+import { LayeredView } from "./layered-view.js";
+import { DestinationError, LayerTree } from "./layer-builder.js";
+import { removeMountStubs, runArgv } from "./run-step.js";
+import { missingWorkdir } from "./workdir.js";
+import type { BuildRun } from "./build-run.js";
+import { afterLayerStep, OUTPUT_TAIL_LINES, tailLines, type BuildState } from "./build-state.js";
+
+/** RUN: the command runs in a build container on the parent's layers; its upper directory becomes the layer. */
+export async function runLayerStep(run: BuildRun, step: RunStep, state: BuildState, config: StageState, declared: ReadonlySet<string>, position: StepPosition, event: { step: number; stage: string; instruction: string }): Promise<BuildState> {
+  if (step.mounts !== undefined && step.mounts.length > 0) {
+    throw new BuildStepError(position, { reason: "RUN --mount is not supported by bento's build engine yet (the build container has no extra mounts); copy what the step needs with COPY instead" });
+  }
+  if (step.security === "insecure") throw new BuildStepError(position, { reason: "RUN --security=insecure is not supported: build containers never get extra privileges" });
+  // ARGs in scope reach RUN as environment variables, unless an ENV of the same name overrides them.
+  const envNames = new Set(config.config.Env.map(envKey));
+  const env: Record<string, string> = {};
+  for (const name of declared) {
+    const value = config.vars[name];
+    if (value !== undefined && !envNames.has(name)) env[name] = value;
+  }
+  for (const { key, value } of step.env ?? []) env[key] = value;
+  const inputs: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) inputs[`var:${name}`] = shortDigest(value);
+  const key = stepKey(state.id, event.instruction, inputs);
+  const argv = runArgv(step, config.config.Shell);
+  const outcome = await run.cached(key, state, event, inputs, async () => {
+    const lowerDirs = await run.lowerDirs(state.layers);
+    const view = new LayeredView(lowerDirs);
+    let result;
+    try {
+      result = await runBuildStep({
+        lowerDirs,
+        // Build containers get no anonymous volumes (VOLUME) and no healthcheck.
+        config: { ...config.config, Volumes: {}, Healthcheck: undefined },
+        argv,
+        env,
+        network: step.network ?? "default",
+        onOutput: (line) => run.emit({ type: "output", step: event.step, stream: line.stream === "stderr" ? "stderr" : "stdout", text: line.text }),
+      });
+    } catch (e) {
+      throw new BuildStepError(position, { reason: `the build container could not run: ${(e as Error).message}` }, { cause: e });
+    }
+    try {
+      if (result.exitCode !== 0 || result.signal !== undefined) {
+        throw new BuildStepError(position, { exitCode: result.exitCode, ...(result.signal === undefined ? {} : { signal: result.signal }), outputTail: tailLines(result.output, OUTPUT_TAIL_LINES) });
+      }
+      const empty = removeMountStubs(result.upperDir, view);
+      return empty ? {} : { layer: await run.store.createLayerFromDir(result.upperDir) };
+    } finally {
+      await result.remove();
+    }
+  });
+  return afterLayerStep(state, key, outcome, event);
+}
+
+// The layer of a WORKDIR whose directory (or a parent) the image lacks: the directories, mode
+// 0755, owned by the USER in effect (workdir.ts); no layer when it exists.
+export async function workdirLayer(run: BuildRun, state: BuildState, config: ImageConfig, position: StepPosition): Promise<{ layer?: LayerInfo }> {
+  const view = new LayeredView(await run.lowerDirs(state.layers));
+  let missing;
+  try {
+    missing = missingWorkdir(view, config);
+  } catch (e) {
+    throw new BuildStepError(position, { reason: (e as Error).message }, { cause: e });
+  }
+  if (missing === undefined) return {};
+  const root = path.join(run.store.tmpDir, tempName());
+  mkdirSync(root, { mode: 0o755 });
+  try {
+    const tree = new LayerTree(root, view, { uid: 0, gid: 0 }, new Map(missing.dirs.map((d) => [d, missing.owner])));
+    try {
+      tree.ensureDir(missing.dirs[missing.dirs.length - 1] as string);
+    } catch (e) {
+      if (e instanceof DestinationError) throw new BuildStepError(position, { reason: `WORKDIR ${config.WorkingDir}: ${e.message}` }, { cause: e });
+      throw e;
+    }
+    tree.finish();
+    return { layer: await run.store.createLayerFromDir(root) };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
