@@ -11,10 +11,14 @@ import { config as bentoConfig, type BentoConfig } from "../config.js";
 import { isDigest, sha256, type Digest } from "../store/digest.js";
 import { DigestMismatchError } from "../store/errors.js";
 import { MediaType } from "../store/types.js";
-import { parseWwwAuthenticate, type AuthChallenge } from "./auth-challenge.js";
+import { type AuthChallenge } from "./auth-challenge.js";
 import { credentialsFor, type Credential } from "./credentials.js";
 import { blobUrl, manifestUrl, registryBaseUrl, repositoryScope, uploadCompleteUrl, uploadUrl } from "./endpoint.js";
 import { ManifestUnknownError, RegistryAuthError, RegistryError, RegistryUnreachableError } from "./errors.js";
+import { RegistryClientOptions, FetchedManifest, ManifestHead, UploadOutcome } from "./client-types.js";
+import { referenceSuffix, suffix, contentType, pickChallenge, registryMessage } from "./responses.js";
+
+export { type RegistryClientOptions, type FetchedManifest, type ManifestHead, type UploadOutcome } from "./client-types.js";
 
 /** The manifest media types a pull accepts, most specific first. */
 export const MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest];
@@ -25,75 +29,6 @@ const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_REDIRECTS = 10;
 const USER_AGENT = "bento (+https://github.com/bento)";
 
-/**
- * Options for {@link RegistryClient}.
- *
- * @example
- * ```ts
- * const client = new RegistryClient("docker.io", { baseUrl: "http://127.0.0.1:5001", onRequest: (m, url) => console.log(m, url) });
- * ```
- */
-export interface RegistryClientOptions {
-  /**
-   * Settings (credentials, insecure registries); default the process's, read from `BENTO_*`
-   * variables. For bento's pull, push and tests.
-   *
-   * @internal
-   */
-  config?: BentoConfig;
-  /** The base URL to talk to instead of the domain's own (a mirror): `http://127.0.0.1:5001`. */
-  baseUrl?: string;
-  /** Aborts every request. */
-  signal?: AbortSignal;
-  /** Called for every HTTP request the client makes (method and URL), for logs and tests. */
-  onRequest?: (method: string, url: string) => void;
-}
-
-/**
- * A manifest (or index) as fetched: its exact bytes, its media type and its digest.
- *
- * @example
- * ```ts
- * const { bytes, mediaType, digest } = await client.getManifest("library/alpine", "3.20", "pull alpine:3.20");
- * ```
- */
-export interface FetchedManifest {
-  /** The bytes as the registry sent them; their sha256 is the digest. */
-  bytes: Buffer;
-  /** From Content-Type, or the document's own `mediaType`. */
-  mediaType: string;
-  /** sha256 of the bytes (checked against the digest asked for and Docker-Content-Digest). */
-  digest: Digest;
-}
-
-/**
- * What a HEAD of a manifest told.
- *
- * @example
- * ```ts
- * const head = await client.headManifest("app", "1", "check localhost:5000/app:1");
- * if (head !== undefined) console.log(head.digest, head.size);
- * ```
- */
-export interface ManifestHead {
-  /** The manifest's digest, from Docker-Content-Digest. */
-  digest: Digest;
-  /** Its media type, from Content-Type; `""` when the registry sent none. */
-  mediaType: string;
-  /** Its size in bytes, from Content-Length. */
-  size: number;
-}
-
-/**
- * How a blob got into the registry: it was already there, it was mounted from another repository
- * of the same registry, or its bytes were uploaded.
- *
- * @example
- * ```ts
- * const outcome = await client.uploadBlob("app", { digest, size, open }, "push app:1", ["base"]); // "mounted"
- * ```
- */
-export type UploadOutcome = "exists" | "mounted" | "uploaded";
 
 interface RequestOptions {
   /** The scopes a token must cover (Bearer), such as `repository:app:pull`. */
@@ -456,37 +391,3 @@ export class RegistryClient {
   }
 }
 
-function referenceSuffix(reference: string): string {
-  return isDigest(reference) ? `@${reference}` : `:${reference}`;
-}
-
-function suffix(message: string | undefined): string {
-  return message ? ` (${message})` : "";
-}
-
-function contentType(res: Response): string | undefined {
-  const type = res.headers.get("content-type");
-  return type === null ? undefined : (type.split(";")[0] as string).trim();
-}
-
-/** The Bearer challenge if offered, else Basic, else the first. */
-function pickChallenge(header: string | null): AuthChallenge | undefined {
-  if (header === null) return { scheme: "basic", params: {} };
-  const all = parseWwwAuthenticate(header);
-  return all.find((c) => c.scheme === "bearer") ?? all.find((c) => c.scheme === "basic") ?? all[0] ?? { scheme: "basic", params: {} };
-}
-
-/** The registry's error text (`{"errors":[{"code","message"}]}`), when it sent one. */
-async function registryMessage(res: Response): Promise<string | undefined> {
-  if (res.bodyUsed || res.body === null) return undefined;
-  const text = await res.text().catch(() => "");
-  try {
-    const parsed = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }>; details?: string; message?: string };
-    if (Array.isArray(parsed.errors) && parsed.errors.length > 0) {
-      return parsed.errors.map((e) => [e.code, e.message].filter(Boolean).join(": ")).join("; ");
-    }
-    return parsed.details ?? parsed.message ?? undefined;
-  } catch {
-    return text.trim().slice(0, 200) || undefined;
-  }
-}
