@@ -16,9 +16,9 @@ import { BentoError } from "../errors.js";
 import type { ImageStore } from "../store/image-store.js";
 import type { LayerInfo } from "../store/types.js";
 import type { ChildSummary, RemoteStepSource, StepRecord } from "./cache.js";
-import type { BuildCacheReport, CacheExportReport, CacheImportReport, CacheMode } from "../image/build-cache-types.js";
+import type { CacheExportReport, CacheImportReport, CacheMode } from "../image/build-cache-types.js";
 
-export type { BuildCacheReport, CacheExportReport, CacheImportReport } from "../image/build-cache-types.js";
+export type { CacheExportReport, CacheImportReport } from "../image/build-cache-types.js";
 
 /** One step of a cache document. */
 export interface CachedStep {

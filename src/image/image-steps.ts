@@ -3,7 +3,6 @@
  * steps. Every check throws `InvalidOptionError` naming the argument and the fix; nothing else runs.
  */
 import { InvalidOptionError } from "../errors.js";
-import { parseGoDurationMs } from "./duration.js";
 import type { CommandLine, HealthcheckStep, KeyValue, RunMount, RunNetwork } from "./plan.js";
 import { expandShellWord, type EscapeToken } from "./shell-lexer.js";
 
@@ -224,21 +223,6 @@ export function healthcheckStepOf(test: string[], options: HealthcheckOptions): 
     step[key] = value;
   }
   return step;
-}
-
-/**
- * Parses a HEALTHCHECK duration flag (`30s`) into milliseconds.
- *
- * @example
- * ```ts
- * durationFlagMs("interval", "1m"); // 60000
- * ```
- */
-export function durationFlagMs(flag: string, text: string): number {
-  const ms = parseGoDurationMs(text);
-  if (ms === undefined || ms < 0) throw new InvalidOptionError(flag, `expected a duration such as 30s or 500ms, got ${JSON.stringify(text)}`);
-  if (ms > 0 && ms < 1) throw new InvalidOptionError(flag, "cannot be less than 1ms");
-  return ms;
 }
 
 /**

@@ -15,13 +15,11 @@ import "../registry/store.js"; // installs the registry into the build engine (F
 import { Container } from "../container/container.js";
 import type { ImageLike } from "../container/image-source.js";
 import type { ContainerOptions } from "../container/options.js";
-import type { RunningContainer } from "../container/running-container.js";
 import { InvalidOptionError } from "../errors.js";
 import type { Image } from "../image/image.js";
 import { Wait } from "../wait/wait.js";
 import { imageOf } from "./image-of.js";
-import { containerEnv, networkHost } from "./container-env.js";
-import { MARIADB_PORT, mariadbConnection, type MariadbConnection } from "./mariadb-connection.js";
+import { MARIADB_PORT } from "./mariadb-connection.js";
 
 export { MARIADB_PORT, mariadbConnection, type MariadbConnection } from "./mariadb-connection.js";
 

@@ -16,14 +16,12 @@ import "../registry/store.js"; // installs the registry into the build engine (F
 import { Container } from "../container/container.js";
 import type { ImageLike } from "../container/image-source.js";
 import type { ContainerOptions } from "../container/options.js";
-import type { RunningContainer } from "../container/running-container.js";
 import { InvalidOptionError } from "../errors.js";
 import type { Image } from "../image/image.js";
-import { networkHost } from "./container-env.js";
 import { imageOf } from "./image-of.js";
 import { PostgresReadyWait } from "./postgres-ready.js";
 import { POSTGRES_TEST_SETTINGS } from "./postgres-settings.js";
-import { POSTGRES_PORT, postgresConnection, type PostgresConnection } from "./postgres-connection.js";
+import { POSTGRES_PORT } from "./postgres-connection.js";
 
 export { POSTGRES_PORT, postgresConnection, type PostgresConnection } from "./postgres-connection.js";
 

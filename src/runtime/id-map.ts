@@ -112,8 +112,3 @@ export function hostIdFacts(): HostIdFacts {
 export function mapText(ranges: readonly IdRange[]): string {
   return ranges.map((r) => `${r.inside} ${r.outside} ${r.count}\n`).join("");
 }
-
-/** The ids a container may use under `mapping`: 0 to the largest mapped id. */
-export function mappedIdLimit(ranges: readonly IdRange[]): number {
-  return Math.max(...ranges.map((r) => r.inside + r.count)) - 1;
-}

@@ -62,8 +62,3 @@ export function track(item: Teardown): void {
 export function untrack(item: Teardown): void {
   live.delete(item);
 }
-
-/** How many tracked resources are alive (for tests and `bento ps`). */
-export function trackedCount(): number {
-  return live.size;
-}

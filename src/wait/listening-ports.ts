@@ -3,7 +3,6 @@
  * `tcp6` show the sockets of the network namespace that process `pid` is in (proc(5)).
  */
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 
 /** The `st` column of a listening socket in /proc/net/tcp (TCP_LISTEN in include/net/tcp_states.h). */
 const TCP_LISTEN = "0A";
@@ -30,29 +29,7 @@ export function parseListeningPorts(text: string): number[] {
 }
 
 /**
- * The TCP ports (IPv4 and IPv6) that listen in the network namespace of process `pid`. Rejects
- * when the process is gone.
- *
- * @example
- * ```ts
- * const ports = await listeningPorts(running.pid!); // [5432]
- * ```
- */
-export async function listeningPorts(pid: number): Promise<number[]> {
-  const texts = await Promise.all(["tcp", "tcp6"].map(async (file) => {
-    try {
-      return await readFile(`/proc/${pid}/net/${file}`, "utf8");
-    } catch (error) {
-      // A kernel without IPv6 has no tcp6 file; a missing process has neither.
-      if (file === "tcp6" && (error as NodeJS.ErrnoException).code === "ENOENT") return "";
-      throw error;
-    }
-  }));
-  return [...new Set(texts.flatMap(parseListeningPorts))].sort((a, b) => a - b);
-}
-
-/**
- * {@link listeningPorts} read synchronously: two small procfs reads that take tens of
+ * The TCP ports (IPv4 and IPv6) that listen in the network namespace of process `pid`: two small procfs reads that take tens of
  * microseconds, where the promise API costs several thread-pool round trips per file. Readiness
  * polls every millisecond use it. Throws when the process is gone.
  *

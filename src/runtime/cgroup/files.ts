@@ -1,7 +1,7 @@
 /**
  * Small cgroupfs file helpers shared by both drivers.
  */
-import { readFile, rmdir, writeFile } from "node:fs/promises";
+import { readFile, rmdir } from "node:fs/promises";
 import { readFileSync, rmdirSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -36,10 +36,6 @@ export async function readKeyed(path: string, key: string): Promise<number> {
 export async function readPids(procsFile: string): Promise<number[]> {
   const text = (await readCgroupFile(procsFile)) ?? "";
   return text.split("\n").filter(Boolean).map(Number);
-}
-
-export async function writeCgroupFile(path: string, value: string): Promise<void> {
-  await writeFile(path, value);
 }
 
 /**

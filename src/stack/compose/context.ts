@@ -6,7 +6,7 @@
  */
 import { InvalidOptionError } from "../../errors.js";
 import { parseGoDurationMs } from "../../image/duration.js";
-import type { ComposeErrorCode, UnsupportedKey } from "../errors.js";
+import type { ComposeErrorCode } from "../errors.js";
 import type { VariableLookup } from "./interpolate.js";
 import { formatPath } from "./validate.js";
 
@@ -28,12 +28,6 @@ export interface NormalizeContext {
   fail(segments: Segments, reason: string, code?: ComposeErrorCode): never;
   /** Reads a file the document names (an env_file); fails with ERR_COMPOSE_FILE naming `segments`. */
   readText(file: string, segments: Segments): string | undefined;
-}
-
-/** The collected reports of a context. */
-export interface ContextReports {
-  unsupported: UnsupportedKey[];
-  warnings: string[];
 }
 
 /** Joins segments. */

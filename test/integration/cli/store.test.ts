@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Image, Volume } from "../../../src/index.js";
+import { Volume } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { leftovers } from "../leaks.js";
 import { bento, bentoChild, waitUntil } from "./helpers.js";

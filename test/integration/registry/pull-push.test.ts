@@ -17,7 +17,6 @@ import { ensureImage } from "../../../src/registry/ensure.js";
 import { ManifestUnknownError, PlatformNotFoundError, PullForbiddenError, RegistryUnreachableError } from "../../../src/registry/errors.js";
 import type { TransferProgress } from "../../../src/registry/progress.js";
 import { pullImage } from "../../../src/registry/pull.js";
-import { pushImage } from "../../../src/registry/push.js";
 import { sha256, type Digest } from "../../../src/store/digest.js";
 import { DigestMismatchError, ImageNotFoundError } from "../../../src/store/errors.js";
 import type { Store } from "../../../src/registry/store.js";

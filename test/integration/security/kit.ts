@@ -49,11 +49,6 @@ export async function run(command: string[], options: ContainerOptions = {}) {
 
 export const sh = (script: string) => ["sh", "-c", script];
 
-/** Records a container id made another way (a build) for the leak check. */
-export function track(id: string): void {
-  made.push(id);
-}
-
 /** "major minor" of the host's largest block device (its disk). */
 export function hostDisk(): string {
   const sizes = readdirSync("/sys/dev/block").map((d) => ({ d, size: Number(readFileSync(`/sys/dev/block/${d}/size`, "utf8")) }));

@@ -4,7 +4,7 @@
  * see the filesystem a stack of layer directories presents.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, promises as fs, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, promises as fs, readFileSync } from "node:fs";
 import { removeTreeSync } from "../../../src/store/fs-util.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
