@@ -140,10 +140,11 @@ bool HandleControl(std::string& pending, pid_t init, UdpRelay& udp) {
     if (line.compare(0, 7, "signal ") == 0) {
       kill(init, std::stoi(line.substr(7)));
     } else if (line.compare(0, 4, "udp ") == 0) {
-      // "udp <host port> <container port>": publish a UDP port from the host side.
+      // "udp <host port> <container port> [<host address>]": publish a UDP port from the host side.
       int host_port = 0, ctr_port = 0;
-      sscanf(line.c_str() + 4, "%d %d", &host_port, &ctr_port);
-      int err = udp.Publish(host_port, ctr_port);
+      char address[64] = "";
+      sscanf(line.c_str() + 4, "%d %d %63s", &host_port, &ctr_port, address);
+      int err = udp.Publish(host_port, ctr_port, address);
       SendEvent(kControlFd, std::string("\"event\":\"udp\",\"port\":") + std::to_string(host_port) +
                                 ",\"errno\":" + std::to_string(err));
     }

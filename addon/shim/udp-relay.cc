@@ -1,5 +1,6 @@
 #include "udp-relay.hh"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,22 +21,26 @@ long long NowMs() {
   return ts.tv_sec * 1000LL + ts.tv_nsec / 1'000'000;
 }
 
-int BindLoopback(int family, int port) {
+int BindAddress(int family, const sockaddr_storage& a, socklen_t len) {
   int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
   if (family == AF_INET6) {
-    int on = 1;  // the IPv4 listener has 127.0.0.1; this one only ::1
+    int on = 1;  // an IPv6 address means that address only, never the IPv4 ones too
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
   }
-  sockaddr_storage a;
-  socklen_t len = LoopbackAddress(family, port, a);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), len) < 0) {
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&a), len) < 0) {
     int saved = errno;
     close(fd);
     errno = saved;
     return -1;
   }
   return fd;
+}
+
+int BindLoopback(int family, int port) {
+  sockaddr_storage a;
+  socklen_t len = LoopbackAddress(family, port, a);
+  return BindAddress(family, a, len);
 }
 
 }  // namespace
@@ -45,7 +50,30 @@ UdpRelay::~UdpRelay() {
   for (auto& [key, f] : flows_) close(f.fd);
 }
 
-int UdpRelay::Publish(int host_port, int ctr_port) {
+int UdpRelay::Publish(int host_port, int ctr_port, const std::string& host_address) {
+  if (!host_address.empty()) {
+    // One address Node chose (and checked): bind it alone.
+    sockaddr_storage a{};
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&a);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&a);
+    int family = AF_INET;
+    socklen_t len = sizeof(sockaddr_in);
+    if (inet_pton(AF_INET, host_address.c_str(), &v4->sin_addr) == 1) {
+      v4->sin_family = AF_INET;
+      v4->sin_port = htons(static_cast<uint16_t>(host_port));
+    } else if (inet_pton(AF_INET6, host_address.c_str(), &v6->sin6_addr) == 1) {
+      family = AF_INET6;
+      len = sizeof(sockaddr_in6);
+      v6->sin6_family = AF_INET6;
+      v6->sin6_port = htons(static_cast<uint16_t>(host_port));
+    } else {
+      return EINVAL;
+    }
+    int fd = BindAddress(family, a, len);
+    if (fd < 0) return errno;
+    listeners_.push_back({fd, ctr_port});
+    return 0;
+  }
   int v4 = BindLoopback(AF_INET, host_port);
   if (v4 < 0) return errno;
   listeners_.push_back({v4, ctr_port});

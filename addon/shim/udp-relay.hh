@@ -17,8 +17,9 @@ class UdpRelay {
  public:
   explicit UdpRelay(PortService& ports) : ports_(ports) {}
   ~UdpRelay();
-  // Binds host_port on both loopbacks for container port ctr_port; errno on failure.
-  int Publish(int host_port, int ctr_port);
+  // Binds host_port for container port ctr_port, on host_address, or on both loopbacks when it
+  // is empty; errno on failure.
+  int Publish(int host_port, int ctr_port, const std::string& host_address);
   void AppendPollFds(std::vector<pollfd>& fds) const;
   void Handle(int fd);
   // Milliseconds until the next flow may expire (-1: none).

@@ -3,6 +3,8 @@
  * {@link UsageError}s (exit code 2) that name the option, and helpers for docker-style values.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { InvalidOptionError } from "../errors.js";
+import { parsePortSpec, type PublishedPort } from "../network/port-spec.js";
 
 /** Options of one command, in `util.parseArgs` form. */
 export type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
@@ -106,28 +108,17 @@ export function parseKeyValues(option: string, pairs: readonly string[] | undefi
   return out;
 }
 
-/** A published port as `-p` writes it: `8080`, `8080/udp`, `18080:8080`, `127.0.0.1:18080:8080/tcp`. */
-export interface PublishFlag {
-  container: number;
-  /** 0: a free port. */
-  host: number;
-  protocol: "tcp" | "udp";
-}
-
-const loopbacks = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
-
-/** Parses one `-p` value. bento publishes on the loopback addresses only, so a host IP must be one. */
-export function parsePublish(value: string, usage: string): PublishFlag {
-  const match = /^(?:(?:(\[[^\]]+\]|[^:]+):)?(\d*):)?(\d+)(?:\/(tcp|udp))?$/.exec(value);
-  if (!match) throw new UsageError(`-p "${value}": expected [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/tcp|/udp], e.g. 8080 or 18080:8080`, usage);
-  const [, ip, hostText, containerText, protocol] = match;
-  if (ip !== undefined && !loopbacks.has(ip)) {
-    throw new UsageError(`-p "${value}": bento publishes ports on 127.0.0.1 and ::1 only; drop "${ip}:" or use 127.0.0.1`, usage);
+/**
+ * Parses one `-p` value, docker's `[HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL]` with ranges
+ * (`8080`, `53/udp`, `18080:8080`, `0.0.0.0:8080:80`, `[::1]::8080`, `8000-8001:80-81`).
+ */
+export function parsePublish(value: string, usage: string): PublishedPort[] {
+  try {
+    return parsePortSpec("-p", value);
+  } catch (error) {
+    if (error instanceof InvalidOptionError) throw new UsageError(`-p "${value}": ${error.message.replace(/^-p: /, "")}`, usage);
+    throw error;
   }
-  const container = Number(containerText);
-  const host = hostText ? Number(hostText) : 0;
-  if (container < 1 || container > 65535 || host > 65535) throw new UsageError(`-p "${value}": ports are 1-65535`, usage);
-  return { container, host, protocol: (protocol as "tcp" | "udp" | undefined) ?? "tcp" };
 }
 
 /** Parses `--tail`: a count of lines, or "all". */

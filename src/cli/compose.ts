@@ -9,16 +9,19 @@ import { BentoError } from "../errors.js";
 import { listMachineContainers, removeMachineContainer } from "../runtime/machine-containers.js";
 import { Volume } from "../volume/volume.js";
 import { listVolumeRecords } from "../volume/volume-store.js";
-import { helpOption, parseCommandArgs, UsageError } from "./args.js";
+import { helpOption, parseCommandArgs, splitAtFirstPositional, UsageError } from "./args.js";
+import { composeConfigCommand } from "./compose-config.js";
 import { printHelp, reportError, type CliIo, type Command } from "./command.js";
 
 const usage = `Usage: bento compose [-f FILE] up [SERVICE...]
        bento compose [-f FILE] down [-v]
+       bento compose [-f FILE] config [--services|--volumes|--profiles] [--format json]
 
 Run a compose file's services with bento.
 
   up     start the services (dependencies first), print their output prefixed with the service
          name, and take everything down when they have all exited or on Ctrl-C
+  config print the resolved compose model (see bento compose config --help)
   down   remove the stack's containers, wherever they run: a "bento compose up" that runs them
          is asked to stop (SIGTERM); containers of other processes are killed and removed
 
@@ -168,6 +171,7 @@ export const composeCommand: Command = {
   summary: "Run (up) or remove (down) a compose file's services",
   usage,
   async run(args, io) {
+    if (splitAtFirstPositional(args, options).rest[0] === "config") return composeConfigCommand.run(args, io);
     const { values, positionals } = parseCommandArgs(args, options, usage);
     if (values.help) return printHelp(io, usage);
     const [sub, ...rest] = positionals;

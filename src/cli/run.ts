@@ -25,8 +25,8 @@ its container is removed, with or without --rm.
 Options:
       --rm                  remove the container when it exits (always done; accepted for docker's sake)
   -e, --env KEY=VALUE       set an environment variable (KEY alone: take it from this environment)
-  -p, --publish PORT        publish a container port on 127.0.0.1 and ::1:
-                            CONTAINER_PORT[/udp], or HOST_PORT:CONTAINER_PORT[/udp]
+  -p, --publish PORT        publish a container port (on 127.0.0.1 and ::1 unless HOST_IP is given):
+                            [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/udp], ranges as 8000-8001:80-81
   -v, --volume SRC:DST[:ro] mount a volume (SRC a name) or a host path (SRC a path)
       --name NAME           name the container (unique on this machine)
   -u, --user USER[:GROUP]   run as this user (name or id, from the image's /etc/passwd)
@@ -85,7 +85,7 @@ export function runOptions(values: { env?: string[]; publish?: string[]; volume?
   const options: ContainerOptions = {
     env: parseKeyValues("-e", values.env, usage, env),
     // docker run publishes nothing unless asked (bento's SDK default is the image's EXPOSE).
-    ports: (values.publish ?? []).map((p) => parsePublish(p, usage)),
+    ports: (values.publish ?? []).flatMap((p) => parsePublish(p, usage)),
     mounts: values.volume ?? [],
   };
   if (values.name !== undefined) options.name = values.name;
@@ -119,7 +119,8 @@ export const runCommand: Command = {
     for (const p of containerOptions.ports ?? []) {
       if (typeof p !== "object" || p.host !== 0) continue;
       const port = running.hostPort(p.container, p.protocol);
-      io.stderr.write(`bento: ${p.container}/${p.protocol} is published on 127.0.0.1:${port} and [::1]:${port}\n`);
+      const where = p.hostIp === undefined ? `127.0.0.1:${port} and [::1]:${port}` : p.hostIp.includes(":") ? `[${p.hostIp}]:${port}` : `${p.hostIp}:${port}`;
+      io.stderr.write(`bento: ${p.container}/${p.protocol} is published on ${where}\n`);
     }
     for await (const line of running.followLogs()) (line.stream === "stdout" ? io.stdout : io.stderr).write(line.text);
     const exit = await running.wait();

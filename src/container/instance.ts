@@ -195,7 +195,7 @@ export class ContainerInstance {
     // Without a cgroup, other processes (bento ps) learn that it runs from this record.
     const withoutCgroup = this.driver.paths(this.id).length === 0;
     if (withoutCgroup) recordInit(this.lock, shim.initPid);
-    const publishUdp = (hostPort: number, containerPort: number) => shim.publishUdp(hostPort, containerPort);
+    const publishUdp = (hostPort: number, containerPort: number, hostIp?: string) => shim.publishUdp(hostPort, containerPort, hostIp);
     try {
       if (this.proxy === undefined) this.proxy = await PortProxy.open(this.publishedPorts(), () => this.shim?.portChannel ?? null, publishUdp);
       else await this.proxy.republishUdp(publishUdp);

@@ -19,14 +19,15 @@ export interface BoundPort extends PublishedPort {
 /** Where to get a connection into the container; null while it is not running. */
 export type ChannelSource = () => number | null;
 
-/** Publishes a UDP port through the container's shim; resolves with 0 or an errno. */
-export type UdpPublisher = (hostPort: number, containerPort: number) => Promise<number>;
+/** Publishes a UDP port through the container's shim (on `hostIp`, else both loopbacks); resolves with 0 or an errno. */
+export type UdpPublisher = (hostPort: number, containerPort: number, hostIp?: string) => Promise<number>;
 
 async function listen(server: Server, host: string, port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     server.once("error", onError);
-    server.listen({ host, port, exclusive: true }, () => {
+    // An IPv6 address means that address alone ("::" would otherwise take the IPv4 ones too).
+    server.listen({ host, port, exclusive: true, ipv6Only: host.includes(":") }, () => {
       server.off("error", onError);
       resolve();
     });
@@ -40,10 +41,12 @@ async function close(server: Server): Promise<void> {
 async function publishUdp(port: PublishedPort, udp: UdpPublisher): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const candidate = port.host || (await freePort());
-    const errno = await udp(candidate, port.container);
+    const errno = await udp(candidate, port.container, port.hostIp);
     if (errno === 0) return candidate;
     if (port.host || errno !== 98 /* EADDRINUSE */) {
-      throw new BentoError("ERR_PORT_IN_USE", `ports: cannot publish ${port.container}/udp on host port ${candidate} (errno ${errno}); choose another host port or let bento pick one`);
+      const where = port.hostIp === undefined ? "" : ` of ${port.hostIp}`;
+      const fix = errno === 99 /* EADDRNOTAVAIL */ ? `${port.hostIp} is not an address of this machine; publish on one of its addresses, or leave the address out` : "choose another host port or let bento pick one";
+      throw new BentoError("ERR_PORT_IN_USE", `ports: cannot publish ${port.container}/udp on host port ${candidate}${where} (errno ${errno}); ${fix}`);
     }
   }
   throw new BentoError("ERR_PORT_IN_USE", `ports: found no free host port for ${port.container}/udp`);
@@ -64,7 +67,7 @@ export class PortProxy {
     const proxy = new PortProxy(channel);
     try {
       for (const port of ports) {
-        const hostPort = port.protocol === "udp" ? await publishUdp(port, udp) : await proxy.listenBoth(port);
+        const hostPort = port.protocol === "udp" ? await publishUdp(port, udp) : port.hostIp !== undefined ? await proxy.listenOn(port, port.hostIp) : await proxy.listenBoth(port);
         proxy.bound.push({ ...port, hostPort });
       }
     } catch (error) {
@@ -74,7 +77,7 @@ export class PortProxy {
     return proxy;
   }
 
-  /** Publishes the UDP ports again through a new shim (after a restart), on the same host ports. */
+  /** Publishes the UDP ports again through a new shim (after a restart), on the same host ports and addresses. */
   async republishUdp(udp: UdpPublisher): Promise<void> {
     for (const b of this.bound) if (b.protocol === "udp") await publishUdp({ ...b, host: b.hostPort }, udp);
   }
@@ -116,6 +119,24 @@ export class PortProxy {
       return this.keep(v4, candidate);
     }
     throw new BentoError("ERR_PORT_IN_USE", `ports: found no free host port for ${port.container} on both 127.0.0.1 and ::1`);
+  }
+
+  // One address the user chose, such as 0.0.0.0 (`docker run -p 0.0.0.0:8080:80`).
+  private async listenOn(port: PublishedPort, address: string): Promise<number> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const candidate = port.host || (await freePort());
+      const server = this.server(port.container);
+      try {
+        await listen(server, address, candidate);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "EADDRNOTAVAIL") throw new BentoError("ERR_PORT_IN_USE", `ports: ${address} is not an address of this machine; publish on one of its addresses (such as 0.0.0.0 or 127.0.0.1), or leave the address out`, { cause: error });
+        if (port.host) throw new BentoError("ERR_PORT_IN_USE", `ports: host port ${port.host} is not free on ${address} (${(error as Error).message}); choose another or let bento pick one`, { cause: error });
+        continue;
+      }
+      return this.keep(server, candidate);
+    }
+    throw new BentoError("ERR_PORT_IN_USE", `ports: found no free host port for ${port.container} on ${address}`);
   }
 
   private keep(server: Server, port: number): number {

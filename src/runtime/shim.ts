@@ -90,12 +90,12 @@ export class RunningShim {
   }
 
   /**
-   * Asks the shim to publish UDP `containerPort` on `hostPort` (127.0.0.1 and ::1); resolves
-   * with 0, or the errno of the failed bind (such as EADDRINUSE).
+   * Asks the shim to publish UDP `containerPort` on `hostPort` of `hostIp` (default 127.0.0.1
+   * and ::1); resolves with 0, or the errno of the failed bind (such as EADDRINUSE).
    */
-  async publishUdp(hostPort: number, containerPort: number): Promise<number> {
+  async publishUdp(hostPort: number, containerPort: number, hostIp?: string): Promise<number> {
     const reply = this.helper.waitFor((e) => e.event === "udp" && e.port === hostPort);
-    this.helper.send(`udp ${hostPort} ${containerPort}\n`);
+    this.helper.send(`udp ${hostPort} ${containerPort}${hostIp === undefined ? "" : ` ${hostIp}`}\n`);
     const event = await reply;
     return event === null ? 32 /* EPIPE: the shim is gone */ : (event.errno ?? 0);
   }

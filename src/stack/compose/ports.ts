@@ -6,8 +6,6 @@ import { isIP } from "node:net";
 import type { PortSpec } from "../../network/port-spec.js";
 import { at, toInt, type NormalizeContext, type Segments } from "./context.js";
 
-/** Host addresses bento publishes on: it always listens on both loopbacks. */
-const loopback = new Set(["127.0.0.1", "::1", "localhost"]);
 
 function range(ctx: NormalizeContext, segments: Segments, text: string, what: string): [number, number] {
   const m = /^(\d+)(?:-(\d+))?$/.exec(text);
@@ -28,15 +26,18 @@ function protocolOf(ctx: NormalizeContext, segments: Segments, text: string | un
   return ctx.fail(segments, `${JSON.stringify(text)} is not a protocol; use "tcp" or "udp"`);
 }
 
-function hostIpOk(ctx: NormalizeContext, segments: Segments, ip: string | undefined): boolean {
-  if (ip === undefined || ip === "" || loopback.has(ip)) return true;
+/**
+ * The one host address a port is published on; undefined (no address, or "localhost") keeps
+ * bento's default, 127.0.0.1 and ::1, where compose would publish on every address.
+ */
+function hostIpOf(ctx: NormalizeContext, segments: Segments, ip: string | undefined): string | undefined {
+  if (ip === undefined || ip === "" || ip === "localhost") return undefined;
   if (isIP(ip) === 0) return ctx.fail(segments, `${JSON.stringify(ip)} is not an IP address; write [HOST_IP:][HOST:]CONTAINER[/PROTOCOL], such as "127.0.0.1:8080:80"`);
-  ctx.unsupported(segments, `publishing on ${ip} is not supported: bento publishes ports on 127.0.0.1 and ::1 only; remove the address`);
-  return false;
+  return ip;
 }
 
 /** Expands host and container ranges pairwise; a single container port with a host range is not supported. */
-function expand(ctx: NormalizeContext, segments: Segments, host: [number, number] | undefined, container: [number, number], protocol: "tcp" | "udp"): PortSpec[] {
+function expand(ctx: NormalizeContext, segments: Segments, host: [number, number] | undefined, container: [number, number], protocol: "tcp" | "udp", hostIp: string | undefined): PortSpec[] {
   const count = container[1] - container[0] + 1;
   if (host !== undefined && host[1] - host[0] + 1 !== count) {
     if (count === 1) {
@@ -47,7 +48,7 @@ function expand(ctx: NormalizeContext, segments: Segments, host: [number, number
   }
   const out: PortSpec[] = [];
   for (let i = 0; i < count; i++) {
-    out.push(host === undefined ? { container: container[0] + i, protocol } : { container: container[0] + i, host: host[0] + i, protocol });
+    out.push({ container: container[0] + i, ...(host === undefined ? {} : { host: host[0] + i }), protocol, ...(hostIp === undefined ? {} : { hostIp }) });
   }
   return out;
 }
@@ -57,11 +58,11 @@ function expand(ctx: NormalizeContext, segments: Segments, host: [number, number
  *
  * @example
  * ```ts
- * parsePortEntry(ctx, ["services", "web", "ports", 0], "127.0.0.1:8080:80/tcp"); // [{ container: 80, host: 8080, protocol: "tcp" }]
+ * parsePortEntry(ctx, ["services", "web", "ports", 0], "127.0.0.1:8080:80/tcp"); // [{ container: 80, host: 8080, protocol: "tcp", hostIp: "127.0.0.1" }]
  * ```
  */
 export function parsePortEntry(ctx: NormalizeContext, segments: Segments, entry: unknown): PortSpec[] {
-  if (typeof entry === "number") return expand(ctx, segments, undefined, range(ctx, segments, String(entry), "container"), "tcp");
+  if (typeof entry === "number") return expand(ctx, segments, undefined, range(ctx, segments, String(entry), "container"), "tcp", undefined);
   if (typeof entry === "string") {
     let text = entry.trim();
     let proto: string | undefined;
@@ -94,18 +95,20 @@ export function parsePortEntry(ctx: NormalizeContext, segments: Segments, entry:
       ip = parts.slice(0, -2).join(":");
     }
     const protocol = protocolOf(ctx, segments, proto);
-    if (protocol === undefined || !hostIpOk(ctx, segments, ip)) return [];
+    const hostIp = hostIpOf(ctx, segments, ip);
+    if (protocol === undefined) return [];
     const container = range(ctx, segments, containerText, "container");
     const host = hostText === undefined || hostText === "" ? undefined : range(ctx, segments, hostText, "host");
-    return expand(ctx, segments, host, container, protocol);
+    return expand(ctx, segments, host, container, protocol, hostIp);
   }
   const long = entry as Record<string, unknown>;
   const target = toInt(ctx, at(segments, "target"), long.target, 1);
   if (target > 65535) return ctx.fail(at(segments, "target"), `${target} is not a port number (1-65535)`);
   const protocol = protocolOf(ctx, at(segments, "protocol"), long.protocol as string | undefined);
-  if (protocol === undefined || !hostIpOk(ctx, at(segments, "host_ip"), long.host_ip as string | undefined)) return [];
+  const hostIp = hostIpOf(ctx, at(segments, "host_ip"), long.host_ip as string | undefined);
+  if (protocol === undefined) return [];
   const published = long.published === undefined || long.published === "" ? undefined : range(ctx, at(segments, "published"), String(long.published), "host");
-  return expand(ctx, segments, published, [target, target], protocol);
+  return expand(ctx, segments, published, [target, target], protocol, hostIp);
 }
 
 /**

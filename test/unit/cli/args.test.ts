@@ -65,15 +65,18 @@ describe("docker-style values", () => {
     expect(usageError(() => parseKeyValues("-e", ["=x"], usage))).toBe('-e "=x": expected KEY=VALUE');
   });
 
-  it("parses -p: container port, host port, loopback address, protocol", () => {
-    expect(parsePublish("8080", usage)).toEqual({ container: 8080, host: 0, protocol: "tcp" });
-    expect(parsePublish("53/udp", usage)).toEqual({ container: 53, host: 0, protocol: "udp" });
-    expect(parsePublish("18080:8080", usage)).toEqual({ container: 8080, host: 18080, protocol: "tcp" });
-    expect(parsePublish("127.0.0.1:18080:8080/tcp", usage)).toEqual({ container: 8080, host: 18080, protocol: "tcp" });
-    expect(parsePublish("[::1]::8080", usage)).toEqual({ container: 8080, host: 0, protocol: "tcp" });
-    expect(usageError(() => parsePublish("0.0.0.0:80:80", usage))).toMatch(/127\.0\.0\.1 and ::1 only/);
-    expect(usageError(() => parsePublish("http", usage))).toMatch(/expected \[HOST_IP:\]\[HOST_PORT:\]CONTAINER_PORT/);
-    expect(usageError(() => parsePublish("70000", usage))).toMatch(/ports are 1-65535/);
+  it("parses -p: container port, host port, host address, ranges, protocol", () => {
+    expect(parsePublish("8080", usage)).toEqual([{ container: 8080, host: 0, protocol: "tcp" }]);
+    expect(parsePublish("53/udp", usage)).toEqual([{ container: 53, host: 0, protocol: "udp" }]);
+    expect(parsePublish("18080:8080", usage)).toEqual([{ container: 8080, host: 18080, protocol: "tcp" }]);
+    expect(parsePublish("127.0.0.1:18080:8080/tcp", usage)).toEqual([{ container: 8080, host: 18080, protocol: "tcp", hostIp: "127.0.0.1" }]);
+    expect(parsePublish("[::1]::8080", usage)).toEqual([{ container: 8080, host: 0, protocol: "tcp", hostIp: "::1" }]);
+    expect(parsePublish("0.0.0.0:80:80", usage)).toEqual([{ container: 80, host: 80, protocol: "tcp", hostIp: "0.0.0.0" }]);
+    expect(parsePublish("8000-8001:80-81/udp", usage)).toEqual([{ container: 80, host: 8000, protocol: "udp" }, { container: 81, host: 8001, protocol: "udp" }]);
+    expect(usageError(() => parsePublish("http", usage))).toMatch(/is not a port; use \[HOST_IP:\]\[HOST_PORT:\]CONTAINER_PORT/);
+    expect(usageError(() => parsePublish("70000", usage))).toMatch(/not a port number \(1-65535\)/);
+    expect(usageError(() => parsePublish("999.1.1.1:80:80", usage))).toMatch(/"999.1.1.1" is not an IP address/);
+    expect(usageError(() => parsePublish("8000-8002:80-81", usage))).toMatch(/same length/);
   });
 
   it("parses --tail", () => {

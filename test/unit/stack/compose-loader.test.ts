@@ -211,8 +211,8 @@ networks:
         { container: 8080, protocol: "tcp" },
         { container: 4000, host: 3000, protocol: "tcp" },
         { container: 4001, host: 3001, protocol: "tcp" },
-        { container: 90, host: 9000, protocol: "udp" },
-        { container: 5432, host: 15432, protocol: "tcp" },
+        { container: 90, host: 9000, protocol: "udp", hostIp: "127.0.0.1" },
+        { container: 5432, host: 15432, protocol: "tcp", hostIp: "127.0.0.1" },
       ],
       mounts: [{ tmpfs: "/scratch", sizeBytes: 64 * 1024 * 1024, mode: 0o1770 }, { tmpfs: "/run" }, { tmpfs: "/tmp", sizeBytes: 1024 * 1024, mode: 0o777 }],
       workdir: "/app",
@@ -420,7 +420,6 @@ secrets:
       "services.a.privileged",
       "services.a.platform",
       "services.a.build.cache_from",
-      "services.a.ports[0]",
       "services.a.ports[2]",
       "services.a.ports[3]",
       "services.a.volumes[0]",
@@ -434,8 +433,11 @@ secrets:
       "services.b.networks.n.ipv4_address",
     ]);
     expect(plan.unsupported.find((u) => u.path === "services.a.ports[2]")!.reason).toMatch(/already published by ports\[1\]/);
-    expect(plan.unsupported.find((u) => u.path === "services.a.ports[0]")!.reason).toMatch(/127.0.0.1 and ::1 only/);
     expect(plan.warnings).toEqual(["the top-level version key is obsolete and ignored", "service a: logging is ignored: bento keeps each container's output itself (logs(), bento logs)"]);
-    expect(plan.services.a!.options.ports).toEqual([{ container: 81, host: 81, protocol: "tcp" }, { container: 83, host: 83, protocol: "tcp" }]);
+    expect(plan.services.a!.options.ports).toEqual([
+      { container: 80, host: 80, protocol: "tcp", hostIp: "0.0.0.0" },
+      { container: 81, host: 81, protocol: "tcp" },
+      { container: 83, host: 83, protocol: "tcp", hostIp: "127.0.0.1" },
+    ]);
   });
 });
