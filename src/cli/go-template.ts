@@ -275,7 +275,7 @@ function run(nodes: readonly Node[], dot: unknown, vars: Map<string, unknown>, o
       const v = evalPipeline(node.pipeline, dot, vars);
       if (truthy(v)) run(node.body, node.kind === "with" ? v : dot, vars, out);
       else run(node.otherwise, dot, vars, out);
-    } else {
+    } else if (node.kind === "range") {
       const v = evalPipeline(node.pipeline, dot, vars);
       const entries: [unknown, unknown][] = Array.isArray(v)
         ? v.map((e, i) => [i, e])
