@@ -65,7 +65,7 @@ export async function inspectRefs(refs: readonly string[], only: Kind | undefine
       found.push(value);
     }
   }
-  if (render !== undefined || found.length > 0 || !failed) writeFormatted(io, found, render);
+  writeFormatted(io, found, render);
   return failed ? 1 : 0;
 }
 

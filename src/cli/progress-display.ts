@@ -165,7 +165,8 @@ class TtyDisplay implements ProgressDisplay {
 
   #draw(): void {
     if (this.#ended) return;
-    const width = this.#stream.columns ?? 80;
+    // A pseudo-terminal whose size was never set reports 0 columns.
+    const width = this.#stream.columns || 80;
     const fit = (line: string) => (line.length > width ? `${line.slice(0, Math.max(0, width - 1))}…` : line);
     const lines = [...(this.#header === undefined ? [] : [this.#header]), ...this.#rows.map((r) => r.text)].map(fit);
     const up = this.#drawn > 0 ? `\x1b[${this.#drawn}A` : "";
