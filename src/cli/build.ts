@@ -10,7 +10,11 @@ import { Image } from "../image/image.js";
 import { Store } from "../registry/store.js";
 import { helpOption, parseCommandArgs, parseKeyValues, UsageError } from "./args.js";
 import { printHelp, type CliIo, type Command } from "./command.js";
-import { shortId } from "./table.js";
+import { progressLine, type ProgressEvent } from "./build-progress-line.js";
+import { parseProgressMode, progressDisplay } from "./progress-display.js";
+
+export { progressLine, type ProgressEvent } from "./build-progress-line.js";
+import type { BuildProgressEvent } from "../image/build-progress.js";
 
 const usage = `Usage: bento build [OPTIONS] CONTEXT
 
@@ -28,6 +32,7 @@ Options:
                             write the build cache to a registry (default BENTO_CACHE_TO; mode
                             min: the final image's steps, max: every step)
       --push                push every tag to its registry after the build
+      --progress MODE       auto (default: tty when stderr is a terminal), plain, tty or quiet
   -q, --quiet               print only the image id
   -h, --help                print this help
 `;
@@ -43,24 +48,8 @@ const options = {
   "cache-to": { type: "string" },
   push: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
+  progress: { type: "string" },
 } as const;
-
-/** The progress events the display reads (the build engine's BuildProgressEvent, structurally). */
-export interface ProgressEvent {
-  type: string;
-  step?: number;
-  total?: number;
-  stage?: string;
-  instruction?: string;
-  cached?: boolean;
-  reason?: string;
-  text?: string;
-  durationMs?: number;
-  id?: string;
-  cachedSteps?: number;
-  cacheRef?: string;
-  message?: string;
-}
 
 interface BuildOptionsShape {
   tag?: string[];
@@ -82,27 +71,6 @@ type BuildMethod = (this: Image, options: BuildOptionsShape) => Promise<{ id: st
 function buildMethod(): BuildMethod | undefined {
   const build = (Image.prototype as unknown as { build?: unknown }).build;
   return typeof build === "function" ? (build as BuildMethod) : undefined;
-}
-
-/** One line of the progress display for an event, or undefined for events it does not show. */
-export function progressLine(event: ProgressEvent): string | undefined {
-  switch (event.type) {
-    case "step": {
-      const head = `[${event.stage ?? "0"}] step ${event.step}/${event.total}: ${event.instruction ?? ""}`;
-      if (event.cached) return event.cacheRef === undefined ? `${head} (cached)` : `${head} (cached, from ${event.cacheRef})`;
-      return event.reason ? `${head} (${event.reason})` : head;
-    }
-    case "step-done":
-      return event.durationMs === undefined ? undefined : `  done in ${(event.durationMs / 1000).toFixed(1)}s`;
-    case "warning":
-      return `warning: ${event.message ?? ""}`;
-    case "output":
-      return event.text === undefined ? undefined : `  ${event.text.replace(/\n$/, "")}`;
-    case "image":
-      return `built ${shortId(event.id ?? "")}${event.cachedSteps === undefined ? "" : ` (${event.cachedSteps}/${event.total} steps cached)`}${event.durationMs === undefined ? "" : ` in ${(event.durationMs / 1000).toFixed(1)}s`}`;
-    default:
-      return undefined;
-  }
 }
 
 function parseCacheTo(text: string): { ref: string; mode: "min" | "max" } {
@@ -139,6 +107,7 @@ export const buildCommand: Command = {
     const quiet = values.quiet ?? false;
     const tags = values.tag ?? [];
     if (values.push && tags.length === 0) throw new UsageError("--push needs a tag to push (-t registry.example.com/app:1)", usage);
+    const display = progressDisplay(quiet ? "quiet" : parseProgressMode(values.progress, usage), io.stderr);
     const result = await build.call(image, {
       tag: tags,
       context,
@@ -146,11 +115,10 @@ export const buildCommand: Command = {
       ...(values["cache-from"] === undefined ? {} : { cacheFrom: values["cache-from"] }),
       ...(values["cache-to"] === undefined ? {} : { cacheTo: parseCacheTo(values["cache-to"]) }),
       onProgress: (event) => {
-        if (quiet && event.type !== "warning") return;
-        const line = progressLine(event);
-        if (line !== undefined) io.stderr.write(`${line}\n`);
+        if (quiet && event.type === "warning") io.stderr.write(`${progressLine(event)}\n`);
+        else display.build(event as BuildProgressEvent);
       },
-    });
+    }).finally(() => display.end());
     if (!quiet) {
       for (const tag of result.tags) io.stderr.write(`tagged ${tag}\n`);
       for (const line of cacheLines(result.cache)) io.stderr.write(`${line}\n`);

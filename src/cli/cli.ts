@@ -15,9 +15,10 @@ import { psCommand } from "./ps.js";
 import { rmCommand } from "./rm.js";
 import { runCommand } from "./run.js";
 import { volumeCommand } from "./volume.js";
+import { dockerImageCommands } from "./docker-commands.js";
 
 /** Every command, in the order `bento --help` lists them. */
-export const commands: readonly Command[] = [psCommand, imagesCommand, logsCommand, rmCommand, pruneCommand, volumeCommand, runCommand, buildCommand, composeCommand, doctorCommand];
+export const commands: readonly Command[] = [psCommand, imagesCommand, logsCommand, rmCommand, pruneCommand, volumeCommand, runCommand, buildCommand, composeCommand, doctorCommand, ...dockerImageCommands];
 
 /** `bento --help`. */
 export function mainUsage(): string {

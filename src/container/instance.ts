@@ -2,6 +2,7 @@
  * The mutable core behind the Container typestates: one container's identity, directories,
  * state lock, current shim and last exit. RunningContainer and StoppedContainer are views of it.
  */
+import { recordedMounts, writeContainerRecord, writePortsRecord } from "./container-record.js";
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname as hostHostname } from "node:os";
@@ -147,7 +148,12 @@ export class ContainerInstance {
     writeFileSync(join(containerDir, "hostname"), `${hostname}\n`);
     writeFileSync(join(containerDir, "resolv.conf"), options.egress ? `nameserver ${egressNameserver}\n` : resolvConfWith(resolvConf(), options.system.dns));
     writeMountedFiles(containerDir, volumes.files, user);
-    writeFileSync(join(containerDir, "config.json"), JSON.stringify({ id, name, imageId: source.imageId ?? null, labels: options.labels, volumes: volumes.volumes }));
+    writeContainerRecord(containerDir, {
+      id, name, imageId: source.imageId ?? null, labels: options.labels, volumes: volumes.volumes, argv: payload.argv, env, cwd: payload.cwd,
+      user: options.user ?? image.User ?? "", hostname, networkMode: options.joins?.network.name ?? options.network, limits: options.limits,
+      readonlyRootfs: options.readonlyRootfs, init: options.init, mounts: recordedMounts(options.mounts), exposedPorts: Object.keys(image.ExposedPorts ?? {}),
+      ...(options.stopSignal ?? image.StopSignal ? { stopSignal: options.stopSignal ?? image.StopSignal } : {}),
+    });
     try {
       return new ContainerInstance(id, name, options, source, spec, new Date(), volumes.anonymous);
     } catch (error) {
@@ -199,6 +205,7 @@ export class ContainerInstance {
     try {
       if (this.proxy === undefined) this.proxy = await PortProxy.open(this.publishedPorts(), () => this.shim?.portChannel ?? null, publishUdp);
       else await this.proxy.republishUdp(publishUdp);
+      writePortsRecord(this.spec.containerDir, this.proxy.bound);
     } catch (error) {
       shim.signal(9);
       await shim.exited;

@@ -109,7 +109,7 @@ describe("errors and usage", () => {
   });
 
   it("lists every command in the main usage", () => {
-    expect(commands.map((c) => c.name)).toEqual(["ps", "images", "logs", "rm", "prune", "volume", "run", "build", "compose", "doctor"]);
+    expect(commands.map((c) => c.name)).toEqual(expect.arrayContaining(["ps", "images", "logs", "rm", "prune", "volume", "run", "build", "compose", "doctor", "inspect", "pull", "push", "tag", "rmi", "save", "load", "history", "system"]));
     for (const c of commands) expect(mainUsage()).toContain(`  ${c.name} `);
   });
 
