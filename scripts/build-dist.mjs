@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const entryPoints = Object.fromEntries(["index", "testing/vitest", "testing/global-fixtures", "modules/postgres", "modules/redis", "cli/main"].map((p) => [p, join(root, "src", `${p}.ts`)]));
+const entryPoints = Object.fromEntries(["index", "testing/vitest", "testing/global-fixtures", "modules/postgres", "modules/redis", "modules/mariadb", "cli/main"].map((p) => [p, join(root, "src", `${p}.ts`)]));
 // The demo ships too (dist/demo.js), so an installed package can show it works: node node_modules/bento/dist/demo.js
 entryPoints.demo = join(root, "examples/demo.ts");
 

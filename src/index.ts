@@ -10,10 +10,10 @@ export { BentoError, InvalidOptionError, SystemCallError, StartupError, Containe
 export type { BentoErrorOptions, SystemCallErrorFields, StartupPhase, StartupErrorDetails } from "./errors.js";
 
 // Images: the plan, the Dockerfile front end, the config, the build
-// The build engine installs itself as the resolver that builds images containers run from.
-import "./builder/index.js";
+// The build engine loads on the first build; until then stand-ins that load it are installed.
+import "./builder/lazy-engine.js";
 export { Image } from "./image/image.js";
-export { BuildStepError, BuildContextError, BaseImageNotFoundError } from "./builder/index.js";
+export { BuildStepError, BuildContextError, BaseImageNotFoundError } from "./builder/errors.js";
 export type { BuildOptions, BuildResult, BuildProgressEvent, BuildImageEvent, BuildOutputEvent, BuildStepDoneEvent, BuildStepEvent, RebuildCause, CommitOptions, FromArchiveOptions, BuildStepFailure, StepPosition } from "./builder/index.js";
 export type { BuildWarningEvent, BuildCacheReport, CacheExportReport, CacheImportReport, CacheMode, CacheTarget } from "./builder/index.js";
 export type { FromDockerfileOptions } from "./image/image.js";
