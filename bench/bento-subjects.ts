@@ -76,10 +76,14 @@ export function bentoSubjects(bento: Bento | Error, rootfs: string, created: Ben
   return rows.map((row): Subject => {
     const timedBy = "Node bento API";
     if (bento instanceof Error) return { ...row, timedBy, unavailable: `cannot load src/index.js: ${bento.message}` };
-    const run = row.key === "bento" ? () => trueOnce(bento, rootfs, {}, created)
-      : row.key === "bento-no-init" ? () => trueOnce(bento, rootfs, { init: false }, created)
-      : row.key === "bento-unconfined" ? () => trueOnce(bento, rootfs, { seccomp: "unconfined" }, created)
-      : () => detachedOnce(bento, rootfs, created, stops);
+    const run =
+      row.key === "bento"
+        ? () => trueOnce(bento, rootfs, {}, created)
+        : row.key === "bento-no-init"
+          ? () => trueOnce(bento, rootfs, { init: false }, created)
+          : row.key === "bento-unconfined"
+            ? () => trueOnce(bento, rootfs, { seccomp: "unconfined" }, created)
+            : () => detachedOnce(bento, rootfs, created, stops);
     return { ...row, timedBy, run };
   });
 }

@@ -19,12 +19,18 @@ import { ensureBusyboxRootfs } from "../examples/busybox-rootfs.js";
 const iterations = Number(process.env.BENCH_TUNING_ITERATIONS ?? 30);
 
 function cgroup2MountPoint(): string | undefined {
-  const line = readFileSync("/proc/self/mountinfo", "utf8").split("\n").find((l) => l.includes(" - cgroup2 "));
+  const line = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .find((l) => l.includes(" - cgroup2 "));
   return line?.split(" ")[4];
 }
 
 function options(mountPoint: string): string {
-  return readFileSync("/proc/self/mountinfo", "utf8").split("\n").find((l) => l.split(" ")[4] === mountPoint)!.split(" - ")[1]!.split(" ")[2]!;
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .find((l) => l.split(" ")[4] === mountPoint)!
+    .split(" - ")[1]!
+    .split(" ")[2]!;
 }
 
 async function medianStartToRemove(rootfs: string): Promise<number> {

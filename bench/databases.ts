@@ -164,9 +164,12 @@ async function main(): Promise<void> {
       log(`  round ${round + 1}/${rounds}`);
     }
     const rows: DatabaseRow[] = timed.map((t, i) => {
-      const bento = summarize(samples[i]!.bento), host = summarize(samples[i]!.host);
+      const bento = summarize(samples[i]!.bento),
+        host = summarize(samples[i]!.host);
       return {
-        row: t.row, ...(bento ? { bento } : {}), ...(host ? { host } : {}),
+        row: t.row,
+        ...(bento ? { bento } : {}),
+        ...(host ? { host } : {}),
         ...(t.hostMissing ? { hostMissing: t.hostMissing } : {}),
         ...(bento && host ? { ratio: bento.medianMs / host.medianMs } : {}),
         ...(samples[i]!.error ? { error: samples[i]!.error } : {}),
@@ -177,11 +180,15 @@ async function main(): Promise<void> {
     if (json) console.log(JSON.stringify(rows, null, 2));
     else {
       const ms = (s?: Summary) => (s ? `${s.medianMs.toFixed(1)} ms` : "-");
-      for (const r of rows) console.log(`${r.row.padEnd(60)} bento ${ms(r.bento).padStart(10)}   host ${(r.host ? ms(r.host) : r.hostMissing ?? "-").padStart(10)}${r.ratio ? `   x${r.ratio.toFixed(2)}` : ""}${r.error ? `   (errors: ${r.error})` : ""}`);
+      for (const r of rows)
+        console.log(`${r.row.padEnd(60)} bento ${ms(r.bento).padStart(10)}   host ${(r.host ? ms(r.host) : (r.hostMissing ?? "-")).padStart(10)}${r.ratio ? `   x${r.ratio.toFixed(2)}` : ""}${r.error ? `   (errors: ${r.error})` : ""}`);
       console.log(`medians over ${rounds} rounds`);
     }
   } finally {
-    for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => undefined);
+    for (const cleanup of cleanups.reverse())
+      await Promise.resolve()
+        .then(cleanup)
+        .catch(() => undefined);
   }
 }
 

@@ -23,8 +23,7 @@ function distIsStale(): boolean {
   const built = join(repo, "dist/index.js");
   if (!existsSync(built)) return true;
   const builtAt = statSync(built).mtimeMs;
-  const newer = (dir: string): boolean =>
-    readdirSync(dir, { withFileTypes: true }).some((e) => (e.isDirectory() ? newer(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs > builtAt));
+  const newer = (dir: string): boolean => readdirSync(dir, { withFileTypes: true }).some((e) => (e.isDirectory() ? newer(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs > builtAt));
   return newer(join(repo, "src"));
 }
 

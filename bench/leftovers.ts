@@ -16,7 +16,11 @@ export interface Created {
 }
 
 function cgroupHierarchies(mountinfo: string): string[] {
-  return mountinfo.split("\n").filter((l) => / - cgroup2? /.test(l)).map((l) => l.split(" ")[4]!).filter(Boolean);
+  return mountinfo
+    .split("\n")
+    .filter((l) => / - cgroup2? /.test(l))
+    .map((l) => l.split(" ")[4]!)
+    .filter(Boolean);
 }
 
 /** Everything left over, as readable strings; [] when clean. */

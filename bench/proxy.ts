@@ -62,7 +62,10 @@ async function connectionRate(port: number): Promise<number> {
 async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: "127.0.0.1", port }, () => { s.destroy(); resolve(true); });
+      const s = connect({ host: "127.0.0.1", port }, () => {
+        s.destroy();
+        resolve(true);
+      });
       s.on("error", () => resolve(false));
     });
     if (ok) return;
@@ -85,9 +88,11 @@ export async function benchProxy(): Promise<Record<string, number | string>> {
     const directRps = await connectionRate(18931);
     const proxyRps = await connectionRate(c.hostPort(80));
     return {
-      "direct loopback MB/s": Math.round(directMBps), "proxy MB/s": Math.round(proxyMBps),
+      "direct loopback MB/s": Math.round(directMBps),
+      "proxy MB/s": Math.round(proxyMBps),
       "throughput ratio (target >= 0.5)": Number((proxyMBps / directMBps).toFixed(2)),
-      "direct requests/s": Math.round(directRps), "proxy requests/s": Math.round(proxyRps),
+      "direct requests/s": Math.round(directRps),
+      "proxy requests/s": Math.round(proxyRps),
       "connection rate ratio": Number((proxyRps / directRps).toFixed(2)),
     };
   } finally {

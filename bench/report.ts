@@ -81,7 +81,11 @@ const ratio = (x: number | undefined) => (x === undefined ? "" : `${x.toFixed(2)
 
 function table(headers: string[], rows: string[][], rightAligned: Set<number>): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
@@ -106,19 +110,37 @@ export function formatReport(result: BenchResult): string {
   out.push(table(headers, result.rows.filter((r) => r.group === "true").map(rowCells), right));
   if (result.floorLoop !== undefined || result.floorLoopError !== undefined) {
     const f = result.floorLoop;
-    out.push(f === undefined ? `C floor, ${result.iterations} iterations in one process: ${result.floorLoopError}`
-      : `C floor, ${f.n} iterations in one process (floor.c's own loop): median ${ms(f.medianMs)}, p90 ${ms(f.p90Ms)}, min ${ms(f.minMs)}`);
+    out.push(
+      f === undefined
+        ? `C floor, ${result.iterations} iterations in one process: ${result.floorLoopError}`
+        : `C floor, ${f.n} iterations in one process (floor.c's own loop): median ${ms(f.medianMs)}, p90 ${ms(f.p90Ms)}, min ${ms(f.minMs)}`,
+    );
   }
   out.push("", "2. detached: start `sleep 1000`, stop (timeoutMs 1000), remove");
-  out.push(table(headers.slice(0, 6).concat("note"), result.rows.filter((r) => r.group === "detached").map((r) => rowCells(r).filter((_, i) => i < 6 || i === 8)), right));
+  out.push(
+    table(
+      headers.slice(0, 6).concat("note"),
+      result.rows.filter((r) => r.group === "detached").map((r) => rowCells(r).filter((_, i) => i < 6 || i === 8)),
+      right,
+    ),
+  );
   const phased = result.rows.filter((r) => r.phases !== undefined);
   if (phased.length > 0) {
     const names = [...new Set(phased.flatMap((r) => Object.keys(r.phases!)))];
     out.push("", "where bento's time goes: median (p90) of each API call, ms");
-    out.push(table(["row", ...names], phased.map((r) => [r.label, ...names.map((n) => {
-      const s = r.phases![n];
-      return s === undefined ? "" : `${ms(s.medianMs)} (${ms(s.p90Ms)})`;
-    })]), new Set(names.map((_, i) => i + 1))));
+    out.push(
+      table(
+        ["row", ...names],
+        phased.map((r) => [
+          r.label,
+          ...names.map((n) => {
+            const s = r.phases![n];
+            return s === undefined ? "" : `${ms(s.medianMs)} (${ms(s.p90Ms)})`;
+          }),
+        ]),
+        new Set(names.map((_, i) => i + 1)),
+      ),
+    );
   }
   out.push("", `targets (issue: "${targetText}"); against the Node-timed bwrap and crun rows; informational only`);
   if (result.targets.length === 0) out.push("  (not checked: a bento, bwrap or crun row has no samples)");
@@ -126,8 +148,7 @@ export function formatReport(result: BenchResult): string {
     out.push(`  ${t.pass ? "PASS" : "MISS"}  ${t.row}: ${t.target}: ${ms(t.medianMs)} vs ${ms(t.limitMs)}`);
   }
   if (result.notes.length > 0) out.push("", "notes:", ...result.notes.map((n) => `  - ${n}`));
-  out.push("", result.leftovers.length === 0 ? "leftovers: none (no cgroups, mounts, processes or temp dirs of this run remain)"
-    : `LEFTOVERS (${result.leftovers.length}):\n${result.leftovers.map((l) => `  ${l}`).join("\n")}`);
+  out.push("", result.leftovers.length === 0 ? "leftovers: none (no cgroups, mounts, processes or temp dirs of this run remain)" : `LEFTOVERS (${result.leftovers.length}):\n${result.leftovers.map((l) => `  ${l}`).join("\n")}`);
   return out.join("\n");
 }
 

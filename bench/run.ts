@@ -160,7 +160,9 @@ async function main(): Promise<void> {
   try {
     const rootfs = benchRootfs();
     result.rootfs = rootfs;
-    const home = join(tempDir, "home"), runtimeDir = join(tempDir, "run"), scratchDir = join(tempDir, "floor");
+    const home = join(tempDir, "home"),
+      runtimeDir = join(tempDir, "run"),
+      scratchDir = join(tempDir, "floor");
     for (const d of [home, runtimeDir, scratchDir]) mkdirSync(d, { recursive: true });
     // bento reads its configuration once, at first use: set it before loading the SDK.
     process.env.BENTO_HOME = home;
@@ -169,10 +171,7 @@ async function main(): Promise<void> {
     const floorError = compileStatic("floor.c", floorBinary);
     crun = prepareCrun(tempDir, rootfs.dir);
     const bento = await import("../src/index.js").catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-    const subjects = [
-      ...bentoSubjects(bento, rootfs.dir, created, stops),
-      ...comparisonSubjects({ rootfs: rootfs.dir, scratchDir, floor: floorError === undefined ? { binary: floorBinary } : { unavailable: floorError }, crun }),
-    ];
+    const subjects = [...bentoSubjects(bento, rootfs.dir, created, stops), ...comparisonSubjects({ rootfs: rootfs.dir, scratchDir, floor: floorError === undefined ? { binary: floorBinary } : { unavailable: floorError }, crun })];
     const states: RowState[] = subjects.map((subject) => ({ subject, samples: [], failures: 0, consecutiveFailures: 0 }));
     log(`bench: ${states.filter((s) => s.subject.run).length} rows, ${options.warmup} warm-up + ${options.iterations} rounds; temp dir ${tempDir}`);
     await runRounds(states, options);

@@ -60,7 +60,10 @@ export function runFloor(binary: string, args: readonly string[]): Promise<numbe
         reject(new Error(stderr.trim() || error.message));
         return;
       }
-      const samples = stdout.split("\n").filter((l) => l.startsWith("sample ")).map((l) => Number(l.slice(7)) / 1000);
+      const samples = stdout
+        .split("\n")
+        .filter((l) => l.startsWith("sample "))
+        .map((l) => Number(l.slice(7)) / 1000);
       if (samples.length === 0 || samples.some((s) => !Number.isFinite(s))) reject(new Error(`floor printed no samples: ${stdout.trim()}`));
       else resolve(samples);
     });

@@ -38,12 +38,16 @@ function commands(env: ToolEnv): Command[] {
   const list: Command[] = [
     { key: "crun", label: "crun run", file: env.crun.file, args: env.crun.args, ...(env.crun.unavailable ? { unavailable: env.crun.unavailable } : {}) },
     {
-      key: "bwrap", label: "bwrap --unshare-all", file: bwrap,
+      key: "bwrap",
+      label: "bwrap --unshare-all",
+      file: bwrap,
       args: ["--unshare-all", "--die-with-parent", "--bind", env.rootfs, "/", "--proc", "/proc", "--dev", "/dev", "/bin/true"],
       ...(bwrap === undefined ? { unavailable: notInstalled("bwrap") } : {}),
     },
     {
-      key: "unshare-chroot", label: "unshare + chroot", file: unshare,
+      key: "unshare-chroot",
+      label: "unshare + chroot",
+      file: unshare,
       args: ["--mount", "--uts", "--ipc", "--net", "--pid", "--fork", chroot ?? "chroot", env.rootfs, "/bin/true"],
       ...(unshare === undefined ? { unavailable: notInstalled("unshare") } : chroot === undefined ? { unavailable: notInstalled("chroot") } : {}),
     },
@@ -59,9 +63,11 @@ export function comparisonSubjects(env: ToolEnv): Subject[] {
   const floorMissing = "unavailable" in env.floor ? env.floor.unavailable : "";
   for (const c of commands(env)) {
     const nodeTimed = "Node spawn";
-    subjects.push(c.unavailable !== undefined || c.file === undefined
-      ? unavailableSubject(c.key, c.label, "true", nodeTimed, c.unavailable ?? "not installed")
-      : { key: c.key, label: c.label, group: "true", timedBy: nodeTimed, run: () => spawnTimed(c.file!, c.args) });
+    subjects.push(
+      c.unavailable !== undefined || c.file === undefined
+        ? unavailableSubject(c.key, c.label, "true", nodeTimed, c.unavailable ?? "not installed")
+        : { key: c.key, label: c.label, group: "true", timedBy: nodeTimed, run: () => spawnTimed(c.file!, c.args) },
+    );
   }
   for (const c of commands(env)) {
     const cTimed = "C posix_spawn";
@@ -71,10 +77,12 @@ export function comparisonSubjects(env: ToolEnv): Subject[] {
     else subjects.push({ key, label: c.label, group: "true", timedBy: cTimed, run: async () => ({ totalMs: (await runFloor(floorBinary, ["spawn", "0", "1", c.file!, ...c.args]))[0]! }) });
   }
   const floorLabel = "C floor: clone 6 ns + overlay + proc + pivot_root + exec";
-  subjects.push(floorBinary === undefined
-    ? unavailableSubject("floor", floorLabel, "true", "C in-process", floorMissing)
-    // One warm-up iteration in the fresh process, then one measured: the floor binary is
-    // spawned per round so its samples interleave with the other rows'.
-    : { key: "floor", label: floorLabel, group: "true", timedBy: "C in-process", run: async () => ({ totalMs: (await runFloor(floorBinary, ["container", env.rootfs, env.scratchDir, "1", "1"]))[0]! }) });
+  subjects.push(
+    floorBinary === undefined
+      ? unavailableSubject("floor", floorLabel, "true", "C in-process", floorMissing)
+      : // One warm-up iteration in the fresh process, then one measured: the floor binary is
+        // spawned per round so its samples interleave with the other rows'.
+        { key: "floor", label: floorLabel, group: "true", timedBy: "C in-process", run: async () => ({ totalMs: (await runFloor(floorBinary, ["container", env.rootfs, env.scratchDir, "1", "1"]))[0]! }) },
+  );
   return subjects;
 }

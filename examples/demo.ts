@@ -30,13 +30,7 @@ const baseId = from?.kind === "from" && from.base.type === "ref" ? from.base.ref
 console.log(`base image ${baseId.slice(7, 19)} in ${(performance.now() - t).toFixed(0)} ms (the next run finds it in the store)`);
 
 step("image: a plan in code over that base");
-const image = base
-  .env({ GREETING: "hello from a bento container" })
-  .workdir("/srv/www")
-  .run('echo "<h1>$GREETING</h1>" > index.html && date -u > built-at.txt')
-  .label({ "org.example.demo": "true" })
-  .expose(8080)
-  .cmd(["node", "-e", server]);
+const image = base.env({ GREETING: "hello from a bento container" }).workdir("/srv/www").run('echo "<h1>$GREETING</h1>" > index.html && date -u > built-at.txt').label({ "org.example.demo": "true" }).expose(8080).cmd(["node", "-e", server]);
 console.log(image.toDockerfile());
 
 const progress = (e: BuildProgressEvent) => {

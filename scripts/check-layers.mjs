@@ -50,8 +50,7 @@ function sourceFiles(dir) {
   return files;
 }
 
-const importPattern =
-  /(?:^|[\s;])((?:import|export)\s[^"'`;]*?)\sfrom\s*["']([^"']+)["']|(?:^|[\s;])import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm;
+const importPattern = /(?:^|[\s;])((?:import|export)\s[^"'`;]*?)\sfrom\s*["']([^"']+)["']|(?:^|[\s;])import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm;
 
 /** True for `import type {...}`, `export type {...}` and `import { type A, type B }`: erased at compile time. */
 function typeOnly(clause) {
@@ -59,7 +58,10 @@ function typeOnly(clause) {
   if (/^(?:import|export)\s+type\s/.test(clause)) return true;
   const names = /\{([^}]*)\}/.exec(clause);
   if (names === null || /^import\s+[\w$]+\s*,/.test(clause) || /\*/.test(clause)) return false;
-  const specifiers = names[1].split(",").map((part) => part.trim()).filter((part) => part !== "");
+  const specifiers = names[1]
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "");
   return specifiers.length > 0 && specifiers.every((part) => part.startsWith("type "));
 }
 
@@ -80,7 +82,15 @@ function importsOf(file) {
 const files = sourceFiles(srcDir);
 const known = new Set(files);
 const imports = new Map(files.map((file) => [file, importsOf(file).filter(({ target }) => known.has(target))]));
-const graph = new Map(files.map((file) => [file, imports.get(file).filter((i) => !i.typeOnly).map((i) => i.target)]));
+const graph = new Map(
+  files.map((file) => [
+    file,
+    imports
+      .get(file)
+      .filter((i) => !i.typeOnly)
+      .map((i) => i.target),
+  ]),
+);
 const name = (file) => relative(root, file).split(sep).join("/");
 const problems = [];
 
@@ -93,9 +103,7 @@ for (const file of files) {
   for (const { target } of imports.get(file)) {
     const to = layerOf(target);
     if (to !== undefined && to > from) {
-      problems.push(
-        `${name(file)} (layer ${from}) imports ${name(target)} (layer ${to}): imports point down; move the shared part down or add a seam the upper layer installs`,
-      );
+      problems.push(`${name(file)} (layer ${from}) imports ${name(target)} (layer ${to}): imports point down; move the shared part down or add a seam the upper layer installs`);
     }
   }
 }
@@ -129,9 +137,7 @@ function connect(file) {
       component.push(member);
     } while (member !== file);
     if (component.length > 1) {
-      problems.push(
-        `circle between ${component.length} files: ${component.map(name).sort().join(", ")}; put the shared types in their own module or add a seam`,
-      );
+      problems.push(`circle between ${component.length} files: ${component.map(name).sort().join(", ")}; put the shared types in their own module or add a seam`);
     }
   }
 }

@@ -18,7 +18,7 @@ function prebuiltLoads() {
   const dir = join(root, "prebuilds", `${process.platform}-${process.arch}`);
   if (!existsSync(join(dir, "bento.node")) || !existsSync(join(dir, "bento-shim"))) return false;
   // The prebuilt binaries are linked against glibc; musl hosts build from source.
-  if (!process.report?.getReport().header.glibcVersionRuntime) return say("this host's C library is not glibc: building from source"), false;
+  if (!process.report?.getReport().header.glibcVersionRuntime) return (say("this host's C library is not glibc: building from source"), false);
   try {
     require(join(dir, "bento.node"));
     return true;

@@ -106,13 +106,21 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BentoConfig {
     dockerConfigFile: join(env.DOCKER_CONFIG || join(env.HOME || homedir(), ".docker"), "config.json"),
     home: env.BENTO_HOME || join(dataHome, "bento"),
     runtimeDir: env.BENTO_RUNTIME_DIR || join(runtimeBase, "bento"),
-    debug: new Set((env.BENTO_DEBUG ?? "").split(",").map((s) => s.trim()).filter(Boolean)),
+    debug: new Set(
+      (env.BENTO_DEBUG ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
     timeoutScale: scale,
   };
 }
 
 function splitList(text: string): string[] {
-  return text.split(",").map((s) => s.trim()).filter(Boolean);
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**

@@ -37,4 +37,3 @@ export function ajvPackage(): AjvPackage {
 export function ajv2020Package(): Ajv2020Package {
   return (ajv2020 ??= require("ajv/dist/2020.js") as Ajv2020Package);
 }
-

@@ -150,8 +150,7 @@ export class StartupError extends BentoError {
     const status = details.signal ? `, killed by ${details.signal}` : details.exitCode !== undefined ? `, exit code ${details.exitCode}` : "";
     const oom = details.oomKilled ? " (out of memory)" : "";
     const reason = options.cause instanceof Error ? `: ${options.cause.message}` : "";
-    const ports = details.listeningPorts === undefined ? ""
-      : `\nlistening inside the container: ${details.listeningPorts.length ? details.listeningPorts.map((p) => `${p}/tcp`).join(", ") : "no TCP port"}`;
+    const ports = details.listeningPorts === undefined ? "" : `\nlistening inside the container: ${details.listeningPorts.length ? details.listeningPorts.map((p) => `${p}/tcp`).join(", ") : "no TCP port"}`;
     const health = details.health === undefined ? "" : `\n${describeHealth(details.health)}`;
     const tail = details.logTail?.length ? `\nlast log lines:\n  ${details.logTail.join("\n  ")}` : "";
     super("ERR_STARTUP", `start ${container}: ${details.phase} failed${status}${oom}${reason}${ports}${health}${tail}`, options);
@@ -172,7 +171,10 @@ function describeHealth(health: HealthState): string {
   const head = `healthcheck: ${health.status}, ${health.failingStreak} failures in a row`;
   if (health.log.length === 0) return `${head}; no probe ran`;
   const results = health.log.map((r) => {
-    const output = r.output.trim().replace(/\s*\n\s*/g, " | ").slice(0, 200);
+    const output = r.output
+      .trim()
+      .replace(/\s*\n\s*/g, " | ")
+      .slice(0, 200);
     return `${r.start} exit ${r.exitCode}${output ? `: ${output}` : ""}`;
   });
   return `${head}; last results:\n  ${results.join("\n  ")}`;

@@ -21,7 +21,26 @@ export type { FromHostOptions } from "./host/host-image.js";
 export type { FromOptions, CopyOptions, AddOptions, RunOptions, HealthcheckOptions } from "./image/image-steps.js";
 export { PLAN_VERSION } from "./image/plan.js";
 export type { ImagePlan, ImageStep, ImageStepKind, ImageBase, CopySource, CommandLine, KeyValue, ArgDeclaration, Heredoc, RunMount, RunNetwork, SourceLocation } from "./image/plan.js";
-export type { FromStep, ArgStep, EnvStep, WorkdirStep, CopyStep, AddStep, RunStep, UserStep, LabelStep, ExposeStep, VolumeStep, HealthcheckStep, ShellStep, StopSignalStep, OnbuildStep, EntrypointStep, CmdStep, MaintainerStep } from "./image/plan.js";
+export type {
+  FromStep,
+  ArgStep,
+  EnvStep,
+  WorkdirStep,
+  CopyStep,
+  AddStep,
+  RunStep,
+  UserStep,
+  LabelStep,
+  ExposeStep,
+  VolumeStep,
+  HealthcheckStep,
+  ShellStep,
+  StopSignalStep,
+  OnbuildStep,
+  EntrypointStep,
+  CmdStep,
+  MaintainerStep,
+} from "./image/plan.js";
 export type { EscapeToken } from "./image/shell-lexer.js";
 export { toDockerfile } from "./image/dockerfile-printer.js";
 export { parseDockerfile } from "./image/dockerfile.js";
@@ -48,7 +67,28 @@ export type { PullPolicy } from "./config.js";
 export { RegistryUnreachableError, RegistryAuthError, ManifestUnknownError, PlatformNotFoundError, RegistryError, PullForbiddenError } from "./registry/errors.js";
 export { RegistryClient } from "./registry/client.js";
 export type { RegistryClientOptions, FetchedManifest, ManifestHead, UploadOutcome } from "./registry/client.js";
-export type { ImageSummary, ImageInspect, DiskUsage, UsageCount, RemoveResult, ImportResult, ArchiveFormat, LayerInfo, ResolvedImage, OciImageConfig, Descriptor, ImageManifest, Platform, OciImageConfigFields, ContainerConfig, HealthConfig, HistoryEntry, WriteImageInput, WrittenImage, BlobInfo } from "./store/types.js";
+export type {
+  ImageSummary,
+  ImageInspect,
+  DiskUsage,
+  UsageCount,
+  RemoveResult,
+  ImportResult,
+  ArchiveFormat,
+  LayerInfo,
+  ResolvedImage,
+  OciImageConfig,
+  Descriptor,
+  ImageManifest,
+  Platform,
+  OciImageConfigFields,
+  ContainerConfig,
+  HealthConfig,
+  HistoryEntry,
+  WriteImageInput,
+  WrittenImage,
+  BlobInfo,
+} from "./store/types.js";
 export type { ImageUsage } from "./store/image-usage.js";
 
 // Containers

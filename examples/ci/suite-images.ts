@@ -28,11 +28,7 @@ export const suitePostgres: Image = preparedPostgresImage(POSTGRES_IMAGE, {
  * await using web = await new Container(suiteWeb, { ports: [8080] }).start();
  * ```
  */
-export const suiteWeb: Image = Image.from("docker.io/library/busybox:1.36")
-  .workdir("/srv/www")
-  .run('echo "<h1>fixture</h1>" > index.html')
-  .expose(8080)
-  .cmd(["httpd", "-f", "-p", "8080", "-h", "/srv/www"]);
+export const suiteWeb: Image = Image.from("docker.io/library/busybox:1.36").workdir("/srv/www").run('echo "<h1>fixture</h1>" > index.html').expose(8080).cmd(["httpd", "-f", "-p", "8080", "-h", "/srv/www"]);
 
 /** Every image above, by name. */
 export const suiteImages: Record<string, Image> = { postgres: suitePostgres, web: suiteWeb };

@@ -168,13 +168,7 @@ export class BuildRun {
    * Runs a step through the cache: a usable record is a hit; otherwise `build` runs under the
    * key's lock (unless another process finished it meanwhile) and its record is saved.
    */
-  async cached(
-    key: string,
-    parent: BuildState,
-    event: Omit<BuildStepEvent, "type" | "cached" | "cause" | "reason" | "total">,
-    inputs: Record<string, string>,
-    build: () => Promise<{ layer?: LayerInfo }>,
-  ): Promise<StepOutcome> {
+  async cached(key: string, parent: BuildState, event: Omit<BuildStepEvent, "type" | "cached" | "cause" | "reason" | "total">, inputs: Record<string, string>, build: () => Promise<{ layer?: LayerInfo }>): Promise<StepOutcome> {
     const noCache = this.options.noCache === true;
     let why: { cause: RebuildCause; reason: string } | undefined;
     if (!noCache) {

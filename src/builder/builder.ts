@@ -43,7 +43,7 @@ export async function buildPlan(plan: ImagePlan, options: BuildOptions = {}): Pr
 function checkOptions(options: BuildOptions): void {
   if (typeof options !== "object" || options === null) throw new InvalidOptionError("build", "expected an options object");
   const tags = options.tag === undefined ? [] : Array.isArray(options.tag) ? options.tag : [options.tag];
-  for (const tag of tags) if (typeof tag !== "string" || tag === "") throw new InvalidOptionError("build.tag", "expected a tag such as \"myapp:test\"");
+  for (const tag of tags) if (typeof tag !== "string" || tag === "") throw new InvalidOptionError("build.tag", 'expected a tag such as "myapp:test"');
   if (options.context !== undefined && (typeof options.context !== "string" || options.context === "")) throw new InvalidOptionError("build.context", "expected a directory path");
   for (const [key, value] of Object.entries(options.buildArgs ?? {})) {
     if (typeof value !== "string") throw new InvalidOptionError(`build.buildArgs.${key}`, "expected a string");

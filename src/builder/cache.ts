@@ -98,7 +98,9 @@ export function shortDigest(value: string): string {
  * ```
  */
 export function stepKey(parentId: string, instruction: string, inputs: Readonly<Record<string, string>>): string {
-  const sorted = Object.keys(inputs).sort().map((k) => `${k}=${inputs[k]}`);
+  const sorted = Object.keys(inputs)
+    .sort()
+    .map((k) => `${k}=${inputs[k]}`);
   return hashParts("step", parentId, instruction, ...sorted);
 }
 

@@ -34,7 +34,7 @@ const execFileAsync = promisify(execFile);
 export async function commitContainer(upperDir: string, parent: CommitParent, options: CommitOptions = {}): Promise<BuildResult> {
   if (options.store !== undefined && !(options.store instanceof ImageStore)) throw new InvalidOptionError("commit.store", "expected a Store");
   const tags = options.tag === undefined ? [] : Array.isArray(options.tag) ? [...options.tag] : [options.tag];
-  for (const tag of tags) if (typeof tag !== "string" || tag === "") throw new InvalidOptionError("commit.tag", "expected a tag such as \"snapshot:1\"");
+  for (const tag of tags) if (typeof tag !== "string" || tag === "") throw new InvalidOptionError("commit.tag", 'expected a tag such as "snapshot:1"');
   const store = options.store ?? ImageStore.default();
   let layers: LayerInfo[];
   let history: HistoryEntry[];

@@ -91,7 +91,7 @@ export function segmentRegExp(pattern: string): RegExp {
 }
 
 function escapeClassChar(ch: string): string {
-  return /[\\\]\[^]/.test(ch) ? `\\${ch}` : ch;
+  return /[\\\][^]/.test(ch) ? `\\${ch}` : ch;
 }
 
 function escapeRegExp(ch: string): string {

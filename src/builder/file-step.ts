@@ -24,7 +24,7 @@ import type { AddStep, CopyStep, Heredoc } from "../image/plan.js";
 import { heredocBody } from "../image/step-expansion.js";
 import { archiveCompression, extractArchive, type ArchiveCompression } from "./archive.js";
 import { shortDigest } from "./cache.js";
-import { BuildContext, ContextRefusal, hasWildcards, segmentRegExp, type ContextEntry } from "./context.js";
+import { type BuildContext, ContextRefusal, hasWildcards, segmentRegExp, type ContextEntry } from "./context.js";
 import { download, isRemoteSource } from "./download.js";
 import type { LayeredView, ViewEntry } from "./layered-view.js";
 import { DestinationError, LayerTree, type Owner } from "./layer-builder.js";

@@ -19,7 +19,15 @@ import type { BuildRun } from "./build-run.js";
 import { afterLayerStep, OUTPUT_TAIL_LINES, tailLines, type BuildState } from "./build-state.js";
 
 /** RUN: the command runs in a build container on the parent's layers; its upper directory becomes the layer. */
-export async function runLayerStep(run: BuildRun, step: RunStep, state: BuildState, config: StageState, declared: ReadonlySet<string>, position: StepPosition, event: { step: number; stage: string; instruction: string }): Promise<BuildState> {
+export async function runLayerStep(
+  run: BuildRun,
+  step: RunStep,
+  state: BuildState,
+  config: StageState,
+  declared: ReadonlySet<string>,
+  position: StepPosition,
+  event: { step: number; stage: string; instruction: string },
+): Promise<BuildState> {
   if (step.mounts !== undefined && step.mounts.length > 0) {
     throw new BuildStepError(position, { reason: "RUN --mount is not supported by bento's build engine yet (the build container has no extra mounts); copy what the step needs with COPY instead" });
   }

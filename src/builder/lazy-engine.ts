@@ -12,5 +12,6 @@ const loadEngine = (): Promise<typeof import("./index.js")> => import("./index.j
 installBuildEngine({
   build: async (plan, options) => (await loadEngine()).buildPlan(plan, options),
   importArchive: async (path, options) => (await loadEngine()).importArchiveImage(path, options),
+  commit: async (upperDir, parent, options) => (await loadEngine()).commitContainer(upperDir, parent, options),
 });
 setPlanResolver(async (plan) => (await loadEngine()).resolveBuiltImage(plan));

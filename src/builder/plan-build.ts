@@ -221,7 +221,10 @@ export class PlanBuild {
           imported = await rootfsLayer(this.run.store, this.run.cache, base.path, pull);
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
-          const reason = code === "ENOENT" || code === "ENOTDIR" ? `the root filesystem "${base.path}" does not exist or is not a directory; pass an existing directory to Image.fromRootfs()` : `cannot import the root filesystem "${base.path}": ${(e as Error).message}`;
+          const reason =
+            code === "ENOENT" || code === "ENOTDIR"
+              ? `the root filesystem "${base.path}" does not exist or is not a directory; pass an existing directory to Image.fromRootfs()`
+              : `cannot import the root filesystem "${base.path}": ${(e as Error).message}`;
           throw new BuildStepError(position, { reason }, { cause: e });
         }
         const fromCache = this.run.remote?.rootfs(imported.hash);

@@ -171,7 +171,10 @@ export class RemoteCaches implements RemoteStepSource {
         }
       }),
     );
-    return new RemoteCaches(store, loaded.filter((c): c is LoadedCache => c !== undefined));
+    return new RemoteCaches(
+      store,
+      loaded.filter((c): c is LoadedCache => c !== undefined),
+    );
   }
 
   step(key: string): StepRecord | undefined {

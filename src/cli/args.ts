@@ -34,7 +34,11 @@ function usageMessage(error: unknown): string {
   const code = (error as { code?: string }).code;
   const message = (error as Error).message;
   // Node quotes the option as "-n, --name <value>": keep the long name.
-  const quoted = /'([^']+)'/.exec(message)?.[1]?.replace(/ <value>$/, "").split(", ").pop();
+  const quoted = /'([^']+)'/
+    .exec(message)?.[1]
+    ?.replace(/ <value>$/, "")
+    .split(", ")
+    .pop();
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${quoted ?? message}`;
   if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") return `unexpected argument ${quoted ?? message}`;
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
@@ -51,7 +55,11 @@ function usageMessage(error: unknown): string {
  */
 export function splitAtFirstPositional(args: readonly string[], options: OptionsConfig): { head: string[]; rest: string[] } {
   const takesValue = (o: OptionsConfig[string] | undefined) => o?.type === "string";
-  const byShort = new Map(Object.values(options).filter((o) => o.short !== undefined).map((o) => [o.short!, o]));
+  const byShort = new Map(
+    Object.values(options)
+      .filter((o) => o.short !== undefined)
+      .map((o) => [o.short!, o]),
+  );
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--") return { head: args.slice(0, i), rest: args.slice(i + 1) };

@@ -13,7 +13,6 @@ import { printHelp, type CliIo, type Command } from "./command.js";
 import { progressLine, type ProgressEvent } from "./build-progress-line.js";
 import { parseProgressMode, progressDisplay } from "./progress-display.js";
 
-export { progressLine, type ProgressEvent } from "./build-progress-line.js";
 import type { BuildProgressEvent } from "../image/build-progress.js";
 
 const usage = `Usage: bento build [OPTIONS] CONTEXT
@@ -108,17 +107,19 @@ export const buildCommand: Command = {
     const tags = values.tag ?? [];
     if (values.push && tags.length === 0) throw new UsageError("--push needs a tag to push (-t registry.example.com/app:1)", usage);
     const display = progressDisplay(quiet ? "quiet" : parseProgressMode(values.progress, usage), io.stderr);
-    const result = await build.call(image, {
-      tag: tags,
-      context,
-      noCache: values["no-cache"] ?? false,
-      ...(values["cache-from"] === undefined ? {} : { cacheFrom: values["cache-from"] }),
-      ...(values["cache-to"] === undefined ? {} : { cacheTo: parseCacheTo(values["cache-to"]) }),
-      onProgress: (event) => {
-        if (quiet && event.type === "warning") io.stderr.write(`${progressLine(event)}\n`);
-        else display.build(event as BuildProgressEvent);
-      },
-    }).finally(() => display.end());
+    const result = await build
+      .call(image, {
+        tag: tags,
+        context,
+        noCache: values["no-cache"] ?? false,
+        ...(values["cache-from"] === undefined ? {} : { cacheFrom: values["cache-from"] }),
+        ...(values["cache-to"] === undefined ? {} : { cacheTo: parseCacheTo(values["cache-to"]) }),
+        onProgress: (event) => {
+          if (quiet && event.type === "warning") io.stderr.write(`${progressLine(event)}\n`);
+          else display.build(event as BuildProgressEvent);
+        },
+      })
+      .finally(() => display.end());
     if (!quiet) {
       for (const tag of result.tags) io.stderr.write(`tagged ${tag}\n`);
       for (const line of cacheLines(result.cache)) io.stderr.write(`${line}\n`);

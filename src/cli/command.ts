@@ -47,7 +47,7 @@ export function describeError(error: unknown, debug: boolean): string {
   if (!debug) return `bento: ${error.message}\n`;
   let text = `bento: ${error.stack ?? error.message}\n`;
   for (let cause = error.cause, depth = 0; cause !== undefined && depth < 10; cause = (cause as Error).cause, depth++) {
-    text += `caused by: ${cause instanceof Error ? cause.stack ?? cause.message : String(cause)}\n`;
+    text += `caused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`;
   }
   return text;
 }

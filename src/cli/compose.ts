@@ -121,11 +121,13 @@ async function up(file: string | string[], services: string[], io: CliIo): Promi
     onProgress: (e) => io.stderr.write(`${e.service}: ${e.status}${e.detail ? ` (${e.detail})` : ""}\n`),
   });
   const width = Math.max(0, ...running.services.map((s) => s.length));
-  await Promise.all(running.services.map(async (name) => {
-    for await (const line of running.service(name).followLogs()) {
-      (line.stream === "stdout" ? io.stdout : io.stderr).write(`${name.padEnd(width)} | ${line.text.endsWith("\n") ? line.text : `${line.text}\n`}`);
-    }
-  }));
+  await Promise.all(
+    running.services.map(async (name) => {
+      for await (const line of running.service(name).followLogs()) {
+        (line.stream === "stdout" ? io.stdout : io.stderr).write(`${name.padEnd(width)} | ${line.text.endsWith("\n") ? line.text : `${line.text}\n`}`);
+      }
+    }),
+  );
   await running.down({ onProgress: (e) => io.stderr.write(`${e.service}: ${e.status}\n`) });
   return 0;
 }
@@ -134,7 +136,11 @@ async function down(file: string | string[], removeVolumes: boolean, io: CliIo):
   const fromCompose = await loadFromCompose();
   const name = fromCompose(file).name;
   const ofStack = () => listMachineContainers().filter((c) => c.labels[stackLabel] === name && c.status !== "left-behind");
-  const owners = new Set(ofStack().map((c) => c.ownerPid).filter((p): p is number => p !== undefined && p !== process.pid && isComposeUp(p)));
+  const owners = new Set(
+    ofStack()
+      .map((c) => c.ownerPid)
+      .filter((p): p is number => p !== undefined && p !== process.pid && isComposeUp(p)),
+  );
   for (const pid of owners) {
     io.stderr.write(`bento: asking bento compose up (process ${pid}) to stop\n`);
     process.kill(pid, "SIGTERM");

@@ -21,7 +21,10 @@ function portMap(exposed: readonly string[], bound: readonly BoundPort[] | undef
   const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
   for (const key of exposed) ports[key] = null;
   for (const b of bound ?? []) {
-    ports[`${b.container}/${b.protocol}`] = [{ HostIp: "127.0.0.1", HostPort: String(b.hostPort) }, { HostIp: "::1", HostPort: String(b.hostPort) }];
+    ports[`${b.container}/${b.protocol}`] = [
+      { HostIp: "127.0.0.1", HostPort: String(b.hostPort) },
+      { HostIp: "::1", HostPort: String(b.hostPort) },
+    ];
   }
   return ports;
 }
@@ -69,13 +72,15 @@ export function dockerContainer(c: MachineContainer, record: Partial<ContainerRe
       PidsLimit: limits.pidsMax ?? null,
       BlkioWeight: limits.ioWeight ?? 0,
     },
-    Mounts: (record.mounts ?? []).filter((m) => m.kind !== "file").map((m) => ({
-      Type: m.kind,
-      ...(m.kind === "volume" ? { Name: m.name } : {}),
-      Source: m.kind === "bind" ? m.source : "",
-      Destination: m.target,
-      RW: !m.readonly,
-    })),
+    Mounts: (record.mounts ?? [])
+      .filter((m) => m.kind !== "file")
+      .map((m) => ({
+        Type: m.kind,
+        ...(m.kind === "volume" ? { Name: m.name } : {}),
+        Source: m.kind === "bind" ? m.source : "",
+        Destination: m.target,
+        RW: !m.readonly,
+      })),
     Config: {
       Hostname: record.hostname ?? c.id.slice(0, 12),
       User: record.user ?? "",

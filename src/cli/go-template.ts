@@ -23,11 +23,7 @@ type Token =
   | { kind: "ident"; name: string }
   | { kind: "punct"; value: "(" | ")" | "|" | ":=" | "," };
 
-type Term =
-  | { kind: "field"; path: string[] }
-  | { kind: "var"; name: string; path: string[] }
-  | { kind: "literal"; value: unknown }
-  | { kind: "paren"; pipeline: Pipeline; path: string[] };
+type Term = { kind: "field"; path: string[] } | { kind: "var"; name: string; path: string[] } | { kind: "literal"; value: unknown } | { kind: "paren"; pipeline: Pipeline; path: string[] };
 type Command = { fn?: string; args: Term[] };
 type Pipeline = Command[];
 
@@ -280,10 +276,14 @@ function run(nodes: readonly Node[], dot: unknown, vars: Map<string, unknown>, o
       const entries: [unknown, unknown][] = Array.isArray(v)
         ? v.map((e, i) => [i, e])
         : v !== null && typeof v === "object"
-          ? Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]])
+          ? Object.keys(v)
+              .sort()
+              .map((k) => [k, (v as Record<string, unknown>)[k]])
           : v === missing || v === null
             ? []
-            : (() => { throw new TemplateError(`template: range can't iterate over ${formatValue(v)}`); })();
+            : (() => {
+                throw new TemplateError(`template: range can't iterate over ${formatValue(v)}`);
+              })();
       if (entries.length === 0) run(node.otherwise, dot, vars, out);
       for (const [key, value] of entries) {
         const scope = new Map(vars);
@@ -310,7 +310,11 @@ export function formatValue(v: unknown): string {
   if (v === missing || v === undefined) return "<no value>";
   if (v === null) return "<nil>";
   if (Array.isArray(v)) return `[${v.map(formatValue).join(" ")}]`;
-  if (typeof v === "object") return `map[${Object.keys(v).sort().map((k) => `${k}:${formatValue((v as Record<string, unknown>)[k])}`).join(" ")}]`;
+  if (typeof v === "object")
+    return `map[${Object.keys(v)
+      .sort()
+      .map((k) => `${k}:${formatValue((v as Record<string, unknown>)[k])}`)
+      .join(" ")}]`;
   return String(v);
 }
 

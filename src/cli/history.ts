@@ -1,7 +1,7 @@
 /**
  * `bento history IMAGE`: the steps that made an image, newest first, as `docker history`.
  */
-import { Store } from "../store/store.js";
+import { Store } from "../registry/store.js";
 import type { ImageInspect } from "../store/types.js";
 import { helpOption, parseCommandArgs, UsageError } from "./args.js";
 import { printHelp } from "./command.js";
@@ -20,7 +20,10 @@ Options:
 `;
 
 const options = {
-  ...helpOption, format: { type: "string" }, "no-trunc": { type: "boolean" }, quiet: { type: "boolean", short: "q" },
+  ...helpOption,
+  format: { type: "string" },
+  "no-trunc": { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
 } as const;
 
 /** One row of `history`, with docker's field names. */
@@ -77,13 +80,12 @@ export const historyCommand = dockerCommand({
       io.stdout.write(rows.map((r) => `${truncate && r.ID !== "<missing>" ? shortId(r.ID) : r.ID}\n`).join(""));
       return 0;
     }
-    io.stdout.write(formatTable(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], rows.map((r) => [
-      truncate && r.ID !== "<missing>" ? shortId(r.ID) : r.ID,
-      r.CreatedSince,
-      truncate && r.CreatedBy.length > 45 ? `${r.CreatedBy.slice(0, 44)}…` : r.CreatedBy,
-      r.Size,
-      r.Comment,
-    ])));
+    io.stdout.write(
+      formatTable(
+        ["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"],
+        rows.map((r) => [truncate && r.ID !== "<missing>" ? shortId(r.ID) : r.ID, r.CreatedSince, truncate && r.CreatedBy.length > 45 ? `${r.CreatedBy.slice(0, 44)}…` : r.CreatedBy, r.Size, r.Comment]),
+      ),
+    );
     return 0;
   },
 });

@@ -4,7 +4,7 @@
  */
 import { readContainerRecord } from "../container/container-record.js";
 import { findMachineContainer } from "../runtime/machine-containers.js";
-import { Store } from "../store/store.js";
+import { Store } from "../registry/store.js";
 import { readVolumeRecord, volumeDataDir } from "../volume/volume-store.js";
 import { helpOption, parseCommandArgs, UsageError } from "./args.js";
 import { printHelp, type CliIo } from "./command.js";

@@ -3,7 +3,7 @@
  * layout directory into the store.
  */
 import { resolve } from "node:path";
-import { Store } from "../store/store.js";
+import { Store } from "../registry/store.js";
 import { helpOption, parseCommandArgs, UsageError } from "./args.js";
 import { printHelp } from "./command.js";
 import { dockerCommand } from "./docker-command.js";

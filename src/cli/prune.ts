@@ -51,7 +51,11 @@ export const pruneCommand: Command = {
       reclaimed += containers.reduce((n, c) => n + c.sizeBytes, 0);
     }
 
-    const sizes = new Map(listVolumeRecords().filter((v) => containersUsing(v.name).length === 0).map((v) => [v.name, diskBytes(volumeDir(v.name))]));
+    const sizes = new Map(
+      listVolumeRecords()
+        .filter((v) => containersUsing(v.name).length === 0)
+        .map((v) => [v.name, diskBytes(volumeDir(v.name))]),
+    );
     const volumes = await Volume.prune({ all: values.volumes === true });
     if (volumes.length > 0) {
       io.stdout.write(`${containers.length > 0 ? "\n" : ""}Deleted volumes:\n`);

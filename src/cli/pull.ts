@@ -2,7 +2,7 @@
  * `bento pull [--platform P] [--progress MODE] [-q] NAME[:TAG|@DIGEST]`: an image from its
  * registry into the store, with docker's progress display.
  */
-import { Store } from "../store/store.js";
+import { Store } from "../registry/store.js";
 import { helpOption, parseCommandArgs, UsageError } from "./args.js";
 import { printHelp } from "./command.js";
 import { dockerCommand } from "./docker-command.js";

@@ -2,7 +2,7 @@
  * `bento push [--progress MODE] [-q] NAME[:TAG]`: a store image to the registry its name
  * names, with docker's progress display.
  */
-import { Store } from "../store/store.js";
+import { Store } from "../registry/store.js";
 import { helpOption, parseCommandArgs, UsageError } from "./args.js";
 import { printHelp } from "./command.js";
 import { dockerCommand } from "./docker-command.js";

@@ -1,7 +1,7 @@
 /**
  * `bento rmi [-f] IMAGE...`: removes images (or tags) from the store, as `docker rmi`.
  */
-import { Store } from "../store/store.js";
+import { Store } from "../registry/store.js";
 import { helpOption, parseCommandArgs, UsageError } from "./args.js";
 import { printHelp, reportError } from "./command.js";
 import { dockerCommand } from "./docker-command.js";

@@ -2,7 +2,7 @@
  * `bento save -o FILE IMAGE`: writes an image to a tar archive `docker load` reads.
  */
 import { isAbsolute, resolve } from "node:path";
-import { Store } from "../store/store.js";
+import { Store } from "../registry/store.js";
 import { helpOption, parseCommandArgs, UsageError } from "./args.js";
 import { printHelp } from "./command.js";
 import { dockerCommand } from "./docker-command.js";

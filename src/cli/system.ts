@@ -1,7 +1,7 @@
 /**
  * `bento system df|prune`: the store's disk use, and docker's name for `bento prune`.
  */
-import { Store } from "../store/store.js";
+import { Store } from "../registry/store.js";
 import type { DiskUsage } from "../store/types.js";
 import { helpOption, parseCommandArgs, UsageError } from "./args.js";
 import { printHelp, writeJson } from "./command.js";
@@ -41,8 +41,16 @@ const pruneOptions = { ...helpOption, all: { type: "boolean", short: "a" }, volu
  */
 export function diskUsageRows(usage: DiskUsage, verbose: boolean): { Type: string; TotalCount: number; Size: string }[] {
   const rows: [string, { count: number; sizeBytes: number }][] = [
-    ["Images", usage.images], ["Containers", usage.containers], ["Local Volumes", usage.volumes], ["Build Cache", usage.cache],
-    ...(verbose ? ([["Blobs", usage.blobs], ["Unpacked layers", usage.layers]] as [string, { count: number; sizeBytes: number }][]) : []),
+    ["Images", usage.images],
+    ["Containers", usage.containers],
+    ["Local Volumes", usage.volumes],
+    ["Build Cache", usage.cache],
+    ...(verbose
+      ? ([
+          ["Blobs", usage.blobs],
+          ["Unpacked layers", usage.layers],
+        ] as [string, { count: number; sizeBytes: number }][])
+      : []),
   ];
   return rows.map(([Type, u]) => ({ Type, TotalCount: u.count, Size: formatBytes(u.sizeBytes) }));
 }
@@ -64,7 +72,13 @@ export const systemCommand = dockerCommand({
       const render = formatter(values.format, usage);
       if (values.format === "json") writeJson(io, { ...du, rows });
       else if (render !== undefined) for (const row of rows) io.stdout.write(`${render(row)}\n`);
-      else io.stdout.write(`${formatTable(["TYPE", "TOTAL", "SIZE"], rows.map((r) => [r.Type, String(r.TotalCount), r.Size]))}\nTotal: ${formatBytes(du.totalBytes)}, reclaimable: ${formatBytes(du.reclaimableBytes)}\n`);
+      else
+        io.stdout.write(
+          `${formatTable(
+            ["TYPE", "TOTAL", "SIZE"],
+            rows.map((r) => [r.Type, String(r.TotalCount), r.Size]),
+          )}\nTotal: ${formatBytes(du.totalBytes)}, reclaimable: ${formatBytes(du.reclaimableBytes)}\n`,
+        );
       return 0;
     }
     if (sub === "prune") {

@@ -8,7 +8,11 @@
  */
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]) => headers.map((_, i) => (i === headers.length - 1 ? (cells[i] ?? "") : (cells[i] ?? "").padEnd(widths[i]!))).join("   ").trimEnd();
+  const line = (cells: readonly string[]) =>
+    headers
+      .map((_, i) => (i === headers.length - 1 ? (cells[i] ?? "") : (cells[i] ?? "").padEnd(widths[i]!)))
+      .join("   ")
+      .trimEnd();
   return [line(headers), ...rows.map(line)].map((l) => `${l}\n`).join("");
 }
 
@@ -36,7 +40,9 @@ export function formatAgo(date: Date | undefined, now: Date = new Date()): strin
 }
 
 function humanDuration(seconds: number): string {
-  const minutes = seconds / 60, hours = minutes / 60, days = hours / 24;
+  const minutes = seconds / 60,
+    hours = minutes / 60,
+    days = hours / 24;
   if (seconds < 1) return "Less than a second";
   if (Math.floor(seconds) === 1) return "1 second";
   if (seconds < 60) return `${Math.floor(seconds)} seconds`;

@@ -1,7 +1,7 @@
 /**
  * `bento tag SOURCE TARGET`: points a tag at an image of the store.
  */
-import { Store } from "../store/store.js";
+import { Store } from "../registry/store.js";
 import { helpOption, parseCommandArgs, UsageError } from "./args.js";
 import { printHelp } from "./command.js";
 import { dockerCommand } from "./docker-command.js";

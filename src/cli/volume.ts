@@ -71,7 +71,9 @@ export const volumeCommand: Command = dockerCommand({
       const { values, positionals } = parseCommandArgs(rest, lsOptions, usage);
       if (values.help) return printHelp(io, usage);
       if (positionals.length > 0) throw new UsageError(`volume ls takes no arguments (got "${positionals[0]}")`, usage);
-      const volumes = listVolumeRecords().map((v) => ({ ...v, usedBy: containersUsing(v.name) })).sort((a, b) => a.name.localeCompare(b.name));
+      const volumes = listVolumeRecords()
+        .map((v) => ({ ...v, usedBy: containersUsing(v.name) }))
+        .sort((a, b) => a.name.localeCompare(b.name));
       if (values.json) writeJson(io, volumes);
       else if (values.quiet) io.stdout.write(volumes.map((v) => `${v.name}\n`).join(""));
       else io.stdout.write(volumesTable(volumes));

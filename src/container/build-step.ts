@@ -52,9 +52,11 @@ export async function runBuildStep(spec: BuildStepSpec): Promise<BuildStepResult
   const instance = ContainerInstance.create(options, { lowerDirs: spec.lowerDirs, config: spec.config });
   try {
     await instance.launch();
-    const follow = spec.onOutput ? (async () => {
-      for await (const line of instance.followLogs()) spec.onOutput!(line);
-    })() : Promise.resolve();
+    const follow = spec.onOutput
+      ? (async () => {
+          for await (const line of instance.followLogs()) spec.onOutput!(line);
+        })()
+      : Promise.resolve();
     const exit = await instance.wait();
     await follow;
     const output = await instance.logs();

@@ -51,11 +51,13 @@ export class Container {
   async start(): Promise<RunningContainer> {
     const deadline = Deadline.start(this.options.startupTimeoutMs, config().timeoutScale);
     const label = this.options.name ?? "container";
-    const source = await deadline.race(resolveImage(this.image), () => phaseTimeout(label, "build", deadline, "the image")).catch((error: unknown) => {
-      // A failed build is a failed start (its phase named); a bad option stays what it is.
-      if (error instanceof StartupError || error instanceof InvalidOptionError) throw error;
-      throw new StartupError(label, { phase: "build" }, { cause: error });
-    });
+    const source = await deadline
+      .race(resolveImage(this.image), () => phaseTimeout(label, "build", deadline, "the image"))
+      .catch((error: unknown) => {
+        // A failed build is a failed start (its phase named); a bad option stays what it is.
+        if (error instanceof StartupError || error instanceof InvalidOptionError) throw error;
+        throw new StartupError(label, { phase: "build" }, { cause: error });
+      });
     const instance = ContainerInstance.create(this.options, source);
     try {
       await writeStartFiles(instance, this.options.files);

@@ -74,9 +74,10 @@ export async function copyFromContainer(target: CopyTarget, path: string, hostPa
       // volume or bind it lands in: never through a symlink on the host.
       const resolved = `/${resolveMerged(target.layers(), src, false)}`;
       const inMount = mountFor(target.mounts, resolved);
-      const found = inMount && inMount.mount.kind === "bind"
-        ? copyMergedTree([inMount.mount.source], resolveMerged([inMount.mount.source], inMount.rest, false), join(staging, basename(src)))
-        : copyMergedTree(target.layers(), resolved, join(staging, basename(src)));
+      const found =
+        inMount && inMount.mount.kind === "bind"
+          ? copyMergedTree([inMount.mount.source], resolveMerged([inMount.mount.source], inMount.rest, false), join(staging, basename(src)))
+          : copyMergedTree(target.layers(), resolved, join(staging, basename(src)));
       if (!found) throw new BentoError("ERR_NOT_FOUND", `copyFrom: ${src} does not exist in container ${target.name}`);
     }
     const copied = join(staging, basename(src));

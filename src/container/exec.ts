@@ -80,7 +80,11 @@ async function feedInput(input: Writable, stdin: NonNullable<ExecOptions["stdin"
   try {
     for await (const chunk of stdin) {
       if (input.destroyed) break;
-      if (!input.write(chunk)) await new Promise<void>((resolve) => { input.once("drain", resolve); input.once("close", resolve); });
+      if (!input.write(chunk))
+        await new Promise<void>((resolve) => {
+          input.once("drain", resolve);
+          input.once("close", resolve);
+        });
     }
   } finally {
     input.end();
@@ -90,7 +94,7 @@ async function feedInput(input: Writable, stdin: NonNullable<ExecOptions["stdin"
 /** Runs `argv` in the container to completion; `stdin` is written to its standard input. */
 export async function runExec(target: ExecTarget, argv: string[], options: ExecOptions = {}): Promise<RawExecResult> {
   if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === "string")) {
-    throw new BentoError("ERR_INVALID_OPTION", "exec: argv must be a non-empty array of strings, e.g. [\"cat\", \"/etc/hostname\"]");
+    throw new BentoError("ERR_INVALID_OPTION", 'exec: argv must be a non-empty array of strings, e.g. ["cat", "/etc/hostname"]');
   }
   const { stdin, onOutput } = options;
   const streamed = stdin !== undefined && typeof stdin !== "string" && !(stdin instanceof Uint8Array);
@@ -100,7 +104,7 @@ export async function runExec(target: ExecTarget, argv: string[], options: ExecO
   if (onOutput !== undefined && typeof onOutput !== "function") throw new BentoError("ERR_INVALID_OPTION", "exec: onOutput must be a function (stream, chunk) => void");
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (typeof v !== "string" || v.includes("\0") || k.includes("\0") || k.includes("=") || k === "") {
-      throw new InvalidOptionError(`env.${k}`, "exec: a variable needs a non-empty name without \"=\" and a string value, neither with a NUL character");
+      throw new InvalidOptionError(`env.${k}`, 'exec: a variable needs a non-empty name without "=" and a string value, neither with a NUL character');
     }
   }
   if (argv.some((a) => a.includes("\0"))) throw new InvalidOptionError("argv", "exec: an argument contains a NUL character, which execve(2) cannot pass; remove it");
@@ -111,17 +115,18 @@ export async function runExec(target: ExecTarget, argv: string[], options: ExecO
   const helper = HelperProcess.start({ role: "exec", plan: plan.records, stdio: [stdin !== undefined ? "socket" : "null", "socket", "socket"] });
   // Not awaited: the command may end without reading all of it (an endless stream included).
   if (stdin !== undefined) feedInput(helper.stdio[0]!, stdin).catch(() => undefined);
-  const collect = (i: 1 | 2) => new Promise<Buffer>((resolve) => {
-    const chunks: Buffer[] = [];
-    const s = helper.stdio[i]!;
-    const stream = i === 1 ? "stdout" : "stderr";
-    s.on("data", (c: Buffer) => {
-      chunks.push(c);
-      onOutput?.(stream, c);
+  const collect = (i: 1 | 2) =>
+    new Promise<Buffer>((resolve) => {
+      const chunks: Buffer[] = [];
+      const s = helper.stdio[i]!;
+      const stream = i === 1 ? "stdout" : "stderr";
+      s.on("data", (c: Buffer) => {
+        chunks.push(c);
+        onOutput?.(stream, c);
+      });
+      s.on("error", () => resolve(Buffer.concat(chunks)));
+      s.on("end", () => resolve(Buffer.concat(chunks)));
     });
-    s.on("error", () => resolve(Buffer.concat(chunks)));
-    s.on("end", () => resolve(Buffer.concat(chunks)));
-  });
   const [stdout, stderr] = [collect(1), collect(2)];
   const abort = () => helper.signal(9);
   if (options.signal?.aborted) abort();

@@ -79,8 +79,15 @@ export function inspectInstance(c: ContainerInstance): ContainerInspect {
   if (health) state.health = health;
   const p = c.spec.process;
   return {
-    id: c.id, name: c.name, created: c.createdAt.toISOString(), state, image: c.source.config,
+    id: c.id,
+    name: c.name,
+    created: c.createdAt.toISOString(),
+    state,
+    image: c.source.config,
     process: { argv: p.argv, env: p.env, cwd: p.cwd, uid: p.uid, gid: p.gid },
-    hostname: c.spec.hostname, labels: c.options.labels, limits: c.options.limits, logPath: c.spec.logFile,
+    hostname: c.spec.hostname,
+    labels: c.options.labels,
+    limits: c.options.limits,
+    logPath: c.spec.logFile,
   };
 }

@@ -42,11 +42,13 @@ type Status = "created" | "running" | "exited" | "removed";
 
 let swept = false;
 
-
 function resolvConf(): string {
   try {
     // 127.x nameservers are unreachable from another network namespace (RUNTIME-NOTES section 6).
-    return readFileSync("/etc/resolv.conf", "utf8").split("\n").filter((l) => !/^\s*nameserver\s+127\./.test(l)).join("\n");
+    return readFileSync("/etc/resolv.conf", "utf8")
+      .split("\n")
+      .filter((l) => !/^\s*nameserver\s+127\./.test(l))
+      .join("\n");
   } catch {
     return "";
   }
@@ -84,7 +86,12 @@ export class ContainerInstance {
     claimName(this.runtimeDir, name, id);
     try {
       this.lock = claimState(join(this.runtimeDir, "containers"), {
-        id, name, ownerPid: process.pid, cgroupPaths: this.driver.paths(id), containerDir, removeDirs: anonymousVolumes.map(volumeDir),
+        id,
+        name,
+        ownerPid: process.pid,
+        cgroupPaths: this.driver.paths(id),
+        containerDir,
+        removeDirs: anonymousVolumes.map(volumeDir),
       });
     } catch (error) {
       releaseName(this.runtimeDir, name, id);
@@ -136,23 +143,44 @@ export class ContainerInstance {
     }
     const volumes = resolveMounts(options.mounts, Object.keys(image.Volumes ?? {}), source.lowerDirs, containerDir);
     const spec: RuntimeSpec = {
-      id, hostname, lowerDirs: source.lowerDirs, containerDir, logFile: join(containerDir, "container.log"),
-      readonlyRootfs: options.readonlyRootfs, init: options.init, network: options.network, process: payload, mounts: volumes.mounts, system: options.system,
+      id,
+      hostname,
+      lowerDirs: source.lowerDirs,
+      containerDir,
+      logFile: join(containerDir, "container.log"),
+      readonlyRootfs: options.readonlyRootfs,
+      init: options.init,
+      network: options.network,
+      process: payload,
+      mounts: volumes.mounts,
+      system: options.system,
     };
     mkdirSync(containerDir, { recursive: true, mode: 0o700 });
     // The overlay's root directory takes the upper dir's mode: 0700 would lock non-root users out of "/".
     for (const sub of ["upper", "work", "merged"]) mkdirSync(join(containerDir, sub), { mode: 0o755 });
-    const hosts = options.network === "host" ? readFileSync("/etc/hosts", "utf8")
-      : `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
+    const hosts = options.network === "host" ? readFileSync("/etc/hosts", "utf8") : `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
     writeFileSync(join(containerDir, "hosts"), hosts + extraHostLines(options.system.extraHosts));
     writeFileSync(join(containerDir, "hostname"), `${hostname}\n`);
     writeFileSync(join(containerDir, "resolv.conf"), options.egress ? `nameserver ${egressNameserver}\n` : resolvConfWith(resolvConf(), options.system.dns));
     writeMountedFiles(containerDir, volumes.files, user);
     writeContainerRecord(containerDir, {
-      id, name, imageId: source.imageId ?? null, labels: options.labels, volumes: volumes.volumes, argv: payload.argv, env, cwd: payload.cwd,
-      user: options.user ?? image.User ?? "", hostname, networkMode: options.joins?.network.name ?? options.network, limits: options.limits,
-      readonlyRootfs: options.readonlyRootfs, init: options.init, mounts: recordedMounts(options.mounts), exposedPorts: Object.keys(image.ExposedPorts ?? {}),
-      ...(options.stopSignal ?? image.StopSignal ? { stopSignal: options.stopSignal ?? image.StopSignal } : {}),
+      id,
+      name,
+      imageId: source.imageId ?? null,
+      labels: options.labels,
+      volumes: volumes.volumes,
+      argv: payload.argv,
+      env,
+      cwd: payload.cwd,
+      user: options.user ?? image.User ?? "",
+      hostname,
+      networkMode: options.joins?.network.name ?? options.network,
+      limits: options.limits,
+      readonlyRootfs: options.readonlyRootfs,
+      init: options.init,
+      mounts: recordedMounts(options.mounts),
+      exposedPorts: Object.keys(image.ExposedPorts ?? {}),
+      ...((options.stopSignal ?? image.StopSignal) ? { stopSignal: options.stopSignal ?? image.StopSignal } : {}),
     });
     try {
       return new ContainerInstance(id, name, options, source, spec, new Date(), volumes.anonymous);
@@ -172,19 +200,35 @@ export class ContainerInstance {
     const joins = this.options.joins;
     const oomCounter = this.driver.oomCounter(this.id);
     const userns = isRootless() ? await userNamespace() : undefined;
-    const plan = compileContainerPlan({
-      ...this.spec, hold: joins !== undefined || this.options.egress === true,
-      ...(userns ? { userNamespace: { holderPid: userns.holderPid, singleId: userns.mapping.kind === "single" } } : {}),
-    }, this.driver.setup(this.id, this.options.limits), {
-      ...(oomCounter ? { oomCounter } : {}), removeDirs: this.driver.paths(this.id),
-    });
+    const plan = compileContainerPlan(
+      {
+        ...this.spec,
+        hold: joins !== undefined || this.options.egress === true,
+        ...(userns ? { userNamespace: { holderPid: userns.holderPid, singleId: userns.mapping.kind === "single" } } : {}),
+      },
+      this.driver.setup(this.id, this.options.limits),
+      {
+        ...(oomCounter ? { oomCounter } : {}),
+        removeDirs: this.driver.paths(this.id),
+      },
+    );
     let egress: Egress | undefined;
-    const attach = joins ? ((initPid: number) => joins.network.attach({
-      id: this.id, initPid, names: [this.name, this.spec.hostname, ...joins.aliases], hostsFile: join(this.spec.containerDir, "hosts"),
-      extraHosts: extraHostLines(this.options.system.extraHosts),
-    }).then(() => undefined)) : this.options.egress ? async (initPid: number) => {
-      egress = await startEgress(initPid);
-    } : undefined;
+    const attach = joins
+      ? (initPid: number) =>
+          joins.network
+            .attach({
+              id: this.id,
+              initPid,
+              names: [this.name, this.spec.hostname, ...joins.aliases],
+              hostsFile: join(this.spec.containerDir, "hosts"),
+              extraHosts: extraHostLines(this.options.system.extraHosts),
+            })
+            .then(() => undefined)
+      : this.options.egress
+        ? async (initPid: number) => {
+            egress = await startEgress(initPid);
+          }
+        : undefined;
     track(this);
     let shim: RunningShim;
     try {
@@ -357,10 +401,18 @@ export class ContainerInstance {
     this.assertNot("removed", "exec in");
     const shim = this.shim;
     if (!shim) throw new ContainerStateError(`container ${this.name} is not running; start it before exec`);
-    return runExec({
-      name: this.name, initPid: shim.initPid, network: this.spec.network, procsFiles: this.driver.procsFiles(this.id),
-      process: this.spec.process, layers: this.layers(),
-    }, argv, options);
+    return runExec(
+      {
+        name: this.name,
+        initPid: shim.initPid,
+        network: this.spec.network,
+        procsFiles: this.driver.procsFiles(this.id),
+        process: this.spec.process,
+        layers: this.layers(),
+      },
+      argv,
+      options,
+    );
   }
 
   /** The container's filesystem layers, top-first: its upper dir, then the image's. */

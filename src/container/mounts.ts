@@ -111,8 +111,12 @@ function parseFileMount(option: string, spec: FileMount): NormalizedMount {
     if (id !== undefined && (!Number.isSafeInteger(id) || id < 0 || id > 0xfffffffe)) throw new InvalidOptionError(`${option}.${key}`, `${String(id)} is not a numeric ${key}; use a whole number such as 1000`);
   }
   return {
-    kind: "file", content: typeof content === "string" ? Buffer.from(content) : content, target: containerPath(`${option}.target`, spec.target), mode,
-    ...(spec.uid === undefined ? {} : { uid: spec.uid }), ...(spec.gid === undefined ? {} : { gid: spec.gid }),
+    kind: "file",
+    content: typeof content === "string" ? Buffer.from(content) : content,
+    target: containerPath(`${option}.target`, spec.target),
+    mode,
+    ...(spec.uid === undefined ? {} : { uid: spec.uid }),
+    ...(spec.gid === undefined ? {} : { gid: spec.gid }),
   };
 }
 
@@ -124,7 +128,7 @@ export function parseMounts(specs: readonly MountSpec[] | undefined): Normalized
   return specs.map((raw, i) => {
     const option = `mounts[${i}]`;
     const spec = typeof raw === "string" ? parseString(option, raw) : raw;
-    if (typeof spec !== "object" || spec === null) throw new InvalidOptionError(option, "must be { volume, target }, { bind, target }, { tmpfs }, { content, target } or \"source:target[:ro]\"");
+    if (typeof spec !== "object" || spec === null) throw new InvalidOptionError(option, 'must be { volume, target }, { bind, target }, { tmpfs }, { content, target } or "source:target[:ro]"');
     let mount: NormalizedMount;
     if ("tmpfs" in spec) {
       const parts = [`mode=${(spec.mode ?? 0o1777).toString(8)}`];
@@ -144,7 +148,7 @@ export function parseMounts(specs: readonly MountSpec[] | undefined): Normalized
     } else {
       throw new InvalidOptionError(option, "must have one of volume, bind, tmpfs or content");
     }
-    if (mount.target === "/") throw new InvalidOptionError(option, "cannot mount over \"/\"; choose a directory such as \"/data\"");
+    if (mount.target === "/") throw new InvalidOptionError(option, 'cannot mount over "/"; choose a directory such as "/data"');
     if (targets.has(mount.target)) throw new InvalidOptionError(option, `${mount.target} is mounted twice; mount each target once`);
     targets.add(mount.target);
     return mount;

@@ -180,7 +180,7 @@ const hostnamePattern = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0
 function stringArray(option: string, value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
-    throw new InvalidOptionError(option, "must be an array of strings (exec form), e.g. [\"sh\", \"-c\", \"echo hi\"]");
+    throw new InvalidOptionError(option, 'must be an array of strings (exec form), e.g. ["sh", "-c", "echo hi"]');
   }
   return [...value];
 }
@@ -202,7 +202,7 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
   }
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.env ?? {})) {
-    if (!k || k.includes("=") || k.includes("\0")) throw new InvalidOptionError(`env.${k}`, "a variable name may not be empty or contain \"=\"");
+    if (!k || k.includes("=") || k.includes("\0")) throw new InvalidOptionError(`env.${k}`, 'a variable name may not be empty or contain "="');
     if (typeof v !== "string") throw new InvalidOptionError(`env.${k}`, `the value must be a string, not ${typeof v}`);
     // execve(2) takes C strings: a NUL would silently cut the value short.
     if (v.includes("\0")) throw new InvalidOptionError(`env.${k}`, "the value contains a NUL character, which an environment cannot hold; remove it");

@@ -143,5 +143,4 @@ export class RunningContainer extends ContainerView {
   stats(): Promise<CgroupStats> {
     return this.instance.stats();
   }
-
 }

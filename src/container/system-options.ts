@@ -34,16 +34,33 @@ export interface DnsOptions {
  * new Container(image, { ulimits: { nofile: { soft: 1024, hard: 4096 }, nproc: 512 } });
  * ```
  */
-export type UlimitSpec = number | {
-  /** The limit the process gets. */
-  soft: number;
-  /** The ceiling it may raise the soft limit to. */
-  hard: number;
-};
+export type UlimitSpec =
+  | number
+  | {
+      /** The limit the process gets. */
+      soft: number;
+      /** The ceiling it may raise the soft limit to. */
+      hard: number;
+    };
 
 /** setrlimit(2) resources by the names docker and compose use (asm-generic/resource.h). */
 const rlimitResources: Record<string, number> = {
-  cpu: 0, fsize: 1, data: 2, stack: 3, core: 4, rss: 5, nproc: 6, nofile: 7, memlock: 8, as: 9, locks: 10, sigpending: 11, msgqueue: 12, nice: 13, rtprio: 14, rttime: 15,
+  cpu: 0,
+  fsize: 1,
+  data: 2,
+  stack: 3,
+  core: 4,
+  rss: 5,
+  nproc: 6,
+  nofile: 7,
+  memlock: 8,
+  as: 9,
+  locks: 10,
+  sigpending: 11,
+  msgqueue: 12,
+  nice: 13,
+  rtprio: 14,
+  rttime: 15,
 };
 
 /** Sysctls a container may set: those of its own IPC and network namespaces (Docker's list, moby's `oci/namespaces` validation). */
@@ -71,16 +88,26 @@ function strings(option: string, value: unknown): string[] {
  * normalizeSystemOptions({ extraHosts: { "api.test": "host-gateway" }, sysctls: { "net.core.somaxconn": "1024" } }, "host");
  * ```
  */
-export function normalizeSystemOptions(options: {
-  extraHosts?: Record<string, string> | undefined; dns?: DnsOptions | undefined; domainname?: string | undefined;
-  sysctls?: Record<string, string | number> | undefined; ulimits?: Record<string, UlimitSpec> | undefined; shmSize?: string | number | undefined;
-}, network: "none" | "host" | "joined"): SystemSettings {
+export function normalizeSystemOptions(
+  options: {
+    extraHosts?: Record<string, string> | undefined;
+    dns?: DnsOptions | undefined;
+    domainname?: string | undefined;
+    sysctls?: Record<string, string | number> | undefined;
+    ulimits?: Record<string, UlimitSpec> | undefined;
+    shmSize?: string | number | undefined;
+  },
+  network: "none" | "host" | "joined",
+): SystemSettings {
   const settings: SystemSettings = { extraHosts: [], sysctls: [], rlimits: [] };
   for (const [host, address] of Object.entries(options.extraHosts ?? {})) {
     if (!hostPattern.test(host)) throw new InvalidOptionError(`extraHosts.${host}`, `${JSON.stringify(host)} is not a host name`);
     if (address === "host-gateway") {
       if (network !== "host") {
-        throw new InvalidOptionError(`extraHosts.${host}`, `host-gateway needs network: "host" (in compose, network_mode: host): a bento container has its own network namespace with no route to the host, so a server of the test process is reachable only from a container that shares the host's network (where host-gateway is ${hostGateway})`);
+        throw new InvalidOptionError(
+          `extraHosts.${host}`,
+          `host-gateway needs network: "host" (in compose, network_mode: host): a bento container has its own network namespace with no route to the host, so a server of the test process is reachable only from a container that shares the host's network (where host-gateway is ${hostGateway})`,
+        );
       }
       settings.extraHosts.push([host, hostGateway]);
     } else if (typeof address !== "string" || isIP(address) === 0) {

@@ -17,6 +17,6 @@ export function registerStoppedContainer(make: (instance: ContainerInstance) => 
 
 /** The `StoppedContainer` view of `instance`. */
 export function stoppedContainer(instance: ContainerInstance): StoppedContainer {
-  if (makeStopped === undefined) throw new BentoError("ERR_INTERNAL", "container/stopped-container.ts was not loaded; import containers from \"bento\"");
+  if (makeStopped === undefined) throw new BentoError("ERR_INTERNAL", 'container/stopped-container.ts was not loaded; import containers from "bento"');
   return makeStopped(instance);
 }

@@ -130,7 +130,10 @@ function readDynamic(fd: number, path: string, f: Fields, wide: boolean, dynamic
     const end = strings.indexOf(0, offset);
     return strings.toString("utf8", offset, end < 0 ? strings.length : end);
   };
-  const paths = (value: number): string[] => stringAt(value).split(":").filter((p) => p !== "");
+  const paths = (value: number): string[] =>
+    stringAt(value)
+      .split(":")
+      .filter((p) => p !== "");
   for (const [tag, value] of entries) {
     if (tag === DT_NEEDED) info.needed.push(stringAt(value));
     else if (tag === DT_RPATH) info.rpath.push(...paths(value));

@@ -106,7 +106,7 @@ class ClosureWalk {
   }
 
   private findProgram(program: string): string {
-    if (typeof program !== "string" || program === "") throw new InvalidOptionError("fromHost.programs", "expected program names such as \"sh\" or absolute paths");
+    if (typeof program !== "string" || program === "") throw new InvalidOptionError("fromHost.programs", 'expected program names such as "sh" or absolute paths');
     if (program.includes("/")) {
       if (!isAbsolute(program)) throw new InvalidOptionError("fromHost.programs", `"${program}" is a relative path; give a name looked up in PATH or an absolute path`);
       if (!isExecutableFile(program)) throw new InvalidOptionError("fromHost.programs", `"${program}" is not an executable file on this host`);
@@ -147,7 +147,12 @@ class ClosureWalk {
   private scriptInterpreter(path: string): string | undefined {
     const head = readFileSync(path).subarray(0, 256).toString("latin1");
     if (!head.startsWith("#!")) return undefined;
-    const interpreter = head.slice(2).split("\n")[0]!.trim().split(/[ \t]+/)[0] ?? "";
+    const interpreter =
+      head
+        .slice(2)
+        .split("\n")[0]!
+        .trim()
+        .split(/[ \t]+/)[0] ?? "";
     return isAbsolute(interpreter) ? interpreter : undefined;
   }
 
@@ -231,7 +236,11 @@ class ClosureWalk {
   private muslSystemPath(interpreter: string): string[] {
     const arch = /^ld-musl-(.+)\.so\.1$/.exec(basename(interpreter))?.[1];
     const file = arch === undefined ? undefined : `/etc/ld-musl-${arch}.path`;
-    if (file !== undefined && existsSync(file)) return readFileSync(file, "utf8").split(/[:\n]/).map((s) => s.trim()).filter((s) => isAbsolute(s));
+    if (file !== undefined && existsSync(file))
+      return readFileSync(file, "utf8")
+        .split(/[:\n]/)
+        .map((s) => s.trim())
+        .filter((s) => isAbsolute(s));
     return ["/lib", "/usr/local/lib", "/usr/lib"];
   }
 

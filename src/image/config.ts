@@ -255,10 +255,7 @@ export function commandArgv(command: CommandLine, shell: readonly string[] | und
  * healthcheckConfig(["CMD-SHELL", "curl -f localhost"], { intervalMs: 500 }).Interval; // 500000000
  * ```
  */
-export function healthcheckConfig(
-  test: readonly string[],
-  options: { intervalMs?: number; timeoutMs?: number; startPeriodMs?: number; startIntervalMs?: number; retries?: number },
-): HealthcheckConfig {
+export function healthcheckConfig(test: readonly string[], options: { intervalMs?: number; timeoutMs?: number; startPeriodMs?: number; startIntervalMs?: number; retries?: number }): HealthcheckConfig {
   const out: HealthcheckConfig = { Test: [...test] };
   if (test[0] === "NONE") return out;
   const ns = (ms: number | undefined): number | undefined => (ms ? Math.round(ms * 1e6) : undefined);
@@ -348,11 +345,7 @@ function withConfig(state: StageState, patch: Partial<ImageConfig>): StageState 
   return { ...state, config: { ...cloneConfig(state.config), ...patch } };
 }
 
-function applyArgs(
-  state: StageState,
-  args: readonly { name: string; default?: string }[],
-  scope: ConfigScope,
-): StageState {
+function applyArgs(state: StageState, args: readonly { name: string; default?: string }[], scope: ConfigScope): StageState {
   const vars: Record<string, string> = { ...state.vars };
   for (const arg of args) {
     let value: string | undefined;

@@ -31,7 +31,7 @@ function printNode(node: DockerfileNode): string {
   let rest: string;
   if (node.keyword === "onbuild") {
     const trigger = args[0];
-    rest = trigger === undefined || typeof trigger === "string" ? "" : printNode(trigger).split("\n")[0] as string;
+    rest = trigger === undefined || typeof trigger === "string" ? "" : (printNode(trigger).split("\n")[0] as string);
   } else if (node.keyword === "env" || node.keyword === "label") {
     const parts: string[] = [];
     for (let i = 0; i < strings.length; i += 3) parts.push(strings[i + 2] === "" ? `${strings[i]} ${strings[i + 1]}` : `${strings[i]}=${strings[i + 1]}`);

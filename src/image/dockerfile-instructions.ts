@@ -134,7 +134,7 @@ function toStep(node: DockerfileNode, stages: readonly string[], ast: Dockerfile
     case "add":
       return copyOrAddStep(node, args, flags, stages);
     case "run": {
-      if (args.length === 0) throw new InstructionError("RUN requires at least one argument", "RUN <command> or RUN [\"executable\", \"arg\"]");
+      if (args.length === 0) throw new InstructionError("RUN requires at least one argument", 'RUN <command> or RUN ["executable", "arg"]');
       const step: ImageStep = { kind: "run", command: commandOf(node, args) };
       const mounts = flags.mount as string[] | undefined;
       if (mounts !== undefined && mounts.length > 0) {

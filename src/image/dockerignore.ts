@@ -166,5 +166,8 @@ function isIgnored(patterns: readonly CompiledPattern[], relPath: string): boole
 
 function cleanRelPath(relPath: string): string {
   const cleaned = path.posix.normalize(relPath);
-  return cleaned.replace(/^(\.\/)+/, "").replace(/^\/+/, "").replace(/\/$/, "");
+  return cleaned
+    .replace(/^(\.\/)+/, "")
+    .replace(/^\/+/, "")
+    .replace(/\/$/, "");
 }

@@ -48,11 +48,7 @@ export function imageConfigOf(plan: ImagePlan, options: ImageConfigOfOptions = {
   const fromVars: Record<string, string> = { ...platformArgs(platform) };
   for (const step of metaArgs) {
     for (const arg of step.args) {
-      const value = Object.hasOwn(buildArgs, arg.name)
-        ? buildArgs[arg.name]
-        : arg.default === undefined
-          ? undefined
-          : processWord(arg.default, fromVars, { escape });
+      const value = Object.hasOwn(buildArgs, arg.name) ? buildArgs[arg.name] : arg.default === undefined ? undefined : processWord(arg.default, fromVars, { escape });
       globals[arg.name] = value;
       if (value !== undefined) fromVars[arg.name] = value;
     }

@@ -17,10 +17,12 @@ export interface FromOptions {
 /** Options of `copy()`. */
 export interface CopyOptions {
   /** A stage name of this plan, an image reference, or another `Image` to copy from. */
-  from?: string | {
-    /** The plan of the image to copy from. */
-    toPlan(): import("./plan.js").ImagePlan;
-  };
+  from?:
+    | string
+    | {
+        /** The plan of the image to copy from. */
+        toPlan(): import("./plan.js").ImagePlan;
+      };
   /** Owner of the copied files, `user[:group]` (names or ids). */
   chown?: string;
   /** Mode of the copied files: octal text (`"755"`) or a number (`0o755`). */
@@ -216,7 +218,7 @@ export function healthcheckStepOf(test: string[], options: HealthcheckOptions): 
   for (const key of keys) {
     const value = options[key];
     if (value === undefined) continue;
-    if (test[0] === "NONE") throw new InvalidOptionError(`healthcheck.${key}`, 'HEALTHCHECK NONE takes no options');
+    if (test[0] === "NONE") throw new InvalidOptionError(`healthcheck.${key}`, "HEALTHCHECK NONE takes no options");
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new InvalidOptionError(`healthcheck.${key}`, `expected a number >= 0, got ${describe(value)}`);
     if (key === "retries" && !Number.isInteger(value)) throw new InvalidOptionError("healthcheck.retries", "expected an integer");
     if (key !== "retries" && value > 0 && value < 1) throw new InvalidOptionError(`healthcheck.${key}`, "cannot be less than 1 ms (0 means the default)");

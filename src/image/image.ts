@@ -547,7 +547,7 @@ export class Image {
       for (const step of added) image = image.onbuild(onbuildText(step, this.#escape));
       return image;
     }
-    if (typeof instruction !== "string" || instruction.trim() === "") throw new InvalidOptionError("onbuild", "expected Dockerfile text such as \"RUN make\" or a function");
+    if (typeof instruction !== "string" || instruction.trim() === "") throw new InvalidOptionError("onbuild", 'expected Dockerfile text such as "RUN make" or a function');
     if (/[\r\n]/.test(instruction)) throw new InvalidOptionError("onbuild", "an ONBUILD trigger is one line");
     try {
       parseOnbuildTrigger(instruction);

@@ -16,37 +16,37 @@ export interface SourceLocation {
 export type ImageBase =
   /** An empty filesystem and config. */
   | {
-    /** Discriminant: starts from nothing (`FROM scratch`). */
-    type: "scratch";
-  }
+      /** Discriminant: starts from nothing (`FROM scratch`). */
+      type: "scratch";
+    }
   /** An image reference such as `docker.io/library/alpine:3.20` (template, expanded with global ARGs). */
   | {
-    /** Discriminant: starts from an image reference. */
-    type: "ref";
-    /** The image reference (template). */
-    ref: string;
-  }
+      /** Discriminant: starts from an image reference. */
+      type: "ref";
+      /** The image reference (template). */
+      ref: string;
+    }
   /** An absolute host directory used as the root filesystem; checked when the image is built or run. */
   | {
-    /** Discriminant: starts from a host directory. */
-    type: "rootfs";
-    /** The absolute host path of the directory. */
-    path: string;
-  }
+      /** Discriminant: starts from a host directory. */
+      type: "rootfs";
+      /** The absolute host path of the directory. */
+      path: string;
+    }
   /** Another plan, embedded: the image `Image.from(otherImage)` starts from. */
   | {
-    /** Discriminant: starts from an embedded plan. */
-    type: "image";
-    /** The embedded plan; its last stage is the base. */
-    plan: ImagePlan;
-  }
+      /** Discriminant: starts from an embedded plan. */
+      type: "image";
+      /** The embedded plan; its last stage is the base. */
+      plan: ImagePlan;
+    }
   /** An earlier stage of this plan, by its name (or its index, as a decimal string, when unnamed). */
   | {
-    /** Discriminant: starts from an earlier stage. */
-    type: "stage";
-    /** The stage's name, or its 0-based index as a decimal string. */
-    name: string;
-  };
+      /** Discriminant: starts from an earlier stage. */
+      type: "stage";
+      /** The stage's name, or its 0-based index as a decimal string. */
+      name: string;
+    };
 
 /**
  * Where `copy --from` reads: an earlier stage, an image reference, or an embedded plan. A `ref` (or
@@ -55,38 +55,38 @@ export type ImageBase =
  */
 export type CopySource =
   | {
-    /** Discriminant: an earlier stage of this plan. */
-    type: "stage";
-    /** The stage's name, or its 0-based index as a decimal string. */
-    name: string;
-  }
+      /** Discriminant: an earlier stage of this plan. */
+      type: "stage";
+      /** The stage's name, or its 0-based index as a decimal string. */
+      name: string;
+    }
   | {
-    /** Discriminant: an image reference. */
-    type: "ref";
-    /** The image reference, or a stage name behind variables (template). */
-    ref: string;
-  }
+      /** Discriminant: an image reference. */
+      type: "ref";
+      /** The image reference, or a stage name behind variables (template). */
+      ref: string;
+    }
   | {
-    /** Discriminant: an embedded plan (`copy(..., { from: otherImage })`). */
-    type: "image";
-    /** The embedded plan; files are read from its last stage. */
-    plan: ImagePlan;
-  };
+      /** Discriminant: an embedded plan (`copy(..., { from: otherImage })`). */
+      type: "image";
+      /** The embedded plan; files are read from its last stage. */
+      plan: ImagePlan;
+    };
 
 /** A command as written: a shell-form string (run by the image's SHELL) or an exec-form argv. */
 export type CommandLine =
   | {
-    /** Discriminant: shell form (`RUN make all`). */
-    form: "shell";
-    /** The command text, passed unexpanded as the last argument of the SHELL argv. */
-    text: string;
-  }
+      /** Discriminant: shell form (`RUN make all`). */
+      form: "shell";
+      /** The command text, passed unexpanded as the last argument of the SHELL argv. */
+      text: string;
+    }
   | {
-    /** Discriminant: exec form (`RUN ["make", "all"]`). */
-    form: "exec";
-    /** The program and its arguments, run without a shell. */
-    argv: string[];
-  };
+      /** Discriminant: exec form (`RUN ["make", "all"]`). */
+      form: "exec";
+      /** The program and its arguments, run without a shell. */
+      argv: string[];
+    };
 
 /** A name/value pair of ENV or LABEL; both are templates. */
 export interface KeyValue {

@@ -12,10 +12,48 @@
  * be. Command text of RUN, CMD, ENTRYPOINT and HEALTHCHECK is never expanded by bento.
  */
 import type { EscapeToken } from "./shell-lexer.js";
-import type { FromStep, ArgStep, EnvStep, WorkdirStep, CopyStep, AddStep, RunStep, UserStep, LabelStep, ExposeStep, VolumeStep, HealthcheckStep, ShellStep, StopSignalStep, OnbuildStep, EntrypointStep, CmdStep, MaintainerStep } from "./plan-steps.js";
+import type {
+  FromStep,
+  ArgStep,
+  EnvStep,
+  WorkdirStep,
+  CopyStep,
+  AddStep,
+  RunStep,
+  UserStep,
+  LabelStep,
+  ExposeStep,
+  VolumeStep,
+  HealthcheckStep,
+  ShellStep,
+  StopSignalStep,
+  OnbuildStep,
+  EntrypointStep,
+  CmdStep,
+  MaintainerStep,
+} from "./plan-steps.js";
 
 export type { SourceLocation, ImageBase, CopySource, CommandLine, KeyValue, ArgDeclaration, Heredoc, RunMount, RunNetwork } from "./plan-parts.js";
-export type { FromStep, ArgStep, EnvStep, WorkdirStep, CopyStep, AddStep, RunStep, UserStep, LabelStep, ExposeStep, VolumeStep, HealthcheckStep, ShellStep, StopSignalStep, OnbuildStep, EntrypointStep, CmdStep, MaintainerStep } from "./plan-steps.js";
+export type {
+  FromStep,
+  ArgStep,
+  EnvStep,
+  WorkdirStep,
+  CopyStep,
+  AddStep,
+  RunStep,
+  UserStep,
+  LabelStep,
+  ExposeStep,
+  VolumeStep,
+  HealthcheckStep,
+  ShellStep,
+  StopSignalStep,
+  OnbuildStep,
+  EntrypointStep,
+  CmdStep,
+  MaintainerStep,
+} from "./plan-steps.js";
 
 /**
  * The only plan version this module reads and writes.
@@ -52,8 +90,6 @@ export interface ImagePlan {
   /** The Dockerfile this plan was parsed from, for error messages (step `location` lines refer to it). */
   dockerfile?: string;
 }
-
-
 
 /**
  * One step of a plan, discriminated on `kind`.
@@ -95,6 +131,22 @@ export type ImageStepKind = ImageStep["kind"];
  * ```
  */
 export const STEP_KINDS: readonly ImageStepKind[] = Object.freeze([
-  "from", "arg", "env", "workdir", "copy", "add", "run", "user", "label", "expose", "volume",
-  "healthcheck", "shell", "stopSignal", "onbuild", "entrypoint", "cmd", "maintainer",
+  "from",
+  "arg",
+  "env",
+  "workdir",
+  "copy",
+  "add",
+  "run",
+  "user",
+  "label",
+  "expose",
+  "volume",
+  "healthcheck",
+  "shell",
+  "stopSignal",
+  "onbuild",
+  "entrypoint",
+  "cmd",
+  "maintainer",
 ] satisfies ImageStepKind[]);

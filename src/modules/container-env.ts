@@ -13,10 +13,12 @@ import type { RunningContainer } from "../container/running-container.js";
  * ```
  */
 export async function containerEnv(running: RunningContainer): Promise<Map<string, string>> {
-  return new Map((await running.inspect()).process.env.map((kv) => {
-    const i = kv.indexOf("=");
-    return [kv.slice(0, i), kv.slice(i + 1)] as const;
-  }));
+  return new Map(
+    (await running.inspect()).process.env.map((kv) => {
+      const i = kv.indexOf("=");
+      return [kv.slice(0, i), kv.slice(i + 1)] as const;
+    }),
+  );
 }
 
 /**

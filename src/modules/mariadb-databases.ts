@@ -84,7 +84,10 @@ async function adminFor(c: MariadbConnection): Promise<MysqlWireClient> {
   if (pending === undefined) {
     pending = MysqlWireClient.connect(rootOptions(c));
     admins.set(key, pending);
-    pending.then((client) => client.closed.then(() => admins.get(key) === pending && admins.delete(key)), () => admins.get(key) === pending && admins.delete(key));
+    pending.then(
+      (client) => client.closed.then(() => admins.get(key) === pending && admins.delete(key)),
+      () => admins.get(key) === pending && admins.delete(key),
+    );
   }
   return pending;
 }
@@ -158,7 +161,10 @@ export class MariadbDatabases {
   private readonly parts: TemplateParts<MariadbConnection>;
 
   /** @internal Use {@link mariadbDatabases}. */
-  constructor(private readonly server: MariadbServer | (() => MariadbServer), template: MariadbTemplate) {
+  constructor(
+    private readonly server: MariadbServer | (() => MariadbServer),
+    template: MariadbTemplate,
+  ) {
     if (typeof server !== "function" && (typeof server !== "object" || server === null)) {
       throw new InvalidOptionError("mariadbDatabases.server", "expected a running mariadb container, its mariadbConnection(), or a function that returns one");
     }

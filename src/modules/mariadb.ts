@@ -44,13 +44,7 @@ export const MARIADB_IMAGE = "docker.io/library/mariadb:11";
  * mariadb({ args: ["--innodb-flush-log-at-trx-commit=1"] }); // durable commits for this server
  * ```
  */
-export const MARIADB_TEST_ARGS: readonly string[] = Object.freeze([
-  "--innodb-flush-log-at-trx-commit=0",
-  "--innodb-doublewrite=0",
-  "--skip-log-bin",
-  "--innodb-buffer-pool-size=32M",
-  "--skip-name-resolve",
-]);
+export const MARIADB_TEST_ARGS: readonly string[] = Object.freeze(["--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--skip-log-bin", "--innodb-buffer-pool-size=32M", "--skip-name-resolve"]);
 
 /**
  * Options of {@link mariadb}.

@@ -201,17 +201,13 @@ export class MysqlWireClient {
     const part2 = r.bytes(Math.max(13, authLength - 8));
     const scramble = Buffer.concat([part1, part2.subarray(0, part2.length - 1)]);
     const database = options.database ?? "";
-    const flags = CLIENT_LONG_PASSWORD | CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_MULTI_STATEMENTS
-      | CLIENT_MULTI_RESULTS | CLIENT_PLUGIN_AUTH | (database === "" ? 0 : CLIENT_CONNECT_WITH_DB);
+    const flags = CLIENT_LONG_PASSWORD | CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS | CLIENT_PLUGIN_AUTH | (database === "" ? 0 : CLIENT_CONNECT_WITH_DB);
     const head = Buffer.alloc(32);
     head.writeUInt32LE(flags, 0);
     head.writeUInt32LE(16 * 1024 * 1024, 4);
     head[8] = 45; // utf8mb4_general_ci
     const auth = nativePassword(options.password, scramble);
-    this.send(Buffer.concat([
-      head, Buffer.from(`${options.user}\0`, "utf8"), Buffer.from([auth.length]), auth,
-      database === "" ? Buffer.alloc(0) : Buffer.from(`${database}\0`, "utf8"), Buffer.from("mysql_native_password\0"),
-    ]));
+    this.send(Buffer.concat([head, Buffer.from(`${options.user}\0`, "utf8"), Buffer.from([auth.length]), auth, database === "" ? Buffer.alloc(0) : Buffer.from(`${database}\0`, "utf8"), Buffer.from("mysql_native_password\0")]));
     for (;;) {
       const reply = await this.next();
       if (reply[0] === 0x00) return;
@@ -270,9 +266,11 @@ export class MysqlWireClient {
     // An idle session must not keep Node alive; one that a caller awaits must.
     this.pending++;
     this.socket.ref();
-    const run = this.tail.then(() => this.runQuery(sql)).finally(() => {
-      if (--this.pending === 0) this.socket.unref();
-    });
+    const run = this.tail
+      .then(() => this.runQuery(sql))
+      .finally(() => {
+        if (--this.pending === 0) this.socket.unref();
+      });
     this.tail = run.catch(() => undefined);
     return run;
   }
@@ -370,4 +368,3 @@ export function quoteMysqlIdent(name: string): string {
 export function quoteMysqlLiteral(text: string): string {
   return `'${text.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
 }
-

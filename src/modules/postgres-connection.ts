@@ -59,10 +59,12 @@ export interface PostgresConnection {
  * ```
  */
 export async function postgresConnection(running: RunningContainer): Promise<PostgresConnection> {
-  const env = new Map((await running.inspect()).process.env.map((kv) => {
-    const i = kv.indexOf("=");
-    return [kv.slice(0, i), kv.slice(i + 1)] as const;
-  }));
+  const env = new Map(
+    (await running.inspect()).process.env.map((kv) => {
+      const i = kv.indexOf("=");
+      return [kv.slice(0, i), kv.slice(i + 1)] as const;
+    }),
+  );
   const user = env.get("POSTGRES_USER") || "postgres";
   const password = env.get("POSTGRES_PASSWORD") ?? "";
   const database = env.get("POSTGRES_DB") || user;

@@ -89,7 +89,10 @@ async function adminFor(connection: PostgresConnection): Promise<PostgresWireCli
     pending = PostgresWireClient.connect(connection);
     admins.set(key, pending);
     // A session that failed (the server stopped or restarted) is replaced at the next call.
-    pending.then((client) => client.closed.then(() => admins.get(key) === pending && admins.delete(key)), () => admins.get(key) === pending && admins.delete(key));
+    pending.then(
+      (client) => client.closed.then(() => admins.get(key) === pending && admins.delete(key)),
+      () => admins.get(key) === pending && admins.delete(key),
+    );
   }
   return pending;
 }
@@ -157,7 +160,10 @@ export class PostgresDatabases {
   private readonly parts: TemplateParts<PostgresConnection>;
 
   /** @internal Use {@link postgresDatabases}. */
-  constructor(private readonly server: PostgresServer | (() => PostgresServer), template: PostgresTemplate) {
+  constructor(
+    private readonly server: PostgresServer | (() => PostgresServer),
+    template: PostgresTemplate,
+  ) {
     if (typeof server !== "function" && (typeof server !== "object" || server === null)) {
       throw new InvalidOptionError("postgresDatabases.server", "expected a running postgres container, its postgresConnection(), or a function that returns one");
     }

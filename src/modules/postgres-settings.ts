@@ -20,12 +20,4 @@
  * postgres({ container: { command: ["postgres", ...POSTGRES_TEST_SETTINGS.flatMap((s) => ["-c", s]), "-c", "log_statement=all"] } });
  * ```
  */
-export const POSTGRES_TEST_SETTINGS: readonly string[] = Object.freeze([
-  "fsync=off",
-  "synchronous_commit=off",
-  "full_page_writes=off",
-  "shared_buffers=32MB",
-  "max_connections=50",
-  "max_wal_size=256MB",
-  "checkpoint_timeout=1h",
-]);
+export const POSTGRES_TEST_SETTINGS: readonly string[] = Object.freeze(["fsync=off", "synchronous_commit=off", "full_page_writes=off", "shared_buffers=32MB", "max_connections=50", "max_wal_size=256MB", "checkpoint_timeout=1h"]);

@@ -192,7 +192,9 @@ export class PostgresWireClient {
       if (kind === 3) {
         this.socket.write(frame("p", cstring(password)));
       } else if (kind === 5) {
-        const inner = createHash("md5").update(password + user).digest("hex");
+        const inner = createHash("md5")
+          .update(password + user)
+          .digest("hex");
         const outer = createHash("md5").update(inner).update(m.body.subarray(4, 8)).digest("hex");
         this.socket.write(frame("p", cstring(`md5${outer}`)));
       } else if (kind === 10) {
@@ -215,7 +217,9 @@ export class PostgresWireClient {
     if (challenge.type === "E") throw new PostgresServerError(errorFields(challenge.body));
     const serverFirst = challenge.body.toString("utf8", 4);
     const attrs = new Map(serverFirst.split(",").map((kv) => [kv[0]!, kv.slice(2)] as const));
-    const nonce = attrs.get("r") ?? "", salt = attrs.get("s") ?? "", iterations = Number(attrs.get("i"));
+    const nonce = attrs.get("r") ?? "",
+      salt = attrs.get("s") ?? "",
+      iterations = Number(attrs.get("i"));
     if (!nonce.startsWith(clientNonce) || salt === "" || !Number.isInteger(iterations)) throw new BentoError("ERR_POSTGRES", "malformed SCRAM challenge from the server");
     const key = `${password}\0${salt}\0${iterations}`;
     let salted = saltedPasswords.get(key);
@@ -273,9 +277,11 @@ export class PostgresWireClient {
     // An idle session must not keep Node alive; one that a caller awaits must.
     this.pending++;
     this.socket.ref();
-    const run = this.tail.then(() => this.runQuery(sql)).finally(() => {
-      if (--this.pending === 0) this.socket.unref();
-    });
+    const run = this.tail
+      .then(() => this.runQuery(sql))
+      .finally(() => {
+        if (--this.pending === 0) this.socket.unref();
+      });
     this.tail = run.catch(() => undefined);
     return run;
   }

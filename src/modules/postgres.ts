@@ -125,7 +125,12 @@ export function postgres(options: PostgresOptions = {}): Container {
   const initdbArgs = [authHost, extra.env?.POSTGRES_INITDB_ARGS].filter(Boolean).join(" ");
   if (options.initAtBuild === true) {
     image = preparedPostgresImage(image, {
-      user, password, database, initSql: options.initSql, initdbArgs, hostAuthMethod: extra.env?.POSTGRES_HOST_AUTH_METHOD,
+      user,
+      password,
+      database,
+      initSql: options.initSql,
+      initdbArgs,
+      hostAuthMethod: extra.env?.POSTGRES_HOST_AUTH_METHOD,
     });
   } else if (options.initSql !== undefined) {
     // The SQL travels as an argument, so it needs no quoting and is part of the step's cache key.

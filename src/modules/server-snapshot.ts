@@ -33,7 +33,7 @@ export interface SnapshotOptions {
  */
 export async function snapshotServer(running: RunningContainer, kind: string, dataDir: string, options: SnapshotOptions, fix: string, changes: Partial<ImageConfig> = {}): Promise<Image> {
   const tag = options.tag ?? `bento.local/${kind}-snapshot:${running.id.slice(0, 12)}`;
-  if (typeof tag !== "string" || tag === "") throw new InvalidOptionError(`${kind}Snapshot.tag`, "expected a non-empty image tag, such as \"app-db:migrated\"");
+  if (typeof tag !== "string" || tag === "") throw new InvalidOptionError(`${kind}Snapshot.tag`, 'expected a non-empty image tag, such as "app-db:migrated"');
   const inspected = await running.inspect();
   const volume = Object.keys(inspected.image.Volumes ?? {}).find((v) => dataDir === v || dataDir.startsWith(`${v.replace(/\/$/, "")}/`));
   if (volume !== undefined) {

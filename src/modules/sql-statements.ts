@@ -52,8 +52,8 @@ export function splitSqlStatements(sql: string): SqlStatement[] {
       let depth = 1;
       i += 2;
       while (i < sql.length && depth > 0) {
-        if (sql[i] === "/" && sql[i + 1] === "*") (depth++, (i += 2));
-        else if (sql[i] === "*" && sql[i + 1] === "/") (depth--, (i += 2));
+        if (sql[i] === "/" && sql[i + 1] === "*") depth++, (i += 2);
+        else if (sql[i] === "*" && sql[i + 1] === "/") depth--, (i += 2);
         else i++;
       }
       continue;

@@ -58,14 +58,18 @@ export function readTemplate<C>(factory: string, template: SqlTemplate<C>): Temp
     let names: string[];
     try {
       if (!statSync(dir).isDirectory()) throw new Error("not a folder");
-      names = readdirSync(dir).filter((n) => n.endsWith(".sql")).sort();
+      names = readdirSync(dir)
+        .filter((n) => n.endsWith(".sql"))
+        .sort();
     } catch (error) {
       throw new InvalidOptionError(`${factory}.template.migrations`, `cannot read the folder ${dir}: ${(error as Error).message}; give the folder that holds the .sql migration files`);
     }
     if (names.length === 0) throw new InvalidOptionError(`${factory}.template.migrations`, `${dir} holds no .sql file; give the folder that holds the migration files`);
     for (const name of names) files.push({ path: join(dir, name), sql: readFileSync(join(dir, name), "utf8") });
   }
-  const hash = createHash("sha256").update(JSON.stringify([initSql ?? null, files.map((f) => [f.path, f.sql]), setup?.toString() ?? null])).digest("hex");
+  const hash = createHash("sha256")
+    .update(JSON.stringify([initSql ?? null, files.map((f) => [f.path, f.sql]), setup?.toString() ?? null]))
+    .digest("hex");
   return { ...(initSql === undefined ? {} : { initSql }), migrations: files, ...(setup ? { setup } : {}), hash };
 }
 

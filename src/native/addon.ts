@@ -37,8 +37,8 @@ export interface NativeAddon {
   /** Closes a port channel (after any request on it finished). */
   closeChannel(channelFd: number): void;
   /** Compiles a resolved seccomp filter to classic BPF (struct sock_filter bytes). */
-  compileSeccomp(filter: {
-    defaultAction: number; badArchAction: number; architectures: string[];
-    rules: { syscall: string; action: number; args: { index: number; op: number; value: bigint; valueTwo: bigint }[] }[];
-  }): { program: Buffer; skipped: string[] };
+  compileSeccomp(filter: { defaultAction: number; badArchAction: number; architectures: string[]; rules: { syscall: string; action: number; args: { index: number; op: number; value: bigint; valueTwo: bigint }[] }[] }): {
+    program: Buffer;
+    skipped: string[];
+  };
 }

@@ -41,9 +41,7 @@ export function startEgress(initPid: number): Promise<Egress> {
     child.on("error", (error: NodeJS.ErrnoException) => {
       if (settled) return;
       settled = true;
-      reject(error.code === "ENOENT"
-        ? new HostUnsupportedError("build RUN steps get outbound network access through slirp4netns, which is not installed; run: apt-get install slirp4netns (or use RUN --network=host)")
-        : error);
+      reject(error.code === "ENOENT" ? new HostUnsupportedError("build RUN steps get outbound network access through slirp4netns, which is not installed; run: apt-get install slirp4netns (or use RUN --network=host)") : error);
     });
     child.on("exit", (code, signal) => {
       if (settled) return;

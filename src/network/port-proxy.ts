@@ -130,7 +130,8 @@ export class PortProxy {
         await listen(server, address, candidate);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === "EADDRNOTAVAIL") throw new BentoError("ERR_PORT_IN_USE", `ports: ${address} is not an address of this machine; publish on one of its addresses (such as 0.0.0.0 or 127.0.0.1), or leave the address out`, { cause: error });
+        if (code === "EADDRNOTAVAIL")
+          throw new BentoError("ERR_PORT_IN_USE", `ports: ${address} is not an address of this machine; publish on one of its addresses (such as 0.0.0.0 or 127.0.0.1), or leave the address out`, { cause: error });
         if (port.host) throw new BentoError("ERR_PORT_IN_USE", `ports: host port ${port.host} is not free on ${address} (${(error as Error).message}); choose another or let bento pick one`, { cause: error });
         continue;
       }

@@ -10,18 +10,18 @@ export type PortSpec =
   | number
   | string
   | {
-    /** The port inside the container (1-65535). */
-    container: number;
-    /** The host port (1-65535); absent or 0 chooses a free one. */
-    host?: number;
-    /** The protocol (default `tcp`). */
-    protocol?: "tcp" | "udp";
-    /**
-     * The one host address to listen on, such as `"0.0.0.0"` (every IPv4 address: reachable from
-     * other machines), `"::"` or `"192.0.2.1"`. Default: 127.0.0.1 and ::1 only.
-     */
-    hostIp?: string;
-  };
+      /** The port inside the container (1-65535). */
+      container: number;
+      /** The host port (1-65535); absent or 0 chooses a free one. */
+      host?: number;
+      /** The protocol (default `tcp`). */
+      protocol?: "tcp" | "udp";
+      /**
+       * The one host address to listen on, such as `"0.0.0.0"` (every IPv4 address: reachable from
+       * other machines), `"::"` or `"192.0.2.1"`. Default: 127.0.0.1 and ::1 only.
+       */
+      hostIp?: string;
+    };
 
 /** A validated published port. */
 export interface PublishedPort {
@@ -51,12 +51,13 @@ function hostAddress(option: string, value: unknown): string {
 
 function portRange(option: string, text: string): [number, number] {
   const [lo, hi = lo] = text.split("-");
-  const first = portNumber(option, lo), last = portNumber(option, hi);
+  const first = portNumber(option, lo),
+    last = portNumber(option, hi);
   if (last < first) throw new InvalidOptionError(option, `"${text}" is not a port range (the first port must not be above the last)`);
   return [first, last];
 }
 
-const shortSyntax = "use [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], such as \"8080\", \"53/udp\", \"127.0.0.1:8080:80\", \"[::1]:8080:80\" or \"8000-8001:80-81\"";
+const shortSyntax = 'use [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], such as "8080", "53/udp", "127.0.0.1:8080:80", "[::1]:8080:80" or "8000-8001:80-81"';
 
 /** docker run -p's syntax, `[HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL]` with ranges, as published ports. */
 function parseShortSyntax(option: string, spec: string): PublishedPort[] {
@@ -90,7 +91,7 @@ function parseShortSyntax(option: string, spec: string): PublishedPort[] {
 export function parsePortSpec(option: string, spec: PortSpec): PublishedPort[] {
   if (typeof spec === "number") return [{ container: portNumber(option, spec), host: 0, protocol: "tcp" }];
   if (typeof spec === "string") return parseShortSyntax(option, spec);
-  if (typeof spec !== "object" || spec === null) throw new InvalidOptionError(option, "must be a number, a string such as \"53/udp\" or \"127.0.0.1:8080:80\", or { container, host?, protocol?, hostIp? }");
+  if (typeof spec !== "object" || spec === null) throw new InvalidOptionError(option, 'must be a number, a string such as "53/udp" or "127.0.0.1:8080:80", or { container, host?, protocol?, hostIp? }');
   const protocol = spec.protocol ?? "tcp";
   if (protocol !== "tcp" && protocol !== "udp") throw new InvalidOptionError(`${option}.protocol`, `"${String(protocol)}" must be "tcp" or "udp"`);
   const port: PublishedPort = { container: portNumber(`${option}.container`, spec.container), host: spec.host === undefined ? 0 : portNumber(`${option}.host`, spec.host, true), protocol };
@@ -101,12 +102,14 @@ export function parsePortSpec(option: string, spec: PortSpec): PublishedPort[] {
 /** Parses the `ports` option; the same container port and protocol may be published once. */
 export function parsePorts(specs: readonly PortSpec[] | undefined): PublishedPort[] {
   if (specs === undefined) return [];
-  if (!Array.isArray(specs)) throw new InvalidOptionError("ports", "must be an array, e.g. [8080, \"53/udp\", \"127.0.0.1:8080:80\", { container: 5432, host: 15432 }]");
+  if (!Array.isArray(specs)) throw new InvalidOptionError("ports", 'must be an array, e.g. [8080, "53/udp", "127.0.0.1:8080:80", { container: 5432, host: 15432 }]');
   const seen = new Set<string>();
-  return specs.flatMap((spec, i) => parsePortSpec(`ports[${i}]`, spec).map((p) => {
-    const key = `${p.container}/${p.protocol}`;
-    if (seen.has(key)) throw new InvalidOptionError(`ports[${i}]`, `${key} is published twice; publish each container port once`);
-    seen.add(key);
-    return p;
-  }));
+  return specs.flatMap((spec, i) =>
+    parsePortSpec(`ports[${i}]`, spec).map((p) => {
+      const key = `${p.container}/${p.protocol}`;
+      if (seen.has(key)) throw new InvalidOptionError(`ports[${i}]`, `${key} is published twice; publish each container port once`);
+      seen.add(key);
+      return p;
+    }),
+  );
 }

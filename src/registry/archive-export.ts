@@ -57,24 +57,21 @@ async function* archive(store: ImageStore, input: ExportInput, format: "oci" | "
   yield dirHeader("blobs/");
   yield dirHeader("blobs/sha256/");
   const written = new Set<Digest>();
-  const blobs: Array<[Digest, number]> = [
-    [image.manifest.config.digest, image.manifest.config.size],
-    ...image.layers.map((l): [Digest, number] => [l.digest, l.size]),
-    [manifest.digest, manifest.size],
-  ];
+  const blobs: Array<[Digest, number]> = [[image.manifest.config.digest, image.manifest.config.size], ...image.layers.map((l): [Digest, number] => [l.digest, l.size]), [manifest.digest, manifest.size]];
   for (const [digest, size] of blobs) {
     if (written.has(digest)) continue;
     written.add(digest);
     yield* blobFile(store, digest, size);
   }
-  const entries: Descriptor[] = input.tags.length === 0
-    ? [{ mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size }]
-    : input.tags.map((full) => ({
-        mediaType: manifest.mediaType,
-        digest: manifest.digest,
-        size: manifest.size,
-        annotations: { [IMAGE_NAME_ANNOTATION]: full, [REF_NAME_ANNOTATION]: parseTagReference(full).tag },
-      }));
+  const entries: Descriptor[] =
+    input.tags.length === 0
+      ? [{ mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size }]
+      : input.tags.map((full) => ({
+          mediaType: manifest.mediaType,
+          digest: manifest.digest,
+          size: manifest.size,
+          annotations: { [IMAGE_NAME_ANNOTATION]: full, [REF_NAME_ANNOTATION]: parseTagReference(full).tag },
+        }));
   const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: entries };
   yield* smallFile("index.json", Buffer.from(`${JSON.stringify(index)}\n`));
   if (format === "docker") {

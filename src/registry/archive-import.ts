@@ -21,16 +21,7 @@ import { familiarName, formatReference, parseReference, repositoryName } from ".
 import { hostArchitecture } from "../store/platform.js";
 import type { ImageStore } from "../store/image-store.js";
 import { readTar } from "../store/tar-reader.js";
-import {
-  IMAGE_NAME_ANNOTATION,
-  MediaType,
-  REF_NAME_ANNOTATION,
-  type Descriptor,
-  type OciImageConfig,
-  type ImageIndex,
-  type ImageManifest,
-  type ImportResult,
-} from "../store/types.js";
+import { IMAGE_NAME_ANNOTATION, MediaType, REF_NAME_ANNOTATION, type Descriptor, type OciImageConfig, type ImageIndex, type ImageManifest, type ImportResult } from "../store/types.js";
 
 const SMALL_MEMBER_BYTES = 1 << 20;
 const MAX_INDEX_DEPTH = 8;
@@ -223,13 +214,7 @@ function blobName(digest: string, what: string): string {
 }
 
 /** Verifies an image's config and layers and adds them to the plan. */
-async function planImage(
-  plan: ImportPlan,
-  manifest: ImageManifest,
-  configContent: Content,
-  layerContents: Content[],
-  what: string,
-): Promise<Digest> {
+async function planImage(plan: ImportPlan, manifest: ImageManifest, configContent: Content, layerContents: Content[], what: string): Promise<Digest> {
   const config = parseJson<OciImageConfig>(configContent, `${what}: config`);
   const diffIds = config.rootfs?.diff_ids;
   if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length) {

@@ -11,14 +11,14 @@ import { config as bentoConfig, type BentoConfig } from "../config.js";
 import { isDigest, sha256, type Digest } from "../store/digest.js";
 import { DigestMismatchError } from "../store/errors.js";
 import { MediaType } from "../store/types.js";
-import { type AuthChallenge } from "./auth-challenge.js";
+import type { AuthChallenge } from "./auth-challenge.js";
 import { credentialsFor, type Credential } from "./credentials.js";
 import { blobUrl, manifestUrl, registryBaseUrl, repositoryScope, uploadCompleteUrl, uploadUrl } from "./endpoint.js";
 import { ManifestUnknownError, RegistryAuthError, RegistryError, RegistryUnreachableError } from "./errors.js";
-import { RegistryClientOptions, FetchedManifest, ManifestHead, UploadOutcome } from "./client-types.js";
+import type { RegistryClientOptions, FetchedManifest, ManifestHead, UploadOutcome } from "./client-types.js";
 import { referenceSuffix, suffix, contentType, pickChallenge, registryMessage } from "./responses.js";
 
-export { type RegistryClientOptions, type FetchedManifest, type ManifestHead, type UploadOutcome } from "./client-types.js";
+export type { RegistryClientOptions, FetchedManifest, ManifestHead, UploadOutcome } from "./client-types.js";
 
 /** The manifest media types a pull accepts, most specific first. */
 export const MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest];
@@ -28,7 +28,6 @@ const SCHEMA1 = /^application\/vnd\.docker\.distribution\.manifest\.v1\+(prettyj
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_REDIRECTS = 10;
 const USER_AGENT = "bento (+https://github.com/bento)";
-
 
 interface RequestOptions {
   /** The scopes a token must cover (Bearer), such as `repository:app:pull`. */
@@ -147,11 +146,15 @@ export class RegistryClient {
     }
     const type = contentType(res);
     const mediaType =
-      typeof parsed.mediaType === "string" ? parsed.mediaType
-      : type !== undefined && type !== "application/json" ? type
-      : Array.isArray(parsed.manifests) ? MediaType.ociIndex
-      : parsed.config !== undefined ? MediaType.ociManifest
-      : (type ?? "");
+      typeof parsed.mediaType === "string"
+        ? parsed.mediaType
+        : type !== undefined && type !== "application/json"
+          ? type
+          : Array.isArray(parsed.manifests)
+            ? MediaType.ociIndex
+            : parsed.config !== undefined
+              ? MediaType.ociManifest
+              : (type ?? "");
     if (SCHEMA1.test(mediaType) || parsed.schemaVersion === 1) {
       throw new RegistryError(`${action}: the image has a Docker schema 1 manifest, which bento does not read; push it again with a current Docker or another OCI tool`, this.host);
     }
@@ -390,4 +393,3 @@ export class RegistryClient {
     throw new RegistryError(`${action}: ${what}: ${this.#where} answered ${res.status} ${res.statusText}${suffix(message)}${hint}`, this.host, res.status);
   }
 }
-

@@ -31,7 +31,10 @@ const HELPER_TIMEOUT_MS = 30_000;
  * `http://localhost:5000` -> `localhost:5000`.
  */
 export function normalizeAuthKey(key: string): string {
-  const host = key.replace(/^[a-z]+:\/\//i, "").replace(/\/.*$/, "").toLowerCase();
+  const host = key
+    .replace(/^[a-z]+:\/\//i, "")
+    .replace(/\/.*$/, "")
+    .toLowerCase();
   return host === "index.docker.io" || host === "registry-1.docker.io" ? "docker.io" : host;
 }
 

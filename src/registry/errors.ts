@@ -32,7 +32,7 @@ export class RegistryUnreachableError extends BentoError {
     const inner = cause?.cause ?? cause;
     const code = typeof inner?.code === "string" ? inner.code : undefined;
     const detail = typeof inner?.message === "string" ? inner.message : String(inner);
-    const tls = code !== undefined && /CERT|SSL|TLS|EPROTO/i.test(code) || /certificate|ssl|tls/i.test(detail);
+    const tls = (code !== undefined && /CERT|SSL|TLS|EPROTO/i.test(code)) || /certificate|ssl|tls/i.test(detail);
     const fix = tls
       ? `if ${host} serves plain HTTP, add it to BENTO_INSECURE_REGISTRIES; if it uses a private CA, set NODE_EXTRA_CA_CERTS`
       : "check the host name and port, that the registry is running, and any proxy or firewall in between";
@@ -111,10 +111,7 @@ export class PlatformNotFoundError extends BentoError {
   readonly available: string[];
 
   constructor(reference: string, platform: string, available: string[]) {
-    super(
-      "ERR_PLATFORM_NOT_FOUND",
-      `pull ${reference}: the image has no manifest for ${platform} (it has ${available.length ? available.join(", ") : "none"}); pass { platform: "${available[0] ?? "linux/amd64"}" } or use another image`,
-    );
+    super("ERR_PLATFORM_NOT_FOUND", `pull ${reference}: the image has no manifest for ${platform} (it has ${available.length ? available.join(", ") : "none"}); pass { platform: "${available[0] ?? "linux/amd64"}" } or use another image`);
     this.reference = reference;
     this.platform = platform;
     this.available = available;

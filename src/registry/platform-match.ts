@@ -22,7 +22,7 @@ const DEFAULT_VARIANT: Record<string, string> = { arm64: "v8", arm: "v7" };
 export function parsePlatform(platform: string | Platform | undefined): Platform {
   if (platform === undefined) return defaultPlatform();
   if (typeof platform === "object") {
-    if (!platform.os || !platform.architecture) throw new InvalidOptionError("platform", "needs os and architecture, such as { os: \"linux\", architecture: \"amd64\" }");
+    if (!platform.os || !platform.architecture) throw new InvalidOptionError("platform", 'needs os and architecture, such as { os: "linux", architecture: "amd64" }');
     return platform;
   }
   const parts = platform.trim().toLowerCase().split("/");

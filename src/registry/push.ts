@@ -63,12 +63,7 @@ export async function pushImage(store: ImageStore, refText: string, options: Pus
 
   const upload = async (d: Descriptor, kind: "config" | "layer"): Promise<void> => {
     emit(options.onProgress, { reference: full, kind, digest: d.digest, status: "uploading", bytes: 0, totalBytes: d.size });
-    const outcome: UploadOutcome = await client.uploadBlob(
-      ref.path,
-      { digest: d.digest, size: d.size, open: () => createReadStream(store.blobPath(d.digest)) },
-      action,
-      [...(mountSources.get(d.digest) ?? [])],
-    );
+    const outcome: UploadOutcome = await client.uploadBlob(ref.path, { digest: d.digest, size: d.size, open: () => createReadStream(store.blobPath(d.digest)) }, action, [...(mountSources.get(d.digest) ?? [])]);
     if (outcome === "uploaded") {
       counts.uploadedBlobs++;
       counts.uploadedBytes += d.size;
@@ -77,10 +72,7 @@ export async function pushImage(store: ImageStore, refText: string, options: Pus
     emit(options.onProgress, { reference: full, kind, digest: d.digest, status: outcome, bytes: d.size, totalBytes: d.size });
   };
 
-  const blobs: Array<[Descriptor, "config" | "layer"]> = [
-    ...[...new Map(image.manifest.layers.map((l) => [l.digest, l])).values()].map((l) => [l, "layer"] as [Descriptor, "layer"]),
-    [image.manifest.config, "config"],
-  ];
+  const blobs: Array<[Descriptor, "config" | "layer"]> = [...[...new Map(image.manifest.layers.map((l) => [l.digest, l])).values()].map((l) => [l, "layer"] as [Descriptor, "layer"]), [image.manifest.config, "config"]];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < blobs.length) {
@@ -108,7 +100,10 @@ async function repositoriesHolding(store: ImageStore, domain: string, except: st
     if (seen.has(row.manifestDigest)) continue;
     seen.add(row.manifestDigest);
     const image = await store.resolve(row.manifestDigest);
-    const repos = image.tags.map((t) => parseReference(t)).filter((r) => r.domain === domain && r.path !== except).map((r) => r.path);
+    const repos = image.tags
+      .map((t) => parseReference(t))
+      .filter((r) => r.domain === domain && r.path !== except)
+      .map((r) => r.path);
     if (repos.length === 0) continue;
     for (const d of [image.id, ...image.layers.map((l) => l.digest)]) {
       const set = holders.get(d) ?? new Set<string>();

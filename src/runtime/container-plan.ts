@@ -73,9 +73,7 @@ export interface SystemSettings {
 }
 
 /** A mount the runtime makes: a host path bound in (volumes are binds of their directory), or a tmpfs. */
-export type RuntimeMount =
-  | { kind: "bind"; source: string; target: string; readonly: boolean; isFile: boolean }
-  | { kind: "tmpfs"; target: string; options: string; readonly: boolean };
+export type RuntimeMount = { kind: "bind"; source: string; target: string; readonly: boolean; isFile: boolean } | { kind: "tmpfs"; target: string; options: string; readonly: boolean };
 
 /** A compiled plan: the records to send, and a description of each record by index. */
 export interface CompiledPlan {
@@ -84,20 +82,44 @@ export interface CompiledPlan {
 }
 
 // mount(2) flags, from linux/mount.h.
-const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32, MS_REC = 0x4000, MS_BIND = 0x1000,
-  MS_PRIVATE = 1 << 18, MS_STRICTATIME = 1 << 24;
+const MS_RDONLY = 1,
+  MS_NOSUID = 2,
+  MS_NODEV = 4,
+  MS_NOEXEC = 8,
+  MS_REMOUNT = 32,
+  MS_REC = 0x4000,
+  MS_BIND = 0x1000,
+  MS_PRIVATE = 1 << 18,
+  MS_STRICTATIME = 1 << 24;
 // clone(2) namespace flags.
-export const CLONE_NEWNS = 0x20000, CLONE_NEWUSER = 0x10000000, CLONE_NEWCGROUP = 0x02000000, CLONE_NEWUTS = 0x04000000,
-  CLONE_NEWIPC = 0x08000000, CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000;
+export const CLONE_NEWNS = 0x20000,
+  CLONE_NEWUSER = 0x10000000,
+  CLONE_NEWCGROUP = 0x02000000,
+  CLONE_NEWUTS = 0x04000000,
+  CLONE_NEWIPC = 0x08000000,
+  CLONE_NEWPID = 0x20000000,
+  CLONE_NEWNET = 0x40000000;
 const S_IFCHR = 0o020000;
 
 /** Docker's masked paths (moby oci/defaults.go) and read-only /proc paths. */
-const maskedPaths = ["proc/asound", "proc/acpi", "proc/interrupts", "proc/kcore", "proc/keys", "proc/latency_stats",
-  "proc/timer_list", "proc/timer_stats", "proc/sched_debug", "proc/scsi", "sys/firmware", "sys/devices/virtual/powercap"];
+const maskedPaths = ["proc/asound", "proc/acpi", "proc/interrupts", "proc/kcore", "proc/keys", "proc/latency_stats", "proc/timer_list", "proc/timer_stats", "proc/sched_debug", "proc/scsi", "sys/firmware", "sys/devices/virtual/powercap"];
 const readonlyPaths = ["proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger"];
-const devices: [string, number, number][] = [["null", 1, 3], ["zero", 1, 5], ["full", 1, 7], ["random", 1, 8], ["urandom", 1, 9], ["tty", 5, 0]];
-const devLinks: [string, string][] = [["/proc/self/fd", "dev/fd"], ["/proc/self/fd/0", "dev/stdin"], ["/proc/self/fd/1", "dev/stdout"],
-  ["/proc/self/fd/2", "dev/stderr"], ["pts/ptmx", "dev/ptmx"], ["/proc/kcore", "dev/core"]];
+const devices: [string, number, number][] = [
+  ["null", 1, 3],
+  ["zero", 1, 5],
+  ["full", 1, 7],
+  ["random", 1, 8],
+  ["urandom", 1, 9],
+  ["tty", 5, 0],
+];
+const devLinks: [string, string][] = [
+  ["/proc/self/fd", "dev/fd"],
+  ["/proc/self/fd/0", "dev/stdin"],
+  ["/proc/self/fd/1", "dev/stdout"],
+  ["/proc/self/fd/2", "dev/stderr"],
+  ["pts/ptmx", "dev/ptmx"],
+  ["/proc/kcore", "dev/core"],
+];
 
 const deviceProgram = deviceFilterProgram(defaultDeviceRules).toString("hex");
 
@@ -194,7 +216,8 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
     b.op(`enter the layers' directory ${parent}`, "chdir", parent);
     fallbackLowers = fallbackLowers.map((d) => relative(parent, d));
   }
-  const upper = join(spec.containerDir, "upper"), work = join(spec.containerDir, "work");
+  const upper = join(spec.containerDir, "upper"),
+    work = join(spec.containerDir, "work");
   // In a user namespace overlay keeps its own attributes in user.overlay.* (kernel 5.11+).
   const overlayFlags = userns ? "userxattr" : "";
   const data = `lowerdir=${fallbackLowers.map(escapeOverlayPath).join(":")},upperdir=${escapeOverlayPath(upper)},workdir=${escapeOverlayPath(work)}${userns ? ",userxattr" : ""}`;

@@ -40,11 +40,19 @@ export function v1DeviceRules(rules: readonly DeviceRule[]): string[] {
 }
 
 // eBPF encoding (linux/bpf.h, linux/bpf_common.h).
-const LDX_MEM_W = 0x61, ALU64_AND_K = 0x57, ALU64_RSH_K = 0x77, ALU64_MOV_X = 0xbf, ALU64_MOV_K = 0xb7,
-  JMP_JNE_K = 0x55, JMP_EXIT = 0x95;
+const LDX_MEM_W = 0x61,
+  ALU64_AND_K = 0x57,
+  ALU64_RSH_K = 0x77,
+  ALU64_MOV_X = 0xbf,
+  ALU64_MOV_K = 0xb7,
+  JMP_JNE_K = 0x55,
+  JMP_EXIT = 0x95;
 // struct bpf_cgroup_dev_ctx { u32 access_type (access << 16 | type); u32 major; u32 minor; }
-const DEVCG_DEV_BLOCK = 1, DEVCG_DEV_CHAR = 2;
-const DEVCG_ACC_MKNOD = 1, DEVCG_ACC_READ = 2, DEVCG_ACC_WRITE = 4;
+const DEVCG_DEV_BLOCK = 1,
+  DEVCG_DEV_CHAR = 2;
+const DEVCG_ACC_MKNOD = 1,
+  DEVCG_ACC_READ = 2,
+  DEVCG_ACC_WRITE = 4;
 
 type Insn = [code: number, dst: number, src: number, off: number, imm: number];
 
@@ -73,13 +81,20 @@ export function deviceFilterProgram(rules: readonly DeviceRule[]): Buffer {
     const allowed = accessBits(rule.access);
     if (allowed !== 7) {
       // Every requested bit must be allowed: (requested & ~allowed) == 0.
-      checks.push((skip) => [[ALU64_MOV_X, 1, 3, 0, 0], [ALU64_AND_K, 1, 0, 0, ~allowed & 7], [JMP_JNE_K, 1, 0, skip, 0]]);
+      checks.push((skip) => [
+        [ALU64_MOV_X, 1, 3, 0, 0],
+        [ALU64_AND_K, 1, 0, 0, ~allowed & 7],
+        [JMP_JNE_K, 1, 0, skip, 0],
+      ]);
     }
     if (rule.major !== undefined) checks.push((skip) => [[JMP_JNE_K, 4, 0, skip, rule.major!]]);
     if (rule.minor !== undefined) checks.push((skip) => [[JMP_JNE_K, 5, 0, skip, rule.minor!]]);
     // Each check's jump lands just past this rule's block; lengths do not depend on the offset.
     const lengths = checks.map((c) => c(0).length);
-    const accept: Insn[] = [[ALU64_MOV_K, 0, 0, 0, 1], [JMP_EXIT, 0, 0, 0, 0]];
+    const accept: Insn[] = [
+      [ALU64_MOV_K, 0, 0, 0, 1],
+      [JMP_EXIT, 0, 0, 0, 0],
+    ];
     let remaining = lengths.reduce((a, b) => a + b, 0) + accept.length;
     for (let i = 0; i < checks.length; ++i) {
       remaining -= lengths[i]!;

@@ -65,7 +65,12 @@ async function userNamespaceCheck(): Promise<DoctorCheck> {
   } catch (error) {
     const clone = readSysctl("/proc/sys/kernel/unprivileged_userns_clone");
     const max = readSysctl("/proc/sys/user/max_user_namespaces");
-    return { name, status: "missing", detail: `${(error as Error).message} (kernel.unprivileged_userns_clone=${clone ?? "n/a"}, user.max_user_namespaces=${max ?? "n/a"})`, fix: "sysctl -w kernel.unprivileged_userns_clone=1 user.max_user_namespaces=28633 (and on Ubuntu 24.04+ kernel.apparmor_restrict_unprivileged_userns=0), or run as root" };
+    return {
+      name,
+      status: "missing",
+      detail: `${(error as Error).message} (kernel.unprivileged_userns_clone=${clone ?? "n/a"}, user.max_user_namespaces=${max ?? "n/a"})`,
+      fix: "sysctl -w kernel.unprivileged_userns_clone=1 user.max_user_namespaces=28633 (and on Ubuntu 24.04+ kernel.apparmor_restrict_unprivileged_userns=0), or run as root",
+    };
   }
 }
 
@@ -88,7 +93,12 @@ function overlayCheck(kernel: string): DoctorCheck {
   if (kernelAtLeast(kernel, 5, 11)) {
     return { name, status: "ok", detail: "overlayfs mounted inside the user namespace with userxattr (user.overlay xattrs: a rootless store never mixes with root's)" };
   }
-  return { name, status: "missing", detail: `kernel ${kernel} cannot mount overlayfs in a user namespace (5.11+ can)${fuse ? `; fuse-overlayfs is installed at ${fuse}, which bento does not use yet` : ""}`, fix: "use Linux 5.11 or newer, or run as root" };
+  return {
+    name,
+    status: "missing",
+    detail: `kernel ${kernel} cannot mount overlayfs in a user namespace (5.11+ can)${fuse ? `; fuse-overlayfs is installed at ${fuse}, which bento does not use yet` : ""}`,
+    fix: "use Linux 5.11 or newer, or run as root",
+  };
 }
 
 function cgroupCheck(): DoctorCheck {
@@ -98,7 +108,14 @@ function cgroupCheck(): DoctorCheck {
     if (driver instanceof UndelegatedCgroupDriver) {
       return { name, status: "limited", detail: `no cgroup for containers: ${driver.reason}. Containers without limits run, and teardown does not need cgroups; containers with resources fail`, fix: DELEGATION_FIX };
     }
-    return { name, status: "ok", detail: `cgroup ${driver.version}${isRootless() ? " in a delegated subtree" : ""}: limits, stats, OOM detection and kill-all work (container groups under ${driver.paths("<id>").map((p) => p.replace(/\/bento-<id>$/, "")).join(", ")})` };
+    return {
+      name,
+      status: "ok",
+      detail: `cgroup ${driver.version}${isRootless() ? " in a delegated subtree" : ""}: limits, stats, OOM detection and kill-all work (container groups under ${driver
+        .paths("<id>")
+        .map((p) => p.replace(/\/bento-<id>$/, ""))
+        .join(", ")})`,
+    };
   } catch (error) {
     return { name, status: "missing", detail: (error as Error).message, fix: "mount cgroup2 on /sys/fs/cgroup (or set BENTO_CGROUP_PARENT rootless)" };
   }

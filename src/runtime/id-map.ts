@@ -36,7 +36,8 @@ export function subordinateRange(text: string, name: string, id: number): { star
   for (const line of text.split("\n")) {
     const [owner, start, count] = line.trim().split(":");
     if (owner !== name && owner !== String(id)) continue;
-    const s = Number(start), c = Number(count);
+    const s = Number(start),
+      c = Number(count);
     if (Number.isInteger(s) && Number.isInteger(c) && c > 0) return { start: s, count: Math.min(c, SUBORDINATE_IDS) };
   }
   return undefined;
@@ -66,9 +67,10 @@ export function chooseIdMapping(facts: HostIdFacts): IdMapping {
       helpers: { newuidmap: facts.newuidmap, newgidmap: facts.newgidmap },
     };
   }
-  const limitation = !uids || !gids
-    ? `user ${facts.name} has no subordinate id range in /etc/subuid and /etc/subgid; add one with: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${facts.name}`
-    : "newuidmap and newgidmap are not installed; install them (Debian: apt-get install uidmap)";
+  const limitation =
+    !uids || !gids
+      ? `user ${facts.name} has no subordinate id range in /etc/subuid and /etc/subgid; add one with: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${facts.name}`
+      : "newuidmap and newgidmap are not installed; install them (Debian: apt-get install uidmap)";
   return { kind: "single", uidMap: own(facts.uid), gidMap: own(facts.gid), limitation };
 }
 
@@ -94,17 +96,24 @@ function readOrEmpty(path: string): string {
 
 /** Reads this process's user and the machine's subordinate ranges and helpers. */
 export function hostIdFacts(): HostIdFacts {
-  const uid = process.getuid?.() ?? 0, gid = process.getgid?.() ?? 0;
+  const uid = process.getuid?.() ?? 0,
+    gid = process.getgid?.() ?? 0;
   let name = String(uid);
   try {
     name = userInfo().username;
   } catch {
     // a uid without a passwd entry matches /etc/subuid by number
   }
-  const newuidmap = findExecutable("newuidmap"), newgidmap = findExecutable("newgidmap");
+  const newuidmap = findExecutable("newuidmap"),
+    newgidmap = findExecutable("newgidmap");
   return {
-    uid, gid, name, subuid: readOrEmpty("/etc/subuid"), subgid: readOrEmpty("/etc/subgid"),
-    ...(newuidmap ? { newuidmap } : {}), ...(newgidmap ? { newgidmap } : {}),
+    uid,
+    gid,
+    name,
+    subuid: readOrEmpty("/etc/subuid"),
+    subgid: readOrEmpty("/etc/subgid"),
+    ...(newuidmap ? { newuidmap } : {}),
+    ...(newgidmap ? { newgidmap } : {}),
   };
 }
 

@@ -35,7 +35,8 @@ function isoWithNanos(ns: string): string {
 /** Parses complete records; returns the lines and the unparsed rest (an incomplete record). */
 export function parseLogRecords(text: string): { lines: LogLine[]; rest: string } {
   const lines: LogLine[] = [];
-  let start = 0, nl: number;
+  let start = 0,
+    nl: number;
   while ((nl = text.indexOf("\n", start)) >= 0) {
     const record = text.slice(start, nl);
     start = nl + 1;
@@ -83,7 +84,10 @@ export async function* followLogLines(file: string, done: Promise<unknown>, opti
   const stream = options.stream ?? "both";
   let offset = 0;
   let finished = false;
-  void done.then(() => (finished = true), () => (finished = true));
+  void done.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
   const handle = await open(file, "r");
   let wake: (() => void) | undefined;
   const watcher = watch(file, () => wake?.());

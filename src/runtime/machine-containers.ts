@@ -387,7 +387,11 @@ export function diskBytes(path: string): number {
  * ```
  */
 export function sweepLeftBehind(paths: MachinePaths = config()): SweptContainer[] {
-  const before = new Map(listMachineContainers(paths).filter((c) => c.status === "left-behind").map((c) => [c.id, c]));
+  const before = new Map(
+    listMachineContainers(paths)
+      .filter((c) => c.status === "left-behind")
+      .map((c) => [c.id, c]),
+  );
   const sizes = new Map([...before.values()].map((c) => [c.id, diskBytes(c.containerDir)]));
   const swept: SweptContainer[] = [];
   for (const id of sweepOrphans(statesDir(paths))) {

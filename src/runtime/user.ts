@@ -15,8 +15,17 @@ export interface ResolvedUser {
   home: string;
 }
 
-interface PasswdEntry { name: string; uid: number; gid: number; home: string }
-interface GroupEntry { name: string; gid: number; members: string[] }
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
 
 /** Reads a file from the first of the rootfs layers (top-first) that has it. */
 function readFromLayers(layers: readonly string[], rel: string): string {
@@ -31,17 +40,23 @@ function readFromLayers(layers: readonly string[], rel: string): string {
 }
 
 export function parsePasswd(text: string): PasswdEntry[] {
-  return text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => {
-    const f = l.split(":");
-    return { name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5] || "/" };
-  });
+  return text
+    .split("\n")
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => {
+      const f = l.split(":");
+      return { name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5] || "/" };
+    });
 }
 
 export function parseGroup(text: string): GroupEntry[] {
-  return text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => {
-    const f = l.split(":");
-    return { name: f[0]!, gid: Number(f[2]), members: (f[3] ?? "").split(",").filter(Boolean) };
-  });
+  return text
+    .split("\n")
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => {
+      const f = l.split(":");
+      return { name: f[0]!, gid: Number(f[2]), members: (f[3] ?? "").split(",").filter(Boolean) };
+    });
 }
 
 const isNumber = (s: string) => /^\d+$/.test(s);
@@ -74,7 +89,10 @@ export function resolveUser(user: string | undefined, layers: readonly string[])
   const [userPart = "", groupPart] = spec.split(":", 2);
   const passwd = parsePasswd(readFromLayers(layers, "etc/passwd"));
   const groups = parseGroup(readFromLayers(layers, "etc/group"));
-  let uid = 0, gid = 0, home = "/", name: string | undefined;
+  let uid = 0,
+    gid = 0,
+    home = "/",
+    name: string | undefined;
   if (userPart === "") {
     const root = passwd.find((p) => p.uid === 0);
     name = root?.name;

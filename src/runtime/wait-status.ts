@@ -49,6 +49,10 @@ export function systemCallErrorOf(context: string, event: HelperEvent, describe:
   }
   const op = event.step !== undefined && event.step >= 0 ? describe(event.step) : event.phase === "exec" ? "exec the command" : undefined;
   return new SystemCallError(op ? `${context}: ${op}` : context, {
-    errnoCode, errno: -errno, syscall: event.syscall ?? "unknown", ...(event.path ? { path: event.path } : {}), ...(op ? { op } : {}),
+    errnoCode,
+    errno: -errno,
+    syscall: event.syscall ?? "unknown",
+    ...(event.path ? { path: event.path } : {}),
+    ...(op ? { op } : {}),
   });
 }

@@ -128,7 +128,10 @@ export class UnsupportedComposeError extends BentoError {
 
   constructor(stack: string, keys: UnsupportedKey[]) {
     const list = keys.map((k) => `  ${k.path}: ${k.reason}`).join("\n");
-    super("ERR_STACK_UNSUPPORTED", `stack ${stack}: ${keys.length === 1 ? "this key is" : `these ${keys.length} keys are`} not supported by bento, so nothing was started; remove them, or start only services without them (up({ services }))\n${list}`);
+    super(
+      "ERR_STACK_UNSUPPORTED",
+      `stack ${stack}: ${keys.length === 1 ? "this key is" : `these ${keys.length} keys are`} not supported by bento, so nothing was started; remove them, or start only services without them (up({ services }))\n${list}`,
+    );
     this.keys = keys;
   }
 }

@@ -101,15 +101,15 @@ export interface ServiceNetworkPlan {
  */
 export type RestartPlan =
   | {
-    /** Discriminant: never restart, or restart after any exit. */
-    policy: "no" | "always" | "unless-stopped";
-  }
+      /** Discriminant: never restart, or restart after any exit. */
+      policy: "no" | "always" | "unless-stopped";
+    }
   | {
-    /** Discriminant: restart after a non-zero exit. */
-    policy: "on-failure";
-    /** The most restarts (`on-failure:3`); absent means no limit. */
-    maxRetries?: number;
-  };
+      /** Discriminant: restart after a non-zero exit. */
+      policy: "on-failure";
+      /** The most restarts (`on-failure:3`); absent means no limit. */
+      maxRetries?: number;
+    };
 
 /**
  * A top-level secret or config: where its bytes come from (exactly one of the three).

@@ -44,7 +44,10 @@ export interface StackState {
   readonly services: ReadonlyMap<string, StackService>;
   /** From a compose file: its networks, volumes and the top-level keys bento does not honour. */
   readonly compose?: {
-    networks: Record<string, NetworkPlan>; volumes: Record<string, VolumePlan>; secrets: Record<string, FileSourcePlan>; configs: Record<string, FileSourcePlan>;
+    networks: Record<string, NetworkPlan>;
+    volumes: Record<string, VolumePlan>;
+    secrets: Record<string, FileSourcePlan>;
+    configs: Record<string, FileSourcePlan>;
     unsupported: readonly UnsupportedKey[];
   };
   readonly images: Readonly<Record<string, ImageLike>>;

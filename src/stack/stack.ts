@@ -210,18 +210,24 @@ export class Stack {
       const image: ComposeImageSource = {};
       if (s.image !== undefined) image.ref = s.image;
       if (s.build !== undefined) image.build = s.build;
-      services.set(name, freezeService({
+      services.set(
         name,
-        image,
-        options: structuredClone(s.options),
-        dependsOn: structuredClone(s.dependsOn),
-        restart: structuredClone(s.restart),
-        profiles: [...s.profiles],
-        volumes: structuredClone(s.volumes),
-        networks: s.options.network === undefined ? structuredClone(s.networks) : {},
-        unsupported: plan.unsupported.filter((u) => u.path === prefix || u.path.startsWith(`${prefix}.`) || u.path.startsWith(`${prefix}[`)),
-        files: structuredClone(s.files ?? []),
-      }, true));
+        freezeService(
+          {
+            name,
+            image,
+            options: structuredClone(s.options),
+            dependsOn: structuredClone(s.dependsOn),
+            restart: structuredClone(s.restart),
+            profiles: [...s.profiles],
+            volumes: structuredClone(s.volumes),
+            networks: s.options.network === undefined ? structuredClone(s.networks) : {},
+            unsupported: plan.unsupported.filter((u) => u.path === prefix || u.path.startsWith(`${prefix}.`) || u.path.startsWith(`${prefix}[`)),
+            files: structuredClone(s.files ?? []),
+          },
+          true,
+        ),
+      );
     }
     const topLevel = plan.unsupported.filter((u) => !u.path.startsWith("services."));
     const images: Record<string, ImageLike> = {};
@@ -229,16 +235,21 @@ export class Stack {
       if (!isImageLike(img)) throw new InvalidOptionError(`images.${ref}`, "must be an Image, e.g. Image.fromRootfs(dir)");
       images[ref] = img;
     }
-    return Stack.#of(freezeState({
-      name: plan.name,
-      services,
-      compose: {
-        networks: structuredClone(plan.networks), volumes: structuredClone(plan.volumes), secrets: structuredClone(plan.secrets ?? {}), configs: structuredClone(plan.configs ?? {}),
-        unsupported: topLevel,
-      },
-      images,
-      profiles: [...(options.profiles ?? [])],
-    }));
+    return Stack.#of(
+      freezeState({
+        name: plan.name,
+        services,
+        compose: {
+          networks: structuredClone(plan.networks),
+          volumes: structuredClone(plan.volumes),
+          secrets: structuredClone(plan.secrets ?? {}),
+          configs: structuredClone(plan.configs ?? {}),
+          unsupported: topLevel,
+        },
+        images,
+        profiles: [...(options.profiles ?? [])],
+      }),
+    );
   }
 
   /** The stack's name: its containers are `<name>-<service>-1`. */

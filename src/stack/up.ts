@@ -89,7 +89,10 @@ function selection(state: StackState, graph: Map<string, string[]>, requested: r
   const needed = new Map<string, string[]>();
   for (const [name, deps] of graph) {
     const service = state.services.get(name)!;
-    needed.set(name, deps.filter((d) => service.dependsOn[d]!.required || enabled.has(d)));
+    needed.set(
+      name,
+      deps.filter((d) => service.dependsOn[d]!.required || enabled.has(d)),
+    );
   }
   const names = withDependencies(needed, roots);
   if (names.length === 0) throw new InvalidOptionError("services", `stack ${state.name} has no service to start (are all of them in inactive profiles? pass profiles, or name services in up({ services }))`);
@@ -155,9 +158,7 @@ function imageOf(state: StackState, service: StackService): ImageLike {
   if (source.build !== undefined) {
     const b = source.build;
     const options = { context: b.context, buildArgs: { ...b.args }, ...(b.target === undefined ? {} : { target: b.target }) };
-    return b.dockerfileInline !== undefined
-      ? Image.fromDockerfile({ dockerfile: b.dockerfileInline, ...options })
-      : Image.fromDockerfile(b.dockerfile ?? path.join(b.context, "Dockerfile"), options);
+    return b.dockerfileInline !== undefined ? Image.fromDockerfile({ dockerfile: b.dockerfileInline, ...options }) : Image.fromDockerfile(b.dockerfile ?? path.join(b.context, "Dockerfile"), options);
   }
   return Image.from(source.ref!);
 }
@@ -240,14 +241,22 @@ function namedVolumesOf(state: StackState, service: StackService): string[] {
 /** A ServiceStartupError from whatever a service's start threw. */
 function serviceError(stackName: string, service: string, error: unknown, phase: StartupPhase): ServiceStartupError {
   if (error instanceof StartupError) {
-    return new ServiceStartupError({
-      stackName, service, phase: error.phase, oomKilled: error.oomKilled, logTail: error.logTail, timedOut: error.timedOut,
-      ...(error.exitCode === undefined ? {} : { exitCode: error.exitCode }),
-      ...(error.signal === undefined ? {} : { signal: error.signal }),
-      ...(error.waitingFor === undefined ? {} : { waitingFor: error.waitingFor }),
-      ...(error.health === undefined ? {} : { health: error.health }),
-      ...(error.listeningPorts === undefined ? {} : { listeningPorts: error.listeningPorts }),
-    }, error.cause === undefined ? {} : { cause: error.cause });
+    return new ServiceStartupError(
+      {
+        stackName,
+        service,
+        phase: error.phase,
+        oomKilled: error.oomKilled,
+        logTail: error.logTail,
+        timedOut: error.timedOut,
+        ...(error.exitCode === undefined ? {} : { exitCode: error.exitCode }),
+        ...(error.signal === undefined ? {} : { signal: error.signal }),
+        ...(error.waitingFor === undefined ? {} : { waitingFor: error.waitingFor }),
+        ...(error.health === undefined ? {} : { health: error.health }),
+        ...(error.listeningPorts === undefined ? {} : { listeningPorts: error.listeningPorts }),
+      },
+      error.cause === undefined ? {} : { cause: error.cause },
+    );
   }
   const timedOut = (error as { code?: unknown }).code === "ERR_TIMEOUT";
   return new ServiceStartupError({ stackName, service, phase, ...(timedOut ? { timedOut, waitingFor: "its dependencies" } : {}) }, { cause: error });
@@ -379,7 +388,14 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
   const selectedGraph = new Map(services.map((s) => [s.name, graph.get(s.name)!.filter((d) => selected.has(d))]));
   for (const name of dependenciesFirst(selectedGraph)) {
     const deps = selectedGraph.get(name)!;
-    startups.set(name, start(state.services.get(name)!, deps, deps.map((d) => startups.get(d)!)));
+    startups.set(
+      name,
+      start(
+        state.services.get(name)!,
+        deps,
+        deps.map((d) => startups.get(d)!),
+      ),
+    );
   }
   await Promise.allSettled(startups.values());
   if (failure) {

@@ -55,10 +55,7 @@ export class ImageInUseError extends BentoError {
   readonly containers: string[];
 
   constructor(reference: string, imageId: string, containers: string[]) {
-    super(
-      "ERR_IMAGE_IN_USE",
-      `remove image "${reference}": it is used by container${containers.length === 1 ? "" : "s"} ${containers.join(", ")}; remove ${containers.length === 1 ? "it" : "them"} first`,
-    );
+    super("ERR_IMAGE_IN_USE", `remove image "${reference}": it is used by container${containers.length === 1 ? "" : "s"} ${containers.join(", ")}; remove ${containers.length === 1 ? "it" : "them"} first`);
     this.imageId = imageId;
     this.containers = containers;
   }
@@ -77,10 +74,7 @@ export class ImageConflictError extends BentoError {
   readonly tags: string[];
 
   constructor(reference: string, tags: string[]) {
-    super(
-      "ERR_IMAGE_CONFLICT",
-      `remove image "${reference}": it is tagged ${tags.join(", ")}; remove the tags, or pass { force: true }`,
-    );
+    super("ERR_IMAGE_CONFLICT", `remove image "${reference}": it is tagged ${tags.join(", ")}; remove the tags, or pass { force: true }`);
     this.tags = tags;
   }
 }
@@ -152,10 +146,7 @@ export class StoreLockTimeoutError extends BentoError {
   readonly lockPath: string;
 
   constructor(lockPath: string, timeoutMs: number) {
-    super(
-      "ERR_STORE_LOCK_TIMEOUT",
-      `the store lock "${lockPath}" was held by another process for more than ${timeoutMs} ms; check for a hung bento process (fuser ${lockPath})`,
-    );
+    super("ERR_STORE_LOCK_TIMEOUT", `the store lock "${lockPath}" was held by another process for more than ${timeoutMs} ms; check for a hung bento process (fuser ${lockPath})`);
     this.lockPath = lockPath;
   }
 }

@@ -40,19 +40,7 @@ import { createLayerFromDir, layerDir, lowerDirs } from "./layers.js";
 import { readState, tagsFor } from "./refs.js";
 import { createStoreContext, type StoreContext } from "./store-context.js";
 import type { PruneImagesOptions, RemoveImageOptions, StoreOptions, WriteImageOptions } from "./store-options.js";
-import type {
-  BlobInfo,
-  Descriptor,
-  DiskUsage,
-  ImageInspect,
-  ImageSummary,
-  LayerInfo,
-  RemoveResult,
-  ResolvedImage,
-  WriteImageInput,
-  WrittenImage,
-} from "./types.js";
-
+import type { BlobInfo, Descriptor, DiskUsage, ImageInspect, ImageSummary, LayerInfo, RemoveResult, ResolvedImage, WriteImageInput, WrittenImage } from "./types.js";
 
 const LOCK_TIMEOUT_MS = 60_000;
 

@@ -55,9 +55,7 @@ function readXattrs(path: string, rel: string, options: LayerFromDirOptions): { 
     if (overlay) {
       const key = name.slice(overlay[0].length);
       if (UNSUPPORTED_OVERLAY_XATTRS.includes(key)) {
-        throw new InvalidArchiveError(
-          `read layer from "${path}": "${rel}" has the overlay xattr ${name}; mount build overlays with redirect_dir=off,metacopy=off so the upper dir holds whole files`,
-        );
+        throw new InvalidArchiveError(`read layer from "${path}": "${rel}" has the overlay xattr ${name}; mount build overlays with redirect_dir=off,metacopy=off so the upper dir holds whole files`);
       }
       if (options.opaqueXattrs.includes(name)) {
         const value = native.lgetxattr(path, name);

@@ -24,7 +24,10 @@ export interface StoreState {
 
 /** The tags (full references) pointing at the manifest `digest`, sorted. */
 export function tagsFor(state: StoreState, digest: Digest): string[] {
-  return [...state.refs].filter(([, d]) => d === digest).map(([ref]) => ref).sort();
+  return [...state.refs]
+    .filter(([, d]) => d === digest)
+    .map(([ref]) => ref)
+    .sort();
 }
 
 /** `digests`, those with the most tags first. */
@@ -94,10 +97,7 @@ export async function transact<T>(ctx: StoreContext, fn: (state: StoreState) => 
       const result = await fn(state);
       for (const [ref, digest] of state.refs) if (!state.manifests.has(digest)) state.refs.delete(ref);
       const changed =
-        before.manifests.size !== state.manifests.size ||
-        [...state.manifests.keys()].some((d) => !before.manifests.has(d)) ||
-        before.refs.size !== state.refs.size ||
-        [...state.refs].some(([ref, d]) => before.refs.get(ref) !== d);
+        before.manifests.size !== state.manifests.size || [...state.manifests.keys()].some((d) => !before.manifests.has(d)) || before.refs.size !== state.refs.size || [...state.refs].some(([ref, d]) => before.refs.get(ref) !== d);
       const added = [...state.refs].filter(([ref, digest]) => before.refs.get(ref) !== digest);
       for (const [ref] of added) if (!before.refs.has(ref)) await checkRefPath(ctx, ref);
       if (changed) await writeIndex(ctx, state);

@@ -171,7 +171,10 @@ export function parsePax(data: Buffer, into: Extended, what: string): Extended {
 }
 
 function octal(block: Buffer, offset: number, length: number): number {
-  const text = block.toString("latin1", offset, offset + length).replace(/\0.*$/s, "").trim();
+  const text = block
+    .toString("latin1", offset, offset + length)
+    .replace(/\0.*$/s, "")
+    .trim();
   return text === "" ? 0 : parseInt(text, 8);
 }
 

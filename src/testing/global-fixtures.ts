@@ -80,9 +80,7 @@ interface Started {
  * const { port } = globalFixture<{ port: number }>("db");
  * ```
  */
-export function defineGlobalFixtures<F extends Record<string, AsyncDisposable>>(
-  fixtures: { [K in keyof F]: GlobalFixture<F[K], unknown> },
-): (project: ProvideTarget) => Promise<() => Promise<void>> {
+export function defineGlobalFixtures<F extends Record<string, AsyncDisposable>>(fixtures: { [K in keyof F]: GlobalFixture<F[K], unknown> }): (project: ProvideTarget) => Promise<() => Promise<void>> {
   if (typeof fixtures !== "object" || fixtures === null) throw new InvalidOptionError("fixtures", "expected { name: { start, details, share? } }");
   for (const [name, fixture] of Object.entries(fixtures) as [string, GlobalFixture<AsyncDisposable, unknown> | undefined][]) {
     if (typeof fixture?.details !== "function") throw new InvalidOptionError(`fixtures.${name}.details`, "expected a function (started) => details");
@@ -103,27 +101,29 @@ export function defineGlobalFixtures<F extends Record<string, AsyncDisposable>>(
       if (errors.length > 1) throw new AggregateError(errors, "removing the global fixtures failed");
     };
     const entries = Object.entries(fixtures) as [string, GlobalFixture<AsyncDisposable, unknown>][];
-    const results = await Promise.allSettled(entries.map(async ([name, fixture]) => {
-      const begin = async () => {
-        const running = await startFixture(fixture.start);
-        try {
-          return { details: await fixture.details(running), stop: async () => void (await running[Symbol.asyncDispose]()) };
-        } catch (error) {
-          await running[Symbol.asyncDispose]();
-          throw error;
+    const results = await Promise.allSettled(
+      entries.map(async ([name, fixture]) => {
+        const begin = async () => {
+          const running = await startFixture(fixture.start);
+          try {
+            return { details: await fixture.details(running), stop: async () => void (await running[Symbol.asyncDispose]()) };
+          } catch (error) {
+            await running[Symbol.asyncDispose]();
+            throw error;
+          }
+        };
+        if (fixture.share === undefined) {
+          const { details, stop } = await begin();
+          started.push({ name, stop });
+          project.provide(globalFixtureKey(name), details);
+        } else {
+          const lease = await new SharedFixtureRegistry().acquire(fixture.share, begin);
+          started.push({ name, stop: () => lease.release() });
+          project.provide(globalFixtureKey(name), lease.details);
         }
-      };
-      if (fixture.share === undefined) {
-        const { details, stop } = await begin();
-        started.push({ name, stop });
-        project.provide(globalFixtureKey(name), details);
-      } else {
-        const lease = await new SharedFixtureRegistry().acquire(fixture.share, begin);
-        started.push({ name, stop: () => lease.release() });
-        project.provide(globalFixtureKey(name), lease.details);
-      }
-      debug("wait", `global fixture ${name}: ready`);
-    }));
+        debug("wait", `global fixture ${name}: ready`);
+      }),
+    );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) {
       await teardown().catch(() => undefined);

@@ -67,7 +67,9 @@ export function ensureVolume(name: string, labels: Record<string, string> = {}, 
 /** Every volume's record. */
 export function listVolumeRecords(): VolumeRecord[] {
   if (!existsSync(volumesDir())) return [];
-  return readdirSync(volumesDir()).map(readVolumeRecord).filter((r): r is VolumeRecord => r !== undefined);
+  return readdirSync(volumesDir())
+    .map(readVolumeRecord)
+    .filter((r): r is VolumeRecord => r !== undefined);
 }
 
 /** The names of containers (running or stopped) that mount `name`. */

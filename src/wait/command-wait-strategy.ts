@@ -21,7 +21,7 @@ export class CommandWaitStrategy implements WaitStrategy {
 
   constructor(argv: string[]) {
     if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === "string")) {
-      throw new InvalidOptionError("Wait.forCommand.argv", "expected a non-empty array of strings, e.g. [\"pg_isready\"]");
+      throw new InvalidOptionError("Wait.forCommand.argv", 'expected a non-empty array of strings, e.g. ["pg_isready"]');
     }
     this.argv = Object.freeze([...argv]);
     this.description = `command ${JSON.stringify(argv)} to exit 0`;

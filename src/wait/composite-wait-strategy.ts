@@ -19,7 +19,7 @@ export class CompositeWaitStrategy implements WaitStrategy {
 
   constructor(strategies: WaitStrategy[]) {
     if (!Array.isArray(strategies) || strategies.length === 0 || !strategies.every((s) => typeof s?.waitUntilReady === "function")) {
-      throw new InvalidOptionError("Wait.forAll.strategies", "expected a non-empty array of wait strategies, e.g. [Wait.forPort(80), Wait.forLog(\"ready\")]");
+      throw new InvalidOptionError("Wait.forAll.strategies", 'expected a non-empty array of wait strategies, e.g. [Wait.forPort(80), Wait.forLog("ready")]');
     }
     this.strategies = Object.freeze([...strategies]);
     this.description = `all of: ${strategies.map((s) => s.description).join("; ")}`;
@@ -29,9 +29,11 @@ export class CompositeWaitStrategy implements WaitStrategy {
 
   async waitUntilReady(context: WaitContext): Promise<void> {
     // A failure rejects at once; the caller then aborts the signal, which stops the others.
-    await Promise.all(this.strategies.map(async (strategy) => {
-      await strategy.waitUntilReady(context);
-      context.note(strategy.description, "ready");
-    }));
+    await Promise.all(
+      this.strategies.map(async (strategy) => {
+        await strategy.waitUntilReady(context);
+        context.note(strategy.description, "ready");
+      }),
+    );
   }
 }

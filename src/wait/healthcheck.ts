@@ -48,15 +48,18 @@ const maxOutputBytes = 4096;
  */
 export function resolveHealthcheck(option: HealthcheckConfig | undefined, image: ImageConfig): ResolvedHealthcheck | undefined {
   const base = image.Healthcheck;
-  const merged: HealthcheckConfig | undefined = option === undefined ? base : {
-    ...option,
-    Test: option.Test.length > 0 ? option.Test : base?.Test ?? [],
-    Interval: option.Interval || base?.Interval,
-    Timeout: option.Timeout || base?.Timeout,
-    StartPeriod: option.StartPeriod || base?.StartPeriod,
-    StartInterval: option.StartInterval || base?.StartInterval,
-    Retries: option.Retries || base?.Retries,
-  };
+  const merged: HealthcheckConfig | undefined =
+    option === undefined
+      ? base
+      : {
+          ...option,
+          Test: option.Test.length > 0 ? option.Test : (base?.Test ?? []),
+          Interval: option.Interval || base?.Interval,
+          Timeout: option.Timeout || base?.Timeout,
+          StartPeriod: option.StartPeriod || base?.StartPeriod,
+          StartInterval: option.StartInterval || base?.StartInterval,
+          Retries: option.Retries || base?.Retries,
+        };
   const [kind, ...rest] = merged?.Test ?? [];
   if (merged === undefined || (kind !== "CMD" && kind !== "CMD-SHELL") || rest.length === 0) return undefined;
   const ms = (ns: number | undefined, fallback: number) => (ns ? ns / 1e6 : fallback);
@@ -81,11 +84,7 @@ export function resolveHealthcheck(option: HealthcheckConfig | undefined, image:
  * nextHealthState(state, result, { retries: 3, startPeriodMs: 0, startedAtMs: Date.parse(startedAt) }).status;
  * ```
  */
-export function nextHealthState(
-  state: HealthState,
-  result: HealthcheckResult,
-  rules: { retries: number; startPeriodMs: number; startedAtMs: number },
-): HealthState {
+export function nextHealthState(state: HealthState, result: HealthcheckResult, rules: { retries: number; startPeriodMs: number; startedAtMs: number }): HealthState {
   const log = [...state.log, result].slice(-maxLogEntries);
   if (result.exitCode === 0) return { status: "healthy", failingStreak: 0, log };
   const inStartPeriod = state.status === "starting" && Date.parse(result.start) - rules.startedAtMs < rules.startPeriodMs;
@@ -226,7 +225,10 @@ export class HealthMonitor implements HealthWatch {
   private async probe(): Promise<HealthcheckResult | undefined> {
     const start = new Date();
     const abort = new AbortController();
-    const exec = this.target.exec(this.check.argv, { signal: abort.signal }).then((r) => r, (error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    const exec = this.target.exec(this.check.argv, { signal: abort.signal }).then(
+      (r) => r,
+      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+    );
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
       timer = setTimeout(resolve, this.check.timeoutMs, "timeout");

@@ -70,6 +70,5 @@ export function isLogConsumer(value: unknown): value is LogConsumer {
   if (typeof value === "function") return true;
   if (typeof value !== "object" || value === null) return false;
   const { stdout, stderr } = value as Record<string, unknown>;
-  return (stdout === undefined || typeof stdout === "function") && (stderr === undefined || typeof stderr === "function")
-    && Object.keys(value).every((k) => k === "stdout" || k === "stderr");
+  return (stdout === undefined || typeof stdout === "function") && (stderr === undefined || typeof stderr === "function") && Object.keys(value).every((k) => k === "stdout" || k === "stderr");
 }

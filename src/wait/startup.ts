@@ -132,16 +132,20 @@ export async function waitForStartup(instance: StartupTarget, strategy: WaitStra
     if (exit !== undefined && !strategy.waitsForExit && !(cause instanceof WaitTimeoutError)) cause = exitedError(exit);
     debug("wait", `${instance.name}: not ready: ${(cause as Error).message}`);
     const state = health?.state();
-    throw new StartupError(instance.name, {
-      phase: "wait",
-      ...(exit ? { exitCode: exit.exitCode, oomKilled: exit.oomKilled } : {}),
-      ...(exit?.signal ? { signal: exit.signal } : {}),
-      logTail: await logTail(instance),
-      waitingFor: strategy.description,
-      timedOut: cause instanceof WaitTimeoutError,
-      ...(state ? { health: state } : {}),
-      ...(listening ? { listeningPorts: listening } : {}),
-    }, { cause });
+    throw new StartupError(
+      instance.name,
+      {
+        phase: "wait",
+        ...(exit ? { exitCode: exit.exitCode, oomKilled: exit.oomKilled } : {}),
+        ...(exit?.signal ? { signal: exit.signal } : {}),
+        logTail: await logTail(instance),
+        waitingFor: strategy.description,
+        timedOut: cause instanceof WaitTimeoutError,
+        ...(state ? { health: state } : {}),
+        ...(listening ? { listeningPorts: listening } : {}),
+      },
+      { cause },
+    );
   } finally {
     cancelTimer();
     if (!signal.aborted) controller.abort(new BentoError("ERR_WAIT_DONE", "the start stopped waiting"));

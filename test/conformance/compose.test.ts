@@ -68,7 +68,10 @@ describe("awesome-compose projects", () => {
   const summary = JSON.parse(readFileSync(join(projects, "expected-summary.json"), "utf8")) as Record<string, ProjectSummary>;
 
   it("the summary covers every project directory", () => {
-    const dirs = readdirSync(projects, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const dirs = readdirSync(projects, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
     expect(Object.keys(summary).sort()).toEqual(dirs);
     expect(dirs).toHaveLength(18);
   });
@@ -107,7 +110,13 @@ describe("awesome-compose projects", () => {
       }
       // The implicit default network is added by the loader, and not listed by the summary.
       const declaredDefault = Object.hasOwn((raw.networks as object | undefined) ?? {}, "default");
-      check(Object.keys(plan.networks).filter((n) => n !== "default" || declaredDefault).sort(), expected.networks, "networks");
+      check(
+        Object.keys(plan.networks)
+          .filter((n) => n !== "default" || declaredDefault)
+          .sort(),
+        expected.networks,
+        "networks",
+      );
       check(Object.keys(plan.volumes).sort(), expected.volumes, "volumes");
       check(Object.keys(plan.secrets).sort(), [...expected.secrets].sort(), "secrets");
       check(Object.keys(plan.configs).sort(), [...expected.configs].sort(), "configs");
@@ -185,7 +194,11 @@ describe("compose-go fixtures", () => {
         counts.interpolated += before.reduce((n, s) => n + s.split("${VARIABLE}").length - 1, 0);
         // Unset, every use is reported (compose warns and uses "").
         const unset: string[] = [];
-        interpolateDocument(raw, () => undefined, (name) => unset.push(name));
+        interpolateDocument(
+          raw,
+          () => undefined,
+          (name) => unset.push(name),
+        );
         expect(unset.length).toBe(counts.interpolated);
       }
       counts.fixturesPassed++;

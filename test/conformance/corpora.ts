@@ -19,10 +19,7 @@ export const corporaRoot = path.resolve(repoRoot, process.env.BENTO_CORPORA ?? "
 export function corpusDir(name: string): string {
   const dir = path.join(corporaRoot, name);
   if (!existsSync(path.join(dir, "README.md"))) {
-    throw new Error(
-      `conformance corpus "${name}" not found at ${dir}: set BENTO_CORPORA to the folder that holds ` +
-        `dockerfile-parser/, dockerfile-shell/, compose/ and oci/ (default ../shared/corpora beside the repository)`,
-    );
+    throw new Error(`conformance corpus "${name}" not found at ${dir}: set BENTO_CORPORA to the folder that holds ` + `dockerfile-parser/, dockerfile-shell/, compose/ and oci/ (default ../shared/corpora beside the repository)`);
   }
   return dir;
 }

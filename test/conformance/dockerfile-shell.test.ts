@@ -98,8 +98,5 @@ describe("dockerfile-shell wordsTest", () => {
 });
 
 afterAll(() => {
-  console.log(
-    `dockerfile-shell: envVarTest ${counts.envVarPassed}/${counts.envVar} (A+U) passed, ${counts.envVarWindowsOnly} Windows-only not applicable; ` +
-      `wordsTest ${counts.wordsPassed}/${counts.words} passed`,
-  );
+  console.log(`dockerfile-shell: envVarTest ${counts.envVarPassed}/${counts.envVar} (A+U) passed, ${counts.envVarWindowsOnly} Windows-only not applicable; ` + `wordsTest ${counts.wordsPassed}/${counts.words} passed`);
 });

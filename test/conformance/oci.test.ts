@@ -106,10 +106,7 @@ describe("OCI image layouts", () => {
     const { store, root } = newStore();
     const { images } = await store.import(join(gcr, "layout/test_index"));
     // Four index entries, two distinct manifests: entries 1, 3 and 4 all lead to the same one.
-    expect(images.map((i) => i.manifestDigest)).toEqual([
-      "sha256:eebff607b1628d67459b0596643fc07de70d702eccf030f0bc7bb6fc2b278650",
-      "sha256:32589985702551b6c56033bb3334432a0a513bf9d6aceda0f67c42b003850720",
-    ]);
+    expect(images.map((i) => i.manifestDigest)).toEqual(["sha256:eebff607b1628d67459b0596643fc07de70d702eccf030f0bc7bb6fc2b278650", "sha256:32589985702551b6c56033bb3334432a0a513bf9d6aceda0f67c42b003850720"]);
     // ref.name annotations "1".."4" are bare tags with no repository: they name nothing.
     expect(images.every((i) => i.tags.length === 0)).toBe(true);
     expect(await flatten(await store.lowerDirs(images[0]!.id))).toEqual({ bar: file("bar\n"), foo: file("foo\n") });
@@ -137,11 +134,7 @@ const schemaDir = join(corpus, "image-spec/schema");
 const registrations: Record<string, string[]> = {
   "config-schema.json": ["https://opencontainers.org/schema/image/config"],
   "content-descriptor.json": ["https://opencontainers.org/schema/descriptor", "https://opencontainers.org/schema/image/content-descriptor.json"],
-  "defs-descriptor.json": [
-    "https://opencontainers.org/schema/image/descriptor/mediaType",
-    "https://opencontainers.org/schema/defs-descriptor.json",
-    "https://opencontainers.org/schema/image/defs-descriptor.json",
-  ],
+  "defs-descriptor.json": ["https://opencontainers.org/schema/image/descriptor/mediaType", "https://opencontainers.org/schema/defs-descriptor.json", "https://opencontainers.org/schema/image/defs-descriptor.json"],
   "defs.json": ["https://opencontainers.org/schema/defs.json", "https://opencontainers.org/schema/image/defs.json", "https://opencontainers.org/schema/image/descriptor/defs.json"],
   "image-index-schema.json": ["https://opencontainers.org/schema/image/index"],
   "image-layout-schema.json": ["https://opencontainers.org/schema/image/layout"],

@@ -98,7 +98,7 @@ export function rootlessDriver(mounts: CgroupMount[], readControllers: (dir: str
     if (writable(service)) return new CgroupV2Driver(service, new Set(readControllers(service).trim().split(/\s+/).filter(Boolean)));
     return new UndelegatedCgroupDriver(`${service} is not delegated to uid ${uid}`);
   }
-  return new UndelegatedCgroupDriver(v2.length > 0
-    ? `this host's cgroup v1 controllers are root's and its cgroup2 hierarchy (${v2[0]}) has no subtree delegated to uid ${uid}`
-    : `this host has no cgroup2 hierarchy (its cgroup v1 controllers are root's)`);
+  return new UndelegatedCgroupDriver(
+    v2.length > 0 ? `this host's cgroup v1 controllers are root's and its cgroup2 hierarchy (${v2[0]}) has no subtree delegated to uid ${uid}` : `this host has no cgroup2 hierarchy (its cgroup v1 controllers are root's)`,
+  );
 }

@@ -90,7 +90,8 @@ const clockTicksPerSecond = 100; // USER_HZ on Linux
  * processes and of the children they waited for.
  */
 export async function procStats(pids: readonly number[]): Promise<{ memoryBytes: number; memoryPeakBytes: number; cpuUsageNs: number; pids: number }> {
-  let memoryBytes = 0, ticks = 0;
+  let memoryBytes = 0,
+    ticks = 0;
   for (const pid of pids) {
     try {
       const statm = await readFile(`/proc/${pid}/statm`, "utf8");

@@ -11,7 +11,8 @@ import type { CgroupDriver, CgroupLimits, CgroupSetup, CgroupStats } from "./dri
 import { procStats } from "./files.js";
 
 /** How a rootless user gets a cgroup v2 subtree bento may manage. */
-export const DELEGATION_FIX = "run on a cgroup v2 host with a delegated subtree (systemd: systemd-run --user --scope -p Delegate=yes <command>, or the user's user@UID.service), or set BENTO_CGROUP_PARENT to a cgroup2 directory you own whose cgroup.subtree_control enables the controllers; or run as root";
+export const DELEGATION_FIX =
+  "run on a cgroup v2 host with a delegated subtree (systemd: systemd-run --user --scope -p Delegate=yes <command>, or the user's user@UID.service), or set BENTO_CGROUP_PARENT to a cgroup2 directory you own whose cgroup.subtree_control enables the controllers; or run as root";
 
 export class UndelegatedCgroupDriver implements CgroupDriver {
   readonly version = "v2" as const;
@@ -24,7 +25,9 @@ export class UndelegatedCgroupDriver implements CgroupDriver {
   }
 
   setup(_id: string, limits: CgroupLimits): CgroupSetup {
-    const asked = Object.entries(limits).filter(([, v]) => v !== undefined).map(([k]) => k);
+    const asked = Object.entries(limits)
+      .filter(([, v]) => v !== undefined)
+      .map(([k]) => k);
     if (asked.length > 0) {
       throw new HostUnsupportedError(`resources (${asked.join(", ")}): rootless limits need a delegated cgroup v2 subtree, and ${this.reason}; ${DELEGATION_FIX}`);
     }

@@ -69,11 +69,15 @@ export class CgroupV1Driver implements CgroupDriver {
   }
 
   procsFiles(id: string): string[] {
-    return this.paths(id).filter((d) => existsSync(d)).map((d) => join(d, "cgroup.procs"));
+    return this.paths(id)
+      .filter((d) => existsSync(d))
+      .map((d) => join(d, "cgroup.procs"));
   }
 
   async stats(id: string): Promise<CgroupStats> {
-    const mem = this.dir("memory", id), cpu = this.dir("cpuacct", id), pids = this.dir("pids", id);
+    const mem = this.dir("memory", id),
+      cpu = this.dir("cpuacct", id),
+      pids = this.dir("pids", id);
     const unified = this.unifiedDir(id);
     if (unified !== undefined && (mem === undefined || !existsSync(mem))) return procStats(await readPids(join(unified, "cgroup.procs")));
     return {

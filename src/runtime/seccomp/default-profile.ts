@@ -47,7 +47,9 @@ statfs64 statx symlink symlinkat sync sync_file_range syncfs sysinfo tee tgkill 
 timer_delete timer_getoverrun timer_gettime timer_gettime64 timer_settime timer_settime64
 timerfd_create timerfd_gettime timerfd_gettime64 timerfd_settime timerfd_settime64 times tkill
 truncate truncate64 ugetrlimit umask uname unlink unlinkat utime utimensat utimensat_time64 utimes
-vfork vmsplice wait4 waitid waitpid write writev`.trim().split(/\s+/);
+vfork vmsplice wait4 waitid waitpid write writev`
+  .trim()
+  .split(/\s+/);
 
 // clone(2) namespace flags: NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET.
 const cloneNamespaceFlags = 0x7e020000;
@@ -74,9 +76,31 @@ export const defaultSeccompProfile: DockerSeccompProfile = {
     { names: ["clone"], action: "SCMP_ACT_ALLOW", args: [{ index: 0, value: cloneNamespaceFlags, valueTwo: 0, op: "SCMP_CMP_MASKED_EQ" }], excludes: { caps: ["CAP_SYS_ADMIN"] } },
     // clone3's flags are in memory BPF cannot read: ENOSYS makes libc fall back to clone.
     { names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: 38, excludes: { caps: ["CAP_SYS_ADMIN"] } },
-    byCapability("CAP_SYS_ADMIN", ["bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount", "fsopen", "fspick", "lookup_dcookie",
-      "mount", "mount_setattr", "move_mount", "open_tree", "perf_event_open", "quotactl", "quotactl_fd", "setdomainname", "sethostname",
-      "setns", "syslog", "umount", "umount2", "unshare"]),
+    byCapability("CAP_SYS_ADMIN", [
+      "bpf",
+      "clone",
+      "clone3",
+      "fanotify_init",
+      "fsconfig",
+      "fsmount",
+      "fsopen",
+      "fspick",
+      "lookup_dcookie",
+      "mount",
+      "mount_setattr",
+      "move_mount",
+      "open_tree",
+      "perf_event_open",
+      "quotactl",
+      "quotactl_fd",
+      "setdomainname",
+      "sethostname",
+      "setns",
+      "syslog",
+      "umount",
+      "umount2",
+      "unshare",
+    ]),
     byCapability("CAP_SYS_BOOT", ["reboot"]),
     byCapability("CAP_SYS_CHROOT", ["chroot"]),
     byCapability("CAP_SYS_MODULE", ["delete_module", "init_module", "finit_module"]),

@@ -88,12 +88,14 @@ export interface DockerSeccompProfile {
   /** Architectures the filter accepts besides the native one (SCMP_ARCH_X86 ...). */
   architectures?: string[];
   /** Per native architecture, the companion architectures to accept (x86 and x32 beside x86_64). */
-  archMap?: {
-    /** A native architecture, such as SCMP_ARCH_X86_64. */
-    architecture: string;
-    /** Its companions, such as SCMP_ARCH_X86 and SCMP_ARCH_X32. */
-    subArchitectures: string[];
-  }[] | null;
+  archMap?:
+    | {
+        /** A native architecture, such as SCMP_ARCH_X86_64. */
+        architecture: string;
+        /** Its companions, such as SCMP_ARCH_X86 and SCMP_ARCH_X32. */
+        subArchitectures: string[];
+      }[]
+    | null;
   /** The rules, in order. */
   syscalls?: DockerSeccompRule[] | null;
 }
@@ -109,26 +111,47 @@ export interface SeccompFilter {
 // Kernel SECCOMP_RET_* values (linux/seccomp.h); errno and trace data go in the low 16 bits.
 const ret = { KILL_PROCESS: 0x80000000, KILL_THREAD: 0, TRAP: 0x00030000, ERRNO: 0x00050000, TRACE: 0x7ff00000, LOG: 0x7ffc0000, ALLOW: 0x7fff0000 };
 const ops: Record<DockerSeccompArg["op"], number> = {
-  SCMP_CMP_NE: 1, SCMP_CMP_LT: 2, SCMP_CMP_LE: 3, SCMP_CMP_EQ: 4, SCMP_CMP_GE: 5, SCMP_CMP_GT: 6, SCMP_CMP_MASKED_EQ: 7,
+  SCMP_CMP_NE: 1,
+  SCMP_CMP_LT: 2,
+  SCMP_CMP_LE: 3,
+  SCMP_CMP_EQ: 4,
+  SCMP_CMP_GE: 5,
+  SCMP_CMP_GT: 6,
+  SCMP_CMP_MASKED_EQ: 7,
 };
 const EPERM = 1;
 // Docker's architecture names (SCMP_ARCH_*) -> libseccomp's; Go's names for `includes.arches`.
 const archNames: Record<string, string> = {
-  SCMP_ARCH_X86_64: "x86_64", SCMP_ARCH_X86: "x86", SCMP_ARCH_X32: "x32", SCMP_ARCH_AARCH64: "aarch64", SCMP_ARCH_ARM: "arm",
-  SCMP_ARCH_RISCV64: "riscv64", SCMP_ARCH_PPC64LE: "ppc64le", SCMP_ARCH_S390X: "s390x", SCMP_ARCH_S390: "s390",
+  SCMP_ARCH_X86_64: "x86_64",
+  SCMP_ARCH_X86: "x86",
+  SCMP_ARCH_X32: "x32",
+  SCMP_ARCH_AARCH64: "aarch64",
+  SCMP_ARCH_ARM: "arm",
+  SCMP_ARCH_RISCV64: "riscv64",
+  SCMP_ARCH_PPC64LE: "ppc64le",
+  SCMP_ARCH_S390X: "s390x",
+  SCMP_ARCH_S390: "s390",
 };
 const nativeArch: Record<string, string> = { x64: "SCMP_ARCH_X86_64", arm64: "SCMP_ARCH_AARCH64", riscv64: "SCMP_ARCH_RISCV64", ppc64: "SCMP_ARCH_PPC64LE", s390x: "SCMP_ARCH_S390X" };
 const goArch: Record<string, string> = { x64: "amd64", arm64: "arm64", riscv64: "riscv64", ppc64: "ppc64le", s390x: "s390x" };
 
 function actionOf(where: string, action: string, errnoRet: number | undefined): number {
   switch (action) {
-    case "SCMP_ACT_ALLOW": return ret.ALLOW;
-    case "SCMP_ACT_ERRNO": return ret.ERRNO | ((errnoRet ?? EPERM) & 0xffff);
-    case "SCMP_ACT_KILL": case "SCMP_ACT_KILL_THREAD": return ret.KILL_THREAD;
-    case "SCMP_ACT_KILL_PROCESS": return ret.KILL_PROCESS;
-    case "SCMP_ACT_TRAP": return ret.TRAP;
-    case "SCMP_ACT_LOG": return ret.LOG;
-    case "SCMP_ACT_TRACE": return ret.TRACE | ((errnoRet ?? 0) & 0xffff);
+    case "SCMP_ACT_ALLOW":
+      return ret.ALLOW;
+    case "SCMP_ACT_ERRNO":
+      return ret.ERRNO | ((errnoRet ?? EPERM) & 0xffff);
+    case "SCMP_ACT_KILL":
+    case "SCMP_ACT_KILL_THREAD":
+      return ret.KILL_THREAD;
+    case "SCMP_ACT_KILL_PROCESS":
+      return ret.KILL_PROCESS;
+    case "SCMP_ACT_TRAP":
+      return ret.TRAP;
+    case "SCMP_ACT_LOG":
+      return ret.LOG;
+    case "SCMP_ACT_TRACE":
+      return ret.TRACE | ((errnoRet ?? 0) & 0xffff);
     default:
       throw new InvalidOptionError(where, `unknown action "${action}"; use SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_KILL_PROCESS, SCMP_ACT_TRAP, SCMP_ACT_LOG or SCMP_ACT_TRACE`);
   }
@@ -151,7 +174,7 @@ function capName(name: string): string {
  */
 export function resolveSeccompProfile(option: string, profile: DockerSeccompProfile, caps: readonly string[]): SeccompFilter {
   if (typeof profile !== "object" || profile === null || typeof profile.defaultAction !== "string") {
-    throw new InvalidOptionError(option, "expected a Docker seccomp profile object with a defaultAction (e.g. JSON.parse of a profile file), \"default\" or \"unconfined\"");
+    throw new InvalidOptionError(option, 'expected a Docker seccomp profile object with a defaultAction (e.g. JSON.parse of a profile file), "default" or "unconfined"');
   }
   const arch = nativeArch[process.arch];
   if (arch === undefined) throw new InvalidOptionError(option, `seccomp profiles are not supported on ${process.arch}; use "unconfined"`);
@@ -183,7 +206,7 @@ export function resolveSeccompProfile(option: string, profile: DockerSeccompProf
     const where = `${option}.syscalls[${i}]`;
     const names = rule.names ?? (rule.name !== undefined ? [rule.name] : []);
     if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === "string")) {
-      throw new InvalidOptionError(where, "a rule needs \"names\": a non-empty array of syscall names");
+      throw new InvalidOptionError(where, 'a rule needs "names": a non-empty array of syscall names');
     }
     const action = actionOf(`${where}.action`, rule.action, rule.errnoRet);
     if (!matches(rule.includes, true) || (rule.excludes !== undefined && matches(rule.excludes, false))) return;

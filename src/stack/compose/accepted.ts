@@ -37,7 +37,8 @@ export function acceptedKeys(ctx: NormalizeContext, service: Segments, raw: Reco
   }
   if (typeof raw.platform === "string") {
     const wanted = raw.platform.replace(/\/v\d+$/, "");
-    if (wanted !== machinePlatform()) ctx.unsupported(at(service, "platform"), `${raw.platform} is not this machine's platform (${machinePlatform()}); bento runs images of this machine's platform only: remove platform or set it to ${machinePlatform()}`);
+    if (wanted !== machinePlatform())
+      ctx.unsupported(at(service, "platform"), `${raw.platform} is not this machine's platform (${machinePlatform()}); bento runs images of this machine's platform only: remove platform or set it to ${machinePlatform()}`);
   }
   const options: ContainerOptions = {};
   if (raw.security_opt !== undefined) {

@@ -84,7 +84,12 @@ export function resolveExtends(file: ServiceFile, readFile: (absolutePath: strin
     }
     if (!isMap(baseFile.services[baseName])) {
       const where = baseFile === f ? "" : ` in ${baseFile.fileName}`;
-      throw new ComposeError("ERR_COMPOSE_VALUE", `services.${name}.extends`, `extends the undefined service ${JSON.stringify(baseName)}${where}; define it, or fix the name (services there: ${Object.keys(baseFile.services).join(", ") || "none"})`, { file: f.fileName });
+      throw new ComposeError(
+        "ERR_COMPOSE_VALUE",
+        `services.${name}.extends`,
+        `extends the undefined service ${JSON.stringify(baseName)}${where}; define it, or fix the name (services there: ${Object.keys(baseFile.services).join(", ") || "none"})`,
+        { file: f.fileName },
+      );
     }
     let base = resolve(baseFile, baseName, here);
     if (baseFile.dir !== f.dir) base = rebaseService(base, baseFile.dir);

@@ -110,7 +110,7 @@ export function parseComposeText(text: string, fileName: string, dir: string): P
     throw new ComposeError("ERR_COMPOSE_YAML", "", `${(error as Error).message}; fix the YAML`, { file: fileName }, { cause: error });
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new ComposeError("ERR_COMPOSE_SCHEMA", "", "the document must be a map with a services key, such as \"services:\\n  web:\\n    image: nginx\"", { file: fileName, ...locate([]) });
+    throw new ComposeError("ERR_COMPOSE_SCHEMA", "", 'the document must be a map with a services key, such as "services:\\n  web:\\n    image: nginx"', { file: fileName, ...locate([]) });
   }
   return { fileName, dir, raw: raw as Record<string, unknown>, locate, defines };
 }

@@ -93,7 +93,10 @@ function braced(inner: string, whole: string, lookup: VariableLookup, unset: (na
   const rest = inner.slice(end);
   const op = operators.find((o) => rest.startsWith(o));
   if (name === "" || (rest !== "" && op === undefined)) {
-    throw new InterpolationFailure(`invalid interpolation format in ${JSON.stringify(whole)}: "\${${inner}}" is not \${VAR}, \${VAR:-default}, \${VAR-default}, \${VAR:?error}, \${VAR?error}, \${VAR:+alt} or \${VAR+alt}; you may need to escape any $ with another $`, "syntax");
+    throw new InterpolationFailure(
+      `invalid interpolation format in ${JSON.stringify(whole)}: "\${${inner}}" is not \${VAR}, \${VAR:-default}, \${VAR-default}, \${VAR:?error}, \${VAR?error}, \${VAR:+alt} or \${VAR+alt}; you may need to escape any $ with another $`,
+      "syntax",
+    );
   }
   const value = lookup(name);
   if (op === undefined) {

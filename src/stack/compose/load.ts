@@ -13,7 +13,7 @@ import { findCycle } from "../graph.js";
 import type { NetworkPlan, ServicePlan, StackPlan, VolumePlan } from "../plan.js";
 import { at, pathOf, toBool, toStringMap, type NormalizeContext, type Segments } from "./context.js";
 import { DotenvSyntaxError, parseDotenv } from "./dotenv.js";
-import { type VariableLookup } from "./interpolate.js";
+import type { VariableLookup } from "./interpolate.js";
 import { composeFilesOf, parseComposeText, readComposeFile, type ParsedComposeFile } from "./files.js";
 import { assembleProject, failIn } from "./project.js";
 import { fileSources } from "./secrets.js";
@@ -69,7 +69,12 @@ export interface ComposeText extends LoadComposeOptions {
 const projectNamePattern = /^[a-z0-9][a-z0-9_-]*$/;
 
 function normalizeProjectName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9_-]/g, "").replace(/^[_-]+/, "") || "default";
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]/g, "")
+      .replace(/^[_-]+/, "") || "default"
+  );
 }
 
 function readOptional(file: string): string | undefined {
@@ -181,7 +186,8 @@ export function loadCompose(fileOrSource: string | readonly string[] | ComposeTe
   if (options.projectName !== undefined || typeof document.name === "string") {
     name = options.projectName ?? (document.name as string);
     if (!projectNamePattern.test(name)) {
-      if (options.projectName !== undefined) throw new ComposeError("ERR_COMPOSE_VALUE", "projectName", `${JSON.stringify(name)} is not a project name: use lower-case letters, digits, "_" and "-", starting with a letter or digit`, { file: fileName });
+      if (options.projectName !== undefined)
+        throw new ComposeError("ERR_COMPOSE_VALUE", "projectName", `${JSON.stringify(name)} is not a project name: use lower-case letters, digits, "_" and "-", starting with a letter or digit`, { file: fileName });
       fail(["name"], `${JSON.stringify(name)} is not a project name: use lower-case letters, digits, "_" and "-", starting with a letter or digit`);
     }
   } else {

@@ -12,7 +12,15 @@ type Doc = Record<string, unknown>;
 
 /** Service keys written as a list of "KEY=VALUE" (or "KEY:VALUE") or as a map, merged as maps. */
 const mapLike: Record<string, "=" | ":"> = {
-  environment: "=", labels: "=", annotations: "=", sysctls: "=", extra_hosts: "=", depends_on: ":", networks: ":", ulimits: ":", storage_opt: "=",
+  environment: "=",
+  labels: "=",
+  annotations: "=",
+  sysctls: "=",
+  extra_hosts: "=",
+  depends_on: ":",
+  networks: ":",
+  ulimits: ":",
+  storage_opt: "=",
 };
 /** Service keys whose lists merge by each entry's target. */
 const byTarget = new Set(["volumes", "devices", "secrets", "configs"]);

@@ -18,7 +18,9 @@ const conditionNames = { started: "service_started", healthy: "service_healthy",
 function duration(ms: number): string {
   if (ms % 1000 !== 0) return `${ms}ms`;
   const s = ms / 1000;
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), rest = s % 60;
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    rest = s % 60;
   return `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${rest || (!h && !m) ? `${rest}s` : ""}`;
 }
 
@@ -35,7 +37,12 @@ function port(spec: PortSpec): Doc {
 function healthcheck(h: NonNullable<ContainerOptions["healthcheck"]>): Doc {
   const out: Doc = {};
   if (h.test !== undefined) out.test = h.test;
-  const fields = [["intervalMs", "interval"], ["timeoutMs", "timeout"], ["startPeriodMs", "start_period"], ["startIntervalMs", "start_interval"]] as const;
+  const fields = [
+    ["intervalMs", "interval"],
+    ["timeoutMs", "timeout"],
+    ["startPeriodMs", "start_period"],
+    ["startIntervalMs", "start_interval"],
+  ] as const;
   for (const [field, key] of fields) if (h[field] !== undefined) out[key] = duration(h[field]!);
   if (h.retries !== undefined) out.retries = h.retries;
   return out;
@@ -62,7 +69,13 @@ function service(s: ServicePlan): Doc {
   set(out, "cap_add", o.capAdd);
   set(out, "cap_drop", o.capDrop);
   set(out, "command", o.command);
-  set(out, "configs", s.files.filter((f) => f.kind === "config").map((f) => ({ source: f.source, target: f.target, mode: `0${f.mode.toString(8)}`, ...(f.uid === undefined ? {} : { uid: String(f.uid) }), ...(f.gid === undefined ? {} : { gid: String(f.gid) }) })));
+  set(
+    out,
+    "configs",
+    s.files
+      .filter((f) => f.kind === "config")
+      .map((f) => ({ source: f.source, target: f.target, mode: `0${f.mode.toString(8)}`, ...(f.uid === undefined ? {} : { uid: String(f.uid) }), ...(f.gid === undefined ? {} : { gid: String(f.gid) }) })),
+  );
   set(out, "container_name", o.name);
   const limits: Doc = {};
   if (o.resources?.memory !== undefined) limits.memory = o.resources.memory;
@@ -89,7 +102,13 @@ function service(s: ServicePlan): Doc {
   set(out, "profiles", s.profiles);
   if (o.readonlyRootfs !== undefined) out.read_only = o.readonlyRootfs;
   out.restart = s.restart.policy === "on-failure" && s.restart.maxRetries !== undefined ? `on-failure:${s.restart.maxRetries}` : s.restart.policy;
-  set(out, "secrets", s.files.filter((f) => f.kind === "secret").map((f) => ({ source: f.source, target: f.target, mode: `0${f.mode.toString(8)}`, ...(f.uid === undefined ? {} : { uid: String(f.uid) }), ...(f.gid === undefined ? {} : { gid: String(f.gid) }) })));
+  set(
+    out,
+    "secrets",
+    s.files
+      .filter((f) => f.kind === "secret")
+      .map((f) => ({ source: f.source, target: f.target, mode: `0${f.mode.toString(8)}`, ...(f.uid === undefined ? {} : { uid: String(f.uid) }), ...(f.gid === undefined ? {} : { gid: String(f.gid) }) })),
+  );
   if (o.noNewPrivileges !== undefined) out.security_opt = [`no-new-privileges:${o.noNewPrivileges}`];
   set(out, "shm_size", o.shmSize);
   if (o.stopTimeoutMs !== undefined) out.stop_grace_period = duration(o.stopTimeoutMs);
@@ -99,7 +118,13 @@ function service(s: ServicePlan): Doc {
   set(out, "ulimits", o.ulimits);
   set(out, "user", o.user);
   set(out, "volumes", [
-    ...s.volumes.map((v) => ({ type: v.type, ...(v.source === undefined ? {} : { source: v.source }), target: v.target, ...(v.readOnly ? { read_only: true } : {}), ...(v.type === "bind" ? { bind: { create_host_path: v.createHostPath ?? false } } : {}) })),
+    ...s.volumes.map((v) => ({
+      type: v.type,
+      ...(v.source === undefined ? {} : { source: v.source }),
+      target: v.target,
+      ...(v.readOnly ? { read_only: true } : {}),
+      ...(v.type === "bind" ? { bind: { create_host_path: v.createHostPath ?? false } } : {}),
+    })),
     ...tmpfs.map((m) => ({ type: "tmpfs", target: m.tmpfs, ...(m.sizeBytes === undefined ? {} : { tmpfs: { size: m.sizeBytes } }) })),
   ]);
   set(out, "working_dir", o.workdir);
@@ -107,7 +132,11 @@ function service(s: ServicePlan): Doc {
 }
 
 function sortedKeys<T>(record: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.keys(record).sort().map((k) => [k, record[k]!]));
+  return Object.fromEntries(
+    Object.keys(record)
+      .sort()
+      .map((k) => [k, record[k]!]),
+  );
 }
 
 /**
@@ -126,7 +155,8 @@ export function composeModel(plan: StackPlan): Doc {
   out.services = services;
   set(out, "networks", sortedKeys(Object.fromEntries(Object.entries(plan.networks).map(([k, n]) => [k, { name: n.name, ...(n.external ? { external: true } : {}), ...(Object.keys(n.labels).length ? { labels: n.labels } : {}) }]))));
   set(out, "volumes", sortedKeys(Object.fromEntries(Object.entries(plan.volumes).map(([k, v]) => [k, { name: v.name, ...(v.external ? { external: true } : {}), ...(Object.keys(v.labels).length ? { labels: v.labels } : {}) }]))));
-  const sources = (record: StackPlan["secrets"]) => sortedKeys(Object.fromEntries(Object.entries(record).map(([k, f]) => [k, f.file !== undefined ? { file: f.file } : f.environment !== undefined ? { environment: f.environment } : { content: f.content ?? "" }])));
+  const sources = (record: StackPlan["secrets"]) =>
+    sortedKeys(Object.fromEntries(Object.entries(record).map(([k, f]) => [k, f.file !== undefined ? { file: f.file } : f.environment !== undefined ? { environment: f.environment } : { content: f.content ?? "" }])));
   set(out, "secrets", sources(plan.secrets));
   set(out, "configs", sources(plan.configs));
   return out;

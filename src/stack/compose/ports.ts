@@ -6,7 +6,6 @@ import { isIP } from "node:net";
 import type { PortSpec } from "../../network/port-spec.js";
 import { at, toInt, type NormalizeContext, type Segments } from "./context.js";
 
-
 function range(ctx: NormalizeContext, segments: Segments, text: string, what: string): [number, number] {
   const m = /^(\d+)(?:-(\d+))?$/.exec(text);
   if (!m) return ctx.fail(segments, `${JSON.stringify(text)} is not a ${what} port or range (such as 8080 or 8000-8010)`);

@@ -109,7 +109,12 @@ function healthcheck(ctx: NormalizeContext, segments: Segments, value: Record<st
     else if (kind === "CMD-SHELL" && rest.length > 0) plan.test = ["CMD-SHELL", rest.join(" ")];
     else ctx.fail(at(segments, "test"), `${JSON.stringify(test)} must start with "CMD" or "CMD-SHELL" followed by the command, or be ["NONE"]`);
   }
-  const durations = [["interval", "intervalMs"], ["timeout", "timeoutMs"], ["start_period", "startPeriodMs"], ["start_interval", "startIntervalMs"]] as const;
+  const durations = [
+    ["interval", "intervalMs"],
+    ["timeout", "timeoutMs"],
+    ["start_period", "startPeriodMs"],
+    ["start_interval", "startIntervalMs"],
+  ] as const;
   for (const [key, field] of durations) if (value[key] !== undefined) plan[field] = toDurationMs(ctx, at(segments, key), value[key]);
   if (value.retries !== undefined) plan.retries = toInt(ctx, at(segments, "retries"), value.retries, 0);
   return plan;
@@ -157,10 +162,28 @@ function networks(ctx: NormalizeContext, segments: Segments, value: unknown, dec
 
 /** The compose key of each ContainerOptions field, for errors found by normalizeOptions. */
 const composeKeyOf: Record<string, string[]> = {
-  name: ["container_name"], command: ["command"], entrypoint: ["entrypoint"], env: ["environment"], workdir: ["working_dir"], user: ["user"],
-  hostname: ["hostname"], labels: ["labels"], resources: ["deploy", "resources", "limits"], stopSignal: ["stop_signal"],
-  stopTimeoutMs: ["stop_grace_period"], capAdd: ["cap_add"], capDrop: ["cap_drop"], mounts: ["tmpfs"], ports: ["ports"], healthcheck: ["healthcheck"],
-  extraHosts: ["extra_hosts"], dns: ["dns"], domainname: ["domainname"], sysctls: ["sysctls"], ulimits: ["ulimits"], shmSize: ["shm_size"],
+  name: ["container_name"],
+  command: ["command"],
+  entrypoint: ["entrypoint"],
+  env: ["environment"],
+  workdir: ["working_dir"],
+  user: ["user"],
+  hostname: ["hostname"],
+  labels: ["labels"],
+  resources: ["deploy", "resources", "limits"],
+  stopSignal: ["stop_signal"],
+  stopTimeoutMs: ["stop_grace_period"],
+  capAdd: ["cap_add"],
+  capDrop: ["cap_drop"],
+  mounts: ["tmpfs"],
+  ports: ["ports"],
+  healthcheck: ["healthcheck"],
+  extraHosts: ["extra_hosts"],
+  dns: ["dns"],
+  domainname: ["domainname"],
+  sysctls: ["sysctls"],
+  ulimits: ["ulimits"],
+  shmSize: ["shm_size"],
 };
 
 /** Options whose errors name an entry of a map (`sysctls.<name>`). */
@@ -168,11 +191,57 @@ const keyedOptions = new Set(["extraHosts", "sysctls", "ulimits"]);
 
 /** The keys this module turns into plan data; every other key of a service is reported. */
 const handled = new Set([
-  "image", "build", "command", "entrypoint", "environment", "env_file", "ports", "expose", "volumes", "tmpfs", "depends_on", "healthcheck",
-  "working_dir", "user", "hostname", "container_name", "labels", "networks", "network_mode", "deploy", "restart", "profiles", "init",
-  "stop_signal", "stop_grace_period", "read_only", "cap_add", "cap_drop", "mem_limit", "cpus", "cpu_shares", "pids_limit", "privileged", "tty", "stdin_open",
-  "secrets", "configs", "extra_hosts", "dns", "dns_search", "dns_opt", "domainname", "sysctls", "ulimits", "shm_size",
-  "develop", "logging", "attach", "annotations", "platform", "security_opt",
+  "image",
+  "build",
+  "command",
+  "entrypoint",
+  "environment",
+  "env_file",
+  "ports",
+  "expose",
+  "volumes",
+  "tmpfs",
+  "depends_on",
+  "healthcheck",
+  "working_dir",
+  "user",
+  "hostname",
+  "container_name",
+  "labels",
+  "networks",
+  "network_mode",
+  "deploy",
+  "restart",
+  "profiles",
+  "init",
+  "stop_signal",
+  "stop_grace_period",
+  "read_only",
+  "cap_add",
+  "cap_drop",
+  "mem_limit",
+  "cpus",
+  "cpu_shares",
+  "pids_limit",
+  "privileged",
+  "tty",
+  "stdin_open",
+  "secrets",
+  "configs",
+  "extra_hosts",
+  "dns",
+  "dns_search",
+  "dns_opt",
+  "domainname",
+  "sysctls",
+  "ulimits",
+  "shm_size",
+  "develop",
+  "logging",
+  "attach",
+  "annotations",
+  "platform",
+  "security_opt",
 ]);
 
 /**
@@ -196,7 +265,7 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
   Object.assign(options, acceptedKeys(ctx, segs, raw));
 
   if (typeof raw.image === "string") {
-    if (raw.image.trim() === "") ctx.fail(at(segs, "image"), "the image is empty (an unset variable?); give a reference such as \"postgres:16\"");
+    if (raw.image.trim() === "") ctx.fail(at(segs, "image"), 'the image is empty (an unset variable?); give a reference such as "postgres:16"');
     plan.image = raw.image;
   }
   if (raw.build !== undefined && raw.build !== null) plan.build = build(ctx, at(segs, "build"), raw.build);
@@ -208,7 +277,10 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
   if (entrypoint !== undefined) options.entrypoint = entrypoint;
 
   const env = raw.env_file === undefined ? {} : envFiles(ctx, at(segs, "env_file"), raw.env_file);
-  Object.assign(env, toStringMap(ctx, at(segs, "environment"), raw.environment, (k) => ctx.lookup(k)));
+  Object.assign(
+    env,
+    toStringMap(ctx, at(segs, "environment"), raw.environment, (k) => ctx.lookup(k)),
+  );
   if (Object.keys(env).length > 0) options.env = env;
 
   if (raw.ports !== undefined) {

@@ -31,7 +31,10 @@ export function formatPath(segments: readonly (string | number)[]): string {
 
 function segmentsOf(instancePath: string): string[] {
   if (instancePath === "") return [];
-  return instancePath.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+  return instancePath
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 /** The segments, with array indexes as numbers (ajv gives every segment as a string). */
@@ -111,7 +114,10 @@ function problemOf(errors: readonly ErrorObject[], data: unknown, schema: Schema
     case "additionalProperties": {
       const key = String((e.params as { additionalProperty: string }).additionalProperty);
       const known = Object.keys(((e.parentSchema as Schema | undefined)?.properties as Schema | undefined) ?? {});
-      const close = known.map((k) => [k, levenshtein(k, key)] as const).filter(([, d]) => d <= 2).sort((x, y) => x[1] - y[1])[0];
+      const close = known
+        .map((k) => [k, levenshtein(k, key)] as const)
+        .filter(([, d]) => d <= 2)
+        .sort((x, y) => x[1] - y[1])[0];
       segments.push(key);
       message = `unknown key ${JSON.stringify(key)}${close ? ` (did you mean ${JSON.stringify(close[0])}?)` : ""}; keys starting with "x-" are extensions, any other must be a compose key`;
       break;

@@ -120,7 +120,12 @@ export function parseTmpfsEntry(ctx: NormalizeContext, segments: Segments, entry
   const colon = entry.indexOf(":");
   const mount: TmpfsMount = { tmpfs: target(ctx, segments, colon < 0 ? entry : entry.slice(0, colon)) };
   let supported = true;
-  for (const option of colon < 0 ? [] : entry.slice(colon + 1).split(",").filter(Boolean)) {
+  for (const option of colon < 0
+    ? []
+    : entry
+        .slice(colon + 1)
+        .split(",")
+        .filter(Boolean)) {
     const [key, value] = option.split("=", 2) as [string, string | undefined];
     if (key === "size" && value !== undefined) mount.sizeBytes = checked(ctx, segments, () => parseBytes("size", value));
     else if (key === "mode" && value !== undefined) mount.mode = octalMode(ctx, segments, value);

@@ -52,7 +52,7 @@ describe(`build cache`, () => {
       "inputs-changed COPY a.txt ./",
       "parent-rebuilt RUN cat a.txt > copy.txt && echo v$VERSION > version.txt",
       "parent-rebuilt RUN echo second > second.txt",
-      "parent-rebuilt CMD [\"cat\",\"/app/copy.txt\",\"/app/version.txt\",\"/app/second.txt\"]",
+      'parent-rebuilt CMD ["cat","/app/copy.txt","/app/version.txt","/app/second.txt"]',
     ]);
     expect(changed.steps()[4]?.reason).toBe("files changed: a.txt");
     expect(changed.steps()[5]?.reason).toMatch(/step 5 was not taken from the cache/);
@@ -93,7 +93,12 @@ describe(`build cache`, () => {
     const image = base.run("echo two > /x");
     const cached = await image.build({ store });
     const rebuilt = await image.build({ store, noCache: true, onProgress: n.onProgress });
-    expect(n.steps().slice(1).every((s) => !s.cached && s.cause === "no-cache")).toBe(true);
+    expect(
+      n
+        .steps()
+        .slice(1)
+        .every((s) => !s.cached && s.cause === "no-cache"),
+    ).toBe(true);
     expect(rebuilt.id).not.toBe(cached.id);
     // The rebuilt records replace the old ones: the next build hits them.
     expect((await image.build({ store })).id).toBe(rebuilt.id);

@@ -15,11 +15,7 @@ import { awaitRelease } from "../../fixtures/race.js";
  * the other's result.
  */
 export function sharedImage(rootfs: string): Image {
-  return Image.fromRootfs(rootfs)
-    .workdir("/app")
-    .copy("input.txt", "./")
-    .run("sleep 0.3; date +%s%N > stamp.txt; echo $RANDOM >> stamp.txt")
-    .cmd(["cat", "/app/stamp.txt"]);
+  return Image.fromRootfs(rootfs).workdir("/app").copy("input.txt", "./").run("sleep 0.3; date +%s%N > stamp.txt; echo $RANDOM >> stamp.txt").cmd(["cat", "/app/stamp.txt"]);
 }
 
 async function main(): Promise<void> {

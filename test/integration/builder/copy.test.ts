@@ -60,7 +60,11 @@ describe(`COPY and ADD read only the context`, () => {
       ["dir/inner-link", /climbs out of the build context/],
     ];
     for (const [source, reason] of cases) {
-      const error = await base().copy(source, "/x").run("echo must not run").build({ store, context }).catch((e: unknown) => e);
+      const error = await base()
+        .copy(source, "/x")
+        .run("echo must not run")
+        .build({ store, context })
+        .catch((e: unknown) => e);
       expect(error, source).toBeInstanceOf(BuildContextError);
       expect((error as BuildContextError).code).toBe("ERR_BUILD_CONTEXT");
       expect((error as BuildContextError).reason).toMatch(reason);
@@ -83,7 +87,10 @@ describe(`COPY and ADD read only the context`, () => {
     const view = await viewOf(base().copy(".", "/ctx/"), context);
     expect(view.readdir("ctx")).toEqual([".dockerignore", "app", "keep.tmp"]);
     expect(view.readdir("ctx/app")).toEqual(["main.js"]);
-    const error = await base().copy("secret.txt", "/s").build({ store, context }).catch((e: unknown) => e);
+    const error = await base()
+      .copy("secret.txt", "/s")
+      .build({ store, context })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BuildContextError);
     expect((error as BuildContextError).reason).toMatch(/excluded by \.dockerignore/);
     const wildcard = await viewOf(base().copy("*.tmp", "/w/"), context);
@@ -92,17 +99,7 @@ describe(`COPY and ADD read only the context`, () => {
 
   it("follows Docker's destination rules: directory contents, trailing slash, WORKDIR, wildcards, several sources", async () => {
     const context = makeContext({ "a.txt": "a\n", "b.txt": "b\n", "src/x/y.txt": "y\n", "src/top.txt": "top\n" });
-    const view = await viewOf(
-      base()
-        .workdir("/work")
-        .copy("a.txt", "renamed.txt")
-        .copy("a.txt", "dir/")
-        .copy("src", "/srcdir")
-        .copy(["a.txt", "b.txt"], "/multi/")
-        .copy("*.txt", "/glob/")
-        .copy("b.txt", "/work"),
-      context,
-    );
+    const view = await viewOf(base().workdir("/work").copy("a.txt", "renamed.txt").copy("a.txt", "dir/").copy("src", "/srcdir").copy(["a.txt", "b.txt"], "/multi/").copy("*.txt", "/glob/").copy("b.txt", "/work"), context);
     expect(read(view, "work/renamed.txt")).toBe("a\n");
     expect(read(view, "work/dir/a.txt")).toBe("a\n");
     expect(read(view, "srcdir/x/y.txt")).toBe("y\n");
@@ -110,10 +107,16 @@ describe(`COPY and ADD read only the context`, () => {
     expect(view.readdir("multi")).toEqual(["a.txt", "b.txt"]);
     expect(view.readdir("glob")).toEqual(["a.txt", "b.txt"]);
     expect(read(view, "work/b.txt")).toBe("b\n"); // an existing directory takes the file by its name
-    const error = await base().copy(["a.txt", "b.txt"], "/nodir").build({ store, context }).catch((e: unknown) => e);
+    const error = await base()
+      .copy(["a.txt", "b.txt"], "/nodir")
+      .build({ store, context })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BuildStepError);
     expect((error as Error).message).toMatch(/must be a directory and end with "\/"/);
-    const missing = await base().copy("nope.txt", "/x").build({ store, context }).catch((e: unknown) => e);
+    const missing = await base()
+      .copy("nope.txt", "/x")
+      .build({ store, context })
+      .catch((e: unknown) => e);
     expect((missing as BuildContextError).reason).toMatch(/not found in the build context/);
   });
 
@@ -124,12 +127,7 @@ describe(`COPY and ADD read only the context`, () => {
       return;
     }
     const view = await viewOf(
-      base()
-        .copy("run.sh", "/plain/")
-        .copy("run.sh", "/named/", { chown: "app:extra" })
-        .copy("run.sh", "/numeric/", { chown: "1234" })
-        .copy("d", "/chmodded/", { chmod: "0640" })
-        .copy("d", "/new/parent/dir/", { chown: "app" }),
+      base().copy("run.sh", "/plain/").copy("run.sh", "/named/", { chown: "app:extra" }).copy("run.sh", "/numeric/", { chown: "1234" }).copy("d", "/chmodded/", { chmod: "0640" }).copy("d", "/new/parent/dir/", { chown: "app" }),
       context,
     );
     expect(meta(view, "plain/run.sh")).toBe("f 750 0:0");
@@ -139,7 +137,10 @@ describe(`COPY and ADD read only the context`, () => {
     expect(meta(view, "new/parent/dir/f.txt")).toBe("f 644 1000:1000");
     expect(meta(view, "new/parent")).toBe("d 755 1000:1000"); // new directories get the --chown owner too
     expect(meta(view, "etc")).toBe("d 755 0:0");
-    const error = await base().copy("run.sh", "/x", { chown: "nobody-here" }).build({ store, context }).catch((e: unknown) => e);
+    const error = await base()
+      .copy("run.sh", "/x", { chown: "nobody-here" })
+      .build({ store, context })
+      .catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/no user "nobody-here" in the image's \/etc\/passwd/);
   });
 
@@ -154,7 +155,7 @@ describe(`COPY and ADD read only the context`, () => {
   });
 
   it("follows the image's symlinks on the way to the destination", async () => {
-    const context = makeContext({ "tool": "tool\n" });
+    const context = makeContext({ tool: "tool\n" });
     const view = await viewOf(base().run("mkdir -p /usr/real && ln -s usr/real /linked").copy("tool", "/linked/"), context);
     expect(meta(view, "linked")).toBe("l 777 0:0");
     expect(read(view, "usr/real/tool")).toBe("tool\n");
@@ -183,16 +184,7 @@ describe(`ADD`, () => {
     const context = makeContext({ "payload/dir/file.txt": "inside\n", "plain.gz.txt": "just text\n" });
     execFileSync("tar", ["-cf", join(context, "a.tar"), "-C", join(context, "payload"), "dir"]);
     execFileSync("sh", ["-c", `gzip -c a.tar > a.tar.gz && bzip2 -c a.tar > a.tar.bz2 && xz -c a.tar > a.tar.xz && cp a.tar.gz renamed.bin`], { cwd: context });
-    const view = await viewOf(
-      Image.fromRootfs(busyboxRootfs())
-        .add("a.tar", "/tar/")
-        .add("a.tar.gz", "/gz")
-        .add("a.tar.bz2", "/bz2/")
-        .add("a.tar.xz", "/xz/")
-        .add("renamed.bin", "/magic/")
-        .add("plain.gz.txt", "/plain/"),
-      context,
-    );
+    const view = await viewOf(Image.fromRootfs(busyboxRootfs()).add("a.tar", "/tar/").add("a.tar.gz", "/gz").add("a.tar.bz2", "/bz2/").add("a.tar.xz", "/xz/").add("renamed.bin", "/magic/").add("plain.gz.txt", "/plain/"), context);
     for (const dir of ["tar", "gz", "bz2", "xz", "magic"]) expect(read(view, `${dir}/dir/file.txt`), dir).toBe("inside\n");
     expect(read(view, "plain/plain.gz.txt")).toBe("just text\n");
   });
@@ -202,7 +194,10 @@ describe(`ADD`, () => {
     expect(read(view, "downloads/tool.tar.gz")).toBe("not really an archive, and not extracted");
     expect(meta(view, "downloads/tool.tar.gz")).toBe("f 600 0:0");
     expect(view.lookup("downloads/tool.tar.gz")?.stat.mtimeMs).toBe(Date.parse("2015-10-21T07:28:00Z"));
-    const error = await Image.fromRootfs(busyboxRootfs()).add(`${url}/missing`, "/x").build({ store }).catch((e: unknown) => e);
+    const error = await Image.fromRootfs(busyboxRootfs())
+      .add(`${url}/missing`, "/x")
+      .build({ store })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BuildContextError);
     expect((error as Error).message).toMatch(/404/);
   });

@@ -54,7 +54,12 @@ describe(`multi-stage builds`, () => {
     const p = progress();
     const built = await Image.fromDockerfile({ dockerfile, target: "tester" }).build({ onProgress: p.onProgress });
     expect(p.steps().map((s) => s.stage)).toEqual(["builder", "builder", "tester", "tester"]);
-    expect(p.steps().slice(0, 2).every((s) => s.cached)).toBe(true); // built by the test before
+    expect(
+      p
+        .steps()
+        .slice(0, 2)
+        .every((s) => s.cached),
+    ).toBe(true); // built by the test before
     expect((await runImage(Image.from(built.id).cmd(["cat", "/out/tested"]))).stdout).toBe("tested\n");
   });
 
@@ -77,7 +82,10 @@ describe(`multi-stage builds`, () => {
   });
 
   it("names a missing base image and the ways to get it", async () => {
-    const error = await Image.from("registry.example/nothing:1").run("true").build().catch((e: unknown) => e);
+    const error = await Image.from("registry.example/nothing:1")
+      .run("true")
+      .build()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BaseImageNotFoundError);
     expect((error as BaseImageNotFoundError).code).toBe("ERR_BASE_IMAGE_NOT_FOUND");
     expect((error as Error).message).toMatch(/"registry\.example\/nothing:1" is not in the store .*Store\.import\(archive\).*Image\.fromArchive.*Store\.pull/);

@@ -46,7 +46,13 @@ describe(`RUN`, () => {
       await expect(base().user("app").workdir("/srv/data/app").build()).rejects.toThrow(/rootless, bento cannot give files to other owners yet/);
       return;
     }
-    const image = base().user("app").workdir("/srv/data/app").run("touch made-by-app").workdir("/tmp").workdir("/srv/data/empty").cmd(["sh", "-c", "touch /srv/data/empty/at-start && stat -c '%U %a %n' /srv/data/app /srv/data/app/made-by-app /srv/data/empty /srv/data/empty/at-start /srv/data"]);
+    const image = base()
+      .user("app")
+      .workdir("/srv/data/app")
+      .run("touch made-by-app")
+      .workdir("/tmp")
+      .workdir("/srv/data/empty")
+      .cmd(["sh", "-c", "touch /srv/data/empty/at-start && stat -c '%U %a %n' /srv/data/app /srv/data/app/made-by-app /srv/data/empty /srv/data/empty/at-start /srv/data"]);
     const built = await image.build();
     // The rootfs, WORKDIR /srv/data/app, the RUN, WORKDIR /srv/data/empty; WORKDIR /tmp existed.
     expect(built.layers).toHaveLength(4);
@@ -91,7 +97,9 @@ describe(`RUN`, () => {
     plan.steps[0] = { kind: "from", base: { type: "rootfs", path: busyboxRootfs() }, location: { line: 1, endLine: 1 } };
     plan.dockerfile = "test/Dockerfile";
     const p = progress();
-    const error = await Image.fromPlan(plan).build({ onProgress: p.onProgress }).catch((e: unknown) => e);
+    const error = await Image.fromPlan(plan)
+      .build({ onProgress: p.onProgress })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BuildStepError);
     const e = error as BuildStepError;
     expect(e.code).toBe("ERR_BUILD_STEP");
@@ -126,7 +134,10 @@ describe(`RUN`, () => {
   });
 
   it("refuses RUN --mount and --security=insecure with a clear error", async () => {
-    const error = await base().run("true", { mounts: [{ type: "cache", target: "/cache" }] }).build().catch((e: unknown) => e);
+    const error = await base()
+      .run("true", { mounts: [{ type: "cache", target: "/cache" }] })
+      .build()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BuildStepError);
     expect((error as Error).message).toMatch(/RUN --mount is not supported/);
   });

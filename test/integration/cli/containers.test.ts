@@ -118,8 +118,12 @@ describe(`containers of other processes`, () => {
 
   it("shows a container directory whose runtime state is gone as left behind; prune removes it once it is a minute old", async () => {
     // What a reboot leaves: BENTO_RUNTIME_DIR (a tmpfs) is empty, the store still has the container.
-    const id = "d".repeat(64), fresh = "e".repeat(64);
-    for (const [cid, name] of [[id, "cli-rebooted"], [fresh, "cli-being-made"]] as const) {
+    const id = "d".repeat(64),
+      fresh = "e".repeat(64);
+    for (const [cid, name] of [
+      [id, "cli-rebooted"],
+      [fresh, "cli-being-made"],
+    ] as const) {
       const dir = join(config().home, "containers", cid);
       mkdirSync(join(dir, "upper"), { recursive: true });
       writeFileSync(join(dir, "config.json"), JSON.stringify({ id: cid, name, imageId: null, labels: {}, volumes: [] }));

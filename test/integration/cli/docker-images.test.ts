@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import "../../../src/builder/index.js";
 import { Image } from "../../../src/image/image.js";
-import { Store } from "../../../src/store/store.js";
+import { Store } from "../../../src/registry/store.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { leftovers } from "../leaks.js";
 import { expectNoLeaks as expectNoStoreLeaks } from "../store/helpers.js";
@@ -36,7 +36,10 @@ const on = (home: string, args: string[]) => bento(args, { env: { BENTO_HOME: ho
 
 beforeAll(async () => {
   registry = await startRegistry();
-  const built = await Image.fromRootfs(busyboxRootfs()).cmd(["sh"]).label({ "org.example.team": "qa" }).build({ store: Store.open(first), tag: "app:1" });
+  const built = await Image.fromRootfs(busyboxRootfs())
+    .cmd(["sh"])
+    .label({ "org.example.team": "qa" })
+    .build({ store: Store.open(first), tag: "app:1" });
   builtId = built.id;
 });
 afterAll(async () => {
@@ -99,7 +102,18 @@ describe("bento tag, push, pull, inspect, history, save, rmi, load", () => {
   });
 
   it("exits 125 with the usage for bad usage, and 1 naming the object when it does not exist", async () => {
-    for (const args of [["tag", "only-one"], ["inspect"], ["inspect", "--type", "network", "x"], ["pull", "--progress", "fancy", "x"], ["save", "app:1"], ["load"], ["rmi"], ["system"], ["volume", "frob"], ["inspect", "-f", "{{.Id", "app:1"]]) {
+    for (const args of [
+      ["tag", "only-one"],
+      ["inspect"],
+      ["inspect", "--type", "network", "x"],
+      ["pull", "--progress", "fancy", "x"],
+      ["save", "app:1"],
+      ["load"],
+      ["rmi"],
+      ["system"],
+      ["volume", "frob"],
+      ["inspect", "-f", "{{.Id", "app:1"],
+    ]) {
       const r = await on(first, args);
       expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code: 125, stdout: "" });
       expect(r.stderr).toMatch(/^bento: .+\n\nUsage: bento /);
@@ -128,7 +142,7 @@ describe("bento inspect of a container", () => {
   it("shows another process's container: state, command, ports and labels", async () => {
     const run = bentoChild(["run", "--name", "cli-inspected", "-p", "8080", "-e", "GREETING=hi", busyboxRootfs(), "sleep", "1000"]);
     let shown: { code: number | null; stdout: string } = { code: null, stdout: "" };
-    for (const end = Date.now() + 15_000; Date.now() < end;) {
+    for (const end = Date.now() + 15_000; Date.now() < end; ) {
       shown = await bento(["inspect", "-f", "{{.State.Status}}", "cli-inspected"]);
       if (shown.stdout === "running\n") break;
       await new Promise((r) => setTimeout(r, 100));
@@ -139,7 +153,7 @@ describe("bento inspect of a container", () => {
     expect(c).toMatchObject({ Name: "/cli-inspected", Path: "sleep", Args: ["1000"], State: { Running: true } });
     expect(c.State.Pid).toBeGreaterThan(0);
     expect(c.Config.Env).toContain("GREETING=hi");
-    const ports = await bento(["inspect", "-f", '{{range $p, $b := .NetworkSettings.Ports}}{{$p}}={{(index $b 0).HostIp}}:{{(index $b 0).HostPort}}{{end}}', "cli-inspected"]);
+    const ports = await bento(["inspect", "-f", "{{range $p, $b := .NetworkSettings.Ports}}{{$p}}={{(index $b 0).HostIp}}:{{(index $b 0).HostPort}}{{end}}", "cli-inspected"]);
     expect(ports.stdout).toMatch(/^8080\/tcp=127\.0\.0\.1:\d+\n$/);
     run.kill("SIGTERM");
     await once(run, "exit");
@@ -158,7 +172,9 @@ describe("the progress display in a terminal", () => {
     const command = [process.execPath, "--import", tsx, join(repo, "src/cli/main.ts"), "pull", remote].map((a) => `'${a}'`).join(" ");
     const typescript = execFileSync("script", ["-q", "-e", "-c", command, "/dev/null"], { env: { ...process.env, BENTO_HOME: home, COLUMNS: "100" }, encoding: "utf8" });
     expect(typescript).toContain(`Pulling ${remote}`);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the assertion is about the terminal escapes the progress display writes
     expect(typescript).toMatch(/\r\x1b\[2K[0-9a-f]{12}: Download complete/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the assertion is about the terminal escapes the progress display writes
     expect(typescript).toMatch(/\x1b\[\d+A/); // redrawn in place
     expect(typescript).toContain(`Status: Downloaded newer image for ${remote}`);
   });

@@ -28,7 +28,8 @@ export async function bento(args: string[], options: { env?: NodeJS.ProcessEnv; 
     cwd: options.cwd ?? repo,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let stdout = "", stderr = "";
+  let stdout = "",
+    stderr = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const [code, signal] = (await once(child, "close")) as [number | null, NodeJS.Signals | null];
@@ -93,20 +94,26 @@ export async function waitUntil(check: () => boolean, timeoutMs: number): Promis
 export function leftoversOfPrefix(prefix: string): string[] {
   const cfg = config();
   const left: string[] = [];
-  const parents = new Set(cgroupDriver().paths("x").map((p) => dirname(p)));
+  const parents = new Set(
+    cgroupDriver()
+      .paths("x")
+      .map((p) => dirname(p)),
+  );
   for (const parent of [...parents, join(cfg.runtimeDir, "containers"), join(cfg.home, "containers")]) {
     for (const entry of existsSync(parent) ? readdirSync(parent) : []) {
       if (entry.startsWith(`bento-${prefix}`) || entry.startsWith(prefix)) left.push(`${parent}/${entry}`);
     }
   }
   if (readFileSync("/proc/self/mountinfo", "utf8").includes(prefix)) left.push(`mount of ${prefix}`);
-  const processes = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((pid) => {
-    try {
-      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8")) && readFileSync(`/proc/${pid}/cgroup`, "utf8").includes(`bento-${prefix}`);
-    } catch {
-      return false;
-    }
-  });
+  const processes = readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((pid) => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8")) && readFileSync(`/proc/${pid}/cgroup`, "utf8").includes(`bento-${prefix}`);
+      } catch {
+        return false;
+      }
+    });
   return [...left, ...processes.map((p) => `process ${p}`)];
 }
 

@@ -65,8 +65,21 @@ describe(`bento run`, () => {
     chmodSync(data, 0o755); // the command runs as "app"
     writeFileSync(join(data, "note.txt"), "from the host\n");
     const r = await bento([
-      "run", "-e", "GREETING=hi there", "-w", "/tmp", "-u", "app", "--name", "cli-run", "-v", `${data}:/mnt/data:ro`,
-      busyboxRootfs(), "sh", "-c", 'echo "$GREETING"; pwd; id -un; cat /mnt/data/note.txt; ls -d /does-not-exist',
+      "run",
+      "-e",
+      "GREETING=hi there",
+      "-w",
+      "/tmp",
+      "-u",
+      "app",
+      "--name",
+      "cli-run",
+      "-v",
+      `${data}:/mnt/data:ro`,
+      busyboxRootfs(),
+      "sh",
+      "-c",
+      'echo "$GREETING"; pwd; id -un; cat /mnt/data/note.txt; ls -d /does-not-exist',
     ]);
     expect(r.stdout).toBe("hi there\n/tmp\napp\nfrom the host\n");
     expect(r.stderr).toMatch(/does-not-exist/);

@@ -29,14 +29,13 @@ async function ps(): Promise<PsRow[]> {
 
 /** `bento ps` once a container runs (polled: another process is starting it). */
 async function running(): Promise<PsRow[]> {
-  for (const end = Date.now() + 15_000; Date.now() < end;) {
+  for (const end = Date.now() + 15_000; Date.now() < end; ) {
     const rows = await ps();
     if (rows.some((r) => r.status === "running")) return rows;
     await new Promise((r) => setTimeout(r, 100));
   }
   return ps();
 }
-
 
 /** A build context holding the busybox rootfs and a Dockerfile that copies it into a scratch image. */
 function busyboxContext(dockerfileExtra = ""): string {
@@ -56,13 +55,16 @@ describe(`bento volume`, () => {
 
     const ls = await bento(["volume", "ls", "--json"]);
     expect(ls.code).toBe(0);
-    expect((JSON.parse(ls.stdout) as { name: string; usedBy: string[] }[]).map((v) => [v.name, v.usedBy])).toEqual([["cli-idle", []], ["cli-used", ["cli-vol-user"]]]);
+    expect((JSON.parse(ls.stdout) as { name: string; usedBy: string[] }[]).map((v) => [v.name, v.usedBy])).toEqual([
+      ["cli-idle", []],
+      ["cli-used", ["cli-vol-user"]],
+    ]);
     const table = await bento(["volume", "ls"]);
     expect(table.stdout).toMatch(/^NAME\s+CREATED\s+ANONYMOUS\s+USED BY\ncli-idle\s+.+\s+no\s+-\ncli-used\s+.+\s+no\s+cli-vol-user\n$/);
 
     const refused = await bento(["volume", "rm", "cli-used", "cli-missing"]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toBe("bento: volume cli-used is used by container cli-vol-user; remove it first\nbento: no volume named cli-missing; \"bento volume ls\" lists them\n");
+    expect(refused.stderr).toBe('bento: volume cli-used is used by container cli-vol-user; remove it first\nbento: no volume named cli-missing; "bento volume ls" lists them\n');
 
     expect(await bento(["volume", "prune"])).toMatchObject({ code: 0, stdout: "No unused volumes\n" }); // named ones stay
     const pruned = await bento(["volume", "prune", "-a"]);
@@ -107,7 +109,9 @@ describe(`bento build, images and run of a store image`, () => {
     const context = busyboxContext();
     expect((await bento(["build", "-q", "-t", "cli-busybox:1", context])).code).toBe(0);
     const project = mkdtempSync(join(tmpdir(), "bento-cli-compose-"));
-    writeFileSync(join(project, "compose.yaml"), `name: clishort
+    writeFileSync(
+      join(project, "compose.yaml"),
+      `name: clishort
 services:
   first:
     image: cli-busybox:1
@@ -116,7 +120,8 @@ services:
     image: cli-busybox:1
     command: ["sh", "-c", "echo three >&2"]
     depends_on: [first]
-`);
+`,
+    );
     const up = await bento(["compose", "up"], { cwd: project });
     expect(up.code).toBe(0);
     expect(up.stdout).toBe("first  | one\nfirst  | two\n");
@@ -124,7 +129,9 @@ services:
     expect(up.stderr).toContain("first: started\n");
     expect(await ps()).toEqual([]);
 
-    writeFileSync(join(project, "long.yaml"), `name: clilong
+    writeFileSync(
+      join(project, "long.yaml"),
+      `name: clilong
 services:
   server:
     image: cli-busybox:1
@@ -132,7 +139,8 @@ services:
     volumes: ["state:/state"]
 volumes:
   state: {}
-`);
+`,
+    );
     const longUp = bentoChild(["compose", "-f", join(project, "long.yaml"), "up"]);
     const longUpExit = once(longUp, "exit") as Promise<[number | null, string | null]>;
     const rows = await running();

@@ -13,9 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StartupError } from "../../../src/errors.js";
 import type { Image } from "../../../src/image/image.js";
 import { useContainer, useDatabase } from "../../../src/testing/vitest.js";
-import {
-  MARIADB_IMAGE, mariadb, mariadbConnection, mariadbDatabases, mariadbImageFromDebian, mariadbSnapshot, MariadbTemplateError,
-} from "../../../src/modules/mariadb.js";
+import { MARIADB_IMAGE, mariadb, mariadbConnection, mariadbDatabases, mariadbImageFromDebian, mariadbSnapshot, MariadbTemplateError } from "../../../src/modules/mariadb.js";
 
 const started: string[] = [];
 afterAll(() => expectNoLeaks(started));
@@ -46,15 +44,27 @@ describe(`a MariaDB server from a Debian-built image`, () => {
   it("defaults to the official image (not pullable here: BENTO_PULL_POLICY=never), and checks its options", async () => {
     expect(() => mariadb({ user: "root" })).toThrow(/mariadb.user/);
     expect(() => mariadb({ password: "" })).toThrow(/mariadb.password/);
-    const error = await mariadb().start().catch((e: unknown) => e);
+    const error = await mariadb()
+      .start()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StartupError);
     expect(String((error as StartupError).cause)).toContain(MARIADB_IMAGE);
   });
 
-  const server = useContainer(() => mariadb({
-    image, user: "shop", password: "p'w\\d", database: "shop", rootPassword: "r00t",
-    container: { startupTimeoutMs: 880_000 },
-  }).start().then((c) => (started.push(c.id), c)), { scope: "file" });
+  const server = useContainer(
+    () =>
+      mariadb({
+        image,
+        user: "shop",
+        password: "p'w\\d",
+        database: "shop",
+        rootPassword: "r00t",
+        container: { startupTimeoutMs: 880_000 },
+      })
+        .start()
+        .then((c) => (started.push(c.id), c)),
+    { scope: "file" },
+  );
 
   it("initializes the user, password and database; mysql2 creates, inserts and selects through the published port", async () => {
     const connection = await mariadbConnection(server.current);
@@ -85,7 +95,9 @@ describe(`a MariaDB server from a Debian-built image`, () => {
   it("names the failing statement of a migration, and leaves no database behind", async () => {
     const bad = mkdtempSync(join(tmpdir(), "bento-mariadb-bad-"));
     writeFileSync(join(bad, "001.sql"), "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\nINSERT INTO nope VALUES (2);\n");
-    const error = await mariadbDatabases(server.current, { migrations: bad }).create().catch((e: unknown) => e);
+    const error = await mariadbDatabases(server.current, { migrations: bad })
+      .create()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MariadbTemplateError);
     expect((error as MariadbTemplateError).statement).toBe("INSERT INTO nope VALUES (2)");
     expect((error as MariadbTemplateError).line).toBe(3);

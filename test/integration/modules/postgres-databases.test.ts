@@ -19,9 +19,7 @@ import { Wait } from "../../../src/wait/wait.js";
 import { InvalidOptionError } from "../../../src/errors.js";
 import type { Image } from "../../../src/image/image.js";
 import { useContainer, useDatabase } from "../../../src/testing/vitest.js";
-import {
-  postgres, postgresConnection, postgresDatabases, postgresImageFromDebian, postgresSnapshot, PostgresTemplateError,
-} from "../../../src/modules/postgres.js";
+import { postgres, postgresConnection, postgresDatabases, postgresImageFromDebian, postgresSnapshot, PostgresTemplateError } from "../../../src/modules/postgres.js";
 
 const started: string[] = [];
 afterAll(() => expectNoLeaks(started));
@@ -49,7 +47,13 @@ describe(`a database per test from one PostgreSQL server`, () => {
     image = debianBase().with(postgresImageFromDebian);
     await image.build();
   }, 900_000);
-  const server = useContainer(() => postgres({ image, initAtBuild: true, container: { startupTimeoutMs: 280_000 } }).start().then((c) => (started.push(c.id), c)), { scope: "file" });
+  const server = useContainer(
+    () =>
+      postgres({ image, initAtBuild: true, container: { startupTimeoutMs: 280_000 } })
+        .start()
+        .then((c) => (started.push(c.id), c)),
+    { scope: "file" },
+  );
   const databases = postgresDatabases(() => server.current, { migrations, initSql: "CREATE EXTENSION IF NOT EXISTS plpgsql" });
   beforeAll(() => databases.prepare(), 120_000);
 
@@ -109,7 +113,9 @@ describe(`a database per test from one PostgreSQL server`, () => {
     expect(e.serverMessage).toBe('relation "missing_table" does not exist');
     expect(e.message).toContain("002_broken.sql, line 3");
     // A runtime error has no position: the statement is found by what completed before it.
-    const division = await postgresDatabases(server.current, { initSql: "CREATE TABLE x (n int);\nSELECT 1 / 0;" }).prepare().catch((err: unknown) => err);
+    const division = await postgresDatabases(server.current, { initSql: "CREATE TABLE x (n int);\nSELECT 1 / 0;" })
+      .prepare()
+      .catch((err: unknown) => err);
     expect(division).toBeInstanceOf(PostgresTemplateError);
     expect((division as PostgresTemplateError).statement).toBe("SELECT 1 / 0");
     expect((division as PostgresTemplateError).serverMessage).toBe("division by zero");
@@ -117,7 +123,9 @@ describe(`a database per test from one PostgreSQL server`, () => {
     const names = (await query(url, "SELECT datname FROM pg_database WHERE datname LIKE 'bento\\_%'")).map((r) => r.datname);
     expect(names).toEqual([databases.templateName]);
     // A failing setup function is reported too, and its template dropped.
-    const setupError = await postgresDatabases(server.current, { setup: () => Promise.reject(new Error("seed service down")) }).prepare().catch((err: unknown) => err);
+    const setupError = await postgresDatabases(server.current, { setup: () => Promise.reject(new Error("seed service down")) })
+      .prepare()
+      .catch((err: unknown) => err);
     expect(setupError).toBeInstanceOf(PostgresTemplateError);
     expect((setupError as PostgresTemplateError).message).toMatch(/postgres template: setup: seed service down/);
     expect((await query(url, "SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'bento\\_%'"))[0]).toEqual({ n: 1 });

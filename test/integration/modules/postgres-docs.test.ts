@@ -16,13 +16,21 @@ const readme = readFileSync(join(import.meta.dirname, "../../../README.md"), "ut
 const standIn = { image: Image.fromRootfs(busyboxRootfs()), container: { command: ["sleep", "60"], wait: undefined } };
 
 describe(`postgres module: documented defaults`, () => {
-  it("gives user, password and database \"test\" and a postgresql:// URL, as documented", async () => {
+  it('gives user, password and database "test" and a postgresql:// URL, as documented', async () => {
     let id = "";
     {
       await using db = await postgres(standIn).start();
       id = db.id;
       const connection = await postgresConnection(db);
-      expect(connection).toEqual({ host: "127.0.0.1", port: db.hostPort(5432), user: "test", password: "test", database: "test", url: `postgresql://test:test@127.0.0.1:${db.hostPort(5432)}/test`, networkUrl: `postgresql://test:test@${db.name}:5432/test` });
+      expect(connection).toEqual({
+        host: "127.0.0.1",
+        port: db.hostPort(5432),
+        user: "test",
+        password: "test",
+        database: "test",
+        url: `postgresql://test:test@127.0.0.1:${db.hostPort(5432)}/test`,
+        networkUrl: `postgresql://test:test@${db.name}:5432/test`,
+      });
     }
     expect(leftovers([id])).toEqual([]);
   });

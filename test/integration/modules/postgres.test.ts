@@ -32,7 +32,9 @@ describe(`a PostgreSQL server from a Debian-built image`, () => {
 
   it("defaults to the official image (not pullable here: BENTO_PULL_POLICY=never)", async () => {
     expect(() => postgres({ password: "" })).toThrow(/postgres.password/);
-    const error = await postgres().start().catch((e: unknown) => e);
+    const error = await postgres()
+      .start()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StartupError);
     expect(String((error as StartupError).cause)).toContain(POSTGRES_IMAGE);
   });
@@ -40,7 +42,10 @@ describe(`a PostgreSQL server from a Debian-built image`, () => {
   it("initializes with the user, password, database and init SQL, and answers psql on the host", { timeout: 300_000 }, async () => {
     const t0 = performance.now();
     await using db = await postgres({
-      image, user: "app", password: "s3cret:/@", database: "appdb",
+      image,
+      user: "app",
+      password: "s3cret:/@",
+      database: "appdb",
       initSql: "CREATE TABLE greetings (word text);\nINSERT INTO greetings VALUES ('hello'), ('world');",
       container: { startupTimeoutMs: 280_000 },
     }).start();
@@ -62,7 +67,9 @@ describe(`a PostgreSQL server from a Debian-built image`, () => {
   });
 
   it("fails the start with the server's message when the init SQL fails", { timeout: 300_000 }, async () => {
-    const error = await postgres({ image, initSql: "SELECT * FROM no_such_table;", container: { startupTimeoutMs: 280_000 } }).start().catch((e: unknown) => e);
+    const error = await postgres({ image, initSql: "SELECT * FROM no_such_table;", container: { startupTimeoutMs: 280_000 } })
+      .start()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StartupError);
     expect((error as StartupError).exitCode).not.toBe(0);
     expect((error as StartupError).timedOut).toBe(false);
@@ -71,7 +78,9 @@ describe(`a PostgreSQL server from a Debian-built image`, () => {
 
   describe("initialized at build time (initAtBuild)", () => {
     const options = {
-      user: "app", password: "s3cret:/@", database: "appdb",
+      user: "app",
+      password: "s3cret:/@",
+      database: "appdb",
       initSql: "CREATE TABLE greetings (word text);\nINSERT INTO greetings VALUES ('hello'), ('world');",
     };
     // The prepared image is built (and cached) once; the tests time the starts after that.
@@ -105,7 +114,9 @@ describe(`a PostgreSQL server from a Debian-built image`, () => {
     });
 
     it("fails the build with the server's message when the init SQL fails", { timeout: 120_000 }, async () => {
-      const error = await postgres({ image, initSql: "SELECT * FROM no_such_table_at_build;", initAtBuild: true }).start().catch((e: unknown) => e);
+      const error = await postgres({ image, initSql: "SELECT * FROM no_such_table_at_build;", initAtBuild: true })
+        .start()
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StartupError);
       const cause = (error as StartupError).cause;
       expect(cause).toBeInstanceOf(BuildStepError);

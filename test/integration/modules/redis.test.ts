@@ -81,7 +81,9 @@ describe(`a Redis server from a Debian-built image`, () => {
 
   it("defaults to the official image (not pullable here: BENTO_PULL_POLICY=never)", async () => {
     expect(() => redis({ password: "two words" })).toThrow(/redis.password/);
-    const error = await redis().start().catch((e: unknown) => e);
+    const error = await redis()
+      .start()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StartupError);
     expect(String((error as StartupError).cause)).toContain(REDIS_IMAGE);
   });

@@ -12,14 +12,19 @@ afterEach(checkAfterEach);
 
 /** An IPv4 address of this machine other than loopback: what "every address" must include. */
 function externalAddress(): string {
-  const found = Object.values(networkInterfaces()).flat().find((a) => a !== undefined && a.family === "IPv4" && !a.internal);
+  const found = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === "IPv4" && !a.internal);
   if (found === undefined) throw new Error("this machine has no non-loopback IPv4 address: publishing on 0.0.0.0 cannot be told apart from 127.0.0.1 here");
   return found.address;
 }
 
 async function body(url: string): Promise<string> {
   for (let i = 0; i < 200; i++) {
-    const text = await fetch(url).then((r) => r.text(), () => undefined);
+    const text = await fetch(url).then(
+      (r) => r.text(),
+      () => undefined,
+    );
     if (text !== undefined) return text;
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -40,7 +40,10 @@ describe(`networks`, () => {
     const api = await start("exec probe http 8080 published", { network: net, ports: [8080] });
     let body = "";
     for (let i = 0; i < 100 && body !== "published"; i++) {
-      body = await fetch(`http://127.0.0.1:${api.hostPort(8080)}/`).then((r) => r.text(), () => "");
+      body = await fetch(`http://127.0.0.1:${api.hostPort(8080)}/`).then(
+        (r) => r.text(),
+        () => "",
+      );
       if (body !== "published") await new Promise((r) => setTimeout(r, 20));
     }
     expect(body).toBe("published");

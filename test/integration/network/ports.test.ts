@@ -49,11 +49,13 @@ describe(`published ports`, () => {
       const res = await fetch(`http://${host}:${port}/`);
       expect([res.status, await res.text()]).toEqual([200, "hello"]);
     }
-    const replies = await Promise.all(Array.from({ length: 200 }, async () => {
-      const s = await open("127.0.0.1", port);
-      s.end("GET / HTTP/1.0\r\n\r\n");
-      return (await readAll(s)).toString();
-    }));
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, async () => {
+        const s = await open("127.0.0.1", port);
+        s.end("GET / HTTP/1.0\r\n\r\n");
+        return (await readAll(s)).toString();
+      }),
+    );
     expect(replies.filter((r) => r.startsWith("HTTP/1.0 200") && r.endsWith("hello"))).toHaveLength(200);
     await (await running.stop({ timeoutMs: 1000 })).remove();
   });
@@ -100,7 +102,7 @@ describe(`published ports`, () => {
     await (await running.stop({ timeoutMs: 1000 })).remove();
   });
 
-  it("shares the host's network with network: \"host\"", async () => {
+  it('shares the host\'s network with network: "host"', async () => {
     const r = await start("ls /sys/class/net | sort | tr '\\n' ' '", { network: "host" });
     await r.wait();
     const inside = (await r.logs()).trim();
@@ -123,7 +125,10 @@ describe(`published UDP ports`, () => {
     const running = await start("exec probe udp-echo 5353", { ports: ["5353/udp"] });
     const port = running.hostPort(5353, "udp");
     expect(() => running.hostPort(5353)).toThrow(/does not publish 5353\/tcp/);
-    for (const [type, host] of [["udp4", "127.0.0.1"], ["udp6", "::1"]] as const) {
+    for (const [type, host] of [
+      ["udp4", "127.0.0.1"],
+      ["udp6", "::1"],
+    ] as const) {
       const client = createSocket(type);
       const replies: string[] = [];
       client.on("message", (m) => replies.push(m.toString()));

@@ -16,8 +16,14 @@ export const repo = join(import.meta.dirname, "../../..");
 /** The tsconfig.json the README asks for (`await using` needs the disposable lib). */
 export const userTsconfig = {
   compilerOptions: {
-    target: "ES2022", lib: ["ES2022", "ESNext.Disposable"], module: "NodeNext", moduleResolution: "NodeNext",
-    strict: true, skipLibCheck: true, noEmit: true, types: ["node"],
+    target: "ES2022",
+    lib: ["ES2022", "ESNext.Disposable"],
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    strict: true,
+    skipLibCheck: true,
+    noEmit: true,
+    types: ["node"],
   },
 };
 
@@ -65,5 +71,15 @@ export function asModule(snippet: string, bentoExports: readonly string[]): stri
 /** The value and type names `bento` exports (src/index.ts's export lists). */
 export function bentoExports(): string[] {
   const index = readFileSync(join(repo, "src/index.ts"), "utf8");
-  return [...index.matchAll(/^export (?:type )?\{([^}]*)\}/gm)].flatMap((m) => m[1]!.split(",").map((n) => n.replace(/^\s*type\s+/, "").replace(/\s+as\s+.*$/, "").trim()).filter(Boolean));
+  return [...index.matchAll(/^export (?:type )?\{([^}]*)\}/gm)].flatMap((m) =>
+    m[1]!
+      .split(",")
+      .map((n) =>
+        n
+          .replace(/^\s*type\s+/, "")
+          .replace(/\s+as\s+.*$/, "")
+          .trim(),
+      )
+      .filter(Boolean),
+  );
 }

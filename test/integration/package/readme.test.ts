@@ -18,7 +18,13 @@ import { asModule, bentoExports, installedProject, readmeSnippets, repo } from "
 
 const execFileAsync = promisify(execFile);
 const containersDir = () => join(config().runtimeDir, "containers");
-const running = () => { try { return readdirSync(containersDir()); } catch { return []; } };
+const running = () => {
+  try {
+    return readdirSync(containersDir());
+  } catch {
+    return [];
+  }
+};
 
 /** Runs a command in the project, resolving with its status and output (never rejecting on a status). */
 async function inProject(dir: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
@@ -78,7 +84,10 @@ describe(`the README's code, against the package as installed`, () => {
 /** Starts a container from a child process and SIGKILLs it: its files and cgroup stay behind. */
 async function leaveOneBehind(project: string): Promise<string> {
   const script = join(project, "leave-behind.ts");
-  writeFileSync(script, `import { Container, Image } from "bento";\nconst c = await new Container(Image.fromRootfs(${JSON.stringify(busyboxRootfs())}), { command: ["sleep", "1000"] }).start();\nconsole.log(c.id);\nprocess.kill(process.pid, "SIGKILL");\n`);
+  writeFileSync(
+    script,
+    `import { Container, Image } from "bento";\nconst c = await new Container(Image.fromRootfs(${JSON.stringify(busyboxRootfs())}), { command: ["sleep", "1000"] }).start();\nconsole.log(c.id);\nprocess.kill(process.pid, "SIGKILL");\n`,
+  );
   const ran = await inProject(project, ["--import", "tsx", script]);
   const id = /[0-9a-f]{64}/.exec(ran.output)?.[0];
   expect(id, ran.output).toBeDefined();

@@ -82,7 +82,10 @@ describe("Basic auth (htpasswd)", () => {
 
     const bin = scratch("bento-helper-");
     const helper = join(bin, "docker-credential-bentotest");
-    writeFileSync(helper, `#!/bin/sh\nread server\n[ "$server" = "${registry.host}" ] || { echo "credentials not found in native keychain"; exit 1; }\necho '{"ServerURL":"${registry.host}","Username":"alice","Secret":"s3cret:with:colons"}'\n`);
+    writeFileSync(
+      helper,
+      `#!/bin/sh\nread server\n[ "$server" = "${registry.host}" ] || { echo "credentials not found in native keychain"; exit 1; }\necho '{"ServerURL":"${registry.host}","Username":"alice","Secret":"s3cret:with:colons"}'\n`,
+    );
     chmodSync(helper, 0o755);
     const cfgDir = scratch("bento-helper-config-");
     writeFileSync(join(cfgDir, "config.json"), JSON.stringify({ credHelpers: { [registry.host]: "bentotest" } }));
@@ -142,8 +145,7 @@ describe("Bearer token flow", () => {
     expect(registriesRunning()).toBe(0);
   });
 
-  const withBob = (): ReturnType<typeof readConfig> =>
-    readConfig({ DOCKER_CONFIG: scratch("bento-no-config-"), BENTO_REGISTRY_AUTH: JSON.stringify({ [registry.host]: { username: "bob", password: "hunter2" } }) });
+  const withBob = (): ReturnType<typeof readConfig> => readConfig({ DOCKER_CONFIG: scratch("bento-no-config-"), BENTO_REGISTRY_AUTH: JSON.stringify({ [registry.host]: { username: "bob", password: "hunter2" } }) });
 
   it("gets tokens for the scopes it needs, with the credentials, and pushes and pulls", async () => {
     const a = newStore();

@@ -64,13 +64,7 @@ function events(): { onProgress: (e: BuildProgressEvent) => void; steps(): Build
 
 /** FROM, ENV, WORKDIR (a layer: busybox has no /app), COPY, two RUN (one ~200 kB), CMD. */
 function appImage(): Image {
-  return Image.fromRootfs(busyboxRootfs())
-    .env("MODE", "test")
-    .workdir("/app")
-    .copy("a.txt", "./")
-    .run("cat a.txt > copy.txt && head -c 200000 /dev/urandom > random.bin")
-    .run("echo second > second.txt")
-    .cmd(["cat", "/app/copy.txt"]);
+  return Image.fromRootfs(busyboxRootfs()).env("MODE", "test").workdir("/app").copy("a.txt", "./").run("cat a.txt > copy.txt && head -c 200000 /dev/urandom > random.bin").run("echo second > second.txt").cmd(["cat", "/app/copy.txt"]);
 }
 
 function cacheRef(name: string): string {
@@ -100,7 +94,12 @@ describe(`registry build cache`, () => {
     const again = await appImage().build({ store: second, context, cacheFrom: ref, onProgress: progress.onProgress });
     expect(progress.warnings()).toEqual([]);
     expect(progress.steps().every((s) => s.cached)).toBe(true);
-    expect(progress.steps().slice(1).every((s) => s.cacheRef === ref)).toBe(true);
+    expect(
+      progress
+        .steps()
+        .slice(1)
+        .every((s) => s.cacheRef === ref),
+    ).toBe(true);
     expect(again.id).toBe(built.id);
     expect(again.manifestDigest).toBe(built.manifestDigest);
 
@@ -140,7 +139,12 @@ describe(`registry build cache`, () => {
     ]);
     expect(progress.steps()[3]?.reason).toBe("files changed: a.txt");
     // The root filesystem and WORKDIR layers (the COPY runs on them); not the other machine's RUN layers.
-    expect([...(changed.cache?.imports[0]?.downloadedLayers ?? [])].sort()).toEqual(built.layers.slice(0, 2).map((l) => l.digest).sort());
+    expect([...(changed.cache?.imports[0]?.downloadedLayers ?? [])].sort()).toEqual(
+      built.layers
+        .slice(0, 2)
+        .map((l) => l.digest)
+        .sort(),
+    );
   });
 
   it("max keeps other stages' steps, min only the final image's; a step that runs downloads the layers it runs on", async () => {
@@ -198,7 +202,12 @@ describe(`registry build cache`, () => {
       expect(progress.warnings()[0]).toContain(`registry build cache ${ref} not used`);
       expect(progress.warnings()[0]).toMatch(pattern);
       expect(result.cache?.imports).toEqual([]);
-      expect(progress.steps().slice(1).every((s) => !s.cached)).toBe(true);
+      expect(
+        progress
+          .steps()
+          .slice(1)
+          .every((s) => !s.cached),
+      ).toBe(true);
     }
 
     it("an unreachable registry", async () => {
@@ -253,7 +262,12 @@ describe(`registry build cache`, () => {
       expect(progress.warnings()).toEqual([expect.stringMatching(new RegExp(`^registry build cache ${ref}: layer ${lost} could not be downloaded .*; building again without the registry caches$`))]);
       expect(result.cache?.warnings).toEqual(progress.warnings());
       expect(result.id).not.toBe(built.id);
-      expect(progress.steps().filter((s) => s.instruction.startsWith("RUN")).map((s) => s.cached)).toEqual([true, true, false, false]);
+      expect(
+        progress
+          .steps()
+          .filter((s) => s.instruction.startsWith("RUN"))
+          .map((s) => s.cached),
+      ).toEqual([true, true, false, false]);
     });
 
     it("an unreachable registry for cacheTo: the image is built, the export is a warning", async () => {

@@ -103,7 +103,9 @@ describe("pull from a misbehaving registry", () => {
   it("refuses an index entry whose manifest size differs from the descriptor", async () => {
     const layer = Buffer.alloc(10, 1);
     const { manifest } = image(layer);
-    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{ mediaType: MediaType.ociManifest, digest: sha256(manifest), size: manifest.length + 1, platform: { os: "linux", architecture: "amd64" } }] }));
+    const index = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{ mediaType: MediaType.ociManifest, digest: sha256(manifest), size: manifest.length + 1, platform: { os: "linux", architecture: "amd64" } }] }),
+    );
     const host = await fake((req, res) => {
       if (req.url?.endsWith("/manifests/1")) res.writeHead(200, { "content-type": MediaType.ociIndex }).end(req.method === "HEAD" ? undefined : index);
       else res.writeHead(200, { "content-type": MediaType.ociManifest }).end(manifest);

@@ -52,7 +52,10 @@ async function proxy(options: Parameters<typeof startCountingProxy>[1] = {}): Pr
 
 /** A small image: a base layer with a directory and a file, and a ~`bigBytes` random layer on top. */
 async function makeImage(store: Store, tag: string, bigBytes = 64 * 1024, extra: Record<string, unknown> = {}): Promise<{ id: Digest; manifestDigest: Digest }> {
-  const base = tarOf([{ path: "etc/", type: "dir" }, { path: "etc/greeting", body: `hello from ${tag}\n` }]);
+  const base = tarOf([
+    { path: "etc/", type: "dir" },
+    { path: "etc/greeting", body: `hello from ${tag}\n` },
+  ]);
   const big = tarOf([{ path: "data.bin", body: randomBytes(bigBytes) }]);
   return imageOf(store, [base, big], [tag], extra);
 }
@@ -65,7 +68,12 @@ describe("push, then pull into an empty store", () => {
     const pushEvents: TransferProgress[] = [];
     const pushed = await a.store.push(ref, { onProgress: (e) => pushEvents.push(e) });
     expect(pushed).toMatchObject({ reference: ref, id: made.id, manifestDigest: made.manifestDigest, uploadedBlobs: 3, existingBlobs: 0 });
-    expect(pushEvents.filter((e) => e.status === "uploaded").map((e) => e.kind).sort()).toEqual(["config", "layer", "layer", "manifest"]);
+    expect(
+      pushEvents
+        .filter((e) => e.status === "uploaded")
+        .map((e) => e.kind)
+        .sort(),
+    ).toEqual(["config", "layer", "layer", "manifest"]);
 
     const b = newStore();
     const events: TransferProgress[] = [];
@@ -78,7 +86,12 @@ describe("push, then pull into an empty store", () => {
     expect(here.id).toBe(there.id);
     expect(here.layers).toEqual(there.layers);
     expect(here.repoTags).toEqual([ref]);
-    expect(events.filter((e) => e.status === "downloaded").map((e) => e.kind).sort()).toEqual(["config", "layer", "layer", "manifest"]);
+    expect(
+      events
+        .filter((e) => e.status === "downloaded")
+        .map((e) => e.kind)
+        .sort(),
+    ).toEqual(["config", "layer", "layer", "manifest"]);
     const lowers = await b.store.lowerDirs(ref);
     expect(lowers).toHaveLength(2);
     expect(readFileSync(join(lowers[1] as string, "etc/greeting"), "utf8")).toBe(`hello from ${ref}\n`);
@@ -90,7 +103,10 @@ describe("push, then pull into an empty store", () => {
 
   it("round-trips an imported docker save tarball with a whiteout, with its manifest bytes", async () => {
     const origin = newStore();
-    const lower = tarOf([{ path: "foo.txt", body: "foo\n" }, { path: "bar.txt", body: "bar\n" }]);
+    const lower = tarOf([
+      { path: "foo.txt", body: "foo\n" },
+      { path: "bar.txt", body: "bar\n" },
+    ]);
     const upper = tarOf([{ path: ".wh.foo.txt" }]);
     const { id: originId } = await imageOf(origin.store, [lower, upper], ["whiteout:1"]);
     const archive = join(origin.root, "whiteout_image.tar");
@@ -207,7 +223,11 @@ describe("multi-platform index", () => {
     const a = newStore();
     const layer = await putLayer(a.store, tarOf([{ path: "arch", body: "common" }]));
     const imgs: Record<string, { id: Digest; manifestDigest: Digest }> = {};
-    for (const [arch, variant] of [["amd64", undefined], ["arm64", "v8"], ["arm", "v7"]] as const) {
+    for (const [arch, variant] of [
+      ["amd64", undefined],
+      ["arm64", "v8"],
+      ["arm", "v7"],
+    ] as const) {
       imgs[arch] = await a.store.writeImage({ config: { architecture: arch, os: "linux", ...(variant ? { variant } : {}), config: { Env: [`ARCH=${arch}`] } }, layers: [layer] });
     }
     const repo = `${registry.host}/multi/app`;

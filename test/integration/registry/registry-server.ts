@@ -39,9 +39,7 @@ export interface RegistryServer {
 }
 
 /** How the registry authenticates. */
-export type RegistryAuth =
-  | { kind: "htpasswd"; users: Record<string, string> }
-  | { kind: "token"; realm: string; service: string; issuer: string; certPem: string };
+export type RegistryAuth = { kind: "htpasswd"; users: Record<string, string> } | { kind: "token"; realm: string; service: string; issuer: string; certPem: string };
 
 const running = new Set<ChildProcess>();
 process.on("exit", () => {

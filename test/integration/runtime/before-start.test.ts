@@ -85,7 +85,11 @@ describe(`exec with stdin and streamed output`, () => {
     const chunks = Array.from({ length: 64 }, (_, i) => Buffer.alloc(16_384, i));
     expect((await running.exec(["wc", "-c"], { stdin: Readable.from(chunks) })).stdout.trim()).toBe(String(64 * 16_384));
     // A command that never reads an endless stream still ends.
-    const endless = Readable.from((function* () { for (;;) yield Buffer.alloc(4096); })());
+    const endless = Readable.from(
+      (function* () {
+        for (;;) yield Buffer.alloc(4096);
+      })(),
+    );
     expect((await running.exec(["true"], { stdin: endless })).exitCode).toBe(0);
     endless.destroy();
     await (await running.stop()).remove();
@@ -109,7 +113,12 @@ describe(`exec with stdin and streamed output`, () => {
     const result = await exec;
     expect(result).toEqual({ exitCode: 0, stdout: "first\nsecond\n", stderr: "oops\n" });
     expect(seen.join("")).toContain("stdout:first\n");
-    expect(seen.filter((s) => s.startsWith("stdout")).join("").replaceAll("stdout:", "")).toBe("first\nsecond\n");
+    expect(
+      seen
+        .filter((s) => s.startsWith("stdout"))
+        .join("")
+        .replaceAll("stdout:", ""),
+    ).toBe("first\nsecond\n");
     await (await running.stop()).remove();
   });
 });

@@ -51,8 +51,7 @@ describe(`cgroup v2 driver`, () => {
   it("names the missing controller when limits are asked for", async () => {
     const controllers = readFileSync(join(cgroupDriver().paths("x")[0]!, "..", "cgroup.controllers"), "utf8");
     if (controllers.includes("memory")) return; // a pure v2 host: limits work there (see the v1 tests for their effect)
-    await expect(new Container(Image.fromRootfs(busyboxRootfs()), { command: ["true"], resources: { memory: "64m" } }).start())
-      .rejects.toThrow(/memory controller is not available/);
+    await expect(new Container(Image.fromRootfs(busyboxRootfs()), { command: ["true"], resources: { memory: "64m" } }).start()).rejects.toThrow(/memory controller is not available/);
   });
 
   it("refuses a BENTO_CGROUP_PARENT outside cgroup2 (and, rootless, one not the user's), naming the fix", async () => {

@@ -53,7 +53,11 @@ afterEach(() => {
 describe(`container isolation`, () => {
   it("runs bento's init as PID 1, and the payload sees only its own processes", async () => {
     const r = await run(sh("ps -o pid,comm; true"));
-    const lines = r.stdout.trim().split("\n").slice(1).map((l) => l.trim().split(/\s+/));
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/));
     expect(lines[0]).toEqual(["1", "bento-shim"]);
     expect(lines.map((l) => l[1])).toEqual(["bento-shim", "sh", "ps"]);
   });
@@ -79,7 +83,10 @@ describe(`container isolation`, () => {
 
   it("has its own mount table with an overlay root and none of the host's mounts", async () => {
     const r = await run(["cat", "/proc/self/mountinfo"]);
-    const mounts = r.stdout.trim().split("\n").map((l) => l.split(" "));
+    const mounts = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" "));
     const root = mounts.find((m) => m[4] === "/")!;
     expect(root.slice(root.indexOf("-") + 1)[0]).toBe("overlay");
     expect(mounts.map((m) => m[4])).toEqual(expect.arrayContaining(["/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf"]));

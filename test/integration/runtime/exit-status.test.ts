@@ -33,7 +33,13 @@ const childTimeoutMs = 240_000;
  */
 function run(args: string[], env: Record<string, string> = {}, interrupt?: NodeJS.Signals): Promise<Ended & { report: Reported[] }> {
   const report = join(testRoot, `exit-status-${++runs}.jsonl`);
-  const read = (): Reported[] => (existsSync(report) ? readFileSync(report, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Reported) : []);
+  const read = (): Reported[] =>
+    existsSync(report)
+      ? readFileSync(report, "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l) as Reported)
+      : [];
   return new Promise((resolve, reject) => {
     const { FORCE_COLOR: _color, ...inherited } = process.env;
     const child = spawn(process.execPath, args, { cwd: repo, env: { ...inherited, ...env, NO_COLOR: "1", BENTO_ES_REPORT: report }, stdio: ["ignore", "pipe", "pipe"], detached: true });
@@ -60,8 +66,7 @@ function run(args: string[], env: Record<string, string> = {}, interrupt?: NodeJ
 }
 
 const node = (mode: string) => run(["--import", tsx, join(repo, project, "node-child.ts"), mode]);
-const vitestRun = (files: string[], env: Record<string, string> = {}, interrupt?: NodeJS.Signals) =>
-  run([vitest, "run", "--root", project, ...files], env, interrupt);
+const vitestRun = (files: string[], env: Record<string, string> = {}, interrupt?: NodeJS.Signals) => run([vitest, "run", "--root", project, ...files], env, interrupt);
 
 /** The ids of the containers a run reported, checked to be at least `count`. */
 function started(report: Reported[], where: string): string[] {

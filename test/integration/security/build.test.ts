@@ -9,33 +9,30 @@ import { hostDisk } from "./kit.js";
 
 afterEach(() => expectNoLeaks());
 
-
 describe(`build RUN steps`, () => {
   it("cannot read the host's disk through mknod in a RUN step", async () => {
-    const image = Image.fromRootfs(busyboxRootfs())
-      .run(`mknod /dev/disk b ${hostDisk()}; (head -c 512 /dev/disk | wc -c) > /read-bytes 2>/dev/null; true`)
-      .cmd(["cat", "/read-bytes"]);
+    const image = Image.fromRootfs(busyboxRootfs()).run(`mknod /dev/disk b ${hostDisk()}; (head -c 512 /dev/disk | wc -c) > /read-bytes 2>/dev/null; true`).cmd(["cat", "/read-bytes"]);
     expect((await runImage(image)).stdout.trim()).toBe("0");
   });
 
   it("runs RUN steps under the default seccomp profile, with empty inheritable capabilities", async () => {
-    const image = Image.fromRootfs(busyboxRootfs())
-      .run("grep -E '^(Seccomp|CapInh|CapAmb):' /proc/self/status > /status")
-      .cmd(["cat", "/status"]);
+    const image = Image.fromRootfs(busyboxRootfs()).run("grep -E '^(Seccomp|CapInh|CapAmb):' /proc/self/status > /status").cmd(["cat", "/status"]);
     expect((await runImage(image)).stdout).toMatch(/CapInh:\s+0+\nCapAmb:\s+0+\nSeccomp:\s+2\n/);
   });
 });
 
 /** slirp4netns processes this test process started and did not end. */
 function ownSlirps(): string[] {
-  return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
-      return stat.includes("(slirp4netns)") && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid && !/\) Z/.test(stat);
-    } catch {
-      return false;
-    }
-  });
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+        return stat.includes("(slirp4netns)") && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid && !/\) Z/.test(stat);
+      } catch {
+        return false;
+      }
+    });
 }
 
 describe(`build RUN networking`, () => {

@@ -5,7 +5,6 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { hostDisk, run, sh } from "./kit.js";
 
-
 describe(`device policy`, () => {
   it("refuses to read the host's disk through a node made with mknod in /dev", async () => {
     const r = await run(sh(`mknod /dev/disk b ${hostDisk()} && head -c 512 /dev/disk | wc -c`));
@@ -27,11 +26,11 @@ describe(`device policy`, () => {
   });
 
   it("keeps null, zero, full, random, urandom, tty and the pts usable, and /dev mounted nodev", async () => {
-    const r = await run(sh("echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c && head -c 4 /dev/random | wc -c && "
-      + "(echo x > /dev/full) 2>&1 | grep -c 'No space' && grep ' /dev ' /proc/self/mountinfo"));
+    const r = await run(
+      sh("echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c && head -c 4 /dev/random | wc -c && " + "(echo x > /dev/full) 2>&1 | grep -c 'No space' && grep ' /dev ' /proc/self/mountinfo"),
+    );
     const lines = r.stdout.trim().split("\n");
     expect(lines.slice(0, 4)).toEqual(["4", "4", "4", "1"]);
     expect(lines[4]).toMatch(/ \/dev [^ ]*nodev/);
   });
-
 });

@@ -6,11 +6,15 @@ import { run, start } from "./kit.js";
 
 /** "name errno" lines of the probe, as a map. */
 function answers(stdout: string): Record<string, string> {
-  return Object.fromEntries(stdout.trim().split("\n").map((l) => [l.slice(0, l.lastIndexOf(" ")), l.slice(l.lastIndexOf(" ") + 1)]));
+  return Object.fromEntries(
+    stdout
+      .trim()
+      .split("\n")
+      .map((l) => [l.slice(0, l.lastIndexOf(" ")), l.slice(l.lastIndexOf(" ") + 1)]),
+  );
 }
 
-const denied = ["keyctl", "add_key", "request_key", "unshare(CLONE_NEWUSER)", "clone(CLONE_NEWUSER)", "mount", "kexec_load", "bpf",
-  "perf_event_open", "open_by_handle_at", "userfaultfd", "setns"];
+const denied = ["keyctl", "add_key", "request_key", "unshare(CLONE_NEWUSER)", "clone(CLONE_NEWUSER)", "mount", "kexec_load", "bpf", "perf_event_open", "open_by_handle_at", "userfaultfd", "setns"];
 
 describe(`seccomp`, () => {
   it("denies keyctl, add_key, user namespaces, mount, kexec, bpf, perf_event_open and the rest with EPERM by default", async () => {
@@ -33,7 +37,7 @@ describe(`seccomp`, () => {
     await (await running.stop({ timeoutMs: 1000 })).remove();
   });
 
-  it("installs no filter with seccomp: \"unconfined\"", async () => {
+  it('installs no filter with seccomp: "unconfined"', async () => {
     const r = await run(["grep", "Seccomp:", "/proc/self/status"], { seccomp: "unconfined" });
     expect(r.stdout).toMatch(/Seccomp:\s+0/);
   });
@@ -57,7 +61,8 @@ describe(`seccomp`, () => {
     const image = Image.fromRootfs(busyboxRootfs());
     expect(() => new Container(image, { seccomp: "strict" as "default" })).toThrow(InvalidOptionError);
     expect(() => new Container(image, { seccomp: { defaultAction: "SCMP_ACT_NOPE" } })).toThrow(/seccomp.defaultAction: unknown action "SCMP_ACT_NOPE"/);
-    expect(() => new Container(image, { seccomp: { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["read"], action: "SCMP_ACT_ERRNO", args: [{ index: 9, value: 0, op: "SCMP_CMP_EQ" }] }] } }))
-      .toThrow(/seccomp.syscalls\[0\].args\[0\]/);
+    expect(() => new Container(image, { seccomp: { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["read"], action: "SCMP_ACT_ERRNO", args: [{ index: 9, value: 0, op: "SCMP_CMP_EQ" }] }] } })).toThrow(
+      /seccomp.syscalls\[0\].args\[0\]/,
+    );
   });
 });

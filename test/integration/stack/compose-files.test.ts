@@ -33,7 +33,7 @@ services:
       "compose.override.yaml": "services:\n  app:\n    environment: { MODE: override }\n",
       "common.yaml": "services:\n  base:\n    image: bb\n    environment: { LEVEL: base, ORIGIN: common }\n",
       "conf/app.conf": "from the project dir\n",
-      "cache/compose.yaml": "services:\n  cache:\n    image: bb\n    command: [\"sleep\", \"60\"]\n    volumes: [\"./seed:/seed:ro\"]\n",
+      "cache/compose.yaml": 'services:\n  cache:\n    image: bb\n    command: ["sleep", "60"]\n    volumes: ["./seed:/seed:ro"]\n',
       "cache/seed/data": "from the included dir\n",
     });
     const rec = recorder();

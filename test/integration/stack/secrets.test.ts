@@ -13,7 +13,9 @@ describe(`compose secrets and configs`, () => {
     const dir = join(testRoot, `secrets-${process.pid}`);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "db_password.txt"), "hunter2\n");
-    writeFileSync(join(dir, "compose.yaml"), `
+    writeFileSync(
+      join(dir, "compose.yaml"),
+      `
 services:
   db:
     image: bb
@@ -52,7 +54,8 @@ configs:
   app:
     content: |
       debug=true
-`);
+`,
+    );
     const rec = recorder();
     const stack = Stack.fromCompose(join(dir, "compose.yaml"), { env: { API_TOKEN: "t0k3n" }, projectName: `secrets-${process.pid}`, images: { bb: busybox() } });
     const running = await stack.up({ timeoutMs: 30_000, onProgress: rec.onProgress });

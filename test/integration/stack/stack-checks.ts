@@ -71,7 +71,10 @@ export const busybox = () => Image.fromRootfs(busyboxRootfs());
 /** The body of GET / on 127.0.0.1:`port`, waiting until something answers. */
 export async function fetchHost(port: number, host = "127.0.0.1"): Promise<string> {
   for (let i = 0; i < 150; i++) {
-    const body = await fetch(`http://${host.includes(":") ? `[${host}]` : host}:${port}/`).then((r) => r.text(), () => "");
+    const body = await fetch(`http://${host.includes(":") ? `[${host}]` : host}:${port}/`).then(
+      (r) => r.text(),
+      () => "",
+    );
     if (body) return body;
     await new Promise((r) => setTimeout(r, 30));
   }

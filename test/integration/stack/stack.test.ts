@@ -86,7 +86,10 @@ async function fetchInside(from: RunningContainer, host: string, port: number): 
 
 async function fetchHost(port: number): Promise<string> {
   for (let i = 0; i < 150; i++) {
-    const body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => "");
+    const body = await fetch(`http://127.0.0.1:${port}/`).then(
+      (r) => r.text(),
+      () => "",
+    );
     if (body) return body;
     await new Promise((r) => setTimeout(r, 30));
   }
@@ -147,10 +150,13 @@ describe(`stacks`, () => {
     const down: StackEvent[] = [];
     const finished: Record<string, number> = {};
     const ids = Object.fromEntries(running.services.map((s) => [s, running.service(s)]));
-    await running.down({ timeoutMs: 3000, onProgress: (e) => {
-      down.push(e);
-      if (e.status === "stopped") finished[e.service] = e.time;
-    } });
+    await running.down({
+      timeoutMs: 3000,
+      onProgress: (e) => {
+        down.push(e);
+        if (e.status === "stopped") finished[e.service] = e.time;
+      },
+    });
     const stopping = (s: string) => down.findIndex((e) => e.service === s && e.status === "stopping");
     const stopped = (s: string) => down.findIndex((e) => e.service === s && e.status === "stopped");
     expect(stopped("worker")).toBeLessThan(stopping("app"));
@@ -205,11 +211,15 @@ describe(`stacks`, () => {
   it("restarts an on-failure service until it stays up; removeVolumes removes its named volume", async () => {
     const rec = recorder();
     const volume = `restart-data-${process.pid}`;
-    const stack = new Stack(`restart-${process.pid}`).service("flaky", {
-      image: busybox(),
-      command: ["sh", "-c", "n=$(cat /data/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /data/n; echo run $n; [ $n -ge 3 ] && exec sleep 30; exit 1"],
-      mounts: [{ volume, target: "/data" }],
-    }, { restart: "on-failure" });
+    const stack = new Stack(`restart-${process.pid}`).service(
+      "flaky",
+      {
+        image: busybox(),
+        command: ["sh", "-c", "n=$(cat /data/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /data/n; echo run $n; [ $n -ge 3 ] && exec sleep 30; exit 1"],
+        mounts: [{ volume, target: "/data" }],
+      },
+      { restart: "on-failure" },
+    );
     const running = await stack.up({ onProgress: rec.onProgress });
     for (let i = 0; i < 200 && running.restartCount("flaky") < 2; i++) await new Promise((r) => setTimeout(r, 50));
     expect(running.restartCount("flaky")).toBe(2);
@@ -227,7 +237,9 @@ describe(`stacks`, () => {
     mkdirSync(join(dir, "conf"), { recursive: true });
     writeFileSync(join(dir, "conf/settings"), "mode=test\n");
     writeFileSync(join(dir, ".env"), "GREETING='hello from env' # comment\n");
-    writeFileSync(join(dir, "compose.yaml"), `
+    writeFileSync(
+      join(dir, "compose.yaml"),
+      `
 x-busybox: &busybox
   image: busybox:stable
 services:
@@ -260,7 +272,8 @@ services:
       migrate: { condition: service_completed_successfully }
 volumes:
   dbdata:
-`);
+`,
+    );
     const project = `composed-${process.pid}`;
     const stack = Stack.fromCompose(join(dir, "compose.yaml"), { env: {}, projectName: project, images: { "busybox:stable": busybox() } });
     expect(stack.services).toEqual(["db", "migrate", "web"]);
@@ -297,7 +310,8 @@ volumes:
 
   it("starts only active profiles, or the services named and what they need", async () => {
     const rec = recorder();
-    const yaml = "services:\n  app:\n    image: bb\n    command: [sleep, '30']\n  tools:\n    image: bb\n    command: [sleep, '30']\n    profiles: [debug]\n    depends_on: [helper]\n  helper:\n    image: bb\n    command: [sleep, '30']\n    profiles: [other]\n";
+    const yaml =
+      "services:\n  app:\n    image: bb\n    command: [sleep, '30']\n  tools:\n    image: bb\n    command: [sleep, '30']\n    profiles: [debug]\n    depends_on: [helper]\n  helper:\n    image: bb\n    command: [sleep, '30']\n    profiles: [other]\n";
     const stack = Stack.fromCompose({ yaml, env: {}, projectName: `profiles-${process.pid}`, images: { bb: busybox() } });
     let running = await stack.up({ onProgress: rec.onProgress });
     expect(running.services).toEqual(["app"]);
@@ -338,7 +352,9 @@ volumes:
     }
     // A broken Dockerfile fails the service in the build phase.
     writeFileSync(join(dir, "app/Dockerfile"), `FROM ${tag} AS prod\nRUN echo about to fail; exit 9\n`);
-    const e = (await Stack.fromCompose(join(dir, "compose.yaml"), { env: {}, projectName: `build-${process.pid}` }).up().catch((x: unknown) => x)) as ServiceStartupError;
+    const e = (await Stack.fromCompose(join(dir, "compose.yaml"), { env: {}, projectName: `build-${process.pid}` })
+      .up()
+      .catch((x: unknown) => x)) as ServiceStartupError;
     expect(e).toBeInstanceOf(ServiceStartupError);
     expect([e.service, e.phase]).toEqual(["app", "build"]);
     expect(e.message).toMatch(/exit code 9/);

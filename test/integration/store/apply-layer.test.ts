@@ -54,11 +54,7 @@ function xattr(path: string, name: string): string | undefined {
 describe("whiteouts become overlay form", () => {
   it("turns .wh.<name> into a char 0/0 device owned as the entry says, and never writes the .wh. file", async () => {
     const { store, root } = newStore();
-    const { dir } = await unpack(store, [
-      { path: "etc/", type: "dir" },
-      { path: "etc/.wh.passwd", uid: 1000, gid: 1001 },
-      { path: ".wh.gone" },
-    ]);
+    const { dir } = await unpack(store, [{ path: "etc/", type: "dir" }, { path: "etc/.wh.passwd", uid: 1000, gid: 1001 }, { path: ".wh.gone" }]);
     for (const rel of ["etc/passwd", "gone"]) {
       const st = await fs.lstat(join(dir, rel));
       expect(st.isCharacterDevice()).toBe(true);
@@ -71,12 +67,7 @@ describe("whiteouts become overlay form", () => {
 
   it("turns .wh..wh..opq into the opaque xattr on its directory, whatever the entry order", async () => {
     const { store, root } = newStore();
-    const { dir } = await unpack(store, [
-      { path: "a/", type: "dir" },
-      { path: "a/kept", body: "new" },
-      { path: "a/.wh..wh..opq" },
-      { path: "b/.wh..wh..opq" },
-    ]);
+    const { dir } = await unpack(store, [{ path: "a/", type: "dir" }, { path: "a/kept", body: "new" }, { path: "a/.wh..wh..opq" }, { path: "b/.wh..wh..opq" }]);
     const name = isRoot ? "trusted.overlay.opaque" : "user.overlay.opaque";
     expect(xattr(join(dir, "a"), name)).toBe("y");
     expect(xattr(join(dir, "b"), name)).toBe("y");
@@ -241,13 +232,7 @@ describe("file types and metadata", () => {
 
   it("unpacks as a rootless user would: user.overlay.opaque, no chown, no device nodes", async () => {
     const { store, root } = newStore({ privileged: false });
-    const { dir } = await unpack(store, [
-      { path: "o/", type: "dir" },
-      { path: "o/.wh..wh..opq" },
-      { path: ".wh.x" },
-      { path: "dev/null", type: "char", devmajor: 1, devminor: 3 },
-      { path: "f", body: "1", uid: 4321, gid: 4321 },
-    ]);
+    const { dir } = await unpack(store, [{ path: "o/", type: "dir" }, { path: "o/.wh..wh..opq" }, { path: ".wh.x" }, { path: "dev/null", type: "char", devmajor: 1, devminor: 3 }, { path: "f", body: "1", uid: 4321, gid: 4321 }]);
     expect(xattr(join(dir, "o"), "user.overlay.opaque")).toBe("y");
     expect(xattr(join(dir, "o"), "trusted.overlay.opaque")).toBeUndefined();
     expect((await fs.lstat(join(dir, "x"))).isCharacterDevice()).toBe(true);
@@ -265,11 +250,24 @@ describe("confinement to the layer root", () => {
   it("refuses .. components", async () => {
     await expectRefused([{ path: "../escaped", body: "x" }], UnsafeArchiveError, /".." component/);
     await expectRefused([{ path: "a/../../escaped", body: "x" }], UnsafeArchiveError, /".." component/);
-    await expectRefused([{ path: "ok", body: "x" }, { path: "a", type: "link", linkpath: "../../etc/passwd" }], UnsafeArchiveError);
+    await expectRefused(
+      [
+        { path: "ok", body: "x" },
+        { path: "a", type: "link", linkpath: "../../etc/passwd" },
+      ],
+      UnsafeArchiveError,
+    );
   });
 
   it("refuses a symlinked parent that leads out (containerd SymlinkUpAndOut, HardlinkRelativeLong)", async () => {
-    await expectRefused([{ path: "evil", type: "symlink", linkpath: "../../.." }, { path: "evil/file", body: "x" }], UnsafeArchiveError, /leads out/);
+    await expectRefused(
+      [
+        { path: "evil", type: "symlink", linkpath: "../../.." },
+        { path: "evil/file", body: "x" },
+      ],
+      UnsafeArchiveError,
+      /leads out/,
+    );
     await expectRefused(
       [
         { path: "a", type: "symlink", linkpath: "b" },
@@ -289,7 +287,14 @@ describe("confinement to the layer root", () => {
       UnsafeArchiveError,
     );
     await expectRefused([{ path: "d", type: "symlink", linkpath: "../" }, { path: "d/.wh.victim" }], UnsafeArchiveError);
-    await expectRefused([{ path: "loop", type: "symlink", linkpath: "loop" }, { path: "loop/x", body: "x" }], UnsafeArchiveError, /levels of symlinks/);
+    await expectRefused(
+      [
+        { path: "loop", type: "symlink", linkpath: "loop" },
+        { path: "loop/x", body: "x" },
+      ],
+      UnsafeArchiveError,
+      /levels of symlinks/,
+    );
   });
 
   it("follows symlinked parents that stay inside, reading absolute targets against the root (containerd SymlinkAbsolute)", async () => {

@@ -13,10 +13,7 @@ import { awaitRelease } from "../../fixtures/race.js";
 
 /** The image both writers write: the same bytes, so the same id and manifest. */
 export function sharedImageLayers(): Buffer[] {
-  return [
-    tarOf(Array.from({ length: 50 }, (_, i) => ({ path: `base/f${i}`, body: `base ${i}` }))),
-    tarOf([{ path: "app/run", body: "#!/bin/sh\n", mode: 0o755 }]),
-  ];
+  return [tarOf(Array.from({ length: 50 }, (_, i) => ({ path: `base/f${i}`, body: `base ${i}` }))), tarOf([{ path: "app/run", body: "#!/bin/sh\n", mode: 0o755 }])];
 }
 
 async function main(): Promise<void> {

@@ -161,10 +161,7 @@ describe("createLayerFromDir", () => {
     const paths = (await entriesOf(s.blobPath(layer.digest))).map((e) => e.path);
     expect(paths).toContain("etc/.wh.drop");
     expect(paths).toContain("cache/.wh..wh..opq");
-    const child = await s.writeImage(
-      { config: { architecture: "amd64", os: "linux" }, layers: [...base.layers, layer] },
-      { tags: ["child:test"] },
-    );
+    const child = await s.writeImage({ config: { architecture: "amd64", os: "linux" }, layers: [...base.layers, layer] }, { tags: ["child:test"] });
     const expected = { cache: { type: "dir" }, "cache/new": { type: "file", content: "new" }, etc: { type: "dir" }, "etc/keep": { type: "file", content: "keep" } };
     const childLowers = await s.lowerDirs(child.id);
     expect(await flatten(childLowers)).toEqual(expected);

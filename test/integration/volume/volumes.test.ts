@@ -83,7 +83,12 @@ describe(`volumes and mounts`, () => {
 
   it("makes read-only mounts refuse writes", async () => {
     const dir = mkdtempSync(join(testRoot, "ro-"));
-    const r = await run("echo x > /ro/file 2>&1; echo y > /vol/file 2>&1; echo done", { mounts: [{ bind: dir, target: "/ro", readonly: true }, { volume: `ro-${process.pid}`, target: "/vol", readonly: true }] });
+    const r = await run("echo x > /ro/file 2>&1; echo y > /vol/file 2>&1; echo done", {
+      mounts: [
+        { bind: dir, target: "/ro", readonly: true },
+        { volume: `ro-${process.pid}`, target: "/vol", readonly: true },
+      ],
+    });
     expect(r.out.match(/Read-only file system/g)).toHaveLength(2);
     expect(readdirSync(dir)).toEqual([]);
     await new Volume(`ro-${process.pid}`).remove();

@@ -33,7 +33,11 @@ describe(`healthchecks`, () => {
     const error = await startFails("echo starting; exec sleep 30", { healthcheck: { test: "echo db down; exit 1", intervalMs: 100, retries: 3 } });
     expect(error).toMatchObject({ phase: "wait", timedOut: false, waitingFor: "the healthcheck to report healthy", logTail: ["starting"] });
     expect(error.health).toMatchObject({ status: "unhealthy", failingStreak: 3 });
-    expect(error.health!.log.map((r) => [r.exitCode, r.output])).toEqual([[1, "db down\n"], [1, "db down\n"], [1, "db down\n"]]);
+    expect(error.health!.log.map((r) => [r.exitCode, r.output])).toEqual([
+      [1, "db down\n"],
+      [1, "db down\n"],
+      [1, "db down\n"],
+    ]);
     expect(error.message).toContain("the healthcheck reported unhealthy after 3 failures in a row (last exit 1: db down)\nhealthcheck: unhealthy, 3 failures in a row; last results:\n  ");
   });
 
@@ -108,7 +112,13 @@ describe(`startup options`, () => {
     const finished = new Promise<void>((resolve) => (done = resolve));
     const running = await start("echo to out; echo to err >&2; echo end", {
       wait: Wait.forExit(),
-      onLog: { stdout: (line) => { seen.push(line); if (line.text === "end\n") done(); }, stderr: (line) => seen.push(line) },
+      onLog: {
+        stdout: (line) => {
+          seen.push(line);
+          if (line.text === "end\n") done();
+        },
+        stderr: (line) => seen.push(line),
+      },
     });
     await finished;
     // The two streams are two pipes: their lines keep their order within a stream only.
@@ -126,7 +136,8 @@ describe(`startup options`, () => {
 
   it("multiplies startupTimeoutMs by BENTO_TIMEOUT_SCALE in every phase, and logs under BENTO_DEBUG=wait", async () => {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ["--import", "tsx", join(import.meta.dirname, "scaled-timeout-child.ts")], {
-      cwd: repo, env: { ...process.env, BENTO_TIMEOUT_SCALE: "3", BENTO_DEBUG: "wait" },
+      cwd: repo,
+      env: { ...process.env, BENTO_TIMEOUT_SCALE: "3", BENTO_DEBUG: "wait" },
     });
     const { wait, build, ids } = JSON.parse(stdout) as { wait: Record<string, unknown>; build: Record<string, unknown>; ids: string[] };
     expect(wait).toMatchObject({ phase: "wait", timedOut: true, timeoutMs: 900 });

@@ -46,8 +46,9 @@ describe(`wait strategies`, () => {
   });
 
   it("forHttp: resolves on the expected status and body through the published port", async () => {
-    const running = await start("sleep 0.3; exec probe http 8080 '{\"status\":\"up\"}'", {
-      ports: [8080], wait: Wait.forHttp("/health", 8080, { status: 200, body: /"status":"up"/, headers: { accept: "application/json" } }),
+    const running = await start('sleep 0.3; exec probe http 8080 \'{"status":"up"}\'', {
+      ports: [8080],
+      wait: Wait.forHttp("/health", 8080, { status: 200, body: /"status":"up"/, headers: { accept: "application/json" } }),
     });
     expect(await (await fetch(`http://127.0.0.1:${running.hostPort(8080)}/health`)).text()).toBe('{"status":"up"}');
     await dispose(running);
@@ -89,7 +90,8 @@ describe(`wait strategies`, () => {
 
   it("forAll: resolves once every strategy is ready", async () => {
     const running = await start("echo booting; sleep 0.3; probe http 8080 ok & sleep 0.3; echo ready; exec sleep 30", {
-      ports: [8080], wait: Wait.forAll([Wait.forPort(8080), Wait.forLog("ready"), Wait.forHttp("/", 8080, { body: "ok" })]),
+      ports: [8080],
+      wait: Wait.forAll([Wait.forPort(8080), Wait.forLog("ready"), Wait.forHttp("/", 8080, { body: "ok" })]),
     });
     expect(await running.logs()).toContain("ready");
     await dispose(running);

@@ -14,7 +14,9 @@ describe(`useContainer in concurrent tests`, () => {
     const report = join(testRoot, "concurrent.txt");
     const { FORCE_COLOR: _color, ...inherited } = process.env;
     const child = spawn(process.execPath, [vitest, "run", "--root", "test/fixtures/vitest-concurrent"], {
-      cwd: repo, env: { ...inherited, NO_COLOR: "1", BENTO_VC_REPORT: report }, stdio: ["ignore", "pipe", "pipe"],
+      cwd: repo,
+      env: { ...inherited, NO_COLOR: "1", BENTO_VC_REPORT: report },
+      stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
     child.stdout.on("data", (c: Buffer) => (output += c.toString()));

@@ -21,7 +21,9 @@ function runProject(args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((resolve, reject) => {
     const { FORCE_COLOR: _color, ...inherited } = process.env;
     const child = spawn(process.execPath, [vitest, "run", "--root", "test/fixtures/vitest-project", ...args], {
-      cwd: repo, env: { ...inherited, ...env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"],
+      cwd: repo,
+      env: { ...inherited, ...env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
     child.stdout.on("data", (c: Buffer) => (output += c.toString()));
@@ -32,7 +34,10 @@ function runProject(args: string[], env: Record<string, string>): Promise<Run> {
 }
 
 function readReport(file: string): ReportEvent[] {
-  return readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as ReportEvent);
+  return readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as ReportEvent);
 }
 
 const ofKind = (events: ReportEvent[], kind: string) => events.filter((e) => e.event === kind);
@@ -56,7 +61,7 @@ describe(`bento/vitest in a vitest project run as a child process`, () => {
       const used = ofKind(events, "fixture-used");
       expect(used.map((e) => e.id)).toEqual([started!.id, started!.id, started!.id]);
       expect(new Set(used.map((e) => `${e.pid}:${e.threadId}`)).size).toBe(3);
-      expect(used.every((e) => pool === "threads" ? e.pid === started!.pid : e.pid !== started!.pid)).toBe(true);
+      expect(used.every((e) => (pool === "threads" ? e.pid === started!.pid : e.pid !== started!.pid))).toBe(true);
       expect(ofKind(events, "fixture-removed").map((e) => e.id)).toEqual([started!.id]);
       expect(leftovers(idsIn(events))).toEqual([]);
     });
@@ -66,15 +71,19 @@ describe(`bento/vitest in a vitest project run as a child process`, () => {
     const share = `web-${randomBytes(4).toString("hex")}`;
     const report = join(testRoot, "report-shared.jsonl");
     const env = { BENTO_VP_REPORT: report, BENTO_VP_SHARE: share, BENTO_VP_RUNS: "2", BENTO_VP_COORD: join(testRoot, `meet-${share}`) };
-    const [a, b] = await Promise.all([
-      runProject(["--pool", "forks", "shared-a"], { ...env, BENTO_VP_RUN: "a" }),
-      runProject(["--pool", "threads", "shared-a"], { ...env, BENTO_VP_RUN: "b" }),
-    ]);
+    const [a, b] = await Promise.all([runProject(["--pool", "forks", "shared-a"], { ...env, BENTO_VP_RUN: "a" }), runProject(["--pool", "threads", "shared-a"], { ...env, BENTO_VP_RUN: "b" })]);
     expect([a.code, b.code]).toEqual([0, 0]);
     const events = readReport(report);
     const [started, ...more] = ofKind(events, "fixture-started");
     expect(more).toEqual([]);
-    expect(ofKind(events, "fixture-used").map((e) => [e.run, e.id]).sort()).toEqual([["a", started!.id], ["b", started!.id]]);
+    expect(
+      ofKind(events, "fixture-used")
+        .map((e) => [e.run, e.id])
+        .sort(),
+    ).toEqual([
+      ["a", started!.id],
+      ["b", started!.id],
+    ]);
     // The run that started it removed it, after the other run had finished with it.
     const order = events.map((e) => `${e.event}:${e.run}`);
     const owner = started!.run!;

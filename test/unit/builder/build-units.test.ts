@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compressionOf, isTarHeader } from "../../../src/builder/archive.js";
 import { describeChanges, hashParts, shortDigest, stateIdAfter, stepKey } from "../../../src/builder/cache.js";
-import { BuildContext, ContextRefusal, hasWildcards, segmentRegExp } from "../../../src/builder/context.js";
+import { BuildContext, type ContextRefusal, hasWildcards, segmentRegExp } from "../../../src/builder/context.js";
 import { BaseImageNotFoundError, BuildContextError, BuildStepError } from "../../../src/builder/errors.js";
 import { parseChmod } from "../../../src/builder/file-step.js";
 import { runtimeConfigOf, storedConfigOf } from "../../../src/builder/oci-config.js";
@@ -139,7 +139,11 @@ describe("the build context", () => {
     writeFileSync(join(dir, "docs/a.md"), "a");
     writeFileSync(join(dir, "docs/keep/b.md"), "b");
     writeFileSync(join(dir, ".dockerignore"), "docs\n!docs/keep\n");
-    expect(BuildContext.open(dir).walk("").map((e) => e.rel)).toEqual([".dockerignore", "docs", "docs/keep", "docs/keep/b.md"]);
+    expect(
+      BuildContext.open(dir)
+        .walk("")
+        .map((e) => e.rel),
+    ).toEqual([".dockerignore", "docs", "docs/keep", "docs/keep/b.md"]);
   });
 });
 
@@ -159,7 +163,17 @@ describe("root filesystem import key", () => {
 
 describe("image config forms", () => {
   it("round-trips the runtime config through the stored form, leaving empty fields out", () => {
-    const config = { ...emptyImageConfig(), Cmd: ["sh"], Entrypoint: ["/init"], User: "app", ExposedPorts: { "8080/tcp": {} }, Labels: { b: "2", a: "1" }, StopSignal: "SIGINT", Shell: ["/bin/bash", "-c"], Healthcheck: { Test: ["CMD", "true"], Interval: 5e8 } };
+    const config = {
+      ...emptyImageConfig(),
+      Cmd: ["sh"],
+      Entrypoint: ["/init"],
+      User: "app",
+      ExposedPorts: { "8080/tcp": {} },
+      Labels: { b: "2", a: "1" },
+      StopSignal: "SIGINT",
+      Shell: ["/bin/bash", "-c"],
+      Healthcheck: { Test: ["CMD", "true"], Interval: 5e8 },
+    };
     const stored = storedConfigOf(config);
     expect(Object.keys(stored.Labels ?? {})).toEqual(["a", "b"]);
     expect(storedConfigOf(emptyImageConfig())).toEqual({ Env: [emptyImageConfig().Env[0]], WorkingDir: "/" });

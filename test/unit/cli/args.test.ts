@@ -18,7 +18,11 @@ function usageError(fn: () => unknown): string {
 
 describe("parseCommandArgs", () => {
   it("parses flags, values, repeated options and positionals", () => {
-    const { values, positionals } = parseCommandArgs(["-a", "--json", "x", "-e", "A=1", "--env=B=2"], { ...helpOption, all: { type: "boolean", short: "a" }, json: { type: "boolean" }, env: { type: "string", short: "e", multiple: true } }, usage);
+    const { values, positionals } = parseCommandArgs(
+      ["-a", "--json", "x", "-e", "A=1", "--env=B=2"],
+      { ...helpOption, all: { type: "boolean", short: "a" }, json: { type: "boolean" }, env: { type: "string", short: "e", multiple: true } },
+      usage,
+    );
     expect(values).toEqual({ all: true, json: true, env: ["A=1", "B=2"] });
     expect(positionals).toEqual(["x"]);
   });
@@ -72,7 +76,10 @@ describe("docker-style values", () => {
     expect(parsePublish("127.0.0.1:18080:8080/tcp", usage)).toEqual([{ container: 8080, host: 18080, protocol: "tcp", hostIp: "127.0.0.1" }]);
     expect(parsePublish("[::1]::8080", usage)).toEqual([{ container: 8080, host: 0, protocol: "tcp", hostIp: "::1" }]);
     expect(parsePublish("0.0.0.0:80:80", usage)).toEqual([{ container: 80, host: 80, protocol: "tcp", hostIp: "0.0.0.0" }]);
-    expect(parsePublish("8000-8001:80-81/udp", usage)).toEqual([{ container: 80, host: 8000, protocol: "udp" }, { container: 81, host: 8001, protocol: "udp" }]);
+    expect(parsePublish("8000-8001:80-81/udp", usage)).toEqual([
+      { container: 80, host: 8000, protocol: "udp" },
+      { container: 81, host: 8001, protocol: "udp" },
+    ]);
     expect(usageError(() => parsePublish("http", usage))).toMatch(/is not a port; use \[HOST_IP:\]\[HOST_PORT:\]CONTAINER_PORT/);
     expect(usageError(() => parsePublish("70000", usage))).toMatch(/not a port number \(1-65535\)/);
     expect(usageError(() => parsePublish("999.1.1.1:80:80", usage))).toMatch(/"999.1.1.1" is not an IP address/);

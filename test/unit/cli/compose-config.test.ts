@@ -12,7 +12,9 @@ function capture() {
 
 function project(): string {
   const dir = mkdtempSync(join(tmpdir(), "bento-config-"));
-  writeFileSync(join(dir, "compose.yaml"), `
+  writeFileSync(
+    join(dir, "compose.yaml"),
+    `
 name: shop
 services:
   web:
@@ -29,7 +31,8 @@ services:
     shm_size: 256m
 volumes:
   pgdata:
-`);
+`,
+  );
   writeFileSync(join(dir, "compose.override.yaml"), "services:\n  db:\n    environment: { POSTGRES_DB: app }\n    cgroup_parent: x\n");
   return dir;
 }

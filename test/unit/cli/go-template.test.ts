@@ -24,7 +24,7 @@ describe("parseTemplate", () => {
     expect(render('{{index .Config.Labels "com.example.team"}}')).toBe("qa");
     expect(render('{{index .Config.Labels "absent"}}')).toBe("");
     expect(render("{{index .Config.Env 1}}")).toBe("B=2");
-    expect(render("{{len .Config.Env}} {{join .Config.Env \",\"}} {{.Name | upper}}")).toBe("2 A=1,B=2 /DB");
+    expect(render('{{len .Config.Env}} {{join .Config.Env ","}} {{.Name | upper}}')).toBe("2 A=1,B=2 /DB");
     expect(render('{{printf "%s=%d" "x" 3}}')).toBe("x=3");
     expect(render("{{json .Nope}}")).toBe("null");
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { progressLine } from "../../../src/cli/build.js";
+import { progressLine } from "../../../src/cli/build-progress-line.js";
 import { commands, mainUsage, runCli } from "../../../src/cli/cli.js";
 import { describeError } from "../../../src/cli/command.js";
 import { composeFile } from "../../../src/cli/compose.js";
@@ -20,11 +20,15 @@ const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);
 
 describe("formatTable", () => {
   it("aligns columns three spaces apart and leaves the last column unpadded", () => {
-    expect(formatTable(["ID", "NAME", "STATUS"], [["abc", "web", "running"], ["d", "a-long-name", "left behind"]])).toBe(
-      "ID    NAME          STATUS\n" +
-      "abc   web           running\n" +
-      "d     a-long-name   left behind\n",
-    );
+    expect(
+      formatTable(
+        ["ID", "NAME", "STATUS"],
+        [
+          ["abc", "web", "running"],
+          ["d", "a-long-name", "left behind"],
+        ],
+      ),
+    ).toBe("ID    NAME          STATUS\n" + "abc   web           running\n" + "d     a-long-name   left behind\n");
   });
 
   it("prints the header alone when there are no rows, and pads missing cells", () => {
@@ -40,8 +44,21 @@ describe("human values", () => {
 
   it("says how long ago, in docker's words", () => {
     expect([0.2, 1, 5, 59, 60, 119, 150, 3000, 3600, 5400, 7200, 86400 * 3, 86400 * 20, 86400 * 90, 86400 * 800].map((s) => formatAgo(ago(s), now))).toEqual([
-      "Less than a second ago", "1 second ago", "5 seconds ago", "59 seconds ago", "About a minute ago", "About a minute ago", "2 minutes ago",
-      "50 minutes ago", "About an hour ago", "2 hours ago", "2 hours ago", "3 days ago", "2 weeks ago", "3 months ago", "2 years ago",
+      "Less than a second ago",
+      "1 second ago",
+      "5 seconds ago",
+      "59 seconds ago",
+      "About a minute ago",
+      "About a minute ago",
+      "2 minutes ago",
+      "50 minutes ago",
+      "About an hour ago",
+      "2 hours ago",
+      "2 hours ago",
+      "3 days ago",
+      "2 weeks ago",
+      "3 months ago",
+      "2 years ago",
     ]);
     expect(formatAgo(undefined, now)).toBe("-");
     expect(formatAgo(new Date(now.getTime() + 5000), now)).toBe("Less than a second ago");
@@ -55,36 +72,67 @@ describe("human values", () => {
 
 function container(fields: Partial<MachineContainer>): MachineContainer {
   return {
-    id: "a".repeat(64), name: "web", status: "running", ownerPid: 4242, ownerAlive: true, createdAt: ago(5), imageId: undefined,
-    labels: {}, volumes: [], pids: [1], containerDir: "/x", logPath: "/x/container.log", record: undefined, ...fields,
+    id: "a".repeat(64),
+    name: "web",
+    status: "running",
+    ownerPid: 4242,
+    ownerAlive: true,
+    createdAt: ago(5),
+    imageId: undefined,
+    labels: {},
+    volumes: [],
+    pids: [1],
+    containerDir: "/x",
+    logPath: "/x/container.log",
+    record: undefined,
+    ...fields,
   };
 }
 
 describe("command tables", () => {
   it("ps: ID, NAME, STATUS, OWNER PID, CREATED", () => {
-    expect(psTable([container({}), container({ id: "b".repeat(64), name: "db", status: "left-behind", ownerAlive: false, createdAt: ago(7200) }), container({ id: "c".repeat(64), name: "old", status: "left-behind", ownerPid: undefined, createdAt: undefined })], now)).toBe(
+    expect(
+      psTable(
+        [
+          container({}),
+          container({ id: "b".repeat(64), name: "db", status: "left-behind", ownerAlive: false, createdAt: ago(7200) }),
+          container({ id: "c".repeat(64), name: "old", status: "left-behind", ownerPid: undefined, createdAt: undefined }),
+        ],
+        now,
+      ),
+    ).toBe(
       "ID             NAME   STATUS        OWNER PID   CREATED\n" +
-      "aaaaaaaaaaaa   web    running       4242        5 seconds ago\n" +
-      "bbbbbbbbbbbb   db     left behind   4242        2 hours ago\n" +
-      "cccccccccccc   old    left behind   -           -\n",
+        "aaaaaaaaaaaa   web    running       4242        5 seconds ago\n" +
+        "bbbbbbbbbbbb   db     left behind   4242        2 hours ago\n" +
+        "cccccccccccc   old    left behind   -           -\n",
     );
   });
 
   it("images: REPOSITORY, TAG, IMAGE ID, CREATED, SIZE", () => {
-    const image: ImageSummary = { repository: "alpine", tag: "3.20", id: `sha256:${"1".repeat(64)}` as Digest, manifestDigest: `sha256:${"2".repeat(64)}` as Digest, repoTags: ["alpine:3.20"], created: ago(86400 * 3).toISOString(), sizeBytes: 3_600_000 };
+    const image: ImageSummary = {
+      repository: "alpine",
+      tag: "3.20",
+      id: `sha256:${"1".repeat(64)}` as Digest,
+      manifestDigest: `sha256:${"2".repeat(64)}` as Digest,
+      repoTags: ["alpine:3.20"],
+      created: ago(86400 * 3).toISOString(),
+      sizeBytes: 3_600_000,
+    };
     expect(imagesTable([image, { ...image, repository: "<none>", tag: "<none>", created: undefined, sizeBytes: 512 }], now)).toBe(
-      "REPOSITORY   TAG      IMAGE ID       CREATED      SIZE\n" +
-      "alpine       3.20     111111111111   3 days ago   3.6MB\n" +
-      "<none>       <none>   111111111111   -            512B\n",
+      "REPOSITORY   TAG      IMAGE ID       CREATED      SIZE\n" + "alpine       3.20     111111111111   3 days ago   3.6MB\n" + "<none>       <none>   111111111111   -            512B\n",
     );
   });
 
   it("volume ls: NAME, CREATED, ANONYMOUS, USED BY", () => {
-    expect(volumesTable([{ name: "pgdata", labels: {}, createdAt: ago(60).toISOString(), anonymous: false, usedBy: ["db", "backup"] }, { name: "f00", labels: {}, createdAt: ago(2).toISOString(), anonymous: true, usedBy: [] }], now)).toBe(
-      "NAME     CREATED              ANONYMOUS   USED BY\n" +
-      "pgdata   About a minute ago   no          db, backup\n" +
-      "f00      2 seconds ago        yes         -\n",
-    );
+    expect(
+      volumesTable(
+        [
+          { name: "pgdata", labels: {}, createdAt: ago(60).toISOString(), anonymous: false, usedBy: ["db", "backup"] },
+          { name: "f00", labels: {}, createdAt: ago(2).toISOString(), anonymous: true, usedBy: [] },
+        ],
+        now,
+      ),
+    ).toBe("NAME     CREATED              ANONYMOUS   USED BY\n" + "pgdata   About a minute ago   no          db, backup\n" + "f00      2 seconds ago        yes         -\n");
   });
 
   it("build progress lines", () => {

@@ -19,7 +19,9 @@ function terminal(columns: number) {
       const lines: string[] = [];
       let row = 0;
       const all = writes.join("");
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: splits on the terminal escapes the display writes
       for (const part of all.split(/(\x1b\[\d+A|\r\x1b\[2K|\n)/)) {
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: splits on the terminal escapes the display writes
         const up = /^\x1b\[(\d+)A$/.exec(part);
         if (up) row -= Number(up[1]);
         else if (part === "\n") row++;
@@ -31,8 +33,14 @@ function terminal(columns: number) {
   };
 }
 
-const layer = (digest: string, status: TransferProgress["status"], bytes: number, totalBytes = 4_000_000): TransferProgress =>
-  ({ reference: "localhost:5000/app:1", kind: "layer", digest: `sha256:${digest.padEnd(64, "0")}` as Digest, status, bytes, totalBytes });
+const layer = (digest: string, status: TransferProgress["status"], bytes: number, totalBytes = 4_000_000): TransferProgress => ({
+  reference: "localhost:5000/app:1",
+  kind: "layer",
+  digest: `sha256:${digest.padEnd(64, "0")}` as Digest,
+  status,
+  bytes,
+  totalBytes,
+});
 
 describe("the tty progress display", () => {
   it("redraws one row per layer in place, with bytes and a bar, and cuts lines to the terminal's width", () => {
@@ -41,11 +49,7 @@ describe("the tty progress display", () => {
     display.transfer(layer("aaaa", "downloading", 0));
     display.transfer(layer("bbbb", "exists", 1000, 1000));
     display.transfer(layer("aaaa", "downloading", 2_000_000));
-    expect(tty.screen()).toEqual([
-      "Pulling localhost:5000/app:1",
-      "aaaa00000000: Downloading [===============>              ] …",
-      "bbbb00000000: Already exists",
-    ]);
+    expect(tty.screen()).toEqual(["Pulling localhost:5000/app:1", "aaaa00000000: Downloading [===============>              ] …", "bbbb00000000: Already exists"]);
     // The third frame moves the cursor up over the three lines of the second.
     expect(tty.writes[2]!.startsWith("\x1b[3A")).toBe(true);
     display.transfer(layer("aaaa", "downloaded", 4_000_000));
@@ -65,13 +69,7 @@ describe("the tty progress display", () => {
     display.build({ type: "step-done", step: 3, total: 3, stage: "0", instruction: "RUN echo hi", durationMs: 1234 });
     display.build({ type: "image", id: "sha256:abc", tags: ["app:1"], cachedSteps: 2, total: 3, durationMs: 2000 });
     display.end();
-    expect(tty.screen()).toEqual([
-      "[+] Building 3/3 FINISHED in 2.0s",
-      "=> [0 1/3] FROM scratch  CACHED",
-      "=> [0 2/3] COPY rootfs/ /  CACHED",
-      "=> [0 3/3] RUN echo hi  1.2s",
-      "=> writing image sha256:abc, naming app:1",
-    ]);
+    expect(tty.screen()).toEqual(["[+] Building 3/3 FINISHED in 2.0s", "=> [0 1/3] FROM scratch  CACHED", "=> [0 2/3] COPY rootfs/ /  CACHED", "=> [0 3/3] RUN echo hi  1.2s", "=> writing image sha256:abc, naming app:1"]);
   });
 });
 

@@ -62,14 +62,23 @@ describe("heredocs", () => {
     expect(run?.heredocs).toEqual([{ name: "EOF", content: "echo $HOME\n", expand: true, chomp: false }]);
     expect(copy?.heredocs).toEqual([{ name: "X", content: "\thello\n", expand: true, chomp: true }]);
     expect(quoted?.heredocs).toEqual([{ name: "Q", content: "$kept\n", expand: false, chomp: false }]);
-    expect(ast.children.map((c) => [c.startLine, c.endLine])).toEqual([[1, 1], [2, 4], [5, 7], [8, 10]]);
+    expect(ast.children.map((c) => [c.startLine, c.endLine])).toEqual([
+      [1, 1],
+      [2, 4],
+      [5, 7],
+      [8, 10],
+    ]);
   });
 });
 
 describe("line numbers", () => {
   it("an instruction spans its continuation lines", () => {
     const ast = parseDockerfileAst("\n# c\nFROM a\nRUN x \\\n  y \\\n  z\nCMD q");
-    expect(ast.children.map((c) => [c.startLine, c.endLine])).toEqual([[3, 3], [4, 6], [7, 7]]);
+    expect(ast.children.map((c) => [c.startLine, c.endLine])).toEqual([
+      [3, 3],
+      [4, 6],
+      [7, 7],
+    ]);
     expect(ast.startLine).toBe(3);
     expect(ast.endLine).toBe(7);
   });

@@ -112,7 +112,9 @@ describe("toDockerfile", () => {
   });
 
   it("prints steps with no Dockerfile form as # bento: comments next to the closest form", () => {
-    const img = Image.fromRootfs("/srv/rootfs").run(["make"], { env: { CC: "clang" } }).run("make", { env: { CC: "it's" } });
+    const img = Image.fromRootfs("/srv/rootfs")
+      .run(["make"], { env: { CC: "clang" } })
+      .run("make", { env: { CC: "it's" } });
     expect(img.toDockerfile()).toMatchInlineSnapshot(`
       "# bento: the root filesystem is the host directory "/srv/rootfs" (no Dockerfile form)
       FROM scratch
@@ -126,7 +128,21 @@ describe("toDockerfile", () => {
 
   it("keeps the escape and syntax directives of the plan", () => {
     expect(
-      toDockerfile({ version: 1, escape: "`", syntax: "docker/dockerfile:1", steps: [{ kind: "from", base: { type: "scratch" } }, { kind: "env", vars: [{ key: "P", value: "a b" }, { key: "Q", value: "1" }] }] }),
+      toDockerfile({
+        version: 1,
+        escape: "`",
+        syntax: "docker/dockerfile:1",
+        steps: [
+          { kind: "from", base: { type: "scratch" } },
+          {
+            kind: "env",
+            vars: [
+              { key: "P", value: "a b" },
+              { key: "Q", value: "1" },
+            ],
+          },
+        ],
+      }),
     ).toMatchInlineSnapshot(`
       "# syntax=docker/dockerfile:1
       # escape=\`

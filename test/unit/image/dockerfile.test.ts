@@ -205,7 +205,12 @@ describe("RUN flags", () => {
   });
 
   it("round-trips, CSV quoting included", () => {
-    const image = Image.from("a").run("ls", { mounts: [{ type: "bind", source: "/a,b", target: "/x y" }, { type: "cache", target: "/c" }] });
+    const image = Image.from("a").run("ls", {
+      mounts: [
+        { type: "bind", source: "/a,b", target: "/x y" },
+        { type: "cache", target: "/c" },
+      ],
+    });
     expect(image.toDockerfile()).toBe('FROM a\nRUN --mount="type=bind,target=/x y,\\"source=/a,b\\"" --mount=type=cache,target=/c ls\n');
     expect(strip(parseDockerfile(image.toDockerfile())).steps).toEqual(image.toPlan().steps);
   });
@@ -351,7 +356,7 @@ describe("errors", () => {
 describe("Image.fromDockerfile", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "bento-dockerfile-"));
   const file = path.join(dir, "Dockerfile");
-  writeFileSync(file, "FROM alpine AS base\nARG MODE=dev\nENV MODE=$MODE\nFROM base AS prod\nCMD [\"serve\"]\n");
+  writeFileSync(file, 'FROM alpine AS base\nARG MODE=dev\nENV MODE=$MODE\nFROM base AS prod\nCMD ["serve"]\n');
 
   it("reads a path; the context defaults to the Dockerfile's directory", () => {
     const plan = Image.fromDockerfile(file).toPlan();

@@ -9,10 +9,7 @@ const ignoredOf = (text: string, paths: string[]) => {
 
 describe("createIgnoreMatcher", () => {
   it("matches names at the root only, and everything under a matched directory", () => {
-    expect(ignoredOf("node_modules\n", ["node_modules", "node_modules/a/b.js", "src/node_modules/x", "node_modules2"])).toEqual([
-      "node_modules",
-      "node_modules/a/b.js",
-    ]);
+    expect(ignoredOf("node_modules\n", ["node_modules", "node_modules/a/b.js", "src/node_modules/x", "node_modules2"])).toEqual(["node_modules", "node_modules/a/b.js"]);
   });
 
   it("* and ? stay within one segment", () => {

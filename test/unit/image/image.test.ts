@@ -52,22 +52,17 @@ describe("every method's plan step", () => {
   });
 
   it("arg, env, workdir, user, label, expose, volume", () => {
-    const img = alpine
-      .arg("VERSION")
-      .arg("MODE", "dev")
-      .env({ A: "1", B: "$A" })
-      .env("C", "x y")
-      .workdir("/app")
-      .user("1000:1000")
-      .label({ "org.example.team": "qa" })
-      .label("k", "v")
-      .expose(8080)
-      .expose("53/udp")
-      .volume("/data", "/logs");
+    const img = alpine.arg("VERSION").arg("MODE", "dev").env({ A: "1", B: "$A" }).env("C", "x y").workdir("/app").user("1000:1000").label({ "org.example.team": "qa" }).label("k", "v").expose(8080).expose("53/udp").volume("/data", "/logs");
     expect(stepsAfterFrom(img)).toEqual([
       { kind: "arg", args: [{ name: "VERSION" }] },
       { kind: "arg", args: [{ name: "MODE", default: "dev" }] },
-      { kind: "env", vars: [{ key: "A", value: "1" }, { key: "B", value: "$A" }] },
+      {
+        kind: "env",
+        vars: [
+          { key: "A", value: "1" },
+          { key: "B", value: "$A" },
+        ],
+      },
       { kind: "env", vars: [{ key: "C", value: "x y" }] },
       { kind: "workdir", path: "/app" },
       { kind: "user", user: "1000:1000" },
@@ -199,14 +194,10 @@ describe("fromPlan", () => {
 
   it("rejects bad plans with the path of the bad value", () => {
     expect(() => Image.fromPlan({ version: 2, steps: [] })).toThrow(/invalid plan at version: expected 1/);
-    expect(() => Image.fromPlan({ version: 1, steps: [{ kind: "from", base: { type: "scratch" } }, { kind: "explode" }] })).toThrow(
-      /steps\[1\]\.kind: unknown step kind "explode"/,
-    );
+    expect(() => Image.fromPlan({ version: 1, steps: [{ kind: "from", base: { type: "scratch" } }, { kind: "explode" }] })).toThrow(/steps\[1\]\.kind: unknown step kind "explode"/);
     expect(() => Image.fromPlan({ version: 1, steps: [{ kind: "run", command: { form: "shell", text: "x" } }] })).toThrow(/before the first from step/);
     expect(() => Image.fromPlan({ version: 1, steps: [{ kind: "from", base: { type: "rootfs", path: "rel" } }] })).toThrow(/steps\[0\]\.base\.path: expected an absolute host path/);
-    expect(() => Image.fromPlan({ version: 1, steps: [{ kind: "from", base: { type: "image", plan: { version: 1, steps: 3 } } }] })).toThrow(
-      /steps\[0\]\.base\.plan\.steps: expected an array/,
-    );
+    expect(() => Image.fromPlan({ version: 1, steps: [{ kind: "from", base: { type: "image", plan: { version: 1, steps: 3 } } }] })).toThrow(/steps\[0\]\.base\.plan\.steps: expected an array/);
     expect(() => Image.fromPlan(null)).toThrow(/invalid plan at plan: expected an object/);
   });
 });

@@ -65,7 +65,15 @@ describe("processWord: one word, quotes removed, variables expanded", () => {
   });
 
   it("reads a Map environment as well as a record", () => {
-    expect(processWord("$A-$B", new Map([["A", "1"], ["B", "2"]]))).toBe("1-2");
+    expect(
+      processWord(
+        "$A-$B",
+        new Map([
+          ["A", "1"],
+          ["B", "2"],
+        ]),
+      ),
+    ).toBe("1-2");
   });
 });
 

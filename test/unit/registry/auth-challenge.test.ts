@@ -9,9 +9,7 @@ describe("parseWwwAuthenticate", () => {
   });
 
   it("reads distribution's insufficient_scope challenge with several scopes", () => {
-    const [c] = parseWwwAuthenticate(
-      'Bearer realm="http://127.0.0.1:5001/token",service="reg",scope="repository:a:pull,push repository:b:pull",error="insufficient_scope"',
-    );
+    const [c] = parseWwwAuthenticate('Bearer realm="http://127.0.0.1:5001/token",service="reg",scope="repository:a:pull,push repository:b:pull",error="insufficient_scope"');
     expect(c?.params).toEqual({ realm: "http://127.0.0.1:5001/token", service: "reg", scope: "repository:a:pull,push repository:b:pull", error: "insufficient_scope" });
   });
 
@@ -37,9 +35,7 @@ describe("parseWwwAuthenticate", () => {
   });
 
   it("unescapes quoted strings, takes unquoted tokens, tolerates spaces around =", () => {
-    expect(parseWwwAuthenticate('Bearer realm = "a \\"quoted\\" realm\\\\" , service=reg.example.com')).toEqual([
-      { scheme: "bearer", params: { realm: 'a "quoted" realm\\', service: "reg.example.com" } },
-    ]);
+    expect(parseWwwAuthenticate('Bearer realm = "a \\"quoted\\" realm\\\\" , service=reg.example.com')).toEqual([{ scheme: "bearer", params: { realm: 'a "quoted" realm\\', service: "reg.example.com" } }]);
   });
 
   it("returns what it read before malformed input, and nothing for an empty header", () => {

@@ -23,7 +23,9 @@ describe("BENTO_CACHE_FROM / BENTO_CACHE_TO", () => {
   });
 
   it("names the setting and the fix for what it does not understand", () => {
-    expect(() => readConfig({ BENTO_CACHE_TO: "reg.example/app:cache,mode=all" })).toThrow('BENTO_CACHE_TO: "mode=all" is not understood; use a registry reference such as registry.example.com/app:buildcache, optionally followed by ,mode=max');
+    expect(() => readConfig({ BENTO_CACHE_TO: "reg.example/app:cache,mode=all" })).toThrow(
+      'BENTO_CACHE_TO: "mode=all" is not understood; use a registry reference such as registry.example.com/app:buildcache, optionally followed by ,mode=max',
+    );
     expect(() => parseCacheTarget("type=local,dest=/tmp", "--cache-to")).toThrow('--cache-to: "type=local" is not understood');
     expect(() => parseCacheTarget("mode=max", "--cache-to")).toThrow('--cache-to: no reference in "mode=max"');
   });

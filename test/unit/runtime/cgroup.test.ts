@@ -51,15 +51,28 @@ describe("cgroup detection", () => {
 });
 
 describe("cgroup v1 driver", () => {
-  const driver = new CgroupV1Driver(new Map([["memory", "/cg/memory"], ["cpu", "/cg/cpu"], ["pids", "/cg/pids"], ["freezer", "/cg/freezer"], ["blkio", "/cg/blkio"]]), "/cg/unified");
+  const driver = new CgroupV1Driver(
+    new Map([
+      ["memory", "/cg/memory"],
+      ["cpu", "/cg/cpu"],
+      ["pids", "/cg/pids"],
+      ["freezer", "/cg/freezer"],
+      ["blkio", "/cg/blkio"],
+    ]),
+    "/cg/unified",
+  );
 
   it("creates one group per hierarchy, writes the limits, and clones into the unified group", () => {
     const setup = driver.setup("abc", { memoryBytes: 1 << 26, cpuQuotaUs: 50_000, cpuPeriodUs: 100_000, pidsMax: 20 });
     expect(setup.hostOps).toEqual([
-      ["mkdir", "/cg/memory/bento-abc", "493"], ["mkdir", "/cg/cpu/bento-abc", "493"], ["mkdir", "/cg/pids/bento-abc", "493"],
-      ["mkdir", "/cg/freezer/bento-abc", "493"], ["mkdir", "/cg/unified/bento-abc", "493"],
+      ["mkdir", "/cg/memory/bento-abc", "493"],
+      ["mkdir", "/cg/cpu/bento-abc", "493"],
+      ["mkdir", "/cg/pids/bento-abc", "493"],
+      ["mkdir", "/cg/freezer/bento-abc", "493"],
+      ["mkdir", "/cg/unified/bento-abc", "493"],
       ["write", "/cg/memory/bento-abc/memory.limit_in_bytes", String(1 << 26)],
-      ["write", "/cg/cpu/bento-abc/cpu.cfs_period_us", "100000"], ["write", "/cg/cpu/bento-abc/cpu.cfs_quota_us", "50000"],
+      ["write", "/cg/cpu/bento-abc/cpu.cfs_period_us", "100000"],
+      ["write", "/cg/cpu/bento-abc/cpu.cfs_quota_us", "50000"],
       ["write", "/cg/pids/bento-abc/pids.max", "20"],
     ]);
     expect(setup.cloneInto).toBe("/cg/unified/bento-abc");

@@ -6,8 +6,15 @@ import { parseBytes, toCgroupLimits } from "../../../src/runtime/limits.js";
 import { decodeWaitStatus, signalNumber } from "../../../src/runtime/wait-status.js";
 
 const spec: RuntimeSpec = {
-  id: "abc", hostname: "abc", lowerDirs: ["/layers/top", "/layers/base"], containerDir: "/c/abc", logFile: "/c/abc/container.log",
-  readonlyRootfs: false, init: true, network: "none", mounts: [],
+  id: "abc",
+  hostname: "abc",
+  lowerDirs: ["/layers/top", "/layers/base"],
+  containerDir: "/c/abc",
+  logFile: "/c/abc/container.log",
+  readonlyRootfs: false,
+  init: true,
+  network: "none",
+  mounts: [],
   process: { argv: ["sh"], env: ["PATH=/bin"], cwd: "/app", uid: 0, gid: 0, groups: [0], capabilities: capabilityMask(), noNewPrivileges: true, seccomp: "" },
 };
 
@@ -61,7 +68,12 @@ describe("container plan", () => {
 
   it("joins cgroups before namespaces for exec", () => {
     const plan = compileExecPlan(42, "none", ["/cg/x/cgroup.procs"], spec.process);
-    expect(plan.records.slice(0, 4)).toEqual([["section", "settings"], ["cgroup-procs", "/cg/x/cgroup.procs"], ["target-pid", "42"], ["ns-flags", String(0x20000 | 0x20000000 | 0x08000000 | 0x04000000 | 0x40000000 | 0x02000000)]]);
+    expect(plan.records.slice(0, 4)).toEqual([
+      ["section", "settings"],
+      ["cgroup-procs", "/cg/x/cgroup.procs"],
+      ["target-pid", "42"],
+      ["ns-flags", String(0x20000 | 0x20000000 | 0x08000000 | 0x04000000 | 0x40000000 | 0x02000000)],
+    ]);
   });
 });
 

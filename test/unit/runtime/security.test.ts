@@ -7,21 +7,39 @@ import { InvalidOptionError } from "../../../src/errors.js";
 
 /** Runs a BPF_PROG_TYPE_CGROUP_DEVICE program on one access, with the opcodes the generator uses. */
 function runDeviceProgram(program: Buffer, type: "b" | "c", major: number, minor: number, access: string): number {
-  const ctx = [((access.includes("m") ? 1 : 0) | (access.includes("r") ? 2 : 0) | (access.includes("w") ? 4 : 0)) << 16 | (type === "b" ? 1 : 2), major, minor];
+  const ctx = [(((access.includes("m") ? 1 : 0) | (access.includes("r") ? 2 : 0) | (access.includes("w") ? 4 : 0)) << 16) | (type === "b" ? 1 : 2), major, minor];
   const r = new Array<number>(11).fill(0);
-  for (let pc = 0; pc < program.length / 8;) {
-    const code = program.readUInt8(pc * 8), regs = program.readUInt8(pc * 8 + 1), off = program.readInt16LE(pc * 8 + 2), imm = program.readInt32LE(pc * 8 + 4);
-    const dst = regs & 15, src = regs >> 4;
+  for (let pc = 0; pc < program.length / 8; ) {
+    const code = program.readUInt8(pc * 8),
+      regs = program.readUInt8(pc * 8 + 1),
+      off = program.readInt16LE(pc * 8 + 2),
+      imm = program.readInt32LE(pc * 8 + 4);
+    const dst = regs & 15,
+      src = regs >> 4;
     pc++;
     switch (code) {
-      case 0x61: r[dst] = ctx[off / 4]!; break;
-      case 0x57: r[dst] = r[dst]! & imm; break;
-      case 0x77: r[dst] = r[dst]! >>> imm; break;
-      case 0xbf: r[dst] = r[src]!; break;
-      case 0xb7: r[dst] = imm; break;
-      case 0x55: if (r[dst] !== imm) pc += off; break;
-      case 0x95: return r[0]!;
-      default: throw new Error(`unexpected opcode ${code.toString(16)}`);
+      case 0x61:
+        r[dst] = ctx[off / 4]!;
+        break;
+      case 0x57:
+        r[dst] = r[dst]! & imm;
+        break;
+      case 0x77:
+        r[dst] = r[dst]! >>> imm;
+        break;
+      case 0xbf:
+        r[dst] = r[src]!;
+        break;
+      case 0xb7:
+        r[dst] = imm;
+        break;
+      case 0x55:
+        if (r[dst] !== imm) pc += off;
+        break;
+      case 0x95:
+        return r[0]!;
+      default:
+        throw new Error(`unexpected opcode ${code.toString(16)}`);
     }
   }
   throw new Error("fell off the end of the program");

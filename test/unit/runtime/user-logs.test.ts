@@ -38,7 +38,11 @@ describe("user resolution", () => {
 describe("log records", () => {
   it("parses shim records into lines, keeping partial lines and an incomplete tail", () => {
     const { lines, rest } = parseLogRecords("1700000000123456789 o hello\n1700000000223456789 e oops\n1700000000323456789 O no newline\n17000");
-    expect(lines.map((l) => [l.stream, l.text])).toEqual([["stdout", "hello\n"], ["stderr", "oops\n"], ["stdout", "no newline"]]);
+    expect(lines.map((l) => [l.stream, l.text])).toEqual([
+      ["stdout", "hello\n"],
+      ["stderr", "oops\n"],
+      ["stdout", "no newline"],
+    ]);
     expect(lines[0]!.timestamp).toBe("2023-11-14T22:13:20.123456789Z");
     expect(rest).toBe("17000");
     expect(formatLines(lines, true).split("\n")[0]).toBe("2023-11-14T22:13:20.123456789Z hello");

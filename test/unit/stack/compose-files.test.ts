@@ -65,8 +65,14 @@ describe("several files", () => {
     expect(web.options.command).toEqual(["serve", "--debug"]);
     expect(web.options.env).toEqual({ A: "1", B: "3", C: "4" });
     expect(web.options.labels).toEqual({ team: "a", tier: "front" });
-    expect(web.options.ports).toEqual([{ container: 80, host: 8080, protocol: "tcp" }, { container: 90, host: 9090, protocol: "tcp" }]);
-    expect(web.volumes.map((v) => [v.source, v.target])).toEqual([[join(dir, "other"), "/data"], ["cache", "/cache"]]);
+    expect(web.options.ports).toEqual([
+      { container: 80, host: 8080, protocol: "tcp" },
+      { container: 90, host: 9090, protocol: "tcp" },
+    ]);
+    expect(web.volumes.map((v) => [v.source, v.target])).toEqual([
+      [join(dir, "other"), "/data"],
+      ["cache", "/cache"],
+    ]);
   });
 
   it("picks compose.override.yaml up next to compose.yaml (given the file or its directory), unless override is false", () => {
@@ -80,7 +86,7 @@ describe("several files", () => {
   });
 
   it("names the override file and line of a bad value it sets", () => {
-    const dir = project({ "compose.yaml": base, "compose.override.yaml": "services:\n  web:\n    ports: [\"99999:80\"]\n" });
+    const dir = project({ "compose.yaml": base, "compose.override.yaml": 'services:\n  web:\n    ports: ["99999:80"]\n' });
     const e = composeError(() => loadCompose(join(dir, "compose.yaml"), { env: {} }));
     expect(e.file).toBe(join(dir, "compose.override.yaml"));
     expect(e.path).toBe("services.web.ports[1]");
@@ -91,7 +97,7 @@ describe("include", () => {
   it("adds the included file's services, with paths relative to the included file", () => {
     const dir = project({
       "compose.yaml": "include:\n  - db/compose.yaml\nservices:\n  web:\n    image: web\n    depends_on: [db]\n",
-      "db/compose.yaml": "services:\n  db:\n    build: ./image\n    volumes: [\"./init:/init\"]\n    secrets: [pw]\nsecrets:\n  pw:\n    file: ./pw.txt\n",
+      "db/compose.yaml": 'services:\n  db:\n    build: ./image\n    volumes: ["./init:/init"]\n    secrets: [pw]\nsecrets:\n  pw:\n    file: ./pw.txt\n',
       "db/pw.txt": "x",
     });
     const plan = loadCompose(join(dir, "compose.yaml"), { env: {} });
@@ -128,7 +134,7 @@ services:
     extends: { file: common/services.yaml, service: worker }
     environment: { LEVEL: "3" }
 `,
-      "common/services.yaml": "services:\n  worker:\n    extends: job\n    command: [\"work\"]\n  job:\n    build: ./job\n    env_file: [job.env]\n",
+      "common/services.yaml": 'services:\n  worker:\n    extends: job\n    command: ["work"]\n  job:\n    build: ./job\n    env_file: [job.env]\n',
       "common/job.env": "FROM_FILE=yes\n",
     });
     const plan = loadCompose(join(dir, "compose.yaml"), { env: {} });

@@ -96,7 +96,13 @@ describe("interpolation and .env", () => {
     expect(loadCompose(file, { env: {}, envFile: join(dir, "other.env") }).services.web!.image).toBe("app:2");
     expect(loadCompose(file, { env: {}, envFile: false }).services.web!.image).toBe("app:");
     expect(composeError(() => loadCompose(file, { env: {}, envFile: join(dir, "nope.env") })).code).toBe("ERR_COMPOSE_FILE");
-    expect(loadCompose(file, { env: {} }).name).toBe(dir.split("/").pop()!.toLowerCase().replace(/[^a-z0-9_-]/g, ""));
+    expect(loadCompose(file, { env: {} }).name).toBe(
+      dir
+        .split("/")
+        .pop()!
+        .toLowerCase()
+        .replace(/[^a-z0-9_-]/g, ""),
+    );
   });
 
   it("reads env_file entries, with environment overriding them", () => {
@@ -119,7 +125,8 @@ describe("interpolation and .env", () => {
 
 describe("service keys", () => {
   it("maps every supported key into ContainerOptions and the plan", () => {
-    const plan = load(`
+    const plan = load(
+      `
 services:
   db:
     image: postgres:16
@@ -196,7 +203,9 @@ volumes:
   data:
 networks:
   back:
-`, { FROM_ENV: "e" });
+`,
+      { FROM_ENV: "e" },
+    );
     expect(plan.unsupported).toEqual([]);
     expect(plan.services.db!.options.healthcheck).toEqual({ test: ["CMD-SHELL", "pg_isready -U app"], intervalMs: 1000, timeoutMs: 500, retries: 5, startPeriodMs: 90_000, startIntervalMs: 100 });
     expect(plan.services.migrate!.build).toEqual({ context: "/proj/migrations", args: {} });

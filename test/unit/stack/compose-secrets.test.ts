@@ -49,7 +49,9 @@ secrets:
 configs:
   app: { content: "debug=true" }
 `,
-      env: { API_TOKEN: "t0k3n" }, projectDir: dir, projectName: "p",
+      env: { API_TOKEN: "t0k3n" },
+      projectDir: dir,
+      projectName: "p",
     });
     expect(plan.secrets).toEqual({ pw: { file: join(dir, "pw.txt") }, token: { environment: "API_TOKEN", content: "t0k3n" } });
     expect(plan.configs).toEqual({ app: { content: "debug=true" } });
@@ -80,6 +82,6 @@ configs:
     expect(load("services:\n  a:\n    image: x\nsecrets:\n  s: { environment: UNSET_VAR }\n").message).toMatch(/secrets\.s\.environment: the variable "UNSET_VAR" is not set/);
     expect(load("services:\n  a:\n    image: x\nconfigs:\n  c: { content: a, environment: B }\n").message).toMatch(/configs\.c: has 2 sources \(environment, content\): give exactly one/);
     expect(load("services:\n  a:\n    image: x\nconfigs:\n  c: {}\n").message).toMatch(/configs\.c: has no source/);
-    expect(load("services:\n  a:\n    image: x\n    configs: [{ source: c, mode: \"rw\" }]\nconfigs:\n  c: { content: a }\n").message).toMatch(/mode: "rw" is not a file mode; write it in octal/);
+    expect(load('services:\n  a:\n    image: x\n    configs: [{ source: c, mode: "rw" }]\nconfigs:\n  c: { content: a }\n').message).toMatch(/mode: "rw" is not a file mode; write it in octal/);
   });
 });

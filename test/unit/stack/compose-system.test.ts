@@ -17,12 +17,17 @@ function composeError(yaml: string): ComposeError {
 describe("system keys", () => {
   it("become container options", () => {
     const plan = loadCompose({
-      yaml: "services:\n  a:\n    image: x\n    extra_hosts: { api.test: 10.0.0.5 }\n    dns: [1.1.1.1]\n    dns_search: corp\n    domainname: d.example\n    sysctls: [net.core.somaxconn=512]\n    ulimits: { nproc: 100, nofile: { soft: 10, hard: \"20\" } }\n    shm_size: 256m\n",
-      env: {}, projectName: "p",
+      yaml: 'services:\n  a:\n    image: x\n    extra_hosts: { api.test: 10.0.0.5 }\n    dns: [1.1.1.1]\n    dns_search: corp\n    domainname: d.example\n    sysctls: [net.core.somaxconn=512]\n    ulimits: { nproc: 100, nofile: { soft: 10, hard: "20" } }\n    shm_size: 256m\n',
+      env: {},
+      projectName: "p",
     });
     expect(plan.services.a!.options).toMatchObject({
-      extraHosts: { "api.test": "10.0.0.5" }, dns: { servers: ["1.1.1.1"], search: ["corp"] }, domainname: "d.example",
-      sysctls: { "net.core.somaxconn": "512" }, ulimits: { nproc: 100, nofile: { soft: 10, hard: 20 } }, shmSize: "256m",
+      extraHosts: { "api.test": "10.0.0.5" },
+      dns: { servers: ["1.1.1.1"], search: ["corp"] },
+      domainname: "d.example",
+      sysctls: { "net.core.somaxconn": "512" },
+      ulimits: { nproc: 100, nofile: { soft: 10, hard: 20 } },
+      shmSize: "256m",
     });
     expect(plan.unsupported).toEqual([]);
   });
@@ -37,7 +42,9 @@ describe("system keys", () => {
   });
 
   it("refuses host-gateway off the host network, net.* sysctls on it, bad addresses and limits", () => {
-    expect(composeError("services:\n  a:\n    image: x\n    extra_hosts: [\"h:host-gateway\"]\n").message).toMatch(/extra_hosts\.h: host-gateway needs network: "host" \(in compose, network_mode: host\): a bento container has its own network namespace with no route to the host/);
+    expect(composeError('services:\n  a:\n    image: x\n    extra_hosts: ["h:host-gateway"]\n').message).toMatch(
+      /extra_hosts\.h: host-gateway needs network: "host" \(in compose, network_mode: host\): a bento container has its own network namespace with no route to the host/,
+    );
     expect(composeError("services:\n  a:\n    image: x\n    network_mode: host\n    sysctls: { net.core.somaxconn: 1 }\n").message).toMatch(/net\.\* sysctls would change the host's network namespace/);
     expect(composeError("services:\n  a:\n    image: x\n    extra_hosts: { h: not-an-ip }\n").message).toMatch(/"not-an-ip" is not an IP address \(or "host-gateway"\)/);
     expect(composeError("services:\n  a:\n    image: x\n    ulimits: { files: 10 }\n").message).toMatch(/services\.a\.ulimits\.files: "files" is not a limit; use one of cpu, fsize/);
@@ -47,7 +54,8 @@ describe("system keys", () => {
   it("accepts keys that change nothing that runs with a one-line warning; platform only when it is this machine's", () => {
     const plan = loadCompose({
       yaml: `services:\n  a:\n    image: x\n    platform: ${machinePlatform()}\n    tty: true\n    stdin_open: true\n    logging: { driver: json-file }\n    develop: { watch: [] }\n    security_opt: [no-new-privileges:true]\n`,
-      env: {}, projectName: "p",
+      env: {},
+      projectName: "p",
     });
     expect(plan.unsupported).toEqual([]);
     expect(plan.services.a!.options.noNewPrivileges).toBe(true);
@@ -57,7 +65,7 @@ describe("system keys", () => {
       "service a: tty is accepted, but bento gives a service no terminal and no stdin: its output is logged",
       "service a: stdin_open is accepted, but bento gives a service no terminal and no stdin: its output is logged",
     ]);
-    const other = loadCompose({ yaml: "services:\n  a:\n    image: x\n    platform: linux/mips64le\n    security_opt: [\"seccomp=unconfined\"]\n", env: {}, projectName: "p" });
+    const other = loadCompose({ yaml: 'services:\n  a:\n    image: x\n    platform: linux/mips64le\n    security_opt: ["seccomp=unconfined"]\n', env: {}, projectName: "p" });
     expect(other.unsupported.map((u) => u.path)).toEqual(["services.a.platform", "services.a.security_opt[0]"]);
     expect(other.unsupported[0]!.reason).toMatch(/linux\/mips64le is not this machine's platform \(linux\/.*\); bento runs images of this machine's platform only/);
   });

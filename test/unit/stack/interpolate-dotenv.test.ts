@@ -76,7 +76,7 @@ describe("dotenv files (compose-go's parser)", () => {
       "REF=${PLAIN}-x",
       "DEFAULTED=${NOPE:-fallback}",
       "YAML_STYLE: yes",
-      "DOLLAR=\"\\$PLAIN\"",
+      'DOLLAR="\\$PLAIN"',
       "1DIGIT=skipped",
       "dotted.key-name=ok",
     ].join("\n");
@@ -104,7 +104,7 @@ describe("dotenv files (compose-go's parser)", () => {
   });
 
   it("names the line of a malformed entry", () => {
-    expect(() => parseDotenv("A=1\nB=\"open\nC=2\n")).toThrow(DotenvSyntaxError);
+    expect(() => parseDotenv('A=1\nB="open\nC=2\n')).toThrow(DotenvSyntaxError);
     try {
       parseDotenv("A=1\n\nB C=2\n");
     } catch (e) {

@@ -69,7 +69,10 @@ describe("service() checks its input and names the service", () => {
 
 describe("up() refuses a stack that cannot start, before creating anything", () => {
   it("names a dependency cycle", async () => {
-    const stack = new Stack("loop").service("a", img, { dependsOn: { c: "started" } }).service("b", img, { dependsOn: { a: "healthy" } }).service("c", img, { dependsOn: { b: "completed" } });
+    const stack = new Stack("loop")
+      .service("a", img, { dependsOn: { c: "started" } })
+      .service("b", img, { dependsOn: { a: "healthy" } })
+      .service("c", img, { dependsOn: { b: "completed" } });
     const e = (await stack.up().catch((x: unknown) => x)) as DependencyCycleError;
     expect(e).toBeInstanceOf(DependencyCycleError);
     expect(e.cycle).toEqual(["a", "c", "b", "a"]);
@@ -85,7 +88,10 @@ describe("up() refuses a stack that cannot start, before creating anything", () 
   });
 
   it("refuses a dependency needed both healthy and completed", async () => {
-    const stack = new Stack("s").service("job", img).service("a", img, { dependsOn: { job: "healthy" } }).service("b", img, { dependsOn: { job: "completed" } });
+    const stack = new Stack("s")
+      .service("job", img)
+      .service("a", img, { dependsOn: { job: "healthy" } })
+      .service("b", img, { dependsOn: { job: "completed" } });
     await expect(stack.up()).rejects.toThrow(/services.job: dependents need it both healthy and completed \(a \(healthy\), b \(completed\)\)/);
   });
 

@@ -62,7 +62,16 @@ describe("tar round trip", () => {
       { ...base, path: "dev/null", type: "char", devmajor: 1, devminor: 3, mode: 0o666 },
       { ...base, path: "dev/sda", type: "block", devmajor: 8, devminor: 0 },
       { ...base, path: "pipe", type: "fifo" },
-      { ...base, path: "ping", type: "file", xattrs: [["security.capability", capability], ["user.x", Buffer.from("a=b\nc")]], body: "elf" },
+      {
+        ...base,
+        path: "ping",
+        type: "file",
+        xattrs: [
+          ["security.capability", capability],
+          ["user.x", Buffer.from("a=b\nc")],
+        ],
+        body: "elf",
+      },
     ]);
     const read = await readAll(data);
     expect(read.map((e) => [e.path, e.type])).toEqual([

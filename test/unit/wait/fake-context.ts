@@ -12,19 +12,19 @@ export interface FakeContext extends WaitContext {
   listening: number[] | undefined;
 }
 
-export function fakeContext(parts: {
-  lines?: LogLine[];
-  exec?: (argv: string[]) => Promise<WaitExecResult>;
-  exited?: Promise<ExitStatus>;
-  health?: HealthWatch;
-  defaultPorts?: number[];
-  hostPorts?: Record<number, number>;
-} = {}): FakeContext {
+export function fakeContext(
+  parts: { lines?: LogLine[]; exec?: (argv: string[]) => Promise<WaitExecResult>; exited?: Promise<ExitStatus>; health?: HealthWatch; defaultPorts?: number[]; hostPorts?: Record<number, number> } = {},
+): FakeContext {
   const controller = new AbortController();
   const notes = new Map<string, string>();
   const context: FakeContext = {
-    controller, notes, listening: undefined,
-    name: "fake", signal: controller.signal, pid: 2 ** 22 + 1, host: "127.0.0.1",
+    controller,
+    notes,
+    listening: undefined,
+    name: "fake",
+    signal: controller.signal,
+    pid: 2 ** 22 + 1,
+    host: "127.0.0.1",
     defaultPorts: parts.defaultPorts ?? [],
     hostPort: (port) => parts.hostPorts?.[port],
     exec: parts.exec ?? (async () => ({ exitCode: 0, stdout: "", stderr: "" })),

@@ -9,8 +9,13 @@ const ms = 1e6;
 describe("which healthcheck a container runs", () => {
   it("takes the image's HEALTHCHECK with Docker's defaults (30 s, 30 s, 0, 5 s, 3)", () => {
     expect(resolveHealthcheck(undefined, image({ Healthcheck: { Test: ["CMD", "pg_isready", "-q"] } }))).toEqual({
-      test: ["CMD", "pg_isready", "-q"], argv: ["pg_isready", "-q"],
-      intervalMs: 30_000, timeoutMs: 30_000, startPeriodMs: 0, startIntervalMs: 5_000, retries: 3,
+      test: ["CMD", "pg_isready", "-q"],
+      argv: ["pg_isready", "-q"],
+      intervalMs: 30_000,
+      timeoutMs: 30_000,
+      startPeriodMs: 0,
+      startIntervalMs: 5_000,
+      retries: 3,
     });
     expect(resolveHealthcheck(undefined, image())).toBeUndefined();
     expect(resolveHealthcheck(undefined, image({ Healthcheck: { Test: ["NONE"] } }))).toBeUndefined();
@@ -41,11 +46,13 @@ describe("which healthcheck a container runs", () => {
 describe("health state transitions (Docker's rules)", () => {
   const startedAtMs = Date.parse("2025-01-01T00:00:00.000Z");
   const at = (offsetMs: number, exitCode: number): HealthcheckResult => ({
-    start: new Date(startedAtMs + offsetMs).toISOString(), end: new Date(startedAtMs + offsetMs + 5).toISOString(), exitCode, output: `exit ${exitCode}`,
+    start: new Date(startedAtMs + offsetMs).toISOString(),
+    end: new Date(startedAtMs + offsetMs + 5).toISOString(),
+    exitCode,
+    output: `exit ${exitCode}`,
   });
   const starting: HealthState = { status: "starting", failingStreak: 0, log: [] };
-  const run = (results: HealthcheckResult[], rules = { retries: 3, startPeriodMs: 0, startedAtMs }) =>
-    results.reduce((state, result) => nextHealthState(state, result, rules), starting);
+  const run = (results: HealthcheckResult[], rules = { retries: 3, startPeriodMs: 0, startedAtMs }) => results.reduce((state, result) => nextHealthState(state, result, rules), starting);
 
   it("becomes healthy at the first success and resets the failing streak", () => {
     expect(run([at(100, 1), at(200, 0)])).toMatchObject({ status: "healthy", failingStreak: 0 });
@@ -67,7 +74,10 @@ describe("health state transitions (Docker's rules)", () => {
   });
 
   it("keeps the last five results", () => {
-    const state = run([1, 2, 3, 4, 5, 6, 7].map((i) => at(i * 100, i === 7 ? 0 : 1)), { retries: 100, startPeriodMs: 0, startedAtMs });
+    const state = run(
+      [1, 2, 3, 4, 5, 6, 7].map((i) => at(i * 100, i === 7 ? 0 : 1)),
+      { retries: 100, startPeriodMs: 0, startedAtMs },
+    );
     expect(state.log.map((r) => r.start)).toEqual([3, 4, 5, 6, 7].map((i) => at(i * 100, 0).start));
   });
 });

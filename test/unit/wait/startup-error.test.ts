@@ -7,22 +7,32 @@ import { Wait } from "../../../src/wait/wait.js";
 describe("StartupError", () => {
   it("carries the phase, exit status, OOM, log tail, healthcheck history and listening ports, and says them all", () => {
     const cause = new WaitTimeoutError(2000, "2000 ms", "port 8080/tcp", ["not listening yet: 8080/tcp"]);
-    const error = new StartupError("web", {
-      phase: "wait", timedOut: true, waitingFor: "port 8080/tcp", listeningPorts: [9090], logTail: ["starting", "bound 9090"],
-      health: { status: "starting", failingStreak: 1, log: [{ start: "2025-01-01T00:00:00.000Z", end: "2025-01-01T00:00:00.010Z", exitCode: 1, output: "refused\nretry" }] },
-    }, { cause });
+    const error = new StartupError(
+      "web",
+      {
+        phase: "wait",
+        timedOut: true,
+        waitingFor: "port 8080/tcp",
+        listeningPorts: [9090],
+        logTail: ["starting", "bound 9090"],
+        health: { status: "starting", failingStreak: 1, log: [{ start: "2025-01-01T00:00:00.000Z", end: "2025-01-01T00:00:00.010Z", exitCode: 1, output: "refused\nretry" }] },
+      },
+      { cause },
+    );
     expect(error).toMatchObject({ code: "ERR_STARTUP", phase: "wait", timedOut: true, waitingFor: "port 8080/tcp", listeningPorts: [9090], oomKilled: false, exitCode: undefined });
     expect(error.health?.log).toHaveLength(1);
     expect(error.cause).toBe(cause);
-    expect(error.message).toBe([
-      "start web: wait failed: timed out after 2000 ms waiting for port 8080/tcp (not listening yet: 8080/tcp); raise startupTimeoutMs, or set BENTO_TIMEOUT_SCALE on slow machines",
-      "listening inside the container: 9090/tcp",
-      "healthcheck: starting, 1 failures in a row; last results:",
-      "  2025-01-01T00:00:00.000Z exit 1: refused | retry",
-      "last log lines:",
-      "  starting",
-      "  bound 9090",
-    ].join("\n"));
+    expect(error.message).toBe(
+      [
+        "start web: wait failed: timed out after 2000 ms waiting for port 8080/tcp (not listening yet: 8080/tcp); raise startupTimeoutMs, or set BENTO_TIMEOUT_SCALE on slow machines",
+        "listening inside the container: 9090/tcp",
+        "healthcheck: starting, 1 failures in a row; last results:",
+        "  2025-01-01T00:00:00.000Z exit 1: refused | retry",
+        "last log lines:",
+        "  starting",
+        "  bound 9090",
+      ].join("\n"),
+    );
   });
 
   it("names a signal and OOM", () => {

@@ -13,9 +13,7 @@ describe("Wait.forLog", () => {
   it("matches a RegExp per line (a global flag does not skip lines) and filters a stream", async () => {
     const lines = [line("port 1"), line("port 2"), line("port 3", "stderr")];
     await expect(Wait.forLog(/port \d/g, { times: 3 }).waitUntilReady(fakeContext({ lines }))).resolves.toBeUndefined();
-    await expect(Wait.forLog(/port \d/, { times: 3, stream: "stdout" }).waitUntilReady(fakeContext({ lines }))).rejects.toThrow(
-      'the output ended before log /port \\d/ 3 times on stdout (seen 2 of 3)',
-    );
+    await expect(Wait.forLog(/port \d/, { times: 3, stream: "stdout" }).waitUntilReady(fakeContext({ lines }))).rejects.toThrow("the output ended before log /port \\d/ 3 times on stdout (seen 2 of 3)");
   });
 
   it("rejects bad arguments when the strategy is made", () => {
@@ -46,8 +44,7 @@ describe("Wait.forExit", () => {
     const strategy = Wait.forExit({ code: 3 });
     expect(strategy.waitsForExit).toBe(true);
     await expect(strategy.waitUntilReady(fakeContext({ exited: Promise.resolve({ exitCode: 3, oomKilled: false }) }))).resolves.toBeUndefined();
-    await expect(Wait.forExit().waitUntilReady(fakeContext({ exited: Promise.resolve({ exitCode: 137, signal: "SIGKILL", oomKilled: true }) })))
-      .rejects.toThrow("the container was killed by SIGKILL (out of memory), expected code 0");
+    await expect(Wait.forExit().waitUntilReady(fakeContext({ exited: Promise.resolve({ exitCode: 137, signal: "SIGKILL", oomKilled: true }) }))).rejects.toThrow("the container was killed by SIGKILL (out of memory), expected code 0");
   });
 });
 

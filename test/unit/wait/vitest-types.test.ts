@@ -5,7 +5,9 @@ import { useContainer, useStack, type SuiteFixture } from "../../../src/testing/
 import type { Container } from "../../../src/container/container.js";
 
 declare const container: Container;
-interface StartedStack extends AsyncDisposable { service(name: string): RunningContainer }
+interface StartedStack extends AsyncDisposable {
+  service(name: string): RunningContainer;
+}
 declare const stack: { up(): Promise<StartedStack> };
 
 describe("bento/vitest types", () => {
