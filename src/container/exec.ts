@@ -7,7 +7,7 @@ import type { Writable } from "node:stream";
 import { BentoError, InvalidOptionError } from "../errors.js";
 import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
 import { compileExecPlan, type ProcessSpec } from "../runtime/container-plan.js";
-import { isRootless } from "../runtime/user-namespace.js";
+import { isRootless, onlyRootMapped } from "../runtime/user-namespace.js";
 import { resolveUser } from "../runtime/user.js";
 import { decodeWaitStatus, systemCallErrorOf } from "../runtime/wait-status.js";
 
@@ -111,6 +111,10 @@ export async function runExec(target: ExecTarget, argv: string[], options: ExecO
   const base = target.process;
   const user = options.user === undefined ? { uid: base.uid, gid: base.gid, groups: base.groups } : resolveUser(options.user, target.layers);
   const payload: ProcessSpec = { ...base, ...user, argv, env: envList(base.env, options.env ?? {}), cwd: options.workdir ?? base.cwd };
+  if (onlyRootMapped("exec user", user)) {
+    payload.setGroups = false;
+    payload.groups = [];
+  }
   const plan = compileExecPlan(target.initPid, target.network, target.procsFiles, payload, isRootless());
   const helper = HelperProcess.start({ role: "exec", plan: plan.records, stdio: [stdin !== undefined ? "socket" : "null", "socket", "socket"] });
   // Not awaited: the command may end without reading all of it (an endless stream included).

@@ -8,7 +8,7 @@ import { closeSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:
 import { hostname as hostHostname } from "node:os";
 import { join } from "node:path";
 import { config } from "../config.js";
-import { BentoError, ContainerStateError, HostUnsupportedError, StartupError, SystemCallError } from "../errors.js";
+import { BentoError, ContainerStateError, StartupError, SystemCallError } from "../errors.js";
 import { DEFAULT_PATH } from "../image/config.js";
 import { containerArgv } from "../image/container-argv.js";
 import { cgroupDriver } from "../runtime/cgroup/detect.js";
@@ -21,7 +21,7 @@ import { discard, emptyTrash } from "../runtime/trash.js";
 import { resolveUser } from "../runtime/user.js";
 import { egressNameserver, startEgress, type Egress } from "../network/egress.js";
 import { seccompProgram } from "../runtime/seccomp/filter.js";
-import { idMapping, isRootless, userNamespace } from "../runtime/user-namespace.js";
+import { isRootless, onlyRootMapped, userNamespace } from "../runtime/user-namespace.js";
 import { decodeWaitStatus, type ExitStatus, signalNumber } from "../runtime/wait-status.js";
 import { onExitSweep, track, untrack } from "../runtime/teardown.js";
 import type { ImageSource } from "./image-source.js";
@@ -134,10 +134,7 @@ export class ContainerInstance {
       noNewPrivileges: options.noNewPrivileges,
       seccomp: seccompProgram(options.seccomp, options.capabilities),
     };
-    if (isRootless() && idMapping().kind === "single") {
-      if (user.uid !== 0 || user.gid !== 0) {
-        throw new HostUnsupportedError(`container user ${user.uid}:${user.gid}: rootless without a subordinate id range only id 0 exists in a container; run it as root (user: "0") or give the user a range: ${idMapping().limitation}`);
-      }
+    if (onlyRootMapped("container user", user)) {
       payload.setGroups = false;
       payload.groups = [];
     }

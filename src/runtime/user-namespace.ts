@@ -39,6 +39,19 @@ export function idMapping(): IdMapping {
   return mappingCache;
 }
 
+/**
+ * True when containers here can hold only id 0: rootless without a subordinate id range. Throws,
+ * naming `what` and the fix, when `user` is another id, which the kernel would refuse later with a
+ * bare EINVAL from setresuid/setresgid.
+ */
+export function onlyRootMapped(what: string, user: { uid: number; gid: number }): boolean {
+  if (!isRootless() || idMapping().kind !== "single") return false;
+  if (user.uid !== 0 || user.gid !== 0) {
+    throw new HostUnsupportedError(`${what} ${user.uid}:${user.gid}: rootless without a subordinate id range only id 0 exists in a container; run it as root (user: "0") or give the user a range: ${idMapping().limitation}`);
+  }
+  return true;
+}
+
 /** The user namespace of this process, created on first call; only when {@link isRootless}. */
 export function userNamespace(): Promise<UserNamespace> {
   current ??= createUserNamespace();

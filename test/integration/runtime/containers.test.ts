@@ -6,7 +6,7 @@ import { Container, Image, StartupError, ContainerStateError, Store, type Contai
 import { cgroupDriver } from "../../../src/runtime/cgroup/detect.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { leftovers } from "../leaks.js";
-import { expectRootlessLimitsError } from "../rootless.js";
+import { expectRootlessLimitsError, onlyRootInContainers, unmappedUserError } from "../rootless.js";
 
 const made: string[] = [];
 
@@ -110,6 +110,13 @@ describe(`container isolation`, () => {
   });
 
   it("passes env, workdir and user, with Docker's defaults for PATH, HOME and HOSTNAME", async () => {
+    if (onlyRootInContainers) {
+      await expect(run(["id"], { user: "app" })).rejects.toThrow(unmappedUserError);
+      await expect(run(["id", "-u"], { user: "4321:99" })).rejects.toThrow(unmappedUserError);
+      const root = await run(sh('echo "$MODE|$HOME"; pwd; id -u'), { env: { MODE: "test" }, workdir: "/srv/app" });
+      expect(root.stdout).toBe("test|/root\n/srv/app\n0\n");
+      return;
+    }
     const r = await run(sh('echo "$MODE|$HOME|$PATH"; pwd; id'), { env: { MODE: "test" }, workdir: "/srv/app", user: "app" });
     const [envLine, pwd, id] = r.stdout.trim().split("\n");
     expect(envLine).toBe("test|/home/app|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
@@ -121,8 +128,8 @@ describe(`container isolation`, () => {
   it("keeps Docker's default capabilities for root and none for other users", async () => {
     const root = await run(sh("grep CapEff /proc/self/status"));
     expect(root.stdout.trim()).toBe("CapEff:\t00000000a80425fb");
-    const app = await run(sh("grep CapEff /proc/self/status"), { user: "app" });
-    expect(app.stdout.trim()).toBe("CapEff:\t0000000000000000");
+    if (onlyRootInContainers) await expect(run(sh("grep CapEff /proc/self/status"), { user: "app" })).rejects.toThrow(unmappedUserError);
+    else expect((await run(sh("grep CapEff /proc/self/status"), { user: "app" })).stdout.trim()).toBe("CapEff:\t0000000000000000");
     const dropped = await run(sh("chown app /tmp && echo changed"), { capDrop: ["CHOWN"] });
     expect(dropped.exitCode).not.toBe(0);
   });
@@ -221,14 +228,16 @@ describe(`cgroup limits`, () => {
 describe(`lifecycle`, () => {
   it("execs into a running container: its namespaces, cgroups, env and user", async () => {
     const running = await start(["sleep", "30"], { env: { FROM: "container" }, hostname: "inside" });
-    const r = await running.exec(["sh", "-c", "hostname; echo $FROM $EXTRA; ps -o pid,comm | wc -l; cat /proc/self/cgroup | grep -c ':/$'; id -u"], { env: { EXTRA: "x" }, user: "app" });
+    const probe = ["sh", "-c", "hostname; echo $FROM $EXTRA; ps -o pid,comm | wc -l; cat /proc/self/cgroup | grep -c ':/$'; id -u"];
+    if (onlyRootInContainers) await expect(running.exec(probe, { user: "app" })).rejects.toThrow(unmappedUserError);
+    const r = await running.exec(probe, { env: { EXTRA: "x" }, ...(onlyRootInContainers ? {} : { user: "app" }) });
     expect(r.exitCode).toBe(0);
     const [host, env, procs, rootCgroups, uid] = r.stdout.trim().split("\n");
     expect(host).toBe("inside");
     expect(env).toBe("container x");
     expect(Number(procs)).toBeLessThanOrEqual(6);
     expect(Number(rootCgroups)).toBeGreaterThan(0);
-    expect(uid).toBe("1000");
+    expect(uid).toBe(onlyRootInContainers ? "0" : "1000");
     expect(await running.exec(["sh", "-c", "echo err >&2; exit 4"])).toEqual({ exitCode: 4, stdout: "", stderr: "err\n" });
     await expect(running.exec(["/no/such/binary"])).rejects.toMatchObject({ code: "ENOENT", syscall: "execve" });
     const abort = new AbortController();
