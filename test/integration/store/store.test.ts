@@ -405,6 +405,38 @@ describe("export and import", () => {
     await expectNoLeaks(dst.root);
   });
 
+  it("refuses at import, as docker load does, an archive whose layer would escape or break the root, and adds nothing", async () => {
+    const dir = scratch();
+    const good = tarOf([{ path: "ok", body: "fine" }]);
+    const unsafe: Record<string, Buffer> = {
+      dotdot: tarOf([{ path: "../../escaped", body: "x" }]),
+      absolute: tarOf([{ path: "/etc/escaped", body: "x" }]),
+      "symlink-parent-dotdot": tarOf([
+        { path: "up", type: "symlink", linkpath: "../../.." },
+        { path: "up/escaped", body: "x" },
+      ]),
+      "hardlink-outside": tarOf([{ path: "shadow", type: "link", linkpath: "../../etc/shadow" }]),
+    };
+    const { store, root } = newStore();
+    for (const [name, bad] of Object.entries(unsafe)) {
+      const archive = join(dir, name);
+      await fs.mkdir(join(archive, "l1"), { recursive: true });
+      await fs.mkdir(join(archive, "l2"), { recursive: true });
+      await fs.writeFile(join(archive, "l1", "layer.tar"), good);
+      await fs.writeFile(join(archive, "l2", "layer.tar"), bad);
+      const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", config: {}, rootfs: { type: "layers", diff_ids: [sha256(good), sha256(bad)] } }));
+      await fs.writeFile(join(archive, "config.json"), config);
+      await fs.writeFile(join(archive, "manifest.json"), JSON.stringify([{ Config: "config.json", RepoTags: [`${name}:1`], Layers: ["l1/layer.tar", "l2/layer.tar"] }]));
+      execFileSync("tar", ["cf", `${archive}.tar`, "-C", archive, "."]);
+      await expect(store.import(`${archive}.tar`), name).rejects.toThrow(/layer .*entry "[^"]+"/);
+      expect(await store.images(), name).toEqual([]);
+      expect(await fs.readdir(join(root, "blobs/sha256")), name).toEqual([]);
+      expect(await fs.readdir(join(root, "layers")), name).toEqual([]);
+    }
+    expect(existsSync(join(dir, "..", "escaped"))).toBe(false);
+    await expectNoLeaks(root);
+  });
+
   it("writes archives skopeo reads as oci-archive and docker-archive (apt package skopeo)", async () => {
     if (!hasSkopeo()) throw new Error("this test checks exports with skopeo, which is not installed: apt-get install -y skopeo (npm test installs it as root)");
     const src = newStore();
