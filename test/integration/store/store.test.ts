@@ -9,6 +9,7 @@ import { existsSync, promises as fs } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { sha256 } from "../../../src/store/digest.js";
+import { removeFreeLocks, withLock } from "../../../src/store/lock.js";
 import { ImageConflictError, ImageInUseError, ImageNotFoundError, InvalidArchiveError, InvalidReferenceError } from "../../../src/store/errors.js";
 import type { Store } from "../../../src/registry/store.js";
 import { expectNoLeaks, imageOf, tarOf, tempDir, tempStore, treeOf } from "./helpers.js";
@@ -303,6 +304,40 @@ describe("disk usage and the build cache", () => {
     expect(await store.getCacheRecord("k2")).toBeUndefined();
     await expect(store.putCacheRecord("../escape", {})).rejects.toThrow(/cache key/);
     await expectNoLeaks(root);
+  });
+});
+
+describe("build lock files", () => {
+  it("removes the ones no process holds, keeps a held one, and a locker whose file was removed locks the new one", async () => {
+    const dir = scratch();
+    await fs.writeFile(join(dir, "stale"), "");
+    let removedWhileHeld = -1;
+    await withLock(
+      join(dir, "held"),
+      async () => {
+        removedWhileHeld = await removeFreeLocks(dir);
+      },
+      { timeoutMs: 1000 },
+    );
+    expect(removedWhileHeld).toBe(1);
+    expect(await fs.readdir(dir)).toEqual(["held"]);
+    expect(await removeFreeLocks(dir)).toBe(1);
+    expect(await fs.readdir(dir)).toEqual([]);
+    // Two lockers of one path never overlap, even with sweeps in between.
+    let inside = 0;
+    let overlapped = false;
+    const locker = () =>
+      withLock(
+        join(dir, "k"),
+        async () => {
+          overlapped ||= ++inside > 1;
+          await new Promise((r) => setImmediate(r));
+          inside--;
+        },
+        { timeoutMs: 5000 },
+      );
+    await Promise.all([...Array.from({ length: 20 }, locker), ...Array.from({ length: 20 }, () => removeFreeLocks(dir))]);
+    expect(overlapped).toBe(false);
   });
 });
 
