@@ -3,16 +3,15 @@
  * extracted into the layer. gzip goes through zlib; bzip2, xz and zstd through the system's
  * `bzip2`, `xz` and `zstd` programs (no package in the tree reads them; Debian: apt-get install
  * bzip2 xz-utils zstd). A file that is not a tar after decompression is copied as it is.
- * Extraction is the store's layer unpacker with whiteouts off, which refuses entries that climb
- * out of the destination (`..`, absolute names, symlinked parents leading out).
+ * Extraction is the store's (extract-tree.ts), which refuses entries that climb out of the
+ * destination (`..`, absolute names, symlinked parents leading out).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createReadStream, openSync, closeSync, readSync } from "node:fs";
 import { basename } from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { applyLayer } from "../store/apply-layer.js";
-import { keepLayerXattr } from "../store/layers.js";
+import { extractTree } from "../store/extract-tree.js";
 import { readTar } from "../store/tar-reader.js";
 
 /** How an archive is compressed. */
@@ -155,16 +154,8 @@ export async function archiveCompression(path: string): Promise<ArchiveCompressi
  */
 export async function extractArchive(path: string, compression: ArchiveCompression, destDir: string): Promise<void> {
   const source = open(path, compression);
-  const root = process.getuid?.() === 0;
   try {
-    await applyLayer(readTar(source.stream, `archive ${basename(path)}`), destDir, {
-      context: `extract ${basename(path)}`,
-      chown: root,
-      devices: root,
-      whiteouts: false,
-      opaqueXattr: "trusted.overlay.opaque",
-      keepXattr: (name) => keepLayerXattr(name, root),
-    });
+    await extractTree(readTar(source.stream, `archive ${basename(path)}`), destDir, `extract ${basename(path)}`);
   } catch (e) {
     source.stop();
     await source.done.catch(() => undefined);
