@@ -3,14 +3,16 @@
  * extracted into the layer. gzip goes through zlib; bzip2, xz and zstd through the system's
  * `bzip2`, `xz` and `zstd` programs (no package in the tree reads them; Debian: apt-get install
  * bzip2 xz-utils zstd). A file that is not a tar after decompression is copied as it is.
- * Extraction uses the `tar` package, which refuses entries that climb out of the destination
- * (`..`, absolute names, symlinked parents).
+ * Extraction is the store's (extract-tree.ts), which refuses entries that climb out of the
+ * destination (`..`, absolute names, symlinked parents leading out).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createReadStream, openSync, closeSync, readSync } from "node:fs";
+import { basename } from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { tarPackage } from "../deps.js";
+import { extractTree } from "../store/extract-tree.js";
+import { readTar } from "../store/tar-reader.js";
 
 /** How an archive is compressed. */
 export type ArchiveCompression = "none" | "gzip" | "bzip2" | "xz" | "zstd";
@@ -139,7 +141,11 @@ export async function archiveCompression(path: string): Promise<ArchiveCompressi
 }
 
 /**
- * Extracts the archive `path` into `destDir`, keeping modes, times and (as root) owners.
+ * Extracts the archive `path` into `destDir` as Docker's ADD does (chrooted into the
+ * destination), keeping modes, times and (as root) owners. Symlinks are kept as they are, an
+ * absolute target included: a symlink is data in the layer, resolved only inside the container.
+ * A hardlink is made to the earlier entry it names; one to a name not in the archive, or a name
+ * that leaves the destination (`..`, a symlinked parent leading out), fails the extraction.
  *
  * @example
  * ```ts
@@ -148,23 +154,12 @@ export async function archiveCompression(path: string): Promise<ArchiveCompressi
  */
 export async function extractArchive(path: string, compression: ArchiveCompression, destDir: string): Promise<void> {
   const source = open(path, compression);
-  const warnings: string[] = [];
-  const unpack = tarPackage().x({
-    cwd: destDir,
-    preserveOwner: process.getuid?.() === 0,
-    chmod: true,
-    processUmask: 0,
-    onwarn: (code: string, message: string) => {
-      warnings.push(`${code}: ${message}`);
-    },
-  });
-  const finished = new Promise<void>((resolve, reject) => {
-    unpack.on("close", () => resolve());
-    unpack.on("error", (e: Error) => reject(e));
-    source.stream.on("error", (e: Error) => reject(e));
-  });
-  source.stream.pipe(unpack as unknown as NodeJS.WritableStream);
-  await Promise.all([finished, source.done]);
-  const refused = warnings.filter((w) => /path contains '\.\.'|symbolic link|TAR_SYMLINK/i.test(w));
-  if (refused.length > 0) throw new Error(`the archive has entries that leave the destination: ${refused.slice(0, 3).join("; ")}`);
+  try {
+    await extractTree(readTar(source.stream, `archive ${basename(path)}`), destDir, `extract ${basename(path)}`);
+  } catch (e) {
+    source.stop();
+    await source.done.catch(() => undefined);
+    throw e;
+  }
+  await source.done;
 }

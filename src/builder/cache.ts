@@ -19,7 +19,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { withLock } from "../store/lock.js";
+import { buildLocksDir, withLock } from "../store/lock.js";
 import type { ImageStore } from "../store/image-store.js";
 import type { LayerInfo } from "../store/types.js";
 import type { RebuildCause } from "../image/build-progress.js";
@@ -156,7 +156,7 @@ export class BuildCache {
 
   /** Runs `fn` holding the build lock of `key`, so one process at a time builds a step. */
   async withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const dir = join(this.store.root, "build-locks");
+    const dir = buildLocksDir(this.store.root);
     mkdirSync(dir, { recursive: true });
     return withLock(join(dir, key), fn, { timeoutMs: LOCK_TIMEOUT_MS });
   }

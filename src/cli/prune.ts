@@ -3,12 +3,13 @@
  * container uses, and dangling (untagged, unused) images; the build cache only with `--all`.
  */
 import { join } from "node:path";
-import { diskBytes, sweepLeftBehind } from "../runtime/machine-containers.js";
+import { sweepLeftBehind } from "../runtime/machine-containers.js";
 import { BUILD_CACHE_REPOSITORY } from "../store/build-cache-ref.js";
+import { bytesOnOwnFileSystem } from "../store/disk-usage.js";
 import { ContainerRecordUsage } from "../store/image-usage.js";
+import { buildLocksDir, removeFreeLocks } from "../store/lock.js";
 import { Store } from "../registry/store.js";
 import { Volume } from "../volume/volume.js";
-import { containersUsing, listVolumeRecords, volumeDir } from "../volume/volume-store.js";
 import { helpOption, parseCommandArgs, UsageError } from "./args.js";
 import { printHelp, type Command } from "./command.js";
 import { formatBytes, shortId } from "./table.js";
@@ -42,30 +43,21 @@ export const pruneCommand: Command = {
     const { values, positionals } = parseCommandArgs(args, options, usage);
     if (values.help) return printHelp(io, usage);
     if (positionals.length > 0) throw new UsageError(`prune takes no arguments (got "${positionals[0]}")`, usage);
-    let reclaimed = 0;
+    const store = Store.default();
+    const before = await bytesOnOwnFileSystem(store.root);
 
     const containers = sweepLeftBehind();
     if (containers.length > 0) {
       io.stdout.write("Deleted containers:\n");
       for (const c of containers) io.stdout.write(`${shortId(c.id)}   ${c.name}\n`);
-      reclaimed += containers.reduce((n, c) => n + c.sizeBytes, 0);
     }
 
-    const sizes = new Map(
-      listVolumeRecords()
-        .filter((v) => containersUsing(v.name).length === 0)
-        .map((v) => [v.name, diskBytes(volumeDir(v.name))]),
-    );
     const volumes = await Volume.prune({ all: values.volumes === true });
     if (volumes.length > 0) {
       io.stdout.write(`${containers.length > 0 ? "\n" : ""}Deleted volumes:\n`);
-      for (const name of volumes) {
-        io.stdout.write(`${name}\n`);
-        reclaimed += sizes.get(name) ?? 0;
-      }
+      for (const name of volumes) io.stdout.write(`${name}\n`);
     }
 
-    const store = Store.default();
     const cacheTags = values.all === true ? await untagBuildCache(store) : [];
     const images = await store.pruneImages();
     const untagged = [...cacheTags, ...images.untagged];
@@ -74,9 +66,14 @@ export const pruneCommand: Command = {
       for (const tag of untagged) io.stdout.write(`untagged: ${tag}\n`);
       for (const id of images.deleted) io.stdout.write(`deleted: ${id}\n`);
     }
-    reclaimed += images.reclaimedBytes;
+    // Lock files of finished builds; one a build in progress holds stays.
+    await removeFreeLocks(buildLocksDir(store.root));
 
     if (containers.length + volumes.length + untagged.length + images.deleted.length > 0) io.stdout.write("\n");
+    // Measured, not summed from what each step says it removed: a container's anonymous volumes,
+    // orphaned layers and the rest all count, each once. Another process writing to the store
+    // meanwhile makes it smaller, never negative.
+    const reclaimed = Math.max(0, before - (await bytesOnOwnFileSystem(store.root)));
     io.stdout.write(`Total reclaimed space: ${formatBytes(reclaimed)}\n`);
     return 0;
   },

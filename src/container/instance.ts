@@ -245,7 +245,7 @@ export class ContainerInstance {
     const publishUdp = (hostPort: number, containerPort: number, hostIp?: string) => shim.publishUdp(hostPort, containerPort, hostIp);
     try {
       if (this.proxy === undefined) this.proxy = await PortProxy.open(this.publishedPorts(), () => this.shim?.portChannel ?? null, publishUdp);
-      else await this.proxy.republishUdp(publishUdp);
+      else await this.proxy.reopen(publishUdp);
       writePortsRecord(this.spec.containerDir, this.proxy.bound);
     } catch (error) {
       shim.signal(9);
@@ -260,6 +260,7 @@ export class ContainerInstance {
       if (withoutCgroup) recordInit(this.lock, undefined);
       joins?.network.detach(this.id);
       egress?.stop();
+      this.proxy?.closeListeners();
       this.lastExit = exit;
       this.finishedAt = new Date();
       if (this.status === "running") this.status = "exited";

@@ -343,6 +343,9 @@ function suggest(keyword: string): string {
   let best: string | undefined;
   let bestDistance = 3;
   for (const known of knownInstructions()) {
+    // The distance is at least the difference in length: a long word is near nothing, and
+    // skipping it keeps a 10 MB unknown keyword from costing seconds.
+    if (Math.abs(keyword.length - known.length) >= bestDistance) continue;
     const d = editDistance(keyword, known);
     if (d < bestDistance) {
       best = known;

@@ -68,60 +68,62 @@ export function splitCommand(line: string): { keyword: string; flags: string[]; 
  */
 export function extractBuilderFlags(line: string): { rest: string; flags: string[] } {
   const flags: string[] = [];
-  let phase: "spaces" | "word" | "quote" = "spaces";
+  const n = line.length;
+  let inWord = false;
+  let quote = ""; // the open quote, "" outside quotes
+  let blankOK = false; // a quoted empty flag ("") still counts
+  // A flag is built from runs of kept characters (quotes and escapes are left out), appended a
+  // run at a time: character by character, a 10 MB flag took seconds.
   let word = "";
-  let quote = "";
-  let blankOK = false;
-  for (let pos = 0; pos <= line.length; pos++) {
-    const atEnd = pos === line.length;
-    let ch = line[pos] ?? "";
-    if (phase === "spaces") {
-      if (atEnd) break;
+  let run = -1;
+  const flush = (end: number) => {
+    if (run >= 0) word += line.slice(run, end);
+    run = -1;
+  };
+  const keep = (pos: number) => {
+    if (run < 0) run = pos;
+  };
+  for (let pos = 0; pos < n; pos++) {
+    const ch = line[pos] as string;
+    if (!inWord) {
       if (isGoSpace(ch)) continue;
       // Only words that start with "--" are flags; the first other word starts the arguments.
       if (ch !== "-" || line[pos + 1] !== "-") return { rest: line.slice(pos), flags };
-      phase = "word";
+      inWord = true;
+      word = "";
+      blankOK = false;
     }
-    if (atEnd) {
-      if (word !== "--" && (blankOK || word.length > 0)) flags.push(word);
-      break;
-    }
-    if (phase === "word") {
+    if (quote === "") {
       if (isGoSpace(ch)) {
-        phase = "spaces";
+        flush(pos);
+        inWord = false;
         if (word === "--") return { rest: line.slice(pos), flags };
         if (blankOK || word.length > 0) flags.push(word);
-        word = "";
-        blankOK = false;
-        continue;
-      }
-      if (ch === "'" || ch === '"') {
+      } else if (ch === "'" || ch === '"') {
+        flush(pos);
         quote = ch;
         blankOK = true;
-        phase = "quote";
-        continue;
+      } else if (ch === "\\") {
+        flush(pos);
+        if (pos + 1 < n) keep(++pos);
+      } else {
+        keep(pos);
       }
-      if (ch === "\\") {
-        if (pos + 1 === line.length) continue;
-        pos++;
-        ch = line[pos] as string;
-      }
-      word += ch;
       continue;
     }
     if (ch === quote) {
-      phase = "word";
-      continue;
+      flush(pos);
+      quote = "";
+    } else if (ch === "\\") {
+      flush(pos);
+      if (pos + 1 < n) keep(++pos);
+    } else {
+      keep(pos);
     }
-    if (ch === "\\") {
-      if (pos + 1 === line.length) {
-        phase = "word";
-        continue;
-      }
-      pos++;
-      ch = line[pos] as string;
-    }
-    word += ch;
+  }
+  if (inWord) {
+    flush(n);
+    if (word !== "--" && (blankOK || word.length > 0)) flags.push(word);
   }
   return { rest: "", flags };
 }

@@ -15,61 +15,52 @@ import { isGoSpace, type EscapeToken } from "./shell-lexer.js";
  * ```
  */
 export function parseWords(rest: string, escape: EscapeToken): string[] {
-  const chars = Array.from(rest);
+  // Indexes, not characters: a word is always a contiguous slice of `rest` (only an escape at the
+  // very end is dropped), so slicing keeps a 10 MB line linear and light on memory. The special
+  // characters are all single UTF-16 units, so a surrogate pair is never split from its meaning.
   const words: string[] = [];
-  let word = "";
-  let phase: "spaces" | "word" | "quote" = "spaces";
-  let quote = "";
-  let blankOK = false;
-  for (let i = 0; i <= chars.length; i++) {
-    const atEnd = i === chars.length;
-    let ch = chars[i] ?? "";
-    if (phase === "spaces") {
-      if (atEnd) break;
+  const n = rest.length;
+  let start = -1; // where the current word began; -1 between words
+  let quote = ""; // the open quote, "" outside quotes
+  let blankOK = false; // a quoted empty word ("") still counts
+  const push = (end: number) => {
+    if (blankOK || end > start) words.push(rest.slice(start, end));
+  };
+  for (let i = 0; i < n; i++) {
+    const ch = rest[i] as string;
+    if (start < 0) {
       if (isGoSpace(ch)) continue;
-      phase = "word";
+      start = i;
+      blankOK = false;
     }
-    if (atEnd) {
-      if (blankOK || word.length > 0) words.push(word);
-      break;
-    }
-    if (phase === "word") {
+    if (quote === "") {
       if (isGoSpace(ch)) {
-        phase = "spaces";
-        if (blankOK || word.length > 0) words.push(word);
-        word = "";
-        blankOK = false;
-        continue;
-      }
-      if (ch === "'" || ch === '"') {
+        push(i);
+        start = -1;
+      } else if (ch === "'" || ch === '"') {
         quote = ch;
         blankOK = true;
-        phase = "quote";
-      }
-      if (ch === escape) {
+      } else if (ch === escape) {
         // An escape at the end of the line is dropped; otherwise it and the next character stay.
-        if (i + 1 === chars.length) continue;
-        word += ch;
+        if (i + 1 === n) {
+          push(i);
+          return words;
+        }
         i++;
-        ch = chars[i] as string;
       }
-      word += ch;
       continue;
     }
-    // In quotes.
-    if (ch === quote) phase = "word";
+    if (ch === quote) quote = "";
     // The escape character works in double quotes only; nothing can be escaped in single quotes.
-    if (ch === escape && quote !== "'") {
-      if (i + 1 === chars.length) {
-        phase = "word";
-        continue;
+    else if (ch === escape && quote !== "'") {
+      if (i + 1 === n) {
+        push(i);
+        return words;
       }
-      word += ch;
       i++;
-      ch = chars[i] as string;
     }
-    word += ch;
   }
+  if (start >= 0) push(n);
   return words;
 }
 

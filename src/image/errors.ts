@@ -50,7 +50,10 @@ export class DockerfileSyntaxError extends BentoError {
   /** The problem without the location prefix. */
   readonly reason: string;
 
-  constructor(reason: string, details: DockerfileErrorDetails, options: BentoErrorOptions = {}) {
+  constructor(fullReason: string, details: DockerfileErrorDetails, options: BentoErrorOptions = {}) {
+    // The reason and keyword quote the Dockerfile: a 10 MB line must not make a 20 MB message.
+    const reason = clipQuoted(fullReason, 400);
+    details = details.instruction === undefined ? details : { ...details, instruction: clipQuoted(details.instruction, 40) };
     const where = `${details.file}:${details.line}:${details.column}`;
     const what = details.instruction === undefined || reason.startsWith(details.instruction) ? "" : `${details.instruction}: `;
     const expected = details.expected === undefined ? "" : ` (expected ${details.expected})`;
@@ -62,6 +65,21 @@ export class DockerfileSyntaxError extends BentoError {
     this.expected = details.expected;
     this.reason = reason;
   }
+}
+
+/**
+ * `text` cut to about `max` characters: its start and end stay (where the instruction and the
+ * parser's hint are), the middle is replaced by a count of what was left out.
+ *
+ * @example
+ * ```ts
+ * clipQuoted("a".repeat(1000), 40); // "aaaaaaaaaaaaaaaaaaaa…(960 characters)…aaaaaaaaaaaaaaaaaaaa"
+ * ```
+ */
+export function clipQuoted(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const keep = Math.floor(max / 2);
+  return `${text.slice(0, keep)}…(${text.length - 2 * keep} characters)…${text.slice(text.length - keep)}`;
 }
 
 /**

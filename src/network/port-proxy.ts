@@ -77,9 +77,31 @@ export class PortProxy {
     return proxy;
   }
 
-  /** Publishes the UDP ports again through a new shim (after a restart), on the same host ports and addresses. */
-  async republishUdp(udp: UdpPublisher): Promise<void> {
-    for (const b of this.bound) if (b.protocol === "udp") await publishUdp({ ...b, host: b.hostPort }, udp);
+  /**
+   * Publishes every port again (after a restart) on the same host ports and addresses: the TCP
+   * listeners closed when the container exited, and the UDP ports went with the old shim.
+   */
+  async reopen(udp: UdpPublisher): Promise<void> {
+    try {
+      for (const b of this.bound) {
+        const same = { ...b, host: b.hostPort };
+        if (b.protocol === "udp") await publishUdp(same, udp);
+        else if (b.hostIp !== undefined) await this.listenOn(same, b.hostIp);
+        else await this.listenBoth(same);
+      }
+    } catch (error) {
+      this.closeListeners();
+      throw error;
+    }
+  }
+
+  /**
+   * Stops listening at once, as the container exited: a client connecting now is refused
+   * (ECONNREFUSED, as with Docker) instead of being accepted by a port nothing serves.
+   */
+  closeListeners(): void {
+    for (const s of this.sockets) s.destroy();
+    for (const server of this.servers.splice(0)) server.close();
   }
 
   /** The host port a container port is published on. */

@@ -16,7 +16,7 @@ import { posix } from "node:path";
 import { decompressor, detectCompression, detectFileCompression, layerMediaType, type Compression } from "../store/compression.js";
 import { digestHex, HashTap, isDigest, sha256, type Digest } from "../store/digest.js";
 import { DigestMismatchError, InvalidArchiveError, InvalidReferenceError } from "../store/errors.js";
-import { tempName } from "../store/fs-util.js";
+import { removeTree, tempName } from "../store/fs-util.js";
 import { familiarName, formatReference, parseReference, repositoryName } from "../store/reference.js";
 import { hostArchitecture } from "../store/platform.js";
 import type { ImageStore } from "../store/image-store.js";
@@ -182,6 +182,8 @@ interface PlannedImage {
 
 class ImportPlan {
   readonly blobs = new Map<Digest, PlannedBlob>();
+  /** Every layer by diff id, to unpack before any image is added. */
+  readonly layers = new Map<Digest, { digest: Digest; content: Content }>();
   readonly images: PlannedImage[] = [];
   readonly skipped: ImportResult["skipped"] = [];
 
@@ -229,6 +231,7 @@ async function planImage(plan: ImportPlan, manifest: ImageManifest, configConten
     const actual = await diffIdOf(content, `${what}: layer ${layer.digest}`);
     if (actual !== expected) throw new DigestMismatchError(`${what}: diff id of layer ${i + 1} (${layer.digest})`, expected, actual);
     plan.addBlob(layer.digest, content);
+    plan.layers.set(expected, { digest: layer.digest, content });
   }
   return id;
 }
@@ -354,6 +357,31 @@ async function planDocker(source: ArchiveSource, plan: ImportPlan, entries: Dock
   }
 }
 
+/**
+ * Unpacks every layer before any blob or image record is written, as `docker load` does: a
+ * layer that would escape its root (a ".." path, a link out of the layer) is refused now rather
+ * than at the image's first start. On failure the layer directories this import made are removed,
+ * so the store is as it was.
+ */
+async function unpackLayers(store: ImageStore, plan: ImportPlan): Promise<void> {
+  const made: string[] = [];
+  try {
+    for (const [diffId, { digest, content }] of plan.layers) {
+      const file = content.kind === "file" ? content.path : join(store.tmpDir, tempName());
+      try {
+        if (content.kind === "buffer") await fs.writeFile(file, content.data, { flag: "wx", mode: 0o600 });
+        const { dir, unpacked } = await store.unpackLayerFile(file, { digest, diffId });
+        if (unpacked) made.push(dir);
+      } finally {
+        if (content.kind === "buffer") await fs.rm(file, { force: true });
+      }
+    }
+  } catch (e) {
+    for (const dir of made) await removeTree(dir);
+    throw e;
+  }
+}
+
 async function commit(store: ImageStore, plan: ImportPlan): Promise<ImportResult> {
   for (const blob of plan.blobs.values()) {
     const { content } = blob;
@@ -413,6 +441,7 @@ export async function importArchive(store: ImageStore, path: string): Promise<Im
       const why = plan.skipped.map((s) => `${s.digest}: ${s.reason}`).join("; ");
       throw new InvalidArchiveError(`import "${path}": the archive holds no container image${why ? ` (${why})` : ""}`);
     }
+    await unpackLayers(store, plan);
     return await commit(store, plan);
   } finally {
     await source.cleanup();

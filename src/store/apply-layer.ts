@@ -46,6 +46,11 @@ export interface ApplyLayerOptions {
   opaqueXattr: string;
   /** Whether to restore the extended attribute `name` from the archive. */
   keepXattr(name: string): boolean;
+  /**
+   * False for an archive that is not a layer (ADD's): `.wh.` names are ordinary files there,
+   * not deletions. Default true.
+   */
+  whiteouts?: boolean;
 }
 
 /** What {@link applyLayer} did. */
@@ -237,7 +242,7 @@ class LayerWriter {
     const name = parts[parts.length - 1] as string;
     const parent = this.resolveDir(parts.slice(0, -1), entry.path, true) as string[];
 
-    if (name.startsWith(WHITEOUT_PREFIX)) {
+    if (name.startsWith(WHITEOUT_PREFIX) && this.#options.whiteouts !== false) {
       this.#whiteout(parent, name, entry);
       return;
     }
@@ -369,6 +374,9 @@ class LayerWriter {
   }
 
   #hardlink(target: string[], entry: TarEntry, exists: boolean): void {
+    if (entry.linkpath.startsWith("/") || entry.linkpath.split("/").includes("..")) {
+      throw new UnsafeArchiveError(this.#options.context, entry.path, `is a hardlink to "${entry.linkpath}", which is outside the archive`);
+    }
     const linkParts = archiveNameParts(entry.linkpath, this.#options.context);
     const fromDir = linkParts.length === 0 ? undefined : this.resolveDir(linkParts.slice(0, -1), entry.path, false);
     const from = fromDir === undefined ? undefined : this.#abs([...fromDir, linkParts[linkParts.length - 1] as string]);

@@ -93,3 +93,34 @@ export async function diskUsageOf(path: string, countSelf = true): Promise<Usage
   }
   return { count, sizeBytes: bytes };
 }
+
+/**
+ * Bytes on disk under `root` on its own file system (hardlinks once): a running container's
+ * overlay mount and the volumes mounted into it are other file systems and are not walked, so
+ * the number changes only when files under `root` are written or removed. `prune` measures it
+ * before and after to report what it actually freed.
+ */
+export async function bytesOnOwnFileSystem(root: string): Promise<number> {
+  const top = await lstatIfExists(root);
+  if (!top) return 0;
+  const seen = new Set<number>();
+  let bytes = 0;
+  const walk = async (p: string): Promise<void> => {
+    const stat = await lstatIfExists(p);
+    if (!stat || stat.dev !== top.dev) return;
+    if (!seen.has(stat.ino)) {
+      seen.add(stat.ino);
+      bytes += stat.blocks * 512;
+    }
+    if (!stat.isDirectory()) return;
+    let names: string[] = [];
+    try {
+      names = await fs.readdir(p);
+    } catch (e) {
+      if (!isErrno(e, "ENOENT")) throw e;
+    }
+    for (const name of names) await walk(join(p, name));
+  };
+  await walk(root);
+  return bytes;
+}

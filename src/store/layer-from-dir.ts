@@ -27,6 +27,11 @@ export interface LayerFromDirOptions {
    * root: an unprivileged store maps them to 0. Default: as on disk.
    */
   imageOwner?(uid: number, gid: number): { uid: number; gid: number };
+  /**
+   * False for a tree that is not an overlay upper dir (a volume): a char 0/0 device is written
+   * as the device it is, not as a `.wh.` deletion. Default true.
+   */
+  whiteouts?: boolean;
 }
 
 const OVERLAY_XATTR = /^(trusted|user)\.overlay\./;
@@ -132,7 +137,7 @@ export async function* layerTarFromDir(dir: string, options: LayerFromDirOptions
       } catch (e) {
         throw systemError(`read layer from "${dir}"`, e);
       }
-      if (stat.isCharacterDevice() && stat.rdev === 0) {
+      if (stat.isCharacterDevice() && stat.rdev === 0 && options.whiteouts !== false) {
         yield encodeHeader({ ...baseFields(rel, stat, options), path: relDir === "" ? `.wh.${name}` : `${relDir}/.wh.${name}`, type: "file", size: 0, mode: 0o600 });
         continue;
       }

@@ -17,7 +17,7 @@ import { layerTarFromDir } from "./layer-from-dir.js";
 import { readManifests } from "./refs.js";
 import type { StoreContext } from "./store-context.js";
 import { MediaType, type LayerInfo } from "./types.js";
-import { unpackLayer } from "./unpack-layer.js";
+import { unpackLayer, type UnpackLayerInput } from "./unpack-layer.js";
 
 const UNPACK_CONCURRENCY = 4;
 
@@ -31,20 +31,7 @@ export async function layerDir(ctx: StoreContext, diffId: Digest, hint?: LayerIn
   if (!pending) {
     pending = (async () => {
       const layer = hint ?? (await findLayerBlob(ctx, diffId));
-      const native = ctx.options.privileged;
-      const ns = ctx.options.overlayXattrNamespace;
-      const result = await unpackLayer({
-        blobPath: blobPath(ctx, layer.digest),
-        digest: layer.digest,
-        diffId,
-        layersDir: ctx.layersDir,
-        options: {
-          chown: native,
-          devices: native,
-          opaqueXattr: `${ns}.overlay.opaque`,
-          keepXattr: (name) => keepLayerXattr(name, native),
-        },
-      });
+      const result = await unpackLayer({ blobPath: blobPath(ctx, layer.digest), digest: layer.digest, diffId, layersDir: ctx.layersDir, options: unpackOptions(ctx) });
       return result.dir;
     })();
     ctx.unpacking.set(diffId, pending);
@@ -54,6 +41,23 @@ export async function layerDir(ctx: StoreContext, diffId: Digest, hint?: LayerIn
     );
   }
   return pending;
+}
+
+/** How this store unpacks layers: ownership, devices and xattrs as its privileges allow. */
+function unpackOptions(ctx: StoreContext): UnpackLayerInput["options"] {
+  const native = ctx.options.privileged;
+  return { chown: native, devices: native, opaqueXattr: `${ctx.options.overlayXattrNamespace}.overlay.opaque`, keepXattr: (name) => keepLayerXattr(name, native) };
+}
+
+/**
+ * Unpacks a layer from a blob file outside the store (an archive being imported), exactly as
+ * its first use would, so a layer that cannot be unpacked safely is refused before any image
+ * names it; see `ImageStore.unpackLayerFile`.
+ */
+export async function unpackLayerFile(ctx: StoreContext, file: string, layer: { digest: Digest; diffId: Digest }): Promise<{ dir: string; unpacked: boolean }> {
+  await ctx.init();
+  const { dir, unpacked } = await unpackLayer({ blobPath: file, digest: layer.digest, diffId: layer.diffId, layersDir: ctx.layersDir, options: unpackOptions(ctx) });
+  return { dir, unpacked };
 }
 
 async function findLayerBlob(ctx: StoreContext, diffId: Digest): Promise<LayerInfo> {

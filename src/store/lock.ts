@@ -10,6 +10,8 @@
  * writes, so polling every few milliseconds costs little.
  */
 import { constants, promises as fs } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { StoreLockTimeoutError } from "./errors.js";
 import { nativeFs, systemError } from "./native-fs.js";
@@ -26,26 +28,73 @@ export interface LockOptions {
  * do not nest calls on the same path.
  */
 export async function withLock<T>(lockPath: string, fn: () => Promise<T>, options: LockOptions): Promise<T> {
-  const handle = await fs.open(lockPath, constants.O_RDWR | constants.O_CREAT, 0o644);
-  try {
-    const native = nativeFs();
-    const deadline = Date.now() + options.timeoutMs;
-    let delayMs = 1;
-    for (;;) {
+  const native = nativeFs();
+  const deadline = Date.now() + options.timeoutMs;
+  let delayMs = 1;
+  for (;;) {
+    const handle = await fs.open(lockPath, constants.O_RDWR | constants.O_CREAT, 0o644);
+    try {
       let acquired: boolean;
       try {
         acquired = native.flock(handle.fd, "exclusive", false);
       } catch (e) {
         throw systemError(`lock the store`, e);
       }
-      if (acquired) break;
-      if (Date.now() >= deadline) throw new StoreLockTimeoutError(lockPath, options.timeoutMs);
-      await sleep(delayMs);
-      delayMs = Math.min(delayMs * 2, 25);
+      // A sweep (removeFreeLocks) may have unlinked the file after we opened it: the lock on
+      // that unlinked inode excludes no one who opens the path now, so open it again.
+      if (acquired && (await isStillAt(handle, lockPath))) return await fn();
+      if (!acquired && Date.now() >= deadline) throw new StoreLockTimeoutError(lockPath, options.timeoutMs);
+    } finally {
+      // Closing the only fd of the open file description releases the lock.
+      await handle.close();
     }
-    return await fn();
-  } finally {
-    // Closing the only fd of the open file description releases the lock.
-    await handle.close();
+    await sleep(delayMs);
+    delayMs = Math.min(delayMs * 2, 25);
   }
+}
+
+async function isStillAt(handle: FileHandle, path: string): Promise<boolean> {
+  const held = await handle.stat();
+  const now = await fs.stat(path).catch(() => undefined);
+  return now !== undefined && now.ino === held.ino && now.dev === held.dev;
+}
+
+/**
+ * Removes the lock files in `dir` that no process holds (a build's lock files stay after it, one
+ * per step it built); one in use is kept. Each is unlinked while holding its lock, and
+ * {@link withLock} checks after locking that its file is still the one at the path, so a
+ * process that opened a file just before it was removed locks again rather than share the lock.
+ * Returns how many it removed.
+ */
+export async function removeFreeLocks(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw e;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const path = join(dir, name);
+    let handle: FileHandle;
+    try {
+      handle = await fs.open(path, constants.O_RDWR | constants.O_NOFOLLOW);
+    } catch {
+      continue; // gone already, or not a lock file
+    }
+    try {
+      if (!nativeFs().flock(handle.fd, "exclusive", false) || !(await isStillAt(handle, path))) continue;
+      await fs.unlink(path);
+      removed++;
+    } finally {
+      await handle.close();
+    }
+  }
+  return removed;
+}
+
+/** Where builds keep their per-step lock files (`<store>/build-locks/<cache key>`). */
+export function buildLocksDir(storeRoot: string): string {
+  return join(storeRoot, "build-locks");
 }

@@ -2,13 +2,18 @@
  * Named volumes: data that outlives containers and processes, and moves between hosts as a tar.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
-import { tarPackage } from "../deps.js";
+import { basename, dirname } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { BentoError } from "../errors.js";
 import { config } from "../config.js";
 import { removeTreeSync } from "../runtime/trash.js";
+import { decompressor, detectFileCompression } from "../store/compression.js";
+import { extractTree } from "../store/extract-tree.js";
+import { layerTarFromDir } from "../store/layer-from-dir.js";
+import { readTar } from "../store/tar-reader.js";
 import { checkVolumeName, containersUsing, ensureVolume, listVolumeRecords, readVolumeRecord, volumeDataDir, volumeDir, type VolumeRecord } from "./volume-store.js";
 
 /** Options of a volume. */
@@ -95,8 +100,10 @@ export class Volume {
   async export(path: string): Promise<void> {
     if (!readVolumeRecord(this.name)) throw new BentoError("ERR_NOT_FOUND", `volume ${this.name} does not exist; create it first`);
     await mkdir(dirname(path), { recursive: true });
-    const entries = readdirSync(this.path);
-    await tarPackage().c({ file: path, cwd: this.path, portable: false, preservePaths: false, noDirRecurse: false }, entries.length ? entries : []);
+    // The store's own tar writer: symlinks as they are (absolute targets included), hardlinks once,
+    // names sorted. (The tar package's writer threw "write after end" on some trees with hardlinks.)
+    const tar = Readable.from(layerTarFromDir(this.path, { opaqueXattrs: [], keepXattr: () => false, whiteouts: false }));
+    await pipeline(tar, createWriteStream(path));
   }
 
   /**
@@ -115,8 +122,17 @@ export class Volume {
     const volume = new Volume(name);
     const { record } = ensureVolume(name);
     try {
-      // Owners need CAP_CHOWN; rootless, the files are the user's (root's in a container).
-      await tarPackage().x({ file: path, cwd: volume.path, preserveOwner: process.geteuid?.() === 0, strict: true });
+      // The same extraction as ADD's: an absolute symlink the export kept comes back as it was.
+      const decompress = decompressor(await detectFileCompression(path), `import ${path}`);
+      const file = createReadStream(path);
+      const stream = decompress ? file.pipe(decompress) : file;
+      if (decompress) file.on("error", (e) => decompress.destroy(e));
+      try {
+        await extractTree(readTar(stream, `archive ${path}`), volume.path, `archive ${basename(path)}`);
+      } finally {
+        file.destroy();
+        stream.destroy();
+      }
     } catch (error) {
       rmSync(volumeDir(record.name), { recursive: true, force: true });
       throw new BentoError("ERR_VOLUME_IMPORT", `import ${path} into volume ${name}: ${(error as Error).message}`, { cause: error });

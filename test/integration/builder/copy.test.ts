@@ -1,6 +1,6 @@
 import { isRoot, testRoot } from "../setup-env.js";
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { LayeredView } from "../../../src/builder/layered-view.js";
 import { Image } from "../../../src/image/image.js";
 import { Store } from "../../../src/registry/store.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
+import { tarOf } from "../store/helpers.js";
 import { expectNoLeaks, makeContext, runImage } from "./helpers.js";
 
 afterEach(() => expectNoLeaks());
@@ -187,6 +188,30 @@ describe(`ADD`, () => {
     const view = await viewOf(Image.fromRootfs(busyboxRootfs()).add("a.tar", "/tar/").add("a.tar.gz", "/gz").add("a.tar.bz2", "/bz2/").add("a.tar.xz", "/xz/").add("renamed.bin", "/magic/").add("plain.gz.txt", "/plain/"), context);
     for (const dir of ["tar", "gz", "bz2", "xz", "magic"]) expect(read(view, `${dir}/dir/file.txt`), dir).toBe("inside\n");
     expect(read(view, "plain/plain.gz.txt")).toBe("just text\n");
+  });
+
+  it("keeps an archive's absolute symlinks as they are and its hardlinks as hardlinks, and refuses a hardlink to outside the archive", async () => {
+    const context = makeContext({ "payload/dir/file.txt": "inside\n" });
+    execFileSync("sh", ["-c", "ln -s /etc/passwd dir/abs && ln -s file.txt dir/rel && ln dir/file.txt dir/hard && tar -cf ../links.tar dir"], { cwd: join(context, "payload") });
+    writeFileSync(join(context, "outside.tar"), tarOf([{ path: "shadow", type: "link", linkpath: "../../etc/shadow" }]));
+    writeFileSync(join(context, "missing.tar"), tarOf([{ path: "hard", type: "link", linkpath: "not-in-archive" }]));
+    const view = await viewOf(Image.fromRootfs(busyboxRootfs()).add("links.tar", "/x/"), context);
+    expect(meta(view, "x/dir/abs")).toBe("l 777 0:0");
+    expect(readlinkSync(view.lookup("x/dir/abs")!.hostPath)).toBe("/etc/passwd");
+    expect(readlinkSync(view.lookup("x/dir/rel")!.hostPath)).toBe("file.txt");
+    expect(read(view, "x/dir/hard")).toBe("inside\n");
+    expect(view.lookup("x/dir/hard")!.stat.ino).toBe(view.lookup("x/dir/file.txt")!.stat.ino);
+    for (const [archive, why] of [
+      ["outside.tar", /entry "shadow" is a hardlink to "\.\.\/\.\.\/etc\/shadow", which is outside the archive/],
+      ["missing.tar", /entry "hard" is a hardlink to "not-in-archive", which is not in this/],
+    ] as const) {
+      const error = await Image.fromRootfs(busyboxRootfs())
+        .add(archive, "/y/")
+        .build({ store, context })
+        .catch((e: unknown) => e);
+      expect(error, archive).toBeInstanceOf(BuildStepError);
+      expect(String((error as Error).message) + String((error as Error).cause), archive).toMatch(why);
+    }
   });
 
   it("downloads a URL without extracting it (mode 0600, time from Last-Modified); a 404 fails the step", async () => {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { config } from "../../../src/config.js";
+import { diskBytes } from "../../../src/runtime/machine-containers.js";
 import { leftovers, processesOf } from "../leaks.js";
 import { bento, ownerTracker, stopOwner, waitUntil } from "./helpers.js";
 
@@ -86,6 +87,20 @@ describe(`containers of other processes`, () => {
     expect(leftovers([c!.id])).toEqual([]);
     // The name is free again.
     expect(existsSync(join(config().runtimeDir, "names", "cli-ps"))).toBe(false);
+  });
+
+  it("prune reports the bytes it actually freed: a left-behind container's 30 MB anonymous volume counts", async () => {
+    const o = await owner(["cli-vol:/data=head -c 30000000 /dev/urandom > /data/big"], true);
+    await stopOwner(o, "SIGKILL");
+    const before = diskBytes(config().home);
+    const prune = await bento(["prune"]);
+    expect(prune.code).toBe(0);
+    const freed = before - diskBytes(config().home);
+    expect(freed).toBeGreaterThan(30_000_000);
+    const reported = /Total reclaimed space: ([\d.]+)MB\n$/.exec(prune.stdout);
+    expect(reported, prune.stdout).not.toBeNull();
+    // Within the rounding of the printed value (three significant digits).
+    expect(Math.abs(Number(reported![1]) * 1e6 - freed)).toBeLessThan(1e6);
   });
 
   it("rm refuses a container whose process is alive; rm -f kills it through its cgroups and removes its files", async () => {

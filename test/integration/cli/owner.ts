@@ -4,7 +4,7 @@
  * line with their ids once they run (or, for scripts that end, once they exited), then waits to
  * be killed.
  *
- * Usage: owner.ts [--wait-exit] NAME=SCRIPT...
+ * Usage: owner.ts [--wait-exit] NAME[:VOLUME-PATH...]=SCRIPT...
  */
 import { Container, Image } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
@@ -15,8 +15,11 @@ async function main(): Promise<void> {
   const started: { id: string; name: string }[] = [];
   for (const spec of waitExit ? args.slice(1) : args) {
     const eq = spec.indexOf("=");
-    const name = spec.slice(0, eq);
-    const running = await new Container(Image.fromRootfs(busyboxRootfs()), { name, command: ["sh", "-c", spec.slice(eq + 1)] }).start();
+    // "name:/path" declares /path a VOLUME of the image, so the container gets an anonymous volume there.
+    const [name = "", ...volumes] = spec.slice(0, eq).split(":");
+    const busybox = Image.fromRootfs(busyboxRootfs());
+    const image = volumes.length > 0 ? busybox.volume(...volumes) : busybox;
+    const running = await new Container(image, { name, command: ["sh", "-c", spec.slice(eq + 1)] }).start();
     if (waitExit) await running.wait();
     started.push({ id: running.id, name: running.name });
   }

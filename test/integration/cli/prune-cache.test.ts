@@ -4,7 +4,11 @@
  * those no container uses.
  */
 import "../setup-env.js";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { config } from "../../../src/config.js";
+import { diskBytes } from "../../../src/runtime/machine-containers.js";
 import { Container, Image } from "../../../src/index.js";
 import type { BuildStepEvent } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
@@ -46,5 +50,23 @@ describe(`bento prune and the build cache`, () => {
     expect((await build(used)).cached).toEqual([true, true]);
     await stopped.remove();
     expect(leftovers([stopped.id])).toEqual([]);
+  });
+
+  it("reports the bytes --all actually freed (a 40 MB build layer), and removes the build lock files", async () => {
+    const big = Image.fromRootfs(busyboxRootfs()).run("head -c 40000000 /dev/urandom > /big");
+    await build(big);
+    const home = config().home;
+    const locks = join(home, "build-locks");
+    expect(existsSync(locks) && readdirSync(locks).length > 0).toBe(true);
+    const before = diskBytes(home);
+    const all = await bento(["prune", "--all"]);
+    expect(all.code).toBe(0);
+    const freed = before - diskBytes(home);
+    expect(freed).toBeGreaterThan(40_000_000);
+    const reported = /Total reclaimed space: ([\d.]+)MB\n$/.exec(all.stdout);
+    expect(reported, all.stdout).not.toBeNull();
+    // Within the rounding of the printed value (three significant digits).
+    expect(Math.abs(Number(reported![1]) * 1e6 - freed)).toBeLessThan(1e6);
+    expect(readdirSync(locks)).toEqual([]);
   });
 });

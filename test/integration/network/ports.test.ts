@@ -93,6 +93,31 @@ describe(`published ports`, () => {
     await (await running.stop({ timeoutMs: 1000 })).remove();
   });
 
+  it("refuses a connection to the published port of an exited container (ECONNREFUSED, as Docker), and serves it again after a restart", async () => {
+    const refused = (host: string, port: number) =>
+      open(host, port).then(
+        (s) => (s.destroy(), "accepted"),
+        (e: NodeJS.ErrnoException) => e.code,
+      );
+    const exited = await start("exit 3", { ports: [9003, { container: 9004, host: 0, hostIp: "127.0.0.1" }] });
+    await exited.wait();
+    expect(await refused("127.0.0.1", exited.hostPort(9003))).toBe("ECONNREFUSED");
+    expect(await refused("::1", exited.hostPort(9003))).toBe("ECONNREFUSED");
+    expect(await refused("127.0.0.1", exited.hostPort(9004))).toBe("ECONNREFUSED");
+    await (await exited.stop()).remove();
+
+    const running = await start("exec nc -ll -p 9005 -e echo hi", { ports: [9005] });
+    const port = running.hostPort(9005);
+    await listening(running, 9005);
+    const stopped = await running.stop({ timeoutMs: 1000 });
+    expect(await refused("127.0.0.1", port)).toBe("ECONNREFUSED");
+    const again = await stopped.start();
+    expect(again.hostPort(9005)).toBe(port);
+    await listening(again, 9005);
+    expect((await readAll(await open("::1", port))).toString()).toBe("hi\n");
+    await (await again.stop({ timeoutMs: 1000 })).remove();
+  });
+
   it("publishes an image's EXPOSE'd ports when no ports are given", async () => {
     const image = Image.fromRootfs(busyboxRootfs()).expose(8081).cmd(["sh", "-c", "mkdir -p /w && echo x > /w/index.html && exec httpd -f -p 8081 -h /w"]);
     const running = await new Container(image).start();

@@ -9,6 +9,7 @@ import { existsSync, promises as fs } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { sha256 } from "../../../src/store/digest.js";
+import { removeFreeLocks, withLock } from "../../../src/store/lock.js";
 import { ImageConflictError, ImageInUseError, ImageNotFoundError, InvalidArchiveError, InvalidReferenceError } from "../../../src/store/errors.js";
 import type { Store } from "../../../src/registry/store.js";
 import { expectNoLeaks, imageOf, tarOf, tempDir, tempStore, treeOf } from "./helpers.js";
@@ -306,6 +307,40 @@ describe("disk usage and the build cache", () => {
   });
 });
 
+describe("build lock files", () => {
+  it("removes the ones no process holds, keeps a held one, and a locker whose file was removed locks the new one", async () => {
+    const dir = scratch();
+    await fs.writeFile(join(dir, "stale"), "");
+    let removedWhileHeld = -1;
+    await withLock(
+      join(dir, "held"),
+      async () => {
+        removedWhileHeld = await removeFreeLocks(dir);
+      },
+      { timeoutMs: 1000 },
+    );
+    expect(removedWhileHeld).toBe(1);
+    expect(await fs.readdir(dir)).toEqual(["held"]);
+    expect(await removeFreeLocks(dir)).toBe(1);
+    expect(await fs.readdir(dir)).toEqual([]);
+    // Two lockers of one path never overlap, even with sweeps in between.
+    let inside = 0;
+    let overlapped = false;
+    const locker = () =>
+      withLock(
+        join(dir, "k"),
+        async () => {
+          overlapped ||= ++inside > 1;
+          await new Promise((r) => setImmediate(r));
+          inside--;
+        },
+        { timeoutMs: 5000 },
+      );
+    await Promise.all([...Array.from({ length: 20 }, locker), ...Array.from({ length: 20 }, () => removeFreeLocks(dir))]);
+    expect(overlapped).toBe(false);
+  });
+});
+
 describe("export and import", () => {
   for (const format of ["oci", "docker"] as const) {
     it(`round-trips an image through a ${format} archive with the same id`, async () => {
@@ -403,6 +438,38 @@ describe("export and import", () => {
     expect(await dst.store.images()).toEqual([]);
     expect(await fs.readdir(join(dst.root, "blobs/sha256"))).toEqual([]);
     await expectNoLeaks(dst.root);
+  });
+
+  it("refuses at import, as docker load does, an archive whose layer would escape or break the root, and adds nothing", async () => {
+    const dir = scratch();
+    const good = tarOf([{ path: "ok", body: "fine" }]);
+    const unsafe: Record<string, Buffer> = {
+      dotdot: tarOf([{ path: "../../escaped", body: "x" }]),
+      absolute: tarOf([{ path: "/etc/escaped", body: "x" }]),
+      "symlink-parent-dotdot": tarOf([
+        { path: "up", type: "symlink", linkpath: "../../.." },
+        { path: "up/escaped", body: "x" },
+      ]),
+      "hardlink-outside": tarOf([{ path: "shadow", type: "link", linkpath: "../../etc/shadow" }]),
+    };
+    const { store, root } = newStore();
+    for (const [name, bad] of Object.entries(unsafe)) {
+      const archive = join(dir, name);
+      await fs.mkdir(join(archive, "l1"), { recursive: true });
+      await fs.mkdir(join(archive, "l2"), { recursive: true });
+      await fs.writeFile(join(archive, "l1", "layer.tar"), good);
+      await fs.writeFile(join(archive, "l2", "layer.tar"), bad);
+      const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", config: {}, rootfs: { type: "layers", diff_ids: [sha256(good), sha256(bad)] } }));
+      await fs.writeFile(join(archive, "config.json"), config);
+      await fs.writeFile(join(archive, "manifest.json"), JSON.stringify([{ Config: "config.json", RepoTags: [`${name}:1`], Layers: ["l1/layer.tar", "l2/layer.tar"] }]));
+      execFileSync("tar", ["cf", `${archive}.tar`, "-C", archive, "."]);
+      await expect(store.import(`${archive}.tar`), name).rejects.toThrow(/layer .*entry "[^"]+"/);
+      expect(await store.images(), name).toEqual([]);
+      expect(await fs.readdir(join(root, "blobs/sha256")), name).toEqual([]);
+      expect(await fs.readdir(join(root, "layers")), name).toEqual([]);
+    }
+    expect(existsSync(join(dir, "..", "escaped"))).toBe(false);
+    await expectNoLeaks(root);
   });
 
   it("writes archives skopeo reads as oci-archive and docker-archive (apt package skopeo)", async () => {

@@ -1,10 +1,11 @@
 import { isRoot, testRoot } from "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, existsSync, lstatSync } from "node:fs";
+import { chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, existsSync, lstatSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { Container, Image, Volume, type ContainerOptions, type RunningContainer } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { leftovers } from "../leaks.js";
+import { tarOf } from "../store/helpers.js";
 
 const made: string[] = [];
 afterEach(() => {
@@ -69,6 +70,30 @@ describe(`volumes and mounts`, () => {
     await expect(Volume.import(archive, copy.name)).rejects.toThrow(/already exists/);
     await volume.remove();
     await copy.remove();
+  });
+
+  it("round-trips a volume holding an absolute symlink, a dangling one and a hardlink through export and import", async () => {
+    const volume = await new Volume(`abs-${process.pid}`).create();
+    await run("ln -s /etc/passwd /data/passwd-link && ln -s /nowhere/at/all /data/dangling && echo x > /data/f && ln /data/f /data/hard", { mounts: [{ volume: volume.name, target: "/data" }] });
+    const archive = join(testRoot, "abs-vol.tar");
+    await volume.export(archive);
+    const copy = await Volume.import(archive, `abs-imp-${process.pid}`);
+    expect(describeTree(copy.path)).toEqual(describeTree(volume.path));
+    expect(readlinkSync(join(copy.path, "passwd-link"))).toBe("/etc/passwd");
+    expect(readlinkSync(join(copy.path, "dangling"))).toBe("/nowhere/at/all");
+    expect(statSync(join(copy.path, "hard")).ino).toBe(statSync(join(copy.path, "f")).ino);
+    // Inside a container the link resolves in the container, not on the host.
+    expect((await run("cat /data/passwd-link | head -1", { mounts: [{ volume: copy.name, target: "/data" }] })).out).toBe("root:x:0:0:root:/root:/bin/sh\n");
+    await volume.remove();
+    await copy.remove();
+  });
+
+  it("refuses to import an archive with an entry leaving the volume, and creates no volume", async () => {
+    const archive = join(testRoot, "evil-vol.tar");
+    writeFileSync(archive, tarOf([{ path: "../../escaped", body: "x" }]));
+    const name = `evil-${process.pid}`;
+    await expect(Volume.import(archive, name)).rejects.toThrow(/import .*evil-vol.tar into volume evil-\d+: .*entry "\.\.\/\.\.\/escaped" has a "\.\." component/);
+    expect(await new Volume(name).inspect()).toBeUndefined();
   });
 
   it("refuses to remove a volume a container uses, running or stopped", async () => {

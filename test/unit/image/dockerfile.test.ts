@@ -351,6 +351,24 @@ describe("errors", () => {
     expect(syntaxError(() => parseDockerfile('FROM a\nCMD ["ok", ["nested"]]\n')).column).toBe(5);
     expect(syntaxError(() => parseDockerfile("FROM a\nENV good=1 bad\n")).column).toBe(12);
   });
+
+  it("a 10 MB single-token line parses in one pass, and its error quotes a few hundred characters, not 20 MB", () => {
+    const big = "a".repeat(10_000_000);
+    for (const [text, reason] of [
+      [`FROM busybox\n${big}\n`, /^Dockerfile:2:1: A{20}…\(9999960 characters\)…A{20}: unknown instruction: a+…\(\d+ characters\)…a+ \(expected a Dockerfile instruction/],
+      [`FROM busybox\nRUN --${big} true\n`, /^Dockerfile:2:1: RUN: unknown flag: --a+…\(\d+ characters\)…a+ \(expected one of --mount/],
+      [`FROM busybox\nENV ${big}\n`, /ENV must have two arguments/],
+      [`FROM busybox\nLABEL ${big}\n`, /LABEL must have two arguments/],
+      [`FROM busybox\nHEALTHCHECK ${big}\n`, /HEALTHCHECK: Unknown type "A+…\(\d+ characters\)…A+" in HEALTHCHECK/],
+    ] as const) {
+      const error = syntaxError(() => parseDockerfile(text));
+      expect(error.message).toMatch(reason);
+      expect(error.message.length).toBeLessThan(1000);
+    }
+    // Valid long words are kept whole.
+    const plan = parseDockerfile(`FROM busybox\nENV A=${big}\nLABEL l=${big}\nARG ${big}=1\nRUN ${big}\n`);
+    expect(JSON.stringify(plan).length).toBeGreaterThan(40_000_000);
+  });
 });
 
 describe("Image.fromDockerfile", () => {
