@@ -29,7 +29,8 @@ void OnClosed(uv_handle_t* handle) { delete static_cast<Watch*>(handle->data); }
 void OnReadable(uv_poll_t* handle, int status, int) {
   Watch* w = static_cast<Watch*>(handle->data);
   siginfo_t info{};
-  if (status == 0 && waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(w->pidfd), &info, WEXITED | WNOHANG) == 0 &&
+  if (status == 0 &&
+      waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(w->pidfd), &info, WEXITED | WNOHANG) == 0 &&
       info.si_pid == 0)
     return;  // spurious wake-up: not exited yet
   uv_poll_stop(handle);

@@ -27,8 +27,6 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void InitLock(Napi::Env env, Napi::Object exports) {
-  exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
-}
+void InitLock(Napi::Env env, Napi::Object exports) { exports.Set("flock", Napi::Function::New(env, Flock, "flock")); }
 
 }  // namespace ctr

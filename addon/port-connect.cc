@@ -86,7 +86,8 @@ class ConnectWorker : public Napi::AsyncWorker {
 
 // connectInContainer(channelFd, port) -> Promise<fd>
 Napi::Value ConnectInContainer(const Napi::CallbackInfo& info) {
-  auto* worker = new ConnectWorker(info.Env(), info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value());
+  auto* worker =
+      new ConnectWorker(info.Env(), info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value());
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

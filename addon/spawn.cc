@@ -35,7 +35,7 @@ struct SpawnRequest {
   std::string file;
   std::vector<std::string> argv;
   std::vector<ChildFd> fds;
-  int input_fd = -1;   // index of a "socket" fd whose parent end gets `input` before the spawn
+  int input_fd = -1;  // index of a "socket" fd whose parent end gets `input` before the spawn
   std::string input;
 };
 
@@ -67,7 +67,9 @@ class Spawner {
   }
 
  private:
-  Spawner() { std::thread([this] { Loop(); }).detach(); }
+  Spawner() {
+    std::thread([this] { Loop(); }).detach();
+  }
 
   void Loop() {
     // This thread must not take signals meant for Node's main thread.
@@ -93,8 +95,14 @@ class Spawner {
     std::string exe;
     if (!SealedExecutable(req.file, exe, out.err, out.syscall)) return out;
     auto close_all = [&](bool parent_too) {
-      for (int fd : child_ends) if (fd >= 0) close(fd);
-      if (parent_too) for (int& fd : out.parent_ends) if (fd >= 0) { close(fd); fd = -1; }
+      for (int fd : child_ends)
+        if (fd >= 0) close(fd);
+      if (parent_too)
+        for (int& fd : out.parent_ends)
+          if (fd >= 0) {
+            close(fd);
+            fd = -1;
+          }
     };
     for (size_t i = 0; i < req.fds.size(); ++i) {
       if (req.fds[i].kind != ChildFd::kSocket) continue;
@@ -120,9 +128,15 @@ class Spawner {
     for (size_t i = 0; i < req.fds.size(); ++i) {
       int target = static_cast<int>(i);
       switch (req.fds[i].kind) {
-        case ChildFd::kNull: posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_RDWR, 0); break;
-        case ChildFd::kSocket: posix_spawn_file_actions_adddup2(&actions, child_ends[i], target); break;
-        case ChildFd::kInherit: posix_spawn_file_actions_adddup2(&actions, req.fds[i].fd, target); break;
+        case ChildFd::kNull:
+          posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_RDWR, 0);
+          break;
+        case ChildFd::kSocket:
+          posix_spawn_file_actions_adddup2(&actions, child_ends[i], target);
+          break;
+        case ChildFd::kInherit:
+          posix_spawn_file_actions_adddup2(&actions, req.fds[i].fd, target);
+          break;
       }
     }
     // The shim starts with default dispositions and an empty mask: Node ignores SIGPIPE, and
@@ -190,7 +204,8 @@ Napi::Value SpawnHelper(const Napi::CallbackInfo& info) {
   if (pidfd < 0) {
     int err = errno;
     kill(r.pid, SIGKILL);
-    for (int fd : r.parent_ends) if (fd >= 0) close(fd);
+    for (int fd : r.parent_ends)
+      if (fd >= 0) close(fd);
     throw SystemError(env, err, "pidfd_open", req.file);
   }
   fcntl(pidfd, F_SETFD, FD_CLOEXEC);

@@ -16,7 +16,7 @@ export { Image } from "./image/image.js";
 export { BuildStepError, BuildContextError, BaseImageNotFoundError } from "./builder/errors.js";
 export type { BuildOptions, BuildResult, BuildProgressEvent, BuildImageEvent, BuildOutputEvent, BuildStepDoneEvent, BuildStepEvent, RebuildCause, CommitOptions, FromArchiveOptions, BuildStepFailure, StepPosition } from "./builder/index.js";
 export type { BuildWarningEvent, BuildCacheReport, CacheExportReport, CacheImportReport, CacheMode, CacheTarget } from "./builder/index.js";
-export type { FromDockerfileOptions } from "./image/image.js";
+export type { FromDockerfileOptions } from "./image/dockerfile-plan.js";
 export type { FromHostOptions } from "./host/host-image.js";
 export type { FromOptions, CopyOptions, AddOptions, RunOptions, HealthcheckOptions } from "./image/image-steps.js";
 export { PLAN_VERSION } from "./image/plan.js";

@@ -8,9 +8,9 @@
 namespace ctr {
 
 struct InitFds {
-  int sync;     // SEQPACKET socket to the shim: "go" in, events out
-  int out;      // write end of the payload's stdout pipe
-  int err;      // write end of the payload's stderr pipe
+  int sync;                    // SEQPACKET socket to the shim: "go" in, events out
+  int out;                     // write end of the payload's stdout pipe
+  int err;                     // write end of the payload's stderr pipe
   std::vector<int> shim_only;  // the shim's channels to Node, which init must not keep
 };
 

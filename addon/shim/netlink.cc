@@ -71,7 +71,8 @@ void Netlink::Request(void* msg, size_t len, const std::string& what, const std:
   h->nlmsg_seq = ++seq_;
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
-  if (sendto(fd_, msg, len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) Fail("sendto(netlink)", subject);
+  if (sendto(fd_, msg, len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
+    Fail("sendto(netlink)", subject);
   char reply[4096];
   ssize_t n = recv(fd_, reply, sizeof reply, 0);
   if (n < 0) Fail("recv(netlink)", subject);

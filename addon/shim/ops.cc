@@ -163,10 +163,8 @@ void MaskInRoot(const std::string& rel) {
   Fd target(fd);
   struct stat st;
   if (fstat(target.get(), &st) < 0) Fail("fstat", rel);
-  if (S_ISDIR(st.st_mode))
-    Mount("tmpfs", ProcFdPath(target.get()), "tmpfs", MS_RDONLY, "nr_blocks=1,nr_inodes=1", rel);
-  else
-    Mount("/dev/null", ProcFdPath(target.get()), "", MS_BIND, "", rel);
+  if (S_ISDIR(st.st_mode)) Mount("tmpfs", ProcFdPath(target.get()), "tmpfs", MS_RDONLY, "nr_blocks=1,nr_inodes=1", rel);
+  else Mount("/dev/null", ProcFdPath(target.get()), "", MS_BIND, "", rel);
 }
 
 // Bind a path onto itself, then remount the new mount read-only keeping its other flags.
@@ -218,7 +216,8 @@ void MountOverlay(const Op& op) {
   };
   if (new_api) {
     for (size_t i = kFirstLower; i < op.args.size() && new_api; ++i) new_api = set("lowerdir+", op.args[i]);
-    if (!new_api && errno != EINVAL) Fail("fsconfig(lowerdir+)", op.args.size() > kFirstLower ? op.args[kFirstLower] : target);
+    if (!new_api && errno != EINVAL)
+      Fail("fsconfig(lowerdir+)", op.args.size() > kFirstLower ? op.args[kFirstLower] : target);
   }
   if (!new_api) {
     Mount("overlay", target, "overlay", static_cast<unsigned long>(op.num(2)), op.arg(3), target);
@@ -229,7 +228,8 @@ void MountOverlay(const Op& op) {
     size_t comma = flags.find(',', pos);
     if (comma == std::string::npos) comma = flags.size();
     std::string flag = flags.substr(pos, comma - pos);
-    if (syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_FLAG, flag.c_str(), nullptr, 0) < 0) Fail(("fsconfig(" + flag + ")").c_str(), target);
+    if (syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_FLAG, flag.c_str(), nullptr, 0) < 0)
+      Fail(("fsconfig(" + flag + ")").c_str(), target);
     pos = comma + 1;
   }
   if (!set("upperdir", op.arg(4))) Fail("fsconfig(upperdir)", op.arg(4));
@@ -238,7 +238,8 @@ void MountOverlay(const Op& op) {
   unsigned attrs = (op.num(2) & MS_NODEV) ? MOUNT_ATTR_NODEV : 0;
   Fd mnt(static_cast<int>(syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC, attrs)));
   if (!mnt.valid()) Fail("fsmount", target);
-  if (syscall(SYS_move_mount, mnt.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0) Fail("move_mount", target);
+  if (syscall(SYS_move_mount, mnt.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    Fail("move_mount", target);
 }
 
 // A new network namespace has only lo, and it is down; containers expect it up (ioctl, as
@@ -265,7 +266,8 @@ void WriteSysctlInRoot(const std::string& rel, const std::string& value) {
 void SetResourceLimit(const std::string& resource, const std::string& soft, const std::string& hard) {
   auto value = [](const std::string& v) { return v == "-1" ? RLIM_INFINITY : static_cast<rlim_t>(std::stoull(v)); };
   rlimit limit{value(soft), value(hard)};
-  if (setrlimit(static_cast<__rlimit_resource>(std::stoi(resource)), &limit) < 0) Fail("setrlimit", "resource " + resource);
+  if (setrlimit(static_cast<__rlimit_resource>(std::stoi(resource)), &limit) < 0)
+    Fail("setrlimit", "resource " + resource);
 }
 
 }  // namespace

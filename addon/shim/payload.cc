@@ -60,7 +60,8 @@ void SetCredentials(const ProcessSpec& spec) {
   }
   if (syscall(SYS_capset, &header, data) < 0) Fail("capset", "");
   // Ambient capabilities survive execve of unprivileged binaries; none are granted.
-  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) Fail("prctl(PR_CAP_AMBIENT)", "");
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+    Fail("prctl(PR_CAP_AMBIENT)", "");
 }
 
 std::string EnvValue(const std::vector<std::string>& env, const std::string& key) {

@@ -41,8 +41,11 @@ void ApplyProcessField(ProcessSpec& p, const Op& op) {
   if (k == "argv") p.argv.assign(op.args.begin() + 1, op.args.end());
   else if (k == "env") p.env.assign(op.args.begin() + 1, op.args.end());
   else if (k == "cwd") p.cwd = op.arg(1);
-  else if (k == "user") { p.uid = ToUnsigned(op.arg(1)); p.gid = ToUnsigned(op.arg(2)); }
-  else if (k == "groups") for (size_t i = 1; i < op.args.size(); ++i) p.groups.push_back(ToUnsigned(op.args[i]));
+  else if (k == "user") {
+    p.uid = ToUnsigned(op.arg(1));
+    p.gid = ToUnsigned(op.arg(2));
+  } else if (k == "groups")
+    for (size_t i = 1; i < op.args.size(); ++i) p.groups.push_back(ToUnsigned(op.args[i]));
   else if (k == "caps") p.caps = std::stoull(op.arg(1));
   else if (k == "no-new-privs") p.no_new_privs = op.arg(1) == "1";
   else if (k == "seccomp") p.seccomp = DecodeSeccompProgram(op.arg(1));
@@ -91,8 +94,10 @@ Plan ReadPlan(int fd) {
     if (op.name() == "section") {
       const std::string& which = op.arg(1);
       in_process = which == "process";
-      section = which == "host" ? &plan.host : which == "container" ? &plan.container
-              : which == "settings" ? &plan.settings : nullptr;
+      section = which == "host"        ? &plan.host
+                : which == "container" ? &plan.container
+                : which == "settings"  ? &plan.settings
+                                       : nullptr;
       if (!section && !in_process) throw std::runtime_error("plan: unknown section " + which);
       continue;
     }

@@ -35,7 +35,7 @@ struct Plan {
   std::vector<Op> host;       // run by the shim before and around clone
   std::vector<Op> container;  // run by init inside the new namespaces, in order
   ProcessSpec process;
-  std::vector<Op> settings;   // role settings: clone flags, init on/off, join targets
+  std::vector<Op> settings;  // role settings: clone flags, init on/off, join targets
   const Op* Setting(const std::string& name) const;
 };
 

@@ -30,7 +30,7 @@ namespace ctr {
 namespace {
 
 constexpr int kControlFd = 3;
-constexpr int kPortChannelFd = 5;  // fd 4 is the container's lock
+constexpr int kPortChannelFd = 5;       // fd 4 is the container's lock
 constexpr size_t kMaxLine = 16 * 1024;  // longer lines are cut into records, as Docker's json-file
 
 // Captures one output stream of the payload into the log file, one record per line:
@@ -161,7 +161,10 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, b
   std::string pending;
   while (init_running || out.open() || err.open() || sync_open) {
     std::vector<pollfd> fds;
-    auto add = [&](int fd) { fds.push_back(pollfd{fd, POLLIN, 0}); return static_cast<int>(fds.size()) - 1; };
+    auto add = [&](int fd) {
+      fds.push_back(pollfd{fd, POLLIN, 0});
+      return static_cast<int>(fds.size()) - 1;
+    };
     int i_sig = init_running ? add(sigfd) : -1;
     int i_ctl = control_open && init_running ? add(kControlFd) : -1;
     int i_sync = sync_open ? add(sync) : -1;
@@ -230,7 +233,8 @@ bool RemoveCgroup(const std::string& dir) {
 // so Node learns the whole outcome in one message.
 void ReportExit(const Plan& plan, int init_status) {
   std::string fields = "\"event\":\"shim-exit\",\"initStatus\":" + std::to_string(init_status);
-  if (const Op* oom = plan.Setting("oom-count")) fields += ",\"oomKills\":" + std::to_string(ReadKeyed(oom->arg(1), oom->arg(2)));
+  if (const Op* oom = plan.Setting("oom-count"))
+    fields += ",\"oomKills\":" + std::to_string(ReadKeyed(oom->arg(1), oom->arg(2)));
   bool removed = true;
   for (const Op& op : plan.settings)
     if (op.name() == "cleanup-rmdir") removed = RemoveCgroup(op.arg(1)) && removed;
@@ -299,7 +303,8 @@ int RunShim() {
         for (const Op& op : plan.settings) {
           g_current_step = op.index;
           if (op.name() == "cgroup-procs") JoinCgroup(op.arg(1), init);
-          else if (op.name() == "cgroup-into" && !joined_unified && !v1_only) JoinCgroup(op.arg(1) + "/cgroup.procs", init);
+          else if (op.name() == "cgroup-into" && !joined_unified && !v1_only)
+            JoinCgroup(op.arg(1) + "/cgroup.procs", init);
         }
       } catch (const SetupError& e) {
         // ESRCH: init already ended (its own report says why); that report must win.

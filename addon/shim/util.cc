@@ -8,9 +8,7 @@ namespace ctr {
 
 int g_current_step = -1;
 
-void Fail(const char* syscall, const std::string& path) {
-  throw SetupError{g_current_step, errno, syscall, path};
-}
+void Fail(const char* syscall, const std::string& path) { throw SetupError{g_current_step, errno, syscall, path}; }
 
 std::string JsonString(const std::string& s) {
   std::string out = "\"";

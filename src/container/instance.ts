@@ -1,6 +1,8 @@
 /**
  * The mutable core behind the Container typestates: one container's identity, directories,
  * state lock, current shim and last exit. RunningContainer and StoppedContainer are views of it.
+ * Over 400 lines: one class whose methods share the state lock and the shim; what each method
+ * does beyond that (exec, copy, logs, mounts, records, ports) already lives in its own module.
  */
 import { recordedMounts, writeContainerRecord, writePortsRecord } from "./container-record.js";
 import { randomBytes } from "node:crypto";

@@ -1,46 +1,21 @@
 /**
  * `Image`: an immutable, fluent builder of image plans. Each method returns a new frozen Image, so a
  * base can be branched; nothing does I/O until the image is built or run.
+ * Over 400 lines: one public method per Dockerfile instruction, each with its doc and example;
+ * the checks that make their steps are in instruction-steps.ts, image-steps.ts and dockerfile-plan.ts.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { InvalidOptionError } from "../errors.js";
-import { parseDockerfile, parseOnbuildTrigger } from "./dockerfile.js";
 import { toDockerfile } from "./dockerfile-printer.js";
-import { DockerfileSyntaxError } from "./errors.js";
-import {
-  checkTemplate,
-  chmodOf,
-  chownOf,
-  commandOf,
-  describe,
-  healthcheckStepOf,
-  healthcheckTestOf,
-  keyValuesOf,
-  stageNameOf,
-  type AddOptions,
-  type CopyOptions,
-  type FromOptions,
-  type HealthcheckOptions,
-  type RunOptions,
-} from "./image-steps.js";
+import { planFromDockerfile, type FromDockerfileOptions } from "./dockerfile-plan.js";
+import { checkTemplate, commandOf, describe, healthcheckStepOf, healthcheckTestOf, keyValuesOf, stageNameOf, type AddOptions, type CopyOptions, type FromOptions, type HealthcheckOptions, type RunOptions } from "./image-steps.js";
+import { addStepOf, argStepOf, copyStepOf, exposeStepOf, onbuildStepOf, onbuildText, runStepOf, shellStepOf, stopSignalStepOf, volumeStepOf } from "./instruction-steps.js";
 import { buildEngine, type BuildOptions, type BuildResult, type FromArchiveOptions } from "./build-engine.js";
 import type { FromHostOptions } from "../host/host-image.js";
-import type { CopySource, ImageBase, ImagePlan, ImageStep, RunStep } from "./plan.js";
+import type { CopySource, ImageBase, ImagePlan, ImageStep } from "./plan.js";
 import { validatePlan } from "./plan-validate.js";
-import { parseRunMount, formatRunMount } from "./run-mount.js";
 import type { EscapeToken } from "./shell-lexer.js";
 import { findStage, splitStages } from "./stages.js";
-
-/** Options of `Image.fromDockerfile()`. */
-export interface FromDockerfileOptions {
-  /** The build context directory that COPY/ADD sources are relative to. */
-  context?: string;
-  /** `--build-arg` values: they override ARG defaults of the same name. */
-  buildArgs?: Record<string, string>;
-  /** The stage to build (`FROM ... AS <target>`); default the last one. */
-  target?: string;
-}
 
 // The plan the next `new Image()` takes; set only by `Image.of`, synchronously, just before `new`.
 let pendingPlan: ImagePlan | undefined;
@@ -134,37 +109,7 @@ export class Image {
   static fromDockerfile(path: string, options?: FromDockerfileOptions): Image;
   static fromDockerfile(options: FromDockerfileOptions & { dockerfile: string }): Image;
   static fromDockerfile(pathOrOptions: string | (FromDockerfileOptions & { dockerfile: string }), maybeOptions: FromDockerfileOptions = {}): Image {
-    let text: string;
-    let file: string;
-    let options: FromDockerfileOptions;
-    if (typeof pathOrOptions === "string") {
-      file = path.resolve(pathOrOptions);
-      options = { context: path.dirname(file), ...maybeOptions };
-      try {
-        text = readFileSync(file, "utf8");
-      } catch (error) {
-        throw new InvalidOptionError("fromDockerfile.path", `cannot read ${JSON.stringify(file)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; pass the path of a Dockerfile, or { dockerfile: text }`);
-      }
-    } else if (typeof pathOrOptions === "object" && pathOrOptions !== null && typeof pathOrOptions.dockerfile === "string") {
-      text = pathOrOptions.dockerfile;
-      file = "<inline>";
-      options = pathOrOptions;
-    } else {
-      throw new InvalidOptionError("fromDockerfile", "expected a Dockerfile path or { dockerfile: text }");
-    }
-    if (options.buildArgs !== undefined) {
-      for (const [key, value] of Object.entries(options.buildArgs)) {
-        if (typeof value !== "string") throw new InvalidOptionError(`fromDockerfile.buildArgs.${key}`, `expected a string, got ${describe(value)}`);
-      }
-    }
-    const plan = parseDockerfile(text, {
-      file,
-      ...(options.target === undefined ? {} : { target: options.target }),
-      ...(options.buildArgs === undefined ? {} : { buildArgs: options.buildArgs }),
-      ...(options.context === undefined ? {} : { context: options.context }),
-    });
-    if (file === "<inline>") delete plan.dockerfile;
-    return Image.#of(plan);
+    return Image.#of(planFromDockerfile(pathOrOptions, maybeOptions));
   }
 
   static #of(plan: ImagePlan): Image {
@@ -308,9 +253,7 @@ export class Image {
    * ```
    */
   arg(name: string, defaultValue?: string): Image {
-    if (typeof name !== "string" || name === "" || /[\s=]/.test(name)) throw new InvalidOptionError("arg.name", "expected a name with no spaces and no '='");
-    const arg = defaultValue === undefined ? { name } : { name, default: checkTemplate("arg.default", defaultValue, this.#escape, { allowEmpty: true }) };
-    return this.#append({ kind: "arg", args: [arg] }, "arg", true);
+    return this.#append(argStepOf(name, defaultValue, this.#escape), "arg", true);
   }
 
   /**
@@ -350,15 +293,10 @@ export class Image {
    * ```
    */
   copy(src: string | string[], dst: string, options: CopyOptions = {}): Image {
-    const sources = this.#sources("copy", src);
-    const step: ImageStep = { kind: "copy", sources, dest: checkTemplate("copy.dst", dst, this.#escape) };
-    if (options.from !== undefined) step.from = this.#copySource(options.from);
-    if (options.chown !== undefined) step.chown = chownOf("copy.chown", options.chown, this.#escape);
-    if (options.chmod !== undefined) step.chmod = chmodOf("copy.chmod", options.chmod);
-    if (options.link !== undefined) step.link = bool("copy.link", options.link);
-    if (options.parents !== undefined) step.parents = bool("copy.parents", options.parents);
-    if (options.exclude !== undefined) step.exclude = this.#sources("copy.exclude", options.exclude);
-    return this.#append(step, "copy");
+    return this.#append(
+      copyStepOf(src, dst, options, this.#escape, (from) => this.#copySource(from)),
+      "copy",
+    );
   }
 
   /**
@@ -370,18 +308,7 @@ export class Image {
    * ```
    */
   add(src: string | string[], dst: string, options: AddOptions = {}): Image {
-    const step: ImageStep = { kind: "add", sources: this.#sources("add", src), dest: checkTemplate("add.dst", dst, this.#escape) };
-    if (options.chown !== undefined) step.chown = chownOf("add.chown", options.chown, this.#escape);
-    if (options.chmod !== undefined) step.chmod = chmodOf("add.chmod", options.chmod);
-    if (options.link !== undefined) step.link = bool("add.link", options.link);
-    if (options.checksum !== undefined) {
-      if (typeof options.checksum !== "string" || !/^sha256:[0-9a-f]{64}$/.test(options.checksum)) throw new InvalidOptionError("add.checksum", "expected sha256:<64 hex digits>");
-      step.checksum = options.checksum;
-    }
-    if (options.keepGitDir !== undefined) step.keepGitDir = bool("add.keepGitDir", options.keepGitDir);
-    if (options.unpack !== undefined) step.unpack = bool("add.unpack", options.unpack);
-    if (options.exclude !== undefined) step.exclude = this.#sources("add.exclude", options.exclude);
-    return this.#append(step, "add");
+    return this.#append(addStepOf(src, dst, options, this.#escape), "add");
   }
 
   /**
@@ -395,35 +322,7 @@ export class Image {
    * ```
    */
   run(command: string | string[], options: RunOptions = {}): Image {
-    const step: RunStep = { kind: "run", command: commandOf("run.command", command, { allowNewlines: true }) };
-    if (options.env !== undefined) {
-      if (typeof options.env !== "object" || options.env === null) throw new InvalidOptionError("run.env", "expected a record of strings");
-      step.env = Object.entries(options.env).map(([key, value]) => {
-        if (key === "" || /[\s=]/.test(key)) throw new InvalidOptionError(`run.env.${key}`, "a name must be non-empty, with no spaces and no '='");
-        if (typeof value !== "string") throw new InvalidOptionError(`run.env.${key}`, `expected a string, got ${describe(value)}`);
-        return { key, value };
-      });
-    }
-    if (options.network !== undefined) {
-      if (!["default", "none", "host"].includes(options.network)) throw new InvalidOptionError("run.network", 'expected "default", "none" or "host"');
-      step.network = options.network;
-    }
-    if (options.security !== undefined) {
-      if (!["sandbox", "insecure"].includes(options.security)) throw new InvalidOptionError("run.security", 'expected "sandbox" or "insecure"');
-      step.security = options.security;
-    }
-    if (options.mounts !== undefined) {
-      if (!Array.isArray(options.mounts)) throw new InvalidOptionError("run.mounts", "expected an array of mounts");
-      step.mounts = options.mounts.map((m, i) => {
-        try {
-          // The CSV round trip checks every field the way a Dockerfile's --mount is checked.
-          return parseRunMount(formatRunMount(m));
-        } catch (error) {
-          throw new InvalidOptionError(`run.mounts[${i}]`, (error as Error).message);
-        }
-      });
-    }
-    return this.#append(step, "run");
+    return this.#append(runStepOf(command, options), "run");
   }
 
   /**
@@ -461,15 +360,7 @@ export class Image {
    * ```
    */
   expose(port: number | string): Image {
-    let text: string;
-    if (typeof port === "number") {
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidOptionError("expose", `expected a port between 1 and 65535, got ${port}`);
-      text = String(port);
-    } else {
-      text = checkTemplate("expose", port, this.#escape);
-      if (!text.includes("$") && !/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(text)) throw new InvalidOptionError("expose", `expected a port such as 8080, "53/udp" or "8000-8010/tcp", got ${JSON.stringify(text)}`);
-    }
-    return this.#append({ kind: "expose", ports: [text] }, "expose");
+    return this.#append(exposeStepOf(port, this.#escape), "expose");
   }
 
   /**
@@ -481,8 +372,7 @@ export class Image {
    * ```
    */
   volume(...paths: string[]): Image {
-    if (paths.length === 0) throw new InvalidOptionError("volume", "expected at least one path");
-    return this.#append({ kind: "volume", paths: paths.map((p, i) => checkTemplate(`volume[${i}]`, p, this.#escape)) }, "volume");
+    return this.#append(volumeStepOf(paths, this.#escape), "volume");
   }
 
   /**
@@ -507,10 +397,7 @@ export class Image {
    * ```
    */
   shell(argv: string[]): Image {
-    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === "string" && a !== "")) {
-      throw new InvalidOptionError("shell", 'expected a non-empty array of strings, such as ["/bin/bash", "-c"]');
-    }
-    return this.#append({ kind: "shell", argv: [...argv] }, "shell");
+    return this.#append(shellStepOf(argv), "shell");
   }
 
   /**
@@ -522,9 +409,7 @@ export class Image {
    * ```
    */
   stopSignal(signal: string): Image {
-    const text = checkTemplate("stopSignal", signal, this.#escape);
-    if (!text.includes("$") && !/^(SIG)?[A-Z][A-Z0-9+-]*$|^\d+$/i.test(text)) throw new InvalidOptionError("stopSignal", `expected a signal name such as SIGTERM or a number, got ${JSON.stringify(text)}`);
-    return this.#append({ kind: "stopSignal", signal: text }, "stopSignal");
+    return this.#append(stopSignalStepOf(signal, this.#escape), "stopSignal");
   }
 
   /**
@@ -547,15 +432,7 @@ export class Image {
       for (const step of added) image = image.onbuild(onbuildText(step, this.#escape));
       return image;
     }
-    if (typeof instruction !== "string" || instruction.trim() === "") throw new InvalidOptionError("onbuild", 'expected Dockerfile text such as "RUN make" or a function');
-    if (/[\r\n]/.test(instruction)) throw new InvalidOptionError("onbuild", "an ONBUILD trigger is one line");
-    try {
-      parseOnbuildTrigger(instruction);
-    } catch (error) {
-      if (!(error instanceof DockerfileSyntaxError)) throw error;
-      throw new InvalidOptionError("onbuild", `${error.reason}${error.expected === undefined ? "" : ` (expected ${error.expected})`}`);
-    }
-    return this.#append({ kind: "onbuild", instruction: instruction.trim() }, "onbuild");
+    return this.#append(onbuildStepOf(instruction), "onbuild");
   }
 
   /**
@@ -610,32 +487,12 @@ export class Image {
     return Image.#of({ ...this.#plan, steps: [...this.#plan.steps, step] });
   }
 
-  #sources(option: string, src: unknown): string[] {
-    const list = typeof src === "string" ? [src] : src;
-    if (!Array.isArray(list) || list.length === 0) throw new InvalidOptionError(option, "expected a path or a non-empty array of paths");
-    return list.map((s, i) => checkTemplate(list.length === 1 ? option : `${option}[${i}]`, s, this.#escape));
-  }
-
   #copySource(from: unknown): CopySource {
     if (from instanceof Image) return { type: "image", plan: from.#plan };
     const text = checkTemplate("copy.from", from, this.#escape);
     const stage = findStage(splitStages(this.#plan).stages, text);
     return stage !== undefined ? { type: "stage", name: stage.name ?? String(stage.index) } : { type: "ref", ref: text };
   }
-}
-
-function onbuildText(step: ImageStep, escape: EscapeToken): string {
-  const text = toDockerfile({ version: 1, escape, steps: [{ kind: "from", base: { type: "scratch" } }, step] })
-    .split("\n")
-    .filter((line) => line !== "" && !line.startsWith("#"))
-    .slice(1);
-  if (text.length !== 1) throw new InvalidOptionError("onbuild", "a step with a multi-line form (such as a multi-line RUN script) cannot be an ONBUILD trigger");
-  return text[0] as string;
-}
-
-function bool(option: string, value: unknown): boolean {
-  if (typeof value !== "boolean") throw new InvalidOptionError(option, `expected true or false, got ${describe(value)}`);
-  return value;
 }
 
 function deepFreeze<T>(value: T): T {

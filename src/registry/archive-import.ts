@@ -4,15 +4,14 @@
  *
  * Two phases, so a bad archive changes nothing: first every document and blob is checked
  * (sha256 and size against its descriptor, each layer's diff id against the config), then the
- * blobs go into the store and the images are added. A tar is read once, front to back: small
+ * blobs go into the store and the images are added. A tar is read once (archive-sources.ts): small
  * members are kept in memory, big ones are streamed (and hashed) to temp files in the store's
  * `tmp/`, from where the ones that turn out to be layers are renamed into `blobs/`.
  */
-import { createReadStream, createWriteStream, promises as fs } from "node:fs";
+import { createReadStream, promises as fs } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { posix } from "node:path";
 import { decompressor, detectCompression, detectFileCompression, layerMediaType, type Compression } from "../store/compression.js";
 import { digestHex, HashTap, isDigest, sha256, type Digest } from "../store/digest.js";
 import { DigestMismatchError, InvalidArchiveError, InvalidReferenceError } from "../store/errors.js";
@@ -20,119 +19,13 @@ import { removeTree, tempName } from "../store/fs-util.js";
 import { familiarName, formatReference, parseReference, repositoryName } from "../store/reference.js";
 import { hostArchitecture } from "../store/platform.js";
 import type { ImageStore } from "../store/image-store.js";
-import { readTar } from "../store/tar-reader.js";
+import { type ArchiveSource, type Content, LayoutSource, TarSource } from "./archive-sources.js";
 import { IMAGE_NAME_ANNOTATION, MediaType, REF_NAME_ANNOTATION, type Descriptor, type OciImageConfig, type ImageIndex, type ImageManifest, type ImportResult } from "../store/types.js";
 
-const SMALL_MEMBER_BYTES = 1 << 20;
 const MAX_INDEX_DEPTH = 8;
 const MANIFEST_TYPES = new Set<string>([MediaType.ociManifest, MediaType.dockerManifest]);
 const INDEX_TYPES = new Set<string>([MediaType.ociIndex, MediaType.dockerManifestList]);
 const CONFIG_TYPES = new Set<string>([MediaType.ociConfig, MediaType.dockerConfig]);
-
-/** A member's content: in memory, or in a temp file whose digest was computed on the way. */
-type Content = { kind: "buffer"; data: Buffer } | { kind: "file"; path: string; digest: Digest; size: number; owned: boolean };
-
-/** Where the archive's files are read from. */
-interface ArchiveSource {
-  /** The content of a member, following symlinks and hardlinks; undefined if absent. */
-  get(name: string): Promise<Content | undefined>;
-  /** Removes temp files not adopted into the store. */
-  cleanup(): Promise<void>;
-}
-
-function normalizeMember(name: string): string {
-  return posix.normalize(`/${name}`).slice(1).replace(/\/+$/, "");
-}
-
-class TarSource implements ArchiveSource {
-  readonly #members = new Map<string, Content | { kind: "link"; target: string }>();
-
-  static async read(path: string, store: ImageStore): Promise<TarSource> {
-    const source = new TarSource();
-    const head = Buffer.alloc(4);
-    const handle = await fs.open(path, "r");
-    let compression: Compression;
-    try {
-      const { bytesRead } = await handle.read(head, 0, 4, 0);
-      compression = detectCompression(head.subarray(0, bytesRead));
-    } finally {
-      await handle.close();
-    }
-    const decompress = decompressor(compression, `archive ${path}`);
-    const stream = decompress ? createReadStream(path).pipe(decompress) : createReadStream(path);
-    try {
-      for await (const entry of readTar(stream, `archive ${path}`)) {
-        const name = normalizeMember(entry.path);
-        if (entry.type === "symlink") {
-          source.#members.set(name, { kind: "link", target: normalizeMember(posix.join(posix.dirname(name), entry.linkpath)) });
-        } else if (entry.type === "link") {
-          source.#members.set(name, { kind: "link", target: normalizeMember(entry.linkpath) });
-        } else if (entry.type === "file") {
-          if (entry.size <= SMALL_MEMBER_BYTES) {
-            const chunks: Buffer[] = [];
-            for await (const chunk of entry.body()) chunks.push(chunk);
-            source.#members.set(name, { kind: "buffer", data: Buffer.concat(chunks) });
-          } else {
-            const tmp = join(store.tmpDir, tempName());
-            const tap = new HashTap();
-            source.#members.set(name, { kind: "file", path: tmp, digest: "sha256:", size: 0, owned: true });
-            await pipeline(Readable.from(entry.body()), tap, createWriteStream(tmp, { flags: "wx", mode: 0o644 }));
-            source.#members.set(name, { kind: "file", path: tmp, digest: tap.digest(), size: tap.size, owned: true });
-          }
-        }
-      }
-    } catch (e) {
-      await source.cleanup();
-      throw e;
-    } finally {
-      stream.destroy();
-    }
-    return source;
-  }
-
-  async get(name: string): Promise<Content | undefined> {
-    let key = normalizeMember(name);
-    for (let hops = 0; hops < 16; hops++) {
-      const member = this.#members.get(key);
-      if (member === undefined || member.kind !== "link") return member;
-      key = member.target;
-    }
-    return undefined;
-  }
-
-  async cleanup(): Promise<void> {
-    for (const member of this.#members.values()) if (member.kind === "file") await fs.rm(member.path, { force: true });
-  }
-}
-
-/** An OCI image-layout directory: only `oci-layout`, `index.json` and `blobs/sha256/<hex>` are read. */
-class LayoutSource implements ArchiveSource {
-  readonly #dir: string;
-
-  constructor(dir: string) {
-    this.#dir = dir;
-  }
-
-  async get(name: string): Promise<Content | undefined> {
-    const blob = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name);
-    if (name !== "oci-layout" && name !== "index.json" && !blob) return undefined;
-    const path = join(this.#dir, name);
-    let stat;
-    try {
-      stat = await fs.stat(path);
-    } catch {
-      return undefined;
-    }
-    if (stat.size <= SMALL_MEMBER_BYTES) return { kind: "buffer", data: await fs.readFile(path) };
-    const tap = new HashTap();
-    await pipeline(createReadStream(path), tap, async function* (source: AsyncIterable<Buffer>) {
-      for await (const _ of source) void _;
-    });
-    return { kind: "file", path, digest: tap.digest(), size: tap.size, owned: false };
-  }
-
-  async cleanup(): Promise<void> {}
-}
 
 function contentDigest(content: Content): { digest: Digest; size: number } {
   return content.kind === "buffer" ? { digest: sha256(content.data), size: content.data.length } : { digest: content.digest, size: content.size };

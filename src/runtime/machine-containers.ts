@@ -5,13 +5,14 @@
  * owner is alive while the lock is held (DESIGN section 8); a container whose lock is free was
  * left behind by a process that died, and only its files remain.
  */
-import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { config, type BentoConfig } from "../config.js";
 import { BentoError } from "../errors.js";
 import { loadAddon } from "../native/load.js";
-import { readPidsSync, removeCgroupDirSync } from "./cgroup/files.js";
+import { removeCgroupDirSync } from "./cgroup/files.js";
+import { cgroupPids, killCgroups, probeLock } from "./container-processes.js";
 import { releaseName } from "./names.js";
 import { removeTreeSync } from "./trash.js";
 import { recordedInitPids, sweepOrphans, type StateRecord } from "./state.js";
@@ -101,44 +102,6 @@ function listDir(dir: string): string[] {
   } catch {
     return [];
   }
-}
-
-/**
- * Whether a lock file is held by its owner: a shared lock taken on a fresh open of it fails
- * only while someone holds it exclusively (flock(2) locks belong to open file descriptions, so
- * this probe never disturbs the owner's lock). "missing" when there is no lock file.
- *
- * @example
- * ```ts
- * const ownerAlive = probeLock(join(runtimeDir, "containers", id, "lock")) === "held";
- * ```
- */
-export function probeLock(lockFile: string): "held" | "free" | "missing" {
-  let fd: number;
-  try {
-    fd = openSync(lockFile, "r");
-  } catch {
-    return "missing";
-  }
-  try {
-    return loadAddon().flock(fd, "shared", false) ? "free" : "held";
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * The processes in a set of cgroup directories (each pid once).
- *
- * @example
- * ```ts
- * const running = cgroupPids(record.cgroupPaths).length > 0;
- * ```
- */
-export function cgroupPids(cgroupPaths: readonly string[]): number[] {
-  const pids = new Set<number>();
-  for (const dir of cgroupPaths) for (const pid of readPidsSync(join(dir, "cgroup.procs"))) pids.add(pid);
-  return [...pids];
 }
 
 interface ContainerConfigFile {
@@ -246,42 +209,6 @@ export function containerEnded(c: MachineContainer, paths: MachinePaths = config
 /** The processes of a container: those in its cgroups, or without any (rootless), its recorded init. */
 function containerPids(stateDir: string, record: StateRecord): number[] {
   return record.cgroupPaths.length > 0 ? cgroupPids(record.cgroupPaths) : recordedInitPids(stateDir);
-}
-
-/**
- * Kills every process in a container's cgroups: `cgroup.kill` where a cgroup v2 directory has
- * one (the kernel kills all at once, forks included), and SIGKILL to each pid in cgroup.procs
- * until none is left. Resolves true when the cgroups are empty, false if `timeoutMs` passed first.
- *
- * @example
- * ```ts
- * await killCgroups(record.cgroupPaths);
- * ```
- */
-export async function killCgroups(cgroupPaths: readonly string[], timeoutMs = 5000): Promise<boolean> {
-  for (const dir of cgroupPaths) {
-    const kill = join(dir, "cgroup.kill");
-    if (!existsSync(kill)) continue;
-    try {
-      writeFileSync(kill, "1");
-    } catch {
-      // removed meanwhile, or not writable: the SIGKILL loop below does it
-    }
-  }
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const pids = cgroupPids(cgroupPaths);
-    if (pids.length === 0) return true;
-    if (Date.now() > end) return false;
-    for (const pid of pids) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-    await sleep(20);
-  }
 }
 
 function deleteFiles(paths: MachinePaths, c: MachineContainer): void {

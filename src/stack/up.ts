@@ -4,16 +4,11 @@
  * ready, independent services in parallel. On a failure it stops and removes what it started, and
  * throws a ServiceStartupError naming the service.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
-import path from "node:path";
+import { existsSync, statSync } from "node:fs";
 import { config } from "../config.js";
 import { Container } from "../container/container.js";
-import type { ImageLike } from "../container/image-source.js";
-import type { FileMount, MountSpec } from "../container/mounts.js";
-import type { ContainerOptions } from "../container/options.js";
 import type { RunningContainer } from "../container/running-container.js";
 import { BentoError, InvalidOptionError, StartupError, type StartupPhase } from "../errors.js";
-import { Image } from "../image/image.js";
 import { Network } from "../network/network.js";
 import { Volume } from "../volume/volume.js";
 import { readVolumeRecord } from "../volume/volume-store.js";
@@ -21,9 +16,10 @@ import { Wait } from "../wait/wait.js";
 import type { WaitStrategy } from "../wait/wait-strategy.js";
 import { DependencyCycleError, ServiceStartupError, UnsupportedComposeError, type UnsupportedKey } from "./errors.js";
 import { dependenciesFirst, findCycle, withDependencies } from "./graph.js";
-import type { DependencyCondition, FileMountPlan } from "./plan.js";
+import type { DependencyCondition } from "./plan.js";
 import { RunningStack, type StackEvent, type StackResources } from "./running-stack.js";
-import type { ComposeImageSource, StackService, StackState } from "./stack-state.js";
+import { containerOptionsOf, imageOf, isImageLike, namedVolumesOf, type Made } from "./service-container.js";
+import type { StackService, StackState } from "./stack-state.js";
 
 /**
  * Options of `Stack.up()`.
@@ -50,10 +46,6 @@ const commandRuns: WaitStrategy = Object.freeze({ description: "the command to r
 
 /** Marks a service that did not start because another failed first. */
 class Skipped extends Error {}
-
-function isImageLike(value: unknown): value is ImageLike {
-  return typeof value === "object" && value !== null && typeof (value as ImageLike).toPlan === "function";
-}
 
 /** The dependency graph: services and the dependencies of theirs that exist (a missing required one is an error). */
 function graphOf(state: StackState): Map<string, string[]> {
@@ -148,94 +140,6 @@ function waitsOf(state: StackState, services: readonly StackService[]): Map<stri
     waits.set(s.name, extra && own ? Wait.forAll([own, extra]) : (extra ?? own ?? commandRuns));
   }
   return waits;
-}
-
-/** The image of a service: an Image, a replacement from `images`, a Dockerfile build, or a reference to pull. */
-function imageOf(state: StackState, service: StackService): ImageLike {
-  if (isImageLike(service.image)) return service.image;
-  const source = service.image as ComposeImageSource;
-  if (source.ref !== undefined && state.images[source.ref] !== undefined) return state.images[source.ref]!;
-  if (source.build !== undefined) {
-    const b = source.build;
-    const options = { context: b.context, buildArgs: { ...b.args }, ...(b.target === undefined ? {} : { target: b.target }) };
-    return b.dockerfileInline !== undefined ? Image.fromDockerfile({ dockerfile: b.dockerfileInline, ...options }) : Image.fromDockerfile(b.dockerfile ?? path.join(b.context, "Dockerfile"), options);
-  }
-  return Image.from(source.ref!);
-}
-
-/** The stack's networks and volumes, made before any service starts. */
-interface Made {
-  /** By compose network key; `default` is the stack's own network. */
-  networks: Map<string, Network>;
-  /** Anonymous volumes by the compose path of their entry (`services.web.volumes[1]`). */
-  anonymous: Map<string, Volume>;
-  named: Volume[];
-}
-
-/** The network a service joins: the one place a stack attaches its containers to networks. */
-function attachNetwork(state: StackState, service: StackService, made: Made, options: ContainerOptions): ContainerOptions {
-  if (options.network !== undefined) return options;
-  const key = service.networks === undefined ? "default" : Object.keys(service.networks)[0];
-  if (key === undefined) return { ...options, network: "none" };
-  const aliases = [service.name, ...(service.networks?.[key]?.aliases ?? []), ...(options.aliases ?? [])];
-  return { ...options, network: made.networks.get(key)!, aliases: [...new Set(aliases)] };
-}
-
-/** A secret or config as a file mount: its bytes read now, from its file, variable or content. */
-function fileMountOf(state: StackState, f: FileMountPlan): FileMount {
-  const source = (f.kind === "secret" ? state.compose!.secrets : state.compose!.configs)[f.source]!;
-  let content: string | Uint8Array;
-  if (source.file === undefined) content = source.content ?? "";
-  else {
-    try {
-      content = readFileSync(source.file);
-    } catch (error) {
-      throw new InvalidOptionError(`${f.kind}s.${f.source}.file`, `cannot read "${source.file}" (${(error as NodeJS.ErrnoException).code ?? "EIO"}); it must exist while the stack starts`);
-    }
-  }
-  return { content, target: f.target, mode: f.mode, ...(f.uid === undefined ? {} : { uid: f.uid }), ...(f.gid === undefined ? {} : { gid: f.gid }) };
-}
-
-/** The container options of a service in this stack: its own, plus name, labels, network, mounts, wait and deadline. */
-function containerOptionsOf(state: StackState, service: StackService, made: Made, wait: WaitStrategy, startupTimeoutMs: number | undefined): ContainerOptions {
-  const mounts: MountSpec[] = [...(service.options.mounts ?? [])];
-  for (const v of service.volumes) {
-    if (v.type === "bind") {
-      if (v.createHostPath && !existsSync(v.source!)) mkdirSync(v.source!, { recursive: true });
-      mounts.push({ bind: v.source!, target: v.target, readonly: v.readOnly });
-    } else if (v.source === undefined) {
-      mounts.push({ volume: made.anonymous.get(v.path)!, target: v.target, readonly: v.readOnly });
-    } else {
-      mounts.push({ volume: state.compose!.volumes[v.source]!.name, target: v.target, readonly: v.readOnly });
-    }
-  }
-  for (const f of service.files) mounts.push(fileMountOf(state, f));
-  const options: ContainerOptions = {
-    ...service.options,
-    name: service.options.name ?? `${state.name}-${service.name}-1`,
-    labels: { ...service.options.labels, "dev.bento.stack": state.name, "dev.bento.stack.service": service.name },
-    wait,
-    ...(mounts.length > 0 ? { mounts } : {}),
-    ...(startupTimeoutMs === undefined ? {} : { startupTimeoutMs }),
-  };
-  return attachNetwork(state, service, made, options);
-}
-
-/** The named volumes a service mounts (for `down({ removeVolumes })`). */
-function namedVolumesOf(state: StackState, service: StackService): string[] {
-  const names: string[] = [];
-  for (const m of service.options.mounts ?? []) {
-    if (typeof m === "string") {
-      const src = m.split(":")[0] ?? "";
-      if (!path.isAbsolute(src) && !src.startsWith(".") && m.includes(":")) names.push(src);
-    } else if ("volume" in m) {
-      names.push(typeof m.volume === "string" ? m.volume : m.volume.name);
-    }
-  }
-  for (const v of service.volumes) {
-    if (v.type === "volume" && v.source !== undefined && !state.compose!.volumes[v.source]!.external) names.push(state.compose!.volumes[v.source]!.name);
-  }
-  return names;
 }
 
 /** A ServiceStartupError from whatever a service's start threw. */

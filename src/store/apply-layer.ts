@@ -1,4 +1,7 @@
 /**
+ * Over 400 lines: one writer whose checks (names confined to the root, whiteouts, hardlinks)
+ * must see the same directory state; splitting them would spread one safety argument over files.
+ *
  * Applies one layer's tar entries to an empty directory, leaving it in overlay form so it can be
  * an overlayfs lowerdir as is. The rules follow image-spec `layer.md` and containerd's
  * `pkg/archive/tar.go` (applyNaive, createTarFile) and `tar_opts_linux.go` (OverlayConvertWhiteout),

@@ -2,6 +2,7 @@
  * The OCI documents the store keeps (image-spec `descriptor.md`, `manifest.md`, `image-index.md`,
  * `config.md`), with Docker's extra config fields (Healthcheck, Shell, OnBuild), and the shapes
  * the store's methods return.
+ * Over 400 lines: declarations only (no code), each field documented as the OCI spec defines it.
  */
 import type { Digest } from "./digest.js";
 import type { ImageStore } from "./image-store.js";
