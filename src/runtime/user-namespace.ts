@@ -40,16 +40,29 @@ export function idMapping(): IdMapping {
 }
 
 /**
- * True when containers here can hold only id 0: rootless without a subordinate id range. Throws,
- * naming `what` and the fix, when `user` is another id, which the kernel would refuse later with a
- * bare EINVAL from setresuid/setresgid.
+ * Throws, naming `what` and the fix, when `user` cannot exist in this process's containers:
+ * rootless, only the ids of the user namespace's map do, and the kernel would refuse any other
+ * later with a bare EINVAL from setresuid/setresgid/setgroups. Returns true when the map holds
+ * only id 0, so supplementary groups must stay off (setgroups is denied there).
  */
-export function onlyRootMapped(what: string, user: { uid: number; gid: number }): boolean {
-  if (!isRootless() || idMapping().kind !== "single") return false;
-  if (user.uid !== 0 || user.gid !== 0) {
-    throw new HostUnsupportedError(`${what} ${user.uid}:${user.gid}: rootless without a subordinate id range only id 0 exists in a container; run it as root (user: "0") or give the user a range: ${idMapping().limitation}`);
+export function onlyRootMapped(what: string, user: { uid: number; gid: number; groups?: readonly number[] }): boolean {
+  if (!isRootless()) return false;
+  const mapping = idMapping();
+  if (mapping.kind === "single") {
+    if (user.uid !== 0 || user.gid !== 0) {
+      throw new HostUnsupportedError(`${what} ${user.uid}:${user.gid}: rootless without a subordinate id range only id 0 exists in a container; run it as root (user: "0") or give the user a range: ${mapping.limitation}`);
+    }
+    return true;
   }
-  return true;
+  const mapped = (id: number, ranges: IdMapping["uidMap"]) => ranges.some((r) => id >= r.inside && id < r.inside + r.count);
+  const gids = [user.gid, ...(user.groups ?? [])];
+  if (!mapped(user.uid, mapping.uidMap) || !gids.every((g) => mapped(g, mapping.gidMap))) {
+    const top = Math.min(...[mapping.uidMap, mapping.gidMap].map((ranges) => Math.max(...ranges.map((r) => r.inside + r.count)) - 1));
+    throw new HostUnsupportedError(
+      `${what} ${user.uid}:${user.gid}${user.groups?.some((g) => g !== user.gid) ? ` (groups ${user.groups.join(",")})` : ""}: rootless, a container holds only ids 0..${top} (you and your range in /etc/subuid and /etc/subgid); use an id in it, or give your user a larger range in /etc/subuid and /etc/subgid`,
+    );
+  }
+  return false;
 }
 
 /** The user namespace of this process, created on first call; only when {@link isRootless}. */

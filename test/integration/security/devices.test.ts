@@ -7,7 +7,7 @@ import { hostDisk, run, sh } from "./kit.js";
 
 describe(`device policy`, () => {
   it("refuses to read the host's disk through a node made with mknod in /dev", async () => {
-    const r = await run(sh(`mknod /dev/disk b ${hostDisk()} && head -c 512 /dev/disk | wc -c`));
+    const r = await run(sh(`mknod /dev/disk b ${hostDisk()}; head -c 512 /dev/disk | wc -c`));
     expect(r.stdout.trim()).toBe("0");
     expect(r.stderr).toMatch(/Permission denied|Operation not permitted/);
   });
@@ -15,13 +15,13 @@ describe(`device policy`, () => {
   it("refuses a host disk node made in a bind-mounted host directory (no nodev there: the cgroup device policy decides)", async () => {
     const dir = join(testRoot, "devdir");
     mkdirSync(dir, { recursive: true });
-    const r = await run(sh(`mknod /host/disk b ${hostDisk()} && head -c 512 /host/disk | wc -c`), { mounts: [{ bind: dir, target: "/host" }] });
+    const r = await run(sh(`mknod /host/disk b ${hostDisk()}; head -c 512 /host/disk | wc -c`), { mounts: [{ bind: dir, target: "/host" }] });
     expect(r.stdout.trim()).toBe("0");
     expect(r.stderr).toMatch(/Operation not permitted/);
   });
 
   it("refuses the host's kernel log (/dev/kmsg, char 1:11) made with mknod", async () => {
-    const r = await run(sh("mknod /dev/kmsg c 1 11 && head -c 1 /dev/kmsg | wc -c"));
+    const r = await run(sh("mknod /dev/kmsg c 1 11; head -c 1 /dev/kmsg | wc -c"));
     expect(r.stdout.trim()).toBe("0");
   });
 
