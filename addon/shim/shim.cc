@@ -114,8 +114,9 @@ void JoinCgroup(const std::string& procs_file, pid_t pid) {
   if (!WriteFull(f.get(), s.data(), s.size())) Fail("write", procs_file);
 }
 
-// Forwards init's event messages (one per SEQPACKET datagram) to Node; false at EOF.
-bool ForwardInitEvents(int sync, bool& saw_error) {
+// Forwards init's event messages (one per SEQPACKET datagram) to Node; false at EOF. Keeps the
+// payload's wait status from bento's init's "exit" event (init itself then exits 0).
+bool ForwardInitEvents(int sync, bool& saw_error, int& payload_status) {
   char buf[4096];
   ssize_t n = recv(sync, buf, sizeof buf, MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
@@ -123,6 +124,9 @@ bool ForwardInitEvents(int sync, bool& saw_error) {
   std::string msg(buf, static_cast<size_t>(n));
   if (msg.find("\"event\":\"error\"") != std::string::npos || msg.find("\"event\":\"fatal\"") != std::string::npos)
     saw_error = true;
+  size_t status_at = msg.find("\"status\":");
+  if (msg.find("\"event\":\"exit\"") != std::string::npos && status_at != std::string::npos)
+    payload_status = std::atoi(msg.c_str() + status_at + 9);
   WriteFull(kControlFd, msg.data(), msg.size());
   return true;
 }
@@ -156,7 +160,7 @@ bool HandleControl(std::string& pending, pid_t init, UdpRelay& udp, TcpRelay& tc
 
 // `detached`: the container outlives Node; its control socket closing is no reason to stop it.
 int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, bool init_mode, bool has_port_channel,
-              bool detached) {
+              bool detached, int& payload_status) {
   bool control_open = true, sync_open = true, init_running = true, saw_error = false;
   PortService ports;
   bool ports_open = has_port_channel && ports.Open(init);
@@ -187,7 +191,7 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, b
     udp.Expire();
     auto ready = [&](int i) { return i >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR)); };
     if (ready(i_sync)) {
-      sync_open = ForwardInitEvents(sync, saw_error);
+      sync_open = ForwardInitEvents(sync, saw_error, payload_status);
       // Without bento's init the payload is PID 1: its execve closed the (close-on-exec) sync
       // socket, and that EOF with no error before it is the sign that it runs.
       if (!sync_open && !init_mode && !saw_error) SendEvent(kControlFd, "\"event\":\"ready\"");
@@ -237,8 +241,9 @@ bool RemoveCgroup(const std::string& dir) {
 
 // After the container ended: the OOM counter (read before its cgroup goes), then the cgroups,
 // so Node learns the whole outcome in one message.
-void ReportExit(const Plan& plan, int init_status) {
+void ReportExit(const Plan& plan, int init_status, int payload_status) {
   std::string fields = "\"event\":\"shim-exit\",\"initStatus\":" + std::to_string(init_status);
+  if (payload_status >= 0) fields += ",\"payloadStatus\":" + std::to_string(payload_status);
   if (const Op* oom = plan.Setting("oom-count")) fields += ",\"oomKills\":" + std::to_string(ReadKeyed(oom->arg(1), oom->arg(2)));
   bool removed = true;
   for (const Op& op : plan.settings)
@@ -363,8 +368,10 @@ int RunShim() {
     char joined = 'j';
     WriteFull(sync[0], &joined, 1);  // fails only when init already ended, which it reports
     LogStream out(out_pipe[0], 'o', log.get()), err(err_pipe[0], 'e', log.get());
-    int status = Supervise(init, sync[0], out, err, sigfd, plan.Setting("init") != nullptr, has_port_channel, detached);
-    ReportExit(plan, status);
+    int payload_status = -1;
+    int status = Supervise(init, sync[0], out, err, sigfd, plan.Setting("init") != nullptr, has_port_channel, detached,
+                           payload_status);
+    ReportExit(plan, status, payload_status);
     return 0;
   } catch (const SetupError& e) {
     SendEvent(kControlFd, ErrorEventFields("host", e));

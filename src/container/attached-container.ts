@@ -141,7 +141,7 @@ export class AttachedContainer {
     while (!this.ended()) await sleep(pollMs);
     const recorded = readExitRecord(stateDir(this.id));
     // No record: its helper was killed before it could write one; so was the container.
-    return recorded ? decodeWaitStatus(recorded.initStatus, (recorded.oomKills ?? 0) > 0) : decodeWaitStatus(0x9, false);
+    return recorded ? decodeWaitStatus(recorded.payloadStatus ?? recorded.initStatus, (recorded.oomKills ?? 0) > 0) : decodeWaitStatus(0x9, false);
   }
 
   /**

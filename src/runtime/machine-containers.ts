@@ -178,7 +178,7 @@ function describeContainer(paths: MachinePaths, id: string): MachineContainer | 
   const ownerAlive = lock === "held";
   const pids = !record ? [] : containerPids(stateDir, record);
   const recorded = record?.detached ? readExitRecord(stateDir) : undefined;
-  const exit = recorded && { ...decodeWaitStatus(recorded.initStatus, (recorded.oomKills ?? 0) > 0), finishedAt: new Date(recorded.finishedAtMs) };
+  const exit = recorded && { ...decodeWaitStatus(recorded.payloadStatus ?? recorded.initStatus, (recorded.oomKills ?? 0) > 0), finishedAt: new Date(recorded.finishedAtMs) };
   const status: MachineContainerStatus = pids.length > 0 && ownerAlive ? "running" : exit ? "exited" : !ownerAlive ? "left-behind" : "stopped";
   return {
     id,

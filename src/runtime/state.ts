@@ -31,8 +31,10 @@ export interface StateRecord {
 
 /** How a detached container's run ended, as its shim recorded it (see {@link exitRecordFile}). */
 export interface ExitRecord {
-  /** The wait(2) status of its PID 1 (bento's init reports the payload's). */
+  /** The wait(2) status of its PID 1. */
   initStatus: number;
+  /** The wait(2) status of its command, when bento's init (PID 1) reported it. */
+  payloadStatus?: number;
   /** OOM kills its memory cgroup counted; -1 or absent without a counter. */
   oomKills?: number;
   /** When the shim saw it end (ms since the epoch). */
