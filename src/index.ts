@@ -111,7 +111,7 @@ export type { CgroupStats, CgroupLimits } from "./runtime/cgroup/driver.js";
 
 // Volumes and networks
 export { Volume } from "./volume/volume.js";
-export type { MachineContainer, MachineContainerStatus } from "./runtime/machine-containers.js";
+export type { MachineContainer, MachineContainerExit, MachineContainerStatus } from "./runtime/machine-containers.js";
 export type { VolumeOptions } from "./volume/volume.js";
 export type { VolumeRecord } from "./volume/volume-store.js";
 export { Network } from "./network/network.js";

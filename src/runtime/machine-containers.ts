@@ -26,6 +26,12 @@ import { decodeWaitStatus, type ExitStatus } from "./wait-status.js";
  */
 export type MachineContainerStatus = "running" | "stopped" | "exited" | "left-behind";
 
+/** How a detached container's run ended, as its helper recorded it. */
+export interface MachineContainerExit extends ExitStatus {
+  /** When its helper saw it end. */
+  finishedAt: Date;
+}
+
 /** A container on this machine, as its state dir and its store directory describe it. */
 export interface MachineContainer {
   /** The full id (64 hex digits). */
@@ -41,7 +47,7 @@ export interface MachineContainer {
   /** Started with `detach`: it outlives the process that started it. */
   detached: boolean;
   /** How a detached container's last run ended, once its helper recorded it. */
-  exit: (ExitStatus & { finishedAt: Date }) | undefined;
+  exit: MachineContainerExit | undefined;
   /** When it was created (its config.json was written), if known. */
   createdAt: Date | undefined;
   /** The store image it runs, when it came from the store. */
