@@ -5,14 +5,16 @@
 import { StringDecoder } from "node:string_decoder";
 import { Container } from "../container/container.js";
 import type { ExecOptions } from "../container/exec.js";
+import { SystemCallError } from "../errors.js";
 import { helpOption, parseCommandArgs, parseKeyValues, UsageError } from "./args.js";
-import { printHelp, type Command } from "./command.js";
+import { printHelp, reportError, type Command } from "./command.js";
 
 const usage = `Usage: bento exec [OPTIONS] CONTAINER COMMAND [ARG...]
 
 Run a command in a running detached container (bento run -d), by name, id or id prefix, with
 its namespaces, cgroups and process settings. Its output is printed as it comes (stdout to
-stdout, stderr to stderr); bento exec exits with its exit code. Its standard input is empty.
+stdout, stderr to stderr); bento exec exits with its exit code, or as docker's: 127 when the
+command is not found, 126 when it cannot be run. Its standard input is empty.
 
 Options:
   -e, --env KEY=VALUE   set an environment variable (KEY alone: take it from this environment)
@@ -46,6 +48,12 @@ export const execCommand: Command = {
     if (values.user !== undefined) execOptions.user = values.user;
     if (values.workdir !== undefined) execOptions.workdir = values.workdir;
     const container = await Container.attach(ref);
-    return (await container.exec(argv, execOptions)).exitCode;
+    try {
+      return (await container.exec(argv, execOptions)).exitCode;
+    } catch (error) {
+      if (!(error instanceof SystemCallError && error.syscall === "execve")) throw error;
+      reportError(io, error);
+      return error.code === "ENOENT" ? 127 : 126;
+    }
   },
 };

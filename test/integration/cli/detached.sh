@@ -21,6 +21,7 @@ if kill -0 "$owner" 2>/dev/null; then fail "the starter (pid $owner) is still ru
 [ "$($BENTO inspect -f '{{.State.Status}}' db)" = running ] || fail "inspect: db is not running"
 [ "$($BENTO exec db cat /www/index.html)" = hello-from-db ] || fail "exec: wrong output"
 $BENTO exec db sh -c 'exit 3' && fail "exec: exit code 3 was not passed on" || [ $? -eq 3 ] || fail "exec: wrong exit code"
+$BENTO exec db no-such-command 2>/dev/null && fail "exec: a missing command succeeded" || [ $? -eq 127 ] || fail "exec: a missing command did not exit 127"
 
 # The published port answers, served by the container's helper now that the starter is gone.
 port=$($BENTO inspect -f '{{(index (index .NetworkSettings.Ports "5432/tcp") 0).HostPort}}' db)
@@ -30,7 +31,14 @@ body=$(node -e 'fetch(`http://127.0.0.1:${process.argv[1]}/index.html`).then((r)
 [ "$($BENTO logs db)" = "db is up" ] || fail "logs: wrong output"
 $BENTO rm db 2>/dev/null && fail "rm removed a running container without -f"
 
+# A follower started now ends by itself when the container does.
+follow=$(mktemp)
+trap 'rm -f "$follow"' EXIT
+$BENTO logs -f db >"$follow" &
+follower=$!
 [ "$($BENTO stop db)" = db ] || fail "stop did not print the name"
+wait "$follower" || fail "logs -f failed"
+[ "$(cat "$follow")" = "db is up" ] || fail "logs -f printed \"$(cat "$follow")\""
 [ "$($BENTO inspect -f '{{.State.Status}}' db)" = exited ] || fail "inspect: db did not exit"
 [ "$($BENTO wait db)" = "$($BENTO inspect -f '{{.State.ExitCode}}' db)" ] || fail "wait and inspect disagree on the exit code"
 [ "$($BENTO logs db)" = "db is up" ] || fail "logs after stop: wrong output"
