@@ -336,7 +336,8 @@ export async function removeMachineContainer(c: MachineContainer, options: Remov
     // A detached container's helper holds the lock for a moment after it recorded the exit.
     if (!free && c.exit !== undefined) free = await takeLock(fd!, 2000);
     if (!free) {
-      if (!options.force && c.detached) {
+      // Still held after its exit was recorded: the process that started it lives and holds it.
+      if (!options.force && c.detached && c.exit === undefined) {
         throw new BentoError("ERR_CONTAINER_RUNNING", `container ${c.name} is running (detached); stop it first (bento stop ${c.name}), or remove it with { force: true }, which kills its processes`);
       }
       if (!options.force) {
