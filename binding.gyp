@@ -33,6 +33,7 @@
         "addon/shim/exec.cc",
         "addon/shim/ports.cc",
         "addon/shim/udp-relay.cc",
+        "addon/shim/tcp-relay.cc",
         "addon/shim/netlink.cc",
         "addon/shim/network.cc",
         "addon/shim/seccomp.cc",

@@ -95,6 +95,7 @@ export type { ImageUsage } from "./store/image-usage.js";
 export { Container } from "./container/container.js";
 export { RunningContainer } from "./container/running-container.js";
 export { StoppedContainer } from "./container/stopped-container.js";
+export { AttachedContainer } from "./container/attached-container.js";
 export type { ContainerOptions } from "./container/options.js";
 export type { ContainerFile } from "./container/start-files.js";
 export type { SeccompOption } from "./runtime/seccomp/filter.js";
@@ -110,7 +111,7 @@ export type { CgroupStats, CgroupLimits } from "./runtime/cgroup/driver.js";
 
 // Volumes and networks
 export { Volume } from "./volume/volume.js";
-export type { MachineContainer, MachineContainerStatus } from "./runtime/machine-containers.js";
+export type { MachineContainer, MachineContainerExit, MachineContainerStatus } from "./runtime/machine-containers.js";
 export type { VolumeOptions } from "./volume/volume.js";
 export type { VolumeRecord } from "./volume/volume-store.js";
 export { Network } from "./network/network.js";

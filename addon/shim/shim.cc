@@ -21,6 +21,7 @@
 #include "ops.hh"
 #include "plan.hh"
 #include "ports.hh"
+#include "tcp-relay.hh"
 #include "udp-relay.hh"
 #include "userns.hh"
 #include "roles.hh"
@@ -113,8 +114,9 @@ void JoinCgroup(const std::string& procs_file, pid_t pid) {
   if (!WriteFull(f.get(), s.data(), s.size())) Fail("write", procs_file);
 }
 
-// Forwards init's event messages (one per SEQPACKET datagram) to Node; false at EOF.
-bool ForwardInitEvents(int sync, bool& saw_error) {
+// Forwards init's event messages (one per SEQPACKET datagram) to Node; false at EOF. Keeps the
+// payload's wait status from bento's init's "exit" event (init itself then exits 0).
+bool ForwardInitEvents(int sync, bool& saw_error, int& payload_status) {
   char buf[4096];
   ssize_t n = recv(sync, buf, sizeof buf, MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
@@ -122,12 +124,15 @@ bool ForwardInitEvents(int sync, bool& saw_error) {
   std::string msg(buf, static_cast<size_t>(n));
   if (msg.find("\"event\":\"error\"") != std::string::npos || msg.find("\"event\":\"fatal\"") != std::string::npos)
     saw_error = true;
+  size_t status_at = msg.find("\"status\":");
+  if (msg.find("\"event\":\"exit\"") != std::string::npos && status_at != std::string::npos)
+    payload_status = std::atoi(msg.c_str() + status_at + 9);
   WriteFull(kControlFd, msg.data(), msg.size());
   return true;
 }
 
-// Commands from Node, one per line: "signal <n>".
-bool HandleControl(std::string& pending, pid_t init, UdpRelay& udp) {
+// Commands from Node, one per line: "signal <n>", "udp ..." and "tcp ..." (publish a port).
+bool HandleControl(std::string& pending, pid_t init, UdpRelay& udp, TcpRelay& tcp) {
   char buf[512];
   ssize_t n = read(kControlFd, buf, sizeof buf);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
@@ -139,24 +144,28 @@ bool HandleControl(std::string& pending, pid_t init, UdpRelay& udp) {
     pending.erase(0, nl + 1);
     if (line.compare(0, 7, "signal ") == 0) {
       kill(init, std::stoi(line.substr(7)));
-    } else if (line.compare(0, 4, "udp ") == 0) {
-      // "udp <host port> <container port> [<host address>]": publish a UDP port from the host side.
+    } else if (line.compare(0, 4, "udp ") == 0 || line.compare(0, 4, "tcp ") == 0) {
+      // "udp|tcp <host port> <container port> [<host address>]": publish a port from the host side.
       int host_port = 0, ctr_port = 0;
       char address[64] = "";
       sscanf(line.c_str() + 4, "%d %d %63s", &host_port, &ctr_port, address);
-      int err = udp.Publish(host_port, ctr_port, address);
-      SendEvent(kControlFd, std::string("\"event\":\"udp\",\"port\":") + std::to_string(host_port) +
-                                ",\"errno\":" + std::to_string(err));
+      bool is_udp = line[0] == 'u';
+      int err = is_udp ? udp.Publish(host_port, ctr_port, address) : tcp.Publish(host_port, ctr_port, address);
+      SendEvent(kControlFd, std::string("\"event\":\"") + (is_udp ? "udp" : "tcp") +
+                                "\",\"port\":" + std::to_string(host_port) + ",\"errno\":" + std::to_string(err));
     }
   }
   return true;
 }
 
-int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, bool init_mode, bool has_port_channel) {
+// `detached`: the container outlives Node; its control socket closing is no reason to stop it.
+int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, bool init_mode, bool has_port_channel,
+              bool detached, int& payload_status) {
   bool control_open = true, sync_open = true, init_running = true, saw_error = false;
   PortService ports;
   bool ports_open = has_port_channel && ports.Open(init);
   UdpRelay udp(ports);
+  TcpRelay tcp(ports);
   int init_status = 0;
   std::string pending;
   while (init_running || out.open() || err.open() || sync_open) {
@@ -173,16 +182,19 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, b
     int i_port = ports_open && init_running ? add(kPortChannelFd) : -1;
     size_t udp_from = fds.size();
     if (init_running) udp.AppendPollFds(fds);
+    size_t tcp_from = fds.size();
+    if (init_running) tcp.AppendPollFds(fds);
     if (poll(fds.data(), fds.size(), init_running ? udp.TimeoutMs() : -1) < 0) {
       if (errno == EINTR) continue;
       return init_status;
     }
-    for (size_t i = udp_from; i < fds.size(); ++i)
+    for (size_t i = udp_from; i < tcp_from; ++i)
       if (fds[i].revents & POLLIN) udp.Handle(fds[i].fd);
+    if (init_running) tcp.Handle(fds, tcp_from);
     udp.Expire();
     auto ready = [&](int i) { return i >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR)); };
     if (ready(i_sync)) {
-      sync_open = ForwardInitEvents(sync, saw_error);
+      sync_open = ForwardInitEvents(sync, saw_error, payload_status);
       // Without bento's init the payload is PID 1: its execve closed the (close-on-exec) sync
       // socket, and that EOF with no error before it is the sign that it runs.
       if (!sync_open && !init_mode && !saw_error) SendEvent(kControlFd, "\"event\":\"ready\"");
@@ -190,10 +202,11 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, b
     if (ready(i_port)) ports_open = ports.Serve(kPortChannelFd);
     if (ready(i_out)) out.Pump();
     if (ready(i_err)) err.Pump();
-    if (ready(i_ctl) && !HandleControl(pending, init, udp)) {
-      // Node closed its end: nobody will ever stop this container, so stop it now.
+    if (ready(i_ctl) && !HandleControl(pending, init, udp, tcp)) {
       control_open = false;
-      kill(init, SIGKILL);
+      // Node closed its end: nobody will ever stop this container, so stop it now; a detached
+      // one is stopped by signals to its init from any process, and goes on.
+      if (!detached) kill(init, SIGKILL);
     }
     if (ready(i_sig)) {
       signalfd_siginfo si;
@@ -231,8 +244,9 @@ bool RemoveCgroup(const std::string& dir) {
 
 // After the container ended: the OOM counter (read before its cgroup goes), then the cgroups,
 // so Node learns the whole outcome in one message.
-void ReportExit(const Plan& plan, int init_status) {
+void ReportExit(const Plan& plan, int init_status, int payload_status) {
   std::string fields = "\"event\":\"shim-exit\",\"initStatus\":" + std::to_string(init_status);
+  if (payload_status >= 0) fields += ",\"payloadStatus\":" + std::to_string(payload_status);
   if (const Op* oom = plan.Setting("oom-count"))
     fields += ",\"oomKills\":" + std::to_string(ReadKeyed(oom->arg(1), oom->arg(2)));
   bool removed = true;
@@ -240,6 +254,16 @@ void ReportExit(const Plan& plan, int init_status) {
     if (op.name() == "cleanup-rmdir") removed = RemoveCgroup(op.arg(1)) && removed;
   fields += std::string(",\"cgroupsRemoved\":") + (removed ? "true" : "false");
   SendEvent(kControlFd, fields);
+  // A detached container's starter may be gone: the outcome stays in a file for `wait` and `inspect`.
+  if (const Op* file = plan.Setting("exit-file")) {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    std::string record =
+        "{" + fields + ",\"finishedAtMs\":" + std::to_string(ts.tv_sec * 1000LL + ts.tv_nsec / 1'000'000) + "}\n";
+    std::string tmp = file->arg(1) + ".tmp";
+    Fd f(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (f.valid() && WriteFull(f.get(), record.data(), record.size())) rename(tmp.c_str(), file->arg(1).c_str());
+  }
 }
 
 }  // namespace
@@ -253,6 +277,13 @@ int RunShim() {
     return 2;
   }
   prctl(PR_SET_NAME, "bento-shim");
+  const bool detached = plan.Setting("detach") != nullptr;
+  if (detached) {
+    // Outlive Node: no death signal, and a session of our own, so a Ctrl-C or hangup aimed at
+    // the starter's terminal never reaches the container's supervisor.
+    prctl(PR_SET_PDEATHSIG, 0);
+    setsid();
+  }
   // Checked before any other fd is opened, so fd 5 cannot be one of our own pipes.
   bool has_port_channel = fcntl(kPortChannelFd, F_GETFD) >= 0;
   try {
@@ -342,8 +373,10 @@ int RunShim() {
     char joined = 'j';
     WriteFull(sync[0], &joined, 1);  // fails only when init already ended, which it reports
     LogStream out(out_pipe[0], 'o', log.get()), err(err_pipe[0], 'e', log.get());
-    int status = Supervise(init, sync[0], out, err, sigfd, plan.Setting("init") != nullptr, has_port_channel);
-    ReportExit(plan, status);
+    int payload_status = -1;
+    int status = Supervise(init, sync[0], out, err, sigfd, plan.Setting("init") != nullptr, has_port_channel, detached,
+                           payload_status);
+    ReportExit(plan, status, payload_status);
     return 0;
   } catch (const SetupError& e) {
     SendEvent(kControlFd, ErrorEventFields("host", e));

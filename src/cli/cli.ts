@@ -14,11 +14,29 @@ import { pruneCommand } from "./prune.js";
 import { psCommand } from "./ps.js";
 import { rmCommand } from "./rm.js";
 import { runCommand } from "./run.js";
+import { execCommand } from "./exec.js";
+import { stopCommand } from "./stop.js";
+import { waitCommand } from "./wait.js";
 import { volumeCommand } from "./volume.js";
 import { dockerImageCommands } from "./docker-commands.js";
 
 /** Every command, in the order `bento --help` lists them. */
-export const commands: readonly Command[] = [psCommand, imagesCommand, logsCommand, rmCommand, pruneCommand, volumeCommand, runCommand, buildCommand, composeCommand, doctorCommand, ...dockerImageCommands];
+export const commands: readonly Command[] = [
+  psCommand,
+  imagesCommand,
+  logsCommand,
+  rmCommand,
+  pruneCommand,
+  volumeCommand,
+  runCommand,
+  execCommand,
+  stopCommand,
+  waitCommand,
+  buildCommand,
+  composeCommand,
+  doctorCommand,
+  ...dockerImageCommands,
+];
 
 /** `bento --help`. */
 export function mainUsage(): string {

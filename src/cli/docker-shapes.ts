@@ -53,9 +53,11 @@ export function dockerContainer(c: MachineContainer, record: Partial<ContainerRe
       Running: running,
       Paused: false,
       Restarting: false,
-      OOMKilled: false,
+      OOMKilled: c.exit?.oomKilled ?? false,
       Dead: c.status === "left-behind",
       Pid: running ? (c.pids[0] ?? 0) : 0,
+      // Known for a detached container once its helper recorded the end of its run.
+      ...(c.exit ? { ExitCode: c.exit.exitCode, FinishedAt: c.exit.finishedAt.toISOString() } : {}),
     },
     Image: c.imageId ?? "",
     Name: `/${c.name}`,

@@ -18,13 +18,13 @@ const usage = `Usage: bento prune
 
 Remove what processes left behind, in this order:
   1. containers whose process died (their cgroups, upper dirs, logs and anonymous volumes),
-     as the SDK's first start in a process does;
+     as the SDK's first start in a process does, and detached containers that exited;
   2. anonymous volumes no container uses (named ones too with --volumes);
   3. dangling images: untagged images no container uses;
   4. with --all, the build cache too: the images of builds without a tag (bento-build-cache,
      as "bento images" lists them) that no container uses. The next build of those images
      runs every step again.
-Containers of live processes, the volumes and images they use, tagged images and (without
+Containers of live processes, running detached containers, the volumes and images they use, tagged images and (without
 --all) the build cache are kept.
 
 Options:

@@ -9,15 +9,17 @@ import { formatAgo, formatTable, shortId } from "./table.js";
 const usage = `Usage: bento ps [OPTIONS]
 
 List containers on this machine, whichever process started them. A container belongs to the
-process that started it and lives as long as that process does.
+process that started it and lives as long as that process does, unless it was started detached
+(bento run -d), which outlives it.
 
 Statuses:
-  running       its owner process is alive and the container's processes run
+  running       its owner process (or, detached, its helper) is alive and its processes run
   stopped       its owner process is alive; nothing runs in it now
+  exited        detached, and its command ended; it stays until "bento rm" (shown with -a)
   left behind   its owner process died; its files remain until "bento prune" (shown with -a)
 
 Options:
-  -a, --all     also show containers left behind by processes that died
+  -a, --all     also show exited containers and those left behind by processes that died
   -q, --quiet   print only the ids
       --json    print JSON (every field, full ids)
   -h, --help    print this help
@@ -63,7 +65,8 @@ export const psCommand: Command = {
     const { values, positionals } = parseCommandArgs(args, options, usage);
     if (values.help) return printHelp(io, usage);
     if (positionals.length > 0) throw new UsageError(`ps takes no arguments (got "${positionals[0]}")`, usage);
-    const containers = listMachineContainers().filter((c) => values.all || c.status !== "left-behind");
+    // As docker ps: without -a, only the containers that are up (running, or stopped by an owner that may start them again).
+    const containers = listMachineContainers().filter((c) => values.all || c.status === "running" || c.status === "stopped");
     if (values.json) writeJson(io, containers.map(containerJson));
     else if (values.quiet) io.stdout.write(containers.map((c) => `${shortId(c.id)}\n`).join(""));
     else io.stdout.write(psTable(containers));

@@ -13,9 +13,11 @@ Remove containers (by name, id or id prefix) and their files.
 A container belongs to the process that started it. One left behind by a process that died is
 removed at once. One whose process is alive is refused, unless -f: then its processes are
 killed (through its cgroups) and its files deleted under that process, which sees it exit.
+A detached container (bento run -d) is removed once it exited (bento stop); a running one is
+refused unless -f, which kills it first.
 
 Options:
-  -f, --force   also remove containers whose process is alive, killing what runs in them
+  -f, --force   also remove running containers, killing what runs in them
   -h, --help    print this help
 `;
 
@@ -42,7 +44,9 @@ export const rmCommand: Command = {
         io.stdout.write(`${ref}\n`);
       } catch (error) {
         failed = true;
-        if (c !== undefined && error instanceof BentoError && error.code === "ERR_CONTAINER_OWNED") {
+        if (c !== undefined && error instanceof BentoError && error.code === "ERR_CONTAINER_RUNNING") {
+          io.stderr.write(`bento: container ${c.name} is running; stop it first (bento stop ${c.name}), or remove it anyway (killing its processes) with -f\n`);
+        } else if (c !== undefined && error instanceof BentoError && error.code === "ERR_CONTAINER_OWNED") {
           io.stderr.write(`bento: container ${c.name} belongs to process ${c.ownerPid ?? "?"}, which is still running; stop it there, or remove it anyway (killing its processes) with -f\n`);
         } else {
           reportError(io, error);

@@ -1,6 +1,7 @@
 /**
  * `bento run [OPTIONS] <rootfs-dir|image-ref> [CMD...]`: starts a container in the foreground,
- * prints its output, removes it, and exits with its exit code.
+ * prints its output, removes it, and exits with its exit code; with -d, starts it detached,
+ * prints its id and returns at once.
  */
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
@@ -20,10 +21,12 @@ IMAGE is a root filesystem directory when it is a path (it starts with "/", "./"
 else an image reference from the store (BENTO_HOME), e.g. alpine:3.20.
 
 A container lives as long as the process that started it: when bento run ends, for any reason,
-its container is removed, with or without --rm.
+its container is removed, with or without --rm. With -d it outlives bento run: its id is
+printed, and bento exec, logs, inspect, stop, wait and rm reach it from any process.
 
 Options:
-      --rm                  remove the container when it exits (always done; accepted for docker's sake)
+  -d, --detach              run the container in the background and print its id
+      --rm                  remove the container when it exits (always done without -d; not with -d yet)
   -e, --env KEY=VALUE       set an environment variable (KEY alone: take it from this environment)
   -p, --publish PORT        publish a container port (on 127.0.0.1 and ::1 unless HOST_IP is given):
                             [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/udp], ranges as 8000-8001:80-81
@@ -37,6 +40,7 @@ Options:
 const options = {
   ...helpOption,
   rm: { type: "boolean" },
+  detach: { type: "boolean", short: "d" },
   env: { type: "string", short: "e", multiple: true },
   publish: { type: "string", short: "p", multiple: true },
   volume: { type: "string", short: "v", multiple: true },
@@ -104,7 +108,9 @@ export const runCommand: Command = {
     if (values.help) return printHelp(io, usage);
     const [imageArg, ...command] = positionals;
     if (imageArg === undefined) throw new UsageError("run needs an image: a root filesystem directory or an image reference", usage);
+    if (values.detach && values.rm) throw new UsageError("--rm with -d is not supported yet: remove the container with bento rm once it exited", usage);
     const containerOptions = runOptions(values, command, process.env);
+    if (values.detach) containerOptions.detach = true;
     const image = await imageOf(imageArg);
     let running;
     try {
@@ -121,6 +127,10 @@ export const runCommand: Command = {
       const port = running.hostPort(p.container, p.protocol);
       const where = p.hostIp === undefined ? `127.0.0.1:${port} and [::1]:${port}` : p.hostIp.includes(":") ? `[${p.hostIp}]:${port}` : `${p.hostIp}:${port}`;
       io.stderr.write(`bento: ${p.container}/${p.protocol} is published on ${where}\n`);
+    }
+    if (values.detach) {
+      io.stdout.write(`${running.id}\n`);
+      return 0;
     }
     for await (const line of running.followLogs()) (line.stream === "stdout" ? io.stdout : io.stderr).write(line.text);
     const exit = await running.wait();

@@ -8,6 +8,7 @@ import { HealthMonitor, resolveHealthcheck } from "../wait/healthcheck.js";
 import { consumeLogs } from "../wait/log-consumer.js";
 import { phaseTimeout, waitForStartup } from "../wait/startup.js";
 import { Wait } from "../wait/wait.js";
+import { AttachedContainer } from "./attached-container.js";
 import { ContainerInstance } from "./instance.js";
 import { resolveImage, type ImageLike } from "./image-source.js";
 import { normalizeOptions, type ContainerOptions, type NormalizedOptions } from "./options.js";
@@ -35,6 +36,24 @@ export class Container {
     options: ContainerOptions = {},
   ) {
     this.options = normalizeOptions(options);
+  }
+
+  /**
+   * Finds a container started with `detach: true` again, from any process (by name, id or unique
+   * id prefix), to exec in it, read its logs, stop it, wait for it and remove it. Throws a
+   * BentoError with code `ERR_NOT_FOUND` when no container matches, and a ContainerStateError for
+   * a container that was not started detached (only its own process may operate it).
+   *
+   * @example
+   * ```ts
+   * const db = await Container.attach("db");
+   * await db.exec(["sh", "-c", "echo ok"]);
+   * await db.stop();
+   * await db.remove();
+   * ```
+   */
+  static async attach(nameOrId: string): Promise<AttachedContainer> {
+    return AttachedContainer.find(nameOrId);
   }
 
   /**

@@ -18,7 +18,8 @@ import type { CgroupDriver, CgroupStats } from "../runtime/cgroup/driver.js";
 import { compileContainerPlan, type ProcessSpec, type RuntimeSpec } from "../runtime/container-plan.js";
 import { claimName, releaseName } from "../runtime/names.js";
 import { RunningShim } from "../runtime/shim.js";
-import { claimState, cleanUpSync, recordInit, releaseState, sweepOrphans, sweepOwnedBy, type StateLock } from "../runtime/state.js";
+import { claimState, cleanUpSync, exitRecordFile, recordInit, releaseState, sweepOrphans, sweepOwnedBy, type StateLock } from "../runtime/state.js";
+import { writeDetachedRecord } from "./detached-record.js";
 import { discard, emptyTrash } from "../runtime/trash.js";
 import { resolveUser } from "../runtime/user.js";
 import { egressNameserver, startEgress, type Egress } from "../network/egress.js";
@@ -94,10 +95,20 @@ export class ContainerInstance {
         cgroupPaths: this.driver.paths(id),
         containerDir,
         removeDirs: anonymousVolumes.map(volumeDir),
+        ...(options.detach ? { detached: true } : {}),
       });
     } catch (error) {
       releaseName(this.runtimeDir, name, id);
       throw error;
+    }
+    if (options.detach) {
+      writeDetachedRecord(this.lock.dir, {
+        process: spec.process,
+        network: spec.network,
+        lowerDirs: spec.lowerDirs,
+        stopSignal: this.stopSignal(),
+        stopTimeoutMs: options.stopTimeoutMs,
+      });
     }
   }
 
@@ -199,9 +210,13 @@ export class ContainerInstance {
     const joins = this.options.joins;
     const oomCounter = this.driver.oomCounter(this.id);
     const userns = isRootless() ? await userNamespace() : undefined;
+    const detach = this.options.detach;
+    // A restart of a detached container: the last run's recorded exit no longer says how it stands.
+    if (detach) rmSync(exitRecordFile(this.lock.dir), { force: true });
     const plan = compileContainerPlan(
       {
         ...this.spec,
+        ...(detach ? { detach: { exitFile: exitRecordFile(this.lock.dir) } } : {}),
         hold: joins !== undefined || this.options.egress === true,
         ...(userns ? { userNamespace: { holderPid: userns.holderPid, singleId: userns.mapping.kind === "single" } } : {}),
       },
@@ -228,7 +243,8 @@ export class ContainerInstance {
             egress = await startEgress(initPid);
           }
         : undefined;
-    track(this);
+    // A detached container outlives this process: its exit hooks must leave it alone.
+    if (!detach) track(this);
     let shim: RunningShim;
     try {
       shim = await RunningShim.start(`start ${this.name}`, this.id, plan, this.driver, this.lock.fd, cfg.debug.has("runtime") || cfg.debug.has("*"), attach);
@@ -241,13 +257,17 @@ export class ContainerInstance {
     }
     this.shim = shim;
     this.cleanedUp = shim.cleanedUp;
-    // Without a cgroup, other processes (bento ps) learn that it runs from this record.
+    // Without a cgroup, other processes (bento ps) learn that it runs from this record; they
+    // signal and exec into a detached container through it too.
     const withoutCgroup = this.driver.paths(this.id).length === 0;
-    if (withoutCgroup) recordInit(this.lock, shim.initPid);
+    const recordsInit = withoutCgroup || detach;
+    if (recordsInit) recordInit(this.lock, shim.initPid);
     const publishUdp = (hostPort: number, containerPort: number, hostIp?: string) => shim.publishUdp(hostPort, containerPort, hostIp);
+    // This process's proxy ends with it: the shim of a detached container publishes TCP too.
+    const publishTcp = detach ? (hostPort: number, containerPort: number, hostIp?: string) => shim.publishTcp(hostPort, containerPort, hostIp) : undefined;
     try {
-      if (this.proxy === undefined) this.proxy = await PortProxy.open(this.publishedPorts(), () => this.shim?.portChannel ?? null, publishUdp);
-      else await this.proxy.reopen(publishUdp);
+      if (this.proxy === undefined) this.proxy = await PortProxy.open(this.publishedPorts(), () => this.shim?.portChannel ?? null, publishUdp, publishTcp);
+      else await this.proxy.reopen(publishUdp, publishTcp);
       writePortsRecord(this.spec.containerDir, this.proxy.bound);
     } catch (error) {
       shim.signal(9);
@@ -259,7 +279,7 @@ export class ContainerInstance {
     this.startedAt = new Date();
     this.lastExit = undefined;
     this.exitPromise = shim.exited.then((exit) => {
-      if (withoutCgroup) recordInit(this.lock, undefined);
+      if (recordsInit) recordInit(this.lock, undefined);
       joins?.network.detach(this.id);
       egress?.stop();
       this.proxy?.closeListeners();

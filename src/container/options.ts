@@ -137,6 +137,24 @@ export interface ContainerOptions {
   ulimits?: Record<string, UlimitSpec>;
   /** The size of /dev/shm (default 64 MiB): bytes, or "256m". */
   shmSize?: string | number;
+  /**
+   * Let the container outlive the process that starts it (as `docker run -d`). Its supervising
+   * helper keeps writing its log and publishing its ports, and records how it exited; this
+   * process's exit leaves it running, and no sweep touches it while its helper lives. Any process
+   * finds it again with `Container.attach(nameOrId)` to exec, read logs, stop, wait and remove it.
+   * Default false: the container is bound to this process (removed when it ends, swept after a crash).
+   * Not with a {@link Network} yet (the network ends with this process).
+   *
+   * @example
+   * ```ts
+   * await new Container(image, { name: "db", detach: true, ports: [5432] }).start();
+   * // later, from another process:
+   * const db = await Container.attach("db");
+   * await db.stop();
+   * await db.remove();
+   * ```
+   */
+  detach?: boolean;
 }
 
 /** Validated options with the derived values the runtime needs. */
@@ -160,6 +178,8 @@ export interface NormalizedOptions {
   capabilities: bigint;
   noNewPrivileges: boolean;
   seccomp: SeccompOption;
+  /** The container outlives this process (see ContainerOptions.detach). */
+  detach: boolean;
   /** With network "none": outbound access through slirp4netns (build RUN steps; not a user option). */
   egress?: boolean;
   mounts: NormalizedMount[];
@@ -190,6 +210,15 @@ function absolutePath(option: string, value: string): string {
     throw new InvalidOptionError(option, `"${value}" must be an absolute path inside the container without "..", e.g. "/app"`);
   }
   return value.replace(/\/+$/, "") || "/";
+}
+
+function detachOption(detach: unknown, joins: Network | undefined): boolean {
+  if (detach === undefined) return false;
+  if (typeof detach !== "boolean") throw new InvalidOptionError("detach", `${JSON.stringify(detach)} must be true or false`);
+  if (detach && joins) {
+    throw new InvalidOptionError("detach", 'a container on a Network cannot outlive this process yet (the network ends with it); use network "none" or "host", or leave detach out');
+  }
+  return detach;
 }
 
 /** Validates options; throws InvalidOptionError naming the option and the fix. */
@@ -239,6 +268,7 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
     capabilities: capabilityMask(options.capAdd, options.capDrop),
     noNewPrivileges: options.noNewPrivileges ?? true,
     seccomp: options.seccomp === undefined ? "default" : checkSeccompOption(options.seccomp),
+    detach: detachOption(options.detach, joins),
     mounts: parseMounts(options.mounts),
     files: [],
     system: normalizeSystemOptions(options, options.network === "host" ? "host" : joins ? "joined" : "none"),

@@ -10,7 +10,7 @@ import { encodePlan, type PlanRecord } from "./plan-codec.js";
 
 /** An event bento-shim reports; `event` names it, the other fields depend on it. */
 export interface HelperEvent {
-  event: "spawned" | "ready" | "error" | "exit" | "shim-exit" | "fatal" | "attached" | "udp";
+  event: "spawned" | "ready" | "error" | "exit" | "shim-exit" | "fatal" | "attached" | "udp" | "tcp";
   port?: number;
   oomKills?: number;
   cgroupsRemoved?: boolean;

@@ -19,7 +19,7 @@ export interface BoundPort extends PublishedPort {
 /** Where to get a connection into the container; null while it is not running. */
 export type ChannelSource = () => number | null;
 
-/** Publishes a UDP port through the container's shim (on `hostIp`, else both loopbacks); resolves with 0 or an errno. */
+/** Publishes a port through the container's shim (on `hostIp`, else both loopbacks); resolves with 0 or an errno. */
 export type UdpPublisher = (hostPort: number, containerPort: number, hostIp?: string) => Promise<number>;
 
 async function listen(server: Server, host: string, port: number): Promise<void> {
@@ -38,7 +38,7 @@ async function close(server: Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-async function publishUdp(port: PublishedPort, udp: UdpPublisher): Promise<number> {
+async function publishThroughShim(port: PublishedPort, udp: UdpPublisher): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const candidate = port.host || (await freePort());
     const errno = await udp(candidate, port.container, port.hostIp);
@@ -46,10 +46,10 @@ async function publishUdp(port: PublishedPort, udp: UdpPublisher): Promise<numbe
     if (port.host || errno !== 98 /* EADDRINUSE */) {
       const where = port.hostIp === undefined ? "" : ` of ${port.hostIp}`;
       const fix = errno === 99 /* EADDRNOTAVAIL */ ? `${port.hostIp} is not an address of this machine; publish on one of its addresses, or leave the address out` : "choose another host port or let bento pick one";
-      throw new BentoError("ERR_PORT_IN_USE", `ports: cannot publish ${port.container}/udp on host port ${candidate}${where} (errno ${errno}); ${fix}`);
+      throw new BentoError("ERR_PORT_IN_USE", `ports: cannot publish ${port.container}/${port.protocol} on host port ${candidate}${where} (errno ${errno}); ${fix}`);
     }
   }
-  throw new BentoError("ERR_PORT_IN_USE", `ports: found no free host port for ${port.container}/udp`);
+  throw new BentoError("ERR_PORT_IN_USE", `ports: found no free host port for ${port.container}/${port.protocol}`);
 }
 
 export class PortProxy {
@@ -57,17 +57,29 @@ export class PortProxy {
   private readonly sockets = new Set<Socket>();
   readonly bound: BoundPort[] = [];
 
-  private constructor(private readonly channel: ChannelSource) {}
+  private constructor(
+    private readonly channel: ChannelSource,
+    private readonly tcpThroughShim: UdpPublisher | undefined,
+  ) {}
 
   /**
    * Listens for every TCP port in `ports`; UDP ports are bound by the container's shim (a UDP
-   * socket cannot be handed to Node's dgram), which relays datagrams per client flow.
+   * socket cannot be handed to Node's dgram), which relays datagrams per client flow. With
+   * `tcpThroughShim` (a detached container, which outlives this process) the shim listens for
+   * the TCP ports too.
    */
-  static async open(ports: readonly PublishedPort[], channel: ChannelSource, udp: UdpPublisher): Promise<PortProxy> {
-    const proxy = new PortProxy(channel);
+  static async open(ports: readonly PublishedPort[], channel: ChannelSource, udp: UdpPublisher, tcpThroughShim?: UdpPublisher): Promise<PortProxy> {
+    const proxy = new PortProxy(channel, tcpThroughShim);
     try {
       for (const port of ports) {
-        const hostPort = port.protocol === "udp" ? await publishUdp(port, udp) : port.hostIp !== undefined ? await proxy.listenOn(port, port.hostIp) : await proxy.listenBoth(port);
+        const hostPort =
+          port.protocol === "udp"
+            ? await publishThroughShim(port, udp)
+            : tcpThroughShim !== undefined
+              ? await publishThroughShim(port, tcpThroughShim)
+              : port.hostIp !== undefined
+                ? await proxy.listenOn(port, port.hostIp)
+                : await proxy.listenBoth(port);
         proxy.bound.push({ ...port, hostPort });
       }
     } catch (error) {
@@ -79,13 +91,15 @@ export class PortProxy {
 
   /**
    * Publishes every port again (after a restart) on the same host ports and addresses: the TCP
-   * listeners closed when the container exited, and the UDP ports went with the old shim.
+   * listeners closed when the container exited, and the ports the shim held (UDP, and TCP of a
+   * detached container) went with the old shim.
    */
-  async reopen(udp: UdpPublisher): Promise<void> {
+  async reopen(udp: UdpPublisher, tcp: UdpPublisher | undefined): Promise<void> {
     try {
       for (const b of this.bound) {
         const same = { ...b, host: b.hostPort };
-        if (b.protocol === "udp") await publishUdp(same, udp);
+        if (b.protocol === "udp") await publishThroughShim(same, udp);
+        else if (this.tcpThroughShim !== undefined && tcp !== undefined) await publishThroughShim(same, tcp);
         else if (b.hostIp !== undefined) await this.listenOn(same, b.hostIp);
         else await this.listenBoth(same);
       }

@@ -54,6 +54,11 @@ export interface RuntimeSpec {
   userNamespace?: UserNamespaceSpec;
   /** Sysctls, resource limits, the domain name and /dev/shm's size. */
   system?: SystemSettings;
+  /**
+   * The shim outlives the process that starts it (no death signal, its own session, a closed
+   * control socket does not stop the container) and writes the exit outcome to `exitFile`.
+   */
+  detach?: { exitFile: string };
 }
 
 /** The system a container sees beyond its mounts: decided by the container options. */
@@ -203,6 +208,10 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   b.op("cgroup namespace", "cgroupns", "1");
   if (spec.init) b.op("init", "init", "1");
   if (spec.hold) b.op("wait for Node before running", "hold", "1");
+  if (spec.detach) {
+    b.op("outlive the starting process", "detach", "1");
+    b.op(`record the exit in ${spec.detach.exitFile}`, "exit-file", spec.detach.exitFile);
+  }
   if (cleanup.oomCounter) b.op(`read ${cleanup.oomCounter.file} at exit`, "oom-count", cleanup.oomCounter.file, cleanup.oomCounter.key);
   for (const dir of cleanup.removeDirs) b.op(`remove cgroup ${dir} at exit`, "cleanup-rmdir", dir);
 

@@ -15,15 +15,23 @@ import { removeCgroupDirSync } from "./cgroup/files.js";
 import { cgroupPids, killCgroups, probeLock } from "./container-processes.js";
 import { releaseName } from "./names.js";
 import { removeTreeSync } from "./trash.js";
-import { recordedInitPids, sweepOrphans, type StateRecord } from "./state.js";
+import { readExitRecord, recordedInitPids, sweepOrphans, type StateRecord } from "./state.js";
+import { decodeWaitStatus, type ExitStatus } from "./wait-status.js";
 
 /**
  * Where a container stands:
  * - `running`: its owner is alive and processes run in its cgroups;
  * - `stopped`: its owner is alive (it may start it again) and nothing runs in it;
+ * - `exited`: a detached container whose helper recorded its exit; it stays until it is removed;
  * - `left-behind`: its owner died; its files wait for a sweep (`bento prune`, or the next start).
  */
-export type MachineContainerStatus = "running" | "stopped" | "left-behind";
+export type MachineContainerStatus = "running" | "stopped" | "exited" | "left-behind";
+
+/** How a detached container's run ended, as its helper recorded it. */
+export interface MachineContainerExit extends ExitStatus {
+  /** When its helper saw it end. */
+  finishedAt: Date;
+}
 
 /** A container on this machine, as its state dir and its store directory describe it. */
 export interface MachineContainer {
@@ -35,8 +43,12 @@ export interface MachineContainer {
   status: MachineContainerStatus;
   /** The process that started it (undefined when its runtime state is gone). */
   ownerPid: number | undefined;
-  /** True while the owner holds the container's lock. */
+  /** True while the owner holds the container's lock (for a detached container: its owner or its helper). */
   ownerAlive: boolean;
+  /** Started with `detach`: it outlives the process that started it. */
+  detached: boolean;
+  /** How a detached container's last run ended, once its helper recorded it. */
+  exit: MachineContainerExit | undefined;
   /** When it was created (its config.json was written), if known. */
   createdAt: Date | undefined;
   /** The store image it runs, when it came from the store. */
@@ -134,13 +146,17 @@ function describeContainer(paths: MachinePaths, id: string): MachineContainer | 
   // A record without a lock file cannot happen (the lock comes first); treat it as left behind.
   const ownerAlive = lock === "held";
   const pids = !record ? [] : containerPids(stateDir, record);
-  const status: MachineContainerStatus = !ownerAlive ? "left-behind" : pids.length > 0 ? "running" : "stopped";
+  const recorded = record?.detached ? readExitRecord(stateDir) : undefined;
+  const exit = recorded && { ...decodeWaitStatus(recorded.payloadStatus ?? recorded.initStatus, (recorded.oomKills ?? 0) > 0), finishedAt: new Date(recorded.finishedAtMs) };
+  const status: MachineContainerStatus = pids.length > 0 && ownerAlive ? "running" : exit ? "exited" : !ownerAlive ? "left-behind" : "stopped";
   return {
     id,
     name: record?.name ?? cfg?.name ?? id.slice(0, 12),
     status,
     ownerPid: record?.ownerPid,
     ownerAlive,
+    detached: record?.detached === true,
+    exit,
     createdAt: createdAt([join(containerDir, "config.json"), join(stateDir, "state.json")]),
     imageId: cfg?.imageId ?? undefined,
     labels: cfg?.labels ?? {},
@@ -243,8 +259,14 @@ export async function removeMachineContainer(c: MachineContainer, options: Remov
     // No runtime state: only the store directory is left.
   }
   try {
-    const free = fd === undefined || loadAddon().flock(fd, "exclusive", false);
+    let free = fd === undefined || loadAddon().flock(fd, "exclusive", false);
+    // A detached container's helper holds the lock for a moment after it recorded the exit.
+    if (!free && c.exit !== undefined) free = await takeLock(fd!, 2000);
     if (!free) {
+      // Still held after its exit was recorded: the process that started it lives and holds it.
+      if (!options.force && c.detached && c.exit === undefined) {
+        throw new BentoError("ERR_CONTAINER_RUNNING", `container ${c.name} is running (detached); stop it first (bento stop ${c.name}), or remove it with { force: true }, which kills its processes`);
+      }
       if (!options.force) {
         throw new BentoError("ERR_CONTAINER_OWNED", `container ${c.name} belongs to process ${c.ownerPid ?? "?"}, which is still running; stop it there, or remove it with { force: true }, which kills its processes`);
       }
@@ -265,11 +287,28 @@ export async function removeMachineContainer(c: MachineContainer, options: Remov
         throw new BentoError("ERR_KILL_TIMEOUT", `container ${c.name}: processes ${cgroupPids(c.record.cgroupPaths).join(", ")} still run after SIGKILL; its files were kept`);
       }
     }
+    // A detached container's helper ends once its container did (it writes the last log lines
+    // and the exit first): delete the files after it, not under it. Its starter may hold the lock on.
+    if (c.detached && result.tookFromOwner && fd !== undefined) {
+      const end = Date.now() + 5000;
+      while (readExitRecord(stateDir) === undefined && Date.now() < end) await sleep(20);
+      result.tookFromOwner = !(await takeLock(fd, 1000));
+    }
     deleteFiles(paths, c);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
   return result;
+}
+
+/** Takes the exclusive lock on `fd`, trying until `timeoutMs` passed; true once taken. */
+async function takeLock(fd: number, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (loadAddon().flock(fd, "exclusive", false)) return true;
+    if (Date.now() > end) return false;
+    await sleep(20);
+  }
 }
 
 /** What {@link sweepLeftBehind} removed. */
@@ -304,7 +343,7 @@ export function diskBytes(path: string): number {
 
 /**
  * Removes what processes that died left behind: every container whose lock is free (as the
- * SDK's first start does, {@link sweepOrphans}), and container directories whose runtime state
+ * SDK's first start does, {@link sweepOrphans}, exited detached ones included), and container directories whose runtime state
  * is gone (the runtime dir is a tmpfs that a reboot empties) and that are older than a minute.
  * Returns what was removed.
  *
@@ -316,12 +355,13 @@ export function diskBytes(path: string): number {
 export function sweepLeftBehind(paths: MachinePaths = config()): SweptContainer[] {
   const before = new Map(
     listMachineContainers(paths)
-      .filter((c) => c.status === "left-behind")
+      .filter((c) => c.status === "left-behind" || c.status === "exited")
       .map((c) => [c.id, c]),
   );
   const sizes = new Map([...before.values()].map((c) => [c.id, diskBytes(c.containerDir)]));
   const swept: SweptContainer[] = [];
-  for (const id of sweepOrphans(statesDir(paths))) {
+  // As docker's container prune: exited detached containers go too.
+  for (const id of sweepOrphans(statesDir(paths), { keepExited: false })) {
     const c = before.get(id);
     if (c) releaseName(paths.runtimeDir, c.name, id);
     swept.push({ id, name: c?.name ?? id.slice(0, 12), sizeBytes: sizes.get(id) ?? 0 });

@@ -94,8 +94,20 @@ export class RunningShim {
    * and ::1); resolves with 0, or the errno of the failed bind (such as EADDRINUSE).
    */
   async publishUdp(hostPort: number, containerPort: number, hostIp?: string): Promise<number> {
-    const reply = this.helper.waitFor((e) => e.event === "udp" && e.port === hostPort);
-    this.helper.send(`udp ${hostPort} ${containerPort}${hostIp === undefined ? "" : ` ${hostIp}`}\n`);
+    return this.publish("udp", hostPort, containerPort, hostIp);
+  }
+
+  /**
+   * Asks the shim to listen on TCP `hostPort` itself and relay to `containerPort`, as it does for
+   * UDP: for a detached container, whose starter's proxy ends with the starter.
+   */
+  async publishTcp(hostPort: number, containerPort: number, hostIp?: string): Promise<number> {
+    return this.publish("tcp", hostPort, containerPort, hostIp);
+  }
+
+  private async publish(protocol: "udp" | "tcp", hostPort: number, containerPort: number, hostIp: string | undefined): Promise<number> {
+    const reply = this.helper.waitFor((e) => e.event === protocol && e.port === hostPort);
+    this.helper.send(`${protocol} ${hostPort} ${containerPort}${hostIp === undefined ? "" : ` ${hostIp}`}\n`);
     const event = await reply;
     return event === null ? 32 /* EPIPE: the shim is gone */ : (event.errno ?? 0);
   }

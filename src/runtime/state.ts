@@ -22,6 +22,37 @@ export interface StateRecord {
   containerDir: string;
   /** Other directories that die with the container (its anonymous volumes). */
   removeDirs?: string[];
+  /**
+   * Started with `detach`: its shim, which holds the lock too, outlives the owner. The owner's
+   * exit leaves it alone; once the shim ended, its recorded exit keeps it until it is removed.
+   */
+  detached?: boolean;
+}
+
+/** How a detached container's run ended, as its shim recorded it (see {@link exitRecordFile}). */
+export interface ExitRecord {
+  /** The wait(2) status of its PID 1. */
+  initStatus: number;
+  /** The wait(2) status of its command, when bento's init (PID 1) reported it. */
+  payloadStatus?: number;
+  /** OOM kills its memory cgroup counted; -1 or absent without a counter. */
+  oomKills?: number;
+  /** When the shim saw it end (ms since the epoch). */
+  finishedAtMs: number;
+}
+
+/** Where the shim of a detached container records its exit: in the container's state dir. */
+export function exitRecordFile(stateDir: string): string {
+  return join(stateDir, "exit.json");
+}
+
+/** The recorded exit of a detached container, or undefined while it runs (or if it never ran). */
+export function readExitRecord(stateDir: string): ExitRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(exitRecordFile(stateDir), "utf8")) as ExitRecord;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A container's claim on its runtime state: the open, locked lock file. */
@@ -116,9 +147,11 @@ const staleWithoutRecordMs = 60_000;
 
 /**
  * Cleans every container whose owner died: its lock is free. Returns the ids swept. Safe to run
- * from several processes at once: whoever takes a lock cleans that container.
+ * from several processes at once: whoever takes a lock cleans that container. A detached
+ * container whose shim recorded its exit waits for its removal (as docker keeps an exited
+ * container) unless `keepExited` is false (a prune); one whose shim died without a record is swept.
  */
-export function sweepOrphans(runtimeDir: string): string[] {
+export function sweepOrphans(runtimeDir: string, options: { keepExited?: boolean } = {}): string[] {
   let entries: string[];
   try {
     entries = readdirSync(runtimeDir);
@@ -152,6 +185,7 @@ export function sweepOrphans(runtimeDir: string): string[] {
         if (Date.now() - statSync(dir).mtimeMs > staleWithoutRecordMs) rmSync(dir, { recursive: true, force: true });
         continue;
       }
+      if (record.detached && options.keepExited !== false && readExitRecord(dir) !== undefined) continue;
       dropContainer(runtimeDir, dir, record);
       swept.push(id);
     } finally {
@@ -177,7 +211,8 @@ export function sweepOwnedBy(runtimeDir: string, ownerPid: number): string[] {
     const dir = join(runtimeDir, id);
     try {
       const record = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as StateRecord;
-      if (record.ownerPid !== ownerPid) continue;
+      // A detached container outlives its owner by design.
+      if (record.ownerPid !== ownerPid || record.detached) continue;
       dropContainer(runtimeDir, dir, record);
       swept.push(id);
     } catch {

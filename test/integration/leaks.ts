@@ -2,7 +2,7 @@
  * Leak checks every integration test runs: for the containers it made, no process, mount,
  * cgroup, state dir or container dir may remain.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { cgroupDriver } from "../../src/runtime/cgroup/detect.js";
 import { config } from "../../src/config.js";
@@ -48,4 +48,27 @@ export function leftovers(ids: readonly string[]): string[] {
   }
   for (const p of processesOf(ids)) left.push(`process ${p}`);
   return left;
+}
+
+/**
+ * Processes holding the lock file of one of these containers (a detached container's shim sits
+ * outside its cgroup, so {@link processesOf} cannot see it); a lock deleted with its state dir
+ * is still found by the link's name.
+ */
+export function helpersHolding(ids: readonly string[]): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p) && p !== String(process.pid))) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (ids.some((id) => target.includes(`/containers/${id}/lock`))) {
+          found.push(`helper ${pid} ${readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")}`);
+          break;
+        }
+      }
+    } catch {
+      // exited while we looked, or not ours to read
+    }
+  }
+  return found;
 }

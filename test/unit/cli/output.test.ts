@@ -77,6 +77,8 @@ function container(fields: Partial<MachineContainer>): MachineContainer {
     status: "running",
     ownerPid: 4242,
     ownerAlive: true,
+    detached: false,
+    exit: undefined,
     createdAt: ago(5),
     imageId: undefined,
     labels: {},

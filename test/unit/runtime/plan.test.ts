@@ -66,6 +66,14 @@ describe("container plan", () => {
     expect(plan.records.find((r) => r[0] === "mount-in" && r[2] === "dev/pts")![5]).not.toMatch(/gid=5/);
   });
 
+  it("tells the shim of a detached container to outlive Node and where to record the exit; others get neither", () => {
+    const detached = compileContainerPlan({ ...spec, detach: { exitFile: "/run/bento/containers/abc/exit.json" } }, { hostOps: [], procsFiles: [] });
+    expect(detached.records).toContainEqual(["detach", "1"]);
+    expect(detached.records).toContainEqual(["exit-file", "/run/bento/containers/abc/exit.json"]);
+    const bound = compileContainerPlan(spec, { hostOps: [], procsFiles: [] });
+    expect(bound.records.filter((r) => r[0] === "detach" || r[0] === "exit-file")).toEqual([]);
+  });
+
   it("joins cgroups before namespaces for exec", () => {
     const plan = compileExecPlan(42, "none", ["/cg/x/cgroup.procs"], spec.process);
     expect(plan.records.slice(0, 4)).toEqual([
