@@ -19,6 +19,7 @@ import { RunningShim } from "../runtime/shim.js";
 import { claimState, cleanUpSync, recordInit, releaseState, sweepOrphans, sweepOwnedBy, type StateLock } from "../runtime/state.js";
 import { discard, emptyTrash } from "../runtime/trash.js";
 import { resolveUser } from "../runtime/user.js";
+import { hostDevices } from "../runtime/host-devices.js";
 import { egressNameserver, startEgress, type Egress } from "../network/egress.js";
 import { seccompProgram } from "../runtime/seccomp/filter.js";
 import { idMapping, isRootless, userNamespace } from "../runtime/user-namespace.js";
@@ -119,7 +120,9 @@ export class ContainerInstance {
     const name = options.name ?? `bento_${id.slice(0, 12)}`;
     const containerDir = join(cfg.home, "containers", id);
     const image = source.config;
-    const hostname = options.hostname ?? (options.network === "host" ? hostHostname() : id.slice(0, 12));
+    // A container in another's network namespace takes its name and /etc files, as Docker's container:x.
+    const sharedWith = options.sharesNetworkOf?.core;
+    const hostname = sharedWith?.spec.hostname ?? options.hostname ?? (options.network === "host" ? hostHostname() : id.slice(0, 12));
     const user = resolveUser(options.user ?? (image.User || undefined), source.lowerDirs);
     const baseEnv = image.Env.some((e) => e.startsWith("PATH=")) ? image.Env : [`PATH=${DEFAULT_PATH}`, ...image.Env];
     const env = envList(baseEnv, { HOSTNAME: hostname, ...(baseEnv.some((e) => e.startsWith("HOME=")) ? {} : { HOME: user.home }), ...options.env });
@@ -151,9 +154,12 @@ export class ContainerInstance {
       readonlyRootfs: options.readonlyRootfs,
       init: options.init,
       network: options.network,
+      ...(sharedWith ? { etcDir: sharedWith.spec.containerDir } : {}),
       process: payload,
       mounts: volumes.mounts,
       system: options.system,
+      devices: options.privileged ? [...hostDevices().filter((d) => !options.devices.some((own) => own.target === d.target)), ...options.devices] : options.devices,
+      privileged: options.privileged,
     };
     mkdirSync(containerDir, { recursive: true, mode: 0o700 });
     // The overlay's root directory takes the upper dir's mode: 0700 would lock non-root users out of "/".
@@ -174,7 +180,7 @@ export class ContainerInstance {
       cwd: payload.cwd,
       user: options.user ?? image.User ?? "",
       hostname,
-      networkMode: options.joins?.network.name ?? options.network,
+      networkMode: options.joins?.network.name ?? (sharedWith ? `container:${sharedWith.name}` : options.network),
       limits: options.limits,
       readonlyRootfs: options.readonlyRootfs,
       init: options.init,
@@ -200,9 +206,11 @@ export class ContainerInstance {
     const joins = this.options.joins;
     const oomCounter = this.driver.oomCounter(this.id);
     const userns = isRootless() ? await userNamespace() : undefined;
+    const netnsOf = this.sharedNetworkPid();
     const plan = compileContainerPlan(
       {
         ...this.spec,
+        ...(netnsOf === undefined ? {} : { netnsOf }),
         hold: joins !== undefined || this.options.egress === true,
         ...(userns ? { userNamespace: { holderPid: userns.holderPid, singleId: userns.mapping.kind === "single" } } : {}),
       },
@@ -271,9 +279,19 @@ export class ContainerInstance {
     });
   }
 
+  /** The init pid of the container whose network namespace this one enters; it must be running. */
+  private sharedNetworkPid(): number | undefined {
+    const target = this.options.sharesNetworkOf?.core;
+    if (target === undefined) return undefined;
+    if (target.pid === undefined) throw new ContainerStateError(`container ${this.name} shares the network namespace of ${target.name}, which is not running; start ${target.name} first`);
+    return target.pid;
+  }
+
   /** The ports to publish: the option, else the image's EXPOSE'd ports (as `docker run -P`). */
   private publishedPorts(): PublishedPort[] {
     if (this.options.ports !== undefined) return this.options.ports;
+    // Ports of a shared network namespace are the other container's to publish.
+    if (this.options.sharesNetworkOf !== undefined) return [];
     return parsePorts(Object.keys(this.source.config.ExposedPorts ?? {}));
   }
 

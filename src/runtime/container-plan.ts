@@ -7,6 +7,7 @@ import { dirname, join, relative } from "node:path";
 import type { PlanRecord } from "../native/plan-codec.js";
 import type { CgroupSetup } from "./cgroup/driver.js";
 import { defaultDeviceRules, deviceFilterProgram } from "./devices.js";
+import type { DeviceNode } from "./host-devices.js";
 
 /** The process a container (or an exec) runs. */
 export interface ProcessSpec {
@@ -47,6 +48,10 @@ export interface RuntimeSpec {
   /** The shim waits for Node's "go" after clone (Node attaches a network then). */
   hold?: boolean;
   network: "none" | "host";
+  /** The pid of a container whose network namespace this one enters instead of making its own. */
+  netnsOf?: number;
+  /** Where /etc/hosts, /etc/hostname and /etc/resolv.conf come from (default `containerDir`). */
+  etcDir?: string;
   process: ProcessSpec;
   /** Mounts after the standard ones, in order; targets are resolved inside the root. */
   mounts: RuntimeMount[];
@@ -54,6 +59,10 @@ export interface RuntimeSpec {
   userNamespace?: UserNamespaceSpec;
   /** Sysctls, resource limits, the domain name and /dev/shm's size. */
   system?: SystemSettings;
+  /** Host device nodes made in /dev beyond the standard ones, and allowed by the device policy. */
+  devices?: DeviceNode[];
+  /** Docker's --privileged: no device policy, /dev not nodev, /sys writable, nothing masked. */
+  privileged?: boolean;
 }
 
 /** The system a container sees beyond its mounts: decided by the container options. */
@@ -99,7 +108,8 @@ export const CLONE_NEWNS = 0x20000,
   CLONE_NEWIPC = 0x08000000,
   CLONE_NEWPID = 0x20000000,
   CLONE_NEWNET = 0x40000000;
-const S_IFCHR = 0o020000;
+const S_IFCHR = 0o020000,
+  S_IFBLK = 0o060000;
 
 /** Docker's masked paths (moby oci/defaults.go) and read-only /proc paths. */
 const maskedPaths = ["proc/asound", "proc/acpi", "proc/interrupts", "proc/kcore", "proc/keys", "proc/latency_stats", "proc/timer_list", "proc/timer_stats", "proc/sched_debug", "proc/scsi", "sys/firmware", "sys/devices/virtual/powercap"];
@@ -187,7 +197,15 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   // allowlist); a cgroup v1 host without a v2 hierarchy gets it through devices.allow instead.
   // In a user namespace the kernel refuses mknod of real devices anyway, and an unprivileged
   // process cannot attach a BPF device program.
-  if (cgroups.cloneInto !== undefined && !userns) b.op(`allow only the default devices in ${cgroups.cloneInto}`, "device-filter", cgroups.cloneInto, deviceProgram);
+  // A privileged container gets no policy of its own, as Docker's --privileged.
+  const extraDevices = spec.devices ?? [];
+  if (cgroups.cloneInto !== undefined && !userns && !spec.privileged) {
+    if (extraDevices.length === 0) b.op(`allow only the default devices in ${cgroups.cloneInto}`, "device-filter", cgroups.cloneInto, deviceProgram);
+    else {
+      const rules = [...defaultDeviceRules, ...extraDevices.map((d) => ({ type: d.type, major: d.major, minor: d.minor, access: d.access }))];
+      b.op(`allow the default devices and ${extraDevices.map((d) => d.source).join(", ")} in ${cgroups.cloneInto}`, "device-filter", cgroups.cloneInto, deviceFilterProgram(rules).toString("hex"));
+    }
+  }
 
   b.section("settings");
   if (userns) {
@@ -197,7 +215,8 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
     b.op("keep init dumpable", "dumpable", "1");
   }
   b.op(`log to ${spec.logFile}`, "log", spec.logFile);
-  b.op("clone", "clone", String(namespaceFlags(spec.network)));
+  if (spec.netnsOf !== undefined) b.op(`enter the network namespace of pid ${spec.netnsOf}`, "netns-of", String(spec.netnsOf));
+  b.op("clone", "clone", String(namespaceFlags(spec.network) & ~(spec.netnsOf === undefined ? 0 : CLONE_NEWNET)));
   if (cgroups.cloneInto !== undefined) b.op(`join cgroup ${cgroups.cloneInto}`, "cgroup-into", cgroups.cloneInto);
   for (const f of cgroups.procsFiles) b.op(`join cgroup ${f}`, "cgroup-procs", f);
   b.op("cgroup namespace", "cgroupns", "1");
@@ -240,8 +259,20 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
       b.op(`bind /dev/${name}`, "mount-in", join(merged, "dev", name), `dev/${name}`, "", String(MS_BIND), "");
     }
   }
+  for (const d of extraDevices) {
+    const target = d.target.replace(/^\/+/, "");
+    b.op(`create ${dirname(d.target)}`, "mkdir-in", dirname(target), String(0o755));
+    if (userns) {
+      b.op(`create ${d.target}`, "touch-in", target, String(d.mode));
+      b.op(`bind ${d.source} on ${d.target}`, "mount-in", d.source, target, "", String(MS_BIND), "");
+    } else {
+      b.op(`create ${d.target} (${d.type} ${d.major}:${d.minor})`, "mknod-in", target, String((d.type === "c" ? S_IFCHR : S_IFBLK) | d.mode), String(d.major), String(d.minor));
+      // Its own mount keeps it usable once /dev is nodev (a privileged /dev never is).
+      if (!spec.privileged) b.op(`bind ${d.target}`, "mount-in", join(merged, target), target, "", String(MS_BIND), "");
+    }
+  }
   // A node the container makes in /dev cannot be opened (the devices cgroup also refuses it).
-  b.op("make /dev nodev", "mount-in", "", "dev", "", String(MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV), "");
+  if (!spec.privileged) b.op("make /dev nodev", "mount-in", "", "dev", "", String(MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV), "");
   for (const [target, link] of devLinks) b.op(`link /${link}`, "symlink-in", target, link);
   // gid 5 (tty) exists only where the namespace maps more than the user's own id.
   mountIn("mount devpts on /dev/pts", "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, `newinstance,ptmxmode=0666,mode=0620${userns?.singleId ? "" : ",gid=5"}`);
@@ -253,12 +284,13 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
     mountIn("bind /sys", "/sys", "sys", "", MS_BIND | MS_REC);
     b.op("make /sys read-only", "readonly-in", "sys");
   } else {
-    mountIn("mount sysfs on /sys (read-only)", "sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    const sysReadonly = spec.privileged ? 0 : MS_RDONLY;
+    mountIn(`mount sysfs on /sys${spec.privileged ? "" : " (read-only)"}`, "sysfs", "sys", "sysfs", sysReadonly | MS_NOSUID | MS_NODEV | MS_NOEXEC);
   }
   b.op("create /etc", "mkdir-in", "etc", String(0o755));
   for (const file of ["hosts", "hostname", "resolv.conf"]) {
     b.op(`create /etc/${file}`, "touch-in", `etc/${file}`, String(0o644));
-    b.op(`bind /etc/${file}`, "mount-in", join(spec.containerDir, file), `etc/${file}`, "", String(MS_BIND), "");
+    b.op(`bind /etc/${file}`, "mount-in", join(spec.etcDir ?? spec.containerDir, file), `etc/${file}`, "", String(MS_BIND), "");
   }
   for (const m of spec.mounts) {
     const target = m.target.replace(/^\/+/, "");
@@ -279,8 +311,10 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   }
   // In the container's own network and IPC namespaces, before /proc/sys turns read-only.
   for (const [name, value] of spec.system?.sysctls ?? []) b.op(`set sysctl ${name} = ${value}`, "sysctl-in", `proc/sys/${name.replace(/\./g, "/")}`, value);
-  for (const p of maskedPaths) b.op(`mask /${p}`, "mask-in", p);
-  for (const p of readonlyPaths) b.op(`make /${p} read-only`, "readonly-in", p);
+  if (!spec.privileged) {
+    for (const p of maskedPaths) b.op(`mask /${p}`, "mask-in", p);
+    for (const p of readonlyPaths) b.op(`make /${p} read-only`, "readonly-in", p);
+  }
   if (spec.process.cwd !== "/") b.op(`create working directory ${spec.process.cwd}`, "mkdir-in", spec.process.cwd.replace(/^\/+/, ""), String(0o755));
   b.op("pivot_root into the root filesystem", "pivot", merged);
   if (spec.readonlyRootfs) b.op("make the root filesystem read-only", "remount-root-ro");
@@ -288,7 +322,7 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   if (spec.system?.domainname !== undefined) b.op(`set domain name ${spec.system.domainname}`, "setdomainname", spec.system.domainname);
   // Set in init, so the payload inherits them (an exec does not: it starts from the shim).
   for (const [resource, soft, hard] of spec.system?.rlimits ?? []) b.op(`set resource limit ${resource} to ${soft}/${hard}`, "rlimit", String(resource), String(soft), String(hard));
-  if (spec.network === "none") b.op("bring lo up", "loopback-up");
+  if (spec.network === "none" && spec.netnsOf === undefined) b.op("bring lo up", "loopback-up");
   addProcess(b, spec.process);
 
   return { records: b.records, describe: (i) => b.descriptions[i] ?? `step ${i}` };

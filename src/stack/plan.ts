@@ -176,6 +176,8 @@ export interface ServicePlan {
   volumes: VolumeMountPlan[];
   /** Networks by name (`default` when the file names none and network_mode is unset). */
   networks: Record<string, ServiceNetworkPlan>;
+  /** `network_mode: service:x`: the service whose network namespace this one enters (x starts first). */
+  sharesNetworkOf?: string;
   /** `expose:` ports (`"8080/tcp"`): reachable by other services, not published on the host. */
   expose: string[];
   /** The `restart:` policy; `{ policy: "no" }` when the file sets none. */

@@ -32,6 +32,8 @@ export interface StackService {
   readonly volumes: readonly VolumeMountPlan[];
   /** Compose networks; undefined: the stack's own network. */
   readonly networks: Readonly<Record<string, ServiceNetworkPlan>> | undefined;
+  /** Compose `network_mode: service:x`: the service whose network namespace this one enters. */
+  readonly sharesNetworkOf?: string;
   /** Compose keys of this service that bento does not honour. */
   readonly unsupported: readonly UnsupportedKey[];
   /** Compose secrets and configs, mounted as read-only files. */

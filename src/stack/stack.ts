@@ -222,6 +222,7 @@ export class Stack {
             profiles: [...s.profiles],
             volumes: structuredClone(s.volumes),
             networks: s.options.network === undefined ? structuredClone(s.networks) : {},
+            ...(s.sharesNetworkOf === undefined ? {} : { sharesNetworkOf: s.sharesNetworkOf }),
             unsupported: plan.unsupported.filter((u) => u.path === prefix || u.path.startsWith(`${prefix}.`) || u.path.startsWith(`${prefix}[`)),
             files: structuredClone(s.files ?? []),
           },

@@ -173,7 +173,8 @@ interface Made {
 }
 
 /** The network a service joins: the one place a stack attaches its containers to networks. */
-function attachNetwork(state: StackState, service: StackService, made: Made, options: ContainerOptions): ContainerOptions {
+function attachNetwork(state: StackState, service: StackService, made: Made, options: ContainerOptions, started: ReadonlyMap<string, RunningContainer>): ContainerOptions {
+  if (service.sharesNetworkOf !== undefined) return { ...options, network: { container: started.get(service.sharesNetworkOf)! } };
   if (options.network !== undefined) return options;
   const key = service.networks === undefined ? "default" : Object.keys(service.networks)[0];
   if (key === undefined) return { ...options, network: "none" };
@@ -197,7 +198,7 @@ function fileMountOf(state: StackState, f: FileMountPlan): FileMount {
 }
 
 /** The container options of a service in this stack: its own, plus name, labels, network, mounts, wait and deadline. */
-function containerOptionsOf(state: StackState, service: StackService, made: Made, wait: WaitStrategy, startupTimeoutMs: number | undefined): ContainerOptions {
+function containerOptionsOf(state: StackState, service: StackService, made: Made, wait: WaitStrategy, startupTimeoutMs: number | undefined, started: ReadonlyMap<string, RunningContainer>): ContainerOptions {
   const mounts: MountSpec[] = [...(service.options.mounts ?? [])];
   for (const v of service.volumes) {
     if (v.type === "bind") {
@@ -218,7 +219,7 @@ function containerOptionsOf(state: StackState, service: StackService, made: Made
     ...(mounts.length > 0 ? { mounts } : {}),
     ...(startupTimeoutMs === undefined ? {} : { startupTimeoutMs }),
   };
-  return attachNetwork(state, service, made, options);
+  return attachNetwork(state, service, made, options, started);
 }
 
 /** The named volumes a service mounts (for `down({ removeVolumes })`). */
@@ -309,8 +310,10 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
   const cleanUp = () => new RunningStack(state.name, resources, { onProgress: options.onProgress, supervise: false }).down().catch(() => undefined);
 
   const start = async (service: StackService, deps: readonly string[], ready: readonly Promise<RunningContainer>[]): Promise<RunningContainer> => {
+    let depContainers: ReadonlyMap<string, RunningContainer>;
     try {
-      await Promise.all(ready);
+      const running = await Promise.all(ready);
+      depContainers = new Map(deps.map((d, i) => [d, running[i]!]));
     } catch {
       throw new Skipped();
     }
@@ -326,7 +329,7 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
         if (leftMs <= 0) throw new BentoError("ERR_TIMEOUT", `the stack's timeoutMs (${options.timeoutMs} ms) passed before ${service.name} could start`);
         startupTimeoutMs = Math.min(service.options.startupTimeoutMs ?? 60_000, Math.max(1, Math.floor(leftMs)));
       }
-      const container = new Container(image, containerOptionsOf(state, service, made, waits.get(service.name)!, startupTimeoutMs));
+      const container = new Container(image, containerOptionsOf(state, service, made, waits.get(service.name)!, startupTimeoutMs, depContainers));
       phase = "setup";
       const c = await container.start().catch((error: unknown) => {
         // The image could not be resolved: a reference to pull or a plan to build.
@@ -349,7 +352,7 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
     // Networks and volumes first: compose's networks of the selected services, else the stack's own.
     const networkKeys = new Set<string>();
     for (const s of services) {
-      if (s.options.network !== undefined) continue;
+      if (s.options.network !== undefined || s.sharesNetworkOf !== undefined) continue;
       const key = s.networks === undefined ? "default" : Object.keys(s.networks)[0];
       if (key !== undefined) networkKeys.add(key);
     }

@@ -229,6 +229,10 @@ export function loadCompose(fileOrSource: string | readonly string[] | ComposeTe
   // References between services, then the graph.
   const graph = new Map<string, string[]>();
   for (const [serviceName, service] of Object.entries(services)) {
+    const shared = service.sharesNetworkOf;
+    if (shared !== undefined && services[shared] === undefined) {
+      fail(["services", serviceName, "network_mode"], `service ${serviceName} shares the network of the undefined service ${JSON.stringify(shared)} (services: ${Object.keys(services).join(", ")}); name one of them after "service:"`);
+    }
     for (const [dep, spec] of Object.entries(service.dependsOn)) {
       if (services[dep] !== undefined) continue;
       if (spec.required) fail(["services", serviceName, "depends_on", dep], `service ${serviceName} depends on the undefined service ${JSON.stringify(dep)}; define it, or remove the dependency`);

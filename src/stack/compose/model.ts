@@ -83,6 +83,11 @@ function service(s: ServicePlan): Doc {
   if (o.resources?.pids !== undefined) limits.pids = o.resources.pids;
   if (Object.keys(limits).length > 0) out.deploy = { resources: { limits } };
   set(out, "depends_on", Object.fromEntries(Object.entries(s.dependsOn).map(([dep, d]) => [dep, { condition: conditionNames[d.condition], required: d.required }])));
+  set(
+    out,
+    "devices",
+    o.devices?.map((d) => (typeof d === "string" ? d : `${d.path}:${d.target ?? d.path}:${d.access ?? "rwm"}`)),
+  );
   set(out, "dns", o.dns?.servers);
   set(out, "dns_opt", o.dns?.options);
   set(out, "dns_search", o.dns?.search);
@@ -97,8 +102,10 @@ function service(s: ServicePlan): Doc {
   if (o.init !== undefined) out.init = o.init;
   set(out, "labels", o.labels);
   if (o.network === "host" || o.network === "none") out.network_mode = o.network;
+  else if (s.sharesNetworkOf !== undefined) out.network_mode = `service:${s.sharesNetworkOf}`;
   else set(out, "networks", Object.fromEntries(Object.entries(s.networks).map(([n, v]) => [n, v.aliases.length > 0 ? { aliases: v.aliases } : null])));
   set(out, "ports", (o.ports ?? []).map(port));
+  if (o.privileged !== undefined) out.privileged = o.privileged;
   set(out, "profiles", s.profiles);
   if (o.readonlyRootfs !== undefined) out.read_only = o.readonlyRootfs;
   out.restart = s.restart.policy === "on-failure" && s.restart.maxRetries !== undefined ? `on-failure:${s.restart.maxRetries}` : s.restart.policy;
