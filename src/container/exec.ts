@@ -8,6 +8,7 @@ import { BentoError, InvalidOptionError } from "../errors.js";
 import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
 import { compileExecPlan, type ProcessSpec } from "../runtime/container-plan.js";
 import { isRootless } from "../runtime/user-namespace.js";
+import { privilegedCapabilities } from "../runtime/capabilities.js";
 import { resolveUser } from "../runtime/user.js";
 import { decodeWaitStatus, systemCallErrorOf } from "../runtime/wait-status.js";
 
@@ -29,6 +30,8 @@ export interface ExecOptions {
   workdir?: string;
   /** User (default: the container's). */
   user?: string;
+  /** Every capability of the bounding set and no seccomp filter, as `docker exec --privileged`. */
+  privileged?: boolean;
   /** Aborting it kills the command (SIGKILL); the exec then resolves with exit code 137. */
   signal?: AbortSignal;
   /**
@@ -111,6 +114,7 @@ export async function runExec(target: ExecTarget, argv: string[], options: ExecO
   const base = target.process;
   const user = options.user === undefined ? { uid: base.uid, gid: base.gid, groups: base.groups } : resolveUser(options.user, target.layers);
   const payload: ProcessSpec = { ...base, ...user, argv, env: envList(base.env, options.env ?? {}), cwd: options.workdir ?? base.cwd };
+  if (options.privileged === true) Object.assign(payload, { capabilities: privilegedCapabilities(), seccomp: "" });
   const plan = compileExecPlan(target.initPid, target.network, target.procsFiles, payload, isRootless());
   const helper = HelperProcess.start({ role: "exec", plan: plan.records, stdio: [stdin !== undefined ? "socket" : "null", "socket", "socket"] });
   // Not awaited: the command may end without reading all of it (an endless stream included).

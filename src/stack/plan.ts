@@ -155,6 +155,28 @@ export interface FileMountPlan {
 }
 
 /**
+ * A `post_start` or `pre_stop` hook: a command run with exec in the service's container, after it
+ * starts (before its dependents see it started) or before it stops.
+ *
+ * @example
+ * ```ts
+ * plan.services.db.postStart[0]; // { command: ["sh", "-c", "echo ready > /tmp/ready"], privileged: false, environment: {} }
+ * ```
+ */
+export interface LifecycleHookPlan {
+  /** The command, exec form. */
+  command: string[];
+  /** Its user (default the container's). */
+  user?: string;
+  /** Every capability and no seccomp filter for it, as `docker exec --privileged`. */
+  privileged: boolean;
+  /** Its working directory (default the container's). */
+  workingDir?: string;
+  /** Added to the container's environment. */
+  environment: Record<string, string>;
+}
+
+/**
  * One service.
  *
  * @example
@@ -186,6 +208,10 @@ export interface ServicePlan {
   profiles: string[];
   /** Its `secrets` and `configs`, as read-only files. */
   files: FileMountPlan[];
+  /** `post_start` hooks, in order. */
+  postStart?: LifecycleHookPlan[];
+  /** `pre_stop` hooks, in order. */
+  preStop?: LifecycleHookPlan[];
 }
 
 /**

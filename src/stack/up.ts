@@ -21,6 +21,7 @@ import { Wait } from "../wait/wait.js";
 import type { WaitStrategy } from "../wait/wait-strategy.js";
 import { DependencyCycleError, ServiceStartupError, UnsupportedComposeError, type UnsupportedKey } from "./errors.js";
 import { dependenciesFirst, findCycle, withDependencies } from "./graph.js";
+import { runHooks } from "./hooks.js";
 import type { DependencyCondition, FileMountPlan } from "./plan.js";
 import { RunningStack, type StackEvent, type StackResources } from "./running-stack.js";
 import type { ComposeImageSource, StackService, StackState } from "./stack-state.js";
@@ -337,7 +338,16 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
         if ((error instanceof InvalidOptionError && error.option === "image") || code === "ERR_BUILD_STEP" || code === "ERR_BUILD_CONTEXT" || code === "ERR_BASE_IMAGE_NOT_FOUND") phase = "build";
         throw error;
       });
-      started.push({ name: service.name, container: c, dependsOn: [...deps], restart: service.restart });
+      // Hooks run before dependents learn that it started (compose's post_start).
+      if (service.hooks && service.hooks.postStart.length > 0) {
+        try {
+          await runHooks(c, service.hooks.postStart, `services.${service.name}.post_start`);
+        } catch (error) {
+          await c[Symbol.asyncDispose]().catch(() => undefined);
+          throw error;
+        }
+      }
+      started.push({ name: service.name, container: c, dependsOn: [...deps], restart: service.restart, preStop: service.hooks?.preStop ?? [] });
       emit({ service: service.name, status: "started", id: c.id });
       return c;
     } catch (error) {

@@ -8,7 +8,7 @@
 import type { TmpfsMount } from "../../container/mounts.js";
 import type { ContainerOptions } from "../../container/options.js";
 import type { PortSpec } from "../../network/port-spec.js";
-import type { ServicePlan, StackPlan } from "../plan.js";
+import type { LifecycleHookPlan, ServicePlan, StackPlan } from "../plan.js";
 
 type Doc = Record<string, unknown>;
 
@@ -106,6 +106,16 @@ function service(s: ServicePlan): Doc {
   else set(out, "networks", Object.fromEntries(Object.entries(s.networks).map(([n, v]) => [n, v.aliases.length > 0 ? { aliases: v.aliases } : null])));
   set(out, "ports", (o.ports ?? []).map(port));
   if (o.privileged !== undefined) out.privileged = o.privileged;
+  const hook = (h: LifecycleHookPlan): Doc => {
+    const d: Doc = { command: h.command };
+    set(d, "user", h.user);
+    if (h.privileged) d.privileged = true;
+    set(d, "working_dir", h.workingDir);
+    set(d, "environment", h.environment);
+    return d;
+  };
+  set(out, "post_start", s.postStart?.map(hook));
+  set(out, "pre_stop", s.preStop?.map(hook));
   set(out, "profiles", s.profiles);
   if (o.readonlyRootfs !== undefined) out.read_only = o.readonlyRootfs;
   out.restart = s.restart.policy === "on-failure" && s.restart.maxRetries !== undefined ? `on-failure:${s.restart.maxRetries}` : s.restart.policy;

@@ -35,6 +35,22 @@ function object(props: Record<string, Schema>, description: string, extra: Schem
   return { type: "object", properties: props, patternProperties: { "^x-": any }, additionalProperties: false, description, ...extra };
 }
 
+/** `post_start` and `pre_stop`: commands run in the container with exec. */
+function lifecycleHooks(key: string): Schema {
+  const hook = object(
+    {
+      command: { anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }], description: "the command, a string or a list" },
+      user: str("the user to run it as"),
+      privileged: bool("true for every capability"),
+      working_dir: str("its working directory"),
+      environment: listOrDict("variables added to the container's"),
+    },
+    `a ${key} hook`,
+    { required: ["command"] },
+  );
+  return { type: "array", items: hook, description: `${key} hooks: [{ command, user?, privileged?, working_dir?, environment? }]` };
+}
+
 /** Keys bento does not honour: known, any value accepted, reported by the loader. */
 function unsupported(...keys: string[]): Record<string, Schema> {
   return Object.fromEntries(keys.map((k) => [k, any]));
@@ -295,6 +311,8 @@ const service = object(
     annotations: any,
     platform: str('the platform, such as "linux/amd64": this machine\'s'),
     security_opt: listOfStrings('"no-new-privileges" (other options are not supported)'),
+    post_start: lifecycleHooks("post_start"),
+    pre_stop: lifecycleHooks("pre_stop"),
     ...unsupported(
       "blkio_config",
       "cgroup",
@@ -324,9 +342,7 @@ const service = object(
       "oom_kill_disable",
       "oom_score_adj",
       "pid",
-      "post_start",
       "pre_start",
-      "pre_stop",
       "provider",
       "pull_policy",
       "pull_refresh_after",

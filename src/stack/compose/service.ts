@@ -19,6 +19,7 @@ import { DotenvSyntaxError, parseDotenv } from "./dotenv.js";
 import { parseExposeEntry, parsePortEntry } from "./ports.js";
 import { acceptedKeys } from "./accepted.js";
 import { serviceFiles } from "./secrets.js";
+import { lifecycleHooks } from "./hooks.js";
 import { systemOptions } from "./system.js";
 import { splitShellWords } from "./shell-words.js";
 import { parseTmpfsEntry, parseVolumeEntry } from "./volumes.js";
@@ -272,6 +273,8 @@ const handled = new Set([
   "annotations",
   "platform",
   "security_opt",
+  "post_start",
+  "pre_stop",
 ]);
 
 /**
@@ -416,6 +419,8 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
   }
   if (Object.keys(resources).length > 0) options.resources = resources;
 
+  if (raw.post_start !== undefined) plan.postStart = lifecycleHooks(ctx, at(segs, "post_start"), raw.post_start);
+  if (raw.pre_stop !== undefined) plan.preStop = lifecycleHooks(ctx, at(segs, "pre_stop"), raw.pre_stop);
   if (typeof raw.restart === "string") plan.restart = restart(ctx, at(segs, "restart"), raw.restart);
   if (raw.profiles !== undefined) plan.profiles = toStringList(raw.profiles);
 

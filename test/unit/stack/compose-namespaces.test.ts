@@ -67,3 +67,22 @@ describe("privileged and devices", () => {
     expect(composeError('services:\n  a:\n    image: x\n    devices: ["/dev/fuse:/dev/fuse:rwx"]\n').message).toMatch(/"rwx" is not an access/);
   });
 });
+
+describe("post_start and pre_stop", () => {
+  it("become hooks, a string command split as compose splits it", () => {
+    const plan = loadCompose({
+      yaml: "services:\n  a:\n    image: x\n    post_start:\n      - command: touch '/tmp/a b'\n        user: nobody\n        working_dir: /tmp\n        environment: [A=1]\n    pre_stop:\n      - command: [sh, -c, 'exit 0']\n        privileged: true\n",
+      env: {},
+      projectName: "p",
+    });
+    expect(plan.unsupported).toEqual([]);
+    expect(plan.services.a!.postStart).toEqual([{ command: ["touch", "/tmp/a b"], user: "nobody", workingDir: "/tmp", environment: { A: "1" }, privileged: false }]);
+    expect(plan.services.a!.preStop).toEqual([{ command: ["sh", "-c", "exit 0"], privileged: true, environment: {} }]);
+    expect((composeModel(plan).services as Record<string, unknown>).a).toMatchObject({ pre_stop: [{ command: ["sh", "-c", "exit 0"], privileged: true }] });
+  });
+
+  it("an empty command or a relative working_dir names the key", () => {
+    expect(composeError("services:\n  a:\n    image: x\n    post_start:\n      - command: []\n").path).toBe("services.a.post_start[0].command");
+    expect(composeError("services:\n  a:\n    image: x\n    pre_stop:\n      - { command: x, working_dir: tmp }\n").message).toMatch(/services\.a\.pre_stop\[0\]\.working_dir: "tmp" must be an absolute path/);
+  });
+});
