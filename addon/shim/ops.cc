@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/mount.h>
@@ -286,6 +287,27 @@ void RunHostOp(const Op& op) {
   }
 }
 
+namespace {
+Fd g_borrowed;  // the detached mount BorrowMount cloned, inherited by init
+}  // namespace
+
+void BorrowMount(const Op& op) {
+  g_current_step = op.index;
+  Fd own(open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC));
+  if (!own.valid()) Fail("open", "/proc/self/ns/mnt");
+  Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(op.num(1)), 0)));
+  if (!pidfd.valid()) Fail("pidfd_open", "container init " + op.arg(1));
+  if (setns(pidfd.get(), CLONE_NEWNS) < 0) Fail("setns(CLONE_NEWNS)", "container init " + op.arg(1));
+  int tree = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, op.arg(2).c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+  int err = errno;
+  // Back in our own namespace whatever happened: every later op expects the host's paths.
+  if (setns(own.get(), CLONE_NEWNS) < 0) Fail("setns(CLONE_NEWNS)", "/proc/self/ns/mnt");
+  errno = err;
+  if (tree < 0) Fail("open_tree", op.arg(2));
+  g_borrowed.Reset(tree);
+  g_current_step = -1;
+}
+
 void RunContainerOp(const Op& op) {
   g_current_step = op.index;
   const std::string& k = op.name();
@@ -302,6 +324,13 @@ void RunContainerOp(const Op& op) {
     if (!g_root.valid()) Fail("open", op.arg(1));
   } else if (k == "mount-in") {
     MountInRoot(op);
+  } else if (k == "attach-borrowed-in") {
+    if (!g_borrowed.valid()) throw std::runtime_error("plan: attach-borrowed-in without borrow-mount");
+    Fd target = MustOpenInRoot(op.arg(1), O_PATH | O_DIRECTORY);
+    if (syscall(SYS_move_mount, g_borrowed.get(), "", target.get(), "",
+                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      Fail("move_mount", op.arg(1));
+    g_borrowed.Reset();
   } else if (k == "confine-in") {
     CheckConfined(op.arg(1));
   } else if (k == "mkdir-in") {

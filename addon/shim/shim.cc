@@ -106,16 +106,18 @@ pid_t CloneInit(unsigned long long flags, int cgroup_fd, bool& joined_unified) {
   return static_cast<pid_t>(pid);
 }
 
-// "netns-of <pid>": the container shares another container's network namespace (Docker's
-// --network container:x). Entered before clone, which then makes no network namespace, so init
-// and everything it starts live there from their first instruction.
-void EnterNetworkNamespace(const Plan& plan) {
-  const Op* target = plan.Setting("netns-of");
-  if (!target) return;
-  g_current_step = target->index;
-  Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(target->num(1)), 0)));
-  if (!pidfd.valid()) Fail("pidfd_open", "container init " + target->arg(1));
-  if (setns(pidfd.get(), CLONE_NEWNET) < 0) Fail("setns(CLONE_NEWNET)", "container init " + target->arg(1));
+// "ns-of <pid> <clone flag>": the container shares a namespace of another container (Docker's
+// --network, --pid and --ipc container:x). Entered before clone, which then makes no namespace of
+// that kind, so init and everything it starts live there from their first instruction (a PID
+// namespace applies to the children of the process that enters it).
+void EnterNamespaces(const Plan& plan) {
+  for (const Op& op : plan.settings) {
+    if (op.name() != "ns-of") continue;
+    g_current_step = op.index;
+    Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(op.num(1)), 0)));
+    if (!pidfd.valid()) Fail("pidfd_open", "container init " + op.arg(1));
+    if (setns(pidfd.get(), static_cast<int>(op.num(2))) < 0) Fail("setns", "container init " + op.arg(1));
+  }
   g_current_step = -1;
 }
 
@@ -289,7 +291,9 @@ int RunShim() {
       unified.Reset(open(into->arg(1).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
       if (!unified.valid()) Fail("open", into->arg(1));
     }
-    EnterNetworkNamespace(plan);
+    for (const Op& op : plan.settings)
+      if (op.name() == "borrow-mount") BorrowMount(op);
+    EnterNamespaces(plan);
     const Op* clone_setting = plan.Setting("clone");
     if (!clone_setting) throw std::runtime_error("plan: no clone flags");
     bool joined_unified = false;

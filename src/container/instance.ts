@@ -32,6 +32,7 @@ import { envList, runExec, type ExecOptions, type ExecResult, type RawExecResult
 export type { ExecOptions, ExecResult } from "./exec.js";
 import { followLogLines, formatLines, type LogLine, type LogOptions, readLogLines } from "../runtime/logs.js";
 import type { NormalizedOptions } from "./options.js";
+import type { NamespaceSource } from "./namespace-options.js";
 import type { WaitStrategy } from "../wait/wait-strategy.js";
 import { removeAnonymousVolumes, resolveMounts, writeMountedFiles } from "./volume-mounts.js";
 import { extraHostLines, resolvConfWith } from "./system-options.js";
@@ -207,10 +208,14 @@ export class ContainerInstance {
     const oomCounter = this.driver.oomCounter(this.id);
     const userns = isRootless() ? await userNamespace() : undefined;
     const netnsOf = this.sharedNetworkPid();
+    const pidNamespace = this.namespacePid(this.options.pidNamespace, "PID");
+    const ipcNamespace = this.namespacePid(this.options.ipcNamespace, "IPC");
     const plan = compileContainerPlan(
       {
         ...this.spec,
         ...(netnsOf === undefined ? {} : { netnsOf }),
+        ...(pidNamespace === undefined ? {} : { pidNamespace }),
+        ...(ipcNamespace === undefined ? {} : { ipcNamespace }),
         hold: joins !== undefined || this.options.egress === true,
         ...(userns ? { userNamespace: { holderPid: userns.holderPid, singleId: userns.mapping.kind === "single" } } : {}),
       },
@@ -284,6 +289,14 @@ export class ContainerInstance {
     const target = this.options.sharesNetworkOf?.core;
     if (target === undefined) return undefined;
     if (target.pid === undefined) throw new ContainerStateError(`container ${this.name} shares the network namespace of ${target.name}, which is not running; start ${target.name} first`);
+    return target.pid;
+  }
+
+  /** A namespace option as the plan takes it: "host", or the init pid of the running container that owns it. */
+  private namespacePid(source: NamespaceSource | undefined, what: string): "host" | number | undefined {
+    if (source === undefined || source === "host") return source;
+    const target = source.core;
+    if (target.pid === undefined) throw new ContainerStateError(`container ${this.name} shares the ${what} namespace of ${target.name}, which is not running; start ${target.name} first`);
     return target.pid;
   }
 

@@ -21,6 +21,7 @@ import { normalizeSystemOptions, type DnsOptions, type UlimitSpec } from "./syst
 import { Network } from "../network/network.js";
 import { ContainerView } from "./container-view.js";
 import { normalizeDevices, type DeviceSpec } from "./device-options.js";
+import { ipcNamespaceOf, pidNamespaceOf, type NamespaceSource } from "./namespace-options.js";
 import type { DeviceNode } from "../runtime/host-devices.js";
 
 /**
@@ -153,6 +154,16 @@ export interface ContainerOptions {
    * container can then change the host: only for fixtures that need it.
    */
   privileged?: boolean;
+  /**
+   * The PID namespace: the container's own (default), the host's (`"host"`: it sees every process
+   * of this machine), or a running container's (`{ container: running }`), as `docker run --pid`.
+   */
+  pid?: "host" | { container: ContainerView };
+  /**
+   * The IPC namespace and /dev/shm: its own (default; `"private"` and `"shareable"` say the same),
+   * the host's (`"host"`), or a running container's (`{ container: running }`), as `docker run --ipc`.
+   */
+  ipc?: "private" | "shareable" | "host" | { container: ContainerView };
 }
 
 /** Validated options with the derived values the runtime needs. */
@@ -193,6 +204,10 @@ export interface NormalizedOptions {
   /** Host devices to recreate and allow (the `devices` option). */
   devices: DeviceNode[];
   privileged: boolean;
+  /** The PID namespace when not its own. */
+  pidNamespace?: NamespaceSource;
+  /** The IPC namespace (and /dev/shm) when not its own. */
+  ipcNamespace?: NamespaceSource;
 }
 
 const namePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -311,6 +326,10 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
   if (options.ports !== undefined) normalized.ports = parsePorts(options.ports);
   if (joins) normalized.joins = { network: joins, aliases: [...(options.aliases ?? [])] };
   if (sharesNetworkOf) normalized.sharesNetworkOf = sharesNetworkOf;
+  const pidNamespace = pidNamespaceOf(options);
+  if (pidNamespace) normalized.pidNamespace = pidNamespace;
+  const ipcNamespace = ipcNamespaceOf(options);
+  if (ipcNamespace) normalized.ipcNamespace = ipcNamespace;
   if (options.stopSignal !== undefined) normalized.stopSignal = options.stopSignal;
   if (options.wait !== undefined) {
     if (typeof options.wait !== "object" || options.wait === null || typeof options.wait.waitUntilReady !== "function") {

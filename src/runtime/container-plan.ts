@@ -50,6 +50,10 @@ export interface RuntimeSpec {
   network: "none" | "host";
   /** The pid of a container whose network namespace this one enters instead of making its own. */
   netnsOf?: number;
+  /** The PID namespace: the host's, or the one of the container whose init has this pid (default: its own). */
+  pidNamespace?: "host" | number;
+  /** The IPC namespace and /dev/shm: the host's, or those of the container whose init has this pid (default: its own). */
+  ipcNamespace?: "host" | number;
   /** Where /etc/hosts, /etc/hostname and /etc/resolv.conf come from (default `containerDir`). */
   etcDir?: string;
   process: ProcessSpec;
@@ -215,8 +219,21 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
     b.op("keep init dumpable", "dumpable", "1");
   }
   b.op(`log to ${spec.logFile}`, "log", spec.logFile);
-  if (spec.netnsOf !== undefined) b.op(`enter the network namespace of pid ${spec.netnsOf}`, "netns-of", String(spec.netnsOf));
-  b.op("clone", "clone", String(namespaceFlags(spec.network) & ~(spec.netnsOf === undefined ? 0 : CLONE_NEWNET)));
+  // Namespaces shared with another container are entered before clone, which then makes none of them.
+  let flags = namespaceFlags(spec.network);
+  const shared: [number | "host" | undefined, number, string][] = [
+    [spec.netnsOf, CLONE_NEWNET, "network"],
+    [spec.pidNamespace, CLONE_NEWPID, "PID"],
+    [spec.ipcNamespace, CLONE_NEWIPC, "IPC"],
+  ];
+  for (const [source, flag, what] of shared) {
+    if (source === undefined) continue;
+    flags &= ~flag;
+    if (source !== "host") b.op(`enter the ${what} namespace of pid ${source}`, "ns-of", String(source), String(flag));
+  }
+  // A mount of another namespace cannot be bound: the shim clones it there for init to attach.
+  if (typeof spec.ipcNamespace === "number") b.op(`take /dev/shm of pid ${spec.ipcNamespace}`, "borrow-mount", String(spec.ipcNamespace), "/dev/shm");
+  b.op("clone", "clone", String(flags));
   if (cgroups.cloneInto !== undefined) b.op(`join cgroup ${cgroups.cloneInto}`, "cgroup-into", cgroups.cloneInto);
   for (const f of cgroups.procsFiles) b.op(`join cgroup ${f}`, "cgroup-procs", f);
   b.op("cgroup namespace", "cgroupns", "1");
@@ -277,7 +294,15 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   // gid 5 (tty) exists only where the namespace maps more than the user's own id.
   mountIn("mount devpts on /dev/pts", "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, `newinstance,ptmxmode=0666,mode=0620${userns?.singleId ? "" : ",gid=5"}`);
   const shmSize = spec.system?.shmSizeBytes === undefined ? "65536k" : String(spec.system.shmSizeBytes);
-  mountIn(`mount tmpfs on /dev/shm (size ${shmSize})`, "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${shmSize}`);
+  if (spec.ipcNamespace === undefined) {
+    mountIn(`mount tmpfs on /dev/shm (size ${shmSize})`, "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${shmSize}`);
+  } else if (spec.ipcNamespace === "host") {
+    // A shared IPC namespace shares its /dev/shm too (POSIX shared memory lives there).
+    mountIn("bind the host's /dev/shm on /dev/shm", "/dev/shm", "dev/shm", "", MS_BIND);
+  } else {
+    b.op("create /dev/shm", "mkdir-in", "dev/shm", String(0o755));
+    b.op(`attach the /dev/shm of pid ${spec.ipcNamespace}`, "attach-borrowed-in", "dev/shm");
+  }
   mountIn("mount mqueue on /dev/mqueue", "mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC);
   if (userns && spec.network === "host") {
     // sysfs may be mounted only by the owner of the network namespace: bind the host's instead.

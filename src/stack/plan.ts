@@ -200,6 +200,10 @@ export interface ServicePlan {
   networks: Record<string, ServiceNetworkPlan>;
   /** `network_mode: service:x`: the service whose network namespace this one enters (x starts first). */
   sharesNetworkOf?: string;
+  /** `pid: service:x`: the service whose PID namespace this one enters. */
+  sharesPidOf?: string;
+  /** `ipc: service:x`: the service whose IPC namespace (and /dev/shm) this one enters. */
+  sharesIpcOf?: string;
   /** `expose:` ports (`"8080/tcp"`): reachable by other services, not published on the host. */
   expose: string[];
   /** The `restart:` policy; `{ policy: "no" }` when the file sets none. */

@@ -34,6 +34,9 @@ export interface StackService {
   readonly networks: Readonly<Record<string, ServiceNetworkPlan>> | undefined;
   /** Compose `network_mode: service:x`: the service whose network namespace this one enters. */
   readonly sharesNetworkOf?: string;
+  /** Compose `pid: service:x` and `ipc: service:x`. */
+  readonly sharesPidOf?: string;
+  readonly sharesIpcOf?: string;
   /** Compose keys of this service that bento does not honour. */
   readonly unsupported: readonly UnsupportedKey[];
   /** Compose secrets and configs, mounted as read-only files. */

@@ -223,6 +223,8 @@ export class Stack {
             volumes: structuredClone(s.volumes),
             networks: s.options.network === undefined ? structuredClone(s.networks) : {},
             ...(s.sharesNetworkOf === undefined ? {} : { sharesNetworkOf: s.sharesNetworkOf }),
+            ...(s.sharesPidOf === undefined ? {} : { sharesPidOf: s.sharesPidOf }),
+            ...(s.sharesIpcOf === undefined ? {} : { sharesIpcOf: s.sharesIpcOf }),
             ...(s.postStart?.length || s.preStop?.length ? { hooks: { postStart: structuredClone(s.postStart ?? []), preStop: structuredClone(s.preStop ?? []) } } : {}),
             unsupported: plan.unsupported.filter((u) => u.path === prefix || u.path.startsWith(`${prefix}.`) || u.path.startsWith(`${prefix}[`)),
             files: structuredClone(s.files ?? []),

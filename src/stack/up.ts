@@ -220,6 +220,9 @@ function containerOptionsOf(state: StackState, service: StackService, made: Made
     ...(mounts.length > 0 ? { mounts } : {}),
     ...(startupTimeoutMs === undefined ? {} : { startupTimeoutMs }),
   };
+  // pid and ipc of another service: its container, started first (an implicit dependency).
+  if (service.sharesPidOf !== undefined) options.pid = { container: started.get(service.sharesPidOf)! };
+  if (service.sharesIpcOf !== undefined) options.ipc = { container: started.get(service.sharesIpcOf)! };
   return attachNetwork(state, service, made, options, started);
 }
 

@@ -17,6 +17,7 @@ import type { VariableLookup } from "./interpolate.js";
 import { composeFilesOf, parseComposeText, readComposeFile, type ParsedComposeFile } from "./files.js";
 import { assembleProject, failIn } from "./project.js";
 import { fileSources } from "./secrets.js";
+import { checkNamespaceReferences } from "./namespaces.js";
 import { normalizeService } from "./service.js";
 import { formatPath, validateBentoSchema } from "./validate.js";
 
@@ -226,6 +227,7 @@ export function loadCompose(fileOrSource: string | readonly string[] | ComposeTe
   if (Object.keys(rawServices).length === 0) fail(document.services === undefined ? [] : ["services"], "the file defines no services; add a services key with at least one service", "ERR_COMPOSE_SCHEMA");
   for (const [serviceName, rawService] of Object.entries(rawServices)) services[serviceName] = normalizeService(ctx, serviceName, rawService, declared);
 
+  checkNamespaceReferences(services, fail);
   // References between services, then the graph.
   const graph = new Map<string, string[]>();
   for (const [serviceName, service] of Object.entries(services)) {

@@ -106,6 +106,10 @@ function service(s: ServicePlan): Doc {
   else set(out, "networks", Object.fromEntries(Object.entries(s.networks).map(([n, v]) => [n, v.aliases.length > 0 ? { aliases: v.aliases } : null])));
   set(out, "ports", (o.ports ?? []).map(port));
   if (o.privileged !== undefined) out.privileged = o.privileged;
+  if (s.sharesPidOf !== undefined) out.pid = `service:${s.sharesPidOf}`;
+  else if (o.pid === "host") out.pid = "host";
+  if (s.sharesIpcOf !== undefined) out.ipc = `service:${s.sharesIpcOf}`;
+  else if (typeof o.ipc === "string") out.ipc = o.ipc;
   const hook = (h: LifecycleHookPlan): Doc => {
     const d: Doc = { command: h.command };
     set(d, "user", h.user);

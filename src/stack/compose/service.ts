@@ -20,6 +20,7 @@ import { parseExposeEntry, parsePortEntry } from "./ports.js";
 import { acceptedKeys } from "./accepted.js";
 import { serviceFiles } from "./secrets.js";
 import { lifecycleHooks } from "./hooks.js";
+import { namespaceKeys } from "./namespaces.js";
 import { systemOptions } from "./system.js";
 import { splitShellWords } from "./shell-words.js";
 import { parseTmpfsEntry, parseVolumeEntry } from "./volumes.js";
@@ -214,6 +215,8 @@ const composeKeyOf: Record<string, string[]> = {
   shmSize: ["shm_size"],
   devices: ["devices"],
   privileged: ["privileged"],
+  pid: ["pid"],
+  ipc: ["ipc"],
 };
 
 /** Options whose errors name an entry of a map (`sysctls.<name>`). */
@@ -275,6 +278,8 @@ const handled = new Set([
   "security_opt",
   "post_start",
   "pre_stop",
+  "pid",
+  "ipc",
 ]);
 
 /**
@@ -419,6 +424,7 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
   }
   if (Object.keys(resources).length > 0) options.resources = resources;
 
+  namespaceKeys(ctx, segs, name, raw, plan);
   if (raw.post_start !== undefined) plan.postStart = lifecycleHooks(ctx, at(segs, "post_start"), raw.post_start);
   if (raw.pre_stop !== undefined) plan.preStop = lifecycleHooks(ctx, at(segs, "pre_stop"), raw.pre_stop);
   if (typeof raw.restart === "string") plan.restart = restart(ctx, at(segs, "restart"), raw.restart);

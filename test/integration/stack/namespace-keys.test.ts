@@ -1,6 +1,6 @@
 import "../setup-env.js";
 import { describe, expect, it } from "vitest";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { Stack } from "../../../src/stack/stack.js";
 import { busybox, checkNothingLeaks, recorder } from "./stack-checks.js";
 
@@ -94,6 +94,49 @@ services:
       // The policy allows these two, not every device.
       expect(await out("mknod /dev/loop0 b 7 0 && head -c 1 /dev/loop0 >/dev/null || echo refused")).toMatch(/^refused\n.*(Permission denied|Operation not permitted)/);
     } finally {
+      await running.down({ timeoutMs: 1_000 });
+    }
+  });
+
+  it("pid and ipc: service:x share x's processes, IPC namespace and /dev/shm; host shares the host's", async () => {
+    const marker = `/dev/shm/bento-ipc-host-${process.pid}`;
+    writeFileSync(marker, "from the host");
+    const yaml = `
+services:
+  debug:
+    image: bb
+    pid: service:app
+    ipc: service:app
+    command: ["sleep", "60"]
+  app:
+    image: bb
+    ipc: shareable
+    command: ["sh", "-c", "echo from-app > /dev/shm/marker; exec sleep 4321"]
+  hosty:
+    image: bb
+    pid: host
+    ipc: host
+    command: ["sleep", "60"]
+`;
+    const rec = recorder();
+    const running = await Stack.fromCompose({ yaml, env: {}, projectName: `pidipc-${process.pid}`, images: { bb: busybox() } }).up({ timeoutMs: 30_000, onProgress: rec.onProgress });
+    try {
+      const [debug, app, hosty] = [running.service("debug"), running.service("app"), running.service("hosty")];
+      const out = async (c: typeof app, script: string) => (await c.exec(["sh", "-c", script])).stdout.trim();
+      const ns = (pid: number | undefined, kind: string) => statSync(`/proc/${pid}/ns/${kind}`).ino;
+      expect(rec.order("started").indexOf("app")).toBeLessThan(rec.order("started").indexOf("debug"));
+      expect(await out(debug, "ps -o args | grep -c '^sleep 4321'")).toBe("1");
+      expect(ns(debug.pid, "pid")).toBe(ns(app.pid, "pid"));
+      expect(ns(debug.pid, "ipc")).toBe(ns(app.pid, "ipc"));
+      expect(await out(debug, "while [ ! -s /dev/shm/marker ]; do sleep 0.05; done; cat /dev/shm/marker")).toBe("from-app");
+      // Its own network and mounts all the same.
+      expect(ns(debug.pid, "net")).not.toBe(ns(app.pid, "net"));
+      expect(await out(hosty, `cat /proc/${process.pid}/comm`)).toBe(readFileSync("/proc/self/comm", "utf8").trim());
+      expect(ns(hosty.pid, "pid")).toBe(statSync("/proc/self/ns/pid").ino);
+      expect(ns(hosty.pid, "ipc")).toBe(statSync("/proc/self/ns/ipc").ino);
+      expect(await out(hosty, `cat ${marker}`)).toBe("from the host");
+    } finally {
+      rmSync(marker, { force: true });
       await running.down({ timeoutMs: 1_000 });
     }
   });

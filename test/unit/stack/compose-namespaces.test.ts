@@ -86,3 +86,31 @@ describe("post_start and pre_stop", () => {
     expect(composeError("services:\n  a:\n    image: x\n    pre_stop:\n      - { command: x, working_dir: tmp }\n").message).toMatch(/services\.a\.pre_stop\[0\]\.working_dir: "tmp" must be an absolute path/);
   });
 });
+
+describe("pid and ipc", () => {
+  it("host and own modes become options; service:x a shared namespace and an implicit dependency", () => {
+    const plan = loadCompose({
+      yaml: "services:\n  debug:\n    image: x\n    pid: service:app\n    ipc: service:app\n  app:\n    image: x\n    ipc: shareable\n  h:\n    image: x\n    pid: host\n    ipc: host\n",
+      env: {},
+      projectName: "p",
+    });
+    expect(plan.unsupported).toEqual([]);
+    expect(plan.services.debug).toMatchObject({ sharesPidOf: "app", sharesIpcOf: "app", dependsOn: { app: { condition: "started", required: true } } });
+    expect(plan.services.app!.options.ipc).toBe("shareable");
+    expect(plan.services.h!.options).toMatchObject({ pid: "host", ipc: "host" });
+    const model = composeModel(plan).services as Record<string, unknown>;
+    expect(model.debug).toMatchObject({ pid: "service:app", ipc: "service:app" });
+    expect(model.h).toMatchObject({ pid: "host", ipc: "host" });
+  });
+
+  it("an unknown service, a private IPC donor, or an unknown mode is an error naming the key", () => {
+    const unknown = composeError("services:\n  a:\n    image: x\n    pid: service:ghost\n");
+    expect([unknown.path, unknown.line]).toEqual(["services.a.pid", 4]);
+    expect(unknown.message).toMatch(/shares the pid namespace of the undefined service "ghost" \(services: a\)/);
+    expect(composeError("services:\n  a:\n    image: x\n    ipc: service:b\n  b:\n    image: x\n").message).toMatch(/services\.a\.ipc: the IPC namespace of b is private; set ipc: shareable on b to let a join it/);
+    expect(composeError("services:\n  a:\n    image: x\n    pid: private\n").message).toMatch(/"private" is not a pid mode; use "host", "service:<name>"/);
+    expect(composeError("services:\n  a:\n    image: x\n    ipc: host\n    shm_size: 1m\n").message).toMatch(/services\.a\.shm_size: the container uses the \/dev\/shm of the host/);
+    const plan = loadCompose({ yaml: "services:\n  a:\n    image: x\n    pid: container:abc\n", env: {}, projectName: "p" });
+    expect(plan.unsupported.map((u) => u.path)).toEqual(["services.a.pid"]);
+  });
+});
