@@ -84,7 +84,7 @@ export interface StackLogOptions {
 /** @internal What up() made, handed to the RunningStack that owns it. */
 export interface StackResources {
   /** Services in the order they started, with their dependencies (among started services). */
-  readonly started: { name: string; container: RunningContainer; dependsOn: string[]; restart: RestartPlan; preStop?: readonly LifecycleHookPlan[] }[];
+  readonly started: { name: string; container: RunningContainer; dependsOn: string[]; restart: RestartPlan; postStart?: readonly LifecycleHookPlan[]; preStop?: readonly LifecycleHookPlan[] }[];
   readonly networks: Network[];
   readonly anonymousVolumes: Volume[];
   /** Named volumes `down({ removeVolumes: true })` removes. */
@@ -303,7 +303,12 @@ export class RunningStack implements AsyncDisposable {
       delayMs = Math.min(delayMs * 2, 5_000);
       this.#restarts.set(name, count + 1);
       this.#emit({ service: name, status: "restarting", id: container.id, detail: `exit code ${code}, restart ${count + 1}` });
-      const restarting = container.restart();
+      // Docker runs post_start hooks at every start, restarts included.
+      const postStart = this.#byName.get(name)!.postStart ?? [];
+      const restarting = container.restart().then(async (restarted) => {
+        if (postStart.length > 0) await runHooks(restarted, postStart, `services.${name}.post_start`);
+        return restarted;
+      });
       this.#restarting.set(name, restarting);
       try {
         await restarting;

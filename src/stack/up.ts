@@ -350,7 +350,7 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
           throw error;
         }
       }
-      started.push({ name: service.name, container: c, dependsOn: [...deps], restart: service.restart, preStop: service.hooks?.preStop ?? [] });
+      started.push({ name: service.name, container: c, dependsOn: [...deps], restart: service.restart, postStart: service.hooks?.postStart ?? [], preStop: service.hooks?.preStop ?? [] });
       emit({ service: service.name, status: "started", id: c.id });
       return c;
     } catch (error) {

@@ -96,4 +96,33 @@ services:
     await expect(running.down({ timeoutMs: 1_000, onProgress: rec.onProgress })).rejects.toThrow(/down prestop-\d+: 1 step failed \(everything else was removed\):\n\s+services\.app\.pre_stop\[0\] \(sh -c exit 4\) exited with code 4/);
     expect(rec.order("removed")).toEqual(["app"]);
   });
+
+  it("post_start runs again when a restart policy restarts the container", async () => {
+    const yaml = `
+services:
+  flaky:
+    image: bb
+    restart: on-failure
+    command:
+      - sh
+      - -c
+      - |
+        if [ -e /tmp/ran ]; then
+          while [ "$$(wc -l < /tmp/hooks)" -lt 2 ]; do sleep 0.05; done
+          echo hooks $$(wc -l < /tmp/hooks); exec sleep 30
+        fi
+        touch /tmp/ran; while [ ! -e /tmp/hooks ]; do sleep 0.05; done; echo first; exit 1
+    post_start:
+      - command: ["sh", "-c", "echo ran >> /tmp/hooks"]
+`;
+    const rec = recorder();
+    const running = await Stack.fromCompose({ yaml, env: {}, projectName: `hookrestart-${process.pid}`, images: { bb: busybox() } }).up({ timeoutMs: 30_000, onProgress: rec.onProgress });
+    try {
+      for (let i = 0; i < 200 && !(await running.logs()).includes("hooks"); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await running.logs({ services: ["flaky"] })).toBe("flaky | first\nflaky | hooks 2\n");
+      expect(running.restartCount("flaky")).toBe(1);
+    } finally {
+      await running.down({ timeoutMs: 1_000 });
+    }
+  });
 });
