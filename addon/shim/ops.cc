@@ -288,25 +288,28 @@ void RunHostOp(const Op& op) {
 }
 
 namespace {
-Fd g_borrowed;  // the detached mount BorrowMount cloned, inherited by init
-}  // namespace
 
+Fd g_borrowed;  // the detached mount BorrowMount cloned, until attach-borrowed-in attaches it
+
+// Init enters the mount namespace of <pid> (through the host's /proc, still mounted here), clones
+// the mount at <path> there, and comes back to its own namespace: both are owned by its user
+// namespace, rootless too, where the host's mount namespace could not be entered again.
 void BorrowMount(const Op& op) {
-  g_current_step = op.index;
   Fd own(open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC));
   if (!own.valid()) Fail("open", "/proc/self/ns/mnt");
-  Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(op.num(1)), 0)));
-  if (!pidfd.valid()) Fail("pidfd_open", "container init " + op.arg(1));
-  if (setns(pidfd.get(), CLONE_NEWNS) < 0) Fail("setns(CLONE_NEWNS)", "container init " + op.arg(1));
+  std::string theirs_path = "/proc/" + op.arg(1) + "/ns/mnt";
+  Fd theirs(open(theirs_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!theirs.valid()) Fail("open", theirs_path);
+  if (setns(theirs.get(), CLONE_NEWNS) < 0) Fail("setns(CLONE_NEWNS)", theirs_path);
   int tree = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, op.arg(2).c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
   int err = errno;
-  // Back in our own namespace whatever happened: every later op expects the host's paths.
   if (setns(own.get(), CLONE_NEWNS) < 0) Fail("setns(CLONE_NEWNS)", "/proc/self/ns/mnt");
   errno = err;
   if (tree < 0) Fail("open_tree", op.arg(2));
   g_borrowed.Reset(tree);
-  g_current_step = -1;
 }
+
+}  // namespace
 
 void RunContainerOp(const Op& op) {
   g_current_step = op.index;
@@ -324,6 +327,8 @@ void RunContainerOp(const Op& op) {
     if (!g_root.valid()) Fail("open", op.arg(1));
   } else if (k == "mount-in") {
     MountInRoot(op);
+  } else if (k == "borrow-mount") {
+    BorrowMount(op);
   } else if (k == "attach-borrowed-in") {
     if (!g_borrowed.valid()) throw std::runtime_error("plan: attach-borrowed-in without borrow-mount");
     Fd target = MustOpenInRoot(op.arg(1), O_PATH | O_DIRECTORY);

@@ -291,8 +291,6 @@ int RunShim() {
       unified.Reset(open(into->arg(1).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
       if (!unified.valid()) Fail("open", into->arg(1));
     }
-    for (const Op& op : plan.settings)
-      if (op.name() == "borrow-mount") BorrowMount(op);
     EnterNamespaces(plan);
     const Op* clone_setting = plan.Setting("clone");
     if (!clone_setting) throw std::runtime_error("plan: no clone flags");

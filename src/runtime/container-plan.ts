@@ -231,8 +231,6 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
     flags &= ~flag;
     if (source !== "host") b.op(`enter the ${what} namespace of pid ${source}`, "ns-of", String(source), String(flag));
   }
-  // A mount of another namespace cannot be bound: the shim clones it there for init to attach.
-  if (typeof spec.ipcNamespace === "number") b.op(`take /dev/shm of pid ${spec.ipcNamespace}`, "borrow-mount", String(spec.ipcNamespace), "/dev/shm");
   b.op("clone", "clone", String(flags));
   if (cgroups.cloneInto !== undefined) b.op(`join cgroup ${cgroups.cloneInto}`, "cgroup-into", cgroups.cloneInto);
   for (const f of cgroups.procsFiles) b.op(`join cgroup ${f}`, "cgroup-procs", f);
@@ -243,6 +241,8 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   for (const dir of cleanup.removeDirs) b.op(`remove cgroup ${dir} at exit`, "cleanup-rmdir", dir);
 
   b.section("container");
+  // A mount of another namespace cannot be bound: init clones it there, before its own /proc hides the host's.
+  if (typeof spec.ipcNamespace === "number") b.op(`take /dev/shm of pid ${spec.ipcNamespace}`, "borrow-mount", String(spec.ipcNamespace), "/dev/shm");
   b.op("make mounts private", "propagation", String(MS_PRIVATE));
   // The fallback option string (kernels without fsconfig "lowerdir+") uses paths relative to
   // the layers' common parent when absolute ones would overflow mount(2)'s one-page data.
@@ -263,7 +263,9 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
     b.op(`create ${target}`, "mkdir-in", target, String(0o755));
     b.op(description, "mount-in", src, target, fstype, String(flags), options);
   };
-  mountIn("mount proc on /proc", "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  // proc and mqueue may be mounted only by the owner of their namespace: rootless, the host's are bound.
+  if (userns && spec.pidNamespace === "host") mountIn("bind the host's /proc", "/proc", "proc", "", MS_BIND | MS_REC);
+  else mountIn("mount proc on /proc", "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
   mountIn("mount tmpfs on /dev", "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
   for (const [name, major, minor] of devices) {
     if (userns) {
@@ -303,7 +305,8 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
     b.op("create /dev/shm", "mkdir-in", "dev/shm", String(0o755));
     b.op(`attach the /dev/shm of pid ${spec.ipcNamespace}`, "attach-borrowed-in", "dev/shm");
   }
-  mountIn("mount mqueue on /dev/mqueue", "mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (userns && spec.ipcNamespace === "host") mountIn("bind the host's /dev/mqueue", "/dev/mqueue", "dev/mqueue", "", MS_BIND);
+  else mountIn("mount mqueue on /dev/mqueue", "mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC);
   if (userns && spec.network === "host") {
     // sysfs may be mounted only by the owner of the network namespace: bind the host's instead.
     mountIn("bind /sys", "/sys", "sys", "", MS_BIND | MS_REC);
