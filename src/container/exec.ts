@@ -53,6 +53,8 @@ export interface ExecTarget {
   process: ProcessSpec;
   /** Where /etc/passwd is looked up for `user` (upper dir first, then the image's layers). */
   layers: string[];
+  /** Clone flags of the host namespaces the container shares (pid/ipc "host"), which an exec is already in. */
+  hostNamespaces?: number;
 }
 
 /** Raw output of an exec. */
@@ -115,7 +117,7 @@ export async function runExec(target: ExecTarget, argv: string[], options: ExecO
   const user = options.user === undefined ? { uid: base.uid, gid: base.gid, groups: base.groups } : resolveUser(options.user, target.layers);
   const payload: ProcessSpec = { ...base, ...user, argv, env: envList(base.env, options.env ?? {}), cwd: options.workdir ?? base.cwd };
   if (options.privileged === true) Object.assign(payload, { capabilities: privilegedCapabilities(), seccomp: "" });
-  const plan = compileExecPlan(target.initPid, target.network, target.procsFiles, payload, isRootless());
+  const plan = compileExecPlan(target.initPid, target.network, target.procsFiles, payload, isRootless(), target.hostNamespaces ?? 0);
   const helper = HelperProcess.start({ role: "exec", plan: plan.records, stdio: [stdin !== undefined ? "socket" : "null", "socket", "socket"] });
   // Not awaited: the command may end without reading all of it (an endless stream included).
   if (stdin !== undefined) feedInput(helper.stdio[0]!, stdin).catch(() => undefined);

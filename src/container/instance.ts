@@ -13,7 +13,7 @@ import { DEFAULT_PATH } from "../image/config.js";
 import { containerArgv } from "../image/container-argv.js";
 import { cgroupDriver } from "../runtime/cgroup/detect.js";
 import type { CgroupDriver, CgroupStats } from "../runtime/cgroup/driver.js";
-import { compileContainerPlan, type ProcessSpec, type RuntimeSpec } from "../runtime/container-plan.js";
+import { CLONE_NEWIPC, CLONE_NEWPID, compileContainerPlan, type ProcessSpec, type RuntimeSpec } from "../runtime/container-plan.js";
 import { claimName, releaseName } from "../runtime/names.js";
 import { RunningShim } from "../runtime/shim.js";
 import { claimState, cleanUpSync, recordInit, releaseState, sweepOrphans, sweepOwnedBy, type StateLock } from "../runtime/state.js";
@@ -440,6 +440,7 @@ export class ContainerInstance {
         procsFiles: this.driver.procsFiles(this.id),
         process: this.spec.process,
         layers: this.layers(),
+        hostNamespaces: (this.options.pidNamespace === "host" ? CLONE_NEWPID : 0) | (this.options.ipcNamespace === "host" ? CLONE_NEWIPC : 0),
       },
       argv,
       options,

@@ -3,6 +3,7 @@
  * and crun's order (RUNTIME-NOTES section 2). Each op keeps a description, so a failure at op N
  * is reported as the step a person recognises ("mount proc on /proc").
  */
+import { existsSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import type { PlanRecord } from "../native/plan-codec.js";
 import type { CgroupSetup } from "./cgroup/driver.js";
@@ -305,8 +306,9 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
     b.op("create /dev/shm", "mkdir-in", "dev/shm", String(0o755));
     b.op(`attach the /dev/shm of pid ${spec.ipcNamespace}`, "attach-borrowed-in", "dev/shm");
   }
-  if (userns && spec.ipcNamespace === "host") mountIn("bind the host's /dev/mqueue", "/dev/mqueue", "dev/mqueue", "", MS_BIND);
-  else mountIn("mount mqueue on /dev/mqueue", "mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (userns && spec.ipcNamespace === "host") {
+    if (existsSync("/dev/mqueue")) mountIn("bind the host's /dev/mqueue", "/dev/mqueue", "dev/mqueue", "", MS_BIND);
+  } else mountIn("mount mqueue on /dev/mqueue", "mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC);
   if (userns && spec.network === "host") {
     // sysfs may be mounted only by the owner of the network namespace: bind the host's instead.
     mountIn("bind /sys", "/sys", "sys", "", MS_BIND | MS_REC);
@@ -356,14 +358,15 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   return { records: b.records, describe: (i) => b.descriptions[i] ?? `step ${i}` };
 }
 
-/** Compiles the plan of an exec into a running container. */
-export function compileExecPlan(initPid: number, network: "none" | "host", procsFiles: string[], process: ProcessSpec, rootless = false): CompiledPlan {
+/** Compiles the plan of an exec into a running container; `hostNamespaces` are clone flags of the host namespaces it shares. */
+export function compileExecPlan(initPid: number, network: "none" | "host", procsFiles: string[], process: ProcessSpec, rootless = false, hostNamespaces = 0): CompiledPlan {
   const b = new PlanBuilder();
   b.section("settings");
   for (const f of procsFiles) b.op(`join cgroup ${f}`, "cgroup-procs", f);
   b.op(`join the namespaces of pid ${initPid}`, "target-pid", String(initPid));
   // Rootless, the container's user namespace is joined first (setns does it first with a pidfd).
-  b.op("namespaces", "ns-flags", String(namespaceFlags(network) | CLONE_NEWCGROUP | (rootless ? CLONE_NEWUSER : 0)));
+  // The host's PID or IPC namespace (pid/ipc "host") is already ours, and rootless could not enter it.
+  b.op("namespaces", "ns-flags", String(((namespaceFlags(network) | CLONE_NEWCGROUP) & ~hostNamespaces) | (rootless ? CLONE_NEWUSER : 0)));
   addProcess(b, process);
   return { records: b.records, describe: (i) => b.descriptions[i] ?? `step ${i}` };
 }

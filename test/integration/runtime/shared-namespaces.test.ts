@@ -1,6 +1,6 @@
 import "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { config } from "../../../src/config.js";
 import { readContainerRecord } from "../../../src/container/container-record.js";
@@ -40,6 +40,12 @@ describe("containers sharing namespaces (the container API)", () => {
     await using guest = await start(["sleep", "60"], { pid: { container: owner }, ipc: { container: owner } });
     expect([ns(guest, "pid"), ns(guest, "ipc")]).toEqual([ns(owner, "pid"), ns(owner, "ipc")]);
     expect((await guest.exec(["sh", "-c", "ps -o args | grep -c '^sleep 4321'; cat /dev/shm/mark"])).stdout).toBe("1\nshared\n");
+  });
+
+  it('pid and ipc: "host" see this machine\'s processes and share its IPC namespace', async () => {
+    await using h = await start(["sleep", "60"], { pid: "host", ipc: "host" });
+    expect([ns(h, "pid"), ns(h, "ipc")]).toEqual([statSync("/proc/self/ns/pid").ino, statSync("/proc/self/ns/ipc").ino]);
+    expect((await h.exec(["cat", `/proc/${process.pid}/comm`])).stdout).toBe(readFileSync("/proc/self/comm", "utf8"));
   });
 
   it("refuses options the shared namespace decides, a non-container, and a stopped container, creating nothing", async () => {
