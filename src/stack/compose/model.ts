@@ -100,26 +100,18 @@ function service(s: ServicePlan): Doc {
   set(out, "hostname", o.hostname);
   set(out, "image", s.image);
   if (o.init !== undefined) out.init = o.init;
+  if (s.sharesIpcOf !== undefined) out.ipc = `service:${s.sharesIpcOf}`;
+  else if (typeof o.ipc === "string") out.ipc = o.ipc;
   set(out, "labels", o.labels);
   if (o.network === "host" || o.network === "none") out.network_mode = o.network;
   else if (s.sharesNetworkOf !== undefined) out.network_mode = `service:${s.sharesNetworkOf}`;
   else set(out, "networks", Object.fromEntries(Object.entries(s.networks).map(([n, v]) => [n, v.aliases.length > 0 ? { aliases: v.aliases } : null])));
-  set(out, "ports", (o.ports ?? []).map(port));
-  if (o.privileged !== undefined) out.privileged = o.privileged;
   if (s.sharesPidOf !== undefined) out.pid = `service:${s.sharesPidOf}`;
   else if (o.pid === "host") out.pid = "host";
-  if (s.sharesIpcOf !== undefined) out.ipc = `service:${s.sharesIpcOf}`;
-  else if (typeof o.ipc === "string") out.ipc = o.ipc;
-  const hook = (h: LifecycleHookPlan): Doc => {
-    const d: Doc = { command: h.command };
-    set(d, "user", h.user);
-    if (h.privileged) d.privileged = true;
-    set(d, "working_dir", h.workingDir);
-    set(d, "environment", h.environment);
-    return d;
-  };
+  set(out, "ports", (o.ports ?? []).map(port));
   set(out, "post_start", s.postStart?.map(hook));
   set(out, "pre_stop", s.preStop?.map(hook));
+  if (o.privileged !== undefined) out.privileged = o.privileged;
   set(out, "profiles", s.profiles);
   if (o.readonlyRootfs !== undefined) out.read_only = o.readonlyRootfs;
   out.restart = s.restart.policy === "on-failure" && s.restart.maxRetries !== undefined ? `on-failure:${s.restart.maxRetries}` : s.restart.policy;
@@ -150,6 +142,16 @@ function service(s: ServicePlan): Doc {
   ]);
   set(out, "working_dir", o.workdir);
   return out;
+}
+
+/** A post_start or pre_stop hook in compose's long syntax. */
+function hook(h: LifecycleHookPlan): Doc {
+  const d: Doc = { command: h.command };
+  set(d, "user", h.user);
+  if (h.privileged) d.privileged = true;
+  set(d, "working_dir", h.workingDir);
+  set(d, "environment", h.environment);
+  return d;
 }
 
 function sortedKeys<T>(record: Record<string, T>): Record<string, T> {
