@@ -102,6 +102,7 @@ export type { DockerSeccompProfile, DockerSeccompRule, DockerSeccompArg, DockerS
 export type { MountSpec, VolumeMount, BindMount, TmpfsMount, FileMount } from "./container/mounts.js";
 export type { DnsOptions, UlimitSpec } from "./container/system-options.js";
 export type { DeviceSpec } from "./container/device-options.js";
+export type { ContainerNamespace } from "./container/namespace-options.js";
 export type { ExecOptions, ExecResult } from "./container/exec.js";
 export type { ContainerInspect } from "./container/inspect.js";
 export type { LogLine, LogOptions } from "./runtime/logs.js";

@@ -6,6 +6,19 @@
 import { InvalidOptionError } from "../errors.js";
 import { ContainerView } from "./container-view.js";
 
+/**
+ * A namespace of another container, named by that running container (Docker's `container:x`).
+ *
+ * @example
+ * ```ts
+ * new Container(image, { network: { container: db }, pid: { container: db } });
+ * ```
+ */
+export interface ContainerNamespace {
+  /** The running container (what `start()` returned) whose namespace this one enters. */
+  container: ContainerView;
+}
+
 /** Where a namespace comes from: the host, or a running container. */
 export type NamespaceSource = "host" | ContainerView;
 

@@ -21,7 +21,7 @@ import { normalizeSystemOptions, type DnsOptions, type UlimitSpec } from "./syst
 import { Network } from "../network/network.js";
 import { ContainerView } from "./container-view.js";
 import { normalizeDevices, type DeviceSpec } from "./device-options.js";
-import { ipcNamespaceOf, pidNamespaceOf, type NamespaceSource } from "./namespace-options.js";
+import { ipcNamespaceOf, pidNamespaceOf, type ContainerNamespace, type NamespaceSource } from "./namespace-options.js";
 import type { DeviceNode } from "../runtime/host-devices.js";
 
 /**
@@ -80,7 +80,7 @@ export interface ContainerOptions {
    * running container (`docker run --network container:x`), so both share localhost, and its
    * hostname, /etc/hosts and resolv.conf.
    */
-  network?: "none" | "host" | Network | { container: ContainerView };
+  network?: "none" | "host" | Network | ContainerNamespace;
   /** More names the container answers to on its network (as compose's network aliases). */
   aliases?: string[];
   /** Extra capabilities beyond Docker's default set (grants privileges: use with care). */
@@ -158,12 +158,12 @@ export interface ContainerOptions {
    * The PID namespace: the container's own (default), the host's (`"host"`: it sees every process
    * of this machine), or a running container's (`{ container: running }`), as `docker run --pid`.
    */
-  pid?: "host" | { container: ContainerView };
+  pid?: "host" | ContainerNamespace;
   /**
    * The IPC namespace and /dev/shm: its own (default; `"private"` and `"shareable"` say the same),
    * the host's (`"host"`), or a running container's (`{ container: running }`), as `docker run --ipc`.
    */
-  ipc?: "private" | "shareable" | "host" | { container: ContainerView };
+  ipc?: "private" | "shareable" | "host" | ContainerNamespace;
 }
 
 /** Validated options with the derived values the runtime needs. */
