@@ -102,6 +102,8 @@ export type { SeccompOption } from "./runtime/seccomp/filter.js";
 export type { DockerSeccompProfile, DockerSeccompRule, DockerSeccompArg, DockerSeccompFilter } from "./runtime/seccomp/profile.js";
 export type { MountSpec, VolumeMount, BindMount, TmpfsMount, FileMount } from "./container/mounts.js";
 export type { DnsOptions, UlimitSpec } from "./container/system-options.js";
+export type { DeviceSpec } from "./container/device-options.js";
+export type { ContainerNamespace } from "./container/namespace-options.js";
 export type { ExecOptions, ExecResult } from "./container/exec.js";
 export type { ContainerInspect } from "./container/inspect.js";
 export type { LogLine, LogOptions } from "./runtime/logs.js";
@@ -138,7 +140,7 @@ export type { StackEvent, StackEventStatus, DownOptions, StackLogOptions } from 
 export type { UpOptions } from "./stack/up.js";
 export { loadCompose } from "./stack/compose/load.js";
 export type { LoadComposeOptions, ComposeText } from "./stack/compose/load.js";
-export type { StackPlan, ServicePlan, DependencyCondition, DependencyPlan, BuildPlan, VolumeMountPlan, ServiceNetworkPlan, RestartPlan, NetworkPlan, VolumePlan, FileSourcePlan, FileMountPlan } from "./stack/plan.js";
+export type { StackPlan, ServicePlan, DependencyCondition, DependencyPlan, BuildPlan, VolumeMountPlan, ServiceNetworkPlan, RestartPlan, NetworkPlan, VolumePlan, FileSourcePlan, FileMountPlan, LifecycleHookPlan } from "./stack/plan.js";
 export { ComposeError, DependencyCycleError, UnsupportedComposeError, ServiceStartupError } from "./stack/errors.js";
 export type { ComposeErrorCode, ComposeErrorLocation, UnsupportedKey, ServiceStartupErrorDetails } from "./stack/errors.js";
 export { doctor } from "./runtime/doctor.js";

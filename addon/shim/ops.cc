@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/mount.h>
@@ -288,6 +289,30 @@ void RunHostOp(const Op& op) {
   }
 }
 
+namespace {
+
+Fd g_borrowed;  // the detached mount BorrowMount cloned, until attach-borrowed-in attaches it
+
+// Init enters the mount namespace of <pid> (through the host's /proc, still mounted here), clones
+// the mount at <path> there, and comes back to its own namespace: both are owned by its user
+// namespace, rootless too, where the host's mount namespace could not be entered again.
+void BorrowMount(const Op& op) {
+  Fd own(open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC));
+  if (!own.valid()) Fail("open", "/proc/self/ns/mnt");
+  std::string theirs_path = "/proc/" + op.arg(1) + "/ns/mnt";
+  Fd theirs(open(theirs_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!theirs.valid()) Fail("open", theirs_path);
+  if (setns(theirs.get(), CLONE_NEWNS) < 0) Fail("setns(CLONE_NEWNS)", theirs_path);
+  int tree = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, op.arg(2).c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+  int err = errno;
+  if (setns(own.get(), CLONE_NEWNS) < 0) Fail("setns(CLONE_NEWNS)", "/proc/self/ns/mnt");
+  errno = err;
+  if (tree < 0) Fail("open_tree", op.arg(2));
+  g_borrowed.Reset(tree);
+}
+
+}  // namespace
+
 void RunContainerOp(const Op& op) {
   g_current_step = op.index;
   const std::string& k = op.name();
@@ -304,6 +329,15 @@ void RunContainerOp(const Op& op) {
     if (!g_root.valid()) Fail("open", op.arg(1));
   } else if (k == "mount-in") {
     MountInRoot(op);
+  } else if (k == "borrow-mount") {
+    BorrowMount(op);
+  } else if (k == "attach-borrowed-in") {
+    if (!g_borrowed.valid()) throw std::runtime_error("plan: attach-borrowed-in without borrow-mount");
+    Fd target = MustOpenInRoot(op.arg(1), O_PATH | O_DIRECTORY);
+    if (syscall(SYS_move_mount, g_borrowed.get(), "", target.get(), "",
+                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      Fail("move_mount", op.arg(1));
+    g_borrowed.Reset();
   } else if (k == "confine-in") {
     CheckConfined(op.arg(1));
   } else if (k == "mkdir-in") {

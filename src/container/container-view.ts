@@ -23,6 +23,11 @@ export abstract class ContainerView implements AsyncDisposable {
     protected readonly instance: ContainerInstance,
   ) {}
 
+  /** @internal The shared state, for a container that enters this one's namespaces. */
+  get core(): ContainerInstance {
+    return this.instance;
+  }
+
   /** The container's 64-hex-digit id. */
   get id(): string {
     return this.instance.id;

@@ -7,6 +7,7 @@ import type { Writable } from "node:stream";
 import { BentoError, InvalidOptionError } from "../errors.js";
 import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
 import { compileExecPlan, type ProcessSpec } from "../runtime/container-plan.js";
+import { privilegedCapabilities } from "../runtime/capabilities.js";
 import { isRootless, onlyRootMapped } from "../runtime/user-namespace.js";
 import { resolveUser } from "../runtime/user.js";
 import { decodeWaitStatus, systemCallErrorOf } from "../runtime/wait-status.js";
@@ -29,6 +30,8 @@ export interface ExecOptions {
   workdir?: string;
   /** User (default: the container's). */
   user?: string;
+  /** Every capability of the bounding set and no seccomp filter, as `docker exec --privileged`. */
+  privileged?: boolean;
   /** Aborting it kills the command (SIGKILL); the exec then resolves with exit code 137. */
   signal?: AbortSignal;
   /**
@@ -50,6 +53,8 @@ export interface ExecTarget {
   process: ProcessSpec;
   /** Where /etc/passwd is looked up for `user` (upper dir first, then the image's layers). */
   layers: string[];
+  /** Clone flags of the host namespaces the container shares (pid/ipc "host"), which an exec is already in. */
+  hostNamespaces?: number;
 }
 
 /** Raw output of an exec. */
@@ -115,7 +120,8 @@ export async function runExec(target: ExecTarget, argv: string[], options: ExecO
     payload.setGroups = false;
     payload.groups = [];
   }
-  const plan = compileExecPlan(target.initPid, target.network, target.procsFiles, payload, isRootless());
+  if (options.privileged === true) Object.assign(payload, { capabilities: privilegedCapabilities(), seccomp: "" });
+  const plan = compileExecPlan(target.initPid, target.network, target.procsFiles, payload, isRootless(), target.hostNamespaces ?? 0);
   const helper = HelperProcess.start({ role: "exec", plan: plan.records, stdio: [stdin !== undefined ? "socket" : "null", "socket", "socket"] });
   // Not awaited: the command may end without reading all of it (an endless stream included).
   if (stdin !== undefined) feedInput(helper.stdio[0]!, stdin).catch(() => undefined);

@@ -15,13 +15,14 @@ import { DEFAULT_PATH } from "../image/config.js";
 import { containerArgv } from "../image/container-argv.js";
 import { cgroupDriver } from "../runtime/cgroup/detect.js";
 import type { CgroupDriver, CgroupStats } from "../runtime/cgroup/driver.js";
-import { compileContainerPlan, type ProcessSpec, type RuntimeSpec } from "../runtime/container-plan.js";
+import { CLONE_NEWIPC, CLONE_NEWPID, compileContainerPlan, type ProcessSpec, type RuntimeSpec } from "../runtime/container-plan.js";
 import { claimName, releaseName } from "../runtime/names.js";
 import { RunningShim } from "../runtime/shim.js";
 import { claimState, cleanUpSync, exitRecordFile, recordInit, releaseState, sweepOrphans, sweepOwnedBy, type StateLock } from "../runtime/state.js";
 import { writeDetachedRecord } from "./detached-record.js";
 import { discard, emptyTrash } from "../runtime/trash.js";
 import { resolveUser } from "../runtime/user.js";
+import { hostDevices } from "../runtime/host-devices.js";
 import { egressNameserver, startEgress, type Egress } from "../network/egress.js";
 import { seccompProgram } from "../runtime/seccomp/filter.js";
 import { isRootless, onlyRootMapped, userNamespace } from "../runtime/user-namespace.js";
@@ -34,6 +35,7 @@ import { envList, runExec, type ExecOptions, type ExecResult, type RawExecResult
 export type { ExecOptions, ExecResult } from "./exec.js";
 import { followLogLines, formatLines, type LogLine, type LogOptions, readLogLines } from "../runtime/logs.js";
 import type { NormalizedOptions } from "./options.js";
+import type { NamespaceSource } from "./namespace-options.js";
 import type { WaitStrategy } from "../wait/wait-strategy.js";
 import { removeAnonymousVolumes, resolveMounts, writeMountedFiles } from "./volume-mounts.js";
 import { extraHostLines, resolvConfWith } from "./system-options.js";
@@ -132,7 +134,9 @@ export class ContainerInstance {
     const name = options.name ?? `bento_${id.slice(0, 12)}`;
     const containerDir = join(cfg.home, "containers", id);
     const image = source.config;
-    const hostname = options.hostname ?? (options.network === "host" ? hostHostname() : id.slice(0, 12));
+    // A container in another's network namespace takes its name and /etc files, as Docker's container:x.
+    const sharedWith = options.sharesNetworkOf?.core;
+    const hostname = sharedWith?.spec.hostname ?? options.hostname ?? (options.network === "host" ? hostHostname() : id.slice(0, 12));
     const user = resolveUser(options.user ?? (image.User || undefined), source.lowerDirs);
     const baseEnv = image.Env.some((e) => e.startsWith("PATH=")) ? image.Env : [`PATH=${DEFAULT_PATH}`, ...image.Env];
     const env = envList(baseEnv, { HOSTNAME: hostname, ...(baseEnv.some((e) => e.startsWith("HOME=")) ? {} : { HOME: user.home }), ...options.env });
@@ -161,9 +165,12 @@ export class ContainerInstance {
       readonlyRootfs: options.readonlyRootfs,
       init: options.init,
       network: options.network,
+      ...(sharedWith ? { etcDir: sharedWith.spec.containerDir } : {}),
       process: payload,
       mounts: volumes.mounts,
       system: options.system,
+      devices: options.privileged ? [...hostDevices().filter((d) => !options.devices.some((own) => own.target === d.target)), ...options.devices] : options.devices,
+      privileged: options.privileged,
     };
     mkdirSync(containerDir, { recursive: true, mode: 0o700 });
     // The overlay's root directory takes the upper dir's mode: 0700 would lock non-root users out of "/".
@@ -184,7 +191,7 @@ export class ContainerInstance {
       cwd: payload.cwd,
       user: options.user ?? image.User ?? "",
       hostname,
-      networkMode: options.joins?.network.name ?? options.network,
+      networkMode: options.joins?.network.name ?? (sharedWith ? `container:${sharedWith.name}` : options.network),
       limits: options.limits,
       readonlyRootfs: options.readonlyRootfs,
       init: options.init,
@@ -213,10 +220,16 @@ export class ContainerInstance {
     const detach = this.options.detach;
     // A restart of a detached container: the last run's recorded exit no longer says how it stands.
     if (detach) rmSync(exitRecordFile(this.lock.dir), { force: true });
+    const netnsOf = this.sharedNetworkPid();
+    const pidNamespace = this.namespacePid(this.options.pidNamespace, "PID");
+    const ipcNamespace = this.namespacePid(this.options.ipcNamespace, "IPC");
     const plan = compileContainerPlan(
       {
         ...this.spec,
         ...(detach ? { detach: { exitFile: exitRecordFile(this.lock.dir) } } : {}),
+        ...(netnsOf === undefined ? {} : { netnsOf }),
+        ...(pidNamespace === undefined ? {} : { pidNamespace }),
+        ...(ipcNamespace === undefined ? {} : { ipcNamespace }),
         hold: joins !== undefined || this.options.egress === true,
         ...(userns ? { userNamespace: { holderPid: userns.holderPid, singleId: userns.mapping.kind === "single" } } : {}),
       },
@@ -291,9 +304,27 @@ export class ContainerInstance {
     });
   }
 
+  /** The init pid of the container whose network namespace this one enters; it must be running. */
+  private sharedNetworkPid(): number | undefined {
+    const target = this.options.sharesNetworkOf?.core;
+    if (target === undefined) return undefined;
+    if (target.pid === undefined) throw new ContainerStateError(`container ${this.name} shares the network namespace of ${target.name}, which is not running; start ${target.name} first`);
+    return target.pid;
+  }
+
+  /** A namespace option as the plan takes it: "host", or the init pid of the running container that owns it. */
+  private namespacePid(source: NamespaceSource | undefined, what: string): "host" | number | undefined {
+    if (source === undefined || source === "host") return source;
+    const target = source.core;
+    if (target.pid === undefined) throw new ContainerStateError(`container ${this.name} shares the ${what} namespace of ${target.name}, which is not running; start ${target.name} first`);
+    return target.pid;
+  }
+
   /** The ports to publish: the option, else the image's EXPOSE'd ports (as `docker run -P`). */
   private publishedPorts(): PublishedPort[] {
     if (this.options.ports !== undefined) return this.options.ports;
+    // Ports of a shared network namespace are the other container's to publish.
+    if (this.options.sharesNetworkOf !== undefined) return [];
     return parsePorts(Object.keys(this.source.config.ExposedPorts ?? {}));
   }
 
@@ -429,6 +460,7 @@ export class ContainerInstance {
         procsFiles: this.driver.procsFiles(this.id),
         process: this.spec.process,
         layers: this.layers(),
+        hostNamespaces: (this.options.pidNamespace === "host" ? CLONE_NEWPID : 0) | (this.options.ipcNamespace === "host" ? CLONE_NEWIPC : 0),
       },
       argv,
       options,

@@ -3,7 +3,7 @@
  * synchronously in the Container constructor, so a bad option changes nothing.
  */
 import { InvalidOptionError } from "../errors.js";
-import { capabilityMask } from "../runtime/capabilities.js";
+import { capabilityMask, privilegedCapabilities } from "../runtime/capabilities.js";
 import { checkUserSpec } from "../runtime/user.js";
 import { checkSeccompOption, type SeccompOption } from "../runtime/seccomp/filter.js";
 import type { CgroupLimits } from "../runtime/cgroup/driver.js";
@@ -19,6 +19,10 @@ import { normalizeFiles, type ContainerFile, type NormalizedFile } from "./start
 import type { SystemSettings } from "../runtime/container-plan.js";
 import { normalizeSystemOptions, type DnsOptions, type UlimitSpec } from "./system-options.js";
 import { Network } from "../network/network.js";
+import { ContainerView } from "./container-view.js";
+import { normalizeDevices, type DeviceSpec } from "./device-options.js";
+import { ipcNamespaceOf, pidNamespaceOf, type ContainerNamespace, type NamespaceSource } from "./namespace-options.js";
+import type { DeviceNode } from "../runtime/host-devices.js";
 
 /**
  * A container's healthcheck, merged over the image's HEALTHCHECK: each field left out (and a test
@@ -70,11 +74,13 @@ export interface ContainerOptions {
   /** How long `stop()` waits before SIGKILL (default 10 000 ms, as Docker). */
   stopTimeoutMs?: number;
   /**
-   * "none" (default: its own network namespace with only lo), "host" (shares the host's), or a
+   * "none" (default: its own network namespace with only lo), "host" (shares the host's), a
    * {@link Network}: its own namespace plus an address on the network, where the other members
-   * reach it by its name and `aliases`.
+   * reach it by its name and `aliases`, or `{ container: running }`: the network namespace of a
+   * running container (`docker run --network container:x`), so both share localhost, and its
+   * hostname, /etc/hosts and resolv.conf.
    */
-  network?: "none" | "host" | Network;
+  network?: "none" | "host" | Network | ContainerNamespace;
   /** More names the container answers to on its network (as compose's network aliases). */
   aliases?: string[];
   /** Extra capabilities beyond Docker's default set (grants privileges: use with care). */
@@ -155,6 +161,27 @@ export interface ContainerOptions {
    * ```
    */
   detach?: boolean;
+  /**
+   * Host devices the container may use, as `docker run --device`: the node appears at its target
+   * and the device policy allows it (`"/dev/fuse"`, `"/dev/net/tun:/dev/tun:rwm"`).
+   */
+  devices?: DeviceSpec[];
+  /**
+   * As `docker run --privileged`: every capability, no seccomp filter (unless `seccomp` is given),
+   * every host device visible and usable, and /proc and /sys writable with nothing masked. The
+   * container can then change the host: only for fixtures that need it.
+   */
+  privileged?: boolean;
+  /**
+   * The PID namespace: the container's own (default), the host's (`"host"`: it sees every process
+   * of this machine), or a running container's (`{ container: running }`), as `docker run --pid`.
+   */
+  pid?: "host" | ContainerNamespace;
+  /**
+   * The IPC namespace and /dev/shm: its own (default; `"private"` and `"shareable"` say the same),
+   * the host's (`"host"`), or a running container's (`{ container: running }`), as `docker run --ipc`.
+   */
+  ipc?: "private" | "shareable" | "host" | ContainerNamespace;
 }
 
 /** Validated options with the derived values the runtime needs. */
@@ -175,6 +202,8 @@ export interface NormalizedOptions {
   network: "none" | "host";
   /** The network to join, when `network` was a Network. */
   joins?: { network: Network; aliases: string[] };
+  /** The container whose network namespace this one enters, when `network` was `{ container }`. */
+  sharesNetworkOf?: ContainerView;
   capabilities: bigint;
   noNewPrivileges: boolean;
   seccomp: SeccompOption;
@@ -192,6 +221,13 @@ export interface NormalizedOptions {
   onLog?: LogConsumer;
   files: NormalizedFile[];
   system: SystemSettings;
+  /** Host devices to recreate and allow (the `devices` option). */
+  devices: DeviceNode[];
+  privileged: boolean;
+  /** The PID namespace when not its own. */
+  pidNamespace?: NamespaceSource;
+  /** The IPC namespace (and /dev/shm) when not its own. */
+  ipcNamespace?: NamespaceSource;
 }
 
 const namePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -221,6 +257,29 @@ function detachOption(detach: unknown, joins: Network | undefined): boolean {
   return detach;
 }
 
+/**
+ * The container whose network namespace `network: { container }` enters. What belongs to a
+ * network namespace comes from that container, so options that would set it here are refused,
+ * as Docker refuses them with `--network container:x`.
+ */
+function sharedNetworkOf(options: ContainerOptions): ContainerView | undefined {
+  const network = options.network as unknown;
+  if (typeof network !== "object" || network === null || network instanceof Network || !("container" in network)) return undefined;
+  const target = (network as { container: unknown }).container;
+  if (!(target instanceof ContainerView)) throw new InvalidOptionError("network.container", "must be a started container (what start() returned)");
+  const own: [keyof ContainerOptions, string][] = [
+    ["hostname", "the hostname"],
+    ["extraHosts", "/etc/hosts"],
+    ["dns", "resolv.conf"],
+    ["aliases", "network aliases"],
+  ];
+  for (const [option, what] of own) {
+    if (options[option] !== undefined) throw new InvalidOptionError(option, `a container in another container's network namespace takes ${what} from it (${target.name}); drop ${option}, or set it on ${target.name}`);
+  }
+  if (options.ports !== undefined && options.ports.length > 0) throw new InvalidOptionError("ports", `a container in another container's network namespace publishes no ports of its own; publish them on ${target.name}`);
+  return target;
+}
+
 /** Validates options; throws InvalidOptionError naming the option and the fix. */
 export function normalizeOptions(options: ContainerOptions = {}): NormalizedOptions {
   if (options.name !== undefined && !namePattern.test(options.name)) {
@@ -247,8 +306,9 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
   if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs < 0) throw new InvalidOptionError("stopTimeoutMs", `${stopTimeoutMs} must be 0 or more milliseconds`);
   const joins = options.network instanceof Network ? options.network : undefined;
-  if (options.network !== undefined && options.network !== "none" && options.network !== "host" && !joins) {
-    throw new InvalidOptionError("network", `${JSON.stringify(options.network)} is not a network; use "none", "host" or a Network`);
+  const sharesNetworkOf = sharedNetworkOf(options);
+  if (options.network !== undefined && options.network !== "none" && options.network !== "host" && !joins && !sharesNetworkOf) {
+    throw new InvalidOptionError("network", `${JSON.stringify(options.network)} is not a network; use "none", "host", a Network or { container: runningContainer }`);
   }
   if (options.aliases !== undefined) {
     if (!joins) throw new InvalidOptionError("aliases", "aliases need a network: pass network: someNetwork as well");
@@ -256,6 +316,8 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
       if (typeof alias !== "string" || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(alias)) throw new InvalidOptionError("aliases", `${JSON.stringify(alias)} is not a host name`);
     }
   }
+  if (options.privileged !== undefined && typeof options.privileged !== "boolean") throw new InvalidOptionError("privileged", `${JSON.stringify(options.privileged)} must be true or false`);
+  const privileged = options.privileged ?? false;
   const normalized: NormalizedOptions = {
     env,
     labels: { ...options.labels },
@@ -265,13 +327,16 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
     stopTimeoutMs,
     startupTimeoutMs,
     network: options.network === "host" ? "host" : "none",
-    capabilities: capabilityMask(options.capAdd, options.capDrop),
+    // Docker's --privileged grants every capability whatever cap_add and cap_drop say.
+    capabilities: privileged ? privilegedCapabilities() : capabilityMask(options.capAdd, options.capDrop),
     noNewPrivileges: options.noNewPrivileges ?? true,
-    seccomp: options.seccomp === undefined ? "default" : checkSeccompOption(options.seccomp),
+    seccomp: options.seccomp === undefined ? (privileged ? "unconfined" : "default") : checkSeccompOption(options.seccomp),
     detach: detachOption(options.detach, joins),
+    devices: normalizeDevices(options.devices),
+    privileged,
     mounts: parseMounts(options.mounts),
     files: [],
-    system: normalizeSystemOptions(options, options.network === "host" ? "host" : joins ? "joined" : "none"),
+    system: normalizeSystemOptions(options, options.network === "host" ? "host" : joins ? "joined" : sharesNetworkOf ? "shared" : "none"),
   };
   normalized.files = normalizeFiles(options.files, normalized.mounts);
   const command = stringArray("command", options.command);
@@ -290,6 +355,11 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
   if (options.hostname !== undefined) normalized.hostname = options.hostname;
   if (options.ports !== undefined) normalized.ports = parsePorts(options.ports);
   if (joins) normalized.joins = { network: joins, aliases: [...(options.aliases ?? [])] };
+  if (sharesNetworkOf) normalized.sharesNetworkOf = sharesNetworkOf;
+  const pidNamespace = pidNamespaceOf(options);
+  if (pidNamespace) normalized.pidNamespace = pidNamespace;
+  const ipcNamespace = ipcNamespaceOf(options);
+  if (ipcNamespace) normalized.ipcNamespace = ipcNamespace;
   if (options.stopSignal !== undefined) normalized.stopSignal = options.stopSignal;
   if (options.wait !== undefined) {
     if (typeof options.wait !== "object" || options.wait === null || typeof options.wait.waitUntilReady !== "function") {

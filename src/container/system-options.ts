@@ -97,7 +97,7 @@ export function normalizeSystemOptions(
     ulimits?: Record<string, UlimitSpec> | undefined;
     shmSize?: string | number | undefined;
   },
-  network: "none" | "host" | "joined",
+  network: "none" | "host" | "joined" | "shared",
 ): SystemSettings {
   const settings: SystemSettings = { extraHosts: [], sysctls: [], rlimits: [] };
   for (const [host, address] of Object.entries(options.extraHosts ?? {})) {
@@ -139,6 +139,7 @@ export function normalizeSystemOptions(
     const net = name.startsWith("net.");
     if (!ipc && !net) throw new InvalidOptionError(option, `only sysctls of the container's own namespaces may be set (net.*, kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*), as Docker allows; set ${name} on the host instead`);
     if (net && network === "host") throw new InvalidOptionError(option, `net.* sysctls would change the host's network namespace (network: "host"); drop the sysctl or the host network`);
+    if (net && network === "shared") throw new InvalidOptionError(option, "net.* sysctls would change the network namespace of the container this one shares; set them on that container");
     if ((typeof value !== "string" && typeof value !== "number") || /[\n\0]/.test(String(value))) throw new InvalidOptionError(option, "must be a string or a number");
     settings.sysctls.push([name, String(value)]);
   }

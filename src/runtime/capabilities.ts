@@ -2,6 +2,7 @@
  * Capability sets. Containers get Docker's default set (moby's oci/caps defaults); capAdd and
  * capDrop adjust it by name, with or without the CAP_ prefix, as `docker run --cap-add` does.
  */
+import { readFileSync } from "node:fs";
 import { InvalidOptionError } from "../errors.js";
 
 /** Capability numbers, from linux/capability.h. */
@@ -81,4 +82,24 @@ export function capabilityNames(mask: bigint): string[] {
   return Object.entries(capabilityNumbers)
     .filter(([, n]) => (mask >> BigInt(n)) & 1n)
     .map(([name]) => `CAP_${name}`);
+}
+
+/**
+ * Every capability a process started from here may hold: the bounding set (a container runtime
+ * inside a restricted sandbox has fewer than the kernel knows, and capset(2) refuses the rest).
+ * Docker's --privileged gets these.
+ *
+ * @example
+ * ```ts
+ * privilegedCapabilities(); // 0x1ffffffffffn on an unrestricted host
+ * ```
+ */
+export function privilegedCapabilities(): bigint {
+  const all = capabilityMask(["ALL"]);
+  try {
+    const bounding = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    return bounding ? all & BigInt(`0x${bounding[1]}`) : all;
+  } catch {
+    return all;
+  }
 }

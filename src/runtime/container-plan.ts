@@ -3,10 +3,12 @@
  * and crun's order (RUNTIME-NOTES section 2). Each op keeps a description, so a failure at op N
  * is reported as the step a person recognises ("mount proc on /proc").
  */
+import { existsSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import type { PlanRecord } from "../native/plan-codec.js";
 import type { CgroupSetup } from "./cgroup/driver.js";
 import { defaultDeviceRules, deviceFilterProgram } from "./devices.js";
+import type { DeviceNode } from "./host-devices.js";
 
 /** The process a container (or an exec) runs. */
 export interface ProcessSpec {
@@ -47,6 +49,14 @@ export interface RuntimeSpec {
   /** The shim waits for Node's "go" after clone (Node attaches a network then). */
   hold?: boolean;
   network: "none" | "host";
+  /** The pid of a container whose network namespace this one enters instead of making its own. */
+  netnsOf?: number;
+  /** The PID namespace: the host's, or the one of the container whose init has this pid (default: its own). */
+  pidNamespace?: "host" | number;
+  /** The IPC namespace and /dev/shm: the host's, or those of the container whose init has this pid (default: its own). */
+  ipcNamespace?: "host" | number;
+  /** Where /etc/hosts, /etc/hostname and /etc/resolv.conf come from (default `containerDir`). */
+  etcDir?: string;
   process: ProcessSpec;
   /** Mounts after the standard ones, in order; targets are resolved inside the root. */
   mounts: RuntimeMount[];
@@ -59,6 +69,10 @@ export interface RuntimeSpec {
    * control socket does not stop the container) and writes the exit outcome to `exitFile`.
    */
   detach?: { exitFile: string };
+  /** Host device nodes made in /dev beyond the standard ones, and allowed by the device policy. */
+  devices?: DeviceNode[];
+  /** Docker's --privileged: no device policy, /dev not nodev, /sys writable, nothing masked. */
+  privileged?: boolean;
 }
 
 /** The system a container sees beyond its mounts: decided by the container options. */
@@ -104,7 +118,8 @@ export const CLONE_NEWNS = 0x20000,
   CLONE_NEWIPC = 0x08000000,
   CLONE_NEWPID = 0x20000000,
   CLONE_NEWNET = 0x40000000;
-const S_IFCHR = 0o020000;
+const S_IFCHR = 0o020000,
+  S_IFBLK = 0o060000;
 
 /** Docker's masked paths (moby oci/defaults.go) and read-only /proc paths. */
 const maskedPaths = ["proc/asound", "proc/acpi", "proc/interrupts", "proc/kcore", "proc/keys", "proc/latency_stats", "proc/timer_list", "proc/timer_stats", "proc/sched_debug", "proc/scsi", "sys/firmware", "sys/devices/virtual/powercap"];
@@ -192,7 +207,15 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   // allowlist); a cgroup v1 host without a v2 hierarchy gets it through devices.allow instead.
   // In a user namespace the kernel refuses mknod of real devices anyway, and an unprivileged
   // process cannot attach a BPF device program.
-  if (cgroups.cloneInto !== undefined && !userns) b.op(`allow only the default devices in ${cgroups.cloneInto}`, "device-filter", cgroups.cloneInto, deviceProgram);
+  // A privileged container gets no policy of its own, as Docker's --privileged.
+  const extraDevices = spec.devices ?? [];
+  if (cgroups.cloneInto !== undefined && !userns && !spec.privileged) {
+    if (extraDevices.length === 0) b.op(`allow only the default devices in ${cgroups.cloneInto}`, "device-filter", cgroups.cloneInto, deviceProgram);
+    else {
+      const rules = [...defaultDeviceRules, ...extraDevices.map((d) => ({ type: d.type, major: d.major, minor: d.minor, access: d.access }))];
+      b.op(`allow the default devices and ${extraDevices.map((d) => d.source).join(", ")} in ${cgroups.cloneInto}`, "device-filter", cgroups.cloneInto, deviceFilterProgram(rules).toString("hex"));
+    }
+  }
 
   b.section("settings");
   if (userns) {
@@ -202,7 +225,19 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
     b.op("keep init dumpable", "dumpable", "1");
   }
   b.op(`log to ${spec.logFile}`, "log", spec.logFile);
-  b.op("clone", "clone", String(namespaceFlags(spec.network)));
+  // Namespaces shared with another container are entered before clone, which then makes none of them.
+  let flags = namespaceFlags(spec.network);
+  const shared: [number | "host" | undefined, number, string][] = [
+    [spec.netnsOf, CLONE_NEWNET, "network"],
+    [spec.pidNamespace, CLONE_NEWPID, "PID"],
+    [spec.ipcNamespace, CLONE_NEWIPC, "IPC"],
+  ];
+  for (const [source, flag, what] of shared) {
+    if (source === undefined) continue;
+    flags &= ~flag;
+    if (source !== "host") b.op(`enter the ${what} namespace of pid ${source}`, "ns-of", String(source), String(flag));
+  }
+  b.op("clone", "clone", String(flags));
   if (cgroups.cloneInto !== undefined) b.op(`join cgroup ${cgroups.cloneInto}`, "cgroup-into", cgroups.cloneInto);
   for (const f of cgroups.procsFiles) b.op(`join cgroup ${f}`, "cgroup-procs", f);
   b.op("cgroup namespace", "cgroupns", "1");
@@ -216,6 +251,8 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   for (const dir of cleanup.removeDirs) b.op(`remove cgroup ${dir} at exit`, "cleanup-rmdir", dir);
 
   b.section("container");
+  // A mount of another namespace cannot be bound: init clones it there, before its own /proc hides the host's.
+  if (typeof spec.ipcNamespace === "number") b.op(`take /dev/shm of pid ${spec.ipcNamespace}`, "borrow-mount", String(spec.ipcNamespace), "/dev/shm");
   b.op("make mounts private", "propagation", String(MS_PRIVATE));
   // The fallback option string (kernels without fsconfig "lowerdir+") uses paths relative to
   // the layers' common parent when absolute ones would overflow mount(2)'s one-page data.
@@ -236,7 +273,9 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
     b.op(`create ${target}`, "mkdir-in", target, String(0o755));
     b.op(description, "mount-in", src, target, fstype, String(flags), options);
   };
-  mountIn("mount proc on /proc", "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  // proc and mqueue may be mounted only by the owner of their namespace: rootless, the host's are bound.
+  if (userns && spec.pidNamespace === "host") mountIn("bind the host's /proc", "/proc", "proc", "", MS_BIND | MS_REC);
+  else mountIn("mount proc on /proc", "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
   mountIn("mount tmpfs on /dev", "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
   for (const [name, major, minor] of devices) {
     if (userns) {
@@ -249,25 +288,48 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
       b.op(`bind /dev/${name}`, "mount-in", join(merged, "dev", name), `dev/${name}`, "", String(MS_BIND), "");
     }
   }
+  for (const d of extraDevices) {
+    const target = d.target.replace(/^\/+/, "");
+    b.op(`create ${dirname(d.target)}`, "mkdir-in", dirname(target), String(0o755));
+    if (userns) {
+      b.op(`create ${d.target}`, "touch-in", target, String(d.mode));
+      b.op(`bind ${d.source} on ${d.target}`, "mount-in", d.source, target, "", String(MS_BIND), "");
+    } else {
+      b.op(`create ${d.target} (${d.type} ${d.major}:${d.minor})`, "mknod-in", target, String((d.type === "c" ? S_IFCHR : S_IFBLK) | d.mode), String(d.major), String(d.minor));
+      // Its own mount keeps it usable once /dev is nodev (a privileged /dev never is).
+      if (!spec.privileged) b.op(`bind ${d.target}`, "mount-in", join(merged, target), target, "", String(MS_BIND), "");
+    }
+  }
   // A node the container makes in /dev cannot be opened (the devices cgroup also refuses it).
-  b.op("make /dev nodev", "mount-in", "", "dev", "", String(MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV), "");
+  if (!spec.privileged) b.op("make /dev nodev", "mount-in", "", "dev", "", String(MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV), "");
   for (const [target, link] of devLinks) b.op(`link /${link}`, "symlink-in", target, link);
   // gid 5 (tty) exists only where the namespace maps more than the user's own id.
   mountIn("mount devpts on /dev/pts", "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, `newinstance,ptmxmode=0666,mode=0620${userns?.singleId ? "" : ",gid=5"}`);
   const shmSize = spec.system?.shmSizeBytes === undefined ? "65536k" : String(spec.system.shmSizeBytes);
-  mountIn(`mount tmpfs on /dev/shm (size ${shmSize})`, "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${shmSize}`);
-  mountIn("mount mqueue on /dev/mqueue", "mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (spec.ipcNamespace === undefined) {
+    mountIn(`mount tmpfs on /dev/shm (size ${shmSize})`, "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${shmSize}`);
+  } else if (spec.ipcNamespace === "host") {
+    // A shared IPC namespace shares its /dev/shm too (POSIX shared memory lives there).
+    mountIn("bind the host's /dev/shm on /dev/shm", "/dev/shm", "dev/shm", "", MS_BIND);
+  } else {
+    b.op("create /dev/shm", "mkdir-in", "dev/shm", String(0o755));
+    b.op(`attach the /dev/shm of pid ${spec.ipcNamespace}`, "attach-borrowed-in", "dev/shm");
+  }
+  if (userns && spec.ipcNamespace === "host") {
+    if (existsSync("/dev/mqueue")) mountIn("bind the host's /dev/mqueue", "/dev/mqueue", "dev/mqueue", "", MS_BIND);
+  } else mountIn("mount mqueue on /dev/mqueue", "mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC);
   if (userns && spec.network === "host") {
     // sysfs may be mounted only by the owner of the network namespace: bind the host's instead.
     mountIn("bind /sys", "/sys", "sys", "", MS_BIND | MS_REC);
     b.op("make /sys read-only", "readonly-in", "sys");
   } else {
-    mountIn("mount sysfs on /sys (read-only)", "sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    const sysReadonly = spec.privileged ? 0 : MS_RDONLY;
+    mountIn(`mount sysfs on /sys${spec.privileged ? "" : " (read-only)"}`, "sysfs", "sys", "sysfs", sysReadonly | MS_NOSUID | MS_NODEV | MS_NOEXEC);
   }
   b.op("create /etc", "mkdir-in", "etc", String(0o755));
   for (const file of ["hosts", "hostname", "resolv.conf"]) {
     b.op(`create /etc/${file}`, "touch-in", `etc/${file}`, String(0o644));
-    b.op(`bind /etc/${file}`, "mount-in", join(spec.containerDir, file), `etc/${file}`, "", String(MS_BIND), "");
+    b.op(`bind /etc/${file}`, "mount-in", join(spec.etcDir ?? spec.containerDir, file), `etc/${file}`, "", String(MS_BIND), "");
   }
   for (const m of spec.mounts) {
     const target = m.target.replace(/^\/+/, "");
@@ -288,8 +350,10 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   }
   // In the container's own network and IPC namespaces, before /proc/sys turns read-only.
   for (const [name, value] of spec.system?.sysctls ?? []) b.op(`set sysctl ${name} = ${value}`, "sysctl-in", `proc/sys/${name.replace(/\./g, "/")}`, value);
-  for (const p of maskedPaths) b.op(`mask /${p}`, "mask-in", p);
-  for (const p of readonlyPaths) b.op(`make /${p} read-only`, "readonly-in", p);
+  if (!spec.privileged) {
+    for (const p of maskedPaths) b.op(`mask /${p}`, "mask-in", p);
+    for (const p of readonlyPaths) b.op(`make /${p} read-only`, "readonly-in", p);
+  }
   if (spec.process.cwd !== "/") b.op(`create working directory ${spec.process.cwd}`, "mkdir-in", spec.process.cwd.replace(/^\/+/, ""), String(0o755));
   b.op("pivot_root into the root filesystem", "pivot", merged);
   if (spec.readonlyRootfs) b.op("make the root filesystem read-only", "remount-root-ro");
@@ -297,20 +361,21 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   if (spec.system?.domainname !== undefined) b.op(`set domain name ${spec.system.domainname}`, "setdomainname", spec.system.domainname);
   // Set in init, so the payload inherits them (an exec does not: it starts from the shim).
   for (const [resource, soft, hard] of spec.system?.rlimits ?? []) b.op(`set resource limit ${resource} to ${soft}/${hard}`, "rlimit", String(resource), String(soft), String(hard));
-  if (spec.network === "none") b.op("bring lo up", "loopback-up");
+  if (spec.network === "none" && spec.netnsOf === undefined) b.op("bring lo up", "loopback-up");
   addProcess(b, spec.process);
 
   return { records: b.records, describe: (i) => b.descriptions[i] ?? `step ${i}` };
 }
 
-/** Compiles the plan of an exec into a running container. */
-export function compileExecPlan(initPid: number, network: "none" | "host", procsFiles: string[], process: ProcessSpec, rootless = false): CompiledPlan {
+/** Compiles the plan of an exec into a running container; `hostNamespaces` are clone flags of the host namespaces it shares. */
+export function compileExecPlan(initPid: number, network: "none" | "host", procsFiles: string[], process: ProcessSpec, rootless = false, hostNamespaces = 0): CompiledPlan {
   const b = new PlanBuilder();
   b.section("settings");
   for (const f of procsFiles) b.op(`join cgroup ${f}`, "cgroup-procs", f);
   b.op(`join the namespaces of pid ${initPid}`, "target-pid", String(initPid));
   // Rootless, the container's user namespace is joined first (setns does it first with a pidfd).
-  b.op("namespaces", "ns-flags", String(namespaceFlags(network) | CLONE_NEWCGROUP | (rootless ? CLONE_NEWUSER : 0)));
+  // The host's PID or IPC namespace (pid/ipc "host") is already ours, and rootless could not enter it.
+  b.op("namespaces", "ns-flags", String(((namespaceFlags(network) | CLONE_NEWCGROUP) & ~hostNamespaces) | (rootless ? CLONE_NEWUSER : 0)));
   addProcess(b, process);
   return { records: b.records, describe: (i) => b.descriptions[i] ?? `step ${i}` };
 }

@@ -155,6 +155,28 @@ export interface FileMountPlan {
 }
 
 /**
+ * A `post_start` or `pre_stop` hook: a command run with exec in the service's container, after it
+ * starts (before its dependents see it started) or before it stops.
+ *
+ * @example
+ * ```ts
+ * plan.services.db.postStart[0]; // { command: ["sh", "-c", "echo ready > /tmp/ready"], privileged: false, environment: {} }
+ * ```
+ */
+export interface LifecycleHookPlan {
+  /** The command, exec form. */
+  command: string[];
+  /** Its user (default the container's). */
+  user?: string;
+  /** Every capability and no seccomp filter for it, as `docker exec --privileged`. */
+  privileged: boolean;
+  /** Its working directory (default the container's). */
+  workingDir?: string;
+  /** Added to the container's environment. */
+  environment: Record<string, string>;
+}
+
+/**
  * One service.
  *
  * @example
@@ -176,6 +198,12 @@ export interface ServicePlan {
   volumes: VolumeMountPlan[];
   /** Networks by name (`default` when the file names none and network_mode is unset). */
   networks: Record<string, ServiceNetworkPlan>;
+  /** `network_mode: service:x`: the service whose network namespace this one enters (x starts first). */
+  sharesNetworkOf?: string;
+  /** `pid: service:x`: the service whose PID namespace this one enters. */
+  sharesPidOf?: string;
+  /** `ipc: service:x`: the service whose IPC namespace (and /dev/shm) this one enters. */
+  sharesIpcOf?: string;
   /** `expose:` ports (`"8080/tcp"`): reachable by other services, not published on the host. */
   expose: string[];
   /** The `restart:` policy; `{ policy: "no" }` when the file sets none. */
@@ -184,6 +212,10 @@ export interface ServicePlan {
   profiles: string[];
   /** Its `secrets` and `configs`, as read-only files. */
   files: FileMountPlan[];
+  /** `post_start` hooks, in order. */
+  postStart?: LifecycleHookPlan[];
+  /** `pre_stop` hooks, in order. */
+  preStop?: LifecycleHookPlan[];
 }
 
 /**

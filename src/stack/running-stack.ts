@@ -8,7 +8,8 @@ import { formatLines, readLogLines, type LogLine } from "../runtime/logs.js";
 import { BentoError, InvalidOptionError } from "../errors.js";
 import type { Network } from "../network/network.js";
 import type { Volume } from "../volume/volume.js";
-import type { RestartPlan } from "./plan.js";
+import type { LifecycleHookPlan, RestartPlan } from "./plan.js";
+import { runHooks } from "./hooks.js";
 
 /**
  * What happened to a service, for `onProgress`.
@@ -83,7 +84,7 @@ export interface StackLogOptions {
 /** @internal What up() made, handed to the RunningStack that owns it. */
 export interface StackResources {
   /** Services in the order they started, with their dependencies (among started services). */
-  readonly started: { name: string; container: RunningContainer; dependsOn: string[]; restart: RestartPlan }[];
+  readonly started: { name: string; container: RunningContainer; dependsOn: string[]; restart: RestartPlan; postStart?: readonly LifecycleHookPlan[]; preStop?: readonly LifecycleHookPlan[] }[];
   readonly networks: Network[];
   readonly anonymousVolumes: Volume[];
   /** Named volumes `down({ removeVolumes: true })` removes. */
@@ -237,10 +238,12 @@ export class RunningStack implements AsyncDisposable {
         done = (async () => {
           const dependents = this.#resources.started.filter((s) => s.dependsOn.includes(name)).map((s) => s.name);
           await Promise.all(dependents.map(stop));
-          const container = this.#byName.get(name)!.container;
+          const { container, preStop = [] } = this.#byName.get(name)!;
           try {
             const id = container.id;
             this.#emit({ service: name, status: "stopping", id }, onProgress);
+            // A failed pre_stop hook is reported, and the container still stops.
+            if (preStop.length > 0 && container.pid !== undefined) await runHooks(container, preStop, `services.${name}.pre_stop`).catch((e: unknown) => errors.push(e));
             const stopped = await container.stop(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
             this.#emit({ service: name, status: "stopped", id }, onProgress);
             await stopped.remove();
@@ -300,7 +303,12 @@ export class RunningStack implements AsyncDisposable {
       delayMs = Math.min(delayMs * 2, 5_000);
       this.#restarts.set(name, count + 1);
       this.#emit({ service: name, status: "restarting", id: container.id, detail: `exit code ${code}, restart ${count + 1}` });
-      const restarting = container.restart();
+      // Docker runs post_start hooks at every start, restarts included.
+      const postStart = this.#byName.get(name)!.postStart ?? [];
+      const restarting = container.restart().then(async (restarted) => {
+        if (postStart.length > 0) await runHooks(restarted, postStart, `services.${name}.post_start`);
+        return restarted;
+      });
       this.#restarting.set(name, restarting);
       try {
         await restarting;

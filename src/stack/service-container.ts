@@ -8,6 +8,7 @@ import path from "node:path";
 import type { ImageLike } from "../container/image-source.js";
 import type { FileMount, MountSpec } from "../container/mounts.js";
 import type { ContainerOptions } from "../container/options.js";
+import type { RunningContainer } from "../container/running-container.js";
 import { InvalidOptionError } from "../errors.js";
 import { Image } from "../image/image.js";
 import type { Network } from "../network/network.js";
@@ -44,7 +45,8 @@ export interface Made {
 }
 
 /** The network a service joins: the one place a stack attaches its containers to networks. */
-function attachNetwork(state: StackState, service: StackService, made: Made, options: ContainerOptions): ContainerOptions {
+function attachNetwork(state: StackState, service: StackService, made: Made, options: ContainerOptions, started: ReadonlyMap<string, RunningContainer>): ContainerOptions {
+  if (service.sharesNetworkOf !== undefined) return { ...options, network: { container: started.get(service.sharesNetworkOf)! } };
   if (options.network !== undefined) return options;
   const key = service.networks === undefined ? "default" : Object.keys(service.networks)[0];
   if (key === undefined) return { ...options, network: "none" };
@@ -68,7 +70,7 @@ function fileMountOf(state: StackState, f: FileMountPlan): FileMount {
 }
 
 /** The container options of a service in this stack: its own, plus name, labels, network, mounts, wait and deadline. */
-export function containerOptionsOf(state: StackState, service: StackService, made: Made, wait: WaitStrategy, startupTimeoutMs: number | undefined): ContainerOptions {
+export function containerOptionsOf(state: StackState, service: StackService, made: Made, wait: WaitStrategy, startupTimeoutMs: number | undefined, started: ReadonlyMap<string, RunningContainer>): ContainerOptions {
   const mounts: MountSpec[] = [...(service.options.mounts ?? [])];
   for (const v of service.volumes) {
     if (v.type === "bind") {
@@ -89,7 +91,10 @@ export function containerOptionsOf(state: StackState, service: StackService, mad
     ...(mounts.length > 0 ? { mounts } : {}),
     ...(startupTimeoutMs === undefined ? {} : { startupTimeoutMs }),
   };
-  return attachNetwork(state, service, made, options);
+  // pid and ipc of another service: its container, started first (an implicit dependency).
+  if (service.sharesPidOf !== undefined) options.pid = { container: started.get(service.sharesPidOf)! };
+  if (service.sharesIpcOf !== undefined) options.ipc = { container: started.get(service.sharesIpcOf)! };
+  return attachNetwork(state, service, made, options, started);
 }
 
 /** The named volumes a service mounts (for `down({ removeVolumes })`). */

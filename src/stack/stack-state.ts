@@ -5,7 +5,7 @@
 import type { ImageLike } from "../container/image-source.js";
 import type { ContainerOptions } from "../container/options.js";
 import type { UnsupportedKey } from "./errors.js";
-import type { DependencyPlan, FileMountPlan, FileSourcePlan, NetworkPlan, RestartPlan, ServiceNetworkPlan, StackPlan, VolumeMountPlan, VolumePlan } from "./plan.js";
+import type { DependencyPlan, FileMountPlan, FileSourcePlan, LifecycleHookPlan, NetworkPlan, RestartPlan, ServiceNetworkPlan, StackPlan, VolumeMountPlan, VolumePlan } from "./plan.js";
 
 /**
  * Where a compose service's image comes from, resolved at `up()` (build contexts need not exist before).
@@ -32,10 +32,17 @@ export interface StackService {
   readonly volumes: readonly VolumeMountPlan[];
   /** Compose networks; undefined: the stack's own network. */
   readonly networks: Readonly<Record<string, ServiceNetworkPlan>> | undefined;
+  /** Compose `network_mode: service:x`: the service whose network namespace this one enters. */
+  readonly sharesNetworkOf?: string;
+  /** Compose `pid: service:x` and `ipc: service:x`. */
+  readonly sharesPidOf?: string;
+  readonly sharesIpcOf?: string;
   /** Compose keys of this service that bento does not honour. */
   readonly unsupported: readonly UnsupportedKey[];
   /** Compose secrets and configs, mounted as read-only files. */
   readonly files: readonly FileMountPlan[];
+  /** Compose `post_start` and `pre_stop` hooks. */
+  readonly hooks?: { readonly postStart: readonly LifecycleHookPlan[]; readonly preStop: readonly LifecycleHookPlan[] };
 }
 
 /** @internal What a stack is made of. */

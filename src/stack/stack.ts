@@ -102,7 +102,7 @@ function deepFreeze<T>(value: T): T {
 
 /** Freezes a service: its own structures deeply, its container options (which may hold a Network, a wait strategy, functions) at the top only, unless they are a plan's copy. */
 function freezeService(service: StackService, ownOptions: boolean): StackService {
-  for (const part of [service.dependsOn, service.restart, service.profiles, service.volumes, service.networks, service.unsupported, service.files, service.image]) {
+  for (const part of [service.dependsOn, service.restart, service.profiles, service.volumes, service.networks, service.unsupported, service.files, service.hooks, service.image]) {
     if (!isImageLike(part)) deepFreeze(part);
   }
   if (ownOptions) deepFreeze(service.options);
@@ -222,6 +222,10 @@ export class Stack {
             profiles: [...s.profiles],
             volumes: structuredClone(s.volumes),
             networks: s.options.network === undefined ? structuredClone(s.networks) : {},
+            ...(s.sharesNetworkOf === undefined ? {} : { sharesNetworkOf: s.sharesNetworkOf }),
+            ...(s.sharesPidOf === undefined ? {} : { sharesPidOf: s.sharesPidOf }),
+            ...(s.sharesIpcOf === undefined ? {} : { sharesIpcOf: s.sharesIpcOf }),
+            ...(s.postStart?.length || s.preStop?.length ? { hooks: { postStart: structuredClone(s.postStart ?? []), preStop: structuredClone(s.preStop ?? []) } } : {}),
             unsupported: plan.unsupported.filter((u) => u.path === prefix || u.path.startsWith(`${prefix}.`) || u.path.startsWith(`${prefix}[`)),
             files: structuredClone(s.files ?? []),
           },

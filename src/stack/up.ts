@@ -16,6 +16,7 @@ import { Wait } from "../wait/wait.js";
 import type { WaitStrategy } from "../wait/wait-strategy.js";
 import { DependencyCycleError, ServiceStartupError, UnsupportedComposeError, type UnsupportedKey } from "./errors.js";
 import { dependenciesFirst, findCycle, withDependencies } from "./graph.js";
+import { runHooks } from "./hooks.js";
 import type { DependencyCondition } from "./plan.js";
 import { RunningStack, type StackEvent, type StackResources } from "./running-stack.js";
 import { containerOptionsOf, imageOf, isImageLike, namedVolumesOf, type Made } from "./service-container.js";
@@ -213,8 +214,10 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
   const cleanUp = () => new RunningStack(state.name, resources, { onProgress: options.onProgress, supervise: false }).down().catch(() => undefined);
 
   const start = async (service: StackService, deps: readonly string[], ready: readonly Promise<RunningContainer>[]): Promise<RunningContainer> => {
+    let depContainers: ReadonlyMap<string, RunningContainer>;
     try {
-      await Promise.all(ready);
+      const running = await Promise.all(ready);
+      depContainers = new Map(deps.map((d, i) => [d, running[i]!]));
     } catch {
       throw new Skipped();
     }
@@ -230,7 +233,7 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
         if (leftMs <= 0) throw new BentoError("ERR_TIMEOUT", `the stack's timeoutMs (${options.timeoutMs} ms) passed before ${service.name} could start`);
         startupTimeoutMs = Math.min(service.options.startupTimeoutMs ?? 60_000, Math.max(1, Math.floor(leftMs)));
       }
-      const container = new Container(image, containerOptionsOf(state, service, made, waits.get(service.name)!, startupTimeoutMs));
+      const container = new Container(image, containerOptionsOf(state, service, made, waits.get(service.name)!, startupTimeoutMs, depContainers));
       phase = "setup";
       const c = await container.start().catch((error: unknown) => {
         // The image could not be resolved: a reference to pull or a plan to build.
@@ -238,7 +241,16 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
         if ((error instanceof InvalidOptionError && error.option === "image") || code === "ERR_BUILD_STEP" || code === "ERR_BUILD_CONTEXT" || code === "ERR_BASE_IMAGE_NOT_FOUND") phase = "build";
         throw error;
       });
-      started.push({ name: service.name, container: c, dependsOn: [...deps], restart: service.restart });
+      // Hooks run before dependents learn that it started (compose's post_start).
+      if (service.hooks && service.hooks.postStart.length > 0) {
+        try {
+          await runHooks(c, service.hooks.postStart, `services.${service.name}.post_start`);
+        } catch (error) {
+          await c[Symbol.asyncDispose]().catch(() => undefined);
+          throw error;
+        }
+      }
+      started.push({ name: service.name, container: c, dependsOn: [...deps], restart: service.restart, postStart: service.hooks?.postStart ?? [], preStop: service.hooks?.preStop ?? [] });
       emit({ service: service.name, status: "started", id: c.id });
       return c;
     } catch (error) {
@@ -253,7 +265,7 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
     // Networks and volumes first: compose's networks of the selected services, else the stack's own.
     const networkKeys = new Set<string>();
     for (const s of services) {
-      if (s.options.network !== undefined) continue;
+      if (s.options.network !== undefined || s.sharesNetworkOf !== undefined) continue;
       const key = s.networks === undefined ? "default" : Object.keys(s.networks)[0];
       if (key !== undefined) networkKeys.add(key);
     }

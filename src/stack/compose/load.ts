@@ -17,6 +17,7 @@ import type { VariableLookup } from "./interpolate.js";
 import { composeFilesOf, parseComposeText, readComposeFile, type ParsedComposeFile } from "./files.js";
 import { assembleProject, failIn } from "./project.js";
 import { fileSources } from "./secrets.js";
+import { checkNamespaceReferences } from "./namespaces.js";
 import { normalizeService } from "./service.js";
 import { formatPath, validateBentoSchema } from "./validate.js";
 
@@ -226,9 +227,14 @@ export function loadCompose(fileOrSource: string | readonly string[] | ComposeTe
   if (Object.keys(rawServices).length === 0) fail(document.services === undefined ? [] : ["services"], "the file defines no services; add a services key with at least one service", "ERR_COMPOSE_SCHEMA");
   for (const [serviceName, rawService] of Object.entries(rawServices)) services[serviceName] = normalizeService(ctx, serviceName, rawService, declared);
 
+  checkNamespaceReferences(services, fail);
   // References between services, then the graph.
   const graph = new Map<string, string[]>();
   for (const [serviceName, service] of Object.entries(services)) {
+    const shared = service.sharesNetworkOf;
+    if (shared !== undefined && services[shared] === undefined) {
+      fail(["services", serviceName, "network_mode"], `service ${serviceName} shares the network of the undefined service ${JSON.stringify(shared)} (services: ${Object.keys(services).join(", ")}); name one of them after "service:"`);
+    }
     for (const [dep, spec] of Object.entries(service.dependsOn)) {
       if (services[dep] !== undefined) continue;
       if (spec.required) fail(["services", serviceName, "depends_on", dep], `service ${serviceName} depends on the undefined service ${JSON.stringify(dep)}; define it, or remove the dependency`);

@@ -8,7 +8,7 @@
 import type { TmpfsMount } from "../../container/mounts.js";
 import type { ContainerOptions } from "../../container/options.js";
 import type { PortSpec } from "../../network/port-spec.js";
-import type { ServicePlan, StackPlan } from "../plan.js";
+import type { LifecycleHookPlan, ServicePlan, StackPlan } from "../plan.js";
 
 type Doc = Record<string, unknown>;
 
@@ -83,6 +83,11 @@ function service(s: ServicePlan): Doc {
   if (o.resources?.pids !== undefined) limits.pids = o.resources.pids;
   if (Object.keys(limits).length > 0) out.deploy = { resources: { limits } };
   set(out, "depends_on", Object.fromEntries(Object.entries(s.dependsOn).map(([dep, d]) => [dep, { condition: conditionNames[d.condition], required: d.required }])));
+  set(
+    out,
+    "devices",
+    o.devices?.map((d) => (typeof d === "string" ? d : `${d.path}:${d.target ?? d.path}:${d.access ?? "rwm"}`)),
+  );
   set(out, "dns", o.dns?.servers);
   set(out, "dns_opt", o.dns?.options);
   set(out, "dns_search", o.dns?.search);
@@ -95,10 +100,18 @@ function service(s: ServicePlan): Doc {
   set(out, "hostname", o.hostname);
   set(out, "image", s.image);
   if (o.init !== undefined) out.init = o.init;
+  if (s.sharesIpcOf !== undefined) out.ipc = `service:${s.sharesIpcOf}`;
+  else if (typeof o.ipc === "string") out.ipc = o.ipc;
   set(out, "labels", o.labels);
   if (o.network === "host" || o.network === "none") out.network_mode = o.network;
+  else if (s.sharesNetworkOf !== undefined) out.network_mode = `service:${s.sharesNetworkOf}`;
   else set(out, "networks", Object.fromEntries(Object.entries(s.networks).map(([n, v]) => [n, v.aliases.length > 0 ? { aliases: v.aliases } : null])));
+  if (s.sharesPidOf !== undefined) out.pid = `service:${s.sharesPidOf}`;
+  else if (o.pid === "host") out.pid = "host";
   set(out, "ports", (o.ports ?? []).map(port));
+  set(out, "post_start", s.postStart?.map(hook));
+  set(out, "pre_stop", s.preStop?.map(hook));
+  if (o.privileged !== undefined) out.privileged = o.privileged;
   set(out, "profiles", s.profiles);
   if (o.readonlyRootfs !== undefined) out.read_only = o.readonlyRootfs;
   out.restart = s.restart.policy === "on-failure" && s.restart.maxRetries !== undefined ? `on-failure:${s.restart.maxRetries}` : s.restart.policy;
@@ -129,6 +142,16 @@ function service(s: ServicePlan): Doc {
   ]);
   set(out, "working_dir", o.workdir);
   return out;
+}
+
+/** A post_start or pre_stop hook in compose's long syntax. */
+function hook(h: LifecycleHookPlan): Doc {
+  const d: Doc = { command: h.command };
+  set(d, "user", h.user);
+  if (h.privileged) d.privileged = true;
+  set(d, "working_dir", h.workingDir);
+  set(d, "environment", h.environment);
+  return d;
 }
 
 function sortedKeys<T>(record: Record<string, T>): Record<string, T> {

@@ -7,6 +7,8 @@
  *
  * The full specification schema (compose-go's `compose-spec.json`) is not shipped: pass its path as
  * the `schema` option of `loadCompose` to validate the raw document against it as well.
+ *
+ * Over 400 lines: one document with an entry per compose key; split, a key's shape would be harder to find.
  */
 
 type Schema = Record<string, unknown>;
@@ -33,6 +35,22 @@ const duration = (description: string): Schema => ({ type: "string", description
 /** An object whose keys are `props` plus `x-` extensions; any other key is an error. */
 function object(props: Record<string, Schema>, description: string, extra: Schema = {}): Schema {
   return { type: "object", properties: props, patternProperties: { "^x-": any }, additionalProperties: false, description, ...extra };
+}
+
+/** `post_start` and `pre_stop`: commands run in the container with exec. */
+function lifecycleHooks(key: string): Schema {
+  const hook = object(
+    {
+      command: { anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }], description: "the command, a string or a list" },
+      user: str("the user to run it as"),
+      privileged: bool("true for every capability"),
+      working_dir: str("its working directory"),
+      environment: listOrDict("variables added to the container's"),
+    },
+    `a ${key} hook`,
+    { required: ["command"] },
+  );
+  return { type: "array", items: hook, description: `${key} hooks: [{ command, user?, privileged?, working_dir?, environment? }]` };
 }
 
 /** Keys bento does not honour: known, any value accepted, reported by the loader. */
@@ -253,7 +271,7 @@ const service = object(
     container_name: str("a container name"),
     labels: listOrDict('labels as a map or a list of "key=value"'),
     networks: serviceNetworks,
-    network_mode: str('"none" or "host"'),
+    network_mode: str('"none", "host" or "service:<name>"'),
     deploy,
     restart: str('"no", "on-failure[:max-retries]", "always" or "unless-stopped"'),
     profiles: listOfStrings("profile names"),
@@ -267,7 +285,12 @@ const service = object(
     cpus: num("the number of CPUs"),
     cpu_shares: int("a relative CPU weight"),
     pids_limit: int("the maximum number of processes"),
-    privileged: bool("must be false: bento does not run privileged containers"),
+    privileged: bool("true for every capability and host device, no seccomp filter (docker run --privileged)"),
+    devices: {
+      type: "array",
+      items: { anyOf: [{ type: "string" }, object({ source: str("the host device"), target: str("its path in the container"), permissions: str('"rwm" or some of it') }, "a device", { required: ["source"] })] },
+      description: 'host devices such as ["/dev/fuse", "/dev/net/tun:/dev/tun:rwm"]',
+    },
     extra_hosts: listOrDict('host names and addresses, { "api.test": "10.0.0.5" } or ["api.test:10.0.0.5"]; "host-gateway" needs network_mode: host'),
     dns: stringOrList("nameserver addresses"),
     dns_search: stringOrList("search domains"),
@@ -290,6 +313,10 @@ const service = object(
     annotations: any,
     platform: str('the platform, such as "linux/amd64": this machine\'s'),
     security_opt: listOfStrings('"no-new-privileges" (other options are not supported)'),
+    pid: str('"host" or "service:<name>"'),
+    ipc: str('"private", "shareable", "host" or "service:<name>"'),
+    post_start: lifecycleHooks("post_start"),
+    pre_stop: lifecycleHooks("pre_stop"),
     ...unsupported(
       "blkio_config",
       "cgroup",
@@ -303,12 +330,10 @@ const service = object(
       "cpuset",
       "credential_spec",
       "device_cgroup_rules",
-      "devices",
       "extends",
       "external_links",
       "gpus",
       "group_add",
-      "ipc",
       "isolation",
       "label_file",
       "links",
@@ -319,10 +344,7 @@ const service = object(
       "models",
       "oom_kill_disable",
       "oom_score_adj",
-      "pid",
-      "post_start",
       "pre_start",
-      "pre_stop",
       "provider",
       "pull_policy",
       "pull_refresh_after",

@@ -7,6 +7,7 @@
 import path from "node:path";
 import type { TmpfsMount } from "../../container/mounts.js";
 import type { ContainerOptions } from "../../container/options.js";
+import type { DeviceSpec } from "../../container/device-options.js";
 import { InvalidOptionError } from "../../errors.js";
 import { normalizeOptions } from "../../container/options.js";
 import type { PortSpec } from "../../network/port-spec.js";
@@ -20,6 +21,8 @@ import { DotenvSyntaxError, parseDotenv } from "./dotenv.js";
 import { parseExposeEntry, parsePortEntry } from "./ports.js";
 import { acceptedKeys } from "./accepted.js";
 import { serviceFiles } from "./secrets.js";
+import { lifecycleHooks } from "./hooks.js";
+import { namespaceKeys } from "./namespaces.js";
 import { systemOptions } from "./system.js";
 import { splitShellWords } from "./shell-words.js";
 import { parseTmpfsEntry, parseVolumeEntry } from "./volumes.js";
@@ -42,7 +45,6 @@ const conditions: Record<string, DependencyCondition> = {
 const unsupportedReasons: Record<string, string> = {
   links: "links are obsolete and not supported; services reach each other by service name",
   external_links: "external_links are not supported",
-  devices: "devices are not supported",
   pull_policy: "pull_policy is not supported; set BENTO_PULL_POLICY",
 };
 
@@ -162,6 +164,33 @@ function networks(ctx: NormalizeContext, segments: Segments, value: unknown, dec
   return out;
 }
 
+/** Keys that set what a network namespace holds: a service sharing another's takes them from it. */
+const networkNamespaceKeys = ["ports", "hostname", "extra_hosts", "dns", "dns_search", "dns_opt", "mac_address"];
+
+/**
+ * `network_mode: service:x`: the service enters x's network namespace (same localhost, x's
+ * hostname and /etc files), so x starts first, as compose makes it an implicit dependency.
+ */
+function sharedNetwork(ctx: NormalizeContext, segs: Segments, name: string, target: string, raw: Record<string, unknown>, plan: ServicePlan): void {
+  if (target === "") ctx.fail(at(segs, "network_mode"), '"service:" names no service; write "service:<name>"');
+  if (target === name) ctx.fail(at(segs, "network_mode"), `a service cannot share its own network namespace; name another service, or remove network_mode`);
+  for (const key of networkNamespaceKeys) {
+    if (raw[key] !== undefined) ctx.fail(at(segs, key), `the service shares the network namespace of ${target} (network_mode: service:${target}), which decides ${key}; set it on ${target}, or remove it here`);
+  }
+  plan.sharesNetworkOf = target;
+  plan.networks = {};
+  plan.dependsOn[target] ??= { condition: "started", required: true };
+}
+
+/** `devices`: docker's "host[:container[:access]]" strings, or the long syntax { source, target, permissions }. */
+function devices(value: unknown[]): DeviceSpec[] {
+  return value.map((entry) => {
+    if (typeof entry !== "object" || entry === null) return String(entry);
+    const long = entry as Record<string, unknown>;
+    return { path: String(long.source), ...(long.target === undefined ? {} : { target: String(long.target) }), ...(long.permissions === undefined ? {} : { access: String(long.permissions) }) };
+  });
+}
+
 /** The compose key of each ContainerOptions field, for errors found by normalizeOptions. */
 const composeKeyOf: Record<string, string[]> = {
   name: ["container_name"],
@@ -186,6 +215,10 @@ const composeKeyOf: Record<string, string[]> = {
   sysctls: ["sysctls"],
   ulimits: ["ulimits"],
   shmSize: ["shm_size"],
+  devices: ["devices"],
+  privileged: ["privileged"],
+  pid: ["pid"],
+  ipc: ["ipc"],
 };
 
 /** Options whose errors name an entry of a map (`sysctls.<name>`). */
@@ -226,6 +259,7 @@ const handled = new Set([
   "cpu_shares",
   "pids_limit",
   "privileged",
+  "devices",
   "tty",
   "stdin_open",
   "secrets",
@@ -244,6 +278,10 @@ const handled = new Set([
   "annotations",
   "platform",
   "security_opt",
+  "post_start",
+  "pre_stop",
+  "pid",
+  "ipc",
 ]);
 
 /**
@@ -263,7 +301,8 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
     if (handled.has(key) || key.startsWith("x-")) continue;
     ctx.unsupported(at(segs, key), unsupportedReasons[key] ?? `${key} is not supported by bento`);
   }
-  if (raw.privileged !== undefined && toBool(ctx, at(segs, "privileged"), raw.privileged)) ctx.unsupported(at(segs, "privileged"), "privileged: true is not supported");
+  if (raw.privileged !== undefined) options.privileged = toBool(ctx, at(segs, "privileged"), raw.privileged);
+  if (raw.devices !== undefined) options.devices = devices(raw.devices as unknown[]);
   Object.assign(options, acceptedKeys(ctx, segs, raw));
 
   if (typeof raw.image === "string") {
@@ -353,7 +392,9 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
     const mode = String(raw.network_mode);
     if (mode === "host" || mode === "none") options.network = mode;
     else if (mode === "bridge") plan.networks = { default: { aliases: [] } };
-    else ctx.unsupported(at(segs, "network_mode"), `network_mode ${JSON.stringify(mode)} is not supported; use "host", "none", or leave it out`);
+    else if (mode.startsWith("service:")) sharedNetwork(ctx, segs, name, mode.slice("service:".length), raw, plan);
+    else if (mode.startsWith("container:")) ctx.unsupported(at(segs, "network_mode"), `network_mode ${JSON.stringify(mode)} is not supported: a stack's services can share only each other's network; use "service:<name>"`);
+    else ctx.unsupported(at(segs, "network_mode"), `network_mode ${JSON.stringify(mode)} is not supported; use "host", "none", "service:<name>", or leave it out`);
   } else {
     plan.networks = raw.networks === undefined ? { default: { aliases: [] } } : networks(ctx, at(segs, "networks"), raw.networks, declared.networks);
   }
@@ -385,6 +426,9 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
   }
   if (Object.keys(resources).length > 0) options.resources = resources;
 
+  namespaceKeys(ctx, segs, name, raw, plan);
+  if (raw.post_start !== undefined) plan.postStart = lifecycleHooks(ctx, at(segs, "post_start"), raw.post_start);
+  if (raw.pre_stop !== undefined) plan.preStop = lifecycleHooks(ctx, at(segs, "pre_stop"), raw.pre_stop);
   if (typeof raw.restart === "string") plan.restart = restart(ctx, at(segs, "restart"), raw.restart);
   if (raw.profiles !== undefined) plan.profiles = toStringList(raw.profiles);
 
@@ -397,7 +441,8 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
     const key = composeKeyOf[head as string] ?? [];
     const reason = error.message.startsWith(`${error.option}: `) ? error.message.slice(error.option.length + 2) : error.message;
     // Map-valued keys name the entry too (sysctls.kernel.hostname -> sysctls["kernel.hostname"]).
-    const entry = keyedOptions.has(head as string) && error.option.length > head!.length + 1 ? [error.option.slice(head!.length + 1)] : [];
+    const index = /^\w+\[(\d+)\]/.exec(error.option);
+    const entry = keyedOptions.has(head as string) && error.option.length > head!.length + 1 ? [error.option.slice(head!.length + 1)] : index ? [Number(index[1])] : [];
     ctx.fail(at(segs, ...key, ...entry), reason);
   }
   return plan;

@@ -326,10 +326,10 @@ volumes:
   });
 
   it("refuses compose keys it cannot honour before creating anything", async () => {
-    const stack = Stack.fromCompose({ yaml: "services:\n  a:\n    image: x\n    privileged: true\n    networks: [n1, n2]\nnetworks:\n  n1:\n  n2:\n", env: {}, projectName: `refuse-${process.pid}` });
+    const stack = Stack.fromCompose({ yaml: "services:\n  a:\n    image: x\n    cgroup_parent: custom\n    networks: [n1, n2]\nnetworks:\n  n1:\n  n2:\n", env: {}, projectName: `refuse-${process.pid}` });
     const e = (await stack.up().catch((x: unknown) => x)) as UnsupportedComposeError;
     expect(e).toBeInstanceOf(UnsupportedComposeError);
-    expect(e.keys.map((k) => k.path)).toEqual(["services.a.privileged", "services.a.networks"]);
+    expect(e.keys.map((k) => k.path)).toEqual(["services.a.cgroup_parent", "services.a.networks"]);
     expect(children()).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { encodePlan } from "../../../src/native/plan-codec.js";
-import { compileContainerPlan, compileExecPlan, escapeOverlayPath, type RuntimeSpec } from "../../../src/runtime/container-plan.js";
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, compileContainerPlan, compileExecPlan, escapeOverlayPath, type RuntimeSpec } from "../../../src/runtime/container-plan.js";
 import { capabilityMask } from "../../../src/runtime/capabilities.js";
 import { parseBytes, toCgroupLimits } from "../../../src/runtime/limits.js";
 import { decodeWaitStatus, signalNumber } from "../../../src/runtime/wait-status.js";
@@ -111,5 +111,43 @@ describe("limits and capabilities", () => {
     expect(decodeWaitStatus(9, true)).toEqual({ exitCode: 137, signal: "SIGKILL", oomKilled: true });
     expect(signalNumber("term")).toBe(15);
     expect(signalNumber("SIGNOPE")).toBeUndefined();
+  });
+});
+
+describe("devices, privileged and shared namespaces", () => {
+  const cgroups = { hostOps: [], procsFiles: [], cloneInto: "/cg/bento-abc" };
+  const fuse = { source: "/dev/fuse", target: "/dev/fuse", type: "c" as const, major: 10, minor: 229, mode: 0o600, access: "rwm" };
+  const filter = (plan: ReturnType<typeof compileContainerPlan>) => plan.records.find((r) => r[0] === "device-filter");
+
+  it("a device is made under /dev with its numbers, bound before /dev turns nodev, and allowed by its own program", () => {
+    const plan = compileContainerPlan({ ...spec, devices: [fuse] }, cgroups);
+    const names = plan.records.map((r) => r.join(" "));
+    const node = names.indexOf(`mknod-in dev/fuse ${0o020000 | 0o600} 10 229`);
+    expect(node).toBeGreaterThan(0);
+    expect(names.indexOf("mount-in /c/abc/merged/dev/fuse dev/fuse  4096 ")).toBeGreaterThan(node);
+    expect(names.findIndex((n) => n.startsWith("mount-in  dev  "))).toBeGreaterThan(node);
+    expect(filter(plan)![2]).not.toBe(filter(compileContainerPlan(spec, cgroups))![2]);
+  });
+
+  it("privileged: no device program, no nodev /dev, no masks, /sys writable", () => {
+    const plan = compileContainerPlan({ ...spec, privileged: true, devices: [fuse] }, cgroups);
+    const names = plan.records.map((r) => r[0]);
+    expect(filter(plan)).toBeUndefined();
+    expect(names).not.toContain("mask-in");
+    expect(plan.records.filter((r) => r[0] === "readonly-in")).toEqual([]);
+    expect(plan.records.find((r) => r[0] === "mount-in" && r[2] === "sys")![4]).toBe(String(2 | 4 | 8));
+  });
+
+  it("shared namespaces are entered before clone, which then makes none of them; a shared /dev/shm is borrowed", () => {
+    const plan = compileContainerPlan({ ...spec, netnsOf: 11, pidNamespace: "host", ipcNamespace: 12 }, cgroups);
+    const clone = Number(plan.records.find((r) => r[0] === "clone")![1]);
+    expect(clone & (CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC)).toBe(0);
+    expect(plan.records.filter((r) => r[0] === "ns-of" || r[0] === "borrow-mount")).toEqual([
+      ["ns-of", "11", String(CLONE_NEWNET)],
+      ["ns-of", "12", String(CLONE_NEWIPC)],
+      ["borrow-mount", "12", "/dev/shm"],
+    ]);
+    expect(plan.records).toContainEqual(["attach-borrowed-in", "dev/shm"]);
+    expect(plan.records.map((r) => r[0])).not.toContain("loopback-up");
   });
 });

@@ -389,7 +389,7 @@ version: "3.9"
 services:
   a:
     image: x
-    privileged: true
+    cgroup_parent: custom
     tty: false
     secrets: [pw]
     platform: linux/arm64
@@ -402,7 +402,7 @@ services:
     ports: ["0.0.0.0:80:80", "81:81", "82:81", "82:80/sctp", "127.0.0.1:83:83"]
     volumes: ["./x:/x:z", { type: npipe, source: p, target: /p }]
     tmpfs: ["/t:uid=1000"]
-    network_mode: "service:b"
+    network_mode: "container:b"
     build:
       context: .
       cache_from: [x]
@@ -426,7 +426,7 @@ secrets:
       "networks.n.ipam",
       "volumes.v.driver",
       "secrets.pw.external",
-      "services.a.privileged",
+      "services.a.cgroup_parent",
       "services.a.platform",
       "services.a.build.cache_from",
       "services.a.ports[2]",

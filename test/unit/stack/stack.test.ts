@@ -101,7 +101,7 @@ describe("up() refuses a stack that cannot start, before creating anything", () 
 services:
   web:
     image: nginx
-    privileged: true
+    cgroup_parent: custom
     networks: [front, back]
   db:
     image: postgres
@@ -120,13 +120,13 @@ secrets:
     const e = (await stack.up().catch((x: unknown) => x)) as UnsupportedComposeError;
     expect(e).toBeInstanceOf(UnsupportedComposeError);
     expect(e.code).toBe("ERR_STACK_UNSUPPORTED");
-    expect(e.keys.map((k) => k.path)).toEqual(["networks.front.ipam", "secrets.pw.external", "services.web.privileged", "services.web.networks", "networks.ext.external"]);
+    expect(e.keys.map((k) => k.path)).toEqual(["networks.front.ipam", "secrets.pw.external", "services.web.cgroup_parent", "services.web.networks", "networks.ext.external"]);
     expect(e.message).toMatch(/these 5 keys are not supported by bento, so nothing was started/);
     // Only the services asked for (and what they need) count: an external secret only when one of them mounts it.
     const dbOnly = (await stack.up({ services: ["db"] }).catch((x: unknown) => x)) as UnsupportedComposeError;
     expect(dbOnly.keys.map((k) => k.path)).toEqual(["secrets.pw.external", "networks.ext.external"]);
     const webOnly = (await stack.up({ services: ["web"] }).catch((x: unknown) => x)) as UnsupportedComposeError;
-    expect(webOnly.keys.map((k) => k.path)).toEqual(["networks.front.ipam", "services.web.privileged", "services.web.networks"]);
+    expect(webOnly.keys.map((k) => k.path)).toEqual(["networks.front.ipam", "services.web.cgroup_parent", "services.web.networks"]);
   });
 
   it("starts nothing when every service is in an inactive profile", async () => {
