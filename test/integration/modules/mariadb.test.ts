@@ -1,6 +1,6 @@
 /**
  * bento/modules/mariadb against a real server: the Debian-built image (no Docker Hub here), the
- * official image's env conventions and init scripts, the mysql2 client through the published
+ * official image's env conventions and init scripts (initSql), the mysql2 client through the published
  * port, a database per test, and a warm server as an image.
  */
 import "../setup-env.js";
@@ -59,6 +59,7 @@ describe(`a MariaDB server from a Debian-built image`, () => {
         password: "p'w\\d",
         database: "shop",
         rootPassword: "r00t",
+        initSql: "CREATE TABLE seeded (name varchar(20));\nINSERT INTO seeded VALUES ('from init');",
         container: { startupTimeoutMs: 880_000 },
       })
         .start()
@@ -77,6 +78,23 @@ describe(`a MariaDB server from a Debian-built image`, () => {
     const root = `mysql://root:r00t@127.0.0.1:${connection.port}/`;
     expect(await query(root, "SELECT @@innodb_flush_log_at_trx_commit AS f")).toEqual([{ f: 0 }]);
     await expect(query(connection.url.replace("p'w%5Cd", "wrong"), "SELECT 1")).rejects.toThrow(/Access denied for user 'shop'/);
+  });
+
+  it("runs the init SQL once, in the database, from /docker-entrypoint-initdb.d", async () => {
+    const { url } = await mariadbConnection(server.current);
+    expect(await query(url, "SELECT name FROM seeded")).toEqual([{ name: "from init" }]);
+    expect(await server.current.logs()).toContain("running /docker-entrypoint-initdb.d/bento-init.sql");
+  });
+
+  it("fails the start with the server's message when the init SQL fails, and leaves no container", async () => {
+    expect(() => mariadb({ initSql: 42 as unknown as string })).toThrow(/mariadb.initSql/);
+    const error = await mariadb({ image, initSql: "CREATE TABLE fine (id int);\nINSERT INTO nope VALUES (1);", container: { startupTimeoutMs: 880_000 } })
+      .start()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StartupError);
+    expect((error as StartupError).timedOut).toBe(false);
+    expect((error as StartupError).exitCode).not.toBe(0);
+    expect((error as StartupError).logTail.join("\n")).toMatch(/ERROR 1146 \(42S02\) at line 2: Table 'test\.nope' doesn't exist/);
   });
 
   const databases = mariadbDatabases(() => server.current, { migrations });
