@@ -12,7 +12,10 @@ import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StartupError } from "../../../src/errors.js";
 import type { Image } from "../../../src/image/image.js";
+import { Container } from "../../../src/container/container.js";
+import { Network } from "../../../src/network/network.js";
 import { useContainer, useDatabase } from "../../../src/testing/vitest.js";
+import { Wait } from "../../../src/wait/wait.js";
 import { MARIADB_IMAGE, mariadb, mariadbConnection, mariadbDatabases, mariadbImageFromDebian, mariadbSnapshot, MariadbTemplateError } from "../../../src/modules/mariadb.js";
 
 const started: string[] = [];
@@ -143,5 +146,24 @@ describe(`a warm MariaDB server as an image`, () => {
       expect(await db.logs()).not.toContain("initializing");
     }
     console.log(`mariadb from the warm snapshot, ready: ${times.map((t) => t.toFixed(0)).join(", ")} ms (loaded machine)`);
+  });
+});
+
+describe(`MariaDB from other containers on the same network`, () => {
+  it("gives a networkUrl that a client container connects with, for the server and each database", { timeout: 900_000 }, async () => {
+    const image = debianBase().with(mariadbImageFromDebian);
+    await using net = await new Network().create();
+    const name = `maria-${process.pid}`;
+    await using server = await mariadb({ image, container: { network: net, name, startupTimeoutMs: 880_000 } }).start();
+    started.push(server.id);
+    expect((await mariadbConnection(server)).networkUrl).toBe(`mysql://test:test@${name}:3306/test`);
+    await using db = await mariadbDatabases(server, { initSql: "CREATE TABLE marker (v text); INSERT INTO marker VALUES ('copied')" }).create();
+    expect(db.networkUrl).toBe(`mysql://test:test@${name}:3306/${db.database}`);
+    // The mariadb client in a second container of the same image, reaching the server by its name.
+    const url = new URL(db.networkUrl);
+    const argv = ["mariadb", `--host=${url.hostname}`, `--port=${url.port}`, `--user=${url.username}`, `--password=${url.password}`, url.pathname.slice(1), "-N", "-e", "SELECT v FROM marker"];
+    await using client = await new Container(image, { network: net, command: argv, wait: Wait.forExit() }).start();
+    started.push(client.id);
+    expect(await client.logs()).toBe("copied\n");
   });
 });
