@@ -146,8 +146,8 @@ async function main(): Promise<void> {
       { row: "postgres fresh database per test (template clone)", bento: () => createTime(pgDatabases), ...(hostDatabases ? { host: () => createTime(hostDatabases!) } : { hostMissing: (hostPgServer as { missing: string }).missing }) },
       { row: "postgres fresh server from the warm snapshot", bento: () => startTime(() => postgres({ image: pgSnapshot }).start()), ...floor(pgHostWarm) },
       { row: "redis ready", bento: () => startTime(() => redis({ image: redisImage }).start()), ...floor(hosts.hostRedis()) },
-      { row: "mariadb first start, cold (install-db at start)", bento: () => startTime(() => mariadb({ image: mariaImage, container: { startupTimeoutMs: 300_000 } }).start()) },
-      { row: "mariadb fresh server from the warm snapshot", bento: () => startTime(() => mariadb({ image: mariaSnapshot }).start()), ...floor(hosts.hostMariadb()) },
+      { row: "mariadb first start, cold (install-db at start)", bento: () => startTime(() => mariadb({ image: mariaImage, container: { startupTimeoutMs: 300_000 } }).start()), ...floor(hosts.hostMariadb("cold")) },
+      { row: "mariadb fresh server from the warm snapshot", bento: () => startTime(() => mariadb({ image: mariaSnapshot }).start()), ...floor(hosts.hostMariadb("warm")) },
       { row: "mariadb fresh database per test (tables copied)", bento: () => createTime(mariaDatabases) },
       { row: "redis stop() after a wait", bento: () => stopTime(true), host: () => stopTime(false) },
     ];

@@ -68,6 +68,13 @@ export interface MariadbOptions {
   password?: string;
   /** root's password (`MARIADB_ROOT_PASSWORD`); default "test". */
   rootPassword?: string;
+  /**
+   * SQL run once, when the server initializes an empty data directory, in `database` as root
+   * (written to `/docker-entrypoint-initdb.d/bento-init.sql` by a build step over the image, so
+   * it runs after the image's own init files whose names sort before it). A failing statement
+   * fails the start, with the server's message in the StartupError's log lines.
+   */
+  initSql?: string;
   /** More `mariadbd` options, after {@link MARIADB_TEST_ARGS}. */
   args?: string[];
   /**
@@ -108,8 +115,14 @@ export function mariadb(options: MariadbOptions = {}): Container {
   if (user === "root") throw new InvalidOptionError("mariadb.user", 'root exists already; give another user name, and root\'s password as "rootPassword"');
   const args = options.args ?? [];
   if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) throw new InvalidOptionError("mariadb.args", 'expected an array of strings, e.g. ["--max-connections=20"]');
+  if (options.initSql !== undefined && typeof options.initSql !== "string") throw new InvalidOptionError("mariadb.initSql", "expected SQL text (a string)");
+  let image = imageOf(options.image ?? MARIADB_IMAGE);
+  if (options.initSql !== undefined) {
+    // The SQL travels as an argument, so it needs no quoting and is part of the step's cache key.
+    image = image.run(["/bin/sh", "-c", 'mkdir -p /docker-entrypoint-initdb.d && printf "%s\\n" "$1" > /docker-entrypoint-initdb.d/bento-init.sql', "sh", options.initSql]);
+  }
   const extra = options.container ?? {};
-  return new Container(imageOf(options.image ?? MARIADB_IMAGE), {
+  return new Container(image, {
     ports: [MARIADB_PORT],
     wait: Wait.forLog(new RegExp(`port: ${MARIADB_PORT}\\b`)),
     ...extra,

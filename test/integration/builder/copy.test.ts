@@ -1,6 +1,6 @@
 import { isRoot, testRoot } from "../setup-env.js";
 import { execFileSync } from "node:child_process";
-import { readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -9,6 +9,7 @@ import { BuildContextError, BuildStepError } from "../../../src/builder/index.js
 import { LayeredView } from "../../../src/builder/layered-view.js";
 import { Image } from "../../../src/image/image.js";
 import { Store } from "../../../src/registry/store.js";
+import { runHostProgram } from "../../fixtures/host-program.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { tarOf } from "../store/helpers.js";
 import { expectNoLeaks, makeContext, runImage } from "./helpers.js";
@@ -184,7 +185,11 @@ describe(`ADD`, () => {
   it("extracts local tar, tar.gz, tar.bz2 and tar.xz archives, and copies other files as they are", async () => {
     const context = makeContext({ "payload/dir/file.txt": "inside\n", "plain.gz.txt": "just text\n" });
     execFileSync("tar", ["-cf", join(context, "a.tar"), "-C", join(context, "payload"), "dir"]);
-    execFileSync("sh", ["-c", `gzip -c a.tar > a.tar.gz && bzip2 -c a.tar > a.tar.bz2 && xz -c a.tar > a.tar.xz && cp a.tar.gz renamed.bin`], { cwd: context });
+    const tarPath = join(context, "a.tar");
+    runHostProgram("gzip", ["-k", tarPath], "gzip");
+    runHostProgram("bzip2", ["-k", tarPath], "bzip2");
+    runHostProgram("xz", ["-k", tarPath], "xz-utils");
+    copyFileSync(`${tarPath}.gz`, join(context, "renamed.bin"));
     const view = await viewOf(Image.fromRootfs(busyboxRootfs()).add("a.tar", "/tar/").add("a.tar.gz", "/gz").add("a.tar.bz2", "/bz2/").add("a.tar.xz", "/xz/").add("renamed.bin", "/magic/").add("plain.gz.txt", "/plain/"), context);
     for (const dir of ["tar", "gz", "bz2", "xz", "magic"]) expect(read(view, `${dir}/dir/file.txt`), dir).toBe("inside\n");
     expect(read(view, "plain/plain.gz.txt")).toBe("just text\n");

@@ -1,6 +1,6 @@
 /**
  * bento/modules/mariadb against a real server: the Debian-built image (no Docker Hub here), the
- * official image's env conventions and init scripts, the mysql2 client through the published
+ * official image's env conventions and init scripts (initSql), the mysql2 client through the published
  * port, a database per test, and a warm server as an image.
  */
 import "../setup-env.js";
@@ -12,7 +12,10 @@ import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StartupError } from "../../../src/errors.js";
 import type { Image } from "../../../src/image/image.js";
+import { Container } from "../../../src/container/container.js";
+import { Network } from "../../../src/network/network.js";
 import { useContainer, useDatabase } from "../../../src/testing/vitest.js";
+import { Wait } from "../../../src/wait/wait.js";
 import { MARIADB_IMAGE, mariadb, mariadbConnection, mariadbDatabases, mariadbImageFromDebian, mariadbSnapshot, MariadbTemplateError } from "../../../src/modules/mariadb.js";
 
 const started: string[] = [];
@@ -59,6 +62,7 @@ describe(`a MariaDB server from a Debian-built image`, () => {
         password: "p'w\\d",
         database: "shop",
         rootPassword: "r00t",
+        initSql: "CREATE TABLE seeded (name varchar(20));\nINSERT INTO seeded VALUES ('from init');",
         container: { startupTimeoutMs: 880_000 },
       })
         .start()
@@ -77,6 +81,23 @@ describe(`a MariaDB server from a Debian-built image`, () => {
     const root = `mysql://root:r00t@127.0.0.1:${connection.port}/`;
     expect(await query(root, "SELECT @@innodb_flush_log_at_trx_commit AS f")).toEqual([{ f: 0 }]);
     await expect(query(connection.url.replace("p'w%5Cd", "wrong"), "SELECT 1")).rejects.toThrow(/Access denied for user 'shop'/);
+  });
+
+  it("runs the init SQL once, in the database, from /docker-entrypoint-initdb.d", async () => {
+    const { url } = await mariadbConnection(server.current);
+    expect(await query(url, "SELECT name FROM seeded")).toEqual([{ name: "from init" }]);
+    expect(await server.current.logs()).toContain("running /docker-entrypoint-initdb.d/bento-init.sql");
+  });
+
+  it("fails the start with the server's message when the init SQL fails, and leaves no container", async () => {
+    expect(() => mariadb({ initSql: 42 as unknown as string })).toThrow(/mariadb.initSql/);
+    const error = await mariadb({ image, initSql: "CREATE TABLE fine (id int);\nINSERT INTO nope VALUES (1);", container: { startupTimeoutMs: 880_000 } })
+      .start()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StartupError);
+    expect((error as StartupError).timedOut).toBe(false);
+    expect((error as StartupError).exitCode).not.toBe(0);
+    expect((error as StartupError).logTail.join("\n")).toMatch(/ERROR 1146 \(42S02\) at line 2: Table 'test\.nope' doesn't exist/);
   });
 
   const databases = mariadbDatabases(() => server.current, { migrations });
@@ -125,5 +146,24 @@ describe(`a warm MariaDB server as an image`, () => {
       expect(await db.logs()).not.toContain("initializing");
     }
     console.log(`mariadb from the warm snapshot, ready: ${times.map((t) => t.toFixed(0)).join(", ")} ms (loaded machine)`);
+  });
+});
+
+describe(`MariaDB from other containers on the same network`, () => {
+  it("gives a networkUrl that a client container connects with, for the server and each database", { timeout: 900_000 }, async () => {
+    const image = debianBase().with(mariadbImageFromDebian);
+    await using net = await new Network().create();
+    const name = `maria-${process.pid}`;
+    await using server = await mariadb({ image, container: { network: net, name, startupTimeoutMs: 880_000 } }).start();
+    started.push(server.id);
+    expect((await mariadbConnection(server)).networkUrl).toBe(`mysql://test:test@${name}:3306/test`);
+    await using db = await mariadbDatabases(server, { initSql: "CREATE TABLE marker (v text); INSERT INTO marker VALUES ('copied')" }).create();
+    expect(db.networkUrl).toBe(`mysql://test:test@${name}:3306/${db.database}`);
+    // The mariadb client in a second container of the same image, reaching the server by its name.
+    const url = new URL(db.networkUrl);
+    const argv = ["mariadb", `--host=${url.hostname}`, `--port=${url.port}`, `--user=${url.username}`, `--password=${url.password}`, url.pathname.slice(1), "-N", "-e", "SELECT v FROM marker"];
+    await using client = await new Container(image, { network: net, command: argv, wait: Wait.forExit() }).start();
+    started.push(client.id);
+    expect(await client.logs()).toBe("copied\n");
   });
 });

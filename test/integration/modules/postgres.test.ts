@@ -12,6 +12,7 @@ import type { Image } from "../../../src/image/image.js";
 import { StartupError } from "../../../src/errors.js";
 import { BuildStepError } from "../../../src/builder/errors.js";
 import { POSTGRES_IMAGE, PREPARED_PGDATA, postgres, postgresConnection, postgresImageFromDebian, preparedPostgresImage } from "../../../src/modules/postgres.js";
+import { namingPackage } from "../../fixtures/host-program.js";
 
 const execFileAsync = promisify(execFile);
 const started: string[] = [];
@@ -19,7 +20,9 @@ afterAll(() => expectNoLeaks(started));
 
 /** Runs SQL with the host's psql; async, since the port proxy lives in this process. */
 async function psql(url: string, sql: string): Promise<string> {
-  const { stdout } = await execFileAsync("psql", [url, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql], { timeout: 30_000 });
+  const { stdout } = await execFileAsync("psql", [url, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql], { timeout: 30_000 }).catch((error: unknown) => {
+    throw namingPackage(error, "psql", "postgresql-client");
+  });
   return stdout.trim();
 }
 

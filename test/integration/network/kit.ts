@@ -3,12 +3,10 @@
  * test that nothing leaked, on the host's network included (`ip link`, `ip netns`).
  */
 import { expect } from "vitest";
-import { execFileSync } from "node:child_process";
 import { Container, Image, type ContainerOptions, type RunningContainer } from "../../../src/index.js";
+import { hostNetwork } from "../../fixtures/host-program.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { leftovers } from "../leaks.js";
-
-const hostNetwork = () => execFileSync("ip", ["-o", "link"], { encoding: "utf8" }) + execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
 
 export function networkTestKit() {
   const made: string[] = [];

@@ -3,7 +3,6 @@
  * collects container ids for the leak checks), and the after-each checks that nothing a stack
  * made (containers, processes, host network devices, child processes) is left.
  */
-import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, expect } from "vitest";
@@ -12,12 +11,12 @@ import { Image } from "../../../src/image/image.js";
 // The registry layer installs itself into the build engine (pulls for FROM, archive imports).
 import "../../../src/registry/store.js";
 import type { StackEvent } from "../../../src/stack/running-stack.js";
+import { hostNetwork } from "../../fixtures/host-program.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { leftovers } from "../leaks.js";
 import { isRoot } from "../setup-env.js";
 
 const made = new Set<string>();
-const hostNetwork = () => execFileSync("ip", ["-o", "link"], { encoding: "utf8" }) + execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
 
 /** Live (non-zombie) child processes of this worker: container shims and network helpers. */
 function children(): string[] {

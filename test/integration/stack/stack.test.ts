@@ -1,6 +1,5 @@
 import { testRoot } from "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { config } from "../../../src/config.js";
@@ -12,11 +11,11 @@ import { Volume } from "../../../src/volume/volume.js";
 import { ServiceStartupError, UnsupportedComposeError } from "../../../src/stack/errors.js";
 import type { StackEvent } from "../../../src/stack/running-stack.js";
 import { Stack } from "../../../src/stack/stack.js";
+import { hostNetwork } from "../../fixtures/host-program.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { leftovers } from "../leaks.js";
 
 const made = new Set<string>();
-const hostNetwork = () => execFileSync("ip", ["-o", "link"], { encoding: "utf8" }) + execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
 const before = hostNetwork();
 
 /**
