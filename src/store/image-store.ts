@@ -36,7 +36,7 @@ import { ContainerRecordUsage } from "./image-usage.js";
 import { pruneImages, removeImage } from "./image-removal.js";
 import { addImage, tagImage, untagImage, writeImage } from "./image-write.js";
 import { inspectImage, listImages, loadImage, matchReference, resolveImage } from "./images.js";
-import { createLayerFromDir, layerDir, lowerDirs, unpackLayerFile } from "./layers.js";
+import { createLayerFromDir, layerDir, lowerDirs, unpackLayerFile, type UnpackedLayerFile } from "./layers.js";
 import { readState, tagsFor } from "./refs.js";
 import { createStoreContext, type StoreContext } from "./store-context.js";
 import type { PruneImagesOptions, RemoveImageOptions, StoreOptions, WriteImageOptions } from "./store-options.js";
@@ -335,11 +335,11 @@ export class ImageStore {
   }
 
   /**
-   * Unpacks a layer from a blob file not yet in the store (an archive being imported), as its
+   * @internal Unpacks a layer from a blob file not yet in the store (an archive being imported), as its
    * first use would: an unsafe entry (a ".." path, a link out of the layer) throws here. `unpacked`
    * is false when the layer directory already existed.
    */
-  async unpackLayerFile(file: string, layer: { digest: Digest; diffId: Digest }): Promise<{ dir: string; unpacked: boolean }> {
+  async unpackLayerFile(file: string, layer: { digest: Digest; diffId: Digest }): Promise<UnpackedLayerFile> {
     return unpackLayerFile(this.#ctx, file, layer);
   }
 

@@ -54,7 +54,15 @@ function unpackOptions(ctx: StoreContext): UnpackLayerInput["options"] {
  * its first use would, so a layer that cannot be unpacked safely is refused before any image
  * names it; see `ImageStore.unpackLayerFile`.
  */
-export async function unpackLayerFile(ctx: StoreContext, file: string, layer: { digest: Digest; diffId: Digest }): Promise<{ dir: string; unpacked: boolean }> {
+/** A layer unpacked from a blob file (`unpackLayerFile`). */
+export interface UnpackedLayerFile {
+  /** The layer's directory in the store. */
+  dir: string;
+  /** False when that directory already existed (the store had the layer). */
+  unpacked: boolean;
+}
+
+export async function unpackLayerFile(ctx: StoreContext, file: string, layer: { digest: Digest; diffId: Digest }): Promise<UnpackedLayerFile> {
   await ctx.init();
   const { dir, unpacked } = await unpackLayer({ blobPath: file, digest: layer.digest, diffId: layer.diffId, layersDir: ctx.layersDir, options: unpackOptions(ctx) });
   return { dir, unpacked };
