@@ -72,7 +72,7 @@ function addRootless(result: BenchResult, median: (key: string) => number | unde
   const podman = median("podman-rootless");
   result.rootless = { asRoot };
   if (rootless === undefined) return;
-  if (root !== undefined) result.rootless.ofRoot = rootless / root;
+  if (root !== undefined && asRoot) result.rootless.ofRoot = rootless / root;
   if (bwrapUser !== undefined) result.rootless.ofBwrapAsUser = rootless / bwrapUser;
   if (podman !== undefined) result.rootless.ofPodman = rootless / podman;
   const label = asRoot ? "bento (init), rootless" : "bento (init), run by this user";

@@ -121,9 +121,10 @@ export function rootlessLeftovers(user: RootlessUser): string[] {
   const ours = user.createdUser ? `${user.name}:` : `${user.name}:${user.addedRange}:`;
   if (user.createdUser || user.addedRange !== undefined) for (const file of idFiles) if (readLines(file).some((l) => l.startsWith(ours))) left.push(`${file} range of ${user.name}`);
   if (existsSync(podmanLockFile(user))) left.push(`file ${podmanLockFile(user)}`);
-  for (const pid of execFileSync("ps", ["-e", "-o", "pid=,uid=,args="], { encoding: "utf8" }).split("\n")) {
-    const [p, u, ...args] = pid.trim().split(/\s+/);
-    if (Number(u) === user.uid && p !== undefined) left.push(`process ${p} of ${user.name}: ${args.join(" ")}`);
+  for (const line of execFileSync("ps", ["-e", "-o", "pid=,uid=,stat=,args="], { encoding: "utf8" }).split("\n")) {
+    const [pid, uid, stat, ...args] = line.trim().split(/\s+/);
+    // A zombie has exited and freed everything; only its parent's (often init's) reaping is left.
+    if (Number(uid) === user.uid && pid !== undefined && !stat?.startsWith("Z")) left.push(`process ${pid} of ${user.name}: ${args.join(" ")}`);
   }
   return left;
 }
