@@ -21,7 +21,7 @@ export interface DetachedStops {
   atTimeout: number;
 }
 
-async function trueOnce(bento: Bento, rootfs: string, options: import("../src/index.js").ContainerOptions, created: BentoIds): Promise<Sample> {
+export async function trueOnce(bento: Bento, rootfs: string, options: import("../src/index.js").ContainerOptions, created: BentoIds): Promise<Sample> {
   const { Container, Image } = bento;
   const t0 = process.hrtime.bigint();
   const running = await new Container(Image.fromRootfs(rootfs).cmd(["/bin/true"]), options).start();

@@ -28,6 +28,8 @@ export function prepareCrun(workDir: string, rootfs: string): CrunSetup {
   const file = findExecutable("crun");
   const none: CrunSetup = { file: "crun", args: [], cgroupName: id, hugetlb: { state: "not needed", undo: () => undefined }, cleanup: () => undefined };
   if (file === undefined) return { ...none, unavailable: `not installed (apt-get install -y ${aptPackage.crun})` };
+  // Its bundle asks for cgroups and the v1 hugetlb workaround mounts: both are root's.
+  if (process.getuid?.() !== 0) return { ...none, file, unavailable: "needs root here (the bench was not run as root)" };
   const stateDir = join(workDir, "crun-state");
   const bundle = writeOciBundle(join(workDir, "crun-bundle"), rootfs, ["/bin/true"], `/${id}`);
   const hugetlb = mountHugetlbForCrun();

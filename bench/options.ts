@@ -16,12 +16,15 @@ export const usage = `usage: npm run bench [-- --json]
 
 Times container start-to-exit of /bin/true through bento, crun, bwrap, unshare + chroot,
 a plain fork + exec and a C floor, one sample of each per round in a random order, and prints
-medians, p90 and ratios.
+medians, p90 and ratios. Rootless rows run bento, bwrap and podman (when installed) as the
+unprivileged user bento-bench (created with a subuid range for the run, removed after) in the
+same rounds, and report rootless/root and rootless/bwrap-as-user ratios.
   --json               print machine-readable results on stdout (progress goes to stderr)
   BENCH_ITERATIONS=N   measured rounds (default 100)
   BENCH_WARMUP=N       unmeasured rounds first (default 5)
   BENCH_SEED=N         seed of the random row order of each round (default: random, printed)
-Needs root (namespaces, overlay, cgroups).`;
+Run it as root for every row; as a normal user crun and the C floor fail, bento's rows are the
+rootless ones, and the rootless rows say so.`;
 
 function count(name: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined || text === "") return fallback;

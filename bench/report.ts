@@ -47,6 +47,8 @@ export interface BenchResult {
   floorLoop?: Summary;
   floorLoopError?: string;
   targets: TargetResult[];
+  /** The rootless row's median over root's and over bwrap's as the same user (not run as root: the bento and bwrap rows). */
+  rootless?: { ofRoot?: number; ofBwrapAsUser?: number; ofPodman?: number; asRoot: boolean };
   notes: string[];
   leftovers: string[];
   extras: ExtraResult[];
@@ -54,6 +56,29 @@ export interface BenchResult {
 
 /** The issue's target text, quoted in the report. */
 export const targetText = "bento's median at most bwrap's and at most half of crun's (about 8 ms and 15 ms here)";
+
+/** The issue's rootless target text, quoted in the report. */
+export const rootlessTargetText = "rootless within 1.2x of root and at most bubblewrap's time";
+
+/**
+ * The rootless ratios and targets. Not run as root, the bench user is this user: bento (init)
+ * is the rootless row and bwrap the bwrap-as-user row, so the rootless/root ratio is 1 by definition.
+ */
+function addRootless(result: BenchResult, median: (key: string) => number | undefined): void {
+  const asRoot = result.rows.some((r) => r.key === "bento-rootless" && r.unavailable === undefined);
+  const rootless = median(asRoot ? "bento-rootless" : "bento");
+  const root = median("bento");
+  const bwrapUser = median(asRoot ? "bwrap-user" : "bwrap");
+  const podman = median("podman-rootless");
+  result.rootless = { asRoot };
+  if (rootless === undefined) return;
+  if (root !== undefined && asRoot) result.rootless.ofRoot = rootless / root;
+  if (bwrapUser !== undefined) result.rootless.ofBwrapAsUser = rootless / bwrapUser;
+  if (podman !== undefined) result.rootless.ofPodman = rootless / podman;
+  const label = asRoot ? "bento (init), rootless" : "bento (init), run by this user";
+  if (root !== undefined && asRoot) result.targets.push({ row: label, target: "median <= 1.2x root's bento (init)", medianMs: rootless, limitMs: root * 1.2, pass: rootless <= root * 1.2 });
+  if (bwrapUser !== undefined) result.targets.push({ row: label, target: "median <= bwrap's as the same user", medianMs: rootless, limitMs: bwrapUser, pass: rootless <= bwrapUser });
+}
 
 /** Fills in ratios and checks the targets against the Node-timed bwrap and crun rows. */
 export function addRatiosAndTargets(result: BenchResult): void {
@@ -74,6 +99,17 @@ export function addRatiosAndTargets(result: BenchResult): void {
     if (bwrap !== undefined) result.targets.push({ row: row.label, target: "median <= bwrap's median", medianMs: m, limitMs: bwrap, pass: m <= bwrap });
     if (crun !== undefined) result.targets.push({ row: row.label, target: "median <= half of crun's median", medianMs: m, limitMs: crun / 2, pass: m <= crun / 2 });
   }
+  addRootless(result, median);
+}
+
+function rootlessLine(r: NonNullable<BenchResult["rootless"]>): string {
+  const parts = [
+    r.ofRoot === undefined ? undefined : `${ratio(r.ofRoot)} root's bento (init)`,
+    r.ofBwrapAsUser === undefined ? undefined : `${ratio(r.ofBwrapAsUser)} bwrap's as the same user`,
+    r.ofPodman === undefined ? undefined : `${ratio(r.ofPodman)} rootless podman's`,
+  ].filter((p) => p !== undefined);
+  const who = r.asRoot ? "bento (init), rootless" : "not run as root, so bento (init) is the rootless row (and bwrap the same-user row)";
+  return `rootless: ${who}: median ${parts.length === 0 ? "has no ratios (no samples)" : parts.join(", ")}`;
 }
 
 const ms = (x: number | undefined) => (x === undefined ? "" : x.toFixed(2));
@@ -108,6 +144,7 @@ export function formatReport(result: BenchResult): string {
   const right = new Set([2, 3, 4, 5, 6, 7]);
   out.push("", "1. start-to-exit of /bin/true, container removed after");
   out.push(table(headers, result.rows.filter((r) => r.group === "true").map(rowCells), right));
+  if (result.rootless !== undefined) out.push(rootlessLine(result.rootless));
   if (result.floorLoop !== undefined || result.floorLoopError !== undefined) {
     const f = result.floorLoop;
     out.push(
@@ -142,7 +179,7 @@ export function formatReport(result: BenchResult): string {
       ),
     );
   }
-  out.push("", `targets (issue: "${targetText}"); against the Node-timed bwrap and crun rows; informational only`);
+  out.push("", `targets (issue: "${targetText}"; "${rootlessTargetText}"); against the Node-timed rows; informational only`);
   if (result.targets.length === 0) out.push("  (not checked: a bento, bwrap or crun row has no samples)");
   for (const t of result.targets) {
     out.push(`  ${t.pass ? "PASS" : "MISS"}  ${t.row}: ${t.target}: ${ms(t.medianMs)} vs ${ms(t.limitMs)}`);

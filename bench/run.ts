@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: container start-to-exit of /bin/true through bento, crun, bwrap,
  * unshare + chroot, a plain fork + exec and a C floor (floor.c), side by side in one run, plus
- * bento's detached start + stop + remove. See options.ts for flags; RUNTIME-NOTES section 8 has
+ * bento's detached start + stop + remove, and the rootless rows (bento, bwrap and podman as an
+ * unprivileged user; rootless-subjects.ts). See options.ts for flags; RUNTIME-NOTES section 8 has
  * the reference costs of this machine.
  *
  * Rows run round-robin (one sample of each per round, in a fresh random order), so load from
@@ -16,6 +17,8 @@ import { compileStatic } from "./compile.js";
 import { type CrunSetup, prepareCrun } from "./crun.js";
 import { runExtras } from "./extras.js";
 import { leftovers } from "./leftovers.js";
+import { type RootlessChild, rootlessSubjects, startRootlessChild } from "./rootless-subjects.js";
+import { prepareRootlessUser, type RootlessUser, removeRootlessUser, rootlessLeftovers } from "./rootless-user.js";
 import { readOptions, usage, type BenchOptions } from "./options.js";
 import { addRatiosAndTargets, type BenchResult, formatExtras, formatReport, type RowResult } from "./report.js";
 import { benchRootfs } from "./rootfs.js";
@@ -117,19 +120,19 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  if (process.getuid?.() !== 0) {
-    log("bench: needs root (namespaces, overlay mounts, cgroups); run it as root, e.g. sudo npm run bench");
-    process.exitCode = 1;
-    return;
-  }
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot) log("bench: not root: bento's rows are rootless themselves, and crun and the C floor need root (sudo npm run bench runs every row)");
   const loadBefore = loadavg();
   const tempDir = mkdtempSync(join(tmpdir(), "bento-bench-"));
   let crun: CrunSetup | undefined;
+  let rootlessUser: RootlessUser | undefined;
+  let rootlessChild: RootlessChild | undefined;
   let cleanedUp = false;
   const cleanUp = () => {
     if (cleanedUp) return;
     cleanedUp = true;
     crun?.cleanup();
+    if (rootlessUser !== undefined) removeRootlessUser(rootlessUser);
     rmSync(tempDir, { recursive: true, force: true });
   };
   // bento's own exit hook (async-exit-hook) tears its containers down on SIGINT and exits; this
@@ -171,7 +174,21 @@ async function main(): Promise<void> {
     const floorError = compileStatic("floor.c", floorBinary);
     crun = prepareCrun(tempDir, rootfs.dir);
     const bento = await import("../src/index.js").catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-    const subjects = [...bentoSubjects(bento, rootfs.dir, created, stops), ...comparisonSubjects({ rootfs: rootfs.dir, scratchDir, floor: floorError === undefined ? { binary: floorBinary } : { unavailable: floorError }, crun })];
+    let rootlessSetup: Parameters<typeof rootlessSubjects>[0] = { unavailable: "not run as root: bento (init) and bwrap above already run as this user" };
+    if (isRoot) {
+      try {
+        rootlessUser = prepareRootlessUser(tempDir, rootfs.dir);
+        rootlessChild = startRootlessChild(rootlessUser, created);
+        rootlessSetup = { child: rootlessChild, user: rootlessUser };
+      } catch (error) {
+        rootlessSetup = { unavailable: `cannot set up the bench user: ${(error as Error).message.split("\n")[0]}` };
+      }
+    }
+    const subjects = [
+      ...bentoSubjects(bento, rootfs.dir, created, stops),
+      ...rootlessSubjects(rootlessSetup),
+      ...comparisonSubjects({ rootfs: rootfs.dir, scratchDir, floor: floorError === undefined ? { binary: floorBinary } : { unavailable: floorError }, crun }),
+    ];
     const states: RowState[] = subjects.map((subject) => ({ subject, samples: [], failures: 0, consecutiveFailures: 0 }));
     log(`bench: ${states.filter((s) => s.subject.run).length} rows, ${options.warmup} warm-up + ${options.iterations} rounds; temp dir ${tempDir}`);
     await runRounds(states, options);
@@ -191,7 +208,13 @@ async function main(): Promise<void> {
     );
     if (stops.atTimeout > 0) result.notes.push(`detached row: ${stops.atTimeout} of ${stops.atTimeout + stops.byStopSignal} stops ended in SIGKILL at the 1000 ms timeout, so SIGTERM did not end the container.`);
     if (interrupted) result.notes.push("interrupted: fewer rounds than asked.");
+    result.notes.push(
+      isRoot
+        ? `rootless rows: run as user ${rootlessUser?.name ?? "(none)"}${rootlessUser?.createdUser ? " (created for this run, removed after)" : ""} through one long-lived child started with runuser, timed inside it (runuser's cost is in no row); their rootfs is the user's own copy; podman runs with --network none and --rootfs, as no other row has a network out.`
+        : "not run as root: the bento rows are rootless themselves, so the rootless/root ratios compare the bento (init) row with itself.",
+    );
   } finally {
+    await rootlessChild?.close();
     cleanUp();
   }
   result.host.loadAfter = loadavg();
@@ -202,6 +225,7 @@ async function main(): Promise<void> {
     tempDir,
     ...(crun?.hugetlb.state === "mounted" ? { hugetlbMountPoint: "/sys/fs/cgroup/hugetlb" } : {}),
   });
+  if (rootlessUser !== undefined) result.leftovers.push(...rootlessLeftovers(rootlessUser));
   if (!options.json) console.log(formatReport(result));
   if (!interrupted) {
     // In --json mode stdout carries only the JSON, so the other benchmarks' console output goes to stderr.
@@ -211,6 +235,9 @@ async function main(): Promise<void> {
       result.extras = await runExtras();
     } finally {
       console.log = consoleLog;
+      // The other benchmarks use the bento loaded here, whose BENTO_HOME is in the temp dir:
+      // their build caches bring it back after cleanUp, so it goes again.
+      rmSync(tempDir, { recursive: true, force: true });
     }
   }
   if (options.json) console.log(JSON.stringify(result, null, 2));
