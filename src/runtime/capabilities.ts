@@ -87,7 +87,8 @@ export function capabilityNames(mask: bigint): string[] {
 /**
  * Every capability a process started from here may hold: the bounding set (a container runtime
  * inside a restricted sandbox has fewer than the kernel knows, and capset(2) refuses the rest).
- * Docker's --privileged gets these.
+ * Rootless, every capability: a process that enters a user namespace gets a full bounding set
+ * there, and those capabilities reach only what the namespace owns. Docker's --privileged gets these.
  *
  * @example
  * ```ts
@@ -96,6 +97,7 @@ export function capabilityNames(mask: bigint): string[] {
  */
 export function privilegedCapabilities(): bigint {
   const all = capabilityMask(["ALL"]);
+  if ((process.geteuid?.() ?? 0) !== 0) return all;
   try {
     const bounding = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
     return bounding ? all & BigInt(`0x${bounding[1]}`) : all;

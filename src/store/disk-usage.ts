@@ -52,6 +52,20 @@ export async function diskUsage(ctx: StoreContext): Promise<DiskUsage> {
   };
 }
 
+/**
+ * The entries of a directory, or none when it is gone or this user may not read it: rootless,
+ * a container's files of other users (subordinate ids) and the overlay work dir the kernel makes
+ * with mode 0 refuse the user, and usage counts such a directory's own blocks only.
+ */
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (e) {
+    if (isErrno(e, "ENOENT") || isErrno(e, "EACCES")) return [];
+    throw e;
+  }
+}
+
 /** Bytes on disk under `path` (hardlinks once) and the number of top-level entries. */
 export async function diskUsageOf(path: string, countSelf = true): Promise<UsageCount> {
   const seen = new Set<string>();
@@ -65,13 +79,7 @@ export async function diskUsageOf(path: string, countSelf = true): Promise<Usage
       bytes += stat.blocks * 512;
     }
     if (stat.isDirectory()) {
-      let names: string[] = [];
-      try {
-        names = await fs.readdir(p);
-      } catch (e) {
-        if (!isErrno(e, "ENOENT")) throw e;
-      }
-      for (const name of names) await walk(join(p, name));
+      for (const name of await namesIn(p)) await walk(join(p, name));
     }
   };
   let count = 0;
@@ -113,13 +121,7 @@ export async function bytesOnOwnFileSystem(root: string): Promise<number> {
       bytes += stat.blocks * 512;
     }
     if (!stat.isDirectory()) return;
-    let names: string[] = [];
-    try {
-      names = await fs.readdir(p);
-    } catch (e) {
-      if (!isErrno(e, "ENOENT")) throw e;
-    }
-    for (const name of names) await walk(join(p, name));
+    for (const name of await namesIn(p)) await walk(join(p, name));
   };
   await walk(root);
   return bytes;

@@ -1,4 +1,4 @@
-import { testRoot } from "../setup-env.js";
+import { isRoot, testRoot } from "../setup-env.js";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,7 +16,8 @@ function layer(files: Record<string, string | { whiteout: true } | { opaqueDir: 
     else if ("symlink" in file) symlinkSync(file.symlink, path);
     else {
       mkdirSync(path, { recursive: true });
-      nativeFs().lsetxattr(path, "trusted.overlay.opaque", Buffer.from("y"));
+      // Rootless stores mark opaque directories with the user.* xattr (overlay's userxattr).
+      nativeFs().lsetxattr(path, isRoot ? "trusted.overlay.opaque" : "user.overlay.opaque", Buffer.from("y"));
     }
   }
   return dir;

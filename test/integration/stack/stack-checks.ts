@@ -14,18 +14,22 @@ import type { StackEvent } from "../../../src/stack/running-stack.js";
 import { hostNetwork } from "../../fixtures/host-program.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { leftovers } from "../leaks.js";
-import { isRoot } from "../setup-env.js";
 
 const made = new Set<string>();
 
-/** Live (non-zombie) child processes of this worker: container shims and network helpers. */
-function children(): string[] {
+/**
+ * Live (non-zombie) child processes of this worker: container shims and network helpers. The
+ * rootless user namespace's holder lives as long as the process, by design.
+ */
+export function children(): string[] {
   const out: string[] = [];
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (fields[0] !== "Z" && Number(fields[1]) === process.pid) out.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")}`);
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (cmdline.startsWith("bento-shim\0userns\0")) continue;
+      if (fields[0] !== "Z" && Number(fields[1]) === process.pid) out.push(`${pid} ${cmdline.replace(/\0/g, " ")}`);
     } catch {
       // gone
     }
@@ -41,7 +45,7 @@ function containerDirs(): string[] {
 
 /** Registers the leak checks after each test of the calling file. */
 export function checkNothingLeaks(): void {
-  const before = isRoot ? hostNetwork() : "";
+  const before = hostNetwork();
   afterEach(async () => {
     expect(leftovers([...made, ...containerDirs()])).toEqual([]);
     made.clear();

@@ -14,29 +14,10 @@ import { Stack } from "../../../src/stack/stack.js";
 import { hostNetwork } from "../../fixtures/host-program.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { leftovers } from "../leaks.js";
+import { children } from "./stack-checks.js";
 
 const made = new Set<string>();
 const before = hostNetwork();
-
-/**
- * Live (non-zombie) child processes of this worker: container shims and network helpers. The
- * rootless user namespace's holder lives as long as the process, by design.
- */
-function children(): string[] {
-  const out: string[] = [];
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if (cmdline.startsWith("bento-shim\0userns\0")) continue;
-      if (fields[0] !== "Z" && Number(fields[1]) === process.pid) out.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ")}`);
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
 
 /** Stack volumes still on disk. */
 async function stackVolumes(stack: string): Promise<string[]> {

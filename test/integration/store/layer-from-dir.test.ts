@@ -118,7 +118,7 @@ describe("createLayerFromDir", () => {
     const { store: s, root } = store();
     const upper = scratch();
     await fs.mkdir(join(upper, "moved"));
-    nativeFs().lsetxattr(join(upper, "moved"), "trusted.overlay.redirect", Buffer.from("/orig"));
+    nativeFs().lsetxattr(join(upper, "moved"), isRoot ? "trusted.overlay.redirect" : "user.overlay.redirect", Buffer.from("/orig"));
     await expect(s.createLayerFromDir(upper)).rejects.toBeInstanceOf(InvalidArchiveError);
     await expect(s.createLayerFromDir(upper)).rejects.toThrow(/redirect_dir=off/);
     await expectNoLeaks(root);
