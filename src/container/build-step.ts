@@ -5,6 +5,7 @@
  * host's only for `RUN --network=host`. The build engine turns the
  * upper directory into a layer, then removes the container.
  */
+import { TUN_FIX, tunDeviceOpen } from "../runtime/host-devices.js";
 import { isRootless } from "../runtime/user-namespace.js";
 import { join } from "node:path";
 import type { ImageConfig } from "../image/config.js";
@@ -41,12 +42,28 @@ export interface BuildStepResult extends ExitStatus {
   remove(): Promise<void>;
 }
 
+let noticed = false;
+
+/**
+ * Whether a RUN step can have outbound access of its own. slirp4netns opens /dev/net/tun inside
+ * the step's network namespace; rootless, that needs the node open to this user, as udev's
+ * default rules make it (mode 0666). Where the host keeps it at 0600, the step gets only its
+ * loopback, never the host's network (whose 127.0.0.1 services it must not reach), and a notice
+ * says so once.
+ */
+function egressPossible(): boolean {
+  if (!isRootless() || tunDeviceOpen()) return true;
+  if (!noticed) {
+    noticed = true;
+    process.stderr.write(`bento: rootless build RUN steps have no outbound network here: /dev/net/tun is not open to this user (slirp4netns needs it); ${TUN_FIX}\n`);
+  }
+  return false;
+}
+
 /** Runs a RUN step to completion. */
 export async function runBuildStep(spec: BuildStepSpec): Promise<BuildStepResult> {
-  // Rootless, the step already runs with only the user's own rights, and slirp4netns needs
-  // /dev/net/tun, which many hosts keep at 0600: the user's network is what it gets.
   const requested = spec.network ?? "default";
-  const network = requested === "default" && isRootless() ? "host" : requested;
+  const network = requested === "default" && !egressPossible() ? "none" : requested;
   const options = normalizeOptions({ entrypoint: spec.argv, command: [], env: spec.env ?? {}, network: network === "host" ? "host" : "none", ports: [], stopTimeoutMs: 1000 });
   if (network === "default") options.egress = true;
   const instance = ContainerInstance.create(options, { lowerDirs: spec.lowerDirs, config: spec.config });

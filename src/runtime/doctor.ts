@@ -7,6 +7,7 @@ import { release } from "node:os";
 import { join } from "node:path";
 import { cgroupDriver } from "./cgroup/detect.js";
 import { DELEGATION_FIX, UndelegatedCgroupDriver } from "./cgroup/undelegated.js";
+import { TUN_FIX, tunDeviceOpen } from "./host-devices.js";
 import { hostIdFacts, idMapping, isRootless, userNamespace } from "./user-namespace.js";
 
 /** One finding of {@link doctor}. */
@@ -122,13 +123,15 @@ function cgroupCheck(): DoctorCheck {
 }
 
 function networkCheck(): DoctorCheck {
-  const helpers = ["pasta", "slirp4netns"].map((h) => [h, findExecutable(h)] as const).filter(([, p]) => p !== undefined);
-  const found = helpers.length > 0 ? `; found ${helpers.map(([h, p]) => `${h} (${p})`).join(", ")}, which bento does not use yet` : "";
-  return {
-    name: "network",
-    status: "ok",
-    detail: `each container has its own network namespace with loopback, published ports go through bento's user-space proxy, and bento networks are private bridges; none of them routes to the outside (as root too): network "host" and build RUN steps use the host's network${found}`,
-  };
+  const name = "network";
+  const containers = "each container has its own network namespace with loopback; published ports go through bento's user-space proxy and bento networks are private bridges, with no route out (as root too)";
+  if (findExecutable("slirp4netns") === undefined) {
+    return { name, status: "limited", detail: `${containers}; build RUN steps get outbound access through slirp4netns, which is not installed, so they fail unless run with --network=host`, fix: "apt-get install slirp4netns" };
+  }
+  if (isRootless() && !tunDeviceOpen()) {
+    return { name, status: "limited", detail: `${containers}; build RUN steps get only their loopback: slirp4netns needs /dev/net/tun, which is not open to this user`, fix: TUN_FIX };
+  }
+  return { name, status: "ok", detail: `${containers}; build RUN steps have their own network namespace with outbound access through slirp4netns, never the host's loopback` };
 }
 
 function kernelCheck(kernel: string): DoctorCheck {

@@ -2,7 +2,7 @@
  * Device nodes of this machine, as a container gets them: one named by the `devices` option, or
  * every one for a privileged container (the way runc lists host devices for Docker's --privileged).
  */
-import { lstatSync, readdirSync, type BigIntStats } from "node:fs";
+import { accessSync, constants, lstatSync, readdirSync, type BigIntStats } from "node:fs";
 import { join } from "node:path";
 
 /** A host device node to recreate in a container. */
@@ -81,3 +81,25 @@ export function hostDevices(dir = "/dev"): DeviceNode[] {
   }
   return out;
 }
+
+/**
+ * Whether this process may open /dev/net/tun, which slirp4netns opens inside a namespace to give
+ * it outbound access. Root always may; a user may where udev's default rules made it mode 0666
+ * (hosts without udev keep it at 0600).
+ *
+ * @example
+ * ```ts
+ * if (!tunDeviceOpen()) console.log("rootless RUN steps get no outbound network here");
+ * ```
+ */
+export function tunDeviceOpen(): boolean {
+  try {
+    accessSync("/dev/net/tun", constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The fix for {@link tunDeviceOpen} being false for a user. */
+export const TUN_FIX = "chmod 0666 /dev/net/tun, as udev's default rules do (or use RUN --network=host for a step that needs the host's network)";
