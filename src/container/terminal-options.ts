@@ -6,7 +6,9 @@ import { InvalidOptionError } from "../errors.js";
 
 /** A terminal's window size. */
 export interface ConsoleSize {
+  /** Lines (1 to 65535). */
   rows: number;
+  /** Characters a line (1 to 65535). */
   columns: number;
 }
 
