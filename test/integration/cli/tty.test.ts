@@ -10,7 +10,13 @@ const tsx = join(repo, "node_modules/tsx/dist/esm/index.mjs");
 const main = join(repo, "src/cli/main.ts");
 const driver = join(repo, "test/fixtures/pty-driver.py");
 
-type Step = { send: string } | { expect: string };
+type Step = { send: string } | { expect: string } | { resize: [number, number] };
+
+/**
+ * Waits for a whole line of output: after its line feed, up to the carriage return that ends it
+ * (which leaves the line feed after it to the next line).
+ */
+const line = (pattern: string): Step => ({ expect: `\\n${pattern}\\r` });
 
 /** Runs `bento <args>` on a new pseudo-terminal of rows x columns, as a person typing `steps`. */
 async function atTerminal(rows: number, columns: number, steps: Step[], args: string[]): Promise<{ output: string; code: number | null; unmatched?: string }> {
@@ -22,25 +28,34 @@ async function atTerminal(rows: number, columns: number, steps: Step[], args: st
 }
 
 describe("bento run -it", () => {
-  it("is a shell at this terminal: typed commands answer, its size is ours, Ctrl-C stops the foreground process, exit 3 is bento's exit code", async () => {
+  it("is a shell at this terminal: typed commands answer, its size follows ours, Ctrl-C stops the foreground process, exit 3 is bento's exit code", async () => {
     const steps: Step[] = [
       { expect: "# " },
       { send: "echo $((6 * 7)); hostname\r" },
-      { expect: "\\r+\\n42\\r+\\n([0-9a-f]{12})\\r+\\n" },
+      line("42"),
+      line("([0-9a-f]{12})"),
       { send: "stty size\r" },
-      { expect: "\\r+\\n30 100\\r+\\n" },
+      line("30 100"),
+      // A foreground job that ends when the container's terminal is resized (its SIGWINCH);
+      // the shell then reads the new size.
+      { send: `sh -c 'trap "echo resized; exit" WINCH; echo waiting; while :; do sleep 1; done'\r` },
+      line("waiting"),
+      { resize: [40, 120] },
+      line("resized"),
+      { send: "stty size\r" },
+      line("40 120"),
       // Ctrl-C is a byte for the container's terminal: the job dies of SIGINT, the shell stays.
       { send: "sh -c 'echo sleeping; exec sleep 1000'\r" },
-      { expect: "\\r+\\nsleeping\\r+\\n" },
+      line("sleeping"),
       { send: "\x03" },
       { send: "echo status $?\r" },
-      { expect: "\\r+\\nstatus 130\\r+\\n" },
+      line("status 130"),
       { send: "exit 3\r" },
     ];
     const r = await atTerminal(30, 100, steps, ["run", "-it", busyboxRootfs(), "sh"]);
     expect(r.unmatched).toBeUndefined();
     expect(r.code).toBe(3);
-    const id = /\r+\n42\r+\n([0-9a-f]{12})\r+\n/.exec(r.output)![1]!;
+    const id = /\n42\r+\n([0-9a-f]{12})\r/.exec(r.output)![1]!;
     expect(leftoversOfPrefix(id)).toEqual([]);
   });
 
@@ -61,7 +76,7 @@ describe("bento exec -it", () => {
     const started = await bento(["run", "-d", "--name", "tty-exec", busyboxRootfs(), "sleep", "1000"]);
     expect(started.code).toBe(0);
     const id = started.stdout.trim();
-    const steps: Step[] = [{ expect: "# " }, { send: "tty; stty size\r" }, { expect: "\\r+\\n/dev/pts/\\d+\\r+\\n25 90\\r+\\n" }, { send: "exit 3\r" }];
+    const steps: Step[] = [{ expect: "# " }, { send: "tty; stty size\r" }, line("/dev/pts/\\d+"), line("25 90"), { send: "exit 3\r" }];
     const r = await atTerminal(25, 90, steps, ["exec", "-it", "tty-exec", "sh"]);
     expect(r.unmatched).toBeUndefined();
     expect(r.code).toBe(3);
