@@ -19,6 +19,7 @@
 #include <vector>
 #include <stdexcept>
 
+#include "attach.hh"
 #include "console.hh"
 #include "init.hh"
 #include "ops.hh"
@@ -48,6 +49,8 @@ class LogStream {
   void Adopt(int fd) { fd_.Reset(fd); }
   // Also copies what is read, as it comes, to `fd` (Node's end for a terminal); -1: no copy.
   void Tee(int fd) { tee_ = fd; }
+  // Also sends it to the processes attached to the terminal (bento attach).
+  void Share(AttachServer* attach) { attach_ = attach; }
 
   // Reads what is available; returns false at EOF (and flushes a partial line).
   bool Pump() {
@@ -62,6 +65,7 @@ class LogStream {
     }
     // A reader that went away (EPIPE) gets no more; the log keeps everything.
     if (tee_ >= 0 && !WriteFull(tee_, buf, static_cast<size_t>(n))) tee_ = -1;
+    if (attach_) attach_->Broadcast(buf, static_cast<size_t>(n));
     pending_.append(buf, static_cast<size_t>(n));
     size_t start = 0, nl;
     while ((nl = pending_.find('\n', start)) != std::string::npos) {
@@ -93,6 +97,7 @@ class LogStream {
   char tag_;
   int log_;
   int tee_ = -1;
+  AttachServer* attach_ = nullptr;
   std::string pending_;
 };
 
@@ -215,8 +220,9 @@ bool PumpInput(Input& input, const LogStream& console) {
 }
 
 // `detached`: the container outlives Node; its control socket closing is no reason to stop it.
-int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, LogStream& console, Input& input, int sigfd,
-              bool init_mode, bool has_port_channel, bool detached, int& payload_status) {
+int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, LogStream& console, Input& input,
+              AttachServer& attach, int sigfd, bool init_mode, bool has_port_channel, bool detached,
+              int& payload_status) {
   bool control_open = true, sync_open = true, init_running = true, saw_error = false;
   PortService ports;
   bool ports_open = has_port_channel && ports.Open(init);
@@ -244,6 +250,8 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, LogStream& c
     if (init_running) udp.AppendPollFds(fds);
     size_t tcp_from = fds.size();
     if (init_running) tcp.AppendPollFds(fds);
+    size_t attach_from = fds.size();
+    attach.AppendPollFds(fds);
     if (poll(fds.data(), fds.size(), init_running ? udp.TimeoutMs() : -1) < 0) {
       if (errno == EINTR) continue;
       return init_status;
@@ -262,7 +270,8 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, LogStream& c
     if (ready(i_port)) ports_open = ports.Serve(kPortChannelFd);
     if (ready(i_out)) out.Pump();
     if (ready(i_err)) err.Pump();
-    if (ready(i_console)) console.Pump();
+    if (ready(i_console) && !console.Pump()) attach.Close();  // EOF to the attached
+    attach.Handle(fds, attach_from, console.fd());
     if (ready(i_in)) input.open = PumpInput(input, console);
     if (ready(i_ctl) && !HandleControl(pending, init, udp, tcp, console.fd())) {
       control_open = false;
@@ -444,9 +453,14 @@ int RunShim() {
     // A terminal's output is one stream, logged as stdout, and also copied to Node's fd 1.
     LogStream console(-1, 'o', log.get());
     if (tty) console.Tee(1);
+    AttachServer attach;
+    if (const Op* name = plan.Setting("attach"); name && !attach.Open(name->arg(1)))
+      Fail("bind", "attach socket @" + name->arg(1));
+    console.Share(&attach);
     int payload_status = -1;
-    int status = Supervise(init, sync[0], out, err, console, input, sigfd, plan.Setting("init") != nullptr,
+    int status = Supervise(init, sync[0], out, err, console, input, attach, sigfd, plan.Setting("init") != nullptr,
                            has_port_channel, detached, payload_status);
+    attach.Close();
     ReportExit(plan, status, payload_status);
     return 0;
   } catch (const SetupError& e) {

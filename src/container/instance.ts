@@ -43,6 +43,7 @@ import { volumeDir } from "../volume/volume-store.js";
 import { PortProxy, type BoundPort } from "../network/port-proxy.js";
 import { parsePorts, type PublishedPort } from "../network/port-spec.js";
 import { withTerm, type ConsoleSize } from "./terminal-options.js";
+import { attachSocketName } from "./terminal-attach.js";
 import type { Readable, Writable } from "node:stream";
 
 type Status = "created" | "running" | "exited" | "removed";
@@ -231,6 +232,7 @@ export class ContainerInstance {
       {
         ...this.spec,
         ...(detach ? { detach: { exitFile: exitRecordFile(this.lock.dir) } } : {}),
+        ...(detach && this.options.tty ? { attachSocket: attachSocketName(this.id) } : {}),
         ...(netnsOf === undefined ? {} : { netnsOf }),
         ...(pidNamespace === undefined ? {} : { pidNamespace }),
         ...(ipcNamespace === undefined ? {} : { ipcNamespace }),

@@ -73,6 +73,8 @@ export interface RuntimeSpec {
   tty?: { rows: number; columns: number };
   /** The process's stdin is a pipe the shim feeds from Node (without `tty`), not /dev/null. */
   stdin?: boolean;
+  /** The abstract socket on which the shim lets other processes attach to the terminal. */
+  attachSocket?: string;
   /** Host device nodes made in /dev beyond the standard ones, and allowed by the device policy. */
   devices?: DeviceNode[];
   /** Docker's --privileged: no device policy, /dev not nodev, /sys writable, nothing masked. */
@@ -249,6 +251,7 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   if (spec.hold) b.op("wait for Node before running", "hold", "1");
   if (spec.tty) b.op("open a terminal for the command in /dev/pts", "tty", String(spec.tty.rows), String(spec.tty.columns));
   if (spec.stdin) b.op("keep the command's stdin open", "stdin", "1");
+  if (spec.attachSocket !== undefined) b.op(`let bento attach connect on @${spec.attachSocket}`, "attach", spec.attachSocket);
   if (spec.detach) {
     b.op("outlive the starting process", "detach", "1");
     b.op(`record the exit in ${spec.detach.exitFile}`, "exit-file", spec.detach.exitFile);

@@ -84,3 +84,27 @@ describe("bento exec -it", () => {
     expect(leftoversOfPrefix(id.slice(0, 12))).toEqual([]);
   });
 });
+
+describe("bento attach", () => {
+  it("puts this terminal on a detached container's terminal from another process; its exit code is bento's", async () => {
+    const started = await bento(["run", "-dit", "--name", "tty-attach", busyboxRootfs(), "sh"]);
+    expect(started.code).toBe(0);
+    const id = started.stdout.trim();
+    // The prompt was printed before we came: Enter asks for a new one.
+    const steps: Step[] = [{ send: "\r" }, { expect: "# " }, { send: "stty size\r" }, line("20 70"), { send: "exit 3\r" }];
+    const r = await atTerminal(20, 70, steps, ["attach", "tty-attach"]);
+    expect(r.unmatched).toBeUndefined();
+    expect(r.code).toBe(3);
+    expect((await bento(["rm", "tty-attach"])).code).toBe(0);
+    expect(leftoversOfPrefix(id.slice(0, 12))).toEqual([]);
+  });
+
+  it("refuses a container without a terminal, naming the fix", async () => {
+    const started = await bento(["run", "-d", "--name", "no-tty", busyboxRootfs(), "sleep", "1000"]);
+    const id = started.stdout.trim();
+    const r = await bento(["attach", "no-tty"]);
+    expect((await bento(["rm", "-f", "no-tty"])).code).toBe(0);
+    expect(r).toMatchObject({ code: 1, stderr: expect.stringMatching(/no terminal to attach to.*bento run -dit/) });
+    expect(leftoversOfPrefix(id.slice(0, 12))).toEqual([]);
+  });
+});
