@@ -18,6 +18,8 @@ class AttachServer {
   // Listens on "\0<name>"; false (and no server) when that fails.
   bool Open(const std::string& name);
   bool open() const { return listen_.valid(); }
+  // The listening socket, which init must not keep (it never execs, so close-on-exec is no help).
+  int listen_fd() const { return listen_.get(); }
   void AppendPollFds(std::vector<pollfd>& fds) const;
   // Accepts and reads what is ready among fds[from...]; input and resizes go to `console`.
   void Handle(const std::vector<pollfd>& fds, size_t from, int console);

@@ -365,6 +365,10 @@ int RunShim() {
     if (!log_setting) throw std::runtime_error("plan: no log file");
     Fd log(open(log_setting->arg(1).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
     if (!log.valid()) Fail("open", log_setting->arg(1));
+    // Before clone: a name already taken fails the start with nothing running yet.
+    AttachServer attach;
+    if (const Op* name = plan.Setting("attach"); name && !attach.Open(name->arg(1)))
+      Fail("bind", "attach socket @" + name->arg(1));
 
     int out_pipe[2], err_pipe[2], sync[2], in_pipe[2] = {-1, -1};
     if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) Fail("pipe2", "");
@@ -396,6 +400,7 @@ int RunShim() {
       if (in_pipe[1] >= 0) close(in_pipe[1]);
       std::vector<int> shim_only{kControlFd};
       if (has_port_channel) shim_only.push_back(kPortChannelFd);
+      if (attach.open()) shim_only.push_back(attach.listen_fd());
       RunInit(plan, InitFds{sync[1], out_pipe[1], err_pipe[1], in_pipe[0], shim_only});
     }
     close(sync[1]);
@@ -453,9 +458,6 @@ int RunShim() {
     // A terminal's output is one stream, logged as stdout, and also copied to Node's fd 1.
     LogStream console(-1, 'o', log.get());
     if (tty) console.Tee(1);
-    AttachServer attach;
-    if (const Op* name = plan.Setting("attach"); name && !attach.Open(name->arg(1)))
-      Fail("bind", "attach socket @" + name->arg(1));
     console.Share(&attach);
     int payload_status = -1;
     int status = Supervise(init, sync[0], out, err, console, input, attach, sigfd, plan.Setting("init") != nullptr,
