@@ -31,6 +31,8 @@
         "addon/shim/init.cc",
         "addon/shim/payload.cc",
         "addon/shim/exec.cc",
+        "addon/shim/console.cc",
+        "addon/shim/attach.cc",
         "addon/shim/ports.cc",
         "addon/shim/udp-relay.cc",
         "addon/shim/tcp-relay.cc",

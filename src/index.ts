@@ -104,7 +104,9 @@ export type { MountSpec, VolumeMount, BindMount, TmpfsMount, FileMount } from ".
 export type { DnsOptions, UlimitSpec } from "./container/system-options.js";
 export type { DeviceSpec } from "./container/device-options.js";
 export type { ContainerNamespace } from "./container/namespace-options.js";
-export type { ExecOptions, ExecResult } from "./container/exec.js";
+export type { ExecOptions, ExecResult, ExecTerminal } from "./container/exec.js";
+export type { ConsoleSize } from "./container/terminal-options.js";
+export type { AttachedTerminal } from "./container/terminal-attach.js";
 export type { ContainerInspect } from "./container/inspect.js";
 export type { LogLine, LogOptions } from "./runtime/logs.js";
 export type { ResourceOptions } from "./runtime/limits.js";

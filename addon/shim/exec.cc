@@ -13,6 +13,7 @@
 
 #include <stdexcept>
 
+#include "console.hh"
 #include "payload.hh"
 #include "plan.hh"
 #include "roles.hh"
@@ -43,6 +44,32 @@ void JoinContainer(const Plan& plan) {
   if (setns(pidfd.get(), static_cast<int>(flags->num(1))) < 0) Fail("setns", target->arg(1));
 }
 
+// With a terminal, the helper sits between Node and the command: Node's fd 0 (what is typed)
+// goes to the master, the master's output to Node's fd 1.
+struct Terminal {
+  Fd master;
+  bool input_open = true;
+};
+
+// Copies one chunk from `from` to `to`; false at EOF or error (EIO: every slave closed).
+bool Copy(int from, int to) {
+  char buf[16384];
+  ssize_t n = read(from, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+  if (n <= 0) return false;
+  WriteFull(to, buf, static_cast<size_t>(n));
+  return true;
+}
+
+// Once the command ended: what it wrote last, still in the master, goes to Node before its exit.
+void DrainTerminal(Terminal& tty) {
+  if (!tty.master.valid()) return;
+  fcntl(tty.master.get(), F_SETFL, fcntl(tty.master.get(), F_GETFL) | O_NONBLOCK);
+  char buf[16384];
+  ssize_t n;
+  while ((n = read(tty.master.get(), buf, sizeof buf)) > 0) WriteFull(1, buf, static_cast<size_t>(n));
+}
+
 }  // namespace
 
 int RunExec() {
@@ -57,6 +84,16 @@ int RunExec() {
     return 0;
   });
   if (failed) return failed;
+  // "tty <rows> <columns>": a terminal of the container's devpts (we are in its mount namespace).
+  Terminal tty;
+  Fd slave;
+  if (const Op* setting = plan.Setting("tty")) {
+    failed = RunReportingErrors(kControlFd, [&] {
+      tty.master = OpenConsole(*setting, slave);
+      return 0;
+    });
+    if (failed) return failed;
+  }
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
@@ -73,6 +110,7 @@ int RunExec() {
     close(sigfd);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     try {
+      if (slave.valid()) TakeConsole(slave.get());
       ExecProcess(plan.process);
     } catch (const SetupError& e) {
       SendEvent(exec_pipe[1], ErrorEventFields("exec", e));
@@ -80,6 +118,7 @@ int RunExec() {
     }
   }
   close(exec_pipe[1]);
+  slave.Reset();
   char buf[1024];
   size_t n = ReadFull(exec_pipe[0], buf, sizeof buf);
   close(exec_pipe[0]);
@@ -87,8 +126,18 @@ int RunExec() {
   else SendEvent(kControlFd, "\"event\":\"ready\",\"pid\":" + std::to_string(pid));
   std::string pending;
   while (true) {
-    pollfd fds[2] = {{sigfd, POLLIN, 0}, {kControlFd, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) continue;
+    pollfd fds[4] = {{sigfd, POLLIN, 0},
+                     {kControlFd, POLLIN, 0},
+                     {tty.master.valid() ? tty.master.get() : -1, POLLIN, 0},
+                     {tty.master.valid() && tty.input_open ? 0 : -1, POLLIN, 0}};
+    if (poll(fds, 4, -1) < 0) continue;
+    if ((fds[2].revents & (POLLIN | POLLHUP | POLLERR)) && !Copy(tty.master.get(), 1)) {
+      // EIO: every holder of the slave is gone; the exit (SIGCHLD) comes next, if not already.
+      fds[2].revents = 0;
+      tty.master.Reset();
+    }
+    if ((fds[3].revents & (POLLIN | POLLHUP | POLLERR)) && tty.master.valid())
+      tty.input_open = Copy(0, tty.master.get());
     if (fds[1].revents & (POLLIN | POLLHUP)) {
       char cmd[256];
       ssize_t r = read(kControlFd, cmd, sizeof cmd);
@@ -102,6 +151,7 @@ int RunExec() {
           std::string line = pending.substr(0, nl);
           pending.erase(0, nl + 1);
           if (line.compare(0, 7, "signal ") == 0) kill(pid, std::stoi(line.substr(7)));
+          else HandleResize(line, tty.master.get());
         }
       }
     }
@@ -110,6 +160,7 @@ int RunExec() {
       ReadFull(sigfd, &si, sizeof si);
       int status;
       if (waitpid(pid, &status, WNOHANG) == pid) {
+        DrainTerminal(tty);
         SendEvent(kControlFd, "\"event\":\"exit\",\"status\":" + std::to_string(status));
         return 0;
       }

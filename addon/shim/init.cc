@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <sys/socket.h>
 
+#include "console.hh"
 #include "ops.hh"
 #include "payload.hh"
 #include "util.hh"
@@ -19,11 +20,16 @@
 namespace ctr {
 namespace {
 
-void SetupStdio(const InitFds& fds) {
-  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null < 0) Fail("open", "/dev/null");
-  if (dup2(null, 0) < 0 || dup2(fds.out, 1) < 0 || dup2(fds.err, 2) < 0) Fail("dup2", "stdio");
-  close(null);
+// The payload's stdio: its terminal (tty), else the shim's pipes, stdin /dev/null unless interactive.
+void SetupStdio(const InitFds& fds, int console) {
+  if (console >= 0) {
+    TakeConsole(console);
+    return;
+  }
+  int in = fds.in >= 0 ? fds.in : open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (in < 0) Fail("open", "/dev/null");
+  if (dup2(in, 0) < 0 || dup2(fds.out, 1) < 0 || dup2(fds.err, 2) < 0) Fail("dup2", "stdio");
+  if (in != fds.in) close(in);
 }
 
 [[noreturn]] void ReportAndExit(int fd, const char* phase, const SetupError& e, int code) {
@@ -32,7 +38,7 @@ void SetupStdio(const InitFds& fds) {
 }
 
 // Forks the payload; returns its pid once execve succeeded, or reports the failure and exits.
-pid_t StartPayload(const Plan& plan, const InitFds& fds) {
+pid_t StartPayload(const Plan& plan, const InitFds& fds, int console) {
   int exec_pipe[2];
   if (pipe2(exec_pipe, O_CLOEXEC) < 0) Fail("pipe2", "");
   pid_t pid = fork();
@@ -40,7 +46,7 @@ pid_t StartPayload(const Plan& plan, const InitFds& fds) {
   if (pid == 0) {
     close(exec_pipe[0]);
     try {
-      SetupStdio(fds);
+      SetupStdio(fds, console);
       ExecProcess(plan.process);
     } catch (const SetupError& e) {
       ReportAndExit(exec_pipe[1], "exec", e, 127);
@@ -99,9 +105,16 @@ void RunInit(const Plan& plan, const InitFds& fds) {
     // Only now in all our cgroups, the cgroup namespace takes them as its root (crun unshares
     // it at the same point, after the move).
     if (plan.Setting("cgroupns") && unshare(CLONE_NEWCGROUP) < 0) Fail("unshare(CLONE_NEWCGROUP)", "");
+    // The terminal is made here, after pivot_root, in the container's devpts; the shim holds its
+    // master from now on (init keeps no copy, so the master reads EIO once the payload is gone).
+    Fd console;
+    if (const Op* tty = plan.Setting("tty")) {
+      Fd master = OpenConsole(*tty, console);
+      SendEventWithFd(fds.sync, "\"event\":\"console\"", master.get());
+    }
     if (!plan.Setting("init")) {
       try {
-        SetupStdio(fds);
+        SetupStdio(fds, console.get());
         ExecProcess(plan.process);  // the payload is PID 1; the sync socket closes on exec
       } catch (const SetupError& e) {
         ReportAndExit(fds.sync, "exec", e, 127);
@@ -112,9 +125,11 @@ void RunInit(const Plan& plan, const InitFds& fds) {
     sigfillset(&all);
     int sigfd = signalfd(-1, &all, SFD_CLOEXEC);
     if (sigfd < 0) Fail("signalfd", "");
-    pid_t payload = StartPayload(plan, fds);
+    pid_t payload = StartPayload(plan, fds, console.get());
+    console.Reset();
     close(fds.out);
     close(fds.err);
+    if (fds.in >= 0) close(fds.in);
     SendEvent(fds.sync, "\"event\":\"ready\"");
     SuperviseUntilExit(fds.sync, payload, sigfd);
   } catch (const SetupError& e) {

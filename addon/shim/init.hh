@@ -11,6 +11,7 @@ struct InitFds {
   int sync;                    // SEQPACKET socket to the shim: "go" in, events out
   int out;                     // write end of the payload's stdout pipe
   int err;                     // write end of the payload's stderr pipe
+  int in;                      // read end of the payload's stdin pipe (interactive), else -1
   std::vector<int> shim_only;  // the shim's channels to Node, which init must not keep
 };
 

@@ -19,6 +19,8 @@
 #include <vector>
 #include <stdexcept>
 
+#include "attach.hh"
+#include "console.hh"
 #include "init.hh"
 #include "ops.hh"
 #include "plan.hh"
@@ -43,6 +45,12 @@ class LogStream {
   LogStream(int fd, char tag, int log) : fd_(fd), tag_(tag), log_(log) {}
   int fd() const { return fd_.get(); }
   bool open() const { return fd_.valid(); }
+  // A terminal's master arrives from init after the streams were made.
+  void Adopt(int fd) { fd_.Reset(fd); }
+  // Also copies what is read, as it comes, to `fd` (Node's end for a terminal); -1: no copy.
+  void Tee(int fd) { tee_ = fd; }
+  // Also sends it to the processes attached to the terminal (bento attach).
+  void Share(AttachServer* attach) { attach_ = attach; }
 
   // Reads what is available; returns false at EOF (and flushes a partial line).
   bool Pump() {
@@ -55,6 +63,9 @@ class LogStream {
       fd_.Reset();
       return false;
     }
+    // A reader that went away (EPIPE) gets no more; the log keeps everything.
+    if (tee_ >= 0 && !WriteFull(tee_, buf, static_cast<size_t>(n))) tee_ = -1;
+    if (attach_) attach_->Broadcast(buf, static_cast<size_t>(n));
     pending_.append(buf, static_cast<size_t>(n));
     size_t start = 0, nl;
     while ((nl = pending_.find('\n', start)) != std::string::npos) {
@@ -85,6 +96,8 @@ class LogStream {
   Fd fd_;
   char tag_;
   int log_;
+  int tee_ = -1;
+  AttachServer* attach_ = nullptr;
   std::string pending_;
 };
 
@@ -133,12 +146,19 @@ void JoinCgroup(const std::string& procs_file, pid_t pid) {
 
 // Forwards init's event messages (one per SEQPACKET datagram) to Node; false at EOF. Keeps the
 // payload's wait status from bento's init's "exit" event (init itself then exits 0).
-bool ForwardInitEvents(int sync, bool& saw_error, int& payload_status) {
+// A "console" message carries the terminal's master (tty: true), which `console` then reads.
+bool ForwardInitEvents(int sync, bool& saw_error, int& payload_status, LogStream& console) {
   char buf[4096];
-  ssize_t n = recv(sync, buf, sizeof buf, MSG_DONTWAIT);
+  int fd = -1;
+  ssize_t n = ReceiveWithFd(sync, buf, sizeof buf, &fd);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
   if (n <= 0) return false;
   std::string msg(buf, static_cast<size_t>(n));
+  if (fd >= 0) {
+    if (msg.find("\"event\":\"console\"") != std::string::npos && !console.open()) console.Adopt(fd);
+    else close(fd);
+    return true;
+  }
   if (msg.find("\"event\":\"error\"") != std::string::npos || msg.find("\"event\":\"fatal\"") != std::string::npos)
     saw_error = true;
   size_t status_at = msg.find("\"status\":");
@@ -148,8 +168,9 @@ bool ForwardInitEvents(int sync, bool& saw_error, int& payload_status) {
   return true;
 }
 
-// Commands from Node, one per line: "signal <n>", "udp ..." and "tcp ..." (publish a port).
-bool HandleControl(std::string& pending, pid_t init, UdpRelay& udp, TcpRelay& tcp) {
+// Commands from Node, one per line: "signal <n>", "resize <rows> <columns>" (the terminal's
+// window), "udp ..." and "tcp ..." (publish a port).
+bool HandleControl(std::string& pending, pid_t init, UdpRelay& udp, TcpRelay& tcp, int console) {
   char buf[512];
   ssize_t n = read(kControlFd, buf, sizeof buf);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
@@ -161,6 +182,7 @@ bool HandleControl(std::string& pending, pid_t init, UdpRelay& udp, TcpRelay& tc
     pending.erase(0, nl + 1);
     if (line.compare(0, 7, "signal ") == 0) {
       kill(init, std::stoi(line.substr(7)));
+    } else if (HandleResize(line, console)) {
     } else if (line.compare(0, 4, "udp ") == 0 || line.compare(0, 4, "tcp ") == 0) {
       // "udp|tcp <host port> <container port> [<host address>]": publish a port from the host side.
       int host_port = 0, ctr_port = 0;
@@ -175,9 +197,32 @@ bool HandleControl(std::string& pending, pid_t init, UdpRelay& udp, TcpRelay& tc
   return true;
 }
 
+// What Node types: its fd 0 (a socket, with tty or stdin), copied to the terminal's master or
+// to the payload's stdin pipe as it comes.
+struct Input {
+  bool open;      // Node's fd 0 is still read
+  Fd stdin_pipe;  // write end of the payload's stdin (interactive without a terminal)
+};
+
+// Copies what Node sent to the container; false once Node's side ended.
+bool PumpInput(Input& input, const LogStream& console) {
+  char buf[4096];
+  ssize_t n = read(0, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+  // EOF: a terminal stays (a detached one outlives its starter); a pipe tells the payload.
+  if (n <= 0) {
+    input.stdin_pipe.Reset();
+    return false;
+  }
+  int to = console.open() ? console.fd() : input.stdin_pipe.get();
+  if (to >= 0 && !WriteFull(to, buf, static_cast<size_t>(n))) input.stdin_pipe.Reset();
+  return true;
+}
+
 // `detached`: the container outlives Node; its control socket closing is no reason to stop it.
-int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, bool init_mode, bool has_port_channel,
-              bool detached, int& payload_status) {
+int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, LogStream& console, Input& input,
+              AttachServer& attach, int sigfd, bool init_mode, bool has_port_channel, bool detached,
+              int& payload_status) {
   bool control_open = true, sync_open = true, init_running = true, saw_error = false;
   PortService ports;
   bool ports_open = has_port_channel && ports.Open(init);
@@ -185,7 +230,7 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, b
   TcpRelay tcp(ports);
   int init_status = 0;
   std::string pending;
-  while (init_running || out.open() || err.open() || sync_open) {
+  while (init_running || out.open() || err.open() || console.open() || sync_open) {
     std::vector<pollfd> fds;
     auto add = [&](int fd) {
       fds.push_back(pollfd{fd, POLLIN, 0});
@@ -196,11 +241,17 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, b
     int i_sync = sync_open ? add(sync) : -1;
     int i_out = out.open() ? add(out.fd()) : -1;
     int i_err = err.open() ? add(err.fd()) : -1;
+    int i_console = console.open() ? add(console.fd()) : -1;
+    // With a terminal, input waits until init handed over its master.
+    bool wants_input = input.open && init_running && (console.open() || input.stdin_pipe.valid());
+    int i_in = wants_input ? add(0) : -1;
     int i_port = ports_open && init_running ? add(kPortChannelFd) : -1;
     size_t udp_from = fds.size();
     if (init_running) udp.AppendPollFds(fds);
     size_t tcp_from = fds.size();
     if (init_running) tcp.AppendPollFds(fds);
+    size_t attach_from = fds.size();
+    attach.AppendPollFds(fds);
     if (poll(fds.data(), fds.size(), init_running ? udp.TimeoutMs() : -1) < 0) {
       if (errno == EINTR) continue;
       return init_status;
@@ -211,7 +262,7 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, b
     udp.Expire();
     auto ready = [&](int i) { return i >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR)); };
     if (ready(i_sync)) {
-      sync_open = ForwardInitEvents(sync, saw_error, payload_status);
+      sync_open = ForwardInitEvents(sync, saw_error, payload_status, console);
       // Without bento's init the payload is PID 1: its execve closed the (close-on-exec) sync
       // socket, and that EOF with no error before it is the sign that it runs.
       if (!sync_open && !init_mode && !saw_error) SendEvent(kControlFd, "\"event\":\"ready\"");
@@ -219,7 +270,10 @@ int Supervise(pid_t init, int sync, LogStream& out, LogStream& err, int sigfd, b
     if (ready(i_port)) ports_open = ports.Serve(kPortChannelFd);
     if (ready(i_out)) out.Pump();
     if (ready(i_err)) err.Pump();
-    if (ready(i_ctl) && !HandleControl(pending, init, udp, tcp)) {
+    if (ready(i_console) && !console.Pump()) attach.Close();  // EOF to the attached
+    attach.Handle(fds, attach_from, console.fd());
+    if (ready(i_in)) input.open = PumpInput(input, console);
+    if (ready(i_ctl) && !HandleControl(pending, init, udp, tcp, console.fd())) {
       control_open = false;
       // Node closed its end: nobody will ever stop this container, so stop it now; a detached
       // one is stopped by signals to its init from any process, and goes on.
@@ -311,9 +365,15 @@ int RunShim() {
     if (!log_setting) throw std::runtime_error("plan: no log file");
     Fd log(open(log_setting->arg(1).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
     if (!log.valid()) Fail("open", log_setting->arg(1));
+    // Before clone: a name already taken fails the start with nothing running yet.
+    AttachServer attach;
+    if (const Op* name = plan.Setting("attach"); name && !attach.Open(name->arg(1)))
+      Fail("bind", "attach socket @" + name->arg(1));
 
-    int out_pipe[2], err_pipe[2], sync[2];
+    int out_pipe[2], err_pipe[2], sync[2], in_pipe[2] = {-1, -1};
     if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) Fail("pipe2", "");
+    const bool tty = plan.Setting("tty") != nullptr, interactive = plan.Setting("stdin") != nullptr;
+    if (interactive && !tty && pipe2(in_pipe, O_CLOEXEC) < 0) Fail("pipe2", "");
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) Fail("socketpair", "");
 
     sigset_t chld;
@@ -337,13 +397,17 @@ int RunShim() {
       close(sync[0]);
       close(out_pipe[0]);
       close(err_pipe[0]);
+      if (in_pipe[1] >= 0) close(in_pipe[1]);
       std::vector<int> shim_only{kControlFd};
       if (has_port_channel) shim_only.push_back(kPortChannelFd);
-      RunInit(plan, InitFds{sync[1], out_pipe[1], err_pipe[1], shim_only});
+      if (attach.open()) shim_only.push_back(attach.listen_fd());
+      RunInit(plan, InitFds{sync[1], out_pipe[1], err_pipe[1], in_pipe[0], shim_only});
     }
     close(sync[1]);
     close(out_pipe[1]);
     close(err_pipe[1]);
+    if (in_pipe[0] >= 0) close(in_pipe[0]);
+    Input input{interactive, Fd(in_pipe[1])};
     SendEvent(kControlFd, "\"event\":\"spawned\",\"pid\":" + std::to_string(init));
     // "Do this before syncing with child so that no children can escape the cgroup" (runc).
     // Without CLONE_INTO_CGROUP every group is joined before init may start its setup.
@@ -391,9 +455,14 @@ int RunShim() {
     char joined = 'j';
     WriteFull(sync[0], &joined, 1);  // fails only when init already ended, which it reports
     LogStream out(out_pipe[0], 'o', log.get()), err(err_pipe[0], 'e', log.get());
+    // A terminal's output is one stream, logged as stdout, and also copied to Node's fd 1.
+    LogStream console(-1, 'o', log.get());
+    if (tty) console.Tee(1);
+    console.Share(&attach);
     int payload_status = -1;
-    int status = Supervise(init, sync[0], out, err, sigfd, plan.Setting("init") != nullptr, has_port_channel, detached,
-                           payload_status);
+    int status = Supervise(init, sync[0], out, err, console, input, attach, sigfd, plan.Setting("init") != nullptr,
+                           has_port_channel, detached, payload_status);
+    attach.Close();
     ReportExit(plan, status, payload_status);
     return 0;
   } catch (const SetupError& e) {

@@ -15,6 +15,7 @@ import { psCommand } from "./ps.js";
 import { rmCommand } from "./rm.js";
 import { runCommand } from "./run.js";
 import { execCommand } from "./exec.js";
+import { attachCommand } from "./attach.js";
 import { stopCommand } from "./stop.js";
 import { waitCommand } from "./wait.js";
 import { volumeCommand } from "./volume.js";
@@ -30,6 +31,7 @@ export const commands: readonly Command[] = [
   volumeCommand,
   runCommand,
   execCommand,
+  attachCommand,
   stopCommand,
   waitCommand,
   buildCommand,

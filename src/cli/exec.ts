@@ -4,23 +4,24 @@
  */
 import { StringDecoder } from "node:string_decoder";
 import { Container } from "../container/container.js";
-import type { ExecOptions } from "../container/exec.js";
+import type { ExecOptions, ExecTerminal } from "../container/exec.js";
 import { SystemCallError } from "../errors.js";
 import { helpOption, parseCommandArgs, parseKeyValues, UsageError } from "./args.js";
 import { printHelp, reportError, type Command } from "./command.js";
+import { enterRawMode, followResize, ourConsoleSize, terminalFlags, terminalUsage } from "./terminal-session.js";
 
 const usage = `Usage: bento exec [OPTIONS] CONTAINER COMMAND [ARG...]
 
 Run a command in a running detached container (bento run -d), by name, id or id prefix, with
 its namespaces, cgroups and process settings. Its output is printed as it comes (stdout to
 stdout, stderr to stderr); bento exec exits with its exit code, or as docker's: 127 when the
-command is not found, 126 when it cannot be run. Its standard input is empty.
+command is not found, 126 when it cannot be run. Its standard input is empty unless -i.
 
 Options:
   -e, --env KEY=VALUE   set an environment variable (KEY alone: take it from this environment)
   -u, --user USER       run as this user (name or id, from the container's /etc/passwd)
   -w, --workdir DIR     the working directory inside the container
-  -h, --help            print this help
+${terminalUsage(24)}  -h, --help            print this help
 `;
 
 const options = {
@@ -28,6 +29,7 @@ const options = {
   env: { type: "string", short: "e", multiple: true },
   user: { type: "string", short: "u" },
   workdir: { type: "string", short: "w" },
+  ...terminalFlags,
 } as const;
 
 export const execCommand: Command = {
@@ -48,12 +50,19 @@ export const execCommand: Command = {
     if (values.user !== undefined) execOptions.user = values.user;
     if (values.workdir !== undefined) execOptions.workdir = values.workdir;
     const container = await Container.attach(ref);
+    const stops: (() => void)[] = [];
+    if (values.tty) Object.assign(execOptions, { tty: true, onTerminal: (t: ExecTerminal) => stops.push(followResize(t.resize)) }, ourConsoleSize() ? { consoleSize: ourConsoleSize() } : {});
+    if (values.interactive) execOptions.stdin = process.stdin;
+    const restore = values.tty && values.interactive ? enterRawMode() : () => undefined;
     try {
       return (await container.exec(argv, execOptions)).exitCode;
     } catch (error) {
       if (!(error instanceof SystemCallError && error.syscall === "execve")) throw error;
       reportError(io, error);
       return error.code === "ENOENT" ? 127 : 126;
+    } finally {
+      for (const stop of stops) stop();
+      restore();
     }
   },
 };

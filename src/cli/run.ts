@@ -12,6 +12,7 @@ import { BentoError, InvalidOptionError } from "../errors.js";
 import { Image } from "../image/image.js";
 import { helpOption, parseCommandArgs, parseKeyValues, parsePublish, UsageError } from "./args.js";
 import { printHelp, type CliIo, type Command } from "./command.js";
+import { ourConsoleSize, runInForeground, terminalFlags, terminalUsage } from "./terminal-session.js";
 
 const usage = `Usage: bento run [OPTIONS] IMAGE [COMMAND [ARG...]]
 
@@ -34,7 +35,7 @@ Options:
       --name NAME           name the container (unique on this machine)
   -u, --user USER[:GROUP]   run as this user (name or id, from the image's /etc/passwd)
   -w, --workdir DIR         the working directory inside the container
-  -h, --help                print this help
+${terminalUsage(28)}  -h, --help                print this help
 `;
 
 const options = {
@@ -47,6 +48,7 @@ const options = {
   name: { type: "string" },
   user: { type: "string", short: "u" },
   workdir: { type: "string", short: "w" },
+  ...terminalFlags,
 } as const;
 
 /** The module that installs the build engine's plan resolver (see container/image-source.ts). */
@@ -111,6 +113,9 @@ export const runCommand: Command = {
     if (values.detach && values.rm) throw new UsageError("--rm with -d is not supported yet: remove the container with bento rm once it exited", usage);
     const containerOptions = runOptions(values, command, process.env);
     if (values.detach) containerOptions.detach = true;
+    const flags = { tty: values.tty === true, interactive: values.interactive === true };
+    if (flags.tty) Object.assign(containerOptions, { tty: true }, ourConsoleSize() ? { consoleSize: ourConsoleSize() } : {});
+    if (flags.interactive) containerOptions.interactive = true;
     const image = await imageOf(imageArg);
     let running;
     try {
@@ -132,9 +137,8 @@ export const runCommand: Command = {
       io.stdout.write(`${running.id}\n`);
       return 0;
     }
-    for await (const line of running.followLogs()) (line.stream === "stdout" ? io.stdout : io.stderr).write(line.text);
-    const exit = await running.wait();
+    const exitCode = await runInForeground(running, flags, io);
     await (await running.stop()).remove();
-    return exit.exitCode;
+    return exitCode;
   },
 };

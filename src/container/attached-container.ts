@@ -16,6 +16,7 @@ import { readExitRecord, recordedInitPids } from "../runtime/state.js";
 import { decodeWaitStatus, type ExitStatus, signalNumber } from "../runtime/wait-status.js";
 import { readDetachedRecord, type DetachedRecord } from "./detached-record.js";
 import { runExec, type ExecOptions, type ExecResult } from "./exec.js";
+import { connectTerminal, type AttachedTerminal } from "./terminal-attach.js";
 
 const pollMs = 50;
 
@@ -46,6 +47,22 @@ export class AttachedContainer {
       throw new ContainerStateError(`container ${machine.name} was not started detached: it belongs to process ${machine.ownerPid ?? "?"}, which alone can operate it (start it with detach: true, or bento run -d)`);
     }
     return new AttachedContainer(machine, detached);
+  }
+
+  /**
+   * Connects to the container's terminal (one started with `tty: true`, as `bento run -dit`):
+   * its output from now on, and what to type into it. Several processes may attach at once.
+   *
+   * @example
+   * ```ts
+   * const terminal = await (await Container.attach("shell")).attachTerminal();
+   * terminal.output.pipe(process.stdout);
+   * terminal.input.write("exit 3\r");
+   * ```
+   */
+  async attachTerminal(): Promise<AttachedTerminal> {
+    this.initPid("attach to");
+    return connectTerminal(this.id, this.name);
   }
 
   /** The container's 64-hex-digit id. */

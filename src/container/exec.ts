@@ -11,6 +11,7 @@ import { privilegedCapabilities } from "../runtime/capabilities.js";
 import { isRootless, onlyRootMapped } from "../runtime/user-namespace.js";
 import { resolveUser } from "../runtime/user.js";
 import { decodeWaitStatus, systemCallErrorOf } from "../runtime/wait-status.js";
+import { checkConsoleSize, terminalOption, withTerm, type ConsoleSize } from "./terminal-options.js";
 
 /** The result of an exec. */
 export interface ExecResult {
@@ -41,6 +42,21 @@ export interface ExecOptions {
   stdin?: string | Uint8Array | AsyncIterable<Uint8Array | string>;
   /** Receives the command's output as it is written, chunk by chunk (it is also collected in the result). */
   onOutput?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
+  /**
+   * Runs the command on a new terminal (a pty of the container's devpts), as `docker exec -t`:
+   * its output is one stream, reported as stdout; `stdin` is typed into it; TERM=xterm unless set.
+   */
+  tty?: boolean;
+  /** The terminal's size with `tty` (default 24 rows and 80 columns). */
+  consoleSize?: ConsoleSize;
+  /** With `tty`: called once the command runs, with the means to resize its terminal. */
+  onTerminal?: (terminal: ExecTerminal) => void;
+}
+
+/** The terminal of a running exec (`tty`). */
+export interface ExecTerminal {
+  /** Sets its window size; the command's foreground process gets SIGWINCH. */
+  resize(rows: number, columns: number): void;
 }
 
 /** What an exec needs to know about its container. */
@@ -107,6 +123,8 @@ export async function runExec(target: ExecTarget, argv: string[], options: ExecO
     throw new BentoError("ERR_INVALID_OPTION", "exec: stdin must be a string, a Buffer/Uint8Array, or a stream (a Readable or another async iterable of chunks)");
   }
   if (onOutput !== undefined && typeof onOutput !== "function") throw new BentoError("ERR_INVALID_OPTION", "exec: onOutput must be a function (stream, chunk) => void");
+  const tty = terminalOption(options.tty, options.consoleSize);
+  if (options.onTerminal !== undefined && (tty === undefined || typeof options.onTerminal !== "function")) throw new InvalidOptionError("onTerminal", "must be a function (terminal) => void, with tty: true");
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (typeof v !== "string" || v.includes("\0") || k.includes("\0") || k.includes("=") || k === "") {
       throw new InvalidOptionError(`env.${k}`, 'exec: a variable needs a non-empty name without "=" and a string value, neither with a NUL character');
@@ -115,20 +133,22 @@ export async function runExec(target: ExecTarget, argv: string[], options: ExecO
   if (argv.some((a) => a.includes("\0"))) throw new InvalidOptionError("argv", "exec: an argument contains a NUL character, which execve(2) cannot pass; remove it");
   const base = target.process;
   const user = options.user === undefined ? { uid: base.uid, gid: base.gid, groups: base.groups } : resolveUser(options.user, target.layers);
-  const payload: ProcessSpec = { ...base, ...user, argv, env: envList(base.env, options.env ?? {}), cwd: options.workdir ?? base.cwd };
+  const payload: ProcessSpec = { ...base, ...user, argv, env: withTerm(envList(base.env, options.env ?? {}), tty), cwd: options.workdir ?? base.cwd };
   if (onlyRootMapped("exec user", user)) {
     payload.setGroups = false;
     payload.groups = [];
   }
   if (options.privileged === true) Object.assign(payload, { capabilities: privilegedCapabilities(), seccomp: "" });
-  const plan = compileExecPlan(target.initPid, target.network, target.procsFiles, payload, isRootless(), target.hostNamespaces ?? 0);
-  const helper = HelperProcess.start({ role: "exec", plan: plan.records, stdio: [stdin !== undefined ? "socket" : "null", "socket", "socket"] });
+  const plan = compileExecPlan(target.initPid, target.network, target.procsFiles, payload, isRootless(), target.hostNamespaces ?? 0, tty);
+  // With a terminal the helper copies between its stdio and the terminal: one output stream.
+  const helper = HelperProcess.start({ role: "exec", plan: plan.records, stdio: [stdin !== undefined ? "socket" : "null", "socket", tty ? "null" : "socket"] });
   // Not awaited: the command may end without reading all of it (an endless stream included).
   if (stdin !== undefined) feedInput(helper.stdio[0]!, stdin).catch(() => undefined);
   const collect = (i: 1 | 2) =>
     new Promise<Buffer>((resolve) => {
       const chunks: Buffer[] = [];
-      const s = helper.stdio[i]!;
+      const s = helper.stdio[i];
+      if (!s) return resolve(Buffer.alloc(0));
       const stream = i === 1 ? "stdout" : "stderr";
       s.on("data", (c: Buffer) => {
         chunks.push(c);
@@ -144,6 +164,13 @@ export async function runExec(target: ExecTarget, argv: string[], options: ExecO
   let failure: HelperEvent | undefined;
   helper.on("event", (e: HelperEvent) => {
     if (e.event === "error" || e.event === "fatal") failure ??= e;
+    else if (e.event === "ready" && tty !== undefined)
+      options.onTerminal?.({
+        resize: (rows, columns) => {
+          const size = checkConsoleSize("resize", { rows, columns });
+          helper.send(`resize ${size.rows} ${size.columns}\n`);
+        },
+      });
   });
   const end = await helper.waitFor((e) => e.event === "exit");
   options.signal?.removeEventListener("abort", abort);

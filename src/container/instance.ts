@@ -42,6 +42,9 @@ import { extraHostLines, resolvConfWith } from "./system-options.js";
 import { volumeDir } from "../volume/volume-store.js";
 import { PortProxy, type BoundPort } from "../network/port-proxy.js";
 import { parsePorts, type PublishedPort } from "../network/port-spec.js";
+import { withTerm, type ConsoleSize } from "./terminal-options.js";
+import { attachSocketName } from "./terminal-attach.js";
+import type { Readable, Writable } from "node:stream";
 
 type Status = "created" | "running" | "exited" | "removed";
 
@@ -139,7 +142,7 @@ export class ContainerInstance {
     const hostname = sharedWith?.spec.hostname ?? options.hostname ?? (options.network === "host" ? hostHostname() : id.slice(0, 12));
     const user = resolveUser(options.user ?? (image.User || undefined), source.lowerDirs);
     const baseEnv = image.Env.some((e) => e.startsWith("PATH=")) ? image.Env : [`PATH=${DEFAULT_PATH}`, ...image.Env];
-    const env = envList(baseEnv, { HOSTNAME: hostname, ...(baseEnv.some((e) => e.startsWith("HOME=")) ? {} : { HOME: user.home }), ...options.env });
+    const env = withTerm(envList(baseEnv, { HOSTNAME: hostname, ...(baseEnv.some((e) => e.startsWith("HOME=")) ? {} : { HOME: user.home }), ...options.env }), options.tty);
     const payload: ProcessSpec = {
       argv: containerArgv(image, { ...(options.entrypoint ? { entrypoint: options.entrypoint } : {}), ...(options.command ? { command: options.command } : {}) }),
       env,
@@ -171,6 +174,8 @@ export class ContainerInstance {
       system: options.system,
       devices: options.privileged ? [...hostDevices().filter((d) => !options.devices.some((own) => own.target === d.target)), ...options.devices] : options.devices,
       privileged: options.privileged,
+      ...(options.tty ? { tty: options.tty } : {}),
+      ...(options.interactive ? { stdin: true } : {}),
     };
     mkdirSync(containerDir, { recursive: true, mode: 0o700 });
     // The overlay's root directory takes the upper dir's mode: 0700 would lock non-root users out of "/".
@@ -227,6 +232,7 @@ export class ContainerInstance {
       {
         ...this.spec,
         ...(detach ? { detach: { exitFile: exitRecordFile(this.lock.dir) } } : {}),
+        ...(detach && this.options.tty ? { attachSocket: attachSocketName(this.id) } : {}),
         ...(netnsOf === undefined ? {} : { netnsOf }),
         ...(pidNamespace === undefined ? {} : { pidNamespace }),
         ...(ipcNamespace === undefined ? {} : { ipcNamespace }),
@@ -260,7 +266,9 @@ export class ContainerInstance {
     if (!detach) track(this);
     let shim: RunningShim;
     try {
-      shim = await RunningShim.start(`start ${this.name}`, this.id, plan, this.driver, this.lock.fd, cfg.debug.has("runtime") || cfg.debug.has("*"), attach);
+      // A detached container's streams would outlive nobody's reading: it gets none.
+      const streams = { stdin: this.options.interactive && !detach, terminal: this.options.tty !== undefined && !detach };
+      shim = await RunningShim.start(`start ${this.name}`, this.id, plan, this.driver, this.lock.fd, cfg.debug.has("runtime") || cfg.debug.has("*"), streams, attach);
     } catch (error) {
       joins?.network.detach(this.id);
       egress?.stop();
@@ -356,6 +364,18 @@ export class ContainerInstance {
 
   get pid(): number | undefined {
     return this.shim?.initPid;
+  }
+
+  /** The current run's stdin and terminal output, when this process holds them. */
+  get streams(): { stdin: Writable | null; terminalOutput: Readable | null } {
+    return { stdin: this.shim?.stdin ?? null, terminalOutput: this.shim?.terminalOutput ?? null };
+  }
+
+  /** Resizes the current run's terminal. */
+  resize(size: ConsoleSize): void {
+    if (this.options.tty === undefined) throw new ContainerStateError(`container ${this.name} has no terminal to resize; start it with tty: true`);
+    if (!this.shim) throw new ContainerStateError(`container ${this.name} is not running`);
+    this.shim.resize(size.rows, size.columns);
   }
 
   /** The stop signal: the option, else the image's STOPSIGNAL, else SIGTERM. */

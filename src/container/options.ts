@@ -23,6 +23,7 @@ import { ContainerView } from "./container-view.js";
 import { normalizeDevices, type DeviceSpec } from "./device-options.js";
 import { ipcNamespaceOf, pidNamespaceOf, type ContainerNamespace, type NamespaceSource } from "./namespace-options.js";
 import type { DeviceNode } from "../runtime/host-devices.js";
+import { interactiveOption, terminalOption, type ConsoleSize, type TerminalOptions } from "./terminal-options.js";
 
 /**
  * A container's healthcheck, merged over the image's HEALTHCHECK: each field left out (and a test
@@ -46,7 +47,7 @@ export interface ContainerHealthcheck extends HealthcheckOptions {
  * new Container(image, { command: ["sleep", "60"], env: { MODE: "test" }, resources: { memory: "64m" } });
  * ```
  */
-export interface ContainerOptions {
+export interface ContainerOptions extends TerminalOptions {
   /** Unique name; default a random one. */
   name?: string;
   /** Replaces the image's CMD. */
@@ -209,6 +210,10 @@ export interface NormalizedOptions {
   seccomp: SeccompOption;
   /** The container outlives this process (see ContainerOptions.detach). */
   detach: boolean;
+  /** A terminal of this initial size (the `tty` option). */
+  tty?: ConsoleSize;
+  /** Standard input stays open for `running.stdin`. */
+  interactive: boolean;
   /** With network "none": outbound access through slirp4netns (build RUN steps; not a user option). */
   egress?: boolean;
   mounts: NormalizedMount[];
@@ -332,6 +337,7 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
     noNewPrivileges: options.noNewPrivileges ?? true,
     seccomp: options.seccomp === undefined ? (privileged ? "unconfined" : "default") : checkSeccompOption(options.seccomp),
     detach: detachOption(options.detach, joins),
+    interactive: interactiveOption(options.interactive),
     devices: normalizeDevices(options.devices),
     privileged,
     mounts: parseMounts(options.mounts),
@@ -339,6 +345,8 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
     system: normalizeSystemOptions(options, options.network === "host" ? "host" : joins ? "joined" : sharesNetworkOf ? "shared" : "none"),
   };
   normalized.files = normalizeFiles(options.files, normalized.mounts);
+  const tty = terminalOption(options.tty, options.consoleSize);
+  if (tty !== undefined) normalized.tty = tty;
   const command = stringArray("command", options.command);
   const entrypoint = stringArray("entrypoint", options.entrypoint);
   if (options.name !== undefined) normalized.name = options.name;

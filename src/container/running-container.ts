@@ -2,7 +2,9 @@
  * A started container. Only the operations valid while it runs are here; `stop()` gives a
  * {@link StoppedContainer}.
  */
+import type { Readable, Writable } from "node:stream";
 import { ContainerStateError } from "../errors.js";
+import { checkConsoleSize } from "./terminal-options.js";
 import type { CgroupStats } from "../runtime/cgroup/driver.js";
 import type { ExitStatus } from "../runtime/wait-status.js";
 import type { ExecOptions, ExecResult } from "./instance.js";
@@ -26,6 +28,39 @@ export class RunningContainer extends ContainerView {
   /** The host pid of the container's PID 1 (bento's init, or the command with `init: false`). */
   get pid(): number | undefined {
     return this.instance.pid;
+  }
+
+  /**
+   * The command's standard input, with `interactive` (its terminal's input with `tty`); end it
+   * for end-of-file. Null otherwise, and for a detached container.
+   */
+  get stdin(): Writable | null {
+    return this.instance.streams.stdin;
+  }
+
+  /**
+   * The terminal's output as it comes, with `tty` (the logs have it too, as stdout). Null
+   * otherwise, and for a detached container. Read it: unread output holds the command back.
+   *
+   * @example
+   * ```ts
+   * running.terminalOutput?.pipe(process.stdout);
+   * ```
+   */
+  get terminalOutput(): Readable | null {
+    return this.instance.streams.terminalOutput;
+  }
+
+  /**
+   * Sets the window size of the container's terminal (`tty`); its foreground process gets SIGWINCH.
+   *
+   * @example
+   * ```ts
+   * process.stdout.on("resize", () => running.resize(process.stdout.rows, process.stdout.columns));
+   * ```
+   */
+  resize(rows: number, columns: number): void {
+    this.instance.resize(checkConsoleSize("resize", { rows, columns }));
   }
 
   /** Where a client on this machine connects to the container's published ports. */

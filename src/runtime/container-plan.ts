@@ -69,6 +69,12 @@ export interface RuntimeSpec {
    * control socket does not stop the container) and writes the exit outcome to `exitFile`.
    */
   detach?: { exitFile: string };
+  /** A pseudo-terminal of this initial size is the process's stdio (the shim holds its master). */
+  tty?: { rows: number; columns: number };
+  /** The process's stdin is a pipe the shim feeds from Node (without `tty`), not /dev/null. */
+  stdin?: boolean;
+  /** The abstract socket on which the shim lets other processes attach to the terminal. */
+  attachSocket?: string;
   /** Host device nodes made in /dev beyond the standard ones, and allowed by the device policy. */
   devices?: DeviceNode[];
   /** Docker's --privileged: no device policy, /dev not nodev, /sys writable, nothing masked. */
@@ -243,6 +249,9 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   b.op("cgroup namespace", "cgroupns", "1");
   if (spec.init) b.op("init", "init", "1");
   if (spec.hold) b.op("wait for Node before running", "hold", "1");
+  if (spec.tty) b.op("open a terminal for the command in /dev/pts", "tty", String(spec.tty.rows), String(spec.tty.columns));
+  if (spec.stdin) b.op("keep the command's stdin open", "stdin", "1");
+  if (spec.attachSocket !== undefined) b.op(`let bento attach connect on @${spec.attachSocket}`, "attach", spec.attachSocket);
   if (spec.detach) {
     b.op("outlive the starting process", "detach", "1");
     b.op(`record the exit in ${spec.detach.exitFile}`, "exit-file", spec.detach.exitFile);
@@ -368,7 +377,7 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
 }
 
 /** Compiles the plan of an exec into a running container; `hostNamespaces` are clone flags of the host namespaces it shares. */
-export function compileExecPlan(initPid: number, network: "none" | "host", procsFiles: string[], process: ProcessSpec, rootless = false, hostNamespaces = 0): CompiledPlan {
+export function compileExecPlan(initPid: number, network: "none" | "host", procsFiles: string[], process: ProcessSpec, rootless = false, hostNamespaces = 0, tty?: { rows: number; columns: number }): CompiledPlan {
   const b = new PlanBuilder();
   b.section("settings");
   for (const f of procsFiles) b.op(`join cgroup ${f}`, "cgroup-procs", f);
@@ -376,6 +385,7 @@ export function compileExecPlan(initPid: number, network: "none" | "host", procs
   // Rootless, the container's user namespace is joined first (setns does it first with a pidfd).
   // The host's PID or IPC namespace (pid/ipc "host") is already ours, and rootless could not enter it.
   b.op("namespaces", "ns-flags", String(((namespaceFlags(network) | CLONE_NEWCGROUP) & ~hostNamespaces) | (rootless ? CLONE_NEWUSER : 0)));
+  if (tty) b.op("open a terminal for the command in /dev/pts", "tty", String(tty.rows), String(tty.columns));
   addProcess(b, process);
   return { records: b.records, describe: (i) => b.descriptions[i] ?? `step ${i}` };
 }

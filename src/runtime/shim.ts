@@ -2,12 +2,30 @@
  * A container's running shim, seen from the SDK: start it with a compiled plan, learn when the
  * payload runs or why it could not, send it signals, and receive the final exit status.
  */
+import type { Readable, Writable } from "node:stream";
 import { BentoError } from "../errors.js";
 import { loadAddon } from "../native/load.js";
 import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
 import type { CgroupDriver } from "./cgroup/driver.js";
 import type { CompiledPlan } from "./container-plan.js";
 import { decodeWaitStatus, type ExitStatus, systemCallErrorOf } from "./wait-status.js";
+
+/** Which of the container's streams Node holds while it runs (not for a detached one). */
+export interface ShimStreams {
+  /** Node writes the payload's stdin (the terminal's input with a tty). */
+  stdin: boolean;
+  /** Node reads the terminal's output as it comes. */
+  terminal: boolean;
+}
+
+/** Resolves once `stream` ended, or at once when nobody reads it (its data then stays unread). */
+function drained(stream: Readable | null): Promise<void> {
+  if (stream === null || stream.readableFlowing !== true || stream.readableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once("end", resolve);
+    stream.once("close", resolve);
+  });
+}
 
 /** A shim whose payload is running. */
 export class RunningShim {
@@ -23,6 +41,10 @@ export class RunningShim {
     exited: Promise<ExitStatus>,
     /** Resolves once the container's cgroups are removed too (after `exited`). */
     readonly cleanedUp: Promise<void>,
+    /** The payload's stdin (its terminal's input with a tty), when Node holds it. */
+    readonly stdin: Writable | null,
+    /** The terminal's output as it comes (it is in the log too), when Node holds it. */
+    readonly terminalOutput: Readable | null,
   ) {
     this.exited = exited;
   }
@@ -31,8 +53,13 @@ export class RunningShim {
    * Starts a container's shim and resolves once its payload is running. Rejects with a
    * SystemCallError naming the failed step; by then the shim is gone and the cgroups removed.
    */
-  static async start(context: string, id: string, plan: CompiledPlan, driver: CgroupDriver, lockFd: number, debug: boolean, beforeRun?: (initPid: number) => Promise<void>): Promise<RunningShim> {
-    const helper = HelperProcess.start({ role: "shim", plan: plan.records, stdio: ["null", "null", debug ? 2 : "null"], extraFds: [lockFd, "socket"] });
+  static async start(context: string, id: string, plan: CompiledPlan, driver: CgroupDriver, lockFd: number, debug: boolean, streams: ShimStreams, beforeRun?: (initPid: number) => Promise<void>): Promise<RunningShim> {
+    const helper = HelperProcess.start({ role: "shim", plan: plan.records, stdio: [streams.stdin ? "socket" : "null", streams.terminal ? "socket" : "null", debug ? 2 : "null"], extraFds: [lockFd, "socket"] });
+    // A running container alone must not keep Node alive (waiting for it does).
+    const [stdin, terminalOutput] = [helper.stdio[0] ?? null, helper.stdio[1] ?? null];
+    stdin?.unref();
+    stdin?.on("error", () => undefined); // a payload that stopped reading
+    terminalOutput?.unref();
     const portChannel = helper.extraSockets[1]!;
     let payloadStatus: number | undefined;
     let initPid = 0;
@@ -46,8 +73,9 @@ export class RunningShim {
     let cgroupsGone: Promise<void> = Promise.resolve();
     const exited = (async (): Promise<ExitStatus> => {
       const last = await shimExit;
-      // The shim is exiting: reap it in the background (watching keeps Node alive until then).
-      void helper.exited().then(() => helper.close());
+      // The shim is exiting: reap it in the background (watching keeps Node alive until then);
+      // the terminal's last output, still on its way, is read before its socket closes.
+      void Promise.all([helper.exited(), drained(terminalOutput)]).then(() => helper.close());
       loadAddon().closeChannel(portChannel);
       // The shim read the OOM counter and removed the cgroups before it said so; if it could
       // not (it crashed, or a cgroup stayed busy), do it here, in the background for removal.
@@ -76,7 +104,7 @@ export class RunningShim {
     }
     const first = await helper.waitFor((e) => e.event === "ready" || e.event === "error" || e.event === "fatal" || e.event === "shim-exit");
     const cleaned = exited.then(() => cgroupsGone);
-    if (first?.event === "ready") return new RunningShim(helper, initPid, portChannel, exited, cleaned);
+    if (first?.event === "ready") return new RunningShim(helper, initPid, portChannel, exited, cleaned, stdin, terminalOutput);
     const status = await exited;
     await cleaned;
     if (failure?.event === "error") throw systemCallErrorOf(context, failure, (i) => plan.describe(i));
@@ -110,6 +138,11 @@ export class RunningShim {
     this.helper.send(`${protocol} ${hostPort} ${containerPort}${hostIp === undefined ? "" : ` ${hostIp}`}\n`);
     const event = await reply;
     return event === null ? 32 /* EPIPE: the shim is gone */ : (event.errno ?? 0);
+  }
+
+  /** Sets the terminal's window size; the kernel tells its foreground processes (SIGWINCH). */
+  resize(rows: number, columns: number): void {
+    this.helper.send(`resize ${rows} ${columns}\n`);
   }
 
   /** Sends a signal to the container's PID 1 (bento's init forwards it to the payload). */
