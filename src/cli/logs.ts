@@ -30,8 +30,8 @@ async function untilEnded(c: MachineContainer, signal: AbortSignal): Promise<voi
   await sleep(pollMs);
 }
 
-/** Prints the lines after the first `skip` as they are written, until the container ends. */
-async function follow(c: MachineContainer, skip: number, timestamps: boolean, io: CliIo): Promise<void> {
+/** Prints the lines after the first `skip` as they are written, until the container ends (bento compose logs -f too). */
+export async function follow(c: MachineContainer, skip: number, timestamps: boolean, io: CliIo): Promise<void> {
   const stop = new AbortController();
   let ended = false;
   const done = untilEnded(c, stop.signal).then(() => (ended = true));
