@@ -7,6 +7,7 @@ import { formatLines, readLogLines } from "../runtime/logs.js";
 import { listMachineContainers, type MachineContainer } from "../runtime/machine-containers.js";
 import { parseCommandArgs, parseTail, UsageError, type OptionsConfig } from "./args.js";
 import type { CliIo } from "./command.js";
+import { withContainerExitCodes } from "./container-exit-codes.js";
 import { execCommand } from "./exec.js";
 import { follow } from "./logs.js";
 import { statusText } from "./ps.js";
@@ -93,5 +94,5 @@ export async function composeExec(stack: string, args: string[], usage: string, 
   if (service === undefined || command.length === 0) throw new UsageError("compose exec needs a service and a command, e.g. bento compose exec db sh -c 'echo hi'", usage);
   const container = containerOfService(stack, service, usage);
   const flags = [...(values.env ?? []).flatMap((e) => ["-e", e]), ...(values.user === undefined ? [] : ["-u", values.user]), ...(values.workdir === undefined ? [] : ["-w", values.workdir])];
-  return execCommand.run([...flags, container.name, ...command], io);
+  return withContainerExitCodes(execCommand).run([...flags, container.name, ...command], io);
 }
