@@ -24,6 +24,7 @@ import { stopCommand } from "./stop.js";
 import { waitCommand } from "./wait.js";
 import { volumeCommand } from "./volume.js";
 import { dockerImageCommands } from "./docker-commands.js";
+import { dockerContainerCommands } from "./docker-container-commands.js";
 
 /** Every command, in the order `bento --help` lists them. */
 export const commands: readonly Command[] = [
@@ -37,6 +38,7 @@ export const commands: readonly Command[] = [
   withContainerExitCodes(execCommand),
   stopCommand,
   waitCommand,
+  ...dockerContainerCommands,
   buildCommand,
   composeCommand,
   doctorCommand,

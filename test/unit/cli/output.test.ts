@@ -193,3 +193,16 @@ describe("errors and usage", () => {
     expect(composeFile(["a.yml", "/b.yml"], dir)).toEqual([join(dir, "a.yml"), "/b.yml"]);
   });
 });
+
+describe("every command's --help", () => {
+  it("prints its usage on stdout with its options, and exits 0", async () => {
+    for (const command of commands) {
+      const out = { stdout: "", stderr: "" };
+      const io = { stdout: { write: (s: string) => (out.stdout += s) }, stderr: { write: (s: string) => (out.stderr += s) } };
+      expect({ name: command.name, code: await runCli([command.name, "--help"], io) }).toEqual({ name: command.name, code: 0 });
+      expect(out.stdout, command.name).toMatch(new RegExp(`^Usage: bento ${command.name}\\b`));
+      expect(out.stdout, command.name).toMatch(/^Options( of [a-z]+)?:\n(.|\n)*-h, --help/m);
+      expect(out.stderr, command.name).toBe("");
+    }
+  });
+});

@@ -1,0 +1,12 @@
+/**
+ * The docker-named commands for containers beyond run, exec, stop, wait, logs and rm, in the
+ * order `bento --help` lists them.
+ */
+import type { Command } from "./command.js";
+import { killCommand } from "./kill.js";
+import { portCommand } from "./port.js";
+import { statsCommand } from "./stats.js";
+import { topCommand } from "./top.js";
+
+/** `kill`, `port`, `top`, `stats`. */
+export const dockerContainerCommands: readonly Command[] = [killCommand, portCommand, topCommand, statsCommand];

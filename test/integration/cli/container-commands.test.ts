@@ -1,0 +1,48 @@
+import "../setup-env.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { busyboxRootfs } from "../../fixtures/rootfs.js";
+import { helpersHolding, leftovers } from "../leaks.js";
+import { bento } from "./helpers.js";
+
+const made: string[] = [];
+
+afterEach(async () => {
+  const ids = made.splice(0);
+  expect([...leftovers(ids), ...helpersHolding(ids)]).toEqual([]);
+  expect((await bento(["ps", "-a", "-q"])).stdout).toBe("");
+});
+
+describe("kill, port, top and stats from new processes", () => {
+  it("reach a detached container: its ports, its processes, its usage; kill -s delivers a signal, kill ends it", async () => {
+    // The shell traps SIGHUP and says so; the sleep is a second process for top.
+    const script = "trap 'echo got HUP' HUP; echo ready; while true; do sleep 1000 & wait $!; done";
+    const started = await bento(["run", "-d", "--name", "sig", "-p", "8080", "-p", "127.0.0.1::53/udp", busyboxRootfs(), "sh", "-c", script]);
+    expect(started.code).toBe(0);
+    made.push(started.stdout.trim());
+
+    const port = await bento(["port", "sig"]);
+    expect(port).toMatchObject({ code: 0, stderr: "" });
+    expect(port.stdout).toMatch(/^8080\/tcp -> 127\.0\.0\.1:(\d+)\n8080\/tcp -> \[::1\]:\1\n53\/udp -> 127\.0\.0\.1:\d+\n$/);
+    expect((await bento(["port", "sig", "53/udp"])).stdout).toMatch(/^127\.0\.0\.1:\d+\n$/);
+    expect(await bento(["port", "sig", "9999"])).toMatchObject({ code: 1, stderr: 'bento: no public port 9999 published for sig; "bento port sig" lists its ports\n' });
+
+    const top = await bento(["top", "sig"]);
+    expect(top.code).toBe(0);
+    const lines = top.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^UID\s+PID\s+PPID\s+CMD$/);
+    expect(lines.slice(1).map((l) => l.split(/\s+/).slice(3).join(" "))).toEqual(expect.arrayContaining([`sh -c ${script}`, "sleep 1000"]));
+
+    const stats = await bento(["stats", "--no-stream", "sig"]);
+    expect(stats.code).toBe(0);
+    expect(stats.stdout).toMatch(/^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE\s+MEM PEAK\s+PIDS\n[0-9a-f]{12}\s+sig\s+\d+\.\d\d%\s+\S+\s+\S+\s+[1-9]\d*\n$/);
+
+    expect(await bento(["kill", "-s", "HUP", "sig"])).toMatchObject({ code: 0, stdout: "sig\n" });
+    expect(await bento(["kill", "-s", "NOPE", "sig"])).toMatchObject({ code: 125 });
+    expect((await bento(["inspect", "-f", "{{.State.Status}}", "sig"])).stdout).toBe("running\n");
+    expect(await bento(["kill", "sig"])).toMatchObject({ code: 0, stdout: "sig\n" });
+    expect((await bento(["wait", "sig"])).stdout).toBe("137\n");
+    expect((await bento(["logs", "sig"])).stdout).toBe("ready\ngot HUP\n");
+    expect(await bento(["top", "sig"])).toMatchObject({ code: 1 });
+    expect(await bento(["rm", "sig"])).toMatchObject({ code: 0 });
+  }, 180_000);
+});
