@@ -5,11 +5,10 @@
  * the user ran relays the keeper's progress and returns once every service is up; `bento compose
  * down` asks the keeper to stop (SIGTERM), which takes the stack down.
  */
-import { spawn } from "node:child_process";
 import { closeSync, writeSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
+import { spawnBackgroundBento } from "./background.js";
 import { describeError, type CliIo } from "./command.js";
 
 /** Set in the keeper's environment: it runs the stack instead of starting another keeper. */
@@ -37,11 +36,6 @@ export function isComposeKeeper(): boolean {
   return process.env[keeperEnv] === "1";
 }
 
-/** This CLI's entry point, to start the keeper with: the built main.js, or main.ts under tsx. */
-function mainScript(): string {
-  return fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "./main.ts" : "./main.js", import.meta.url));
-}
-
 function progressLine(e: StackEventShape): string {
   return `${e.service}: ${e.status}${e.detail ? ` (${e.detail})` : ""}`;
 }
@@ -52,11 +46,7 @@ function progressLine(e: StackEventShape): string {
  * not start (the keeper has then removed what it made, and ended).
  */
 export async function startComposeKeeper(argv: readonly string[], io: CliIo): Promise<number> {
-  const keeper = spawn(process.execPath, [...process.execArgv, mainScript(), ...argv], {
-    detached: true,
-    stdio: ["ignore", "ignore", "ignore", "pipe"],
-    env: { ...process.env, [keeperEnv]: "1" },
-  });
+  const keeper = spawnBackgroundBento(argv, { [keeperEnv]: "1" }, ["ignore", "ignore", "ignore", "pipe"]);
   const exited = new Promise<number | null>((resolve) => keeper.once("exit", (code) => resolve(code)));
   const spawnFailed = new Promise<never>((_, reject) => keeper.once("error", reject));
   let failure = "the stack's background process ended before its services started";

@@ -1,8 +1,9 @@
 import "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
+import { listMachineContainers } from "../../../src/runtime/machine-containers.js";
 import { helpersHolding, leftovers } from "../leaks.js";
-import { bento } from "./helpers.js";
+import { bento, waitUntil } from "./helpers.js";
 
 const made: string[] = [];
 
@@ -45,4 +46,19 @@ describe("kill, port, top and stats from new processes", () => {
     expect(await bento(["top", "sig"])).toMatchObject({ code: 1 });
     expect(await bento(["rm", "sig"])).toMatchObject({ code: 0 });
   }, 180_000);
+});
+
+describe("bento run --rm -d", () => {
+  it("removes the detached container once its command ended, whether at once or after bento stop", async () => {
+    const quick = await bento(["run", "--rm", "-d", "--name", "quick", busyboxRootfs(), "true"]);
+    expect(quick).toMatchObject({ code: 0, stderr: "" });
+    made.push(quick.stdout.trim());
+    const long = await bento(["run", "--rm", "-d", "--name", "long", busyboxRootfs(), "sleep", "1000"]);
+    expect(long).toMatchObject({ code: 0, stderr: "" });
+    made.push(long.stdout.trim());
+    expect((await bento(["inspect", "-f", "{{.State.Status}}", "long"])).stdout).toBe("running\n");
+    expect(await bento(["stop", "-t", "0", "long"])).toMatchObject({ code: 0 });
+    // Its remover, a process in the background, removes each once it sees the exit.
+    expect(await waitUntil(() => listMachineContainers().length === 0, 20_000)).toBe(true);
+  }, 120_000);
 });
