@@ -3,10 +3,11 @@
  * order `bento --help` lists them.
  */
 import type { Command } from "./command.js";
+import { cpCommand } from "./cp.js";
 import { killCommand } from "./kill.js";
 import { portCommand } from "./port.js";
 import { statsCommand } from "./stats.js";
 import { topCommand } from "./top.js";
 
-/** `kill`, `port`, `top`, `stats`. */
-export const dockerContainerCommands: readonly Command[] = [killCommand, portCommand, topCommand, statsCommand];
+/** `kill`, `port`, `top`, `stats`, `cp`. */
+export const dockerContainerCommands: readonly Command[] = [killCommand, portCommand, topCommand, statsCommand, cpCommand];

@@ -1,5 +1,8 @@
 import "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { listMachineContainers } from "../../../src/runtime/machine-containers.js";
 import { helpersHolding, leftovers } from "../leaks.js";
@@ -61,4 +64,38 @@ describe("bento run --rm -d", () => {
     // Its remover, a process in the background, removes each once it sees the exit.
     expect(await waitUntil(() => listMachineContainers().length === 0, 20_000)).toBe(true);
   }, 120_000);
+});
+
+describe("bento cp", () => {
+  it("copies into and out of a detached container, running and then exited, its volume included", async () => {
+    const host = mkdtempSync(join(tmpdir(), "bento-cli-cp-"));
+    writeFileSync(join(host, "note.txt"), "from the host\n", { mode: 0o640 });
+    mkdirSync(join(host, "tree/sub"), { recursive: true });
+    writeFileSync(join(host, "tree/sub/leaf"), "leaf\n");
+    const started = await bento(["run", "-d", "--name", "cpbox", "-v", "cp-data:/data", busyboxRootfs(), "sh", "-c", "echo made > /data/made; echo inside > /inside; exec sleep 1000"]);
+    expect(started.code).toBe(0);
+    made.push(started.stdout.trim());
+
+    expect(await bento(["cp", join(host, "note.txt"), "cpbox:/tmp/note.txt"])).toMatchObject({ code: 0, stdout: "", stderr: "" });
+    expect((await bento(["exec", "cpbox", "stat", "-c", "%a %s", "/tmp/note.txt"])).stdout).toBe("640 14\n");
+    expect(await bento(["cp", join(host, "tree"), "cpbox:/tmp"])).toMatchObject({ code: 0 });
+    expect((await bento(["exec", "cpbox", "cat", "/tmp/tree/sub/leaf"])).stdout).toBe("leaf\n");
+    expect(await bento(["cp", "cpbox:/inside", join(host, "out-running")])).toMatchObject({ code: 0 });
+    expect(readFileSync(join(host, "out-running"), "utf8")).toBe("inside\n");
+
+    expect(await bento(["stop", "-t", "0", "cpbox"])).toMatchObject({ code: 0 });
+    // Exited: out of its upper dir and its volume; into its upper dir, seen when read back.
+    expect(await bento(["cp", "cpbox:/tmp/tree", join(host, "tree-back")])).toMatchObject({ code: 0 });
+    expect(readFileSync(join(host, "tree-back/sub/leaf"), "utf8")).toBe("leaf\n");
+    expect(await bento(["cp", "cpbox:/data/made", host])).toMatchObject({ code: 0 });
+    expect(readFileSync(join(host, "made"), "utf8")).toBe("made\n");
+    expect(await bento(["cp", join(host, "note.txt"), "cpbox:/again.txt"])).toMatchObject({ code: 0 });
+    expect(await bento(["cp", "cpbox:/again.txt", join(host, "again.txt")])).toMatchObject({ code: 0 });
+    expect(statSync(join(host, "again.txt")).mode & 0o777).toBe(0o640);
+
+    expect(await bento(["cp", "cpbox:/no/such", host])).toMatchObject({ code: 1, stderr: "bento: copyFrom: /no/such does not exist in container cpbox\n" });
+    expect(await bento(["cp", join(host, "note.txt"), join(host, "x")])).toMatchObject({ code: 125 });
+    expect(await bento(["rm", "cpbox"])).toMatchObject({ code: 0 });
+    expect(await bento(["volume", "rm", "cp-data"])).toMatchObject({ code: 0 });
+  }, 180_000);
 });
