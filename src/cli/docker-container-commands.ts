@@ -6,8 +6,9 @@ import type { Command } from "./command.js";
 import { cpCommand } from "./cp.js";
 import { killCommand } from "./kill.js";
 import { portCommand } from "./port.js";
+import { restartCommand, startCommand } from "./start.js";
 import { statsCommand } from "./stats.js";
 import { topCommand } from "./top.js";
 
-/** `kill`, `port`, `top`, `stats`, `cp`. */
-export const dockerContainerCommands: readonly Command[] = [killCommand, portCommand, topCommand, statsCommand, cpCommand];
+/** `start`, `restart`, `kill`, `port`, `top`, `stats`, `cp`. */
+export const dockerContainerCommands: readonly Command[] = [startCommand, restartCommand, killCommand, portCommand, topCommand, statsCommand, cpCommand];

@@ -18,6 +18,7 @@ import { volumeDataDir } from "../volume/volume-store.js";
 import { readContainerRecord } from "./container-record.js";
 import { copyFromContainer, copyToContainer, type CopyTarget } from "./copy.js";
 import { readDetachedRecord, type DetachedRecord } from "./detached-record.js";
+import { startDetachedAgain } from "./detached-start.js";
 import { runExec, type ExecOptions, type ExecResult, type ExecTarget } from "./exec.js";
 
 const pollMs = 50;
@@ -77,6 +78,35 @@ export class AttachedContainer {
   async exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     const r = await runExec(this.execTarget("exec in"), argv, options);
     return { exitCode: r.exitCode, stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8") };
+  }
+
+  /**
+   * Starts it again once it exited (as `docker start`): its helper is launched anew, on the same
+   * host ports; resolves once its command runs. Refused while it runs, and for a container that
+   * shared another's namespaces or joined a Network (those lived in the process that started it).
+   *
+   * @example
+   * ```ts
+   * await db.stop();
+   * await db.start();
+   * ```
+   */
+  async start(): Promise<void> {
+    if (!this.ended()) throw new ContainerStateError(`container ${this.name} is already running`);
+    await startDetachedAgain(this.refresh(), this.detached);
+  }
+
+  /**
+   * Stops it if it runs (see {@link stop}), then starts it again (as `docker restart`).
+   *
+   * @example
+   * ```ts
+   * await db.restart({ timeoutMs: 2_000 });
+   * ```
+   */
+  async restart(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (!this.ended()) await this.stop(options);
+    await this.start();
   }
 
   /**

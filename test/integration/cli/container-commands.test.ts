@@ -99,3 +99,30 @@ describe("bento cp", () => {
     expect(await bento(["volume", "rm", "cp-data"])).toMatchObject({ code: 0 });
   }, 180_000);
 });
+
+describe("bento start and restart", () => {
+  it("start an exited detached container again from a new process: same filesystem and host port; restart stops and starts it", async () => {
+    // Each run appends to a file in the container's own filesystem and serves it.
+    const script = "mkdir -p /www; echo run >> /www/runs; echo started; exec httpd -f -p 8080 -h /www";
+    const started = await bento(["run", "-d", "--name", "again", "-p", "8080", busyboxRootfs(), "sh", "-c", script]);
+    expect(started.code).toBe(0);
+    made.push(started.stdout.trim());
+    const port = (await bento(["port", "again", "8080"])).stdout;
+    expect(port).toMatch(/^127\.0\.0\.1:\d+\n\[::1\]:\d+\n$/);
+    const served = async () => (await fetch(`http://${port.split("\n")[0]}/runs`)).text();
+
+    expect(await bento(["start", "again"])).toMatchObject({ code: 1, stderr: "bento: container again is already running\n" });
+    expect(await bento(["stop", "-t", "0", "again"])).toMatchObject({ code: 0 });
+    expect((await bento(["inspect", "-f", "{{.State.Status}}", "again"])).stdout).toBe("exited\n");
+    expect(await bento(["start", "again"])).toMatchObject({ code: 0, stdout: "again\n", stderr: "" });
+    expect((await bento(["inspect", "-f", "{{.State.Status}}", "again"])).stdout).toBe("running\n");
+    expect((await bento(["port", "again", "8080"])).stdout).toBe(port);
+    expect(await served()).toBe("run\nrun\n");
+
+    expect(await bento(["restart", "-t", "0", "again"])).toMatchObject({ code: 0, stdout: "again\n", stderr: "" });
+    expect((await bento(["exec", "again", "cat", "/www/runs"])).stdout).toBe("run\nrun\nrun\n");
+    expect(await served()).toBe("run\nrun\nrun\n");
+    expect((await bento(["logs", "again"])).stdout).toBe("started\nstarted\nstarted\n");
+    expect(await bento(["rm", "-f", "again"])).toMatchObject({ code: 0 });
+  }, 180_000);
+});
