@@ -12,6 +12,7 @@ import { BentoError, InvalidOptionError } from "../errors.js";
 import { Image } from "../image/image.js";
 import { helpOption, parseCommandArgs, parseKeyValues, parsePublish, UsageError } from "./args.js";
 import { printHelp, type CliIo, type Command } from "./command.js";
+import { applyExtraRunFlags, extraRunOptions, extraRunUsage } from "./run-flags.js";
 import { startRemover } from "./remove-when-exited.js";
 
 const usage = `Usage: bento run [OPTIONS] IMAGE [COMMAND [ARG...]]
@@ -35,11 +36,12 @@ Options:
       --name NAME           name the container (unique on this machine)
   -u, --user USER[:GROUP]   run as this user (name or id, from the image's /etc/passwd)
   -w, --workdir DIR         the working directory inside the container
-  -h, --help                print this help
+${extraRunUsage}  -h, --help                print this help
 `;
 
 const options = {
   ...helpOption,
+  ...extraRunOptions,
   rm: { type: "boolean" },
   detach: { type: "boolean", short: "d" },
   env: { type: "string", short: "e", multiple: true },
@@ -110,6 +112,7 @@ export const runCommand: Command = {
     const [imageArg, ...command] = positionals;
     if (imageArg === undefined) throw new UsageError("run needs an image: a root filesystem directory or an image reference", usage);
     const containerOptions = runOptions(values, command, process.env);
+    applyExtraRunFlags(values, containerOptions, usage, process.env);
     if (values.detach) containerOptions.detach = true;
     const image = await imageOf(imageArg);
     let running;
