@@ -46,6 +46,13 @@ describe("kill, port, top and stats from new processes", () => {
     expect(await bento(["kill", "sig"])).toMatchObject({ code: 0, stdout: "sig\n" });
     expect((await bento(["wait", "sig"])).stdout).toBe("137\n");
     expect((await bento(["logs", "sig"])).stdout).toBe("ready\ngot HUP\n");
+    // --since and --until, at the second line's own timestamp: from it, and before it.
+    const stamped = (await bento(["logs", "-t", "sig"])).stdout.split("\n");
+    const second = stamped[1]!.split(" ")[0]!;
+    expect((await bento(["logs", "--since", second, "sig"])).stdout).toBe("got HUP\n");
+    expect((await bento(["logs", "--until", second, "sig"])).stdout).toBe("ready\n");
+    expect((await bento(["logs", "--since", "1h", "sig"])).stdout).toBe("ready\ngot HUP\n");
+    expect(await bento(["logs", "--since", "yesterday-ish", "sig"])).toMatchObject({ code: 125 });
     expect(await bento(["top", "sig"])).toMatchObject({ code: 1 });
     expect(await bento(["rm", "sig"])).toMatchObject({ code: 0 });
   }, 180_000);
