@@ -11,6 +11,7 @@ import { listMachineContainers, removeMachineContainer } from "../runtime/machin
 import { Volume } from "../volume/volume.js";
 import { listVolumeRecords } from "../volume/volume-store.js";
 import { helpOption, parseCommandArgs, splitAtFirstPositional, UsageError } from "./args.js";
+import { composeBuild } from "./compose-build.js";
 import { composeConfigCommand } from "./compose-config.js";
 import { isComposeKeeper, keepStack, startComposeKeeper } from "./compose-keeper.js";
 import { composeExec, composeLogs, composePs } from "./compose-services.js";
@@ -21,6 +22,7 @@ const usage = `Usage: bento compose [-f FILE] up [-d] [SERVICE...]
        bento compose [-f FILE] ps [-a] [-q] [--services] [SERVICE...]
        bento compose [-f FILE] logs [-f] [-t] [--tail N] [SERVICE...]
        bento compose [-f FILE] exec [-e KEY=VALUE] [-u USER] [-w DIR] SERVICE COMMAND [ARG...]
+       bento compose [-f FILE] build [--no-cache] [-q] [SERVICE...]
        bento compose [-f FILE] config [--services|--volumes|--profiles] [--format json]
 
 Run a compose file's services with bento.
@@ -37,6 +39,8 @@ Run a compose file's services with bento.
   logs   print the services' output, each line prefixed with its service; -f follows it until
          the containers end
   exec   run a command in a service's container, as bento exec (exit code as the command's)
+  build  build the images of the services with a build: section, as bento build, tagged with
+         their image: name, else <project>-<service>
   config print the resolved compose model (see bento compose config --help)
 
 Options:
@@ -46,7 +50,7 @@ Options:
   -d, --detach         up: run the services in the background
   -v, --volumes        down: also remove the stack's volumes
   -a, --all            ps: also show the containers that exited
-  -q, --quiet          ps: print only the ids
+  -q, --quiet          ps: print only the ids; build: print only the image ids
       --services       ps: print only the services' names
   -f, --follow         logs (after "logs"): keep printing new output until the containers end
   -t, --timestamps     logs: prefix each line with its time
@@ -54,6 +58,7 @@ Options:
   -e, --env KEY=VALUE  exec: set an environment variable
   -u, --user USER      exec: run as this user
   -w, --workdir DIR    exec: the working directory inside the container
+      --no-cache       build: run every step again
   -h, --help           print this help
 `;
 
@@ -206,10 +211,11 @@ export const composeCommand: Command = {
     const { head, rest: afterHead } = splitAtFirstPositional(args, fileOptions);
     const first = afterHead[0];
     if (first === "config") return composeConfigCommand.run(args, io);
-    if (first === "ps" || first === "logs" || first === "exec") {
+    if (first === "ps" || first === "logs" || first === "exec" || first === "build") {
       const global = parseCommandArgs(head, fileOptions, usage).values;
       const subArgs = afterHead.slice(1);
       if (global.help || subArgs.includes("--help") || subArgs.includes("-h")) return printHelp(io, usage);
+      if (first === "build") return composeBuild(composeFile(global.file, process.cwd()), subArgs, usage, io);
       const name = (await loadFromCompose())(composeFile(global.file, process.cwd())).name;
       if (first === "ps") return composePs(name, subArgs, usage, io);
       if (first === "logs") return composeLogs(name, subArgs, usage, io);
@@ -218,7 +224,7 @@ export const composeCommand: Command = {
     const { values, positionals } = parseCommandArgs(args, options, usage);
     if (values.help) return printHelp(io, usage);
     const [sub, ...rest] = positionals;
-    if (sub === undefined) throw new UsageError("compose needs a command: up, down, ps, logs, exec or config", usage);
+    if (sub === undefined) throw new UsageError("compose needs a command: up, down, ps, logs, exec, build or config", usage);
     if (sub === "up") {
       if (values.volumes) throw new UsageError("-v applies to compose down", usage);
       const file = composeFile(values.file, process.cwd());
@@ -238,6 +244,6 @@ export const composeCommand: Command = {
       if (rest.length > 0) throw new UsageError(`compose down takes no services (got "${rest[0]}")`, usage);
       return down(composeFile(values.file, process.cwd()), values.volumes ?? false, io);
     }
-    throw new UsageError(`unknown compose command "${sub}"; use up, down, ps, logs, exec or config`, usage);
+    throw new UsageError(`unknown compose command "${sub}"; use up, down, ps, logs, exec, build or config`, usage);
   },
 };

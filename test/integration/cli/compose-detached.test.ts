@@ -46,3 +46,36 @@ describe("bento compose up -d from a shell script", () => {
     expect(run.stdout).toMatch(/^id [0-9a-f]{64}\nid [0-9a-f]{64}\nok\n$/);
   }, 240_000);
 });
+
+describe("bento compose build", () => {
+  it("builds the services with a build: section, tagged as compose tags them; a missing service is a usage error", async () => {
+    const project = mkdtempSync(join(tmpdir(), "bento-cli-compose-build-"));
+    cpSync(busyboxRootfs(), join(project, "app/rootfs"), { recursive: true, verbatimSymlinks: true });
+    writeFileSync(join(project, "app/Dockerfile"), 'FROM scratch\nCOPY rootfs/ /\nARG GREETING\nRUN echo "$GREETING" > /greeting\n');
+    writeFileSync(
+      join(project, "compose.yaml"),
+      `name: built
+services:
+  app:
+    build:
+      context: ./app
+      args: { GREETING: hello }
+  named:
+    image: built-named:2
+    build:
+      context: ./app
+      dockerfile_inline: |
+        FROM scratch
+        COPY rootfs/ /
+  pulled:
+    image: not-built:1
+`,
+    );
+    const built = await bento(["compose", "build", "-q"], { cwd: project });
+    expect(built).toMatchObject({ code: 0, stderr: "" });
+    expect(built.stdout).toMatch(/^sha256:[0-9a-f]{64}\nsha256:[0-9a-f]{64}\n$/);
+    expect((await bento(["run", "built-app", "cat", "/greeting"])).stdout).toBe("hello\n");
+    expect((await bento(["inspect", "-f", "{{.Id}}", "built-named:2"])).stdout).toBe(`${built.stdout.split("\n")[1]}\n`);
+    expect(await bento(["compose", "build", "nope"], { cwd: project })).toMatchObject({ code: 125 });
+  }, 240_000);
+});
