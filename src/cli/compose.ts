@@ -13,6 +13,7 @@ import { listVolumeRecords } from "../volume/volume-store.js";
 import { helpOption, parseCommandArgs, splitAtFirstPositional, UsageError } from "./args.js";
 import { composeBuild } from "./compose-build.js";
 import { composeConfigCommand } from "./compose-config.js";
+import { composePull } from "./compose-pull.js";
 import { isComposeKeeper, keepStack, startComposeKeeper } from "./compose-keeper.js";
 import { composeExec, composeLogs, composePs } from "./compose-services.js";
 import { printHelp, reportError, type CliIo, type Command } from "./command.js";
@@ -23,6 +24,7 @@ const usage = `Usage: bento compose [-f FILE] up [-d] [SERVICE...]
        bento compose [-f FILE] logs [-f] [-t] [--tail N] [SERVICE...]
        bento compose [-f FILE] exec [-e KEY=VALUE] [-u USER] [-w DIR] SERVICE COMMAND [ARG...]
        bento compose [-f FILE] build [--no-cache] [-q] [SERVICE...]
+       bento compose [-f FILE] pull [-q] [SERVICE...]
        bento compose [-f FILE] config [--services|--volumes|--profiles] [--format json]
 
 Run a compose file's services with bento.
@@ -41,6 +43,7 @@ Run a compose file's services with bento.
   exec   run a command in a service's container, as bento exec (exit code as the command's)
   build  build the images of the services with a build: section, as bento build, tagged with
          their image: name, else <project>-<service>
+  pull   pull the images of the services without a build: section, as bento pull
   config print the resolved compose model (see bento compose config --help)
 
 Options:
@@ -50,7 +53,7 @@ Options:
   -d, --detach         up: run the services in the background
   -v, --volumes        down: also remove the stack's volumes
   -a, --all            ps: also show the containers that exited
-  -q, --quiet          ps: print only the ids; build: print only the image ids
+  -q, --quiet          ps: print only the ids; build: print only the image ids; pull: no progress
       --services       ps: print only the services' names
   -f, --follow         logs (after "logs"): keep printing new output until the containers end
   -t, --timestamps     logs: prefix each line with its time
@@ -211,11 +214,12 @@ export const composeCommand: Command = {
     const { head, rest: afterHead } = splitAtFirstPositional(args, fileOptions);
     const first = afterHead[0];
     if (first === "config") return composeConfigCommand.run(args, io);
-    if (first === "ps" || first === "logs" || first === "exec" || first === "build") {
+    if (first === "ps" || first === "logs" || first === "exec" || first === "build" || first === "pull") {
       const global = parseCommandArgs(head, fileOptions, usage).values;
       const subArgs = afterHead.slice(1);
       if (global.help || subArgs.includes("--help") || subArgs.includes("-h")) return printHelp(io, usage);
       if (first === "build") return composeBuild(composeFile(global.file, process.cwd()), subArgs, usage, io);
+      if (first === "pull") return composePull(composeFile(global.file, process.cwd()), subArgs, usage, io);
       const name = (await loadFromCompose())(composeFile(global.file, process.cwd())).name;
       if (first === "ps") return composePs(name, subArgs, usage, io);
       if (first === "logs") return composeLogs(name, subArgs, usage, io);
@@ -224,7 +228,7 @@ export const composeCommand: Command = {
     const { values, positionals } = parseCommandArgs(args, options, usage);
     if (values.help) return printHelp(io, usage);
     const [sub, ...rest] = positionals;
-    if (sub === undefined) throw new UsageError("compose needs a command: up, down, ps, logs, exec, build or config", usage);
+    if (sub === undefined) throw new UsageError("compose needs a command: up, down, ps, logs, exec, build, pull or config", usage);
     if (sub === "up") {
       if (values.volumes) throw new UsageError("-v applies to compose down", usage);
       const file = composeFile(values.file, process.cwd());
@@ -244,6 +248,6 @@ export const composeCommand: Command = {
       if (rest.length > 0) throw new UsageError(`compose down takes no services (got "${rest[0]}")`, usage);
       return down(composeFile(values.file, process.cwd()), values.volumes ?? false, io);
     }
-    throw new UsageError(`unknown compose command "${sub}"; use up, down, ps, logs, exec, build or config`, usage);
+    throw new UsageError(`unknown compose command "${sub}"; use up, down, ps, logs, exec, build, pull or config`, usage);
   },
 };
