@@ -1,6 +1,6 @@
 /**
  * Argument parsing for the bento CLI: node's `util.parseArgs`, strict, with its errors turned into
- * {@link UsageError}s (exit code 2) that name the option, and helpers for docker-style values.
+ * {@link UsageError}s (exit code 125, as docker's) that name the option, and helpers for docker-style values.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { InvalidOptionError } from "../errors.js";
@@ -15,7 +15,7 @@ export interface ParsedArgs<T extends OptionsConfig> {
   positionals: string[];
 }
 
-/** Bad command-line input: the CLI prints the message and the command's usage, and exits with 2. */
+/** Bad command-line input: the CLI prints the message and the command's usage, and exits with 125. */
 export class UsageError extends Error {
   /** The usage text of the command that was misused. */
   readonly usage: string;

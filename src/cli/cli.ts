@@ -1,7 +1,10 @@
 /**
  * The bento CLI's dispatcher: finds the command, runs it, and turns what it throws into an exit
- * code: 0 ok, 1 a runtime failure, 2 a usage error (usage printed to stderr). Errors print as
- * `bento: <message>`; with BENTO_DEBUG set, with their stack and causes.
+ * code, as docker's: 0 ok, 1 a failure, 125 bento's own error (an unknown command, bad flags or
+ * arguments; usage printed to stderr); run and exec exit with their command's status, 126 or 127
+ * when it cannot be run or is not found, and 125 for any failure of bento's (see
+ * container-exit-codes.ts). Errors print as `bento: <message>`; with BENTO_DEBUG set, with their
+ * stack and causes.
  */
 import { UsageError } from "./args.js";
 import { buildCommand } from "./build.js";
@@ -16,10 +19,13 @@ import { rmCommand } from "./rm.js";
 import { runCommand } from "./run.js";
 import { execCommand } from "./exec.js";
 import { attachCommand } from "./attach.js";
+import { withContainerExitCodes } from "./container-exit-codes.js";
+import { usageExitCode } from "./docker-command.js";
 import { stopCommand } from "./stop.js";
 import { waitCommand } from "./wait.js";
 import { volumeCommand } from "./volume.js";
 import { dockerImageCommands } from "./docker-commands.js";
+import { dockerContainerCommands } from "./docker-container-commands.js";
 
 /** Every command, in the order `bento --help` lists them. */
 export const commands: readonly Command[] = [
@@ -29,11 +35,12 @@ export const commands: readonly Command[] = [
   rmCommand,
   pruneCommand,
   volumeCommand,
-  runCommand,
-  execCommand,
+  withContainerExitCodes(runCommand),
+  withContainerExitCodes(execCommand),
   attachCommand,
   stopCommand,
   waitCommand,
+  ...dockerContainerCommands,
   buildCommand,
   composeCommand,
   doctorCommand,
@@ -67,7 +74,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const [name, ...args] = argv;
   if (name === undefined) {
     io.stderr.write(mainUsage());
-    return 2;
+    return usageExitCode;
   }
   if (name === "-h" || name === "--help" || name === "help") {
     io.stdout.write(mainUsage());
@@ -76,14 +83,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {
     io.stderr.write(`bento: unknown command "${name}"\n\n${mainUsage()}`);
-    return 2;
+    return usageExitCode;
   }
   try {
     return await command.run(args, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`bento: ${error.message}\n\n${error.usage}`);
-      return 2;
+      return usageExitCode;
     }
     reportError(io, error);
     return 1;

@@ -1,6 +1,7 @@
 /**
- * `bento compose [-f FILE] up|down`: runs a compose file's services in the foreground (`up`), or
- * takes down the stack another `bento compose up` runs (`down`).
+ * `bento compose [-f FILE] up|down|ps|logs|exec|config`: runs a compose file's services in the
+ * foreground (`up`) or in the background (`up -d`), reaches them from any process (`ps`, `logs`,
+ * `exec`), and takes down the stack a `bento compose up` runs (`down`).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -10,30 +11,63 @@ import { listMachineContainers, removeMachineContainer } from "../runtime/machin
 import { Volume } from "../volume/volume.js";
 import { listVolumeRecords } from "../volume/volume-store.js";
 import { helpOption, parseCommandArgs, splitAtFirstPositional, UsageError } from "./args.js";
+import { composeBuild } from "./compose-build.js";
 import { composeConfigCommand } from "./compose-config.js";
+import { composePull } from "./compose-pull.js";
+import { isComposeKeeper, keepStack, startComposeKeeper } from "./compose-keeper.js";
+import { composeExec, composeLogs, composePs } from "./compose-services.js";
 import { printHelp, reportError, type CliIo, type Command } from "./command.js";
 
-const usage = `Usage: bento compose [-f FILE] up [SERVICE...]
+const usage = `Usage: bento compose [-f FILE] up [-d] [SERVICE...]
        bento compose [-f FILE] down [-v]
+       bento compose [-f FILE] ps [-a] [-q] [--services] [SERVICE...]
+       bento compose [-f FILE] logs [-f] [-t] [--tail N] [SERVICE...]
+       bento compose [-f FILE] exec [-e KEY=VALUE] [-u USER] [-w DIR] SERVICE COMMAND [ARG...]
+       bento compose [-f FILE] build [--no-cache] [-q] [SERVICE...]
+       bento compose [-f FILE] pull [-q] [SERVICE...]
        bento compose [-f FILE] config [--services|--volumes|--profiles] [--format json]
 
 Run a compose file's services with bento.
 
-  up     start the services (dependencies first), print their output prefixed with the service
-         name, and take everything down when they have all exited or on Ctrl-C
-  config print the resolved compose model (see bento compose config --help)
+  up     start the services (dependencies first, each once those it depends on are started,
+         healthy or completed, as depends_on asks), print their output prefixed with the service
+         name, and take everything down when they have all exited or on Ctrl-C; with -d, run
+         them in the background and return once they are up: they outlive bento compose up,
+         until bento compose down
   down   remove the stack's containers, wherever they run: a "bento compose up" that runs them
-         is asked to stop (SIGTERM); containers of other processes are killed and removed
+         (in the foreground, or in the background with -d) is asked to stop (SIGTERM), which
+         removes them; containers of other processes are killed and removed
+  ps     list the stack's containers: name, service, status and published ports
+  logs   print the services' output, each line prefixed with its service; -f follows it until
+         the containers end
+  exec   run a command in a service's container, as bento exec (exit code as the command's)
+  build  build the images of the services with a build: section, as bento build, tagged with
+         their image: name, else <project>-<service>
+  pull   pull the images of the services without a build: section, as bento pull
+  config print the resolved compose model (see bento compose config --help)
 
 Options:
-  -f, --file FILE   a compose file; several -f files merge in order, as compose merges them
-                    (default: compose.yaml, compose.yml, docker-compose.yaml or
-                    docker-compose.yml in this directory, with its compose.override.yaml)
-  -v, --volumes     down: also remove the stack's volumes
-  -h, --help        print this help
+  -f, --file FILE      a compose file; several -f files merge in order, as compose merges them
+                       (default: compose.yaml, compose.yml, docker-compose.yaml or
+                       docker-compose.yml in this directory, with its compose.override.yaml)
+  -d, --detach         up: run the services in the background
+  -v, --volumes        down: also remove the stack's volumes
+  -a, --all            ps: also show the containers that exited
+  -q, --quiet          ps: print only the ids; build: print only the image ids; pull: no progress
+      --services       ps: print only the services' names
+  -f, --follow         logs (after "logs"): keep printing new output until the containers end
+  -t, --timestamps     logs: prefix each line with its time
+      --tail N         logs: only the last N lines of each service
+  -e, --env KEY=VALUE  exec: set an environment variable
+  -u, --user USER      exec: run as this user
+  -w, --workdir DIR    exec: the working directory inside the container
+      --no-cache       build: run every step again
+  -h, --help           print this help
 `;
 
-const options = { ...helpOption, file: { type: "string", short: "f", multiple: true }, volumes: { type: "boolean", short: "v" } } as const;
+const options = { ...helpOption, file: { type: "string", short: "f", multiple: true }, volumes: { type: "boolean", short: "v" }, detach: { type: "boolean", short: "d" } } as const;
+/** The options before a subcommand that takes its own (ps, logs, exec). */
+const fileOptions = { ...helpOption, file: options.file } as const;
 
 /** The label `Stack.up()` puts on each container: the stack's name. */
 const stackLabel = "dev.bento.stack";
@@ -61,7 +95,7 @@ interface RunningStackShape {
 
 interface StackShape {
   readonly name: string;
-  up(options?: { services?: string[]; onProgress?: (event: StackEventShape) => void }): Promise<RunningStackShape>;
+  up(options?: { services?: string[]; detach?: boolean; onProgress?: (event: StackEventShape) => void }): Promise<RunningStackShape>;
 }
 
 type FromCompose = (file: string | string[]) => StackShape;
@@ -136,17 +170,17 @@ async function down(file: string | string[], removeVolumes: boolean, io: CliIo):
   const fromCompose = await loadFromCompose();
   const name = fromCompose(file).name;
   const ofStack = () => listMachineContainers().filter((c) => c.labels[stackLabel] === name && c.status !== "left-behind");
-  const owners = new Set(
-    ofStack()
-      .map((c) => c.ownerPid)
-      .filter((p): p is number => p !== undefined && p !== process.pid && isComposeUp(p)),
-  );
+  const before = ofStack();
+  const owners = new Set(before.map((c) => c.ownerPid).filter((p): p is number => p !== undefined && p !== process.pid && isComposeUp(p)));
   for (const pid of owners) {
     io.stderr.write(`bento: asking bento compose up (process ${pid}) to stop\n`);
     process.kill(pid, "SIGTERM");
   }
   const end = Date.now() + 15_000;
   while ([...owners].some(alive) && Date.now() < end) await sleep(50);
+  // What the owners took down themselves.
+  const left = new Set(listMachineContainers().map((c) => c.id));
+  for (const c of before) if (!left.has(c.id)) io.stdout.write(`${c.name}: removed\n`);
   let failed = false;
   for (const c of listMachineContainers().filter((c) => c.labels[stackLabel] === name)) {
     try {
@@ -174,22 +208,46 @@ async function down(file: string | string[], removeVolumes: boolean, io: CliIo):
 
 export const composeCommand: Command = {
   name: "compose",
-  summary: "Run (up) or remove (down) a compose file's services",
+  summary: "Run a compose file's services (up, up -d), reach them (ps, logs, exec), remove them (down)",
   usage,
   async run(args, io) {
-    if (splitAtFirstPositional(args, options).rest[0] === "config") return composeConfigCommand.run(args, io);
+    const { head, rest: afterHead } = splitAtFirstPositional(args, fileOptions);
+    const first = afterHead[0];
+    if (first === "config") return composeConfigCommand.run(args, io);
+    if (first === "ps" || first === "logs" || first === "exec" || first === "build" || first === "pull") {
+      const global = parseCommandArgs(head, fileOptions, usage).values;
+      const subArgs = afterHead.slice(1);
+      if (global.help || subArgs.includes("--help") || subArgs.includes("-h")) return printHelp(io, usage);
+      if (first === "build") return composeBuild(composeFile(global.file, process.cwd()), subArgs, usage, io);
+      if (first === "pull") return composePull(composeFile(global.file, process.cwd()), subArgs, usage, io);
+      const name = (await loadFromCompose())(composeFile(global.file, process.cwd())).name;
+      if (first === "ps") return composePs(name, subArgs, usage, io);
+      if (first === "logs") return composeLogs(name, subArgs, usage, io);
+      return composeExec(name, subArgs, usage, io);
+    }
     const { values, positionals } = parseCommandArgs(args, options, usage);
     if (values.help) return printHelp(io, usage);
     const [sub, ...rest] = positionals;
-    if (sub === undefined) throw new UsageError("compose needs a command: up or down", usage);
+    if (sub === undefined) throw new UsageError("compose needs a command: up, down, ps, logs, exec, build, pull or config", usage);
     if (sub === "up") {
       if (values.volumes) throw new UsageError("-v applies to compose down", usage);
-      return up(composeFile(values.file, process.cwd()), rest, io);
+      const file = composeFile(values.file, process.cwd());
+      if (isComposeKeeper()) {
+        const stack = (await loadFromCompose())(file);
+        return keepStack((o) => stack.up({ ...o, ...(rest.length > 0 ? { services: rest } : {}) }));
+      }
+      if (values.detach) {
+        // Bad input fails here, before anything starts in the background.
+        (await loadFromCompose())(file);
+        return startComposeKeeper(["compose", ...args], io);
+      }
+      return up(file, rest, io);
     }
+    if (values.detach) throw new UsageError("-d applies to compose up", usage);
     if (sub === "down") {
       if (rest.length > 0) throw new UsageError(`compose down takes no services (got "${rest[0]}")`, usage);
       return down(composeFile(values.file, process.cwd()), values.volumes ?? false, io);
     }
-    throw new UsageError(`unknown compose command "${sub}"; use up or down`, usage);
+    throw new UsageError(`unknown compose command "${sub}"; use up, down, ps, logs, exec, build, pull or config`, usage);
   },
 };

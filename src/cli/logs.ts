@@ -8,6 +8,7 @@ import { followLogLines, formatLines, readLogLines, type LogLine } from "../runt
 import { containerEnded, findMachineContainer, type MachineContainer } from "../runtime/machine-containers.js";
 import { helpOption, parseCommandArgs, parseTail, UsageError } from "./args.js";
 import { printHelp, type CliIo, type Command } from "./command.js";
+import { linesBetween, parseLogTime } from "./log-time.js";
 
 const usage = `Usage: bento logs [OPTIONS] CONTAINER
 
@@ -20,7 +21,7 @@ Options:
   -h, --help         print this help
 `;
 
-const options = { ...helpOption, follow: { type: "boolean", short: "f" }, timestamps: { type: "boolean", short: "t" }, tail: { type: "string" } } as const;
+const options = { ...helpOption, follow: { type: "boolean", short: "f" }, timestamps: { type: "boolean", short: "t" }, tail: { type: "string" }, since: { type: "string" }, until: { type: "string" } } as const;
 
 const pollMs = 200;
 
@@ -30,8 +31,8 @@ async function untilEnded(c: MachineContainer, signal: AbortSignal): Promise<voi
   await sleep(pollMs);
 }
 
-/** Prints the lines after the first `skip` as they are written, until the container ends. */
-async function follow(c: MachineContainer, skip: number, timestamps: boolean, io: CliIo): Promise<void> {
+/** Prints the lines after the first `skip` as they are written, until the container ends (bento compose logs -f too). */
+export async function follow(c: MachineContainer, skip: number, timestamps: boolean, io: CliIo): Promise<void> {
   const stop = new AbortController();
   let ended = false;
   const done = untilEnded(c, stop.signal).then(() => (ended = true));
@@ -66,8 +67,12 @@ export const logsCommand: Command = {
     const tail = parseTail(values.tail, usage);
     const timestamps = values.timestamps ?? false;
     const c = findMachineContainer(positionals[0]!);
+    const since = values.since === undefined ? undefined : parseLogTime("--since", values.since, usage);
+    const until = values.until === undefined ? undefined : parseLogTime("--until", values.until, usage);
+    if (until !== undefined && values.follow) throw new UsageError("--until ends the output, -f follows it: give one of them", usage);
     const all = await readLogLines(c.logPath);
-    write(io, tail === undefined ? all : all.slice(Math.max(0, all.length - tail)), timestamps);
+    const kept = linesBetween(all, since, until);
+    write(io, tail === undefined ? kept : kept.slice(Math.max(0, kept.length - tail)), timestamps);
     if (values.follow) await follow(c, all.length, timestamps, io);
     return 0;
   },

@@ -13,6 +13,8 @@ import { Image } from "../image/image.js";
 import { helpOption, parseCommandArgs, parseKeyValues, parsePublish, UsageError } from "./args.js";
 import { printHelp, type CliIo, type Command } from "./command.js";
 import { ourConsoleSize, runInForeground, terminalFlags, terminalUsage } from "./terminal-session.js";
+import { applyExtraRunFlags, extraRunOptions, extraRunUsage } from "./run-flags.js";
+import { startRemover } from "./remove-when-exited.js";
 
 const usage = `Usage: bento run [OPTIONS] IMAGE [COMMAND [ARG...]]
 
@@ -27,7 +29,7 @@ printed, and bento exec, logs, inspect, stop, wait and rm reach it from any proc
 
 Options:
   -d, --detach              run the container in the background and print its id
-      --rm                  remove the container when it exits (always done without -d; not with -d yet)
+      --rm                  remove the container when it exits (always done without -d)
   -e, --env KEY=VALUE       set an environment variable (KEY alone: take it from this environment)
   -p, --publish PORT        publish a container port (on 127.0.0.1 and ::1 unless HOST_IP is given):
                             [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/udp], ranges as 8000-8001:80-81
@@ -35,11 +37,12 @@ Options:
       --name NAME           name the container (unique on this machine)
   -u, --user USER[:GROUP]   run as this user (name or id, from the image's /etc/passwd)
   -w, --workdir DIR         the working directory inside the container
-${terminalUsage(28)}  -h, --help                print this help
+${terminalUsage(28)}${extraRunUsage}  -h, --help                print this help
 `;
 
 const options = {
   ...helpOption,
+  ...extraRunOptions,
   rm: { type: "boolean" },
   detach: { type: "boolean", short: "d" },
   env: { type: "string", short: "e", multiple: true },
@@ -110,8 +113,8 @@ export const runCommand: Command = {
     if (values.help) return printHelp(io, usage);
     const [imageArg, ...command] = positionals;
     if (imageArg === undefined) throw new UsageError("run needs an image: a root filesystem directory or an image reference", usage);
-    if (values.detach && values.rm) throw new UsageError("--rm with -d is not supported yet: remove the container with bento rm once it exited", usage);
     const containerOptions = runOptions(values, command, process.env);
+    applyExtraRunFlags(values, containerOptions, usage, process.env);
     if (values.detach) containerOptions.detach = true;
     const flags = { tty: values.tty === true, interactive: values.interactive === true };
     if (flags.tty) Object.assign(containerOptions, { tty: true }, ourConsoleSize() ? { consoleSize: ourConsoleSize() } : {});
@@ -134,6 +137,7 @@ export const runCommand: Command = {
       io.stderr.write(`bento: ${p.container}/${p.protocol} is published on ${where}\n`);
     }
     if (values.detach) {
+      if (values.rm) startRemover(running.id);
       io.stdout.write(`${running.id}\n`);
       return 0;
     }

@@ -14,8 +14,12 @@ import { killCgroups, probeLock } from "../runtime/container-processes.js";
 import { findMachineContainer, listMachineContainers, removeMachineContainer, type MachineContainer, type MachineContainerStatus } from "../runtime/machine-containers.js";
 import { readExitRecord, recordedInitPids } from "../runtime/state.js";
 import { decodeWaitStatus, type ExitStatus, signalNumber } from "../runtime/wait-status.js";
+import { volumeDataDir } from "../volume/volume-store.js";
+import { readContainerRecord } from "./container-record.js";
+import { copyFromContainer, copyToContainer, type CopyTarget } from "./copy.js";
 import { readDetachedRecord, type DetachedRecord } from "./detached-record.js";
-import { runExec, type ExecOptions, type ExecResult } from "./exec.js";
+import { startDetachedAgain } from "./detached-start.js";
+import { runExec, type ExecOptions, type ExecResult, type ExecTarget } from "./exec.js";
 import { connectTerminal, type AttachedTerminal } from "./terminal-attach.js";
 
 const pollMs = 50;
@@ -89,11 +93,79 @@ export class AttachedContainer {
    * ```
    */
   async exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const initPid = this.initPid("exec in");
-    const layers = [join(this.machine.containerDir, "upper"), ...this.detached.lowerDirs];
-    const target = { name: this.name, initPid, network: this.detached.network, procsFiles: cgroupDriver().procsFiles(this.id), process: this.detached.process, layers };
-    const r = await runExec(target, argv, options);
+    const r = await runExec(this.execTarget("exec in"), argv, options);
     return { exitCode: r.exitCode, stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8") };
+  }
+
+  /**
+   * Starts it again once it exited (as `docker start`): its helper is launched anew, on the same
+   * host ports; resolves once its command runs. Refused while it runs, and for a container that
+   * shared another's namespaces or joined a Network (those lived in the process that started it).
+   *
+   * @example
+   * ```ts
+   * await db.stop();
+   * await db.start();
+   * ```
+   */
+  async start(): Promise<void> {
+    if (!this.ended()) throw new ContainerStateError(`container ${this.name} is already running`);
+    await startDetachedAgain(this.refresh(), this.detached);
+  }
+
+  /**
+   * Stops it if it runs (see {@link stop}), then starts it again (as `docker restart`).
+   *
+   * @example
+   * ```ts
+   * await db.restart({ timeoutMs: 2_000 });
+   * ```
+   */
+  async restart(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (!this.ended()) await this.stop(options);
+    await this.start();
+  }
+
+  /**
+   * Copies `path` out of the container to `hostPath`, running or exited (docker cp semantics;
+   * a running one needs a tar in its image, as `RunningContainer.copyFrom`).
+   *
+   * @example
+   * ```ts
+   * await db.copyFrom("/var/log/db.log", "./db.log");
+   * ```
+   */
+  copyFrom(path: string, hostPath: string): Promise<void> {
+    return copyFromContainer(this.copyTarget(), path, hostPath);
+  }
+
+  /**
+   * Copies a host path (or a Buffer, as a file) into the container at `path`, running or exited.
+   *
+   * @example
+   * ```ts
+   * await db.copyTo("./init.sql", "/docker-entrypoint-initdb.d/init.sql");
+   * ```
+   */
+  copyTo(source: string | Buffer, path: string): Promise<void> {
+    return copyToContainer(this.copyTarget(), source, path);
+  }
+
+  private copyTarget(): CopyTarget {
+    const running = !this.ended();
+    // An exited container's volumes and binds are not mounted: copies reach their sources.
+    const mounts = running
+      ? []
+      : (readContainerRecord(this.machine.containerDir).record.mounts ?? []).flatMap((m) =>
+          m.kind === "bind" ? [{ ...m, isFile: false }] : m.kind === "volume" ? [{ kind: "bind" as const, source: volumeDataDir(m.name), target: m.target, readonly: m.readonly, isFile: false }] : [],
+        );
+    return {
+      name: this.name,
+      running,
+      execRaw: (argv, options) => runExec(this.execTarget("copy into or out of"), argv, options),
+      layers: () => [join(this.machine.containerDir, "upper"), ...this.detached.lowerDirs],
+      mounts,
+    };
   }
 
   /**
@@ -173,6 +245,13 @@ export class AttachedContainer {
    */
   async remove(options: { force?: boolean } = {}): Promise<void> {
     await removeMachineContainer(this.refresh(), { force: options.force ?? false });
+  }
+
+  /** What an exec into it needs; throws when it is not running. */
+  private execTarget(verb: string): ExecTarget {
+    const initPid = this.initPid(verb);
+    const layers = [join(this.machine.containerDir, "upper"), ...this.detached.lowerDirs];
+    return { name: this.name, initPid, network: this.detached.network, procsFiles: cgroupDriver().procsFiles(this.id), process: this.detached.process, layers };
   }
 
   /** True once its helper recorded the exit, or ended without doing so. */

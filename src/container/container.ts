@@ -40,7 +40,8 @@ export class Container {
 
   /**
    * Finds a container started with `detach: true` again, from any process (by name, id or unique
-   * id prefix), to exec in it, read its logs, stop it, wait for it and remove it. Throws a
+   * id prefix), to exec in it, read its logs, copy files in and out, stop, start and restart it,
+   * wait for it and remove it. Throws a
    * BentoError with code `ERR_NOT_FOUND` when no container matches, and a ContainerStateError for
    * a container that was not started detached (only its own process may operate it).
    *

@@ -50,6 +50,12 @@ type Status = "created" | "running" | "exited" | "removed";
 
 let swept = false;
 
+/** True when another process can start the container again from its spec alone (see DetachedRecord.spec). */
+function startableElsewhere(options: NormalizedOptions): boolean {
+  const ownOrHost = (n: NormalizedOptions["pidNamespace"]) => n === undefined || n === "host";
+  return options.joins === undefined && options.sharesNetworkOf === undefined && options.egress !== true && ownOrHost(options.pidNamespace) && ownOrHost(options.ipcNamespace);
+}
+
 function resolvConf(): string {
   try {
     // 127.x nameservers are unreachable from another network namespace (RUNTIME-NOTES section 6).
@@ -113,6 +119,7 @@ export class ContainerInstance {
         lowerDirs: spec.lowerDirs,
         stopSignal: this.stopSignal(),
         stopTimeoutMs: options.stopTimeoutMs,
+        ...(startableElsewhere(options) ? { spec } : {}),
       });
     }
   }

@@ -256,7 +256,7 @@ function absolutePath(option: string, value: string): string {
 function detachOption(detach: unknown, joins: Network | undefined): boolean {
   if (detach === undefined) return false;
   if (typeof detach !== "boolean") throw new InvalidOptionError("detach", `${JSON.stringify(detach)} must be true or false`);
-  if (detach && joins) {
+  if (detach && joins && !joins.keepsDetachedMembers) {
     throw new InvalidOptionError("detach", 'a container on a Network cannot outlive this process yet (the network ends with it); use network "none" or "host", or leave detach out');
   }
   return detach;

@@ -47,6 +47,7 @@ export class Network implements AsyncDisposable {
   private readonly members = new Map<string, Member>();
   private nextHost = 2;
   private queue: Promise<unknown> = Promise.resolve();
+  private detachedMembersKept = false;
 
   constructor(name?: string) {
     if (name !== undefined && !namePattern.test(name)) {
@@ -131,6 +132,20 @@ export class Network implements AsyncDisposable {
       this.writeHosts();
       return address;
     });
+  }
+
+  /**
+   * @internal Lets detached containers join: the caller keeps this process (which holds the
+   * network) alive for as long as they run, and removes them before the network, as the
+   * background process of `bento compose up -d` does.
+   */
+  keepForDetachedMembers(): void {
+    this.detachedMembersKept = true;
+  }
+
+  /** @internal True once {@link keepForDetachedMembers} was called. */
+  get keepsDetachedMembers(): boolean {
+    return this.detachedMembersKept;
   }
 
   /** @internal Forgets a member whose container stopped; its link died with its namespace. */

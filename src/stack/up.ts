@@ -40,6 +40,12 @@ export interface UpOptions {
   timeoutMs?: number;
   /** Called at each step: starting, started, failed. */
   onProgress?: (event: StackEvent) => void;
+  /**
+   * Start every container detached (ContainerOptions.detach), so that other processes reach them
+   * with `Container.attach` (exec, logs, stop). The stack's networks still live in this process:
+   * it must run until `down()` (`bento compose up -d` keeps such a process in the background).
+   */
+  detach?: boolean;
 }
 
 /** A wait that is satisfied as soon as the command runs: compose's "started". */
@@ -233,7 +239,8 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
         if (leftMs <= 0) throw new BentoError("ERR_TIMEOUT", `the stack's timeoutMs (${options.timeoutMs} ms) passed before ${service.name} could start`);
         startupTimeoutMs = Math.min(service.options.startupTimeoutMs ?? 60_000, Math.max(1, Math.floor(leftMs)));
       }
-      const container = new Container(image, containerOptionsOf(state, service, made, waits.get(service.name)!, startupTimeoutMs, depContainers));
+      const containerOptions = containerOptionsOf(state, service, made, waits.get(service.name)!, startupTimeoutMs, depContainers);
+      const container = new Container(image, options.detach ? { ...containerOptions, detach: true } : containerOptions);
       phase = "setup";
       const c = await container.start().catch((error: unknown) => {
         // The image could not be resolved: a reference to pull or a plan to build.
@@ -273,6 +280,7 @@ export async function upStack(state: StackState, options: UpOptions): Promise<Ru
       const network = new Network(state.compose?.networks[key]?.name ?? `${state.name}_${key}`);
       resources.networks.push(network);
       await network.create();
+      if (options.detach) network.keepForDetachedMembers();
       made.networks.set(key, network);
     }
     for (const s of services) {

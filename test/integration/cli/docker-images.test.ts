@@ -8,7 +8,7 @@ import "../setup-env.js";
 import { testRoot } from "../setup-env.js";
 import { execFileSync } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import "../../../src/builder/index.js";
@@ -51,6 +51,22 @@ afterEach(async () => {
   const ids = made.splice(0);
   expect(await waitUntil(() => leftovers(ids).length === 0, 3000)).toBe(true);
   for (const home of homes) await expectNoStoreLeaks(home);
+});
+
+describe("bento compose pull", () => {
+  it("pulls each image of the services without a build: section once, into this machine's store", async () => {
+    const remote = `${registry.host}/cli/compose:1`;
+    expect(await on(first, ["tag", "app:1", remote])).toMatchObject({ code: 0 });
+    expect((await on(first, ["push", "-q", remote])).code).toBe(0);
+    const home = machine();
+    const project = mkdtempSync(join(testRoot, "compose-pull-"));
+    writeFileSync(join(project, "compose.yaml"), `services:\n  web:\n    image: ${remote}\n  worker:\n    image: ${remote}\n  local:\n    build: ./nowhere\n`);
+    const pulled = await bento(["compose", "pull", "-q"], { env: { BENTO_HOME: home }, cwd: project });
+    expect(pulled).toMatchObject({ code: 0, stderr: "" });
+    expect((await on(home, ["inspect", "-f", "{{.Id}}", remote])).stdout).toBe(`${builtId}\n`);
+    expect((await on(home, ["images", "-q"])).stdout.trim().split("\n")).toHaveLength(1);
+    expect(await bento(["compose", "pull", "nope"], { env: { BENTO_HOME: home }, cwd: project })).toMatchObject({ code: 125 });
+  });
 });
 
 describe("bento tag, push, pull, inspect, history, save, rmi, load", () => {

@@ -93,14 +93,14 @@ describe(`bento run`, () => {
     expect(r.stderr).toMatch(/^bento: 8080\/tcp is published on 127\.0\.0\.1:(\d+) and \[::1\]:\1\n$/);
   });
 
-  it("fails with 1 and one line for a missing directory or image, and explains a directory given without ./", async () => {
+  it("fails with 125 (as docker's run) and one line for a missing directory or image, and explains a directory given without ./", async () => {
     const missing = await bento(["run", "/no/such/rootfs", "true"]);
-    expect(missing).toMatchObject({ code: 1, stdout: "", stderr: "bento: /no/such/rootfs: no such directory; give a root filesystem directory, or an image reference\n" });
+    expect(missing).toMatchObject({ code: 125, stdout: "", stderr: "bento: /no/such/rootfs: no such directory; give a root filesystem directory, or an image reference\n" });
     const image = await bento(["run", "no-such-image:1", "true"]);
-    expect(image.code).toBe(1);
+    expect(image.code).toBe(125);
     expect(image.stderr).toMatch(/^bento: .*no-such-image:1.*\n$/);
     const bare = await bento(["run", basename(busyboxRootfs()), "true"], { cwd: dirname(busyboxRootfs()) });
-    expect(bare.code).toBe(1);
+    expect(bare.code).toBe(125);
     expect(bare.stderr).toMatch(new RegExp(`\\(to run the directory "${basename(busyboxRootfs())}", write \\./${basename(busyboxRootfs())}\\)\n$`));
   });
 });

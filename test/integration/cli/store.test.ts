@@ -149,7 +149,7 @@ volumes:
     const down = await bento(["compose", "down", "-v", "-f", join(project, "long.yaml")]);
     expect(down.code).toBe(0);
     expect(down.stderr).toBe(`bento: asking bento compose up (process ${longUp.pid}) to stop\n`);
-    expect(down.stdout).toBe("volume clilong_state: removed\n");
+    expect(down.stdout).toBe("clilong-server-1: removed\nvolume clilong_state: removed\n");
     const [code, signal] = await longUpExit;
     // Its exit hooks removed the stack, then it ended by the SIGTERM it was sent (143 in a shell).
     expect([code, signal]).toEqual([null, "SIGTERM"]);

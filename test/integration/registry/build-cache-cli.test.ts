@@ -89,10 +89,10 @@ describe(`bento build with a registry build cache`, () => {
   it("bad flags are usage errors that build nothing", async () => {
     const home = machine();
     const badMode = await on(home, ["build", "--cache-to", `${registry.host}/ci/x:cache,mode=all`, context]);
-    expect(badMode.code).toBe(2);
+    expect(badMode.code).toBe(125);
     expect(badMode.stderr).toContain('--cache-to: "mode=all" is not understood; use a registry reference such as registry.example.com/app:buildcache, optionally followed by ,mode=max');
     const pushWithoutTag = await on(home, ["build", "--push", context]);
-    expect(pushWithoutTag.code).toBe(2);
+    expect(pushWithoutTag.code).toBe(125);
     expect(pushWithoutTag.stderr).toContain("--push needs a tag to push");
     const badEnv = await on(home, ["build", context], { BENTO_CACHE_TO: "ref=a,ref=b" });
     expect(badEnv.code).not.toBe(0);

@@ -82,13 +82,13 @@ describe("bento compose config", () => {
     expect(JSON.parse((await config(dir, "-f", "compose.yaml", "config", "--format", "json")).stdout).services.db.environment).toEqual({ POSTGRES_PASSWORD: "secret" });
   });
 
-  it("exits 2 with the usage for bad flags", async () => {
+  it("exits 125 (as docker) with the usage for bad flags", async () => {
     const dir = project();
     const format = await config(dir, "config", "--format", "toml");
-    expect([format.code, format.stderr.split("\n")[0]]).toEqual([2, 'bento: --format "toml": use yaml or json']);
+    expect([format.code, format.stderr.split("\n")[0]]).toEqual([125, 'bento: --format "toml": use yaml or json']);
     const two = await config(dir, "config", "--services", "--volumes");
-    expect([two.code, two.stderr.split("\n")[0]]).toEqual([2, "bento: give one of --services, --volumes and --profiles"]);
+    expect([two.code, two.stderr.split("\n")[0]]).toEqual([125, "bento: give one of --services, --volumes and --profiles"]);
     const extra = await config(dir, "config", "web");
-    expect([extra.code, extra.stderr.split("\n")[0]]).toEqual([2, 'bento: compose config takes no arguments (got "web")']);
+    expect([extra.code, extra.stderr.split("\n")[0]]).toEqual([125, 'bento: compose config takes no arguments (got "web")']);
   });
 });

@@ -163,19 +163,19 @@ describe("errors and usage", () => {
     for (const c of commands) expect(mainUsage()).toContain(`  ${c.name} `);
   });
 
-  it("exits 2 for no command, an unknown command or a bad flag; 0 for help", async () => {
+  it("exits 125 (as docker) for no command, an unknown command or a bad flag; 0 for help", async () => {
     const io = () => {
       const out = { stdout: "", stderr: "" };
       return { out, io: { stdout: { write: (s: string) => (out.stdout += s) }, stderr: { write: (s: string) => (out.stderr += s) } } };
     };
     const none = io();
-    expect(await runCli([], none.io)).toBe(2);
+    expect(await runCli([], none.io)).toBe(125);
     expect(none.out.stderr).toBe(mainUsage());
     const unknown = io();
-    expect(await runCli(["frobnicate"], unknown.io)).toBe(2);
+    expect(await runCli(["frobnicate"], unknown.io)).toBe(125);
     expect(unknown.out.stderr).toMatch(/^bento: unknown command "frobnicate"\n\nUsage: bento COMMAND/);
     const badFlag = io();
-    expect(await runCli(["images", "--all-the-things"], badFlag.io)).toBe(2);
+    expect(await runCli(["images", "--all-the-things"], badFlag.io)).toBe(125);
     expect(badFlag.out.stderr).toMatch(/^bento: unknown option --all-the-things\n\nUsage: bento images/);
     const help = io();
     expect(await runCli(["--help"], help.io)).toBe(0);
@@ -191,5 +191,18 @@ describe("errors and usage", () => {
     expect(composeFile(undefined, dir)).toBe(join(dir, "compose.yaml"));
     expect(composeFile(["other.yml"], dir)).toEqual([join(dir, "other.yml")]);
     expect(composeFile(["a.yml", "/b.yml"], dir)).toEqual([join(dir, "a.yml"), "/b.yml"]);
+  });
+});
+
+describe("every command's --help", () => {
+  it("prints its usage on stdout with its options, and exits 0", async () => {
+    for (const command of commands) {
+      const out = { stdout: "", stderr: "" };
+      const io = { stdout: { write: (s: string) => (out.stdout += s) }, stderr: { write: (s: string) => (out.stderr += s) } };
+      expect({ name: command.name, code: await runCli([command.name, "--help"], io) }).toEqual({ name: command.name, code: 0 });
+      expect(out.stdout, command.name).toMatch(new RegExp(`^Usage: bento ${command.name}\\b`));
+      expect(out.stdout, command.name).toMatch(/^Options( of [a-z]+)?:\n(.|\n)*-h, --help/m);
+      expect(out.stderr, command.name).toBe("");
+    }
   });
 });
