@@ -95,7 +95,7 @@ export async function workdirLayer(run: BuildRun, state: BuildState, config: Ima
       if (e instanceof DestinationError) throw new BuildStepError(position, { reason: `WORKDIR ${config.WorkingDir}: ${e.message}` }, { cause: e });
       throw e;
     }
-    tree.finish();
+    await tree.finish();
     return { layer: await run.store.createLayerFromDir(root) };
   } finally {
     rmSync(root, { recursive: true, force: true });

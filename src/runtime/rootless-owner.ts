@@ -1,18 +1,71 @@
 /**
- * Setting owners from Node. Root sets any; rootless, Node cannot give files away (that needs the
- * user namespace), but the user's own ids are root's in a container, so an owner of 0 (or the
- * user) is what the file already has, and any other owner is refused with the way out.
+ * Setting owners of files bento writes (secrets, copyTo, COPY --chown). Root sets any owner at
+ * once. Rootless, Node writes files as the user (container root) and cannot give them away:
+ * the owners are collected and handed to bento-shim's "owners" role, which joins this process's
+ * user namespace and sets them there, as container ids the namespace's map turns into the
+ * user's subordinate ids. Without a subordinate range only root's exists, and any other owner
+ * is refused with the way out.
  */
 import { lchownSync } from "node:fs";
-import { HostUnsupportedError } from "../errors.js";
+import { isAbsolute, relative } from "node:path";
+import { BentoError } from "../errors.js";
+import { HelperProcess } from "../native/helper-process.js";
+import type { IdRange } from "./id-map.js";
+import { idMapping, isRootless, onlyRootMapped, userNamespace } from "./user-namespace.js";
 
-const uid = process.geteuid?.() ?? 0;
-const gid = process.getegid?.() ?? 0;
+/** A file owner as the container sees it. */
+export interface Owner {
+  uid: number;
+  gid: number;
+}
 
-/** lchown as root; rootless, a no-op for root's (or the user's own) ids, an error for others. */
-export function setOwner(path: string, owner: { uid: number; gid: number }, what: string): void {
-  if (uid === 0) return lchownSync(path, owner.uid, owner.gid);
-  const own = (id: number, mine: number) => id === 0 || id === mine;
-  if (own(owner.uid, uid) && own(owner.gid, gid)) return;
-  throw new HostUnsupportedError(`${what}: owner ${owner.uid}:${owner.gid}: rootless, bento cannot give files to other owners yet (only root's, which are yours); run as root, or leave the owner as root`);
+/**
+ * The owner a file of the host has in a container: rootless, the user's ids are root's and the
+ * subordinate range is 1-65536; as root, the same ids. Ids outside the map become root's (the
+ * user owns the copy bento makes of them).
+ */
+export function containerOwnerOf(host: Owner): Owner {
+  if (!isRootless()) return { uid: host.uid, gid: host.gid };
+  const mapping = idMapping();
+  const inside = (id: number, ranges: readonly IdRange[]) => {
+    const range = ranges.find((r) => id >= r.outside && id < r.outside + r.count);
+    return range === undefined ? 0 : range.inside + (id - range.outside);
+  };
+  return { uid: inside(host.uid, mapping.uidMap), gid: inside(host.gid, mapping.gidMap) };
+}
+
+/** Owners given to files under one directory, the last step once they are written. */
+export class OwnerChanges {
+  readonly #pending: Array<{ rel: string; owner: Owner }> = [];
+
+  /** `root`: the directory every path lies in; rootless, paths are resolved inside it. */
+  constructor(readonly root: string) {}
+
+  /**
+   * Gives `path` the container owner `owner`: as root at once, rootless when {@link apply} runs
+   * (after the caller set the mode: the helper keeps setuid and setgid bits). Throws, naming
+   * `what` and the fix, for an owner the user namespace does not hold.
+   */
+  set(path: string, owner: Owner, what: string): void {
+    if (!isRootless()) return lchownSync(path, owner.uid, owner.gid);
+    if (owner.uid === 0 && owner.gid === 0) return; // the user's, as written
+    onlyRootMapped(`${what}: owner`, owner);
+    const rel = relative(this.root, path);
+    if (rel.startsWith("..") || isAbsolute(rel)) throw new Error(`OwnerChanges: "${path}" is not under "${this.root}"`);
+    this.#pending.push({ rel, owner });
+  }
+
+  /** Rootless: sets the collected owners from inside the user namespace. */
+  async apply(): Promise<void> {
+    const pending = this.#pending.splice(0);
+    if (pending.length === 0) return;
+    const ns = await userNamespace();
+    const plan = [["section", "settings"], ["userns", String(ns.holderPid)], ...pending.map((p) => ["lchown", this.root, p.rel || ".", String(p.owner.uid), String(p.owner.gid)])];
+    const helper = HelperProcess.start({ role: "owners", plan, stdio: ["null", "null", "null"] });
+    const done = await helper.waitFor((e) => e.event === "ready" || e.event === "error" || e.event === "fatal");
+    void helper.exited().then(() => helper.close());
+    if (done?.event !== "ready") {
+      throw new BentoError("ERR_OWNER", `set owners under ${this.root}: ${done?.syscall ?? "helper"} ${done?.path ?? ""} failed (errno ${done?.errno ?? "?"}${done?.message ? `: ${done.message}` : ""})`);
+    }
+  }
 }
