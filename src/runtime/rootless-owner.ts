@@ -6,7 +6,7 @@
  * user's subordinate ids. Without a subordinate range only root's exists, and any other owner
  * is refused with the way out.
  */
-import { lchownSync } from "node:fs";
+import { lchownSync, readFileSync, rmSync } from "node:fs";
 import { isAbsolute, relative } from "node:path";
 import { BentoError } from "../errors.js";
 import { HelperProcess } from "../native/helper-process.js";
@@ -59,13 +59,47 @@ export class OwnerChanges {
   async apply(): Promise<void> {
     const pending = this.#pending.splice(0);
     if (pending.length === 0) return;
-    const ns = await userNamespace();
-    const plan = [["section", "settings"], ["userns", String(ns.holderPid)], ...pending.map((p) => ["lchown", this.root, p.rel || ".", String(p.owner.uid), String(p.owner.gid)])];
-    const helper = HelperProcess.start({ role: "owners", plan, stdio: ["null", "null", "null"] });
-    const done = await helper.waitFor((e) => e.event === "ready" || e.event === "error" || e.event === "fatal");
-    void helper.exited().then(() => helper.close());
-    if (done?.event !== "ready") {
-      throw new BentoError("ERR_OWNER", `set owners under ${this.root}: ${done?.syscall ?? "helper"} ${done?.path ?? ""} failed (errno ${done?.errno ?? "?"}${done?.message ? `: ${done.message}` : ""})`);
-    }
+    await asNamespaceRoot(
+      `set owners under ${this.root}`,
+      pending.map((p) => ["lchown", this.root, p.rel || ".", String(p.owner.uid), String(p.owner.gid)]),
+    );
+  }
+}
+
+/** Runs ops of bento-shim's "owners" role as root of this process's user namespace. */
+async function asNamespaceRoot(what: string, ops: string[][]): Promise<void> {
+  const ns = await userNamespace();
+  const plan = [["section", "settings"], ["userns", String(ns.holderPid)], ...ops];
+  const helper = HelperProcess.start({ role: "owners", plan, stdio: ["null", "null", "null"] });
+  const done = await helper.waitFor((e) => e.event === "ready" || e.event === "error" || e.event === "fatal");
+  void helper.exited().then(() => helper.close());
+  if (done?.event !== "ready") {
+    throw new BentoError("ERR_OWNER", `${what}: ${done?.syscall ?? "helper"} ${done?.path ?? ""} failed (errno ${done?.errno ?? "?"}${done?.message ? `: ${done.message}` : ""})`);
+  }
+}
+
+/**
+ * Rootless: copies the tree `from` into the existing directory `to` as root of the user
+ * namespace, so files that container users made (which the user may not read) are copied with
+ * their owners, modes and xattrs.
+ */
+export async function copyAsNamespaceRoot(from: string, to: string): Promise<void> {
+  await asNamespaceRoot(`copy ${from}`, [["copy", from, to]]);
+}
+
+/**
+ * Rootless: makes the tree under `dir` the user's and readable by them (bento's own copy, or an
+ * upper dir about to be deleted), and returns what each entry had before: owner (container ids)
+ * and mode, by path relative to `dir`, for the layer to record. `manifest`: a new file's path.
+ */
+export async function takeTree(dir: string, manifest: string): Promise<Map<string, { uid: number; gid: number; mode: number }>> {
+  try {
+    await asNamespaceRoot(`read ${dir}`, [["take", dir, manifest]]);
+    const fields = readFileSync(manifest, "utf8").split("\0");
+    const out = new Map<string, { uid: number; gid: number; mode: number }>();
+    for (let i = 0; i + 3 < fields.length; i += 4) out.set(fields[i]!, { uid: Number(fields[i + 1]), gid: Number(fields[i + 2]), mode: Number(fields[i + 3]) });
+    return out;
+  } finally {
+    rmSync(manifest, { force: true });
   }
 }

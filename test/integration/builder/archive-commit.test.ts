@@ -74,4 +74,24 @@ describe(`export, import and commit`, () => {
       await (await running.stop({ timeoutMs: 500 })).remove();
     }
   });
+
+  // Rootless, these files belong to subordinate ids the user cannot read: the layers are read
+  // from inside the user namespace and still record the container's owners and modes.
+  it("keeps the owners and modes container users gave files, in a RUN layer and in a commit of a running container", async () => {
+    const listing = (digest: string) => execFileSync("tar", ["--numeric-owner", "-tvzf", Store.default().blobPath(digest as `sha256:${string}`)], { encoding: "utf8" });
+    const built = await Image.fromRootfs(busyboxRootfs()).run("mkdir /owned && echo run > /owned/run && chown -R 1000:1000 /owned && chmod 600 /owned/run && chmod 700 /owned").cmd(["sleep", "60"]).build();
+    expect(listing(built.layers.at(-1)!.digest)).toMatch(/^-rw------- 1000\/1000 .* owned\/run$/m);
+    expect(listing(built.layers.at(-1)!.digest)).toMatch(/^drwx------ 1000\/1000 .* owned\/$/m);
+    const running = await new Container(Image.from(built.id)).start();
+    try {
+      await running.exec(["sh", "-c", "echo made > /owned/made && chown 1001:1002 /owned/made && chmod 4640 /owned/made"]);
+      const instance = internals(running);
+      const committed = await commitContainer(join(instance.spec.containerDir, "upper"), instance.source, {});
+      expect(listing(committed.layers.at(-1)!.digest)).toMatch(/^-rwSr----- 1001\/1002 .* owned\/made$/m);
+      // The running container's own files are left as they were.
+      expect((await running.exec(["stat", "-c", "%u:%g %a", "/owned/made"])).stdout).toBe("1001:1002 4640\n");
+    } finally {
+      await (await running.stop({ timeoutMs: 500 })).remove();
+    }
+  });
 });
