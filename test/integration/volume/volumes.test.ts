@@ -72,6 +72,24 @@ describe(`volumes and mounts`, () => {
     await copy.remove();
   });
 
+  // Rootless, a user cannot own files as 1000 on the host: the owners come from inside the user
+  // namespace, as the subordinate ids that are 1000 and 2000 in a container.
+  it("imports a volume whose archive names other owners, and a container sees those owners", async () => {
+    const archive = join(testRoot, `owners-${process.pid}.tar`);
+    writeFileSync(
+      archive,
+      tarOf([
+        { path: "app/", type: "dir", mode: 0o750, uid: 1000, gid: 2000 },
+        { path: "app/secret", body: "s\n", mode: 0o4640, uid: 1000, gid: 2000 },
+        { path: "mine", body: "m\n" },
+      ]),
+    );
+    const volume = await Volume.import(archive, `owners-${process.pid}`);
+    const { out } = await run("stat -c '%n %a %u:%g' /data/app /data/app/secret /data/mine", { mounts: [{ volume: volume.name, target: "/data" }] });
+    expect(out).toBe("/data/app 750 1000:2000\n/data/app/secret 4640 1000:2000\n/data/mine 644 0:0\n");
+    await volume.remove();
+  });
+
   it("round-trips a volume holding an absolute symlink, a dangling one and a hardlink through export and import", async () => {
     const volume = await new Volume(`abs-${process.pid}`).create();
     await run("ln -s /etc/passwd /data/passwd-link && ln -s /nowhere/at/all /data/dangling && echo x > /data/f && ln /data/f /data/hard", { mounts: [{ volume: volume.name, target: "/data" }] });
