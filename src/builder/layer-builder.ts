@@ -127,12 +127,15 @@ export class LayerTree {
     this.#created.add(rel);
   }
 
-  /** Sets the owners bento could not set at once (rootless), and directory times last (writing into a directory changes its mtime). */
+  /**
+   * Sets directory times (writing into a directory changes its mtime), then the owners bento
+   * could not set at once (rootless): after that the user may no longer set their times.
+   */
   async finish(): Promise<void> {
-    await this.#owners.apply();
     for (const { rel, mtimeMs } of this.#dirTimes.sort((a, b) => b.rel.length - a.rel.length)) {
       utimesSync(this.hostPath(rel), mtimeMs / 1000, mtimeMs / 1000);
     }
+    await this.#owners.apply();
   }
 
   // A later source may replace an earlier one at the same path; never write through a symlink.

@@ -10,6 +10,7 @@ import { lchownSync, readFileSync, rmSync } from "node:fs";
 import { isAbsolute, relative } from "node:path";
 import { BentoError } from "../errors.js";
 import { HelperProcess } from "../native/helper-process.js";
+import { installLayerOwners } from "../store/layer-owners.js";
 import type { IdRange } from "./id-map.js";
 import { idMapping, isRootless, onlyRootMapped, userNamespace } from "./user-namespace.js";
 
@@ -102,4 +103,20 @@ export async function takeTree(dir: string, manifest: string): Promise<Map<strin
   } finally {
     rmSync(manifest, { force: true });
   }
+}
+
+// Rootless with a subordinate range, unpacked image layers keep their owners, set from inside
+// the user namespace. Ids the range does not hold stay root's (the user's), as without a range.
+if (isRootless() && idMapping().kind === "subordinate") {
+  installLayerOwners((root) => {
+    const changes = new OwnerChanges(root);
+    const mapping = idMapping();
+    const held = (id: number, ranges: readonly IdRange[]) => ranges.some((r) => id >= r.inside && id < r.inside + r.count);
+    return {
+      set: (path, uid, gid) => {
+        if (held(uid, mapping.uidMap) && held(gid, mapping.gidMap)) changes.set(path, { uid, gid }, `unpack ${path}`);
+      },
+      apply: () => changes.apply(),
+    };
+  });
 }

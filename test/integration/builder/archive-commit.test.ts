@@ -77,13 +77,15 @@ describe(`export, import and commit`, () => {
 
   // Rootless, these files belong to subordinate ids the user cannot read: the layers are read
   // from inside the user namespace and still record the container's owners and modes.
-  it("keeps the owners and modes container users gave files, in a RUN layer and in a commit of a running container", async () => {
+  it("keeps the owners and modes container users gave files, in a RUN layer, in the container that runs it, and in a commit", async () => {
     const listing = (digest: string) => execFileSync("tar", ["--numeric-owner", "-tvzf", Store.default().blobPath(digest as `sha256:${string}`)], { encoding: "utf8" });
     const built = await Image.fromRootfs(busyboxRootfs()).run("mkdir /owned && echo run > /owned/run && chown -R 1000:1000 /owned && chmod 600 /owned/run && chmod 700 /owned").cmd(["sleep", "60"]).build();
     expect(listing(built.layers.at(-1)!.digest)).toMatch(/^-rw------- 1000\/1000 .* owned\/run$/m);
     expect(listing(built.layers.at(-1)!.digest)).toMatch(/^drwx------ 1000\/1000 .* owned\/$/m);
     const running = await new Container(Image.from(built.id)).start();
     try {
+      // The image's layer is unpacked with its owners (rootless: from inside the user namespace).
+      expect((await running.exec(["stat", "-c", "%u:%g %a", "/owned", "/owned/run"])).stdout).toBe("1000:1000 700\n1000:1000 600\n");
       await running.exec(["sh", "-c", "echo made > /owned/made && chown 1001:1002 /owned/made && chmod 4640 /owned/made"]);
       const instance = internals(running);
       const committed = await commitContainer(join(instance.spec.containerDir, "upper"), instance.source, {});
