@@ -12,7 +12,7 @@ import { BentoError } from "../errors.js";
 import { HelperProcess } from "../native/helper-process.js";
 import { installLayerOwners } from "../store/layer-owners.js";
 import type { IdRange } from "./id-map.js";
-import { idMapping, isRootless, onlyRootMapped, userNamespace } from "./user-namespace.js";
+import { idMapping, isRootless, onlyRootMapped, removeAsNamespaceRoot, userNamespace } from "./user-namespace.js";
 
 /** A file owner as the container sees it. */
 export interface Owner {
@@ -118,5 +118,5 @@ if (isRootless() && idMapping().kind === "subordinate") {
       },
       apply: () => changes.apply(),
     };
-  });
+  }, removeAsNamespaceRoot);
 }

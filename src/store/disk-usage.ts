@@ -69,7 +69,8 @@ export async function diskUsageOf(path: string, countSelf = true): Promise<Usage
       try {
         names = await fs.readdir(p);
       } catch (e) {
-        if (!isErrno(e, "ENOENT")) throw e;
+        // EACCES: rootless, a directory of another owner (a layer's); its contents go uncounted.
+        if (!isErrno(e, "ENOENT", "EACCES")) throw e;
       }
       for (const name of names) await walk(join(p, name));
     }

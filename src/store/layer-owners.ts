@@ -11,10 +11,22 @@ export interface OwnerBatch {
 }
 
 let batchFor: ((root: string) => OwnerBatch) | undefined;
+let removeOthers: ((paths: readonly string[]) => Promise<void>) | undefined;
 
-/** Installs how owners are set (the runtime does, rootless with a subordinate id range). */
-export function installLayerOwners(factory: (root: string) => OwnerBatch): void {
+/**
+ * Installs how owners are set, and how trees holding files of those owners are deleted (the
+ * runtime does, rootless with a subordinate id range: both from inside the user namespace).
+ */
+export function installLayerOwners(factory: (root: string) => OwnerBatch, remove: (paths: readonly string[]) => Promise<void>): void {
   batchFor = factory;
+  removeOthers = remove;
+}
+
+/** Deletes trees the user may not (files of other owners), when the runtime installed a way. */
+export async function removeTreesOfOthers(paths: readonly string[]): Promise<boolean> {
+  if (!removeOthers) return false;
+  await removeOthers(paths);
+  return true;
 }
 
 /** A batch for the tree at `root`, or undefined when nothing was installed (owners are lost). */

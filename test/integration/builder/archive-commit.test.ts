@@ -1,5 +1,6 @@
 import { testRoot } from "../setup-env.js";
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Container } from "../../../src/container/container.js";
@@ -83,17 +84,24 @@ describe(`export, import and commit`, () => {
     expect(listing(built.layers.at(-1)!.digest)).toMatch(/^-rw------- 1000\/1000 .* owned\/run$/m);
     expect(listing(built.layers.at(-1)!.digest)).toMatch(/^drwx------ 1000\/1000 .* owned\/$/m);
     const running = await new Container(Image.from(built.id)).start();
+    let committedId = "";
     try {
       // The image's layer is unpacked with its owners (rootless: from inside the user namespace).
       expect((await running.exec(["stat", "-c", "%u:%g %a", "/owned", "/owned/run"])).stdout).toBe("1000:1000 700\n1000:1000 600\n");
       await running.exec(["sh", "-c", "echo made > /owned/made && chown 1001:1002 /owned/made && chmod 4640 /owned/made"]);
       const instance = internals(running);
       const committed = await commitContainer(join(instance.spec.containerDir, "upper"), instance.source, {});
+      committedId = committed.id;
       expect(listing(committed.layers.at(-1)!.digest)).toMatch(/^-rwSr----- 1001\/1002 .* owned\/made$/m);
       // The running container's own files are left as they were.
       expect((await running.exec(["stat", "-c", "%u:%g %a", "/owned/made"])).stdout).toBe("1001:1002 4640\n");
     } finally {
       await (await running.stop({ timeoutMs: 500 })).remove();
     }
+    // Removing the images deletes the unpacked layer, whose files (rootless) are other owners'.
+    const layerDir = await Store.default().layerDir(built.layers.at(-1)!.diffId, built.layers.at(-1));
+    await Store.default().removeImage(committedId);
+    await Store.default().removeImage(built.id);
+    expect(existsSync(layerDir)).toBe(false);
   });
 });
