@@ -40,7 +40,8 @@
         "addon/shim/network.cc",
         "addon/shim/seccomp.cc",
         "addon/shim/devices.cc",
-        "addon/shim/userns.cc"
+        "addon/shim/userns.cc",
+        "addon/shim/owners.cc"
       ],
       "cflags_cc": ["-std=c++17", "-Wall", "-Werror", "-fstack-protector-strong", "-O2"],
       "cflags_cc!": ["-fno-exceptions"],

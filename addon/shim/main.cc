@@ -4,6 +4,7 @@
 //   bento-shim exec <parent pid>   one per exec into a running container
 //   bento-shim network <parent pid> one per network: holds its namespace and bridge
 //   bento-shim userns|remove <parent pid> rootless: see userns.cc
+//   bento-shim owners <parent pid>  rootless: see owners.cc
 // fd 3 is the control socket to Node in both roles.
 #include <signal.h>
 #include <sys/prctl.h>
@@ -27,5 +28,6 @@ int main(int argc, char** argv) {
   if (std::strcmp(argv[1], "network") == 0) return ctr::RunNetwork();
   if (std::strcmp(argv[1], "userns") == 0) return ctr::RunUserns();
   if (std::strcmp(argv[1], "remove") == 0) return ctr::RunRemove();
+  if (std::strcmp(argv[1], "owners") == 0) return ctr::RunOwners();
   return 2;
 }

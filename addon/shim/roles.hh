@@ -9,5 +9,6 @@ int RunExec();
 int RunNetwork();
 int RunUserns();
 int RunRemove();
+int RunOwners();
 
 }  // namespace ctr

@@ -20,6 +20,9 @@ import { LayeredView } from "./layered-view.js";
 import { storedConfigOf } from "./oci-config.js";
 import { rootfsLayer } from "./rootfs-layer.js";
 import { removeMountStubs, RUNTIME_MOUNT_STUBS } from "./run-step.js";
+import { copyAsNamespaceRoot } from "../runtime/rootless-owner.js";
+import { isRootless } from "../runtime/user-namespace.js";
+import { layerOfTree } from "./layer-of-tree.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -63,10 +66,13 @@ export async function commitContainer(upperDir: string, parent: CommitParent, op
   const created = new Date().toISOString();
   let layer: LayerInfo | undefined;
   try {
-    await execFileAsync("cp", ["-a", "--reflink=auto", `${upperDir}/.`, copy]);
+    // Rootless, files that container users made are not the user's to read: copy as the user
+    // namespace's root, which keeps their owners.
+    if (isRootless()) await copyAsNamespaceRoot(upperDir, copy);
+    else await execFileAsync("cp", ["-a", "--reflink=auto", `${upperDir}/.`, copy]);
     const view = new LayeredView(parent.lowerDirs);
     const empty = removeMountStubs(copy, view, [...RUNTIME_MOUNT_STUBS, ...(options.mountTargets ?? []).map((t) => t.replace(/^\/+/, ""))]);
-    if (!empty) layer = await store.createLayerFromDir(copy);
+    if (!empty) layer = await layerOfTree(store, copy);
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }

@@ -27,6 +27,7 @@ import { shortDigest } from "./cache.js";
 import { type BuildContext, ContextRefusal, hasWildcards, segmentRegExp, type ContextEntry } from "./context.js";
 import { download, isRemoteSource } from "./download.js";
 import type { LayeredView, ViewEntry } from "./layered-view.js";
+import { containerOwnerOf } from "../runtime/rootless-owner.js";
 import { DestinationError, LayerTree, type Owner } from "./layer-builder.js";
 
 /** Per-file inputs are listed (to say which files changed) up to this many files per step. */
@@ -305,8 +306,8 @@ export async function writeFileStep(prepared: PreparedFileStep, root: string, vi
         if (sourceView === undefined) throw new Error("COPY --from source without its image view");
         if (!from.stat.isDirectory()) {
           const target = placeFile(view, fileTarget(path.posix.basename(source.matched)));
-          if (from.stat.isSymbolicLink()) layer.symlink(sourceView.readlink(source.rel), target, ownerOr(from.stat), from.stat.mtimeMs);
-          else layer.copyFile(from.hostPath, target, chmod ?? from.stat.mode, ownerOr(from.stat), from.stat.mtimeMs);
+          if (from.stat.isSymbolicLink()) layer.symlink(sourceView.readlink(source.rel), target, ownerOr(containerOwnerOf(from.stat)), from.stat.mtimeMs);
+          else layer.copyFile(from.hostPath, target, chmod ?? from.stat.mode, ownerOr(containerOwnerOf(from.stat)), from.stat.mtimeMs);
           break;
         }
         layer.ensureDir(destRel);
@@ -316,7 +317,7 @@ export async function writeFileStep(prepared: PreparedFileStep, root: string, vi
             const child = sourceView.lookup(childRel);
             if (child === undefined) continue;
             const childTarget = join(target, name);
-            const owner = ownerOr(child.stat);
+            const owner = ownerOr(containerOwnerOf(child.stat));
             if (child.stat.isDirectory()) {
               layer.writeDir(placeDir(view, childTarget), chmod ?? child.stat.mode, owner, child.stat.mtimeMs);
               walk(childRel, childTarget);
@@ -332,7 +333,7 @@ export async function writeFileStep(prepared: PreparedFileStep, root: string, vi
       }
     }
   }
-  layer.finish();
+  await layer.finish();
 }
 
 function join(dir: string, name: string): string {

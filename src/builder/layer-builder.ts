@@ -4,7 +4,7 @@
  * image already has are written with the image's metadata (owner, mode, times), so the layer does
  * not change them; new ones get mode 0755 and the `--chown` owner, as Docker creates them.
  */
-import { setOwner } from "../runtime/rootless-owner.js";
+import { containerOwnerOf, OwnerChanges } from "../runtime/rootless-owner.js";
 import { chmodSync, copyFileSync, constants, lutimesSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { LayeredView } from "./layered-view.js";
@@ -26,12 +26,13 @@ export class DestinationError extends Error {}
  * const layer = new LayerTree(tmpDir, view, { uid: 0, gid: 0 });
  * layer.ensureDir("app");
  * layer.writeContent("app/hello.txt", "hi\n", 0o644);
- * layer.finish();
+ * await layer.finish();
  * ```
  */
 export class LayerTree {
   readonly #created = new Set<string>();
   readonly #dirTimes: Array<{ rel: string; mtimeMs: number }> = [];
+  readonly #owners: OwnerChanges;
 
   constructor(
     readonly root: string,
@@ -40,7 +41,9 @@ export class LayerTree {
     readonly parentOwner: Owner,
     /** Owners of particular new directories (WORKDIR directories the image lacks), by path. */
     readonly dirOwners: ReadonlyMap<string, Owner> = new Map(),
-  ) {}
+  ) {
+    this.#owners = new OwnerChanges(root);
+  }
 
   /** The host path of an image path in this layer. */
   hostPath(rel: string): string {
@@ -64,12 +67,12 @@ export class LayerTree {
       mkdirSync(host);
       if (existing !== undefined) {
         chmodSync(host, existing.stat.mode & 0o7777);
-        setOwner(host, { uid: existing.stat.uid, gid: existing.stat.gid }, `COPY to ${rel}`);
+        this.#owners.set(host, containerOwnerOf(existing.stat), `COPY to ${rel}`);
         this.#dirTimes.push({ rel: sub, mtimeMs: existing.stat.mtimeMs });
       } else {
         const owner = this.dirOwners.get(sub) ?? this.parentOwner;
         chmodSync(host, 0o755);
-        setOwner(host, owner, `COPY to ${rel}`);
+        this.#owners.set(host, owner, `COPY to ${rel}`);
       }
       this.#created.add(sub);
     }
@@ -87,7 +90,7 @@ export class LayerTree {
     const host = this.hostPath(rel);
     if (!this.#created.has(rel)) mkdirSync(host);
     chmodSync(host, mode & 0o7777);
-    setOwner(host, owner, `COPY to ${rel}`);
+    this.#owners.set(host, owner, `COPY to ${rel}`);
     this.#created.add(rel);
     this.#dirTimes.push({ rel, mtimeMs });
   }
@@ -119,16 +122,20 @@ export class LayerTree {
     const host = this.hostPath(rel);
     this.#clear(host, rel);
     symlinkSync(target, host);
-    setOwner(host, owner, `COPY to ${rel}`);
+    this.#owners.set(host, owner, `COPY to ${rel}`);
     lutimesSync(host, mtimeMs / 1000, mtimeMs / 1000);
     this.#created.add(rel);
   }
 
-  /** Sets directory times last (writing into a directory changes its mtime). */
-  finish(): void {
+  /**
+   * Sets directory times (writing into a directory changes its mtime), then the owners bento
+   * could not set at once (rootless): after that the user may no longer set their times.
+   */
+  async finish(): Promise<void> {
     for (const { rel, mtimeMs } of this.#dirTimes.sort((a, b) => b.rel.length - a.rel.length)) {
       utimesSync(this.hostPath(rel), mtimeMs / 1000, mtimeMs / 1000);
     }
+    await this.#owners.apply();
   }
 
   // A later source may replace an earlier one at the same path; never write through a symlink.
@@ -137,7 +144,7 @@ export class LayerTree {
   }
 
   #finishFile(host: string, rel: string, mode: number, owner: Owner, mtimeMs: number): void {
-    setOwner(host, owner, `COPY to ${rel}`);
+    this.#owners.set(host, owner, `COPY to ${rel}`);
     // chmod after chown: chown clears the setuid and setgid bits.
     chmodSync(host, mode & 0o7777);
     utimesSync(host, mtimeMs / 1000, mtimeMs / 1000);

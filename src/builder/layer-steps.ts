@@ -17,6 +17,7 @@ import { removeMountStubs, runArgv } from "./run-step.js";
 import { missingWorkdir } from "./workdir.js";
 import type { BuildRun } from "./build-run.js";
 import { afterLayerStep, OUTPUT_TAIL_LINES, tailLines, type BuildState } from "./build-state.js";
+import { layerOfTree } from "./layer-of-tree.js";
 
 /** RUN: the command runs in a build container on the parent's layers; its upper directory becomes the layer. */
 export async function runLayerStep(
@@ -66,7 +67,7 @@ export async function runLayerStep(
         throw new BuildStepError(position, { exitCode: result.exitCode, ...(result.signal === undefined ? {} : { signal: result.signal }), outputTail: tailLines(result.output, OUTPUT_TAIL_LINES) });
       }
       const empty = removeMountStubs(result.upperDir, view);
-      return empty ? {} : { layer: await run.store.createLayerFromDir(result.upperDir) };
+      return empty ? {} : { layer: await layerOfTree(run.store, result.upperDir) };
     } finally {
       await result.remove();
     }
@@ -95,8 +96,8 @@ export async function workdirLayer(run: BuildRun, state: BuildState, config: Ima
       if (e instanceof DestinationError) throw new BuildStepError(position, { reason: `WORKDIR ${config.WorkingDir}: ${e.message}` }, { cause: e });
       throw e;
     }
-    tree.finish();
-    return { layer: await run.store.createLayerFromDir(root) };
+    await tree.finish();
+    return { layer: await layerOfTree(run.store, root) };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

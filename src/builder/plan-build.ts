@@ -29,6 +29,7 @@ import { rootfsLayer } from "./rootfs-layer.js";
 import type { BuildRun } from "./build-run.js";
 import { afterLayerStep, CONFIG_ONLY, fromText, scratchState, stepText, type BuildState } from "./build-state.js";
 import { runLayerStep, workdirLayer } from "./layer-steps.js";
+import { layerOfTree } from "./layer-of-tree.js";
 
 /** The build of one plan (the top one, or one embedded with `from(image)` / `copy({ from: image })`). */
 export class PlanBuild {
@@ -315,7 +316,7 @@ export class PlanBuild {
         mkdirSync(root, { mode: 0o755 });
         try {
           await writeFileStep(prepared, root, view, config.config, origin);
-          return { layer: await this.run.store.createLayerFromDir(root) };
+          return { layer: await layerOfTree(this.run.store, root) };
         } catch (e) {
           if (e instanceof DestinationError) throw new BuildStepError(position, { reason: e.message }, { cause: e });
           if (e instanceof ContextRefusal) throw new BuildContextError(position, e.source, e.reason, { cause: e });

@@ -66,7 +66,7 @@ export async function runBuildStep(spec: BuildStepSpec): Promise<BuildStepResult
   const network = requested === "default" && !egressPossible() ? "none" : requested;
   const options = normalizeOptions({ entrypoint: spec.argv, command: [], env: spec.env ?? {}, network: network === "host" ? "host" : "none", ports: [], stopTimeoutMs: 1000 });
   if (network === "default") options.egress = true;
-  const instance = ContainerInstance.create(options, { lowerDirs: spec.lowerDirs, config: spec.config });
+  const instance = await ContainerInstance.create(options, { lowerDirs: spec.lowerDirs, config: spec.config });
   try {
     await instance.launch();
     const follow = spec.onOutput

@@ -78,7 +78,7 @@ export class Container {
         if (error instanceof StartupError || error instanceof InvalidOptionError) throw error;
         throw new StartupError(label, { phase: "build" }, { cause: error });
       });
-    const instance = ContainerInstance.create(this.options, source);
+    const instance = await ContainerInstance.create(this.options, source);
     try {
       await writeStartFiles(instance, this.options.files);
     } catch (error) {

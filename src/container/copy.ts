@@ -4,7 +4,6 @@
  * image needs a `tar`, as `kubectl cp` does); a stopped one through its upper directory and the
  * image's layers, which are not mounted then.
  */
-import { setOwner } from "../runtime/rootless-owner.js";
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { tarPackage } from "../deps.js";
@@ -13,6 +12,8 @@ import type { RawExecResult } from "./exec.js";
 import { copyMergedTree, lookupMerged, resolveMerged } from "./merged-view.js";
 import { containerPath } from "./mounts.js";
 import type { RuntimeMount } from "../runtime/container-plan.js";
+import { containerOwnerOf, OwnerChanges } from "../runtime/rootless-owner.js";
+import { isRootless } from "../runtime/user-namespace.js";
 
 /** What copying needs from a container. */
 export interface CopyTarget {
@@ -26,7 +27,9 @@ export interface CopyTarget {
 
 async function tarOf(dir: string, entry: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  const stream = tarPackage().c({ cwd: dir, portable: false }, [entry]);
+  // Rootless, the staged files are the user's, which is root in the container: the tar carries
+  // no owners, so tar in the container makes them root's.
+  const stream = tarPackage().c({ cwd: dir, portable: isRootless() }, [entry]);
   for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
@@ -53,7 +56,7 @@ function hostDestination(hostPath: string, name: string): string {
   return existsSync(hostPath) && lstatSync(hostPath).isDirectory() ? join(hostPath, name) : hostPath;
 }
 
-/** Copies `path` out of the container to `hostPath`. */
+/** Copies `path` out of the container to `hostPath`; rootless, the copies are the user's. */
 export async function copyFromContainer(target: CopyTarget, path: string, hostPath: string): Promise<void> {
   const src = containerPath("copyFrom", path);
   const dest = hostDestination(hostPath, basename(src) || "root");
@@ -64,7 +67,7 @@ export async function copyFromContainer(target: CopyTarget, path: string, hostPa
       const r = await target.execRaw(["tar", "-c", "-C", dirname(src), basename(src)], {});
       check(r, `copy ${src} out`, target);
       await new Promise<void>((resolve, reject) => {
-        const x = tarPackage().x({ cwd: staging, preserveOwner: true });
+        const x = tarPackage().x({ cwd: staging, preserveOwner: !isRootless() });
         x.on("error", reject);
         x.on("close", () => resolve());
         x.end(r.stdout);
@@ -74,10 +77,11 @@ export async function copyFromContainer(target: CopyTarget, path: string, hostPa
       // volume or bind it lands in: never through a symlink on the host.
       const resolved = `/${resolveMerged(target.layers(), src, false)}`;
       const inMount = mountFor(target.mounts, resolved);
+      const owners = isRootless() ? undefined : new OwnerChanges(staging);
       const found =
         inMount && inMount.mount.kind === "bind"
-          ? copyMergedTree([inMount.mount.source], resolveMerged([inMount.mount.source], inMount.rest, false), join(staging, basename(src)))
-          : copyMergedTree(target.layers(), resolved, join(staging, basename(src)));
+          ? copyMergedTree([inMount.mount.source], resolveMerged([inMount.mount.source], inMount.rest, false), join(staging, basename(src)), owners)
+          : copyMergedTree(target.layers(), resolved, join(staging, basename(src)), owners);
       if (!found) throw new BentoError("ERR_NOT_FOUND", `copyFrom: ${src} does not exist in container ${target.name}`);
     }
     const copied = join(staging, basename(src));
@@ -101,7 +105,7 @@ export async function copyToContainer(target: CopyTarget, source: string | Buffe
       const isDir = (await target.execRaw(["test", "-d", dest], {})).exitCode === 0;
       if (isDir && typeof source === "string") name = basename(source);
       const parent = isDir && typeof source === "string" ? dest : dirname(dest);
-      stage(source, join(staging, name));
+      stage(source, join(staging, name), undefined);
       const r = await target.execRaw(["tar", "-x", "-C", parent], { stdin: await tarOf(staging, name) });
       check(r, `copy into ${dest}`, target);
       return;
@@ -113,30 +117,34 @@ export async function copyToContainer(target: CopyTarget, source: string | Buffe
     const existing = lookupMerged(target.layers(), resolved);
     const intoDir = existing?.stat.isDirectory() && typeof source === "string";
     const finalPath = `/${intoDir ? join(resolved, basename(source)) : resolved}`;
-    copyUpParents(target.layers(), dirname(finalPath));
+    const owners = new OwnerChanges(upper);
+    copyUpParents(target.layers(), dirname(finalPath), owners);
     const at = join(upper, finalPath);
     rmSync(at, { recursive: true, force: true }); // also a whiteout that hid a deleted file
-    stage(source, at);
+    stage(source, at, owners);
+    await owners.apply();
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
 }
 
-function stage(source: string | Buffer, to: string): void {
+// Copies the host tree; its owners go through `owners` when given (as root the staged tree for
+// a running container keeps them too: its tar carries them).
+function stage(source: string | Buffer, to: string, owners: OwnerChanges | undefined): void {
   if (typeof source === "string") cpSync(source, to, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true, mode: 0 });
   else writeFileSync(to, source, { mode: 0o644 });
-  if (typeof source === "string") copyOwnership(source, to);
+  if (typeof source === "string" && (owners || !isRootless())) copyOwnership(source, to, owners ?? new OwnerChanges(dirname(to)));
 }
 
 // cpSync keeps modes and times but not owners.
-function copyOwnership(from: string, to: string): void {
+function copyOwnership(from: string, to: string, owners: OwnerChanges): void {
   const st = lstatSync(from);
-  setOwner(to, st, `copy ${from}`);
-  if (st.isDirectory()) for (const n of readdirSync(from)) copyOwnership(join(from, n), join(to, n));
+  owners.set(to, containerOwnerOf(st), `copy ${from}`);
+  if (st.isDirectory()) for (const n of readdirSync(from)) copyOwnership(join(from, n), join(to, n), owners);
 }
 
 /** Creates `dir`'s ancestors in the upper dir with the owners and modes the image gives them. */
-function copyUpParents(layers: string[], dir: string): void {
+function copyUpParents(layers: string[], dir: string, owners: OwnerChanges): void {
   const upper = layers[0]!;
   let rel = "";
   for (const part of dir.split("/").filter(Boolean)) {
@@ -146,6 +154,6 @@ function copyUpParents(layers: string[], dir: string): void {
     const below = lookupMerged(layers.slice(1), rel);
     rmSync(at, { force: true });
     mkdirSync(at, { mode: below?.stat.mode ?? 0o755 });
-    if (below) setOwner(at, below.stat, `copy to ${rel}`);
+    if (below) owners.set(at, containerOwnerOf(below.stat), `copy to ${rel}`);
   }
 }

@@ -125,7 +125,7 @@ export class ContainerInstance {
   }
 
   /** Creates the container's directories and records; nothing runs yet. */
-  static create(options: NormalizedOptions, source: ImageSource): ContainerInstance {
+  static async create(options: NormalizedOptions, source: ImageSource): Promise<ContainerInstance> {
     const cfg = config();
     if (!swept) {
       swept = true;
@@ -165,7 +165,7 @@ export class ContainerInstance {
       payload.setGroups = false;
       payload.groups = [];
     }
-    const volumes = resolveMounts(options.mounts, Object.keys(image.Volumes ?? {}), source.lowerDirs, containerDir);
+    const volumes = await resolveMounts(options.mounts, Object.keys(image.Volumes ?? {}), source.lowerDirs, containerDir);
     const spec: RuntimeSpec = {
       id,
       hostname,
@@ -191,7 +191,7 @@ export class ContainerInstance {
     writeFileSync(join(containerDir, "hosts"), hosts + extraHostLines(options.system.extraHosts));
     writeFileSync(join(containerDir, "hostname"), `${hostname}\n`);
     writeFileSync(join(containerDir, "resolv.conf"), options.egress ? `nameserver ${egressNameserver}\n` : resolvConfWith(resolvConf(), options.system.dns));
-    writeMountedFiles(containerDir, volumes.files, user);
+    await writeMountedFiles(containerDir, volumes.files, user);
     writeContainerRecord(containerDir, {
       id,
       name,

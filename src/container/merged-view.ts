@@ -5,7 +5,7 @@
  * volume from the image's content at its path, as Docker does, and to copy out of a stopped
  * container.
  */
-import { setOwner } from "../runtime/rootless-owner.js";
+import { containerOwnerOf, type OwnerChanges } from "../runtime/rootless-owner.js";
 import { chmodSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, utimesSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { nativeFs } from "../store/native-fs.js";
@@ -134,25 +134,28 @@ export function listMerged(layers: readonly string[], rel: string): Map<string, 
   return out;
 }
 
-function copyOne(entry: Entry, dest: string): void {
+function copyOne(entry: Entry, dest: string, owners: OwnerChanges | undefined): void {
   const { stat } = entry;
   if (stat.isSymbolicLink()) symlinkSync(readlinkSync(entry.path), dest);
   else if (stat.isFile()) copyFileSync(entry.path, dest);
   else if (stat.isDirectory()) mkdirSync(dest, { recursive: true });
   else return; // devices, fifos and sockets are not copied out
-  setOwner(dest, stat, `copy ${entry.path}`);
+  owners?.set(dest, containerOwnerOf(stat), `copy ${entry.path}`);
   if (!stat.isSymbolicLink()) {
     chmodSync(dest, stat.mode & 0o7777); // after chown, which clears setuid bits
     if (!stat.isDirectory()) utimesSync(dest, stat.atime, stat.mtime);
   }
 }
 
-/** Copies the merged tree at `rel` into `dest` (which becomes that tree), keeping owners and modes. */
-export function copyMergedTree(layers: readonly string[], rel: string, dest: string): boolean {
+/**
+ * Copies the merged tree at `rel` into `dest` (which becomes that tree), keeping modes, and
+ * owners through `owners` (the caller applies them); without it the copies are the user's.
+ */
+export function copyMergedTree(layers: readonly string[], rel: string, dest: string, owners: OwnerChanges | undefined): boolean {
   const root = lookupMerged(layers, rel);
   if (!root) return false;
   const walk = (entryRel: string, entry: Entry, to: string) => {
-    copyOne(entry, to);
+    copyOne(entry, to, owners);
     if (!entry.stat.isDirectory()) return;
     for (const [name, child] of listMerged(layers, entryRel)) walk(join(entryRel, name), child, join(to, name));
     utimesSync(to, entry.stat.atime, entry.stat.mtime); // after its children changed it

@@ -5,9 +5,10 @@
  * does). Volumes become binds of their data directories.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { RuntimeMount } from "../runtime/container-plan.js";
+import { OwnerChanges } from "../runtime/rootless-owner.js";
 import { ensureVolume, volumeDataDir, volumeDir } from "../volume/volume-store.js";
 import { copyMergedTree, resolveMerged } from "./merged-view.js";
 import type { NormalizedMount } from "./mounts.js";
@@ -19,42 +20,44 @@ export interface ResolvedMounts {
   /** Volumes made for this container only; removed with it. */
   anonymous: string[];
   /** Files to write (as `files/<n>` of the container's directory) before the container starts. */
-  files: { name: string; content: Uint8Array; mode: number; uid?: number; gid?: number }[];
+  files: { name: string; target: string; content: Uint8Array; mode: number; uid?: number; gid?: number }[];
 }
 
-function fillFromImage(layers: readonly string[], target: string, name: string): void {
+async function fillFromImage(layers: readonly string[], target: string, name: string): Promise<void> {
   const data = volumeDataDir(name);
   if (readdirSync(data).length > 0) return;
   // Copy into a fresh directory, then swap it in: the copy keeps the image dir's owner and mode.
   const tmp = `${data}.fill-${process.pid}`;
   // The image's symlinks are followed inside the image, never on the host (`VOLUME /e/etc` with
   // /e -> / fills from the image's /etc).
-  if (copyMergedTree(layers, resolveMerged(layers, target, true), tmp)) {
+  const owners = new OwnerChanges(dirname(tmp));
+  if (copyMergedTree(layers, resolveMerged(layers, target, true), tmp, owners)) {
+    await owners.apply();
     rmSync(data, { recursive: true, force: true });
     renameSync(tmp, data);
   }
 }
 
 /** Resolves mounts for a container whose image has `imageVolumes` (its config's Volumes). */
-export function resolveMounts(mounts: readonly NormalizedMount[], imageVolumes: readonly string[], layers: readonly string[], containerDir: string): ResolvedMounts {
+export async function resolveMounts(mounts: readonly NormalizedMount[], imageVolumes: readonly string[], layers: readonly string[], containerDir: string): Promise<ResolvedMounts> {
   const out: ResolvedMounts = { mounts: [], volumes: [], anonymous: [], files: [] };
   const covered = new Set(mounts.map((m) => m.target));
-  const volumeMount = (name: string, target: string, readonly: boolean, anonymous: boolean) => {
+  const volumeMount = async (name: string, target: string, readonly: boolean, anonymous: boolean) => {
     ensureVolume(name, {}, anonymous);
-    fillFromImage(layers, target, name);
+    await fillFromImage(layers, target, name);
     out.volumes.push(name);
     if (anonymous) out.anonymous.push(name);
     out.mounts.push({ kind: "bind", source: volumeDataDir(name), target, readonly, isFile: false });
   };
   for (const path of imageVolumes) {
     const target = path.replace(/\/+$/, "") || "/";
-    if (!covered.has(target)) volumeMount(randomBytes(32).toString("hex"), target, false, true);
+    if (!covered.has(target)) await volumeMount(randomBytes(32).toString("hex"), target, false, true);
   }
   for (const m of mounts) {
-    if (m.kind === "volume") volumeMount(m.name, m.target, m.readonly, false);
+    if (m.kind === "volume") await volumeMount(m.name, m.target, m.readonly, false);
     else if (m.kind === "file") {
       const name = join("files", String(out.files.length));
-      out.files.push({ name, content: m.content, mode: m.mode, ...(m.uid === undefined ? {} : { uid: m.uid }), ...(m.gid === undefined ? {} : { gid: m.gid }) });
+      out.files.push({ name, target: m.target, content: m.content, mode: m.mode, ...(m.uid === undefined ? {} : { uid: m.uid }), ...(m.gid === undefined ? {} : { gid: m.gid }) });
       out.mounts.push({ kind: "bind", source: join(containerDir, name), target: m.target, readonly: true, isFile: true });
     } else out.mounts.push(m.kind === "bind" ? { kind: "bind", source: m.source, target: m.target, readonly: m.readonly, isFile: m.isFile } : m);
   }
@@ -68,15 +71,18 @@ export function removeAnonymousVolumes(names: readonly string[]): void {
 
 /**
  * Writes the files of `content` mounts into the container's directory, owned by their uid/gid
- * (default the container's user) with their mode; chmod after chown, as chown clears set-id bits.
+ * (default the container's user) with their mode (rootless, the owners are set last, from inside
+ * the user namespace, which keeps the set-id bits).
  */
-export function writeMountedFiles(containerDir: string, files: ResolvedMounts["files"], user: { uid: number; gid: number }): void {
+export async function writeMountedFiles(containerDir: string, files: ResolvedMounts["files"], user: { uid: number; gid: number }): Promise<void> {
   if (files.length === 0) return;
   mkdirSync(join(containerDir, "files"), { mode: 0o700 });
+  const owners = new OwnerChanges(containerDir);
   for (const f of files) {
     const file = join(containerDir, f.name);
     writeFileSync(file, f.content, { mode: 0o600 });
-    chownSync(file, f.uid ?? user.uid, f.gid ?? user.gid);
-    chmodSync(file, f.mode);
+    owners.set(file, { uid: f.uid ?? user.uid, gid: f.gid ?? user.gid }, `file mount ${f.target}`);
+    chmodSync(file, f.mode); // after chown as root, which clears set-id bits
   }
+  await owners.apply();
 }

@@ -27,7 +27,7 @@ export interface HelperEvent {
 
 /** Options of {@link HelperProcess.start}. */
 export interface HelperStartOptions {
-  role: "shim" | "exec" | "network" | "userns" | "remove";
+  role: "shim" | "exec" | "network" | "userns" | "remove" | "owners";
   plan: readonly PlanRecord[];
   /** The helper's fds 0, 1, 2; "socket" makes a socket Node reads or writes. */
   stdio: [ChildFd, ChildFd, ChildFd];

@@ -1,18 +1,122 @@
 /**
- * Setting owners from Node. Root sets any; rootless, Node cannot give files away (that needs the
- * user namespace), but the user's own ids are root's in a container, so an owner of 0 (or the
- * user) is what the file already has, and any other owner is refused with the way out.
+ * Setting owners of files bento writes (secrets, copyTo, COPY --chown). Root sets any owner at
+ * once. Rootless, Node writes files as the user (container root) and cannot give them away:
+ * the owners are collected and handed to bento-shim's "owners" role, which joins this process's
+ * user namespace and sets them there, as container ids the namespace's map turns into the
+ * user's subordinate ids. Without a subordinate range only root's exists, and any other owner
+ * is refused with the way out.
  */
-import { lchownSync } from "node:fs";
-import { HostUnsupportedError } from "../errors.js";
+import { lchownSync, readFileSync, rmSync } from "node:fs";
+import { isAbsolute, relative } from "node:path";
+import { BentoError } from "../errors.js";
+import { HelperProcess } from "../native/helper-process.js";
+import { installLayerOwners } from "../store/layer-owners.js";
+import type { IdRange } from "./id-map.js";
+import { idMapping, isRootless, onlyRootMapped, removeAsNamespaceRoot, userNamespace } from "./user-namespace.js";
 
-const uid = process.geteuid?.() ?? 0;
-const gid = process.getegid?.() ?? 0;
+/** A file owner as the container sees it. */
+export interface Owner {
+  uid: number;
+  gid: number;
+}
 
-/** lchown as root; rootless, a no-op for root's (or the user's own) ids, an error for others. */
-export function setOwner(path: string, owner: { uid: number; gid: number }, what: string): void {
-  if (uid === 0) return lchownSync(path, owner.uid, owner.gid);
-  const own = (id: number, mine: number) => id === 0 || id === mine;
-  if (own(owner.uid, uid) && own(owner.gid, gid)) return;
-  throw new HostUnsupportedError(`${what}: owner ${owner.uid}:${owner.gid}: rootless, bento cannot give files to other owners yet (only root's, which are yours); run as root, or leave the owner as root`);
+/**
+ * The owner a file of the host has in a container: rootless, the user's ids are root's and the
+ * subordinate range is 1-65536; as root, the same ids. Ids outside the map become root's (the
+ * user owns the copy bento makes of them).
+ */
+export function containerOwnerOf(host: Owner): Owner {
+  if (!isRootless()) return { uid: host.uid, gid: host.gid };
+  const mapping = idMapping();
+  const inside = (id: number, ranges: readonly IdRange[]) => {
+    const range = ranges.find((r) => id >= r.outside && id < r.outside + r.count);
+    return range === undefined ? 0 : range.inside + (id - range.outside);
+  };
+  return { uid: inside(host.uid, mapping.uidMap), gid: inside(host.gid, mapping.gidMap) };
+}
+
+/** Owners given to files under one directory, the last step once they are written. */
+export class OwnerChanges {
+  readonly #pending: Array<{ rel: string; owner: Owner }> = [];
+
+  /** `root`: the directory every path lies in; rootless, paths are resolved inside it. */
+  constructor(readonly root: string) {}
+
+  /**
+   * Gives `path` the container owner `owner`: as root at once, rootless when {@link apply} runs
+   * (after the caller set the mode: the helper keeps setuid and setgid bits). Throws, naming
+   * `what` and the fix, for an owner the user namespace does not hold.
+   */
+  set(path: string, owner: Owner, what: string): void {
+    if (!isRootless()) return lchownSync(path, owner.uid, owner.gid);
+    if (owner.uid === 0 && owner.gid === 0) return; // the user's, as written
+    onlyRootMapped(`${what}: owner`, owner);
+    const rel = relative(this.root, path);
+    if (rel.startsWith("..") || isAbsolute(rel)) throw new Error(`OwnerChanges: "${path}" is not under "${this.root}"`);
+    this.#pending.push({ rel, owner });
+  }
+
+  /** Rootless: sets the collected owners from inside the user namespace. */
+  async apply(): Promise<void> {
+    const pending = this.#pending.splice(0);
+    if (pending.length === 0) return;
+    await asNamespaceRoot(
+      `set owners under ${this.root}`,
+      pending.map((p) => ["lchown", this.root, p.rel || ".", String(p.owner.uid), String(p.owner.gid)]),
+    );
+  }
+}
+
+/** Runs ops of bento-shim's "owners" role as root of this process's user namespace. */
+async function asNamespaceRoot(what: string, ops: string[][]): Promise<void> {
+  const ns = await userNamespace();
+  const plan = [["section", "settings"], ["userns", String(ns.holderPid)], ...ops];
+  const helper = HelperProcess.start({ role: "owners", plan, stdio: ["null", "null", "null"] });
+  const done = await helper.waitFor((e) => e.event === "ready" || e.event === "error" || e.event === "fatal");
+  void helper.exited().then(() => helper.close());
+  if (done?.event !== "ready") {
+    throw new BentoError("ERR_OWNER", `${what}: ${done?.syscall ?? "helper"} ${done?.path ?? ""} failed (errno ${done?.errno ?? "?"}${done?.message ? `: ${done.message}` : ""})`);
+  }
+}
+
+/**
+ * Rootless: copies the tree `from` into the existing directory `to` as root of the user
+ * namespace, so files that container users made (which the user may not read) are copied with
+ * their owners, modes and xattrs.
+ */
+export async function copyAsNamespaceRoot(from: string, to: string): Promise<void> {
+  await asNamespaceRoot(`copy ${from}`, [["copy", from, to]]);
+}
+
+/**
+ * Rootless: makes the tree under `dir` the user's and readable by them (bento's own copy, or an
+ * upper dir about to be deleted), and returns what each entry had before: owner (container ids)
+ * and mode, by path relative to `dir`, for the layer to record. `manifest`: a new file's path.
+ */
+export async function takeTree(dir: string, manifest: string): Promise<Map<string, { uid: number; gid: number; mode: number }>> {
+  try {
+    await asNamespaceRoot(`read ${dir}`, [["take", dir, manifest]]);
+    const fields = readFileSync(manifest, "utf8").split("\0");
+    const out = new Map<string, { uid: number; gid: number; mode: number }>();
+    for (let i = 0; i + 3 < fields.length; i += 4) out.set(fields[i]!, { uid: Number(fields[i + 1]), gid: Number(fields[i + 2]), mode: Number(fields[i + 3]) });
+    return out;
+  } finally {
+    rmSync(manifest, { force: true });
+  }
+}
+
+// Rootless with a subordinate range, unpacked image layers keep their owners, set from inside
+// the user namespace. Ids the range does not hold stay root's (the user's), as without a range.
+if (isRootless() && idMapping().kind === "subordinate") {
+  installLayerOwners((root) => {
+    const changes = new OwnerChanges(root);
+    const mapping = idMapping();
+    const held = (id: number, ranges: readonly IdRange[]) => ranges.some((r) => id >= r.inside && id < r.inside + r.count);
+    return {
+      set: (path, uid, gid) => {
+        if (held(uid, mapping.uidMap) && held(gid, mapping.gidMap)) changes.set(path, { uid, gid }, `unpack ${path}`);
+      },
+      apply: () => changes.apply(),
+    };
+  }, removeAsNamespaceRoot);
 }

@@ -43,6 +43,11 @@ export interface ApplyLayerOptions {
   context: string;
   /** Set owners from the archive; needs CAP_CHOWN. When false, files belong to the caller. */
   chown: boolean;
+  /**
+   * When `chown` is false: told each entry's path and archive owner, to set it some other way
+   * (rootless, from inside the user namespace) once the tree is written.
+   */
+  deferOwner?(path: string, uid: number, gid: number): void;
   /** Create char and block devices; needs CAP_MKNOD. Whiteouts (char 0/0) are always created. */
   devices: boolean;
   /** The xattr that marks an opaque directory: `trusted.overlay.opaque`, or `user.overlay.opaque` for overlays mounted with `userxattr`. */
@@ -210,7 +215,8 @@ class LayerWriter {
 
   #chown(path: string, entry: TarEntry): void {
     // New entries already belong to the unpacker; skip the call when that is what the entry says.
-    if (!this.#options.chown || (entry.uid === this.#uid && entry.gid === this.#gid)) return;
+    if (!this.#options.chown) return this.#options.deferOwner?.(path, entry.uid, entry.gid);
+    if (entry.uid === this.#uid && entry.gid === this.#gid) return;
     try {
       fs.lchownSync(path, entry.uid, entry.gid);
     } catch (e) {

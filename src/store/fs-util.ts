@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, constants, lstatSync, promises as fs, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { isErrno } from "./native-fs.js";
+import { removeTreesOfOthers } from "./layer-owners.js";
 
 /**
  * A unique temp name `<prefix><pid>-<random>`. The pid lets a later sweep tell a live writer's
@@ -119,8 +120,13 @@ export async function removeTree(path: string): Promise<void> {
     await fs.rm(path, { recursive: true, force: true });
   } catch (e) {
     if (!isErrno(e, "EACCES", "EPERM")) throw e;
-    makeOwnDirsWritable(path);
-    await fs.rm(path, { recursive: true, force: true });
+    try {
+      makeOwnDirsWritable(path);
+      await fs.rm(path, { recursive: true, force: true });
+    } catch (again) {
+      // Rootless, a layer unpacked with its owners holds files of subordinate ids.
+      if (!isErrno(again, "EACCES", "EPERM") || !(await removeTreesOfOthers([path]))) throw again;
+    }
   }
 }
 

@@ -37,6 +37,7 @@ import { pruneImages, removeImage } from "./image-removal.js";
 import { addImage, tagImage, untagImage, writeImage } from "./image-write.js";
 import { inspectImage, listImages, loadImage, matchReference, resolveImage } from "./images.js";
 import { createLayerFromDir, layerDir, lowerDirs, unpackLayerFile, type UnpackedLayerFile } from "./layers.js";
+import type { RecordedOwners } from "./layer-from-dir.js";
 import { readState, tagsFor } from "./refs.js";
 import { createStoreContext, type StoreContext } from "./store-context.js";
 import type { PruneImagesOptions, RemoveImageOptions, StoreOptions, WriteImageOptions } from "./store-options.js";
@@ -355,10 +356,11 @@ export class ImageStore {
   /**
    * Turns a container's overlay upper directory into a gzip layer blob: overlay whiteouts (char
    * 0/0 devices, opaque directories) become OCI `.wh.` entries. For RUN steps and commit. The
-   * layer's directory is unpacked lazily by {@link ImageStore.layerDir}.
+   * layer's directory is unpacked lazily by {@link ImageStore.layerDir}. `recorded`: the owners
+   * and modes to record instead of those on disk (rootless, for a tree bento made readable).
    */
-  async createLayerFromDir(upperDir: string): Promise<LayerInfo> {
-    return createLayerFromDir(this.#ctx, upperDir);
+  async createLayerFromDir(upperDir: string, recorded?: RecordedOwners): Promise<LayerInfo> {
+    return createLayerFromDir(this.#ctx, upperDir, recorded);
   }
 
   // ---- build cache ----

@@ -16,6 +16,12 @@ import { InvalidArchiveError } from "./errors.js";
 import { isErrno, nativeFs, systemError } from "./native-fs.js";
 import { encodeHeader, END_OF_ARCHIVE, padding, type TarHeaderFields } from "./tar-writer.js";
 
+/**
+ * Owners and modes a tree had before bento made it readable (rootless: the files container
+ * users made), by path relative to the tree; they go into the tar instead of what is on disk.
+ */
+export type RecordedOwners = ReadonlyMap<string, { uid: number; gid: number; mode: number }>;
+
 /** Policy for {@link layerTarFromDir}. */
 export interface LayerFromDirOptions {
   /** The xattrs that mark a directory opaque (`trusted.overlay.opaque`, `user.overlay.opaque`). */
@@ -27,6 +33,8 @@ export interface LayerFromDirOptions {
    * root: an unprivileged store maps them to 0. Default: as on disk.
    */
   imageOwner?(uid: number, gid: number): { uid: number; gid: number };
+  /** Owners and modes to record instead of the files' own (see {@link RecordedOwners}). */
+  recorded?: RecordedOwners;
   /**
    * False for a tree that is not an overlay upper dir (a volume): a char 0/0 device is written
    * as the device it is, not as a `.wh.` deletion. Default true.
@@ -76,9 +84,10 @@ function readXattrs(path: string, rel: string, options: LayerFromDirOptions): { 
 }
 
 function baseFields(rel: string, stat: Stats, options: LayerFromDirOptions): Omit<TarHeaderFields, "type" | "path" | "size"> {
-  const owner = options.imageOwner?.(stat.uid, stat.gid) ?? { uid: stat.uid, gid: stat.gid };
+  const recorded = options.recorded?.get(rel);
+  const owner = recorded ?? options.imageOwner?.(stat.uid, stat.gid) ?? { uid: stat.uid, gid: stat.gid };
   return {
-    mode: stat.mode & 0o7777,
+    mode: recorded?.mode ?? stat.mode & 0o7777,
     uid: owner.uid,
     gid: owner.gid,
     mtime: Math.floor(stat.mtimeMs / 1000),

@@ -13,7 +13,7 @@ import { blobPath, commitBlob } from "./blobs.js";
 import { digestHex, HashTap, isDigest, type Digest } from "./digest.js";
 import { lstatIfExists, tempName } from "./fs-util.js";
 import { loadImage, resolveImage } from "./images.js";
-import { layerTarFromDir } from "./layer-from-dir.js";
+import { layerTarFromDir, type RecordedOwners } from "./layer-from-dir.js";
 import { readManifests } from "./refs.js";
 import type { StoreContext } from "./store-context.js";
 import { MediaType, type LayerInfo } from "./types.js";
@@ -101,7 +101,7 @@ export async function lowerDirs(ctx: StoreContext, ref: string): Promise<string[
 }
 
 /** Turns an overlay upper directory into a gzip layer blob; see `Store.createLayerFromDir`. */
-export async function createLayerFromDir(ctx: StoreContext, upperDir: string): Promise<LayerInfo> {
+export async function createLayerFromDir(ctx: StoreContext, upperDir: string, recorded?: RecordedOwners): Promise<LayerInfo> {
   await ctx.init();
   const tmp = join(ctx.tmpDir, tempName());
   const uncompressed = new HashTap();
@@ -112,7 +112,7 @@ export async function createLayerFromDir(ctx: StoreContext, upperDir: string): P
       layerTarFromDir(upperDir, {
         opaqueXattrs: ["trusted.overlay.opaque", "user.overlay.opaque"],
         keepXattr: (name) => keepLayerXattr(name, native),
-        ...(native ? {} : { imageOwner: ownIdsAsRoot }),
+        ...(recorded ? { recorded } : native ? {} : { imageOwner: ownIdsAsRoot }),
       }),
     );
     await pipeline(tar, uncompressed, createGzip(), compressed, createWriteStream(tmp, { flags: "wx", mode: 0o644 }));

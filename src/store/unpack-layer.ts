@@ -9,6 +9,7 @@ import { createReadStream, promises as fs } from "node:fs";
 import { join } from "node:path";
 import { pipeline, type Readable } from "node:stream";
 import { applyLayer, type ApplyLayerOptions, type ApplyLayerResult } from "./apply-layer.js";
+import { layerOwnerBatch } from "./layer-owners.js";
 import { decompressor, detectFileCompression } from "./compression.js";
 import { digestHex, HashTap, type Digest } from "./digest.js";
 import { DigestMismatchError } from "./errors.js";
@@ -71,12 +72,16 @@ export async function unpackLayer(input: UnpackLayerInput): Promise<UnpackLayerR
     await fs.chmod(tmp, 0o755);
     const { stream, compressed, uncompressed, done } = await openLayerStream(input.blobPath, context);
     let result: ApplyLayerResult;
+    // A store that may not chown hands the owners to what the runtime installed (rootless: set
+    // from inside the user namespace), once every file is written.
+    const owners = input.options.chown ? undefined : layerOwnerBatch(tmp);
     try {
-      result = await applyLayer(readTar(stream, `layer ${input.digest}`), tmp, { ...input.options, context });
+      result = await applyLayer(readTar(stream, `layer ${input.digest}`), tmp, { ...input.options, context, ...(owners ? { deferOwner: (path: string, uid: number, gid: number) => owners.set(path, uid, gid) } : {}) });
       await done;
     } finally {
       stream.destroy();
     }
+    await owners?.apply();
     const digest = compressed.digest();
     if (digest !== input.digest) throw new DigestMismatchError(`${context}: blob ${input.blobPath}`, input.digest, digest);
     const diffId = uncompressed.digest();

@@ -15,6 +15,7 @@ import { extractTree } from "../store/extract-tree.js";
 import { layerTarFromDir } from "../store/layer-from-dir.js";
 import { readTar } from "../store/tar-reader.js";
 import { checkVolumeName, containersUsing, ensureVolume, listVolumeRecords, readVolumeRecord, volumeDataDir, volumeDir, type VolumeRecord } from "./volume-store.js";
+import { containerOwnerOf, OwnerChanges } from "../runtime/rootless-owner.js";
 
 /** Options of a volume. */
 export interface VolumeOptions {
@@ -102,7 +103,8 @@ export class Volume {
     await mkdir(dirname(path), { recursive: true });
     // The store's own tar writer: symlinks as they are (absolute targets included), hardlinks once,
     // names sorted. (The tar package's writer threw "write after end" on some trees with hardlinks.)
-    const tar = Readable.from(layerTarFromDir(this.path, { opaqueXattrs: [], keepXattr: () => false, whiteouts: false }));
+    // Owners as a container sees them (rootless: the user is root, the range 1-65536).
+    const tar = Readable.from(layerTarFromDir(this.path, { opaqueXattrs: [], keepXattr: () => false, whiteouts: false, imageOwner: (uid, gid) => containerOwnerOf({ uid, gid }) }));
     await pipeline(tar, createWriteStream(path));
   }
 
@@ -128,7 +130,10 @@ export class Volume {
       const stream = decompress ? file.pipe(decompress) : file;
       if (decompress) file.on("error", (e) => decompress.destroy(e));
       try {
-        await extractTree(readTar(stream, `archive ${path}`), volume.path, `archive ${basename(path)}`);
+        // Rootless, owners other than root's are set from inside the user namespace afterwards.
+        const owners = new OwnerChanges(volume.path);
+        await extractTree(readTar(stream, `archive ${path}`), volume.path, `archive ${basename(path)}`, (file, uid, gid) => owners.set(file, { uid, gid }, `import ${path}: ${file.slice(volume.path.length + 1)}`));
+        await owners.apply();
       } finally {
         file.destroy();
         stream.destroy();

@@ -1,5 +1,7 @@
-import { testRoot } from "../setup-env.js";
+import { isRoot, testRoot } from "../setup-env.js";
+import { idMapping } from "../../../src/runtime/user-namespace.js";
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Container } from "../../../src/container/container.js";
@@ -73,5 +75,40 @@ describe(`export, import and commit`, () => {
     } finally {
       await (await running.stop({ timeoutMs: 500 })).remove();
     }
+  });
+
+  // Rootless, these files belong to subordinate ids the user cannot read: the layers are read
+  // from inside the user namespace and still record the container's owners and modes.
+  it("keeps the owners and modes container users gave files, in a RUN layer, in the container that runs it, and in a commit", async () => {
+    const listing = (digest: string) => execFileSync("tar", ["--numeric-owner", "-tvzf", Store.default().blobPath(digest as `sha256:${string}`)], { encoding: "utf8" });
+    const image = Image.fromRootfs(busyboxRootfs()).run("mkdir /owned && echo run > /owned/run && chown -R 1000:1000 /owned && chmod 600 /owned/run && chmod 700 /owned").cmd(["sleep", "60"]);
+    if (!isRoot && idMapping().kind === "single") {
+      // Without a subordinate range only id 0 exists in the container: its chown fails.
+      await expect(image.build()).rejects.toThrow(/chown -R 1000:1000 .*exit code 1/);
+      return;
+    }
+    const built = await image.build();
+    expect(listing(built.layers.at(-1)!.digest)).toMatch(/^-rw------- 1000\/1000 .* owned\/run$/m);
+    expect(listing(built.layers.at(-1)!.digest)).toMatch(/^drwx------ 1000\/1000 .* owned\/$/m);
+    const running = await new Container(Image.from(built.id)).start();
+    let committedId = "";
+    try {
+      // The image's layer is unpacked with its owners (rootless: from inside the user namespace).
+      expect((await running.exec(["stat", "-c", "%u:%g %a", "/owned", "/owned/run"])).stdout).toBe("1000:1000 700\n1000:1000 600\n");
+      await running.exec(["sh", "-c", "echo made > /owned/made && chown 1001:1002 /owned/made && chmod 4640 /owned/made"]);
+      const instance = internals(running);
+      const committed = await commitContainer(join(instance.spec.containerDir, "upper"), instance.source, {});
+      committedId = committed.id;
+      expect(listing(committed.layers.at(-1)!.digest)).toMatch(/^-rwSr----- 1001\/1002 .* owned\/made$/m);
+      // The running container's own files are left as they were.
+      expect((await running.exec(["stat", "-c", "%u:%g %a", "/owned/made"])).stdout).toBe("1001:1002 4640\n");
+    } finally {
+      await (await running.stop({ timeoutMs: 500 })).remove();
+    }
+    // Removing the images deletes the unpacked layer, whose files (rootless) are other owners'.
+    const layerDir = await Store.default().layerDir(built.layers.at(-1)!.diffId, built.layers.at(-1));
+    await Store.default().removeImage(committedId);
+    await Store.default().removeImage(built.id);
+    expect(existsSync(layerDir)).toBe(false);
   });
 });

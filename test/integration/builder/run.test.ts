@@ -37,15 +37,11 @@ describe(`RUN`, () => {
       .user("root")
       .cmd(["sh", "-c", "cat /srv/app/env.txt /srv/app/uid.txt /tmp/user.txt /srv/app/shell.txt; ls -ln /tmp/mine | awk '{print $3}'; env | grep -c FLAVOUR || true"]);
     const { stdout } = await runImage(image);
-    // Rootless, layers are unpacked without their owners (README, Rootless): app's file is root's.
-    expect(stdout).toBe(`hello plain /srv/app\n0\napp\nshell=custom-shell\n${isRoot ? 1000 : 0}\n0\n`);
+    // Rootless too, layers keep their owners: app's file is app's.
+    expect(stdout).toBe("hello plain /srv/app\n0\napp\nshell=custom-shell\n1000\n0\n");
   });
 
   it("creates a missing WORKDIR owned by the USER (a layer), and makes no layer for an existing one", async () => {
-    if (!isRoot) {
-      await expect(base().user("app").workdir("/srv/data/app").build()).rejects.toThrow(/rootless, bento cannot give files to other owners yet/);
-      return;
-    }
     const image = base()
       .user("app")
       .workdir("/srv/data/app")

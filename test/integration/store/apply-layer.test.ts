@@ -8,6 +8,8 @@ import { existsSync, promises as fs } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
+import { containerOwnerOf } from "../../../src/runtime/rootless-owner.js";
+import { idMapping } from "../../../src/runtime/user-namespace.js";
 import { sha256 } from "../../../src/store/digest.js";
 import { DigestMismatchError, InvalidArchiveError, UnsafeArchiveError } from "../../../src/store/errors.js";
 import { nativeFs } from "../../../src/store/native-fs.js";
@@ -139,12 +141,14 @@ describe("file types and metadata", () => {
       { path: "home/me/", type: "dir", mode: 0o700, uid: 1000, gid: 1000 },
     ]);
     if (!isRoot) {
-      // Rootless, mknod of a device is refused and owners cannot be given away: devices are left
-      // out (as rootless podman leaves them out) and files are the user's, modes kept.
+      // Rootless, mknod of a device is refused: devices are left out (as rootless podman leaves
+      // them out). With a subordinate range, owners are set from inside the user namespace (the
+      // set-id bits survive); without one, files are the user's (root's in a container).
       expect(existsSync(join(dir, "dev/null"))).toBe(false);
       expect((await fs.lstat(join(dir, "usr/bin/passwd"))).mode & 0o7777).toBe(0o4755);
       const own = await fs.lstat(join(dir, "usr/bin/agent"));
-      expect([own.mode & 0o7777, own.uid]).toEqual([0o6750, process.getuid!()]);
+      const { uid, gid } = containerOwnerOf(own);
+      expect([own.mode & 0o7777, uid, gid]).toEqual(idMapping().kind === "subordinate" ? [0o6750, 1234, 5678] : [0o6750, 0, 0]);
       expect((await fs.lstat(join(dir, "tmp"))).mode & 0o7777).toBe(0o1777);
       await expectNoLeaks(root);
       return;
@@ -237,7 +241,8 @@ describe("file types and metadata", () => {
     expect(xattr(join(dir, "o"), "trusted.overlay.opaque")).toBeUndefined();
     expect((await fs.lstat(join(dir, "x"))).isCharacterDevice()).toBe(true);
     await expect(fs.lstat(join(dir, "dev/null"))).rejects.toThrow(/ENOENT/);
-    expect((await fs.lstat(join(dir, "f"))).uid).toBe(process.getuid?.());
+    // No chown from Node: the owner comes from inside the user namespace, when there is a range.
+    expect(containerOwnerOf(await fs.lstat(join(dir, "f"))).uid).toBe(!isRoot && idMapping().kind === "subordinate" ? 4321 : 0);
     await expectNoLeaks(root);
   });
 });

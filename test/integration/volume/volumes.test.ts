@@ -6,6 +6,7 @@ import { Container, Image, Volume, type ContainerOptions, type RunningContainer 
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { leftovers } from "../leaks.js";
 import { tarOf } from "../store/helpers.js";
+import { idMapping } from "../../../src/runtime/user-namespace.js";
 
 const made: string[] = [];
 afterEach(() => {
@@ -70,6 +71,30 @@ describe(`volumes and mounts`, () => {
     await expect(Volume.import(archive, copy.name)).rejects.toThrow(/already exists/);
     await volume.remove();
     await copy.remove();
+  });
+
+  // Rootless, a user cannot own files as 1000 on the host: the owners come from inside the user
+  // namespace, as the subordinate ids that are 1000 and 2000 in a container.
+  it("imports a volume whose archive names other owners, and a container sees those owners", async () => {
+    const archive = join(testRoot, `owners-${process.pid}.tar`);
+    writeFileSync(
+      archive,
+      tarOf([
+        { path: "app/", type: "dir", mode: 0o750, uid: 1000, gid: 2000 },
+        { path: "app/secret", body: "s\n", mode: 0o4640, uid: 1000, gid: 2000 },
+        { path: "mine", body: "m\n" },
+      ]),
+    );
+    if (!isRoot && idMapping().kind === "single") {
+      // Without a subordinate range only root's exists: refused with the fix, nothing left.
+      await expect(Volume.import(archive, `owners-${process.pid}`)).rejects.toThrow(/no subordinate id range in \/etc\/subuid/);
+      expect(existsSync(new Volume(`owners-${process.pid}`).path)).toBe(false);
+      return;
+    }
+    const volume = await Volume.import(archive, `owners-${process.pid}`);
+    const { out } = await run("stat -c '%n %a %u:%g' /data/app /data/app/secret /data/mine", { mounts: [{ volume: volume.name, target: "/data" }] });
+    expect(out).toBe("/data/app 750 1000:2000\n/data/app/secret 4640 1000:2000\n/data/mine 644 0:0\n");
+    await volume.remove();
   });
 
   it("round-trips a volume holding an absolute symlink, a dangling one and a hardlink through export and import", async () => {
@@ -188,11 +213,13 @@ describe(`volumes and mounts`, () => {
     const outStopped = join(testRoot, `out-stopped-${process.pid}`);
     await stopped.copyFrom("/restored", outStopped);
     await stopped.copyTo(tree, "/again");
-    const expected = [...describeTree(tree), `inline.txt f 644 0:0 ${Buffer.from("inline\n").toString("hex")}`].sort();
+    // Rootless, files copied out are the user's, as the tree copied in was.
+    const copiedOwner = isRoot ? "0:0" : `${process.getuid!()}:${process.getgid!()}`;
+    const expected = [...describeTree(tree), `inline.txt f 644 ${copiedOwner} ${Buffer.from("inline\n").toString("hex")}`].sort();
     expect(describeTree(outRunning).sort()).toEqual(expected);
     expect(describeTree(outStopped).sort()).toEqual(expected);
     const again = await stopped.start();
-    expect((await again.exec(["sh", "-c", "stat -c '%a %u:%g' /again/script.sh; cat /again/link | od -An -tx1"])).stdout).toMatch(/^750 1000:2000\n\s*00 01 02 ff\n$/);
+    expect((await again.exec(["sh", "-c", "stat -c '%a %u:%g' /again/script.sh; cat /again/link | od -An -tx1"])).stdout).toMatch(isRoot ? /^750 1000:2000\n\s*00 01 02 ff\n$/ : /^750 0:0\n\s*00 01 02 ff\n$/);
     await (await again.stop({ timeoutMs: 1000 })).remove();
     expect(statSync(tree).isDirectory()).toBe(true);
   });

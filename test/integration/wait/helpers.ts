@@ -13,7 +13,7 @@ const created = vi.spyOn(ContainerInstance, "create");
 
 /** Ids of every container created since the last call, started or not. */
 export function createdIds(): string[] {
-  const ids = created.mock.results.flatMap((r) => (r.type === "return" ? [(r.value as ContainerInstance).id] : []));
+  const ids = created.mock.settledResults.flatMap((r) => (r.type === "fulfilled" ? [(r.value as ContainerInstance).id] : []));
   created.mockClear();
   return ids;
 }

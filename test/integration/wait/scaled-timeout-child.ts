@@ -12,8 +12,8 @@ import { busyboxRootfs } from "../../fixtures/rootfs.js";
 
 const ids: string[] = [];
 const create = ContainerInstance.create.bind(ContainerInstance);
-ContainerInstance.create = (...args) => {
-  const instance = create(...args);
+ContainerInstance.create = async (...args) => {
+  const instance = await create(...args);
   ids.push(instance.id);
   return instance;
 };
