@@ -90,6 +90,7 @@ export type {
   BlobInfo,
 } from "./store/types.js";
 export type { ImageUsage } from "./store/image-usage.js";
+export type { RecordedOwners, RecordedOwner } from "./store/layer-from-dir.js";
 
 // Containers
 export { Container } from "./container/container.js";

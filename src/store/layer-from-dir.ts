@@ -20,7 +20,17 @@ import { encodeHeader, END_OF_ARCHIVE, padding, type TarHeaderFields } from "./t
  * Owners and modes a tree had before bento made it readable (rootless: the files container
  * users made), by path relative to the tree; they go into the tar instead of what is on disk.
  */
-export type RecordedOwners = ReadonlyMap<string, { uid: number; gid: number; mode: number }>;
+export type RecordedOwners = ReadonlyMap<string, RecordedOwner>;
+
+/** One entry of {@link RecordedOwners}. */
+export interface RecordedOwner {
+  /** The owner's user id, as the container sees it. */
+  uid: number;
+  /** The owner's group id, as the container sees it. */
+  gid: number;
+  /** The permission bits (with setuid, setgid and sticky). */
+  mode: number;
+}
 
 /** Policy for {@link layerTarFromDir}. */
 export interface LayerFromDirOptions {
