@@ -60,7 +60,9 @@ export function removeTreeSync(home: string, dir: string, name: string): void {
 
 function isPermissionError(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
-  return code === "EACCES" || code === "EPERM";
+  // Node's recursive rm retries an unlink refused with EPERM as rmdir, which then reports
+  // ENOTDIR for the file (a socket a container user left in a directory of theirs, say).
+  return code === "EACCES" || code === "EPERM" || code === "ENOTDIR";
 }
 
 async function removeInBackground(target: string): Promise<void> {
