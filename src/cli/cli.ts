@@ -6,9 +6,8 @@
  * container-exit-codes.ts). Errors print as `bento: <message>`; with BENTO_DEBUG set, with their
  * stack and causes.
  */
-import { UsageError } from "./args.js";
 import { buildCommand } from "./build.js";
-import { reportError, type CliIo, type Command } from "./command.js";
+import type { CliIo, Command } from "./command.js";
 import { composeCommand } from "./compose.js";
 import { doctorCommand } from "./doctor.js";
 import { imagesCommand } from "./images.js";
@@ -20,7 +19,7 @@ import { runCommand } from "./run.js";
 import { execCommand } from "./exec.js";
 import { attachCommand } from "./attach.js";
 import { withContainerExitCodes } from "./container-exit-codes.js";
-import { usageExitCode } from "./docker-command.js";
+import { runReportingErrors, usageExitCode } from "./docker-command.js";
 import { stopCommand } from "./stop.js";
 import { waitCommand } from "./wait.js";
 import { volumeCommand } from "./volume.js";
@@ -85,14 +84,5 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr.write(`bento: unknown command "${name}"\n\n${mainUsage()}`);
     return usageExitCode;
   }
-  try {
-    return await command.run(args, io);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(`bento: ${error.message}\n\n${error.usage}`);
-      return usageExitCode;
-    }
-    reportError(io, error);
-    return 1;
-  }
+  return runReportingErrors(command, args, io, () => 1);
 }

@@ -5,9 +5,8 @@
  * found. Then a script tells bento's failures from its command's.
  */
 import { StartupError, SystemCallError } from "../errors.js";
-import { UsageError } from "./args.js";
-import { reportError, type Command } from "./command.js";
-import { usageExitCode } from "./docker-command.js";
+import type { Command } from "./command.js";
+import { runReportingErrors, usageExitCode } from "./docker-command.js";
 
 /** Docker's status when the command cannot be run (not executable, a directory). */
 const cannotRunExitCode = 126;
@@ -30,21 +29,10 @@ function execFailure(error: unknown): SystemCallError | undefined {
  * ```
  */
 export function withContainerExitCodes(command: Command): Command {
-  return {
-    ...command,
-    async run(args, io) {
-      try {
-        return await command.run(args, io);
-      } catch (error) {
-        if (error instanceof UsageError) {
-          io.stderr.write(`bento: ${error.message}\n\n${error.usage}`);
-          return usageExitCode;
-        }
-        reportError(io, error);
-        const exec = execFailure(error);
-        if (exec !== undefined) return exec.code === "ENOENT" ? notFoundExitCode : cannotRunExitCode;
-        return usageExitCode;
-      }
-    },
+  const failureCode = (error: unknown) => {
+    const exec = execFailure(error);
+    if (exec === undefined) return usageExitCode;
+    return exec.code === "ENOENT" ? notFoundExitCode : cannotRunExitCode;
   };
+  return { ...command, run: (args, io) => runReportingErrors(command, args, io, failureCode) };
 }

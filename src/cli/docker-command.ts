@@ -10,6 +10,28 @@ import { parseTemplate, TemplateError } from "./go-template.js";
 export const usageExitCode = 125;
 
 /**
+ * Runs a command: a usage error prints the message and the usage and gives 125, as docker's flag
+ * errors; any other failure is reported and gives `failureCode(error)`.
+ *
+ * @example
+ * ```ts
+ * const code = await runReportingErrors(tagCommand, ["app:1"], io, () => 1);
+ * ```
+ */
+export async function runReportingErrors(command: Command, args: string[], io: CliIo, failureCode: (error: unknown) => number): Promise<number> {
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`bento: ${error.message}\n\n${error.usage}`);
+      return usageExitCode;
+    }
+    reportError(io, error);
+    return failureCode(error);
+  }
+}
+
+/**
  * Wraps a command so that its usage errors exit with 125 and its failures with 1, as docker's.
  *
  * @example
@@ -18,21 +40,7 @@ export const usageExitCode = 125;
  * ```
  */
 export function dockerCommand(command: Command): Command {
-  return {
-    ...command,
-    async run(args, io) {
-      try {
-        return await command.run(args, io);
-      } catch (error) {
-        if (error instanceof UsageError) {
-          io.stderr.write(`bento: ${error.message}\n\n${error.usage}`);
-          return usageExitCode;
-        }
-        reportError(io, error);
-        return 1;
-      }
-    },
-  };
+  return { ...command, run: (args, io) => runReportingErrors(command, args, io, () => 1) };
 }
 
 /** `--format` as docker reads it: "json" for one JSON line per object, else a Go template. */
