@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { doctor } from "../../../src/runtime/doctor.js";
 import { listMachineContainers } from "../../../src/runtime/machine-containers.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { helpersHolding, leftovers } from "../leaks.js";
@@ -16,8 +17,18 @@ afterEach(() => {
   expect(listMachineContainers()).toEqual([]);
 });
 
+/**
+ * Limits need cgroups bento may write: root's, or rootless a delegated cgroup v2 subtree. Where
+ * bento doctor reports none, asking for them fails with its fix (exit 125) and starts nothing.
+ */
+async function limitsFix(): Promise<string | undefined> {
+  const cgroups = (await doctor()).checks.find((c) => c.name === "cgroups")!;
+  return cgroups.status === "ok" ? undefined : cgroups.fix;
+}
+
 describe("bento run's docker flags", () => {
   it("--env-file, --entrypoint, --read-only, --tmpfs, --cap-drop, -m, --cpus, --pids-limit and --label reach the container", async () => {
+    const fix = await limitsFix();
     const dir = mkdtempSync(join(tmpdir(), "bento-run-flags-"));
     writeFileSync(join(dir, "app.env"), "# the app's settings\nFROM_FILE=file\nBOTH=file\nHOME_FROM_HERE\n");
     const script = [
@@ -41,12 +52,7 @@ describe("bento run's docker flags", () => {
         "/scratch:size=16m",
         "--cap-drop",
         "ALL",
-        "-m",
-        "64m",
-        "--cpus",
-        "0.5",
-        "--pids-limit",
-        "50",
+        ...(fix === undefined ? ["-m", "64m", "--cpus", "0.5", "--pids-limit", "50"] : []),
         "-l",
         "team=db",
         "--label",
@@ -59,16 +65,27 @@ describe("bento run's docker flags", () => {
     );
     expect(r).toMatchObject({ code: 0, stderr: "" });
     expect(r.stdout).toBe("file flag here\nrootfs-read-only\ntmpfs-writable\ntmpfs-16m\nCapEff:\t0000000000000000\n");
+    if (fix !== undefined) {
+      const limited = await bento(["run", "-m", "64m", busyboxRootfs(), "true"]);
+      expect(limited.code).toBe(125);
+      expect(limited.stderr).toContain(fix);
+    }
   }, 60_000);
 
   // Not "--env-file /no/such/file": Node 20 itself reads an --env-file anywhere on its command
   // line (a Node bug) and exits 9 before bento runs.
   it("limits and labels show in inspect; bad values are usage errors (125) that start nothing", async () => {
+    const fix = await limitsFix();
     const started = await bento(["run", "-d", "--name", "flags", "-m", "64m", "--cpus", "0.5", "--pids-limit", "50", "-l", "team=db", busyboxRootfs(), "sleep", "1000"]);
-    expect(started.code).toBe(0);
-    made.push(started.stdout.trim());
-    expect((await bento(["inspect", "-f", '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{index .Config.Labels "team"}}', "flags"])).stdout).toBe("67108864 500000000 50 db\n");
-    expect(await bento(["rm", "-f", "flags"])).toMatchObject({ code: 0 });
+    if (fix === undefined) {
+      expect(started.code).toBe(0);
+      made.push(started.stdout.trim());
+      expect((await bento(["inspect", "-f", '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{index .Config.Labels "team"}}', "flags"])).stdout).toBe("67108864 500000000 50 db\n");
+      expect(await bento(["rm", "-f", "flags"])).toMatchObject({ code: 0 });
+    } else {
+      expect(started).toMatchObject({ code: 125, stdout: "" });
+      expect(started.stderr).toContain(fix);
+    }
     for (const args of [
       ["--cpus", "lots"],
       ["--pids-limit", "1.5"],

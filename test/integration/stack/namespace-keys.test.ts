@@ -2,21 +2,9 @@ import "../setup-env.js";
 import { describe, expect, it } from "vitest";
 import { accessSync, constants, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { Stack } from "../../../src/stack/stack.js";
-import { isRoot } from "../setup-env.js";
-import { busybox, checkNothingLeaks, recorder } from "./stack-checks.js";
+import { busybox, checkNothingLeaks, privilegedCapabilities, recorder } from "./stack-checks.js";
 
 checkNothingLeaks();
-
-/**
- * Every capability a privileged container gets: as root, this process's bounding set; rootless,
- * every capability the kernel knows, since the container's are those of the user namespace (whose
- * bounding set is full) and reach nothing outside it.
- */
-function privilegedCapabilities(): string {
-  if (isRoot) return /^CapBnd:\s*(\S+)$/m.exec(readFileSync("/proc/self/status", "utf8"))![1]!;
-  const last = Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8"));
-  return ((1n << BigInt(last + 1)) - 1n).toString(16).padStart(16, "0");
-}
 
 /**
  * What opening host device nodes inside a container gives: they open when this user may open

@@ -83,3 +83,14 @@ export async function fetchHost(port: number, host = "127.0.0.1"): Promise<strin
   }
   throw new Error(`nothing answered on ${host}:${port}`);
 }
+
+/**
+ * Every capability a privileged container or exec gets: as root, this process's bounding set;
+ * rootless, every capability the kernel knows, since they are those of the user namespace (whose
+ * bounding set is full) and reach nothing outside it.
+ */
+export function privilegedCapabilities(): string {
+  if (process.getuid?.() === 0) return /^CapBnd:\s*(\S+)$/m.exec(readFileSync("/proc/self/status", "utf8"))![1]!;
+  const last = Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8"));
+  return ((1n << BigInt(last + 1)) - 1n).toString(16).padStart(16, "0");
+}
