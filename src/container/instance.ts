@@ -79,8 +79,6 @@ export class ContainerInstance {
   private proxy: PortProxy | undefined;
   /** The last run's cgroup removal, which finishes after its exit is reported. */
   private cleanedUp: Promise<void> = Promise.resolve();
-  /** Execs not yet ended (a healthcheck probe, say): remove() waits for their helpers to exit. */
-  private readonly execsRunning = new Set<Promise<unknown>>();
   private exitPromise: Promise<ExitStatus> | undefined;
   private readonly driver: CgroupDriver;
   private readonly lock: StateLock;
@@ -424,8 +422,6 @@ export class ContainerInstance {
     if (this.status === "removed") return;
     if (this.shim) await this.stop(0);
     await this.cleanedUp;
-    // An exec's helper ends once the container died; nothing of it outlives remove().
-    await Promise.all(this.execsRunning);
     this.status = "removed";
     await this.proxy?.close();
     discard(config().home, this.spec.containerDir, this.id);
@@ -483,7 +479,7 @@ export class ContainerInstance {
     this.assertNot("removed", "exec in");
     const shim = this.shim;
     if (!shim) throw new ContainerStateError(`container ${this.name} is not running; start it before exec`);
-    const exec = runExec(
+    return runExec(
       {
         name: this.name,
         initPid: shim.initPid,
@@ -496,13 +492,6 @@ export class ContainerInstance {
       argv,
       options,
     );
-    const settled = exec.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.execsRunning.add(settled);
-    void settled.then(() => this.execsRunning.delete(settled));
-    return exec;
   }
 
   /** The container's filesystem layers, top-first: its upper dir, then the image's. */
