@@ -2,7 +2,7 @@
  * The processes behind a container, seen from any process on the machine: whether its owner still
  * holds its lock, which pids run in its cgroups, and killing them all.
  */
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadAddon } from "../native/load.js";
@@ -44,39 +44,6 @@ export function cgroupPids(cgroupPaths: readonly string[]): number[] {
   const pids = new Set<number>();
   for (const dir of cgroupPaths) for (const pid of readPidsSync(join(dir, "cgroup.procs"))) pids.add(pid);
   return [...pids];
-}
-
-/**
- * The given processes and all their descendants, from /proc's parent links: a container's
- * processes where it has no cgroup (rootless without delegation). A process that daemonizes is
- * reparented to the container's init, so it stays a descendant.
- *
- * @example
- * ```ts
- * const pids = processTree(recordedInitPids(stateDir));
- * ```
- */
-export function processTree(roots: readonly number[]): number[] {
-  if (roots.length === 0) return [];
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {
-      // ended while we looked
-    }
-  }
-  const out = new Set<number>();
-  const visit = (pid: number) => {
-    if (out.has(pid)) return;
-    out.add(pid);
-    for (const child of children.get(pid) ?? []) visit(child);
-  };
-  for (const root of roots) visit(root);
-  return [...out];
 }
 
 /**

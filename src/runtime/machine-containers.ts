@@ -12,7 +12,7 @@ import { config, type BentoConfig } from "../config.js";
 import { BentoError } from "../errors.js";
 import { loadAddon } from "../native/load.js";
 import { removeCgroupDirSync } from "./cgroup/files.js";
-import { cgroupPids, killCgroups, probeLock, processTree } from "./container-processes.js";
+import { cgroupPids, killCgroups, probeLock } from "./container-processes.js";
 import { releaseName } from "./names.js";
 import { removeTreeSync } from "./trash.js";
 import { readExitRecord, recordedInitPids, sweepOrphans, type StateRecord } from "./state.js";
@@ -222,9 +222,9 @@ export function containerEnded(c: MachineContainer, paths: MachinePaths = config
   return containerPids(join(statesDir(paths), c.id), c.record).length === 0;
 }
 
-/** The processes of a container: those in its cgroups, or without any (rootless), its recorded init and its descendants. */
+/** The processes of a container: those in its cgroups, or without any (rootless), its recorded init. */
 function containerPids(stateDir: string, record: StateRecord): number[] {
-  return record.cgroupPaths.length > 0 ? cgroupPids(record.cgroupPaths) : processTree(recordedInitPids(stateDir));
+  return record.cgroupPaths.length > 0 ? cgroupPids(record.cgroupPaths) : recordedInitPids(stateDir);
 }
 
 function deleteFiles(paths: MachinePaths, c: MachineContainer): void {
