@@ -2,6 +2,7 @@
  * `bento top CONTAINER`: the processes running in a container, as docker top (its ps -ef columns).
  */
 import { readFileSync } from "node:fs";
+import { descendants } from "../runtime/cgroup/undelegated.js";
 import { findMachineContainer } from "../runtime/machine-containers.js";
 import { BentoError } from "../errors.js";
 import { helpOption, parseCommandArgs, UsageError } from "./args.js";
@@ -45,7 +46,9 @@ export const topCommand = dockerCommand({
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "top needs a container name or id" : "top takes one container (it takes no ps options)", usage);
     const c = findMachineContainer(positionals[0]!);
     if (c.status !== "running") throw new BentoError("ERR_CONTAINER_NOT_RUNNING", `container ${c.name} is not running (${c.status}); start it first`);
-    const rows = [...c.pids]
+    // Without a cgroup (rootless, not delegated) only the init is recorded: its descendants are the rest.
+    const pids = c.record !== undefined && c.record.cgroupPaths.length === 0 ? c.pids.flatMap(descendants) : c.pids;
+    const rows = [...pids]
       .sort((a, b) => a - b)
       .map(describeProcess)
       .filter((r): r is string[] => r !== undefined);

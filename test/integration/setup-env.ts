@@ -24,11 +24,15 @@ export const testRoot = root;
 // checked that they did); an image store of a build test can weigh hundreds of MB. Rootless,
 // files that container users made belong to subordinate ids: the user namespace removes them.
 afterAll(async () => {
+  // A detached container outlives the process that started it by design: one that a failed test
+  // did not get to remove would run on after the run. Kill and remove whatever this file left.
+  // (Imported here: setup-env must set the environment before any bento module loads.)
+  const { listMachineContainers, removeMachineContainer } = await import("../../src/runtime/machine-containers.js");
+  for (const c of listMachineContainers()) await removeMachineContainer(c, { force: true }).catch(() => undefined);
   try {
     rmSync(root, { recursive: true, force: true });
   } catch (error) {
     if (isRoot) throw error;
-    // Imported here: setup-env must set the environment before any bento module loads.
     const { removeAsNamespaceRoot } = await import("../../src/runtime/user-namespace.js");
     await removeAsNamespaceRoot([root]);
   }

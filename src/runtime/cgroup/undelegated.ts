@@ -60,8 +60,16 @@ export class UndelegatedCgroupDriver implements CgroupDriver {
   }
 }
 
-/** `pid` and every process below it, through /proc/<pid>/task/<tid>/children (proc(5)). */
-function descendants(pid: number): number[] {
+/**
+ * `pid` and every process below it, through /proc/<pid>/task/<tid>/children (proc(5)): the
+ * processes of a container without a cgroup, from its init.
+ *
+ * @example
+ * ```ts
+ * descendants(initPid).length; // the container's process count
+ * ```
+ */
+export function descendants(pid: number): number[] {
   const found: number[] = [];
   const todo = [pid];
   while (todo.length > 0) {
