@@ -2,12 +2,10 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
 
 namespace ctr {
 
@@ -41,34 +39,7 @@ void SetWindowSize(int master, unsigned rows, unsigned columns) {
 
 void SendEventWithFd(int sock, const std::string& json_fields, int fd) {
   std::string line = "{" + json_fields + "}\n";
-  iovec iov{line.data(), line.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) Fail("sendmsg", "console");
-}
-
-ssize_t ReceiveWithFd(int sock, char* buf, size_t n, int* fd) {
-  iovec iov{buf, n};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t got = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  if (got < 0) return got;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) std::memcpy(fd, CMSG_DATA(c), sizeof(int));
-  return got;
+  if (SendWithFd(sock, line.data(), line.size(), fd) < 0) Fail("sendmsg", "console");
 }
 
 bool HandleResize(const std::string& line, int master) {

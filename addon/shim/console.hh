@@ -22,9 +22,6 @@ void SetWindowSize(int master, unsigned rows, unsigned columns);
 // Sends one event message with `fd` attached (SCM_RIGHTS).
 void SendEventWithFd(int sock, const std::string& json_fields, int fd);
 
-// recv on a SEQPACKET socket that may carry one fd; *fd is set to it (else left alone).
-ssize_t ReceiveWithFd(int sock, char* buf, size_t n, int* fd);
-
 // Handles "resize <rows> <columns>" from Node; false when `line` is not a resize.
 bool HandleResize(const std::string& line, int master);
 

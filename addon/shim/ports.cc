@@ -24,24 +24,7 @@ constexpr size_t kRequestSize = 16;
 
 bool Reply(int channel, int err, int fd) {
   int32_t code = err;
-  iovec iov{&code, sizeof code};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  if (fd >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  }
-  ssize_t n;
-  do n = sendmsg(channel, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  return n == sizeof code;
+  return SendWithFd(channel, &code, sizeof code, fd) == sizeof code;
 }
 
 // Non-blocking: a server whose accept queue is full makes the kernel retry the SYN for seconds,
@@ -107,23 +90,12 @@ int ConnectHere(int port, int& err, int type) {
 // Receives a Reply(): the errno, and the socket when it is 0.
 int ReceiveReply(int channel, int& err) {
   int32_t code = EPIPE;
-  iovec iov{&code, sizeof code};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do n = recvmsg(channel, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n != sizeof code) code = EPIPE;
+  int fd = -1;
+  if (ReceiveWithFd(channel, &code, sizeof code, &fd, 0) != sizeof code) code = EPIPE;
   err = code;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (code != 0 || !c || c->cmsg_type != SCM_RIGHTS) return -1;
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return fd;
+  if (code == 0) return fd;
+  if (fd >= 0) close(fd);
+  return -1;
 }
 
 // A shim in a rootless user namespace may enter the container's network namespace (its user

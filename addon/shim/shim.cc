@@ -150,7 +150,7 @@ void JoinCgroup(const std::string& procs_file, pid_t pid) {
 bool ForwardInitEvents(int sync, bool& saw_error, int& payload_status, LogStream& console) {
   char buf[4096];
   int fd = -1;
-  ssize_t n = ReceiveWithFd(sync, buf, sizeof buf, &fd);
+  ssize_t n = ReceiveWithFd(sync, buf, sizeof buf, &fd, MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
   if (n <= 0) return false;
   std::string msg(buf, static_cast<size_t>(n));

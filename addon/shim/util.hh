@@ -62,6 +62,14 @@ std::string FatalEventFields(const std::exception& e);
 // socket as an "error" (phase "setup") or "fatal" event, and becomes exit code 1 or 2.
 int RunReportingErrors(int control_fd, const std::function<int()>& body);
 
+// Sends n bytes as one message with `fd` attached (SCM_RIGHTS; nothing attached when fd < 0).
+// Retries EINTR; returns sendmsg's result.
+ssize_t SendWithFd(int sock, const void* data, size_t n, int fd);
+
+// Receives one message of up to n bytes and the fd attached to it (close-on-exec; *fd is -1 when
+// none). `flags` as recvmsg's (MSG_DONTWAIT, say). Retries EINTR; returns recvmsg's result.
+ssize_t ReceiveWithFd(int sock, void* buf, size_t n, int* fd, int flags);
+
 // Reads exactly n bytes unless EOF; returns bytes read.
 size_t ReadFull(int fd, void* buf, size_t n);
 bool WriteFull(int fd, const void* buf, size_t n);
