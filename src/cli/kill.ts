@@ -1,11 +1,11 @@
 /**
  * `bento kill [-s SIGNAL] CONTAINER...`: sends a signal to detached containers, as docker kill.
  */
-import { Container } from "../container/container.js";
 import { signalNumber } from "../runtime/wait-status.js";
 import { helpOption, parseCommandArgs, UsageError } from "./args.js";
-import { printHelp, reportError } from "./command.js";
+import { printHelp } from "./command.js";
 import { dockerCommand } from "./docker-command.js";
+import { eachContainer } from "./each-container.js";
 
 const usage = `Usage: bento kill [OPTIONS] CONTAINER [CONTAINER...]
 
@@ -35,16 +35,6 @@ export const killCommand = dockerCommand({
     if (values.help) return printHelp(io, usage);
     if (positionals.length === 0) throw new UsageError("kill needs at least one container name or id", usage);
     const signal = values.signal === undefined ? "SIGKILL" : parseSignal(values.signal);
-    let failed = false;
-    for (const ref of positionals) {
-      try {
-        await (await Container.attach(ref)).kill(signal);
-        io.stdout.write(`${ref}\n`);
-      } catch (error) {
-        failed = true;
-        reportError(io, error);
-      }
-    }
-    return failed ? 1 : 0;
+    return eachContainer(positionals, io, (c) => c.kill(signal));
   },
 });

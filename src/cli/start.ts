@@ -2,10 +2,10 @@
  * `bento start CONTAINER...` and `bento restart [-t SECONDS] CONTAINER...`: start exited detached
  * containers again, or stop and start running ones, from any process.
  */
-import { Container } from "../container/container.js";
 import { helpOption, parseCommandArgs, UsageError } from "./args.js";
-import { printHelp, reportError, type CliIo } from "./command.js";
+import { printHelp } from "./command.js";
 import { dockerCommand } from "./docker-command.js";
+import { eachContainer, stopTimeout } from "./each-container.js";
 
 const startUsage = `Usage: bento start CONTAINER [CONTAINER...]
 
@@ -27,21 +27,6 @@ Options:
   -t, --time SECONDS   seconds to wait for the stop before killing (default: the container's, 10)
   -h, --help           print this help
 `;
-
-/** Runs `act` on each container; prints each name done, reports each failure; 1 if any failed. */
-async function eachContainer(refs: readonly string[], io: CliIo, act: (c: Awaited<ReturnType<typeof Container.attach>>) => Promise<void>): Promise<number> {
-  let failed = false;
-  for (const ref of refs) {
-    try {
-      await act(await Container.attach(ref));
-      io.stdout.write(`${ref}\n`);
-    } catch (error) {
-      failed = true;
-      reportError(io, error);
-    }
-  }
-  return failed ? 1 : 0;
-}
 
 export const startCommand = dockerCommand({
   name: "start",
@@ -65,8 +50,7 @@ export const restartCommand = dockerCommand({
     const { values, positionals } = parseCommandArgs(args, restartOptions, restartUsage);
     if (values.help) return printHelp(io, restartUsage);
     if (positionals.length === 0) throw new UsageError("restart needs at least one container name or id", restartUsage);
-    const seconds = values.time === undefined ? undefined : Number(values.time);
-    if (seconds !== undefined && (!Number.isInteger(seconds) || seconds < 0)) throw new UsageError(`--time "${values.time}" must be a whole number of seconds, 0 or more`, restartUsage);
-    return eachContainer(positionals, io, (c) => c.restart(seconds === undefined ? {} : { timeoutMs: seconds * 1000 }));
+    const timeout = stopTimeout(values.time, restartUsage);
+    return eachContainer(positionals, io, (c) => c.restart(timeout));
   },
 });

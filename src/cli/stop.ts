@@ -1,9 +1,9 @@
 /**
  * `bento stop [-t SECONDS] CONTAINER...`: stops detached containers from any process.
  */
-import { Container } from "../container/container.js";
 import { helpOption, parseCommandArgs, UsageError } from "./args.js";
-import { printHelp, reportError, type Command } from "./command.js";
+import { printHelp, type Command } from "./command.js";
+import { eachContainer, stopTimeout } from "./each-container.js";
 
 const usage = `Usage: bento stop [OPTIONS] CONTAINER [CONTAINER...]
 
@@ -26,19 +26,7 @@ export const stopCommand: Command = {
     const { values, positionals } = parseCommandArgs(args, options, usage);
     if (values.help) return printHelp(io, usage);
     if (positionals.length === 0) throw new UsageError("stop needs at least one container name or id", usage);
-    const seconds = values.time === undefined ? undefined : Number(values.time);
-    if (seconds !== undefined && (!Number.isInteger(seconds) || seconds < 0)) throw new UsageError(`--time "${values.time}" must be a whole number of seconds, 0 or more`, usage);
-    let failed = false;
-    for (const ref of positionals) {
-      try {
-        const container = await Container.attach(ref);
-        await container.stop(seconds === undefined ? {} : { timeoutMs: seconds * 1000 });
-        io.stdout.write(`${ref}\n`);
-      } catch (error) {
-        failed = true;
-        reportError(io, error);
-      }
-    }
-    return failed ? 1 : 0;
+    const timeout = stopTimeout(values.time, usage);
+    return eachContainer(positionals, io, (c) => c.stop(timeout));
   },
 };
