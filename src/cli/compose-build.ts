@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadCompose } from "../stack/compose/load.js";
 import type { BuildPlan } from "../stack/plan.js";
-import { parseCommandArgs, UsageError } from "./args.js";
+import { parseCommandArgs } from "./args.js";
+import { chosenServices } from "./compose-chosen.js";
 import { buildCommand } from "./build.js";
 import type { CliIo } from "./command.js";
 
@@ -31,10 +32,7 @@ function buildArgs(tag: string, build: BuildPlan, dockerfile: string | undefined
 export async function composeBuild(file: string | string[], args: string[], usage: string, io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, options, usage);
   const plan = loadCompose(file);
-  for (const name of positionals) {
-    if (plan.services[name] === undefined) throw new UsageError(`stack ${plan.name} has no service "${name}" (services: ${Object.keys(plan.services).join(", ")})`, usage);
-  }
-  const names = positionals.length > 0 ? positionals : Object.keys(plan.services);
+  const names = chosenServices(plan, positionals, usage);
   const flags = [...(values["no-cache"] ? ["--no-cache"] : []), ...(values.quiet ? ["-q"] : [])];
   for (const name of names) {
     const service = plan.services[name]!;
