@@ -9,10 +9,9 @@
 import { lchownSync, readFileSync, rmSync } from "node:fs";
 import { isAbsolute, relative } from "node:path";
 import { BentoError } from "../errors.js";
-import { HelperProcess } from "../native/helper-process.js";
 import { installLayerOwners } from "../store/layer-owners.js";
 import type { IdRange } from "./id-map.js";
-import { idMapping, isRootless, onlyRootMapped, removeAsNamespaceRoot, userNamespace } from "./user-namespace.js";
+import { idMapping, isRootless, onlyRootMapped, removeAsNamespaceRoot, runAsNamespaceRoot } from "./user-namespace.js";
 
 /** A file owner as the container sees it. */
 export interface Owner {
@@ -69,14 +68,8 @@ export class OwnerChanges {
 
 /** Runs ops of bento-shim's "owners" role as root of this process's user namespace. */
 async function asNamespaceRoot(what: string, ops: string[][]): Promise<void> {
-  const ns = await userNamespace();
-  const plan = [["section", "settings"], ["userns", String(ns.holderPid)], ...ops];
-  const helper = HelperProcess.start({ role: "owners", plan, stdio: ["null", "null", "null"] });
-  const done = await helper.waitFor((e) => e.event === "ready" || e.event === "error" || e.event === "fatal");
-  void helper.exited().then(() => helper.close());
-  if (done?.event !== "ready") {
-    throw new BentoError("ERR_OWNER", `${what}: ${done?.syscall ?? "helper"} ${done?.path ?? ""} failed (errno ${done?.errno ?? "?"}${done?.message ? `: ${done.message}` : ""})`);
-  }
+  const failed = await runAsNamespaceRoot("owners", ops);
+  if (failed) throw new BentoError("ERR_OWNER", `${what}: ${failed.syscall ?? "helper"} ${failed.path ?? ""} failed (errno ${failed.errno ?? "?"}${failed.message ? `: ${failed.message}` : ""})`);
 }
 
 /**

@@ -10,7 +10,7 @@ import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { BentoError, HostUnsupportedError } from "../errors.js";
-import { HelperProcess } from "../native/helper-process.js";
+import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
 import { chooseIdMapping, hostIdFacts, type IdMapping, mapText } from "./id-map.js";
 
 export { hostIdFacts };
@@ -114,17 +114,28 @@ async function createUserNamespace(): Promise<UserNamespace> {
 }
 
 /**
+ * Runs `ops` through bento-shim's `role` ("remove", "owners") as root of this process's user
+ * namespace, where files of container users (subordinate ids) are its root's. Resolves with the
+ * helper's failure event, or undefined when every op was carried out.
+ */
+export async function runAsNamespaceRoot(role: "remove" | "owners", ops: readonly string[][]): Promise<HelperEvent | undefined> {
+  const ns = await userNamespace();
+  const plan = [["section", "settings"], ["userns", String(ns.holderPid)], ...ops];
+  const helper = HelperProcess.start({ role, plan, stdio: ["null", "null", "null"] });
+  const done = await helper.waitFor((e) => e.event === "ready" || e.event === "error" || e.event === "fatal");
+  void helper.exited().then(() => helper.close());
+  return done?.event === "ready" ? undefined : (done ?? { event: "fatal" });
+}
+
+/**
  * Deletes trees that container users created (owned by subordinate ids, which this user may
  * not delete): a helper joins the user namespace, where they are its root's to delete.
  */
 export async function removeAsNamespaceRoot(paths: readonly string[]): Promise<void> {
   if (paths.length === 0) return;
-  const ns = await userNamespace();
-  const plan = [["section", "settings"], ["userns", String(ns.holderPid)], ...paths.map((p) => ["remove", p])];
-  const helper = HelperProcess.start({ role: "remove", plan, stdio: ["null", "null", "null"] });
-  const done = await helper.waitFor((e) => e.event === "ready" || e.event === "error" || e.event === "fatal");
-  void helper.exited().then(() => helper.close());
-  if (done?.event !== "ready") {
-    throw new BentoError("ERR_REMOVE", `remove ${done?.path ?? paths.join(", ")}: ${done?.syscall ?? "helper"} failed (errno ${done?.errno ?? "?"})`);
-  }
+  const failed = await runAsNamespaceRoot(
+    "remove",
+    paths.map((p) => ["remove", p]),
+  );
+  if (failed) throw new BentoError("ERR_REMOVE", `remove ${failed.path ?? paths.join(", ")}: ${failed.syscall ?? "helper"} failed (errno ${failed.errno ?? "?"})`);
 }
