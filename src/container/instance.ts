@@ -79,6 +79,11 @@ export class ContainerInstance {
   private proxy: PortProxy | undefined;
   /** The last run's cgroup removal, which finishes after its exit is reported. */
   private cleanedUp: Promise<void> = Promise.resolve();
+  /**
+   * Execs not yet ended (a healthcheck probe, say), each with the abort that kills its helper:
+   * remove() kills what outlived the container and waits for it, so no helper outlives remove().
+   */
+  private readonly execsRunning = new Map<Promise<unknown>, AbortController>();
   private exitPromise: Promise<ExitStatus> | undefined;
   private readonly driver: CgroupDriver;
   private readonly lock: StateLock;
@@ -422,6 +427,10 @@ export class ContainerInstance {
     if (this.status === "removed") return;
     if (this.shim) await this.stop(0);
     await this.cleanedUp;
+    // The container is dead; an exec's helper may not have noticed yet (or its command lives in
+    // another container's PID namespace): killed and waited for, never waited on alone.
+    for (const abort of this.execsRunning.values()) abort.abort();
+    await Promise.all(this.execsRunning.keys());
     this.status = "removed";
     await this.proxy?.close();
     discard(config().home, this.spec.containerDir, this.id);
@@ -479,7 +488,9 @@ export class ContainerInstance {
     this.assertNot("removed", "exec in");
     const shim = this.shim;
     if (!shim) throw new ContainerStateError(`container ${this.name} is not running; start it before exec`);
-    return runExec(
+    const removal = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, removal.signal]) : removal.signal;
+    const exec = runExec(
       {
         name: this.name,
         initPid: shim.initPid,
@@ -490,8 +501,15 @@ export class ContainerInstance {
         hostNamespaces: (this.options.pidNamespace === "host" ? CLONE_NEWPID : 0) | (this.options.ipcNamespace === "host" ? CLONE_NEWIPC : 0),
       },
       argv,
-      options,
+      { ...options, signal },
     );
+    const settled = exec.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.execsRunning.set(settled, removal);
+    void settled.then(() => this.execsRunning.delete(settled));
+    return exec;
   }
 
   /** The container's filesystem layers, top-first: its upper dir, then the image's. */

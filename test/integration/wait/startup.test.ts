@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { Container, type LogLine } from "../../../src/index.js";
 import { Wait } from "../../../src/wait/wait.js";
 import { leftovers } from "../leaks.js";
+import { children } from "../stack/stack-checks.js";
 import { dispose, expectNoLeftovers, image, start, startFails } from "./helpers.js";
 
 afterEach(() => {
@@ -69,6 +70,15 @@ describe(`healthchecks`, () => {
     expect(Date.now() - t1).toBeGreaterThanOrEqual(300);
     expect((await again.inspect()).state.health?.status).toBe("healthy");
     await dispose(again);
+  });
+
+  it("leaves no probe running after remove(), even one that was still in its command", async () => {
+    const running = await start("exec sleep 30", { healthcheck: { test: "if [ -e /tmp/hang ]; then sleep 30; fi", intervalMs: 50, timeoutMs: 60_000, retries: 1 } });
+    await running.exec(["touch", "/tmp/hang"]);
+    const probes = () => children().filter((c) => c.includes("bento-shim exec"));
+    while (probes().length === 0) await new Promise((r) => setTimeout(r, 20));
+    await dispose(running);
+    expect(probes()).toEqual([]);
   });
 
   it("runs no healthcheck with test NONE, and the start does not wait", async () => {
