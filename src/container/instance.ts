@@ -526,7 +526,16 @@ export class ContainerInstance {
     this.assertNot("removed", "commit");
     // Through the seam: the build engine sits above containers (its RUN steps run containers).
     const mountTargets = this.spec.mounts.map((m) => m.target);
-    return buildEngine("commit").commit(join(this.spec.containerDir, "upper"), this.source, { ...options, mountTargets });
+    const commit = () => buildEngine("commit").commit(join(this.spec.containerDir, "upper"), this.source, { ...options, mountTargets });
+    // Paused, as docker commit does by default: the copy is of one moment, and the container
+    // cannot swap a directory for a symlink while the tree is read. Without a cgroup of its own
+    // (rootless, undelegated) it cannot be paused and is committed running.
+    if (!this.running || options.pause === false || !(await this.driver.freeze(this.id, true))) return commit();
+    try {
+      return await commit();
+    } finally {
+      await this.driver.freeze(this.id, false);
+    }
   }
 
   /** Copies `path` out of the container to `hostPath` (docker cp semantics). */

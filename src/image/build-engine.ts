@@ -109,6 +109,12 @@ export interface CommitOptions {
   author?: string;
   /** Config changes (`docker commit --change`): replace these fields of the parent's config. */
   changes?: Partial<ImageConfig>;
+  /**
+   * Pause a running container while its changes are copied (`docker commit --pause`, the
+   * default: true). Rootless without a delegated cgroup a container cannot be paused, and is
+   * committed running.
+   */
+  pause?: boolean;
   /** Mount targets of the container (volumes, binds, tmpfs) whose empty stubs are not changes. */
   mountTargets?: readonly string[];
 }

@@ -65,6 +65,11 @@ export interface CgroupDriver {
   oomCounter(id: string): { file: string; key: string } | undefined;
   /** Kills every process in the container's cgroups (cgroup.kill, else freezer + SIGKILL). */
   killAll(id: string): Promise<void>;
+  /**
+   * Freezes (`true`) or thaws every process of the container, as `docker pause` does; false when
+   * this driver has no way to (no cgroup of the container's own).
+   */
+  freeze(id: string, frozen: boolean): Promise<boolean>;
   /** Removes the cgroup directories; they must be empty (retries while the kernel drains them). */
   remove(id: string): Promise<void>;
 }

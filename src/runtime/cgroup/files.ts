@@ -1,8 +1,9 @@
 /**
  * Small cgroupfs file helpers shared by both drivers.
  */
-import { readFile, rmdir } from "node:fs/promises";
+import { readFile, rmdir, writeFile } from "node:fs/promises";
 import { readFileSync, rmdirSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** Reads a cgroup file, or undefined when it does not exist. */
@@ -30,6 +31,26 @@ export async function readKeyed(path: string, key: string): Promise<number> {
     if (k === key) return Number(v);
   }
   return 0;
+}
+
+/**
+ * Freezes or thaws a cgroup through `control` (v2 `cgroup.freeze`, v1 `freezer.state`) and waits
+ * until `state` says it is done: freezing is asynchronous, a task in the kernel stops only once
+ * it reaches a point where it may. Thaws again and throws when it does not settle in 5 seconds.
+ */
+export async function setFrozen(control: string, values: { frozen: string; thawed: string }, state: string, done: (text: string) => boolean, frozen: boolean): Promise<void> {
+  await writeFile(control, frozen ? values.frozen : values.thawed);
+  for (let waited = 0; waited < 5000; waited += 5) {
+    if (done((await readCgroupFile(state)) ?? "")) return;
+    await sleep(5);
+  }
+  if (frozen) await writeFile(control, values.thawed);
+  throw new Error(`${control}: the cgroup did not ${frozen ? "freeze" : "thaw"} within 5 seconds`);
+}
+
+/** {@link setFrozen} for a cgroup2 directory: `cgroup.freeze`, settled when `cgroup.events` says so. */
+export function freezeCgroup2(dir: string, frozen: boolean): Promise<void> {
+  return setFrozen(join(dir, "cgroup.freeze"), { frozen: "1", thawed: "0" }, join(dir, "cgroup.events"), (events) => events.includes(`frozen ${frozen ? 1 : 0}`), frozen);
 }
 
 /** The pids in a cgroup.procs file. */

@@ -55,6 +55,10 @@ export class UndelegatedCgroupDriver implements CgroupDriver {
     return Promise.resolve();
   }
 
+  freeze(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
   remove(): Promise<void> {
     return Promise.resolve();
   }

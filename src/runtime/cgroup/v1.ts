@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import type { PlanRecord } from "../../native/plan-codec.js";
 import { type CgroupDriver, type CgroupLimits, type CgroupSetup, type CgroupStats, groupName } from "./driver.js";
-import { procStats, readKeyed, readNumber, readPids, removeCgroupDir } from "./files.js";
+import { procStats, readKeyed, readNumber, readPids, removeCgroupDir, setFrozen, freezeCgroup2 } from "./files.js";
 
 /** The v1 controllers bento uses; each maps to the mount point of its hierarchy. */
 export type V1Controller = "memory" | "cpu" | "cpuacct" | "pids" | "freezer" | "blkio";
@@ -120,6 +120,21 @@ export class CgroupV1Driver implements CgroupDriver {
       }
     }
     if (freezer) await writeFile(join(freezer, "freezer.state"), "THAWED");
+  }
+
+  // The freezer controller, else the unified hierarchy's cgroup.freeze (a core file of every
+  // non-root cgroup2, with or without controllers).
+  async freeze(id: string, frozen: boolean): Promise<boolean> {
+    const freezer = this.dir("freezer", id);
+    if (freezer !== undefined && existsSync(freezer)) {
+      const file = join(freezer, "freezer.state");
+      await setFrozen(file, { frozen: "FROZEN", thawed: "THAWED" }, file, (state) => state.trim() === (frozen ? "FROZEN" : "THAWED"), frozen);
+      return true;
+    }
+    const u = this.unifiedDir(id);
+    if (u === undefined || !existsSync(join(u, "cgroup.freeze"))) return false;
+    await freezeCgroup2(u, frozen);
+    return true;
   }
 
   async remove(id: string): Promise<void> {

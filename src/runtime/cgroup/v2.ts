@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import type { PlanRecord } from "../../native/plan-codec.js";
 import { type CgroupDriver, type CgroupLimits, type CgroupSetup, type CgroupStats, groupName } from "./driver.js";
-import { readKeyed, readNumber, readPids, removeCgroupDir } from "./files.js";
+import { readKeyed, readNumber, readPids, removeCgroupDir, freezeCgroup2 } from "./files.js";
 
 /** Docker's cpu-shares (2-262144) to cgroup v2 cpu.weight (1-10000), as runc and crun convert. */
 export function sharesToWeight(shares: number): number {
@@ -105,6 +105,11 @@ export class CgroupV2Driver implements CgroupDriver {
       }
     }
     await writeFile(join(dir, "cgroup.freeze"), "0");
+  }
+
+  async freeze(id: string, frozen: boolean): Promise<boolean> {
+    await freezeCgroup2(this.dir(id), frozen);
+    return true;
   }
 
   async remove(id: string): Promise<void> {

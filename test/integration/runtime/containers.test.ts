@@ -295,6 +295,31 @@ describe(`lifecycle`, () => {
     await Store.default().removeImage(id, { force: true });
   });
 
+  it("pauses a running container while it commits (docker commit --pause), and it runs on after", async () => {
+    // A busy loop whose CPU time stops while frozen; 48 MB of noise keep the commit busy for seconds.
+    const running = await start(sh("head -c 50331648 /dev/urandom > /data/noise; echo ready; while :; do :; done"));
+    await runsAppendedText(running, "ready");
+    const pausable = cgroupDriver().paths(running.id).length > 0;
+    let committed = false;
+    const commit = running.commit({ tag: `bento-test/paused:${process.pid}` }).finally(() => {
+      committed = true;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const before = (await running.stats()).cpuUsageNs;
+    await new Promise((r) => setTimeout(r, 300));
+    const after = (await running.stats()).cpuUsageNs;
+    expect(committed, "the commit ended before the container's CPU time was sampled twice").toBe(false);
+    // Rootless without a delegated cgroup it cannot be paused: committed running.
+    if (pausable) expect(after).toBe(before);
+    else expect(after).toBeGreaterThan(before);
+    const { id } = await commit;
+    const t0 = (await running.stats()).cpuUsageNs;
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await running.stats()).cpuUsageNs).toBeGreaterThan(t0);
+    await (await running.stop({ timeoutMs: 0 })).remove();
+    await Store.default().removeImage(id, { force: true });
+  });
+
   it("inspect reports state, process and limits", async () => {
     // Rootless without a delegated cgroup subtree there are no limits (asserted above).
     const running = await start(["sleep", "30"], { labels: { team: "qa" }, resources: isRoot ? { memory: "32m" } : {} });
