@@ -14,6 +14,7 @@ import { helpOption, parseCommandArgs, parseKeyValues, parsePublish, UsageError 
 import { printHelp, type CliIo, type Command } from "./command.js";
 import { ourConsoleSize, runInForeground, terminalFlags, terminalUsage } from "./terminal-session.js";
 import { applyExtraRunFlags, extraRunOptions, extraRunUsage } from "./run-flags.js";
+import { applySystemRunFlags, systemRunOptions, systemRunUsage } from "./run-system-flags.js";
 import { startRemover } from "./remove-when-exited.js";
 
 const usage = `Usage: bento run [OPTIONS] IMAGE [COMMAND [ARG...]]
@@ -37,12 +38,13 @@ Options:
       --name NAME           name the container (unique on this machine)
   -u, --user USER[:GROUP]   run as this user (name or id, from the image's /etc/passwd)
   -w, --workdir DIR         the working directory inside the container
-${terminalUsage(28)}${extraRunUsage}  -h, --help                print this help
+${terminalUsage(28)}${extraRunUsage}${systemRunUsage}  -h, --help                print this help
 `;
 
 const options = {
   ...helpOption,
   ...extraRunOptions,
+  ...systemRunOptions,
   rm: { type: "boolean" },
   detach: { type: "boolean", short: "d" },
   env: { type: "string", short: "e", multiple: true },
@@ -115,6 +117,7 @@ export const runCommand: Command = {
     if (imageArg === undefined) throw new UsageError("run needs an image: a root filesystem directory or an image reference", usage);
     const containerOptions = runOptions(values, command, process.env);
     applyExtraRunFlags(values, containerOptions, usage, process.env);
+    applySystemRunFlags(values, containerOptions, usage);
     if (values.detach) containerOptions.detach = true;
     const flags = { tty: values.tty === true, interactive: values.interactive === true };
     if (flags.tty) Object.assign(containerOptions, { tty: true }, ourConsoleSize() ? { consoleSize: ourConsoleSize() } : {});

@@ -97,4 +97,86 @@ describe("bento run's docker flags", () => {
       expect(r.stderr).toMatch(/^bento: .*\n\nUsage: bento run/);
     }
   }, 120_000);
+
+  it("--hostname, --add-host, --dns*, --ulimit, --sysctl, --shm-size and --device reach the container", async () => {
+    const script = [
+      "hostname",
+      "grep -w db /etc/hosts",
+      "cat /etc/resolv.conf",
+      'echo "nofile $(ulimit -n) $(ulimit -Hn)"',
+      "cat /proc/sys/net/core/somaxconn",
+      "df -k /dev/shm | tail -n 1 | awk '{ print \"shm \" $2 }'",
+      "head -c 3 /dev/myzero | od -An -tx1",
+    ].join("; ");
+    const r = await bento([
+      "run",
+      "--hostname",
+      "web1",
+      "--add-host",
+      "db:10.1.2.3",
+      "--dns",
+      "10.0.0.53",
+      "--dns-search",
+      "corp.example",
+      "--dns-option",
+      "ndots:2",
+      "--ulimit",
+      "nofile=512:1024",
+      "--sysctl",
+      "net.core.somaxconn=321",
+      "--shm-size",
+      "8m",
+      "--device",
+      "/dev/zero:/dev/myzero",
+      busyboxRootfs(),
+      "sh",
+      "-c",
+      script,
+    ]);
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    const lines = r.stdout.split("\n");
+    expect(lines[0]).toBe("web1");
+    expect(lines[1]).toMatch(/^10\.1\.2\.3\s+db$/);
+    expect(r.stdout).toContain("nameserver 10.0.0.53\n");
+    expect(r.stdout).toMatch(/^search corp\.example$/m);
+    expect(r.stdout).toMatch(/^options ndots:2$/m);
+    expect(r.stdout).toContain("nofile 512 1024\n321\nshm 8192\n 00 00 00\n");
+  }, 60_000);
+
+  it("--privileged gives every capability of the bounding set and no seccomp filter", async () => {
+    const status = async (flags: string[]) => (await bento(["run", ...flags, busyboxRootfs(), "grep", "-E", "^(CapEff|CapBnd|Seccomp):", "/proc/self/status"])).stdout;
+    const privileged = Object.fromEntries(
+      (await status(["--privileged"]))
+        .trim()
+        .split("\n")
+        .map((l) => l.split(":\t")),
+    );
+    expect(privileged.CapEff).toBe(privileged.CapBnd);
+    expect(privileged.CapEff).not.toMatch(/^0+$/);
+    expect(privileged.Seccomp).toBe("0");
+    expect(await status([])).toContain("Seccomp:\t2\n");
+  }, 60_000);
+
+  it("--stop-signal and --stop-timeout are what bento stop uses, from another process", async () => {
+    const started = await bento(["run", "-d", "--name", "stopsig", "--stop-signal", "SIGUSR1", "--stop-timeout", "30", busyboxRootfs(), "sh", "-c", 'trap "echo got-usr1; exit 3" USR1; echo ready; while :; do sleep 0.1; done']);
+    expect(started.code).toBe(0);
+    made.push(started.stdout.trim());
+    while (!(await bento(["logs", "stopsig"])).stdout.includes("ready")) await new Promise((r) => setTimeout(r, 50));
+    expect(await bento(["stop", "stopsig"])).toMatchObject({ code: 0 });
+    expect((await bento(["inspect", "-f", "{{.State.ExitCode}} {{.Config.StopSignal}}", "stopsig"])).stdout).toBe("3 SIGUSR1\n");
+    expect((await bento(["logs", "stopsig"])).stdout).toBe("ready\ngot-usr1\n");
+    expect(await bento(["rm", "stopsig"])).toMatchObject({ code: 0 });
+    for (const args of [
+      ["--ulimit", "nofile"],
+      ["--ulimit", "nofile=lots"],
+      ["--add-host", "nohost"],
+      ["--sysctl", "net.core.somaxconn"],
+      ["--stop-timeout", "1.5"],
+      ["--device", "/dev/no-such-device"],
+    ]) {
+      const r = await bento(["run", ...args, busyboxRootfs(), "true"]);
+      expect({ args, code: r.code }).toEqual({ args, code: 125 });
+      expect(r.stderr).toContain(args[0] === "--device" ? "/dev/no-such-device" : args[1]);
+    }
+  }, 60_000);
 });
