@@ -36,6 +36,15 @@ export function processesOf(ids: readonly string[]): string[] {
   return found;
 }
 
+/** What a left-behind directory holds, to tell who wrote it last. */
+function entriesOf(dir: string): string {
+  try {
+    return readdirSync(dir).join(", ") || "empty";
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? "unreadable";
+  }
+}
+
 /** Everything the given containers left behind, as readable strings; [] when clean. */
 export function leftovers(ids: readonly string[]): string[] {
   const cfg = config();
@@ -43,7 +52,7 @@ export function leftovers(ids: readonly string[]): string[] {
   const mounts = readFileSync("/proc/self/mountinfo", "utf8");
   for (const id of ids) {
     for (const dir of cgroupDriver().paths(id)) if (existsSync(dir)) left.push(`cgroup ${dir}`);
-    for (const dir of [join(cfg.runtimeDir, "containers", id), join(cfg.home, "containers", id)]) if (existsSync(dir)) left.push(`dir ${dir}`);
+    for (const dir of [join(cfg.runtimeDir, "containers", id), join(cfg.home, "containers", id)]) if (existsSync(dir)) left.push(`dir ${dir} (${entriesOf(dir)})`);
     if (mounts.includes(id)) left.push(`mount of ${id}`);
   }
   for (const p of processesOf(ids)) left.push(`process ${p}`);
