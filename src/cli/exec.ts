@@ -8,6 +8,7 @@ import type { ExecOptions, ExecTerminal } from "../container/exec.js";
 import { SystemCallError } from "../errors.js";
 import { helpOption, parseCommandArgs, parseKeyValues, UsageError } from "./args.js";
 import { printHelp, reportError, type Command } from "./command.js";
+import { readEnvFile } from "./run-flags.js";
 import { enterRawMode, followResize, ourConsoleSize, terminalFlags, terminalUsage } from "./terminal-session.js";
 
 const usage = `Usage: bento exec [OPTIONS] CONTAINER COMMAND [ARG...]
@@ -21,6 +22,8 @@ Options:
   -e, --env KEY=VALUE   set an environment variable (KEY alone: take it from this environment)
   -u, --user USER       run as this user (name or id, from the container's /etc/passwd)
   -w, --workdir DIR     the working directory inside the container
+      --env-file FILE   read KEY=VALUE lines from a file (# comments; KEY alone: from this environment)
+      --privileged      every capability of the container's bounding set, no seccomp filter
 ${terminalUsage(24)}  -h, --help            print this help
 `;
 
@@ -29,6 +32,8 @@ const options = {
   env: { type: "string", short: "e", multiple: true },
   user: { type: "string", short: "u" },
   workdir: { type: "string", short: "w" },
+  "env-file": { type: "string", multiple: true },
+  privileged: { type: "boolean" },
   ...terminalFlags,
 } as const;
 
@@ -44,11 +49,13 @@ export const execCommand: Command = {
     // One decoder a stream: a character split between two chunks is printed whole.
     const decoders = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
     const execOptions: ExecOptions = {
-      env: parseKeyValues("-e", values.env, usage, process.env),
+      // The files' first, then -e over them, as docker reads them.
+      env: { ...Object.assign({}, ...(values["env-file"] ?? []).map((f) => readEnvFile(f, usage, process.env))), ...parseKeyValues("-e", values.env, usage, process.env) },
       onOutput: (stream, chunk) => (stream === "stdout" ? io.stdout : io.stderr).write(decoders[stream].write(chunk)),
     };
     if (values.user !== undefined) execOptions.user = values.user;
     if (values.workdir !== undefined) execOptions.workdir = values.workdir;
+    if (values.privileged) execOptions.privileged = true;
     const container = await Container.attach(ref);
     const stops: (() => void)[] = [];
     if (values.tty) Object.assign(execOptions, { tty: true, onTerminal: (t: ExecTerminal) => stops.push(followResize(t.resize)) }, ourConsoleSize() ? { consoleSize: ourConsoleSize() } : {});

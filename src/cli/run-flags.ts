@@ -53,7 +53,7 @@ interface ExtraRunValues {
 }
 
 /** docker's --env-file: KEY=VALUE lines, taken as written (no quotes); # comments; a bare KEY from `env`. */
-function readEnvFile(file: string, usage: string, env: NodeJS.ProcessEnv): Record<string, string> {
+export function readEnvFile(file: string, usage: string, env: NodeJS.ProcessEnv): Record<string, string> {
   let text: string;
   try {
     text = readFileSync(file, "utf8");

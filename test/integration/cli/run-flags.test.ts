@@ -157,6 +157,23 @@ describe("bento run's docker flags", () => {
     expect(await status([])).toContain("Seccomp:\t2\n");
   }, 60_000);
 
+  it("bento exec --env-file and --privileged", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bento-exec-flags-"));
+    writeFileSync(join(dir, "exec.env"), "# for the exec\nFROM_FILE=file\nBOTH=file\n");
+    const started = await bento(["run", "-d", "--name", "execflags", busyboxRootfs(), "sleep", "1000"]);
+    expect(started.code).toBe(0);
+    made.push(started.stdout.trim());
+    const env = await bento(["exec", "--env-file", join(dir, "exec.env"), "-e", "BOTH=flag", "execflags", "sh", "-c", 'echo "$FROM_FILE $BOTH"']);
+    expect(env).toMatchObject({ code: 0, stdout: "file flag\n" });
+    const status = async (flags: string[]) => (await bento(["exec", ...flags, "execflags", "grep", "-E", "^(CapEff|Seccomp):", "/proc/self/status"])).stdout;
+    expect(await status([])).toMatch(/^CapEff:\t00000000a80425fb\nSeccomp:\t2\n$/);
+    const privileged = await status(["--privileged"]);
+    expect(privileged).toMatch(/\nSeccomp:\t0\n$/);
+    // CAP_SYS_ADMIN (21), which the default set lacks.
+    expect(BigInt(`0x${/^CapEff:\t([0-9a-f]+)/.exec(privileged)![1]}`) & (1n << 21n)).toBe(1n << 21n);
+    expect(await bento(["rm", "-f", "execflags"])).toMatchObject({ code: 0 });
+  }, 60_000);
+
   it("--stop-signal and --stop-timeout are what bento stop uses, from another process", async () => {
     const started = await bento(["run", "-d", "--name", "stopsig", "--stop-signal", "SIGUSR1", "--stop-timeout", "30", busyboxRootfs(), "sh", "-c", 'trap "echo got-usr1; exit 3" USR1; echo ready; while :; do sleep 0.1; done']);
     expect(started.code).toBe(0);
