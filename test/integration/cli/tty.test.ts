@@ -99,6 +99,24 @@ describe("bento attach", () => {
     expect(leftoversOfPrefix(id.slice(0, 12))).toEqual([]);
   });
 
+  it("detaches on Ctrl-P Ctrl-Q (or --detach-keys), leaving the container running; held keys go on when the sequence breaks", async () => {
+    const started = await bento(["run", "-dit", "--name", "tty-detach", busyboxRootfs(), "sh"]);
+    expect(started.code).toBe(0);
+    const id = started.stdout.trim();
+    const first = await atTerminal(20, 70, [{ send: "\r" }, { expect: "# " }, { send: "\x10\x11" }], ["attach", "tty-detach"]);
+    expect(first).toMatchObject({ code: 0, output: expect.stringContaining("read escape sequence") });
+    expect((await bento(["inspect", "-f", "{{.State.Status}}", "tty-detach"])).stdout).toBe("running\n");
+    const second = await atTerminal(20, 70, [{ send: "\r" }, { expect: "# " }, { send: "echo qq\r" }, line("qq"), { send: "qx" }], ["attach", "--detach-keys", "q,x", "tty-detach"]);
+    expect(second.unmatched).toBeUndefined();
+    expect(second.code).toBe(0);
+    const last = await atTerminal(20, 70, [{ send: "\r" }, { expect: "# " }, { send: "exit 3\r" }], ["attach", "tty-detach"]);
+    expect(last.code).toBe(3);
+    const bad = await bento(["attach", "--detach-keys", "ctrl-1", "tty-detach"]);
+    expect(bad).toMatchObject({ code: 125, stderr: expect.stringContaining('"ctrl-1" is not a key') });
+    expect((await bento(["rm", "tty-detach"])).code).toBe(0);
+    expect(leftoversOfPrefix(id.slice(0, 12))).toEqual([]);
+  });
+
   it("refuses a container without a terminal, naming the fix", async () => {
     const started = await bento(["run", "-d", "--name", "no-tty", busyboxRootfs(), "sleep", "1000"]);
     const id = started.stdout.trim();
