@@ -136,7 +136,13 @@ export const networkCommand = dockerCommand({
       if (positionals.length > 0) throw new UsageError(`network ls takes no arguments (got "${positionals[0]}")`, usage);
       const networks = listNetworkRecords();
       if (values.quiet) io.stdout.write(networks.map((n) => `${shortId(n.id)}\n`).join(""));
-      else io.stdout.write(formatTable(["NETWORK ID", "NAME", "DRIVER", "SCOPE"], networks.map((n) => [shortId(n.id), n.name, "bridge", "local"])));
+      else
+        io.stdout.write(
+          formatTable(
+            ["NETWORK ID", "NAME", "DRIVER", "SCOPE"],
+            networks.map((n) => [shortId(n.id), n.name, "bridge", "local"]),
+          ),
+        );
       return 0;
     }
     if (sub === "inspect") {

@@ -11,17 +11,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { BentoError } from "../errors.js";
 import { isRootless, joinUserNamespaceOf, userNamespace } from "../runtime/user-namespace.js";
 import { gateway, Network, subnet, type JoiningMember } from "./network.js";
-import {
-  claimNetworkDir,
-  controlSocket,
-  dropNetworkDir,
-  findNetwork,
-  memberRuns,
-  type NetworkMember,
-  processStartTime,
-  writeNetworkMembers,
-  writeNetworkRecord,
-} from "./network-records.js";
+import { claimNetworkDir, controlSocket, dropNetworkDir, findNetwork, memberRuns, type NetworkMember, processStartTime, writeNetworkMembers, writeNetworkRecord } from "./network-records.js";
 
 /** How often the keeper looks for members that ended. */
 const memberCheckMs = 500;
