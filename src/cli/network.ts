@@ -69,6 +69,7 @@ async function create(rest: string[], io: CliIo): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`network create takes one network name (got ${positionals.length})`, usage);
   if (values.driver !== undefined && values.driver !== "bridge") throw new UsageError(`--driver "${values.driver}": bento has the bridge driver only`, usage);
   const name = positionals[0]!;
+  if (name === "bridge" || name === "host" || name === "none") throw new UsageError(`network create ${name}: "${name}" is docker's predefined network name; choose another`, usage);
   const labels = labelPairs(values.label, usage);
   if (isKeeper()) {
     return keep(async () => {

@@ -103,6 +103,7 @@ export function applyExtraRunFlags(values: ExtraRunValues, options: ContainerOpt
     throw new UsageError("--network-alias needs --network NAME: a network made by bento network create", usage);
   }
   // A named network's keeper is found now, before anything else (rootless, its user namespace is this process's).
+  if (network === "bridge") throw new UsageError('--network "bridge": bento has no default bridge network; make one (bento network create NAME) and run with --network NAME', usage);
   if (network === "none" || network === "host") options.network = network;
   else if (network !== undefined) options.network = joinNamedNetwork(network);
   if (values["network-alias"]) options.aliases = values["network-alias"];

@@ -108,6 +108,9 @@ describe("bento network", () => {
     expect(badName.code).toBe(1);
     expect(badName.stderr).toMatch(/"no\/slash" is not a network name/);
     expect(await bento(["network", "create"])).toMatchObject({ code: 125 });
+    const predefined = await bento(["network", "create", "bridge"]);
+    expect(predefined.code).toBe(125);
+    expect(predefined.stderr).toMatch(/^bento: network create bridge: "bridge" is docker's predefined network name; choose another/);
     expect(await bento(["run", "--network-alias", "x", busyboxRootfs(), "true"])).toMatchObject({ code: 125 });
   }, 120_000);
 });
