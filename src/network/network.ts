@@ -6,7 +6,7 @@
  * created in the host's network namespace, so nothing can be left there.
  */
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { BentoError, InvalidOptionError } from "../errors.js";
 import { isRootless, userNamespace } from "../runtime/user-namespace.js";
 import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
@@ -192,16 +192,25 @@ export class Network implements AsyncDisposable {
     throw new BentoError("ERR_NETWORK_FULL", `network ${this.name} has no free address left (${prefixLength}-bit prefix, 253 members)`);
   }
 
-  // The hosts files are bind-mounted into the members: rewrite them in place (writeFileSync
-  // truncates the same inode), never by rename, which would leave the mounts on the old file.
+  // The hosts files are bind-mounted into the members: rewrite them in place (truncate the same
+  // inode), never by rename, which would leave the mounts on the old file. Never create one: a
+  // member removed from another process (bento rm) before this one saw it end has its directory
+  // being deleted, and a new file there would fail that removal (ENOTEMPTY).
   private writeHosts(): void {
     const lines = [...this.members.values()].map((m) => `${m.address}\t${m.names.join(" ")}`);
     for (const m of this.members.values()) {
+      let fd: number;
       try {
-        writeFileSync(m.hostsFile, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${lines.join("\n")}\n${m.extraHosts}`);
+        fd = openSync(m.hostsFile, "r+");
       } catch (error) {
-        // A member removed from another process (bento rm) before its holder saw it end.
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+        throw error;
+      }
+      try {
+        ftruncateSync(fd, 0);
+        writeSync(fd, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${lines.join("\n")}\n${m.extraHosts}`, 0);
+      } finally {
+        closeSync(fd);
       }
     }
   }

@@ -48,10 +48,10 @@ describe("bento network", () => {
 
     const serve = (page: string, port: number) => ["sh", "-c", `mkdir -p /www && echo ${page} > /www/index.html && exec httpd -f -p ${port} -h /www`];
     const web = await bento(["run", "-d", "--name", "netweb", "--network", "appnet", rootfs, ...serve("from-web", 80)]);
-    expect(web.code).toBe(0);
+    expect(web.code, web.stderr).toBe(0);
     made.push(web.stdout.trim());
     const cli = await bento(["run", "-d", "--name", "netcli", "--network", "appnet", "--network-alias", "client", rootfs, ...serve("from-cli", 81)]);
-    expect(cli.code).toBe(0);
+    expect(cli.code, cli.stderr).toBe(0);
     made.push(cli.stdout.trim());
 
     // Each server answers on its own loopback first (it may not listen yet), then by name one way, by alias the other.
@@ -83,7 +83,8 @@ describe("bento network", () => {
     expect(refused).toMatchObject({ code: 1, stdout: "" });
     expect(refused.stderr).toMatch(/^bento: network appnet has active endpoints \(netweb, netcli\)/);
 
-    expect((await bento(["rm", "-f", "netweb", "netcli"])).code).toBe(0);
+    const removed = await bento(["rm", "-f", "netweb", "netcli"]);
+    expect(removed.code, removed.stderr).toBe(0);
     expect(await bento(["network", "rm", "appnet"])).toMatchObject({ code: 0, stdout: "appnet\n", stderr: "" });
     expect((await bento(["network", "ls", "-q"])).stdout).toBe("");
   }, 180_000);
