@@ -23,6 +23,7 @@ import { runReportingErrors, usageExitCode } from "./docker-command.js";
 import { stopCommand } from "./stop.js";
 import { waitCommand } from "./wait.js";
 import { volumeCommand } from "./volume.js";
+import { networkCommand } from "./network.js";
 import { dockerImageCommands } from "./docker-commands.js";
 import { dockerContainerCommands } from "./docker-container-commands.js";
 
@@ -34,6 +35,7 @@ export const commands: readonly Command[] = [
   rmCommand,
   pruneCommand,
   volumeCommand,
+  networkCommand,
   withContainerExitCodes(runCommand),
   withContainerExitCodes(execCommand),
   attachCommand,

@@ -14,7 +14,7 @@ import { helpOption, parseCommandArgs, splitAtFirstPositional, UsageError } from
 import { composeBuild } from "./compose-build.js";
 import { composeConfigCommand } from "./compose-config.js";
 import { composePull } from "./compose-pull.js";
-import { isComposeKeeper, keepStack, startComposeKeeper } from "./compose-keeper.js";
+import { isKeeper, keep, startKeeper } from "./keeper.js";
 import { composeExec, composeLogs, composePs } from "./compose-services.js";
 import { printHelp, reportError, type CliIo, type Command } from "./command.js";
 
@@ -232,14 +232,17 @@ export const composeCommand: Command = {
     if (sub === "up") {
       if (values.volumes) throw new UsageError("-v applies to compose down", usage);
       const file = composeFile(values.file, process.cwd());
-      if (isComposeKeeper()) {
+      if (isKeeper()) {
         const stack = (await loadFromCompose())(file);
-        return keepStack((o) => stack.up({ ...o, ...(rest.length > 0 ? { services: rest } : {}) }));
+        return keep(async (progress) => {
+          const running = await stack.up({ detach: true, onProgress: (e) => progress(`${e.service}: ${e.status}${e.detail ? ` (${e.detail})` : ""}`), ...(rest.length > 0 ? { services: rest } : {}) });
+          return { release: () => running.down() };
+        });
       }
       if (values.detach) {
         // Bad input fails here, before anything starts in the background.
         (await loadFromCompose())(file);
-        return startComposeKeeper(["compose", ...args], io);
+        return startKeeper(["compose", ...args], "bento compose up -d", io);
       }
       return up(file, rest, io);
     }

@@ -4,12 +4,16 @@
  */
 import { readFileSync } from "node:fs";
 import type { ContainerOptions } from "../container/options.js";
+import { joinNamedNetwork } from "../network/named-network.js";
 import { parseKeyValues, UsageError, type OptionsConfig } from "./args.js";
 
 /** Their lines in `bento run --help`. */
 export const extraRunUsage = `      --env-file FILE       read KEY=VALUE lines from a file (# comments; KEY alone: from this environment)
       --entrypoint CMD      the executable to run instead of the image's entrypoint ("" clears it)
-      --network MODE        none (default: its own namespace with only lo) or host
+      --network NETWORK     none (default: its own namespace with only lo), host, or the name of
+                            a network (bento network create): containers on it reach each other
+                            by name
+      --network-alias NAME  another name the container has on its network
   -m, --memory BYTES        memory limit, as 256m or 1g
       --cpus N              CPUs it may use, as 0.5 or 2
       --pids-limit N        the most processes and threads it may have
@@ -26,6 +30,7 @@ export const extraRunOptions = {
   "env-file": { type: "string", multiple: true },
   entrypoint: { type: "string" },
   network: { type: "string" },
+  "network-alias": { type: "string", multiple: true },
   memory: { type: "string", short: "m" },
   cpus: { type: "string" },
   "pids-limit": { type: "string" },
@@ -41,6 +46,7 @@ interface ExtraRunValues {
   "env-file"?: string[];
   entrypoint?: string;
   network?: string;
+  "network-alias"?: string[];
   memory?: string;
   cpus?: string;
   "pids-limit"?: string;
@@ -92,12 +98,15 @@ function positiveNumber(option: string, value: string, usage: string, integer: b
 export function applyExtraRunFlags(values: ExtraRunValues, options: ContainerOptions, usage: string, env: NodeJS.ProcessEnv): void {
   if (values["env-file"]) options.env = { ...Object.assign({}, ...values["env-file"].map((f) => readEnvFile(f, usage, env))), ...options.env };
   if (values.entrypoint !== undefined) options.entrypoint = values.entrypoint === "" ? [] : [values.entrypoint];
-  if (values.network !== undefined) {
-    if (values.network !== "none" && values.network !== "host") {
-      throw new UsageError(`--network "${values.network}": use none or host (bento has no bridge, and a network lives in the process that made it: bento compose gives services one)`, usage);
-    }
-    options.network = values.network;
+  const network = values.network;
+  if (values["network-alias"] && (network === undefined || network === "none" || network === "host")) {
+    throw new UsageError("--network-alias needs --network NAME: a network made by bento network create", usage);
   }
+  // A named network's keeper is found now, before anything else (rootless, its user namespace is this process's).
+  if (network === "bridge") throw new UsageError('--network "bridge": bento has no default bridge network; make one (bento network create NAME) and run with --network NAME', usage);
+  if (network === "none" || network === "host") options.network = network;
+  else if (network !== undefined) options.network = joinNamedNetwork(network);
+  if (values["network-alias"]) options.aliases = values["network-alias"];
   const resources: NonNullable<ContainerOptions["resources"]> = {};
   if (values.memory !== undefined) resources.memory = values.memory;
   if (values.cpus !== undefined) resources.cpus = positiveNumber("--cpus", values.cpus, usage, false);

@@ -6,7 +6,7 @@
  * created in the host's network namespace, so nothing can be left there.
  */
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { BentoError, InvalidOptionError } from "../errors.js";
 import { isRootless, userNamespace } from "../runtime/user-namespace.js";
 import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
@@ -15,7 +15,19 @@ import { systemCallErrorOf } from "../runtime/wait-status.js";
 /** Every network's bridge and subnet: each lives in its own namespace, so they cannot clash. */
 const subnetPrefix = "10.89.0.";
 const prefixLength = 24;
-const gateway = `${subnetPrefix}1`;
+/** Every network's gateway (the bridge's address). */
+export const gateway = `${subnetPrefix}1`;
+/** Every network's subnet. */
+export const subnet = `${subnetPrefix}0/${prefixLength}`;
+
+/** What a container joining a network tells it. */
+export interface JoiningMember {
+  id: string;
+  initPid: number;
+  names: string[];
+  hostsFile: string;
+  extraHosts?: string;
+}
 
 /** A container on a network, as the network sees it. */
 interface Member {
@@ -48,6 +60,8 @@ export class Network implements AsyncDisposable {
   private nextHost = 2;
   private queue: Promise<unknown> = Promise.resolve();
   private detachedMembersKept = false;
+  /** Set for a network another process holds: how a member joins it there. */
+  private joinElsewhere: ((member: JoiningMember) => Promise<string>) | undefined;
 
   constructor(name?: string) {
     if (name !== undefined && !namePattern.test(name)) {
@@ -83,9 +97,20 @@ export class Network implements AsyncDisposable {
     return this;
   }
 
+  /**
+   * @internal A network another process holds (a `bento network create` keeper): `join` asks
+   * that process to connect a member and resolves to its address. Its members may be detached.
+   */
+  static heldElsewhere(name: string, join: (member: JoiningMember) => Promise<string>): Network {
+    const network = new Network(name);
+    network.joinElsewhere = join;
+    network.detachedMembersKept = true;
+    return network;
+  }
+
   /** True while the network exists. */
   get created(): boolean {
-    return this.helper !== undefined;
+    return this.helper !== undefined || this.joinElsewhere !== undefined;
   }
 
   /** The address a member container has on this network. */
@@ -118,7 +143,8 @@ export class Network implements AsyncDisposable {
    * @internal Connects a container (by the host pid of its init) under `names`; rewrites every
    * member's hosts file. Called by the runtime before the container's command runs.
    */
-  attach(member: { id: string; initPid: number; names: string[]; hostsFile: string; extraHosts?: string }): Promise<string> {
+  attach(member: JoiningMember): Promise<string> {
+    if (this.joinElsewhere) return this.joinElsewhere(member);
     return this.serialized(async () => {
       const helper = this.helper;
       if (!helper) throw new BentoError("ERR_NETWORK_REMOVED", `network ${this.name} does not exist (was it removed?); create it before starting containers on it`);
@@ -166,12 +192,26 @@ export class Network implements AsyncDisposable {
     throw new BentoError("ERR_NETWORK_FULL", `network ${this.name} has no free address left (${prefixLength}-bit prefix, 253 members)`);
   }
 
-  // The hosts files are bind-mounted into the members: rewrite them in place (writeFileSync
-  // truncates the same inode), never by rename, which would leave the mounts on the old file.
+  // The hosts files are bind-mounted into the members: rewrite them in place (truncate the same
+  // inode), never by rename, which would leave the mounts on the old file. Never create one: a
+  // member removed from another process (bento rm) before this one saw it end has its directory
+  // being deleted, and a new file there would fail that removal (ENOTEMPTY).
   private writeHosts(): void {
     const lines = [...this.members.values()].map((m) => `${m.address}\t${m.names.join(" ")}`);
     for (const m of this.members.values()) {
-      writeFileSync(m.hostsFile, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${lines.join("\n")}\n${m.extraHosts}`);
+      let fd: number;
+      try {
+        fd = openSync(m.hostsFile, "r+");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+        throw error;
+      }
+      try {
+        ftruncateSync(fd, 0);
+        writeSync(fd, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${lines.join("\n")}\n${m.extraHosts}`, 0);
+      } finally {
+        closeSync(fd);
+      }
     }
   }
 

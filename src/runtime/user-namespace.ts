@@ -74,6 +74,16 @@ export function userNamespace(): Promise<UserNamespace> {
   return current;
 }
 
+/**
+ * Makes this process's helpers join the user namespace `holderPid` holds (a network keeper's)
+ * instead of creating their own: a network links only containers of its own user namespace.
+ * Throws when this process made or joined another one already.
+ */
+export function joinUserNamespaceOf(holderPid: number, whose: string): void {
+  if (current !== undefined) throw new BentoError("ERR_USERNS", `rootless: cannot join the user namespace of ${whose}: this process already has its own`);
+  current = Promise.resolve({ holderPid, mapping: idMapping() });
+}
+
 /** The fix for a machine whose kernel refuses unprivileged user namespaces. */
 export const USERNS_FIX = "enable unprivileged user namespaces: sysctl -w kernel.unprivileged_userns_clone=1 (Debian) and user.max_user_namespaces=28633, and on Ubuntu 24.04+ kernel.apparmor_restrict_unprivileged_userns=0; or run as root";
 

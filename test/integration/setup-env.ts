@@ -3,7 +3,7 @@
  * each other's containers. Imported first by every integration test file.
  */
 import { afterAll } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -29,6 +29,13 @@ afterAll(async () => {
   // (Imported here: setup-env must set the environment before any bento module loads.)
   const { listMachineContainers, removeMachineContainer } = await import("../../src/runtime/machine-containers.js");
   for (const c of listMachineContainers()) await removeMachineContainer(c, { force: true }).catch(() => undefined);
+  // So does the keeper of a network (bento network create) a failed test did not remove: SIGTERM
+  // makes it remove the network (its containers are gone now) and end.
+  const { listNetworkRecords } = await import("../../src/network/network-records.js");
+  for (const n of listNetworkRecords()) {
+    process.kill(n.keeperPid, "SIGTERM");
+    for (const end = Date.now() + 10_000; Date.now() < end && existsSync(`/proc/${n.keeperPid}`); ) await new Promise((r) => setTimeout(r, 20));
+  }
   try {
     rmSync(root, { recursive: true, force: true });
   } catch (error) {

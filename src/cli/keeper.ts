@@ -1,9 +1,9 @@
 /**
- * `bento compose up -d`: the stack runs in a background `bento compose up` process, its keeper,
- * which holds the stack's networks, supervises restart policies and starts every container
- * detached, so that other processes reach them (`bento compose exec`, `logs`, `ps`). The command
- * the user ran relays the keeper's progress and returns once every service is up; `bento compose
- * down` asks the keeper to stop (SIGTERM), which takes the stack down.
+ * Keepers: background bento processes that hold what must outlive the command the user ran, so
+ * that other processes reach it. `bento compose up -d` starts one that holds the stack (its
+ * networks, its restart policies, its detached containers); `bento network create` one that
+ * holds a named network. The command the user ran relays the keeper's progress and returns
+ * once it is ready; the keeper holds on until it is asked to stop (SIGTERM), then lets go.
  */
 import { closeSync, writeSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -11,45 +11,32 @@ import type { Readable } from "node:stream";
 import { spawnBackgroundBento } from "./background.js";
 import { describeError, type CliIo } from "./command.js";
 
-/** Set in the keeper's environment: it runs the stack instead of starting another keeper. */
-const keeperEnv = "BENTO_COMPOSE_KEEPER";
+/** Set in a keeper's environment: it holds what it was started for instead of starting another keeper. */
+const keeperEnv = "BENTO_KEEPER";
 /** The keeper's file descriptor to the command that started it: progress lines, then "ready" or "failed". */
 const reportFd = 3;
 
-/** The events `Stack.up()` reports, as the keeper relays them. */
-interface StackEventShape {
-  service: string;
-  status: string;
-  detail?: string;
+/** What a keeper holds until it is asked to stop. */
+export interface Kept {
+  /** Lets go of it (takes the stack down, removes the network). */
+  release(): Promise<void>;
 }
 
-/** What the keeper needs of `Stack.up()`'s result. */
-interface KeptStack {
-  down(): Promise<void>;
-}
-
-/** Starts the stack, detached, reporting each step. */
-export type StartStack = (options: { detach: true; onProgress: (event: StackEventShape) => void }) => Promise<KeptStack>;
-
-/** True in the keeper process. */
-export function isComposeKeeper(): boolean {
+/** True in a keeper process. */
+export function isKeeper(): boolean {
   return process.env[keeperEnv] === "1";
 }
 
-function progressLine(e: StackEventShape): string {
-  return `${e.service}: ${e.status}${e.detail ? ` (${e.detail})` : ""}`;
-}
-
 /**
- * Starts `bento <argv>` (a `compose ... up -d`) as the stack's keeper in a new session, prints
- * its progress on stderr, and resolves to 0 once its services are up, or to 1 when they could
- * not start (the keeper has then removed what it made, and ended).
+ * Starts `bento <argv>` as a keeper in a new session, prints its progress on stderr, and
+ * resolves to 0 once it is ready, or to 1 when it failed (it has then removed what it made, and
+ * ended). `what` names what it holds, for the message when it ends with no reason given.
  */
-export async function startComposeKeeper(argv: readonly string[], io: CliIo): Promise<number> {
+export async function startKeeper(argv: readonly string[], what: string, io: CliIo): Promise<number> {
   const keeper = spawnBackgroundBento(argv, { [keeperEnv]: "1" }, ["ignore", "ignore", "ignore", "pipe"]);
   const exited = new Promise<number | null>((resolve) => keeper.once("exit", (code) => resolve(code)));
   const spawnFailed = new Promise<never>((_, reject) => keeper.once("error", reject));
-  let failure = "the stack's background process ended before its services started";
+  let failure = `the background process of ${what} ended before it was ready`;
   const lines = createInterface({ input: keeper.stdio[reportFd] as Readable });
   const relay = (async () => {
     for await (const line of lines) {
@@ -81,19 +68,19 @@ function report(line: string): void {
 }
 
 /**
- * The keeper's life: starts the stack detached, reports "ready", then holds it (its networks,
- * its restart policies) until SIGTERM, SIGINT or SIGHUP, and takes it down. Resolves to the
- * keeper's exit code.
+ * The keeper's life: `start` makes what it holds (reporting progress lines), then the keeper
+ * reports "ready" and holds it until SIGTERM, SIGINT or SIGHUP, and releases it. Resolves to
+ * the keeper's exit code.
  */
-export async function keepStack(start: StartStack): Promise<number> {
-  let running: KeptStack;
+export async function keep(start: (progress: (line: string) => void) => Promise<Kept>): Promise<number> {
+  let kept: Kept;
   try {
-    running = await start({ detach: true, onProgress: (e) => report(`progress ${progressLine(e)}`) });
+    kept = await start((line) => report(`progress ${line}`));
   } catch (error) {
     report(`failed ${JSON.stringify(describeError(error, false))}`);
     return 1;
   }
-  // Listening replaces Node's default (dying of the signal): the stack comes down first.
+  // Listening replaces Node's default (dying of the signal): what it holds is released first.
   const stop = new Promise<void>((resolve) => {
     for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(signal, () => resolve());
   });
@@ -103,6 +90,6 @@ export async function keepStack(start: StartStack): Promise<number> {
   closeSync(reportFd);
   await stop;
   clearInterval(alive);
-  await running.down();
+  await kept.release();
   return 0;
 }
