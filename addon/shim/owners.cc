@@ -33,6 +33,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -75,8 +77,15 @@ void SetOwner(const std::string& root, const std::string& rel, uid_t uid, gid_t 
 FILE* g_manifest = nullptr;
 size_t g_root_length = 0;
 
+// What hard-linked files had before their first name was taken: the next names record that,
+// not the owner and mode the first one left.
+std::map<std::pair<dev_t, ino_t>, struct stat> g_linked;
+
 // One manifest record: path relative to the tree, uid, gid, mode (octal), each ended by a NUL.
-int TakeEntry(const char* path, const struct stat* st, int, struct FTW* ftw) {
+int TakeEntry(const char* path, const struct stat* seen, int, struct FTW* ftw) {
+  const struct stat* st = seen;
+  if (!S_ISDIR(seen->st_mode) && seen->st_nlink > 1)
+    st = &g_linked.try_emplace({seen->st_dev, seen->st_ino}, *seen).first->second;
   if (ftw->level > 0) {
     std::string record = std::string(path + g_root_length + 1) + '\0' + std::to_string(st->st_uid) + '\0' +
                          std::to_string(st->st_gid) + '\0' + std::to_string(st->st_mode & 07777) + '\0';
@@ -96,6 +105,7 @@ void TakeTree(const std::string& dir, const std::string& manifest) {
   if (!g_manifest) Fail("fdopen", manifest);
   out.Release();
   g_root_length = dir.size();
+  g_linked.clear();
   if (nftw(dir.c_str(), TakeEntry, 64, FTW_PHYS | FTW_MOUNT) < 0) Fail("nftw", dir);
   if (fclose(g_manifest) != 0) Fail("fclose", manifest);
   g_manifest = nullptr;

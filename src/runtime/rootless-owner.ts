@@ -14,7 +14,7 @@ import { installLayerOwners } from "../store/layer-owners.js";
 import type { IdRange } from "./id-map.js";
 import { idMapping, isRootless, onlyRootMapped, removeAsNamespaceRoot, runAsNamespaceRoot } from "./user-namespace.js";
 
-const ENOENT = constants.errno.ENOENT;
+const { ENOENT, ENOTDIR } = constants.errno;
 
 /** A file owner as the container sees it. */
 export interface Owner {
@@ -95,7 +95,8 @@ export async function copyAsNamespaceRoot(from: string, to: string): Promise<voi
 export async function stageAsNamespaceRoot(dirs: readonly string[], path: string, to: string, keepOwners: boolean): Promise<boolean> {
   const failed = await runAsNamespaceRoot("owners", [["stage", to, keepOwners ? "keep" : "take", path, ...dirs]]);
   if (failed === undefined) return true;
-  if (failed.errno === ENOENT && (failed.syscall === "openat2" || failed.syscall === "fstatat")) return false;
+  // A missing name, or one that is not a directory where the path goes on: not there.
+  if ((failed.errno === ENOENT || failed.errno === ENOTDIR) && (failed.syscall === "openat2" || failed.syscall === "fstatat")) return false;
   throw new BentoError("ERR_OWNER", `copy ${path}: ${failed.syscall ?? "helper"} ${failed.path ?? ""} failed (errno ${failed.errno ?? "?"}${failed.message ? `: ${failed.message}` : ""})`);
 }
 

@@ -66,6 +66,7 @@ describe("copying out files that other container users made", () => {
     const containerPasswd = readFileSync(join(busyboxRootfs(), "etc/passwd"), "utf8");
     expect(readFileSync(join(out, "passwd"), "utf8")).toBe(containerPasswd);
     expect(readFileSync(join(out, "passwd-up"), "utf8")).toBe(containerPasswd);
+    await expect(stopped.copyFrom("/tmp/key/x", join(out, "x"))).rejects.toMatchObject({ code: "ERR_NOT_FOUND", message: `copyFrom: /tmp/key/x does not exist in container ${stopped.name}` });
     await expect(stopped.copyFrom("/tmp/mine/nothing", join(out, "nothing"))).rejects.toMatchObject({ code: "ERR_NOT_FOUND", message: `copyFrom: /tmp/mine/nothing does not exist in container ${stopped.name}` });
     // No staging directory is left beside the copies.
     expect(readdirSync(out).sort()).toEqual(["f", "key", "mine", "passwd", "passwd-up"]);
@@ -78,24 +79,25 @@ describe("copying out files that other container users made", () => {
     // The user's own volume is root's: root hands it to app first (with a file, so the next
     // container does not fill the still empty volume from the image again).
     await (await stoppedAfter(`touch /home/app/key && chown ${makerId} /home/app /home/app/key`, { mounts, user: "0" })).remove();
-    const stopped = await stoppedAfter(MAKE("/home/app"), { mounts });
+    // A second name of the 0600 file: the export records its owner and mode for both.
+    const stopped = await stoppedAfter(`${MAKE("/home/app")}; ln key hard`, { mounts });
     const out = mkdtempSync(join(testRoot, "cp-volume-"));
     await stopped.copyFrom("/home/app/mine", join(out, "mine"));
     await stopped.copyFrom("/home/app", join(out, "home"));
     expect(describeTree(join(out, "mine"), "mine")).toEqual(expectedMine);
-    expect(describeTree(join(out, "home"), "home")).toEqual([`home d 755 ${own}`, `home/key f 600 ${own} key`, ...expectedMine.map((line) => `home/${line}`)]);
+    expect(describeTree(join(out, "home"), "home")).toEqual([`home d 755 ${own}`, `home/hard f 600 ${own} key`, `home/key f 600 ${own} key`, ...expectedMine.map((line) => `home/${line}`)]);
     await stopped.remove();
 
     const archive = join(out, "volume.tar");
     await volume.export(archive);
     const restored = await Volume.import(archive, `others-copy-${process.pid}`);
     const check = await new Container(Image.fromRootfs(busyboxRootfs()), {
-      command: ["sh", "-c", "cd /v && stat -c '%n %a %u:%g' key mine mine/f && cat key mine/f && readlink mine/etc"],
+      command: ["sh", "-c", "cd /v && stat -c '%n %a %u:%g %h' hard key mine mine/f && cat key mine/f && readlink mine/etc"],
       mounts: [{ volume: restored.name, target: "/v" }],
     }).start();
     made.push(check.id);
     await check.wait();
-    expect(await check.logs()).toBe(`key 600 ${makerId}\nmine 700 ${makerId}\nmine/f 600 ${makerId}\nkey\nsecret\n/etc\n`);
+    expect(await check.logs()).toBe(`hard 600 ${makerId} 2\nkey 600 ${makerId} 2\nmine 700 ${makerId} 2\nmine/f 600 ${makerId} 1\nkey\nsecret\n/etc\n`);
     await (await check.stop()).remove();
     expect(readdirSync(join(process.env.BENTO_HOME!, "volumes", volume.name))).toEqual(["_data", "volume.json"]);
     await volume.remove();
