@@ -12,16 +12,31 @@
 //   "take <dir> <manifest>" writes each entry's path, owner and mode to the manifest, then makes
 //                           it the user's and readable by them, so Node can read the tree and
 //                           still record the owners and modes the container gave it
+//   "stage <to> take|keep <path> <dir>..."
+//                           copies what `path` names in the view of the dirs (a stopped
+//                           container's upper dir and image layers, top first, mounted as a
+//                           read-only overlay; or one dir, a volume) to the new path `to`,
+//                           modes and times kept, owners the user's ("take": copying out of a
+//                           stopped container) or as they were ("keep": filling a volume from
+//                           an image). `path` is resolved as the container would, never
+//                           leaving the view (openat2 RESOLVE_IN_ROOT); its last name is not
+//                           followed.
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
+#include <utility>
 #include <string>
+#include <vector>
 
 #include "roles.hh"
 #include "userns.hh"
@@ -62,8 +77,15 @@ void SetOwner(const std::string& root, const std::string& rel, uid_t uid, gid_t 
 FILE* g_manifest = nullptr;
 size_t g_root_length = 0;
 
+// What hard-linked files had before their first name was taken: the next names record that,
+// not the owner and mode the first one left.
+std::map<std::pair<dev_t, ino_t>, struct stat> g_linked;
+
 // One manifest record: path relative to the tree, uid, gid, mode (octal), each ended by a NUL.
-int TakeEntry(const char* path, const struct stat* st, int, struct FTW* ftw) {
+int TakeEntry(const char* path, const struct stat* seen, int, struct FTW* ftw) {
+  const struct stat* st = seen;
+  if (!S_ISDIR(seen->st_mode) && seen->st_nlink > 1)
+    st = &g_linked.try_emplace({seen->st_dev, seen->st_ino}, *seen).first->second;
   if (ftw->level > 0) {
     std::string record = std::string(path + g_root_length + 1) + '\0' + std::to_string(st->st_uid) + '\0' +
                          std::to_string(st->st_gid) + '\0' + std::to_string(st->st_mode & 07777) + '\0';
@@ -83,6 +105,7 @@ void TakeTree(const std::string& dir, const std::string& manifest) {
   if (!g_manifest) Fail("fdopen", manifest);
   out.Release();
   g_root_length = dir.size();
+  g_linked.clear();
   if (nftw(dir.c_str(), TakeEntry, 64, FTW_PHYS | FTW_MOUNT) < 0) Fail("nftw", dir);
   if (fclose(g_manifest) != 0) Fail("fclose", manifest);
   g_manifest = nullptr;
@@ -107,6 +130,90 @@ void CopyTree(const std::string& from, const std::string& to) {
   }
 }
 
+// A read-only overlay of `dirs` (top first) as a detached mount, in a mount namespace of our
+// own (the user namespace's root may mount overlay there; nothing on the host sees it). One dir
+// is opened as it is.
+Fd OpenView(const std::vector<std::string>& dirs) {
+  if (dirs.size() == 1) {
+    Fd dir(open(dirs[0].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid()) Fail("open", dirs[0]);
+    return dir;
+  }
+  static bool unshared = false;
+  if (!unshared && unshare(CLONE_NEWNS) < 0) Fail("unshare(CLONE_NEWNS)", dirs[0]);
+  unshared = true;
+  Fd fs(static_cast<int>(syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC)));
+  if (!fs.valid()) Fail("fsopen(overlay)", dirs[0]);
+  for (const std::string& dir : dirs)
+    if (syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_STRING, "lowerdir+", dir.c_str(), 0) < 0)
+      Fail("fsconfig(lowerdir+)", dir);
+  // Rootless layers and upper dirs mark whiteouts and opaque dirs with user.overlay xattrs.
+  if (syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) < 0)
+    Fail("fsconfig(userxattr)", dirs[0]);
+  if (syscall(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) Fail("fsconfig(create)", dirs[0]);
+  Fd mnt(static_cast<int>(syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV)));
+  if (!mnt.valid()) Fail("fsmount", dirs[0]);
+  return mnt;
+}
+
+// Makes every entry of our fresh copy the user's (root of the namespace), keeping setuid and
+// setgid bits, which chown clears.
+int OwnEntry(const char* path, const struct stat* st, int, struct FTW*) {
+  if (st->st_uid == 0 && st->st_gid == 0) return 0;
+  if (lchown(path, 0, 0) < 0) Fail("lchown", path);
+  if (!S_ISLNK(st->st_mode) && (st->st_mode & (S_ISUID | S_ISGID)) && chmod(path, st->st_mode & 07777) < 0)
+    Fail("chmod", path);
+  return 0;
+}
+
+void Stage(const Op& op) {
+  const std::string& to = op.arg(1);
+  const std::string& owners = op.arg(2);
+  std::string path = op.arg(3);
+  if (op.args.size() < 5 || to.empty() || to[0] != '/' || (owners != "take" && owners != "keep")) {
+    errno = EINVAL;
+    Fail("stage", to);
+  }
+  Fd view = OpenView(std::vector<std::string>(op.args.begin() + 4, op.args.end()));
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  size_t slash = path.rfind('/');
+  std::string parent = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  // A ".." last name would leave a one-dir view through cp's own lookup: Node resolves it first.
+  if (name == "..") {
+    errno = EINVAL;
+    Fail("stage", path);
+  }
+  if (name.empty()) name = ".";
+  open_how how{};
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  long fd;
+  do fd = syscall(SYS_openat2, view.get(), parent.c_str(), &how, sizeof how);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) Fail("openat2", path);
+  Fd dir(static_cast<int>(fd));
+  struct stat st;
+  if (fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) Fail("fstatat", path);
+  // cp works from inside the view's directory, by a name it does not follow (-a: -P), so no
+  // symlink in the container's tree leads it out.
+  pid_t pid = fork();
+  if (pid < 0) Fail("fork", path);
+  if (pid == 0) {
+    if (fchdir(dir.get()) < 0) _exit(126);
+    execlp("cp", "cp", "-a", "--reflink=auto", "--", name.c_str(), to.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) Fail("waitpid", path);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    errno = EIO;
+    Fail("cp -a", path);
+  }
+  if (owners == "take" && nftw(to.c_str(), OwnEntry, 64, FTW_PHYS | FTW_MOUNT) < 0) Fail("nftw", to);
+}
+
 }  // namespace
 
 int RunOwners() {
@@ -119,6 +226,7 @@ int RunOwners() {
         SetOwner(op.arg(1), op.arg(2), static_cast<uid_t>(op.num(3)), static_cast<gid_t>(op.num(4)));
       else if (op.name() == "copy") CopyTree(op.arg(1), op.arg(2));
       else if (op.name() == "take") TakeTree(op.arg(1), op.arg(2));
+      else if (op.name() == "stage") Stage(op);
     }
     SendEvent(kControlFd, "\"event\":\"ready\"");
     return 0;

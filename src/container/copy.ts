@@ -12,7 +12,7 @@ import type { RawExecResult } from "./exec.js";
 import { copyMergedTree, lookupMerged, resolveMerged } from "./merged-view.js";
 import { containerPath } from "./mounts.js";
 import type { RuntimeMount } from "../runtime/container-plan.js";
-import { containerOwnerOf, OwnerChanges } from "../runtime/rootless-owner.js";
+import { containerOwnerOf, OwnerChanges, stageAsNamespaceRoot } from "../runtime/rootless-owner.js";
 import { isRootless } from "../runtime/user-namespace.js";
 
 /** What copying needs from a container. */
@@ -77,11 +77,19 @@ export async function copyFromContainer(target: CopyTarget, path: string, hostPa
       // volume or bind it lands in: never through a symlink on the host.
       const resolved = `/${resolveMerged(target.layers(), src, false)}`;
       const inMount = mountFor(target.mounts, resolved);
-      const owners = isRootless() ? undefined : new OwnerChanges(staging);
-      const found =
-        inMount && inMount.mount.kind === "bind"
-          ? copyMergedTree([inMount.mount.source], resolveMerged([inMount.mount.source], inMount.rest, false), join(staging, basename(src)), owners)
-          : copyMergedTree(target.layers(), resolved, join(staging, basename(src)), owners);
+      const bind = inMount && inMount.mount.kind === "bind" ? { source: inMount.mount.source, rest: inMount.rest } : undefined;
+      const to = join(staging, basename(src));
+      let found: boolean;
+      if (isRootless()) {
+        // Files that container users made belong to subordinate ids the user may not read: root
+        // of the user namespace copies them (resolving the rest of the path in the same view,
+        // inside dirs the user cannot search) and hands the copy to the user.
+        const [dirs, rest] = !bind ? [target.layers(), resolved] : bind.rest === "" ? [[dirname(bind.source)], basename(bind.source)] : [[bind.source], bind.rest];
+        found = await stageAsNamespaceRoot(dirs, rest, to, false);
+      } else {
+        const owners = new OwnerChanges(staging);
+        found = bind ? copyMergedTree([bind.source], resolveMerged([bind.source], bind.rest, false), to, owners) : copyMergedTree(target.layers(), resolved, to, owners);
+      }
       if (!found) throw new BentoError("ERR_NOT_FOUND", `copyFrom: ${src} does not exist in container ${target.name}`);
     }
     const copied = join(staging, basename(src));

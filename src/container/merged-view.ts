@@ -1,7 +1,7 @@
 /**
  * Reads the union of image layers the way overlayfs presents it, without mounting: the top-most
  * layer that has a name wins, a 0/0 character device (an overlay whiteout) hides the name below,
- * and an opaque directory (trusted.overlay.opaque=y) hides everything below it. Used to fill a new
+ * and an opaque directory (trusted.overlay.opaque=y, rootless user.overlay.opaque=y) hides everything below it. Used to fill a new
  * volume from the image's content at its path, as Docker does, and to copy out of a stopped
  * container.
  */
@@ -9,6 +9,7 @@ import { containerOwnerOf, type OwnerChanges } from "../runtime/rootless-owner.j
 import { chmodSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, utimesSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { nativeFs } from "../store/native-fs.js";
+import { isRootless } from "../runtime/user-namespace.js";
 
 interface Entry {
   path: string;
@@ -19,9 +20,13 @@ function isWhiteout(stat: Stats): boolean {
   return stat.isCharacterDevice() && stat.rdev === 0;
 }
 
+// Rootless, overlay is mounted with userxattr: upper dirs and the store's layers mark opaque
+// directories with the user namespace's xattr.
+const OPAQUE_XATTR = isRootless() ? "user.overlay.opaque" : "trusted.overlay.opaque";
+
 function isOpaque(dir: string): boolean {
   try {
-    return nativeFs().lgetxattr(dir, "trusted.overlay.opaque")?.toString() === "y";
+    return nativeFs().lgetxattr(dir, OPAQUE_XATTR)?.toString() === "y";
   } catch {
     return false;
   }

@@ -8,7 +8,8 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { RuntimeMount } from "../runtime/container-plan.js";
-import { OwnerChanges } from "../runtime/rootless-owner.js";
+import { OwnerChanges, stageAsNamespaceRoot } from "../runtime/rootless-owner.js";
+import { isRootless } from "../runtime/user-namespace.js";
 import { ensureVolume, volumeDataDir, volumeDir } from "../volume/volume-store.js";
 import { copyMergedTree, resolveMerged } from "./merged-view.js";
 import type { NormalizedMount } from "./mounts.js";
@@ -30,8 +31,12 @@ async function fillFromImage(layers: readonly string[], target: string, name: st
   const tmp = `${data}.fill-${process.pid}`;
   // The image's symlinks are followed inside the image, never on the host (`VOLUME /e/etc` with
   // /e -> / fills from the image's /etc).
+  const from = resolveMerged(layers, target, true);
+  // Rootless, files of the image's other users (subordinate ids) may not be the user's to read:
+  // root of the user namespace copies them, owners kept.
   const owners = new OwnerChanges(dirname(tmp));
-  if (copyMergedTree(layers, resolveMerged(layers, target, true), tmp, owners)) {
+  const filled = isRootless() ? await stageAsNamespaceRoot(layers, from, tmp, true) : copyMergedTree(layers, from, tmp, owners);
+  if (filled) {
     await owners.apply();
     rmSync(data, { recursive: true, force: true });
     renameSync(tmp, data);

@@ -7,11 +7,14 @@
  * is refused with the way out.
  */
 import { lchownSync, readFileSync, rmSync } from "node:fs";
+import { constants } from "node:os";
 import { isAbsolute, relative } from "node:path";
 import { BentoError } from "../errors.js";
 import { installLayerOwners } from "../store/layer-owners.js";
 import type { IdRange } from "./id-map.js";
 import { idMapping, isRootless, onlyRootMapped, removeAsNamespaceRoot, runAsNamespaceRoot } from "./user-namespace.js";
+
+const { ENOENT, ENOTDIR } = constants.errno;
 
 /** A file owner as the container sees it. */
 export interface Owner {
@@ -79,6 +82,22 @@ async function asNamespaceRoot(what: string, ops: string[][]): Promise<void> {
  */
 export async function copyAsNamespaceRoot(from: string, to: string): Promise<void> {
   await asNamespaceRoot(`copy ${from}`, [["copy", from, to]]);
+}
+
+/**
+ * Rootless: copies what `path` names in the view of `dirs` (a stopped container's upper dir and
+ * image layers top-first, seen as overlay shows them; or one directory, such as a volume) to the
+ * new path `to`, as root of the user namespace, which may read files that container users made.
+ * `path` is resolved inside the view as the container would (a symlink never leads out of it),
+ * its last name not followed. The copy keeps modes and times; its owners are the user's, or with
+ * `keepOwners` the container's. Resolves false when `path` does not exist.
+ */
+export async function stageAsNamespaceRoot(dirs: readonly string[], path: string, to: string, keepOwners: boolean): Promise<boolean> {
+  const failed = await runAsNamespaceRoot("owners", [["stage", to, keepOwners ? "keep" : "take", path, ...dirs]]);
+  if (failed === undefined) return true;
+  // A missing name, or one that is not a directory where the path goes on: not there.
+  if ((failed.errno === ENOENT || failed.errno === ENOTDIR) && (failed.syscall === "openat2" || failed.syscall === "fstatat")) return false;
+  throw new BentoError("ERR_OWNER", `copy ${path}: ${failed.syscall ?? "helper"} ${failed.path ?? ""} failed (errno ${failed.errno ?? "?"}${failed.message ? `: ${failed.message}` : ""})`);
 }
 
 /**

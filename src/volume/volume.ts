@@ -2,9 +2,9 @@
  * Named volumes: data that outlives containers and processes, and moves between hosts as a tar.
  */
 import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream, existsSync, rmSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { basename, dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { BentoError } from "../errors.js";
@@ -15,7 +15,8 @@ import { extractTree } from "../store/extract-tree.js";
 import { layerTarFromDir } from "../store/layer-from-dir.js";
 import { readTar } from "../store/tar-reader.js";
 import { checkVolumeName, containersUsing, ensureVolume, listVolumeRecords, readVolumeRecord, volumeDataDir, volumeDir, type VolumeRecord } from "./volume-store.js";
-import { containerOwnerOf, OwnerChanges } from "../runtime/rootless-owner.js";
+import { containerOwnerOf, copyAsNamespaceRoot, OwnerChanges, takeTree } from "../runtime/rootless-owner.js";
+import { isRootless } from "../runtime/user-namespace.js";
 
 /** Options of a volume. */
 export interface VolumeOptions {
@@ -104,8 +105,19 @@ export class Volume {
     // The store's own tar writer: symlinks as they are (absolute targets included), hardlinks once,
     // names sorted. (The tar package's writer threw "write after end" on some trees with hardlinks.)
     // Owners as a container sees them (rootless: the user is root, the range 1-65536).
-    const tar = Readable.from(layerTarFromDir(this.path, { opaqueXattrs: [], keepXattr: () => false, whiteouts: false, imageOwner: (uid, gid) => containerOwnerOf({ uid, gid }) }));
-    await pipeline(tar, createWriteStream(path));
+    const options = { opaqueXattrs: [], keepXattr: () => false, whiteouts: false, imageOwner: (uid: number, gid: number) => containerOwnerOf({ uid, gid }) };
+    if (!isRootless()) return pipeline(Readable.from(layerTarFromDir(this.path, options)), createWriteStream(path));
+    // Rootless, files that container users made belong to subordinate ids the user may not
+    // read: root of the user namespace copies the volume, the copy is made the user's, and the
+    // tar records the owners and modes it had.
+    const copy = mkdtempSync(join(volumeDir(this.name), ".export-"));
+    try {
+      await copyAsNamespaceRoot(this.path, copy);
+      const recorded = await takeTree(copy, `${copy}.owners`);
+      await pipeline(Readable.from(layerTarFromDir(copy, { ...options, recorded })), createWriteStream(path));
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   }
 
   /**

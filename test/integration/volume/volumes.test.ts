@@ -201,6 +201,21 @@ describe(`volumes and mounts`, () => {
     expect(readdirSync(join(process.env.BENTO_HOME!, "containers")).filter((d) => !before.has(d))).toEqual([]);
   });
 
+  it("copies into a stopped container's directory that replaced the image's (an opaque directory)", async () => {
+    const running = await start("rm -rf /home && mkdir /home");
+    expect((await running.wait()).exitCode).toBe(0);
+    const stopped = await running.stop();
+    const dir = mkdtempSync(join(testRoot, "app-"));
+    writeFileSync(join(dir, "f"), "new\n");
+    // The image's /home/app is gone in the container: the copy becomes /home/app, not /home/app/<dir>.
+    await stopped.copyTo(dir, "/home/app");
+    const out = join(testRoot, `opaque-${process.pid}`);
+    await stopped.copyFrom("/home", out);
+    expect(readdirSync(out)).toEqual(["app"]);
+    expect(readdirSync(join(out, "app"))).toEqual(["f"]);
+    await stopped.remove();
+  });
+
   it("round-trips a directory tree with copyTo and copyFrom, running and stopped", async () => {
     const tree = sampleTree();
     const running = await start("sleep 30");
