@@ -428,9 +428,10 @@ export class ContainerInstance {
     if (this.shim) await this.stop(0);
     await this.cleanedUp;
     // The container is dead; an exec's helper may not have noticed yet (or its command lives in
-    // another container's PID namespace): killed and waited for, never waited on alone.
+    // another container's PID namespace): killed and waited for, never waited on alone, and for
+    // 2 seconds at most, so no helper that ignores its kill can hold the removal.
     for (const abort of this.execsRunning.values()) abort.abort();
-    await Promise.all(this.execsRunning.keys());
+    if (this.execsRunning.size > 0) await Promise.race([Promise.all(this.execsRunning.keys()), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     this.status = "removed";
     await this.proxy?.close();
     discard(config().home, this.spec.containerDir, this.id);
