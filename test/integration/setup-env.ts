@@ -28,7 +28,9 @@ afterAll(async () => {
   // did not get to remove would run on after the run. Kill and remove whatever this file left.
   // (Imported here: setup-env must set the environment before any bento module loads.)
   const { listMachineContainers, removeMachineContainer } = await import("../../src/runtime/machine-containers.js");
-  for (const c of listMachineContainers()) await removeMachineContainer(c, { force: true }).catch(() => undefined);
+  // Only those with state in this file's runtime dir: the module tests share one BENTO_HOME, whose
+  // containers dir also lists other files' running servers (removing those crashed them mid-test).
+  for (const c of listMachineContainers()) if (c.record !== undefined) await removeMachineContainer(c, { force: true }).catch(() => undefined);
   // So does the keeper of a network (bento network create) a failed test did not remove: SIGTERM
   // makes it remove the network (its containers are gone now) and end.
   const { listNetworkRecords } = await import("../../src/network/network-records.js");
