@@ -5,7 +5,7 @@
  * reject bad values with an error naming the field.
  */
 import type { ContainerOptions } from "../container/options.js";
-import type { UlimitSpec } from "../container/system-options.js";
+import { splitExtraHost, type UlimitSpec } from "../container/system-options.js";
 import { UsageError, type OptionsConfig } from "./args.js";
 
 /** Their lines in `bento run --help`. */
@@ -76,8 +76,13 @@ function ulimit(value: string, usage: string): [string, UlimitSpec] {
 export function applySystemRunFlags(values: SystemRunValues, options: ContainerOptions, usage: string): void {
   if (values.hostname !== undefined) options.hostname = values.hostname;
   if (values["add-host"]) {
-    // host:address; an IPv6 address keeps its colons (the host name has none).
-    options.extraHosts = Object.fromEntries(values["add-host"].map((h) => pair("--add-host", h, h.includes("=") ? "=" : ":", "HOST:IP, such as db:10.0.0.5", usage)).map(([host, ip]) => [host, ip.replace(/^\[(.*)\]$/, "$1")]));
+    options.extraHosts = Object.fromEntries(
+      values["add-host"].map((h) => {
+        const split = splitExtraHost(h);
+        if (split === undefined || split[0] === "") throw new UsageError(`--add-host "${h}": expected HOST:IP, such as db:10.0.0.5`, usage);
+        return split;
+      }),
+    );
   }
   if (values.dns || values["dns-search"] || values["dns-option"]) {
     options.dns = {

@@ -168,6 +168,22 @@ export function normalizeSystemOptions(
  * extraHostLines([["api.test", "127.0.0.1"]]); // "127.0.0.1\tapi.test\n"
  * ```
  */
+/**
+ * An extra host written "host:address" or "host=address" (docker's and compose's forms; the
+ * host name has no colon, so an IPv6 address keeps its own, brackets dropped); undefined when
+ * it has neither separator.
+ *
+ * @example
+ * ```ts
+ * splitExtraHost("db:10.0.0.5"); // ["db", "10.0.0.5"]
+ * ```
+ */
+export function splitExtraHost(text: string): [string, string] | undefined {
+  const sep = /[=:]/.exec(text);
+  if (sep === null) return undefined;
+  return [text.slice(0, sep.index), text.slice(sep.index + 1).replace(/^\[(.*)\]$/, "$1")];
+}
+
 export function extraHostLines(hosts: readonly [string, string][]): string {
   return hosts.map(([host, address]) => `${address}\t${host}\n`).join("");
 }

@@ -4,7 +4,7 @@
  * rest, by the Container's own validation).
  */
 import type { ContainerOptions } from "../../container/options.js";
-import type { UlimitSpec } from "../../container/system-options.js";
+import { splitExtraHost, type UlimitSpec } from "../../container/system-options.js";
 import { at, toInt, toStringList, toStringMap, type NormalizeContext, type Segments } from "./context.js";
 
 /** `extra_hosts` as a map: a list holds "host:address" or "host=address" (an IPv6 address keeps its colons). */
@@ -13,9 +13,9 @@ function extraHosts(ctx: NormalizeContext, segments: Segments, value: unknown): 
   const out: Record<string, string> = {};
   value.forEach((entry, i) => {
     const text = String(entry);
-    const sep = /[=:]/.exec(text);
-    if (sep === null) ctx.fail(at(segments, i), `${JSON.stringify(text)} is not "host:address" (or "host=address")`);
-    out[text.slice(0, sep.index)] = text.slice(sep.index + 1).replace(/^\[(.*)\]$/, "$1");
+    const split = splitExtraHost(text);
+    if (split === undefined) ctx.fail(at(segments, i), `${JSON.stringify(text)} is not "host:address" (or "host=address")`);
+    out[split[0]] = split[1];
   });
   return out;
 }
