@@ -9,7 +9,7 @@
  * kill it when the worker's thread ends): vitest's threads pool hands fixtures between workers.
  * The main thread's hook also removes this process's containers that no live object tracks.
  */
-import { isMainThread } from "node:worker_threads";
+import { workerThreadsModule } from "../deps.js";
 import { onProcessEnd } from "./exit-hooks.js";
 
 /** Something that can be torn down synchronously at process exit. */
@@ -29,7 +29,7 @@ export function onExitSweep(sweep: () => void): void {
 }
 
 function install(): void {
-  if (installed || !isMainThread) return;
+  if (installed || !workerThreadsModule().isMainThread) return;
   installed = true;
   onProcessEnd(tearDownAll);
 }

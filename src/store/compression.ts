@@ -4,7 +4,7 @@
  */
 import { promises as fs } from "node:fs";
 import type { Duplex } from "node:stream";
-import * as zlib from "node:zlib";
+import { zlibModule } from "../deps.js";
 import { InvalidArchiveError } from "./errors.js";
 
 /** How a layer blob is compressed. */
@@ -33,10 +33,10 @@ export async function detectFileCompression(path: string): Promise<Compression> 
 export function decompressor(compression: Compression, what: string): Duplex | undefined {
   switch (compression) {
     case "gzip":
-      return zlib.createGunzip();
+      return zlibModule().createGunzip();
     case "zstd": {
       // zlib gained zstd in Node 22.15; Node 20 cannot read these layers.
-      const create = (zlib as unknown as { createZstdDecompress?: () => Duplex }).createZstdDecompress;
+      const create = (zlibModule() as unknown as { createZstdDecompress?: () => Duplex }).createZstdDecompress;
       if (typeof create === "function") return create();
       throw new InvalidArchiveError(`${what}: the layer is zstd-compressed, which needs Node.js 22.15 or later (this is ${process.version})`);
     }

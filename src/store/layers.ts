@@ -7,7 +7,7 @@ import { createWriteStream, promises as fs } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
+import { zlibModule } from "../deps.js";
 import { InvalidOptionError } from "../errors.js";
 import { blobPath, commitBlob } from "./blobs.js";
 import { digestHex, HashTap, isDigest, type Digest } from "./digest.js";
@@ -115,7 +115,7 @@ export async function createLayerFromDir(ctx: StoreContext, upperDir: string, re
         ...(recorded ? { recorded } : native ? {} : { imageOwner: ownIdsAsRoot }),
       }),
     );
-    await pipeline(tar, uncompressed, createGzip(), compressed, createWriteStream(tmp, { flags: "wx", mode: 0o644 }));
+    await pipeline(tar, uncompressed, zlibModule().createGzip(), compressed, createWriteStream(tmp, { flags: "wx", mode: 0o644 }));
     const layer: LayerInfo = {
       digest: compressed.digest(),
       diffId: uncompressed.digest(),

@@ -1,7 +1,7 @@
 /**
  * Waits for an HTTP answer through a published port.
  */
-import { request } from "node:http";
+import { httpModule } from "../deps.js";
 import { BentoError, InvalidOptionError } from "../errors.js";
 import type { WaitContext, WaitStrategy } from "./wait-strategy.js";
 
@@ -98,7 +98,7 @@ export class HttpWaitStrategy implements WaitStrategy {
     const { method, headers, requestBody, requestTimeoutMs } = this.options;
     return new Promise<HttpAnswer>((resolve, reject) => {
       // agent: false, so no pooled keep-alive socket outlives the wait.
-      const req = request(url, { method, headers, agent: false, signal, timeout: requestTimeoutMs }, (res) => {
+      const req = httpModule().request(url, { method, headers, agent: false, signal, timeout: requestTimeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
