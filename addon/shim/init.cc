@@ -9,7 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <stdexcept>
+#include <string>
+#include <vector>
 #include <sys/socket.h>
 
 #include "console.hh"
@@ -66,6 +69,33 @@ pid_t StartPayload(const Plan& plan, const InitFds& fds, int console) {
   return pid;
 }
 
+// In a PID namespace this process does not head (pid: { container } or "host"), nothing dies
+// with it: kills what the payload left behind and reaps it, as runc kills a shared-PID container's
+// cgroup. As child subreaper, every orphan of the payload is a child here; the children of one
+// killed are too, once it is reaped, so it goes round until none is left.
+void KillRemainingChildren() {
+  std::string children_file = "/proc/self/task/" + std::to_string(getpid()) + "/children";
+  while (true) {
+    Fd f(open(children_file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!f.valid()) return;
+    char buf[4096];
+    ssize_t n = read(f.get(), buf, sizeof buf - 1);
+    if (n <= 0) return;
+    buf[n] = '\0';
+    std::vector<pid_t> children;
+    for (char* p = buf; *p != '\0';) {
+      char* end;
+      long pid = std::strtol(p, &end, 10);
+      if (end == p) break;
+      children.push_back(static_cast<pid_t>(pid));
+      p = end;
+    }
+    if (children.empty()) return;
+    for (pid_t child : children) kill(child, SIGKILL);
+    for (pid_t child : children) waitpid(child, nullptr, 0);
+  }
+}
+
 [[noreturn]] void SuperviseUntilExit(int sync, pid_t payload, int sigfd) {
   while (true) {
     signalfd_siginfo si;
@@ -75,8 +105,9 @@ pid_t StartPayload(const Plan& plan, const InitFds& fds, int console) {
       pid_t pid;
       while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         if (pid == payload) {
+          if (getpid() != 1) KillRemainingChildren();
           SendEvent(sync, "\"event\":\"exit\",\"status\":" + std::to_string(status));
-          _exit(0);  // the kernel now kills everything else in the PID namespace
+          _exit(0);  // in a PID namespace of its own, the kernel now kills everything else in it
         }
       }
     } else {
@@ -91,6 +122,11 @@ void RunInit(const Plan& plan, const InitFds& fds) {
   // Die with the shim. getppid() is 0 in a new PID namespace, so the sync socket's EOF is the
   // check that the shim did not die before the prctl (RUNTIME-NOTES section 2, step 7).
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // In a PID namespace of its own this process is PID 1 and reaps every orphan anyway. In one it
+  // shares (pid: { container } or "host"), orphans would go to that namespace's init, out of this
+  // container's process tree: as subreaper (kept across execve) it keeps them below itself, where
+  // a teardown without a cgroup finds and kills them (runtime/cgroup/undelegated.ts).
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   for (int fd : fds.shim_only) close(fd);
   char go;
   if (ReadFull(fds.sync, &go, 1) != 1) _exit(1);

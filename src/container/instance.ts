@@ -15,6 +15,7 @@ import { DEFAULT_PATH } from "../image/config.js";
 import { containerArgv } from "../image/container-argv.js";
 import { cgroupDriver } from "../runtime/cgroup/detect.js";
 import type { CgroupDriver, CgroupStats } from "../runtime/cgroup/driver.js";
+import { killDescendants } from "../runtime/cgroup/undelegated.js";
 import { CLONE_NEWIPC, CLONE_NEWPID, compileContainerPlan, type ProcessSpec, type RuntimeSpec } from "../runtime/container-plan.js";
 import { claimName, releaseName } from "../runtime/names.js";
 import { RunningShim } from "../runtime/shim.js";
@@ -409,7 +410,7 @@ export class ContainerInstance {
 
   /** Kills every process of the container at once (cgroup.kill, else freezer), then PID 1. */
   private async killAll(): Promise<void> {
-    await this.driver.killAll(this.id).catch(() => undefined);
+    await this.driver.killAll(this.id, this.shim?.initPid).catch(() => undefined);
     this.shim?.signal(9);
   }
 
@@ -446,6 +447,8 @@ export class ContainerInstance {
     if (this.status === "removed") return;
     const pid = this.shim?.initPid;
     if (pid) {
+      // In a shared PID namespace without a cgroup, init's descendants would outlive it.
+      killDescendants(pid);
       try {
         process.kill(pid, "SIGKILL");
       } catch {

@@ -63,8 +63,11 @@ export interface CgroupDriver {
   oomKilled(id: string): Promise<boolean>;
   /** Where the OOM-kill counter is: a flat keyed file and its key (read by the shim at exit). */
   oomCounter(id: string): { file: string; key: string } | undefined;
-  /** Kills every process in the container's cgroups (cgroup.kill, else freezer + SIGKILL). */
-  killAll(id: string): Promise<void>;
+  /**
+   * Kills every process in the container's cgroups (cgroup.kill, else freezer + SIGKILL); a driver
+   * without cgroups kills the descendants of `initPid` (not `initPid` itself).
+   */
+  killAll(id: string, initPid?: number): Promise<void>;
   /**
    * Freezes (`true`) or thaws every process of the container, as `docker pause` does; false when
    * this driver has no way to (no cgroup of the container's own).

@@ -51,7 +51,13 @@ export class UndelegatedCgroupDriver implements CgroupDriver {
     return undefined;
   }
 
-  killAll(): Promise<void> {
+  /**
+   * Without a cgroup, the processes below init: killing init alone is enough in a PID namespace
+   * of the container's own, but not in a shared one (pid: { container } or "host"), where they
+   * would live on.
+   */
+  killAll(_id: string, initPid?: number): Promise<void> {
+    if (initPid !== undefined) killDescendants(initPid);
     return Promise.resolve();
   }
 
@@ -94,4 +100,23 @@ export function descendants(pid: number): number[] {
     }
   }
   return found;
+}
+
+/**
+ * SIGKILLs every process below `pid` (not `pid` itself), again until none is left: one may fork
+ * while the tree is read. A container's init is a child subreaper (addon/shim/init.cc), so orphans
+ * stay below it until it dies.
+ */
+export function killDescendants(pid: number): void {
+  for (let round = 0; round < 10; round++) {
+    const below = descendants(pid).filter((p) => p !== pid);
+    if (below.length === 0) return;
+    for (const p of below) {
+      try {
+        process.kill(p, "SIGKILL");
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
 }

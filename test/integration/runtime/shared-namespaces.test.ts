@@ -42,6 +42,15 @@ describe("containers sharing namespaces (the container API)", () => {
     expect((await guest.exec(["sh", "-c", "ps -o args | grep -c '^sleep 4321'; cat /dev/shm/mark"])).stdout).toBe("1\nshared\n");
   });
 
+  it("pid: { container }: stopping the guest ends the processes it started, orphans included, and leaves the owner's", async () => {
+    await using owner = await start(["sleep", "4321"]);
+    const guest = await start(["sh", "-c", "(sleep 7777 &); exec sleep 60"], { pid: { container: owner } });
+    const count = async (args: string) => (await owner.exec(["sh", "-c", `ps -o args | grep -c '^sleep ${args}$' || true`])).stdout.trim();
+    await expect.poll(() => count("7777")).toBe("1");
+    await (await guest.stop()).remove();
+    expect([await count("7777"), await count("60"), await count("4321")]).toEqual(["0", "0", "1"]);
+  });
+
   it('pid and ipc: "host" see this machine\'s processes and share its IPC namespace', async () => {
     await using h = await start(["sleep", "60"], { pid: "host", ipc: "host" });
     expect([ns(h, "pid"), ns(h, "ipc")]).toEqual([statSync("/proc/self/ns/pid").ino, statSync("/proc/self/ns/ipc").ino]);
