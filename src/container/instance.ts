@@ -4,8 +4,8 @@
  * Over 400 lines: one class whose methods share the state lock and the shim; what each method
  * does beyond that (exec, copy, logs, mounts, records, ports) already lives in its own module.
  */
+import { cryptoModule } from "../deps.js";
 import { recordedMounts, writeContainerRecord, writePortsRecord } from "./container-record.js";
-import { randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname as hostHostname } from "node:os";
 import { join } from "node:path";
@@ -140,7 +140,7 @@ export class ContainerInstance {
       emptyTrash(cfg.home);
       onExitSweep(() => sweepOwnedBy(states, process.pid));
     }
-    const id = randomBytes(32).toString("hex");
+    const id = cryptoModule().randomBytes(32).toString("hex");
     // overlay needs at least one lower directory: a scratch image gets an empty one.
     if (source.lowerDirs.length === 0) {
       const empty = join(cfg.home, "empty-layer");

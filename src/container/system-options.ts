@@ -3,7 +3,7 @@
  * entries, resolv.conf, the NIS domain name, namespaced sysctls, resource limits (setrlimit) and
  * the size of /dev/shm. Validated here; the runtime turns them into files and plan steps.
  */
-import { isIP } from "node:net";
+import { netModule } from "../deps.js";
 import { InvalidOptionError } from "../errors.js";
 import type { SystemSettings } from "../runtime/container-plan.js";
 import { parseBytes } from "../runtime/limits.js";
@@ -110,7 +110,7 @@ export function normalizeSystemOptions(
         );
       }
       settings.extraHosts.push([host, hostGateway]);
-    } else if (typeof address !== "string" || isIP(address) === 0) {
+    } else if (typeof address !== "string" || netModule().isIP(address) === 0) {
       throw new InvalidOptionError(`extraHosts.${host}`, `${JSON.stringify(address)} is not an IP address (or "host-gateway")`);
     } else {
       settings.extraHosts.push([host, address]);
@@ -120,7 +120,7 @@ export function normalizeSystemOptions(
     const dns: DnsOptions = {};
     if (options.dns.servers !== undefined) {
       dns.servers = strings("dns.servers", options.dns.servers);
-      for (const s of dns.servers) if (isIP(s) === 0) throw new InvalidOptionError("dns.servers", `${JSON.stringify(s)} is not an IP address`);
+      for (const s of dns.servers) if (netModule().isIP(s) === 0) throw new InvalidOptionError("dns.servers", `${JSON.stringify(s)} is not an IP address`);
     }
     if (options.dns.search !== undefined) dns.search = strings("dns.search", options.dns.search);
     if (options.dns.options !== undefined) dns.options = strings("dns.options", options.dns.options);

@@ -3,8 +3,9 @@
  * socket (see addon/shim/attach.hh); this connects to it, frames what is typed and resizes, and
  * hands out the terminal's output as it comes.
  */
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { Writable, type Readable } from "node:stream";
+import { netModule } from "../deps.js";
 import { ContainerStateError } from "../errors.js";
 
 /** A detached container's terminal, reached from another process. */
@@ -33,7 +34,7 @@ function frame(type: "i" | "r", payload: Buffer): Buffer {
 
 /** Connects to the terminal of container `id` (named `name` in errors). */
 export async function connectTerminal(id: string, name: string): Promise<AttachedTerminal> {
-  const socket: Socket = connect({ path: `\0${attachSocketName(id)}` });
+  const socket: Socket = netModule().connect({ path: `\0${attachSocketName(id)}` });
   await new Promise<void>((resolve, reject) => {
     socket.once("connect", resolve);
     socket.once("error", () => reject(new ContainerStateError(`container ${name} has no terminal to attach to: only a running container started detached with a terminal (bento run -dit) has one`)));

@@ -4,9 +4,9 @@
  * or empty volume mounted on a non-empty image path is filled from the image first (as Docker
  * does). Volumes become binds of their data directories.
  */
-import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { cryptoModule } from "../deps.js";
 import type { RuntimeMount } from "../runtime/container-plan.js";
 import { OwnerChanges, stageAsNamespaceRoot } from "../runtime/rootless-owner.js";
 import { isRootless } from "../runtime/user-namespace.js";
@@ -56,7 +56,7 @@ export async function resolveMounts(mounts: readonly NormalizedMount[], imageVol
   };
   for (const path of imageVolumes) {
     const target = path.replace(/\/+$/, "") || "/";
-    if (!covered.has(target)) await volumeMount(randomBytes(32).toString("hex"), target, false, true);
+    if (!covered.has(target)) await volumeMount(cryptoModule().randomBytes(32).toString("hex"), target, false, true);
   }
   for (const m of mounts) {
     if (m.kind === "volume") await volumeMount(m.name, m.target, m.readonly, false);

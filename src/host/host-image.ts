@@ -9,10 +9,10 @@
  * is deterministic (fixed times for what bento writes), so the same files give the same image id
  * in any store.
  */
-import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cryptoModule } from "../deps.js";
 import { hostSearchPaths } from "../config.js";
 import { InvalidOptionError } from "../errors.js";
 import { hostArchitecture } from "../store/platform.js";
@@ -60,7 +60,9 @@ const GENERATED = [
 const ALWAYS = ["/bin/."];
 
 function cacheKey(programs: readonly string[], entries: readonly HostTreeEntry[]): string {
-  const hash = createHash("sha256").update(`bento-host-image ${LAYOUT_VERSION}\n${programs.join("\0")}\n`);
+  const hash = cryptoModule()
+    .createHash("sha256")
+    .update(`bento-host-image ${LAYOUT_VERSION}\n${programs.join("\0")}\n`);
   for (const e of entries) {
     if (e.type === "file") hash.update(`f ${e.path} ${e.source.dev}:${e.source.ino} ${e.source.size} ${e.mode} ${e.source.uid}:${e.source.gid} ${e.source.mtimeNs} ${e.source.ctimeNs}\n`);
     else if (e.type === "symlink") hash.update(`l ${e.path} ${e.target}\n`);

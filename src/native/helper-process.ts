@@ -3,7 +3,8 @@
  * socket (plan down, JSON-line events up, commands down), its stdio sockets, and its exit.
  */
 import { EventEmitter } from "node:events";
-import { Socket } from "node:net";
+import type { Socket } from "node:net";
+import { netModule } from "../deps.js";
 import type { ChildExit, ChildFd } from "./addon.js";
 import { helperPath, loadAddon } from "./load.js";
 import { encodePlan, type PlanRecord } from "./plan-codec.js";
@@ -57,9 +58,9 @@ export class HelperProcess extends EventEmitter {
     const spawned = addon.spawnHelper({ file: helperPath(), argv: ["bento-shim", options.role, String(process.pid)], fds, keepOpen: 3, input: { fd: 3, data: plan } });
     this.pid = spawned.pid;
     this.pidfd = spawned.pidfd;
-    this.stdio = spawned.sockets.slice(0, 3).map((fd) => (fd === null ? null : new Socket({ fd, readable: true, writable: true })));
+    this.stdio = spawned.sockets.slice(0, 3).map((fd) => (fd === null ? null : new (netModule().Socket)({ fd, readable: true, writable: true })));
     this.extraSockets = spawned.sockets.slice(4);
-    this.control = new Socket({ fd: spawned.sockets[3]!, readable: true, writable: true });
+    this.control = new (netModule().Socket)({ fd: spawned.sockets[3]!, readable: true, writable: true });
     this.control.unref();
     this.control.setEncoding("utf8");
     this.control.on("data", (chunk: string) => this.onData(chunk));

@@ -5,7 +5,8 @@
  * podman gives rootless containers egress. `--disable-host-loopback` keeps services bound to the
  * host's 127.0.0.1 out of reach; the container's own loopback is its own.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { childProcessModule } from "../deps.js";
 import { BentoError, HostUnsupportedError } from "../errors.js";
 
 /** The DNS forwarder slirp4netns offers inside the namespace (it asks the host's resolvers). */
@@ -23,7 +24,7 @@ export function startEgress(initPid: number): Promise<Egress> {
     let child: ChildProcess;
     try {
       // fd 3: ready (a byte once configured); fd 4: exit (closing it, or Node dying, ends it).
-      child = spawn("slirp4netns", ["--configure", "--mtu=65520", "--disable-host-loopback", "--ready-fd=3", "--exit-fd=4", String(initPid), "tap0"], {
+      child = childProcessModule().spawn("slirp4netns", ["--configure", "--mtu=65520", "--disable-host-loopback", "--ready-fd=3", "--exit-fd=4", String(initPid), "tap0"], {
         stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
       });
     } catch (error) {

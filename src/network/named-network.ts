@@ -6,8 +6,8 @@
  * answers its address. The keeper forgets members whose init ended (checked twice a second:
  * they may be removed from any process, and nothing tells it), so their names stop resolving.
  */
-import { randomBytes } from "node:crypto";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import type { Server, Socket } from "node:net";
+import { cryptoModule, netModule } from "../deps.js";
 import { BentoError } from "../errors.js";
 import { isRootless, joinUserNamespaceOf, userNamespace } from "../runtime/user-namespace.js";
 import { gateway, Network, subnet, type JoiningMember } from "./network.js";
@@ -66,7 +66,7 @@ export async function holdNamedNetwork(name: string, labels: Record<string, stri
       writeNetworkMembers(name, [...members.values()]);
       return address;
     };
-    const listening = createServer((socket) => {
+    const listening = netModule().createServer((socket) => {
       readLine(socket)
         .then((line) => join(JSON.parse(line) as JoiningMember & { name: string }))
         .then(
@@ -91,7 +91,7 @@ export async function holdNamedNetwork(name: string, labels: Record<string, stri
     const userns = isRootless() ? await userNamespace() : undefined;
     writeNetworkRecord({
       name,
-      id: randomBytes(32).toString("hex"),
+      id: cryptoModule().randomBytes(32).toString("hex"),
       created: new Date().toISOString(),
       subnet,
       gateway,
@@ -118,7 +118,7 @@ export async function holdNamedNetwork(name: string, labels: Record<string, stri
 
 /** Asks the keeper of network `name` to link a member; resolves to its address. */
 async function askKeeper(name: string, member: JoiningMember & { name: string }): Promise<string> {
-  const socket = createConnection(controlSocket(name));
+  const socket = netModule().createConnection(controlSocket(name));
   socket.write(`${JSON.stringify(member)}\n`);
   let reply: { address?: string; error?: string };
   try {

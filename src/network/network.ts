@@ -5,8 +5,8 @@
  * through /etc/hosts in every member, rewritten in place as members join and leave. Nothing is
  * created in the host's network namespace, so nothing can be left there.
  */
-import { randomBytes } from "node:crypto";
 import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs";
+import { cryptoModule } from "../deps.js";
 import { BentoError, InvalidOptionError } from "../errors.js";
 import { isRootless, userNamespace } from "../runtime/user-namespace.js";
 import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
@@ -67,7 +67,7 @@ export class Network implements AsyncDisposable {
     if (name !== undefined && !namePattern.test(name)) {
       throw new InvalidOptionError("network", `"${name}" is not a network name: use letters, digits, "_", "." and "-"`);
     }
-    this.name = name ?? `bento-net-${randomBytes(6).toString("hex")}`;
+    this.name = name ?? `bento-net-${cryptoModule().randomBytes(6).toString("hex")}`;
   }
 
   /**

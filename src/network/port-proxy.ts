@@ -6,7 +6,8 @@
  * backpressure. Nothing is added to the host's network.
  */
 import { closeSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
+import type { Server, Socket } from "node:net";
+import { netModule } from "../deps.js";
 import { BentoError } from "../errors.js";
 import { loadAddon } from "../native/load.js";
 import type { PublishedPort } from "./port-spec.js";
@@ -182,7 +183,7 @@ export class PortProxy {
   }
 
   private server(containerPort: number): Server {
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => void this.accept(client, containerPort));
+    const server = netModule().createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => void this.accept(client, containerPort));
     server.unref();
     return server;
   }

@@ -2,7 +2,7 @@
  * Published-port specs as users write them (`8080`, `"53/udp"`, `"127.0.0.1:8080:80"`,
  * `{ container: 5432, host: 15432 }`), and their validation.
  */
-import { isIP } from "node:net";
+import { netModule } from "../deps.js";
 import { InvalidOptionError } from "../errors.js";
 
 /** A port to publish: a container port, and optionally the host port and protocol. */
@@ -43,7 +43,7 @@ function portNumber(option: string, value: unknown, allowZero = false): number {
 
 /** A host address to listen on: an IP literal (IPv6 without brackets). */
 function hostAddress(option: string, value: unknown): string {
-  if (typeof value !== "string" || isIP(value) === 0) {
+  if (typeof value !== "string" || netModule().isIP(value) === 0) {
     throw new InvalidOptionError(option, `${JSON.stringify(value)} is not an IP address; use "127.0.0.1", "0.0.0.0", "::1" or another address of this machine`);
   }
   return value;

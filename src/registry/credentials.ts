@@ -4,8 +4,8 @@
  * (`auth` is base64 of `user:password`; `identitytoken` is an OAuth2 refresh token), then
  * `credsStore`. Helpers are Docker's `docker-credential-<name> get` programs.
  */
-import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
+import { childProcessModule } from "../deps.js";
 import type { BentoConfig } from "../config.js";
 import { InvalidOptionError } from "../errors.js";
 import { isErrno } from "../store/native-fs.js";
@@ -99,7 +99,7 @@ export async function credentialsFor(host: string, cfg: BentoConfig): Promise<Cr
 async function runHelper(name: string, serverUrl: string): Promise<Credential | undefined> {
   const program = `docker-credential-${name}`;
   const { code, stdout, stderr, error } = await new Promise<{ code: number | null; stdout: string; stderr: string; error?: Error }>((done) => {
-    const child = spawn(program, ["get"], { stdio: ["pipe", "pipe", "pipe"], timeout: HELPER_TIMEOUT_MS });
+    const child = childProcessModule().spawn(program, ["get"], { stdio: ["pipe", "pipe", "pipe"], timeout: HELPER_TIMEOUT_MS });
     let out = "";
     let err = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString("utf8")));

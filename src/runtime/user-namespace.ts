@@ -6,16 +6,16 @@
  * pid before it creates its namespaces, so they all have one owner (what lets a network move a
  * veth into a container's namespace). The holder dies with this process (PR_SET_PDEATHSIG).
  */
-import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { promisify } from "node:util";
+import { childProcessModule } from "../deps.js";
 import { BentoError, HostUnsupportedError } from "../errors.js";
 import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
 import { chooseIdMapping, hostIdFacts, type IdMapping, mapText } from "./id-map.js";
 
 export { hostIdFacts };
 
-const run = promisify(execFile);
+const run = (file: string, argv: string[]) => promisify(childProcessModule().execFile)(file, argv);
 
 /** A ready user namespace. */
 export interface UserNamespace {

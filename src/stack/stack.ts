@@ -3,7 +3,7 @@
  * immutable builder (each `service()` returns a new Stack), from code or from a compose file;
  * `up()` gives a {@link RunningStack}.
  */
-import { randomBytes } from "node:crypto";
+import { cryptoModule } from "../deps.js";
 import type { ImageLike } from "../container/image-source.js";
 import { normalizeOptions, type ContainerOptions } from "../container/options.js";
 import { InvalidOptionError } from "../errors.js";
@@ -165,7 +165,7 @@ export class Stack {
       if (name !== undefined && (typeof name !== "string" || !stackNamePattern.test(name))) {
         throw new InvalidOptionError("name", `${JSON.stringify(name)} is not a stack name: use lower-case letters, digits, "_" and "-", starting with a letter or digit`);
       }
-      this.#state = freezeState({ name: name ?? `stack-${randomBytes(4).toString("hex")}`, services: new Map(), images: {}, profiles: [] });
+      this.#state = freezeState({ name: name ?? `stack-${cryptoModule().randomBytes(4).toString("hex")}`, services: new Map(), images: {}, profiles: [] });
     }
     Object.freeze(this);
   }

@@ -2,8 +2,9 @@
  * Content digests (`sha256:<64 hex>`), as the OCI image spec defines them, and a stream tap that
  * hashes what passes through it.
  */
-import { createHash, type Hash } from "node:crypto";
+import type { Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
+import { cryptoModule } from "../deps.js";
 
 /** A content digest, `sha256:` followed by 64 lowercase hex digits. */
 export type Digest = `sha256:${string}`;
@@ -17,7 +18,7 @@ export function isDigest(value: unknown): value is Digest {
 
 /** The sha256 digest of `data`. */
 export function sha256(data: Buffer | string): Digest {
-  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
+  return `sha256:${cryptoModule().createHash("sha256").update(data).digest("hex")}`;
 }
 
 /** The hex part of a digest (`sha256:abc` -> `abc`). */
@@ -27,7 +28,7 @@ export function digestHex(digest: Digest): string {
 
 /** A pass-through stream that hashes and counts the bytes it forwards. */
 export class HashTap extends Transform {
-  readonly #hash: Hash = createHash("sha256");
+  readonly #hash: Hash = cryptoModule().createHash("sha256");
   /** Bytes seen so far. */
   size = 0;
 

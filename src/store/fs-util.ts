@@ -2,9 +2,9 @@
  * Small file-system helpers for a store shared by many processes: temp names that record their
  * owner, write-then-rename, and the sweep of temp files whose owner died.
  */
-import { randomBytes } from "node:crypto";
 import { chmodSync, constants, lstatSync, promises as fs, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { cryptoModule } from "../deps.js";
 import { isErrno } from "./native-fs.js";
 import { removeTreesOfOthers } from "./layer-owners.js";
 
@@ -13,7 +13,7 @@ import { removeTreesOfOthers } from "./layer-owners.js";
  * temp file from one left by a process that died (see {@link sweepTemps}).
  */
 export function tempName(prefix = ""): string {
-  return `${prefix}${process.pid}-${randomBytes(8).toString("hex")}`;
+  return `${prefix}${process.pid}-${cryptoModule().randomBytes(8).toString("hex")}`;
 }
 
 /** The pid a {@link tempName} records, or undefined for names it did not make. */

@@ -1,12 +1,12 @@
 /**
  * Named volumes: data that outlives containers and processes, and moves between hosts as a tar.
  */
-import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { cryptoModule } from "../deps.js";
 import { BentoError } from "../errors.js";
 import { config } from "../config.js";
 import { removeTreeSync } from "../runtime/trash.js";
@@ -41,7 +41,7 @@ export class Volume {
   private readonly labels: Record<string, string>;
 
   constructor(name?: string, options: VolumeOptions = {}) {
-    this.name = name === undefined ? randomBytes(16).toString("hex") : checkVolumeName(name);
+    this.name = name === undefined ? cryptoModule().randomBytes(16).toString("hex") : checkVolumeName(name);
     this.labels = { ...options.labels };
   }
 

@@ -2,7 +2,7 @@
  * Compose `ports:` (short `[HOST_IP:][HOST:]CONTAINER[/PROTOCOL]` with ranges, and the long
  * syntax) and `expose:` entries, as bento's published-port specs.
  */
-import { isIP } from "node:net";
+import { netModule } from "../../deps.js";
 import type { PortSpec } from "../../network/port-spec.js";
 import { at, toInt, type NormalizeContext, type Segments } from "./context.js";
 
@@ -31,7 +31,7 @@ function protocolOf(ctx: NormalizeContext, segments: Segments, text: string | un
  */
 function hostIpOf(ctx: NormalizeContext, segments: Segments, ip: string | undefined): string | undefined {
   if (ip === undefined || ip === "" || ip === "localhost") return undefined;
-  if (isIP(ip) === 0) return ctx.fail(segments, `${JSON.stringify(ip)} is not an IP address; write [HOST_IP:][HOST:]CONTAINER[/PROTOCOL], such as "127.0.0.1:8080:80"`);
+  if (netModule().isIP(ip) === 0) return ctx.fail(segments, `${JSON.stringify(ip)} is not an IP address; write [HOST_IP:][HOST:]CONTAINER[/PROTOCOL], such as "127.0.0.1:8080:80"`);
   return ip;
 }
 
