@@ -28,6 +28,8 @@ export interface BuildStepFailure {
   outputTail?: string[];
   /** What went wrong when the step did not run to an exit (a missing user, an unsupported flag). */
   reason?: string;
+  /** What the host may have to do with it, after the output (such as a missing subordinate id range). */
+  hint?: string;
 }
 
 function where(position: StepPosition): string {
@@ -77,7 +79,8 @@ export class BuildStepError extends BentoError {
           ? `killed by ${failure.signal} (exit code ${failure.exitCode})`
           : `exit code ${failure.exitCode ?? "unknown"}`;
     const tail = failure.outputTail?.length ? `\nlast output lines:\n  ${failure.outputTail.join("\n  ")}` : "";
-    super("ERR_BUILD_STEP", `${where(position)}: ${status}${tail}`, options);
+    const hint = failure.hint === undefined ? "" : `\n${failure.hint}`;
+    super("ERR_BUILD_STEP", `${where(position)}: ${status}${tail}${hint}`, options);
     this.step = position.step;
     this.total = position.total;
     this.instruction = position.instruction;

@@ -5,6 +5,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { runBuildStep } from "../container/build-step.js";
+import { idMapping, isRootless } from "../runtime/user-namespace.js";
 import { tempName } from "../store/fs-util.js";
 import type { LayerInfo } from "../store/types.js";
 import { envKey, type ImageConfig, type StageState } from "../image/config.js";
@@ -64,7 +65,9 @@ export async function runLayerStep(
     }
     try {
       if (result.exitCode !== 0 || result.signal !== undefined) {
-        throw new BuildStepError(position, { exitCode: result.exitCode, ...(result.signal === undefined ? {} : { signal: result.signal }), outputTail: tailLines(result.output, OUTPUT_TAIL_LINES) });
+        const outputTail = tailLines(result.output, OUTPUT_TAIL_LINES);
+        const hint = onlyRootHint(outputTail);
+        throw new BuildStepError(position, { exitCode: result.exitCode, ...(result.signal === undefined ? {} : { signal: result.signal }), outputTail, ...(hint === undefined ? {} : { hint }) });
       }
       const empty = removeMountStubs(result.upperDir, view);
       return empty ? {} : { layer: await layerOfTree(run.store, result.upperDir) };
@@ -73,6 +76,18 @@ export async function runLayerStep(
     }
   });
   return afterLayerStep(state, key, outcome, event);
+}
+
+/**
+ * Rootless without a subordinate id range, only id 0 exists in a build container: a chown to
+ * another owner fails with EINVAL, as does apt's or su's switch to another user. When the output
+ * shows such a failure, the error says why and how to get a range.
+ */
+function onlyRootHint(outputTail: string[]): string | undefined {
+  if (!isRootless()) return undefined;
+  const mapping = idMapping();
+  if (mapping.kind !== "single" || !outputTail.some((line) => /Invalid argument|setgroups|setresuid|setegid|seteuid/i.test(line))) return undefined;
+  return `(rootless without a subordinate id range only id 0 exists in the build container, so a chown to another owner or a switch to another user fails: ${mapping.limitation})`;
 }
 
 // The layer of a WORKDIR whose directory (or a parent) the image lacks: the directories, mode

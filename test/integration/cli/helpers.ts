@@ -21,8 +21,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `bento <args>` to completion. */
-export async function bento(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
+/**
+ * The one line bento prints on stderr, once per process, when it runs rootless without a
+ * subordinate id range (runtime/user-namespace.ts). The CLI tests compare stderr without it;
+ * logs-run.test.ts checks that it comes exactly once.
+ */
+export const rootlessNotice = /^bento: rootless with only your own id mapped \(container root\);.*\n/m;
+
+/** Runs `bento <args>` to completion; `stderr` without the rootless notice, `rawStderr` with it. */
+export async function bento(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult & { rawStderr: string }> {
   const child = spawn(process.execPath, ["--import", tsx, main, ...args], {
     env: { ...process.env, ...options.env },
     cwd: options.cwd ?? repo,
@@ -33,7 +40,7 @@ export async function bento(args: string[], options: { env?: NodeJS.ProcessEnv; 
   child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const [code, signal] = (await once(child, "close")) as [number | null, NodeJS.Signals | null];
-  return { code, signal, stdout, stderr };
+  return { code, signal, stdout, stderr: stderr.replace(rootlessNotice, ""), rawStderr: stderr };
 }
 
 /** Starts `bento <args>` and returns the child, for commands that keep running (logs -f). */

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { leftovers } from "../leaks.js";
-import { bento, bentoChild, leftoversOfPrefix, ownerTracker, stopOwner, waitUntil } from "./helpers.js";
+import { onlyRootInContainers, unmappedUserError } from "../rootless.js";
+import { bento, bentoChild, leftoversOfPrefix, ownerTracker, rootlessNotice, stopOwner, waitUntil } from "./helpers.js";
 
 const { owner, checkAfterEach } = ownerTracker(leftovers);
 afterEach(checkAfterEach);
@@ -56,6 +57,8 @@ describe(`bento run`, () => {
     const [hostname, ...rest] = r.stdout.split("\n");
     expect({ ...r, stdout: rest.join("\n") }).toMatchObject({ code: 7, stdout: "hello\n", stderr: "oops\n" });
     expect(hostname).toMatch(/^[0-9a-f]{12}$/);
+    // Rootless without a subordinate id range, bento says once what that limits; otherwise never.
+    expect(r.rawStderr.match(new RegExp(rootlessNotice.source, "gm"))?.length ?? 0).toBe(onlyRootInContainers ? 1 : 0);
     expect(leftoversOfPrefix(hostname!)).toEqual([]);
     expect(await allIds()).toEqual([]);
   });
@@ -64,6 +67,9 @@ describe(`bento run`, () => {
     const data = mkdtempSync(join(tmpdir(), "bento-cli-bind-"));
     chmodSync(data, 0o755); // the command runs as "app"
     writeFileSync(join(data, "note.txt"), "from the host\n");
+    // Rootless without a subordinate id range only container root exists: -u app is refused, naming the fix.
+    if (onlyRootInContainers) expect((await bento(["run", "-u", "app", busyboxRootfs(), "true"])).stderr).toMatch(unmappedUserError);
+    const user = onlyRootInContainers ? "root" : "app";
     const r = await bento([
       "run",
       "-e",
@@ -71,7 +77,7 @@ describe(`bento run`, () => {
       "-w",
       "/tmp",
       "-u",
-      "app",
+      user,
       "--name",
       "cli-run",
       "-v",
@@ -81,7 +87,7 @@ describe(`bento run`, () => {
       "-c",
       'echo "$GREETING"; pwd; id -un; cat /mnt/data/note.txt; ls -d /does-not-exist',
     ]);
-    expect(r.stdout).toBe("hi there\n/tmp\napp\nfrom the host\n");
+    expect(r.stdout).toBe(`hi there\n/tmp\n${user}\nfrom the host\n`);
     expect(r.stderr).toMatch(/does-not-exist/);
     expect(r.code).toBe(1);
     expect(await allIds()).toEqual([]);
