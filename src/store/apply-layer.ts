@@ -50,6 +50,12 @@ export interface ApplyLayerOptions {
   deferOwner?(path: string, uid: number, gid: number): void;
   /** Create char and block devices; needs CAP_MKNOD. Whiteouts (char 0/0) are always created. */
   devices: boolean;
+  /**
+   * When `devices` is false: skip a device entry, noting it in `skipped` (an image layer, as
+   * docker does rootless), or refuse it (an archive the user extracts, which must not lose files
+   * silently). Default "skip".
+   */
+  uncreatableDevices?: "skip" | "refuse";
   /** The xattr that marks an opaque directory: `trusted.overlay.opaque`, or `user.overlay.opaque` for overlays mounted with `userxattr`. */
   opaqueXattr: string;
   /** Whether to restore the extended attribute `name` from the archive. */
@@ -328,6 +334,11 @@ class LayerWriter {
       case "fifo": {
         const whiteoutDevice = entry.type === "char" && entry.devmajor === 0 && entry.devminor === 0;
         if (entry.type !== "fifo" && !this.#options.devices && !whiteoutDevice) {
+          if (this.#options.uncreatableDevices === "refuse") {
+            throw new InvalidArchiveError(
+              `${this.#options.context}: entry "${entry.path}" is a ${entry.type} device ${entry.devmajor}:${entry.devminor}, which cannot be created without CAP_MKNOD (rootless); remove it from the archive, or run as root`,
+            );
+          }
           this.skipped.push(`${entry.path}: ${entry.type} device ${entry.devmajor}:${entry.devminor} (creating devices needs CAP_MKNOD)`);
           return;
         }

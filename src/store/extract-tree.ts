@@ -3,7 +3,8 @@
  * directory, as Docker does with the extraction chrooted into the destination: names that would
  * leave it (`..`, absolute names, symlinked parents leading out) are refused, symlinks are kept
  * exactly as stored (an absolute target is data, resolved only inside a container), a hardlink is
- * made to the earlier entry it names, and `.wh.` names are ordinary files. Owners are kept as root;
+ * made to the earlier entry it names, and `.wh.` names are ordinary files. A device node that cannot
+ * be created (rootless) is refused, naming the entry, rather than dropped. Owners are kept as root;
  * rootless the files are the user's (root's in a container), and `deferOwner` hears each entry's
  * owner to set it later.
  */
@@ -26,6 +27,7 @@ export async function extractTree(entries: AsyncIterable<TarEntry>, destDir: str
     chown: root,
     ...(root || !deferOwner ? {} : { deferOwner }),
     devices: root,
+    uncreatableDevices: "refuse",
     whiteouts: false,
     opaqueXattr: "trusted.overlay.opaque",
     keepXattr: (name) => keepLayerXattr(name, root),

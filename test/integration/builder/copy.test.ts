@@ -1,6 +1,6 @@
-import { testRoot } from "../setup-env.js";
+import { isRoot, testRoot } from "../setup-env.js";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -214,6 +214,21 @@ describe(`ADD`, () => {
       expect(error, archive).toBeInstanceOf(BuildStepError);
       expect(String((error as Error).message) + String((error as Error).cause), archive).toMatch(why);
     }
+  });
+
+  it("keeps an archive's device node as root, and rootless refuses it naming the entry instead of dropping it", async () => {
+    const context = makeContext({});
+    writeFileSync(join(context, "dev.tar"), tarOf([{ path: "ok", body: "fine" }, { path: "null", type: "char", devmajor: 1, devminor: 3, mode: 0o666 }]));
+    const built = Image.fromRootfs(busyboxRootfs()).add("dev.tar", "/d/");
+    if (isRoot) {
+      const view = await viewOf(built, context);
+      expect(view.lookup("d/null")!.stat.isCharacterDevice()).toBe(true);
+      expect(view.lookup("d/null")!.stat.rdev).toBe(statSync("/dev/null").rdev);
+      return;
+    }
+    const error = await built.build({ store, context }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BuildStepError);
+    expect(String((error as Error).message) + String((error as Error).cause)).toMatch(/entry "null" is a char device 1:3, which cannot be created without CAP_MKNOD \(rootless\); remove it from the archive, or run as root/);
   });
 
   it("downloads a URL without extracting it (mode 0600, time from Last-Modified); a 404 fails the step", async () => {
