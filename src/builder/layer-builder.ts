@@ -31,6 +31,8 @@ export class DestinationError extends Error {}
  */
 export class LayerTree {
   readonly #created = new Set<string>();
+  /** Symlinks this layer made, by path: later sources of the step resolve through them here, never on the host. */
+  readonly #links = new Map<string, string>();
   readonly #dirTimes: Array<{ rel: string; mtimeMs: number }> = [];
   readonly #owners: OwnerChanges;
 
@@ -43,6 +45,44 @@ export class LayerTree {
     readonly dirOwners: ReadonlyMap<string, Owner> = new Map(),
   ) {
     this.#owners = new OwnerChanges(root);
+  }
+
+  /**
+   * `rel` with every symlink resolved inside the image as this layer changes it: a symlink an
+   * earlier source of the step made is followed as the image's own are (absolute targets start
+   * again at the image's root, `..` stops there), so no later write goes through it on the host.
+   * With `followLast` false the last name is kept.
+   */
+  resolve(rel: string, followLast: boolean): string {
+    const pending = rel.split("/").filter((n) => n !== "" && n !== ".");
+    const out: string[] = [];
+    let hops = 0;
+    while (pending.length > 0) {
+      const name = pending.shift() as string;
+      if (name === "..") {
+        out.pop();
+        continue;
+      }
+      if (pending.length === 0 && !followLast) {
+        out.push(name);
+        break;
+      }
+      const candidate = [...out, name].join("/");
+      const target = this.#links.get(candidate) ?? (this.#created.has(candidate) ? undefined : this.#viewLink(candidate));
+      if (target === undefined) {
+        out.push(name);
+        continue;
+      }
+      if (++hops > 40) throw new DestinationError(`too many levels of symbolic links resolving "/${rel}" in the image`);
+      if (target.startsWith("/")) out.length = 0;
+      pending.unshift(...target.split("/").filter((n) => n !== "" && n !== "."));
+    }
+    return out.join("/");
+  }
+
+  // `rel` is resolved up to its last name, so the view is asked about it as it is.
+  #viewLink(rel: string): string | undefined {
+    return this.view.lookup(rel)?.stat.isSymbolicLink() ? this.view.readlink(rel) : undefined;
   }
 
   /** The host path of an image path in this layer. */
@@ -58,6 +98,8 @@ export class LayerTree {
     const names = rel.split("/").filter(Boolean);
     for (let i = 1; i <= names.length; i++) {
       const sub = names.slice(0, i).join("/");
+      // Callers pass resolved paths; a name this layer made a symlink must never be written through.
+      if (this.#links.has(sub)) throw new DestinationError(`"/${sub}" is a symlink this step made; "/${rel}" must be resolved through it first`);
       if (this.#created.has(sub)) continue;
       const existing = this.view.lookup(sub);
       if (existing !== undefined && !existing.stat.isDirectory()) {
@@ -87,6 +129,7 @@ export class LayerTree {
   writeDir(rel: string, mode: number, owner: Owner, mtimeMs: number): void {
     const parent = path.posix.dirname(rel);
     if (parent !== ".") this.ensureDir(parent);
+    if (this.#links.has(rel)) throw new DestinationError(`"/${rel}" is a symlink this step made; a directory copied there must be resolved through it first`);
     const host = this.hostPath(rel);
     if (!this.#created.has(rel)) mkdirSync(host);
     chmodSync(host, mode & 0o7777);
@@ -122,6 +165,7 @@ export class LayerTree {
     const host = this.hostPath(rel);
     this.#clear(host, rel);
     symlinkSync(target, host);
+    this.#links.set(rel, target);
     this.#owners.set(host, owner, `COPY to ${rel}`);
     lutimesSync(host, mtimeMs / 1000, mtimeMs / 1000);
     this.#created.add(rel);
@@ -140,7 +184,11 @@ export class LayerTree {
 
   // A later source may replace an earlier one at the same path; never write through a symlink.
   #clear(host: string, rel: string): void {
-    if (this.#created.has(rel)) rmSync(host, { recursive: true, force: true });
+    if (!this.#created.has(rel)) return;
+    rmSync(host, { recursive: true, force: true });
+    const under = (key: string): boolean => key === rel || key.startsWith(`${rel}/`);
+    for (const key of [...this.#created]) if (under(key)) this.#created.delete(key);
+    for (const key of [...this.#links.keys()]) if (under(key)) this.#links.delete(key);
   }
 
   #finishFile(host: string, rel: string, mode: number, owner: Owner, mtimeMs: number): void {

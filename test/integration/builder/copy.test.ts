@@ -218,7 +218,13 @@ describe(`ADD`, () => {
 
   it("keeps an archive's device node as root, and rootless refuses it naming the entry instead of dropping it", async () => {
     const context = makeContext({});
-    writeFileSync(join(context, "dev.tar"), tarOf([{ path: "ok", body: "fine" }, { path: "null", type: "char", devmajor: 1, devminor: 3, mode: 0o666 }]));
+    writeFileSync(
+      join(context, "dev.tar"),
+      tarOf([
+        { path: "ok", body: "fine" },
+        { path: "null", type: "char", devmajor: 1, devminor: 3, mode: 0o666 },
+      ]),
+    );
     const built = Image.fromRootfs(busyboxRootfs()).add("dev.tar", "/d/");
     if (isRoot) {
       const view = await viewOf(built, context);

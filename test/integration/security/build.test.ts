@@ -1,10 +1,13 @@
-import { isRoot } from "../setup-env.js";
-import { accessSync, constants, readdirSync, readFileSync } from "node:fs";
+import { isRoot, testRoot } from "../setup-env.js";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { Image } from "../../../src/index.js";
+import { LayeredView } from "../../../src/builder/layered-view.js";
+import { Image, Store } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
-import { expectNoLeaks, runImage } from "../builder/helpers.js";
+import { expectNoLeaks, makeContext, runImage } from "../builder/helpers.js";
+import { tarOf } from "../store/helpers.js";
 import { hostDisk } from "./kit.js";
 
 afterEach(() => expectNoLeaks());
@@ -67,5 +70,54 @@ describe(`build RUN networking`, () => {
     // slirp4netns needs the tun device; a user it is closed to gets a step with only its loopback.
     if (isRoot || tunOpen()) expect(stdout).toBe("inet 10.0.2.100\n1\nnameserver 10.0.2.3\n");
     else expect(stdout).toMatch(/^0\n/);
+  });
+});
+
+describe(`build COPY and ADD destinations resolved inside the image`, () => {
+  const store = Store.open(join(testRoot, "store-security-build"));
+  const hostDir = join(testRoot, "build-host-target");
+  const base = Image.fromRootfs(busyboxRootfs()).run(`ln -s / /e && ln -s ${hostDir} /h`);
+  const built = async (image: Image, context: string) => new LayeredView(await store.lowerDirs((await image.build({ store, context })).id));
+  const read = (view: LayeredView, path: string) => readFileSync(view.lookup(view.resolve(path, true))?.hostPath ?? "/nonexistent-in-image", "utf8");
+  const hostFiles = () => readdirSync(hostDir);
+
+  it("writes COPY x /e/etc/ into the image's /etc when the image made /e a symlink to /, and COPY to a symlink naming a host directory into the image", async () => {
+    rmSync(hostDir, { recursive: true, force: true });
+    mkdirSync(hostDir, { recursive: true });
+    const context = makeContext({ "planted.txt": "into the image\n" });
+    const view = await built(base.copy("planted.txt", "/e/etc/").copy("planted.txt", "/h/"), context);
+    expect(read(view, "etc/planted.txt")).toBe("into the image\n");
+    expect(read(view, `${hostDir.slice(1)}/planted.txt`)).toBe("into the image\n");
+    expect(existsSync("/etc/planted.txt")).toBe(false);
+    expect(hostFiles()).toEqual([]);
+  });
+
+  it("extracts ADD x.tar /e/etc/ into the image when /e is a symlink to /, and an archive's own absolute symlink parent stays in the image", async () => {
+    rmSync(hostDir, { recursive: true, force: true });
+    mkdirSync(hostDir, { recursive: true });
+    const context = makeContext({});
+    writeFileSync(join(context, "a.tar"), tarOf([{ path: "added.txt", body: "added\n" }]));
+    writeFileSync(
+      join(context, "b.tar"),
+      tarOf([
+        { path: "l", type: "symlink", linkpath: hostDir },
+        { path: "l/through-link.txt", body: "x\n" },
+      ]),
+    );
+    const view = await built(base.add("a.tar", "/e/etc/").add("b.tar", "/h/"), context);
+    expect(read(view, "etc/added.txt")).toBe("added\n");
+    expect(existsSync("/etc/added.txt")).toBe(false);
+    expect(hostFiles()).toEqual([]);
+  });
+
+  it("never writes to the host through a symlink an earlier source of the same COPY made (COPY a b /dst/, a/e -> host dir, b/e/x)", async () => {
+    rmSync(hostDir, { recursive: true, force: true });
+    mkdirSync(hostDir, { recursive: true });
+    const context = makeContext({ "a/e": { symlink: hostDir }, "b/e/x": "through the link\n" });
+    const view = await built(Image.fromRootfs(busyboxRootfs()).copy(["a", "b"], "/dst/"), context);
+    expect(hostFiles()).toEqual([]);
+    // As docker: the link is kept and b's files go where it points, inside the image.
+    expect(readlinkSync(view.lookup("dst/e")!.hostPath)).toBe(hostDir);
+    expect(read(view, "dst/e/x")).toBe("through the link\n");
   });
 });
