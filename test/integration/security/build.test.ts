@@ -64,6 +64,25 @@ describe(`build RUN networking`, () => {
     expect((await runImage(host)).stdout).toBe("host-secret\n");
   });
 
+  it("build({ network: \"host\" }) gives every RUN step that names no network the host's (its 127.0.0.1 reached), a step's own --network=none wins, and a default build does not reuse those steps", async () => {
+    server = createServer((socket) => socket.end("host-secret\n"));
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    const probe = (file: string) => `(nc -w 2 127.0.0.1 ${port} </dev/null) > ${file} 2>/dev/null; true`;
+    const image = Image.fromRootfs(busyboxRootfs()).run(probe("/a")).run(probe("/b"), { network: "none" }).cmd(["sh", "-c", "echo a=$(cat /a) b=$(cat /b)"]);
+    const tag = `build-network-host-${process.pid}:1`;
+    await image.build({ tag, network: "host" });
+    try {
+      expect((await runImage(Image.from(tag))).stdout).toBe("a=host-secret b=\n");
+    } finally {
+      await Store.default().removeImage(tag);
+    }
+    expect((await runImage(image)).stdout).toBe("a= b=\n");
+    for (const bad of ["bridge", "", 1]) {
+      await expect(image.build({ network: bad as never }), String(bad)).rejects.toThrow(/build\.network.*use "default" \(own namespace, outbound access\), "host" or "none"/);
+    }
+  });
+
   it("gives a RUN step outbound access through its own interface (rootless: where /dev/net/tun is open to the user)", async () => {
     const image = Image.fromRootfs(busyboxRootfs()).run("ip -o -4 addr show tap0 | grep -o 'inet [0-9.]*' > /addr; ip route | grep -c default >> /addr; cat /etc/resolv.conf >> /addr").cmd(["cat", "/addr"]);
     const { stdout } = await runImage(image);
