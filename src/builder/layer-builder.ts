@@ -5,7 +5,7 @@
  * not change them; new ones get mode 0755 and the `--chown` owner, as Docker creates them.
  */
 import { containerOwnerOf, OwnerChanges } from "../runtime/rootless-owner.js";
-import { chmodSync, copyFileSync, constants, lutimesSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, constants, lstatSync, lutimesSync, mkdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync, type Stats } from "node:fs";
 import path from "node:path";
 import type { LayeredView } from "./layered-view.js";
 
@@ -31,8 +31,6 @@ export class DestinationError extends Error {}
  */
 export class LayerTree {
   readonly #created = new Set<string>();
-  /** Symlinks this layer made, by path: later sources of the step resolve through them here, never on the host. */
-  readonly #links = new Map<string, string>();
   readonly #dirTimes: Array<{ rel: string; mtimeMs: number }> = [];
   readonly #owners: OwnerChanges;
 
@@ -49,9 +47,10 @@ export class LayerTree {
 
   /**
    * `rel` with every symlink resolved inside the image as this layer changes it: a symlink an
-   * earlier source of the step made is followed as the image's own are (absolute targets start
-   * again at the image's root, `..` stops there), so no later write goes through it on the host.
-   * With `followLast` false the last name is kept.
+   * earlier source of the step made (copied, or extracted from an archive) is followed as the
+   * image's own are (absolute targets start again at the image's root, `..` stops there), so no
+   * later write goes through it on the host. What the layer directory holds is read from disk,
+   * so nothing the step wrote can be missed. With `followLast` false the last name is kept.
    */
   resolve(rel: string, followLast: boolean): string {
     const pending = rel.split("/").filter((n) => n !== "" && n !== ".");
@@ -68,7 +67,8 @@ export class LayerTree {
         break;
       }
       const candidate = [...out, name].join("/");
-      const target = this.#links.get(candidate) ?? (this.#created.has(candidate) ? undefined : this.#viewLink(candidate));
+      const inLayer = lstatIfAny(this.hostPath(candidate));
+      const target = inLayer === undefined ? this.#viewLink(candidate) : inLayer.isSymbolicLink() ? readlinkSync(this.hostPath(candidate)) : undefined;
       if (target === undefined) {
         out.push(name);
         continue;
@@ -98,14 +98,16 @@ export class LayerTree {
     const names = rel.split("/").filter(Boolean);
     for (let i = 1; i <= names.length; i++) {
       const sub = names.slice(0, i).join("/");
-      // Callers pass resolved paths; a name this layer made a symlink must never be written through.
-      if (this.#links.has(sub)) throw new DestinationError(`"/${sub}" is a symlink this step made; "/${rel}" must be resolved through it first`);
-      if (this.#created.has(sub)) continue;
+      const host = this.hostPath(sub);
+      const inLayer = lstatIfAny(host);
+      if (inLayer?.isDirectory()) continue;
+      // Callers pass resolved paths; a symlink in the layer is never written through.
+      if (inLayer?.isSymbolicLink()) throw new DestinationError(`"/${sub}" is a symlink this step made; "/${rel}" must be resolved through it first`);
+      if (inLayer !== undefined) throw new DestinationError(`"/${sub}" is a file this step wrote, so nothing can be copied into it`);
       const existing = this.view.lookup(sub);
       if (existing !== undefined && !existing.stat.isDirectory()) {
         throw new DestinationError(`"/${sub}" is not a directory in the image, so nothing can be copied into it`);
       }
-      const host = this.hostPath(sub);
       mkdirSync(host);
       if (existing !== undefined) {
         chmodSync(host, existing.stat.mode & 0o7777);
@@ -129,9 +131,11 @@ export class LayerTree {
   writeDir(rel: string, mode: number, owner: Owner, mtimeMs: number): void {
     const parent = path.posix.dirname(rel);
     if (parent !== ".") this.ensureDir(parent);
-    if (this.#links.has(rel)) throw new DestinationError(`"/${rel}" is a symlink this step made; a directory copied there must be resolved through it first`);
     const host = this.hostPath(rel);
-    if (!this.#created.has(rel)) mkdirSync(host);
+    const inLayer = lstatIfAny(host);
+    if (inLayer?.isSymbolicLink()) throw new DestinationError(`"/${rel}" is a symlink this step made; a directory copied there must be resolved through it first`);
+    if (inLayer !== undefined && !inLayer.isDirectory()) rmSync(host);
+    if (!inLayer?.isDirectory()) mkdirSync(host);
     chmodSync(host, mode & 0o7777);
     this.#owners.set(host, owner, `COPY to ${rel}`);
     this.#created.add(rel);
@@ -165,7 +169,6 @@ export class LayerTree {
     const host = this.hostPath(rel);
     this.#clear(host, rel);
     symlinkSync(target, host);
-    this.#links.set(rel, target);
     this.#owners.set(host, owner, `COPY to ${rel}`);
     lutimesSync(host, mtimeMs / 1000, mtimeMs / 1000);
     this.#created.add(rel);
@@ -183,12 +186,12 @@ export class LayerTree {
   }
 
   // A later source may replace an earlier one at the same path; never write through a symlink.
+  // The layer directory is this step's own, so whatever is there an earlier source wrote.
   #clear(host: string, rel: string): void {
-    if (!this.#created.has(rel)) return;
+    if (lstatIfAny(host) === undefined) return;
     rmSync(host, { recursive: true, force: true });
     const under = (key: string): boolean => key === rel || key.startsWith(`${rel}/`);
     for (const key of [...this.#created]) if (under(key)) this.#created.delete(key);
-    for (const key of [...this.#links.keys()]) if (under(key)) this.#links.delete(key);
   }
 
   #finishFile(host: string, rel: string, mode: number, owner: Owner, mtimeMs: number): void {
@@ -197,5 +200,15 @@ export class LayerTree {
     chmodSync(host, mode & 0o7777);
     utimesSync(host, mtimeMs / 1000, mtimeMs / 1000);
     this.#created.add(rel);
+  }
+}
+
+function lstatIfAny(host: string): Stats | undefined {
+  try {
+    return lstatSync(host);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw e;
   }
 }

@@ -139,4 +139,23 @@ describe(`build COPY and ADD destinations resolved inside the image`, () => {
     expect(readlinkSync(view.lookup("dst/e")!.hostPath)).toBe(hostDir);
     expect(read(view, "dst/e/x")).toBe("through the link\n");
   });
+  it("never writes to the host through a symlink an archive of the same ADD extracted (ADD a.tar b /dst/, a.tar: e -> host file and d -> host dir; b: e, d/x)", async () => {
+    rmSync(hostDir, { recursive: true, force: true });
+    mkdirSync(hostDir, { recursive: true });
+    writeFileSync(join(hostDir, "victim"), "host file\n");
+    const context = makeContext({ "b/e": "over the link\n", "b/d/x": "into the dir\n" });
+    writeFileSync(
+      join(context, "a.tar"),
+      tarOf([
+        { path: "e", type: "symlink", linkpath: join(hostDir, "victim") },
+        { path: "d", type: "symlink", linkpath: hostDir },
+      ]),
+    );
+    const view = await built(Image.fromRootfs(busyboxRootfs()).add(["a.tar", "b"], "/dst/"), context);
+    expect(readFileSync(join(hostDir, "victim"), "utf8")).toBe("host file\n");
+    expect(hostFiles()).toEqual(["victim"]);
+    // b's file replaces the link; its directory's files go where the link points, inside the image.
+    expect(read(view, "dst/e")).toBe("over the link\n");
+    expect(read(view, `${hostDir.slice(1)}/x`)).toBe("into the dir\n");
+  });
 });
