@@ -31,7 +31,7 @@ export class DestinationError extends Error {}
  */
 export class LayerTree {
   readonly #created = new Set<string>();
-  readonly #dirTimes: Array<{ rel: string; mtimeMs: number }> = [];
+  #dirTimes: Array<{ rel: string; mtimeMs: number }> = [];
   readonly #owners: OwnerChanges;
 
   constructor(
@@ -180,18 +180,28 @@ export class LayerTree {
    */
   async finish(): Promise<void> {
     for (const { rel, mtimeMs } of this.#dirTimes.sort((a, b) => b.rel.length - a.rel.length)) {
-      utimesSync(this.hostPath(rel), mtimeMs / 1000, mtimeMs / 1000);
+      // A later source (an archive too) may have replaced it or a parent with a symlink: never
+      // touch what a symlink points at.
+      if (this.#realDir(rel)) utimesSync(this.hostPath(rel), mtimeMs / 1000, mtimeMs / 1000);
     }
     await this.#owners.apply();
   }
 
   // A later source may replace an earlier one at the same path; never write through a symlink.
+  // True when `rel` and each of its parents is a directory in the layer, none a symlink.
+  #realDir(rel: string): boolean {
+    const names = rel.split("/").filter(Boolean);
+    for (let i = 1; i <= names.length; i++) if (lstatIfAny(this.hostPath(names.slice(0, i).join("/")))?.isDirectory() !== true) return false;
+    return true;
+  }
+
   // The layer directory is this step's own, so whatever is there an earlier source wrote.
   #clear(host: string, rel: string): void {
     if (lstatIfAny(host) === undefined) return;
     rmSync(host, { recursive: true, force: true });
     const under = (key: string): boolean => key === rel || key.startsWith(`${rel}/`);
     for (const key of [...this.#created]) if (under(key)) this.#created.delete(key);
+    this.#dirTimes = this.#dirTimes.filter((d) => !under(d.rel));
   }
 
   #finishFile(host: string, rel: string, mode: number, owner: Owner, mtimeMs: number): void {

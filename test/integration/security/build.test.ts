@@ -1,5 +1,5 @@
 import { isRoot, testRoot } from "../setup-env.js";
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -157,5 +157,16 @@ describe(`build COPY and ADD destinations resolved inside the image`, () => {
     // b's file replaces the link; its directory's files go where the link points, inside the image.
     expect(read(view, "dst/e")).toBe("over the link\n");
     expect(read(view, `${hostDir.slice(1)}/x`)).toBe("into the dir\n");
+  });
+  it("never sets the times of a host directory through a symlink a later source of the same ADD put over a copied directory (ADD b a.tar /dst/, b/sub/deeper/, a.tar: sub -> host dir)", async () => {
+    rmSync(hostDir, { recursive: true, force: true });
+    mkdirSync(join(hostDir, "deeper"), { recursive: true });
+    utimesSync(join(hostDir, "deeper"), 1000, 1000);
+    const context = makeContext({ "b/sub/deeper/f": "x\n" });
+    writeFileSync(join(context, "a.tar"), tarOf([{ path: "sub", type: "symlink", linkpath: hostDir }]));
+    const view = await built(Image.fromRootfs(busyboxRootfs()).add(["b", "a.tar"], "/dst/"), context);
+    expect(statSync(join(hostDir, "deeper")).mtimeMs).toBe(1_000_000);
+    expect(hostFiles()).toEqual(["deeper"]);
+    expect(readlinkSync(view.lookup("dst/sub")!.hostPath)).toBe(hostDir);
   });
 });
