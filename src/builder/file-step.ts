@@ -280,7 +280,7 @@ export async function writeFileStep(prepared: PreparedFileStep, root: string, vi
         break;
       case "archive": {
         layer.ensureDir(destRel);
-        await extractArchive(origin.context().hostPath(source.entry.rel), source.compression, layer.hostPath(destRel));
+        await extractArchive(origin.context().hostPath(source.entry.rel), source.compression, layer.root, { under: destRel.split("/").filter(Boolean), lowerParent: (rel) => layer.lowerParent(rel) });
         break;
       }
       case "context": {

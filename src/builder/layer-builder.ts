@@ -85,6 +85,17 @@ export class LayerTree {
     return this.view.lookup(rel)?.stat.isSymbolicLink() ? this.view.readlink(rel) : undefined;
   }
 
+  /**
+   * What the image has at `rel`, which the layer lacks, for an archive being extracted into the
+   * layer: its symlink's target, or its directory, copied up by `make()` with the image's metadata.
+   */
+  lowerParent(rel: string): { symlink: string } | { make(): void } | undefined {
+    const entry = this.view.lookup(rel);
+    if (entry?.stat.isSymbolicLink()) return { symlink: this.view.readlink(rel) };
+    if (entry?.stat.isDirectory()) return { make: () => this.ensureDir(rel) };
+    return undefined;
+  }
+
   /** The host path of an image path in this layer. */
   hostPath(rel: string): string {
     return rel === "" ? this.root : path.join(this.root, ...rel.split("/"));

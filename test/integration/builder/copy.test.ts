@@ -216,6 +216,26 @@ describe(`ADD`, () => {
     }
   });
 
+  it("extracts through the image's own symlinks as in the container (an archive's lnk/foo onto an image whose /lnk -> real writes /real/foo and keeps the link)", async () => {
+    const context = makeContext({});
+    writeFileSync(
+      join(context, "through.tar"),
+      tarOf([
+        { path: "lnk/foo", body: "foo\n" },
+        { path: "abs/bar", body: "bar\n" },
+        { path: "lnk/hard", type: "link", linkpath: "lnk/foo" },
+      ]),
+    );
+    const view = await viewOf(Image.fromRootfs(busyboxRootfs()).run("mkdir -p /real /opt && echo keep > /real/keep && ln -s real /lnk && ln -s /real /opt/abs").add("through.tar", "/").add("through.tar", "/opt/"), context);
+    expect(readlinkSync(view.lookup("lnk")!.hostPath)).toBe("real");
+    expect(view.readdir("real")).toEqual(["bar", "foo", "hard", "keep"]);
+    expect(view.lookup("real/hard")!.stat.ino).toBe(view.lookup("real/foo")!.stat.ino);
+    // Under /opt/: lnk is new there, abs is the image's absolute link to /real.
+    expect(read(view, "opt/lnk/foo")).toBe("foo\n");
+    expect(readlinkSync(view.lookup("opt/abs")!.hostPath)).toBe("/real");
+    expect(read(view, "real/bar")).toBe("bar\n");
+  });
+
   it("keeps an archive's device node as root, and rootless refuses it naming the entry instead of dropping it", async () => {
     const context = makeContext({});
     writeFileSync(
