@@ -11,8 +11,12 @@ import { createReadStream, openSync, closeSync, readSync } from "node:fs";
 import { basename } from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
+import type { ApplyLayerOptions } from "../store/apply-layer.js";
 import { extractTree } from "../store/extract-tree.js";
 import { readTar } from "../store/tar-reader.js";
+
+/** Where ADD extracts inside a layer: see {@link extractArchive}. */
+export type ExtractWithin = Pick<ApplyLayerOptions, "under" | "lowerParent">;
 
 /** How an archive is compressed. */
 export type ArchiveCompression = "none" | "gzip" | "bzip2" | "xz" | "zstd";
@@ -146,16 +150,19 @@ export async function archiveCompression(path: string): Promise<ArchiveCompressi
  * absolute target included: a symlink is data in the layer, resolved only inside the container.
  * A hardlink is made to the earlier entry it names; one to a name not in the archive, or a name
  * that leaves the destination (`..`, a symlinked parent leading out), fails the extraction.
+ * With `within`, `destDir` is the layer's root and the names go under `within.under`, their
+ * parents resolved through the image's symlinks as in the container (`ADD x.tar /` with `lib/x`
+ * on an image whose /lib is a symlink to usr/lib writes usr/lib/x, as Docker does).
  *
  * @example
  * ```ts
  * await extractArchive("vendor.tar.gz", "gzip", "/tmp/layer/opt");
  * ```
  */
-export async function extractArchive(path: string, compression: ArchiveCompression, destDir: string): Promise<void> {
+export async function extractArchive(path: string, compression: ArchiveCompression, destDir: string, within?: ExtractWithin): Promise<void> {
   const source = open(path, compression);
   try {
-    await extractTree(readTar(source.stream, `archive ${basename(path)}`), destDir, `extract ${basename(path)}`);
+    await extractTree(readTar(source.stream, `archive ${basename(path)}`), destDir, `extract ${basename(path)}`, undefined, within);
   } catch (e) {
     source.stop();
     await source.done.catch(() => undefined);

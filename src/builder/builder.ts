@@ -48,6 +48,9 @@ function checkOptions(options: BuildOptions): void {
   for (const [key, value] of Object.entries(options.buildArgs ?? {})) {
     if (typeof value !== "string") throw new InvalidOptionError(`build.buildArgs.${key}`, "expected a string");
   }
+  if (options.network !== undefined && !(["default", "host", "none"] as unknown[]).includes(options.network)) {
+    throw new InvalidOptionError("build.network", `${JSON.stringify(options.network)} is not a build network; use "default" (own namespace, outbound access), "host" or "none"`);
+  }
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") throw new InvalidOptionError("build.onProgress", "expected a function");
   if (options.store !== undefined && !(options.store instanceof ImageStore)) throw new InvalidOptionError("build.store", "expected a Store (Store.open(dir) or Store.default())");
   cacheSettings(options);

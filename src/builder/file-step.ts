@@ -273,30 +273,30 @@ export async function writeFileStep(prepared: PreparedFileStep, root: string, vi
   for (const source of sources) {
     switch (source.kind) {
       case "heredoc":
-        layer.writeContent(placeFile(view, fileTarget(source.doc.name)), heredocBody(source.doc), chmod ?? 0o644, ownerOr(rootOwner));
+        layer.writeContent(placeFile(layer, fileTarget(source.doc.name)), heredocBody(source.doc), chmod ?? 0o644, ownerOr(rootOwner));
         break;
       case "url":
-        layer.copyFile(source.file, placeFile(view, fileTarget(source.fileName)), chmod ?? 0o600, ownerOr(rootOwner), source.mtimeMs ?? Date.now());
+        layer.copyFile(source.file, placeFile(layer, fileTarget(source.fileName)), chmod ?? 0o600, ownerOr(rootOwner), source.mtimeMs ?? Date.now());
         break;
       case "archive": {
         layer.ensureDir(destRel);
-        await extractArchive(origin.context().hostPath(source.entry.rel), source.compression, layer.hostPath(destRel));
+        await extractArchive(origin.context().hostPath(source.entry.rel), source.compression, layer.root, { under: destRel.split("/").filter(Boolean), lowerParent: (rel) => layer.lowerParent(rel) });
         break;
       }
       case "context": {
         const ctx = origin.context();
         const { entry } = source;
         if (!entry.stat.isDirectory()) {
-          layer.copyFile(ctx.hostPath(entry.rel), placeFile(view, fileTarget(path.posix.basename(source.matched))), chmod ?? entry.stat.mode, ownerOr(rootOwner), entry.stat.mtimeMs);
+          layer.copyFile(ctx.hostPath(entry.rel), placeFile(layer, fileTarget(path.posix.basename(source.matched))), chmod ?? entry.stat.mode, ownerOr(rootOwner), entry.stat.mtimeMs);
           break;
         }
         layer.ensureDir(destRel);
         for (const child of source.children) {
           const target = join(destRel, path.posix.relative(entry.rel, child.rel));
           const owner = ownerOr(rootOwner);
-          if (child.stat.isDirectory()) layer.writeDir(placeDir(view, target), chmod ?? child.stat.mode, owner, child.stat.mtimeMs);
-          else if (child.stat.isSymbolicLink()) layer.symlink(ctx.readlink(child.rel), placeFile(view, target), owner, child.stat.mtimeMs);
-          else layer.copyFile(ctx.hostPath(child.rel), placeFile(view, target), chmod ?? child.stat.mode, owner, child.stat.mtimeMs);
+          if (child.stat.isDirectory()) layer.writeDir(placeDir(layer, target), chmod ?? child.stat.mode, owner, child.stat.mtimeMs);
+          else if (child.stat.isSymbolicLink()) layer.symlink(ctx.readlink(child.rel), placeFile(layer, target), owner, child.stat.mtimeMs);
+          else layer.copyFile(ctx.hostPath(child.rel), placeFile(layer, target), chmod ?? child.stat.mode, owner, child.stat.mtimeMs);
         }
         break;
       }
@@ -305,7 +305,7 @@ export async function writeFileStep(prepared: PreparedFileStep, root: string, vi
         const sourceView = origin.from?.view;
         if (sourceView === undefined) throw new Error("COPY --from source without its image view");
         if (!from.stat.isDirectory()) {
-          const target = placeFile(view, fileTarget(path.posix.basename(source.matched)));
+          const target = placeFile(layer, fileTarget(path.posix.basename(source.matched)));
           if (from.stat.isSymbolicLink()) layer.symlink(sourceView.readlink(source.rel), target, ownerOr(containerOwnerOf(from.stat)), from.stat.mtimeMs);
           else layer.copyFile(from.hostPath, target, chmod ?? from.stat.mode, ownerOr(containerOwnerOf(from.stat)), from.stat.mtimeMs);
           break;
@@ -319,12 +319,12 @@ export async function writeFileStep(prepared: PreparedFileStep, root: string, vi
             const childTarget = join(target, name);
             const owner = ownerOr(containerOwnerOf(child.stat));
             if (child.stat.isDirectory()) {
-              layer.writeDir(placeDir(view, childTarget), chmod ?? child.stat.mode, owner, child.stat.mtimeMs);
+              layer.writeDir(placeDir(layer, childTarget), chmod ?? child.stat.mode, owner, child.stat.mtimeMs);
               walk(childRel, childTarget);
             } else if (child.stat.isSymbolicLink()) {
-              layer.symlink(sourceView.readlink(childRel), placeFile(view, childTarget), owner, child.stat.mtimeMs);
+              layer.symlink(sourceView.readlink(childRel), placeFile(layer, childTarget), owner, child.stat.mtimeMs);
             } else if (child.stat.isFile()) {
-              layer.copyFile(child.hostPath, placeFile(view, childTarget), chmod ?? child.stat.mode, owner, child.stat.mtimeMs);
+              layer.copyFile(child.hostPath, placeFile(layer, childTarget), chmod ?? child.stat.mode, owner, child.stat.mtimeMs);
             }
           }
         };
@@ -340,18 +340,13 @@ function join(dir: string, name: string): string {
   return dir === "" ? name : `${dir}/${name}`;
 }
 
-// Where a file lands: its directory resolved through the image's symlinks (the name itself is
-// replaced, not followed).
-function placeFile(view: LayeredView, rel: string): string {
-  const dir = path.posix.dirname(rel);
-  const base = path.posix.basename(rel);
-  const resolvedDir = dir === "." ? "" : view.resolve(dir, true);
-  return join(resolvedDir, base);
+// Where a file lands: its directory resolved through the image's symlinks and those earlier
+// sources of the step made (the name itself is replaced, not followed).
+function placeFile(layer: LayerTree, rel: string): string {
+  return layer.resolve(rel, false);
 }
 
-// Where a directory lands: followed through a symlink the image has at its place.
-function placeDir(view: LayeredView, rel: string): string {
-  const placed = placeFile(view, rel);
-  const existing = view.lookup(placed);
-  return existing?.stat.isSymbolicLink() ? view.resolve(placed, true) : placed;
+// Where a directory lands: followed through a symlink the image or the step has at its place.
+function placeDir(layer: LayerTree, rel: string): string {
+  return layer.resolve(rel, true);
 }

@@ -5,7 +5,7 @@
  * not change them; new ones get mode 0755 and the `--chown` owner, as Docker creates them.
  */
 import { containerOwnerOf, OwnerChanges } from "../runtime/rootless-owner.js";
-import { chmodSync, copyFileSync, constants, lutimesSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, constants, lstatSync, lutimesSync, mkdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync, type Stats } from "node:fs";
 import path from "node:path";
 import type { LayeredView } from "./layered-view.js";
 
@@ -31,7 +31,7 @@ export class DestinationError extends Error {}
  */
 export class LayerTree {
   readonly #created = new Set<string>();
-  readonly #dirTimes: Array<{ rel: string; mtimeMs: number }> = [];
+  #dirTimes: Array<{ rel: string; mtimeMs: number }> = [];
   readonly #owners: OwnerChanges;
 
   constructor(
@@ -43,6 +43,57 @@ export class LayerTree {
     readonly dirOwners: ReadonlyMap<string, Owner> = new Map(),
   ) {
     this.#owners = new OwnerChanges(root);
+  }
+
+  /**
+   * `rel` with every symlink resolved inside the image as this layer changes it: a symlink an
+   * earlier source of the step made (copied, or extracted from an archive) is followed as the
+   * image's own are (absolute targets start again at the image's root, `..` stops there), so no
+   * later write goes through it on the host. What the layer directory holds is read from disk,
+   * so nothing the step wrote can be missed. With `followLast` false the last name is kept.
+   */
+  resolve(rel: string, followLast: boolean): string {
+    const pending = rel.split("/").filter((n) => n !== "" && n !== ".");
+    const out: string[] = [];
+    let hops = 0;
+    while (pending.length > 0) {
+      const name = pending.shift() as string;
+      if (name === "..") {
+        out.pop();
+        continue;
+      }
+      if (pending.length === 0 && !followLast) {
+        out.push(name);
+        break;
+      }
+      const candidate = [...out, name].join("/");
+      const inLayer = lstatIfAny(this.hostPath(candidate));
+      const target = inLayer === undefined ? this.#viewLink(candidate) : inLayer.isSymbolicLink() ? readlinkSync(this.hostPath(candidate)) : undefined;
+      if (target === undefined) {
+        out.push(name);
+        continue;
+      }
+      if (++hops > 40) throw new DestinationError(`too many levels of symbolic links resolving "/${rel}" in the image`);
+      if (target.startsWith("/")) out.length = 0;
+      pending.unshift(...target.split("/").filter((n) => n !== "" && n !== "."));
+    }
+    return out.join("/");
+  }
+
+  // `rel` is resolved up to its last name, so the view is asked about it as it is.
+  #viewLink(rel: string): string | undefined {
+    return this.view.lookup(rel)?.stat.isSymbolicLink() ? this.view.readlink(rel) : undefined;
+  }
+
+  /**
+   * What the image has at `rel`, which the layer lacks, for an archive being extracted into the
+   * layer: its symlink's target, or its directory, copied up by `make()` with the image's metadata.
+   */
+  lowerParent(rel: string): { symlink: string } | { make(): void } | undefined {
+    const entry = this.view.lookup(rel);
+    if (entry?.stat.isSymbolicLink()) return { symlink: this.view.readlink(rel) };
+    if (entry?.stat.isDirectory()) return { make: () => this.ensureDir(rel) };
+    return undefined;
   }
 
   /** The host path of an image path in this layer. */
@@ -58,12 +109,16 @@ export class LayerTree {
     const names = rel.split("/").filter(Boolean);
     for (let i = 1; i <= names.length; i++) {
       const sub = names.slice(0, i).join("/");
-      if (this.#created.has(sub)) continue;
+      const host = this.hostPath(sub);
+      const inLayer = lstatIfAny(host);
+      if (inLayer?.isDirectory()) continue;
+      // Callers pass resolved paths; a symlink in the layer is never written through.
+      if (inLayer?.isSymbolicLink()) throw new DestinationError(`"/${sub}" is a symlink this step made; "/${rel}" must be resolved through it first`);
+      if (inLayer !== undefined) throw new DestinationError(`"/${sub}" is a file this step wrote, so nothing can be copied into it`);
       const existing = this.view.lookup(sub);
       if (existing !== undefined && !existing.stat.isDirectory()) {
         throw new DestinationError(`"/${sub}" is not a directory in the image, so nothing can be copied into it`);
       }
-      const host = this.hostPath(sub);
       mkdirSync(host);
       if (existing !== undefined) {
         chmodSync(host, existing.stat.mode & 0o7777);
@@ -88,7 +143,10 @@ export class LayerTree {
     const parent = path.posix.dirname(rel);
     if (parent !== ".") this.ensureDir(parent);
     const host = this.hostPath(rel);
-    if (!this.#created.has(rel)) mkdirSync(host);
+    const inLayer = lstatIfAny(host);
+    if (inLayer?.isSymbolicLink()) throw new DestinationError(`"/${rel}" is a symlink this step made; a directory copied there must be resolved through it first`);
+    if (inLayer !== undefined && !inLayer.isDirectory()) rmSync(host);
+    if (!inLayer?.isDirectory()) mkdirSync(host);
     chmodSync(host, mode & 0o7777);
     this.#owners.set(host, owner, `COPY to ${rel}`);
     this.#created.add(rel);
@@ -133,14 +191,28 @@ export class LayerTree {
    */
   async finish(): Promise<void> {
     for (const { rel, mtimeMs } of this.#dirTimes.sort((a, b) => b.rel.length - a.rel.length)) {
-      utimesSync(this.hostPath(rel), mtimeMs / 1000, mtimeMs / 1000);
+      // A later source (an archive too) may have replaced it or a parent with a symlink: never
+      // touch what a symlink points at.
+      if (this.#realDir(rel)) utimesSync(this.hostPath(rel), mtimeMs / 1000, mtimeMs / 1000);
     }
     await this.#owners.apply();
   }
 
   // A later source may replace an earlier one at the same path; never write through a symlink.
+  // True when `rel` and each of its parents is a directory in the layer, none a symlink.
+  #realDir(rel: string): boolean {
+    const names = rel.split("/").filter(Boolean);
+    for (let i = 1; i <= names.length; i++) if (lstatIfAny(this.hostPath(names.slice(0, i).join("/")))?.isDirectory() !== true) return false;
+    return true;
+  }
+
+  // The layer directory is this step's own, so whatever is there an earlier source wrote.
   #clear(host: string, rel: string): void {
-    if (this.#created.has(rel)) rmSync(host, { recursive: true, force: true });
+    if (lstatIfAny(host) === undefined) return;
+    rmSync(host, { recursive: true, force: true });
+    const under = (key: string): boolean => key === rel || key.startsWith(`${rel}/`);
+    for (const key of [...this.#created]) if (under(key)) this.#created.delete(key);
+    this.#dirTimes = this.#dirTimes.filter((d) => !under(d.rel));
   }
 
   #finishFile(host: string, rel: string, mode: number, owner: Owner, mtimeMs: number): void {
@@ -149,5 +221,15 @@ export class LayerTree {
     chmodSync(host, mode & 0o7777);
     utimesSync(host, mtimeMs / 1000, mtimeMs / 1000);
     this.#created.add(rel);
+  }
+}
+
+function lstatIfAny(host: string): Stats | undefined {
+  try {
+    return lstatSync(host);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw e;
   }
 }

@@ -44,6 +44,9 @@ export async function runLayerStep(
   for (const { key, value } of step.env ?? []) env[key] = value;
   const inputs: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) inputs[`var:${name}`] = shortDigest(value);
+  // The step's own --network is in its instruction; the build's (docker build --network) is not.
+  const network = step.network ?? run.options.network ?? "default";
+  if (step.network === undefined && network !== "default") inputs.network = network;
   const key = stepKey(state.id, event.instruction, inputs);
   const argv = runArgv(step, config.config.Shell);
   const outcome = await run.cached(key, state, event, inputs, async () => {
@@ -57,7 +60,7 @@ export async function runLayerStep(
         config: { ...config.config, Volumes: {}, Healthcheck: undefined },
         argv,
         env,
-        network: step.network ?? "default",
+        network,
         onOutput: (line) => run.emit({ type: "output", step: event.step, stream: line.stream === "stderr" ? "stderr" : "stdout", text: line.text }),
       });
     } catch (e) {

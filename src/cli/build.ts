@@ -25,6 +25,8 @@ Options:
   -f, --file PATH           the Dockerfile (default CONTEXT/Dockerfile)
       --build-arg KEY=VALUE set a build argument (repeatable; KEY alone: from this environment)
       --target STAGE        build this stage (FROM ... AS STAGE)
+      --network MODE        network of RUN steps that name none: default (their own, with
+                            outbound access), host or none
       --no-cache            run every step again
       --cache-from REF      read a registry build cache (repeatable; default BENTO_CACHE_FROM)
       --cache-to REF[,mode=max]
@@ -42,6 +44,7 @@ const options = {
   file: { type: "string", short: "f" },
   "build-arg": { type: "string", multiple: true },
   target: { type: "string" },
+  network: { type: "string" },
   "no-cache": { type: "boolean" },
   "cache-from": { type: "string", multiple: true },
   "cache-to": { type: "string" },
@@ -54,6 +57,7 @@ interface BuildOptionsShape {
   tag?: string[];
   context?: string;
   noCache?: boolean;
+  network?: "default" | "host" | "none";
   cacheFrom?: string[];
   cacheTo?: { ref: string; mode: "min" | "max" };
   onProgress?: (event: ProgressEvent) => void;
@@ -78,6 +82,11 @@ function parseCacheTo(text: string): { ref: string; mode: "min" | "max" } {
   } catch (e) {
     throw new UsageError((e as Error).message, usage);
   }
+}
+
+function parseNetwork(text: string): "default" | "host" | "none" {
+  if (text === "default" || text === "host" || text === "none") return text;
+  throw new UsageError(`--network ${text}: a build's RUN steps take default, host or none (a named network is for containers: bento run --network)`, usage);
 }
 
 /** The lines that tell what the registry build caches gave and took. */
@@ -112,6 +121,7 @@ export const buildCommand: Command = {
         tag: tags,
         context,
         noCache: values["no-cache"] ?? false,
+        ...(values.network === undefined ? {} : { network: parseNetwork(values.network) }),
         ...(values["cache-from"] === undefined ? {} : { cacheFrom: values["cache-from"] }),
         ...(values["cache-to"] === undefined ? {} : { cacheTo: parseCacheTo(values["cache-to"]) }),
         onProgress: (event) => {

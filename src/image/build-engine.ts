@@ -9,7 +9,7 @@ import { InvalidOptionError } from "../errors.js";
 import type { BuildCacheReport, CacheTarget } from "./build-cache-types.js";
 import type { BuildProgressEvent } from "./build-progress.js";
 import type { ImageConfig } from "./config.js";
-import type { ImagePlan } from "./plan.js";
+import type { ImagePlan, RunNetwork } from "./plan.js";
 
 /**
  * Options of `image.build()`.
@@ -38,6 +38,19 @@ export interface BuildOptions {
   pull?: boolean;
   /** `--build-arg` values: they override ARG defaults (and the plan's own build args). */
   buildArgs?: Record<string, string>;
+  /**
+   * The network of every RUN step that names none (`docker build --network`): "default" (its own
+   * network namespace with outbound access; services bound to the host's loopback stay out of
+   * reach), "host" (the host's network, as if each RUN had `--network=host`) or "none" (only lo).
+   * A RUN step's own `--network` wins. A step run under another network than its own default is a
+   * different cache entry.
+   *
+   * @example
+   * ```ts
+   * await image.build({ network: "host" }); // RUN steps reach a proxy on the host's 127.0.0.1
+   * ```
+   */
+  network?: RunNetwork;
   /** Receives progress events. */
   onProgress?: (event: BuildProgressEvent) => void;
   /** The store to build in (default `Store.default()`). */

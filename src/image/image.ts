@@ -300,7 +300,10 @@ export class Image {
   }
 
   /**
-   * Adds files (`ADD`): like `copy`, and local archives are extracted and URLs downloaded.
+   * Adds files (`ADD`): like `copy`, and local archives are extracted and URLs downloaded. An
+   * archive's symlinks are kept as they are (absolute targets too), its hardlinks are made to the
+   * earlier entry they name; an entry leaving the destination, a hardlink to a name the archive
+   * does not hold, or (rootless) a device node fails the step, naming the entry.
    *
    * @example
    * ```ts

@@ -210,7 +210,8 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   b.section("host");
   for (const r of cgroups.hostOps) b.op(r[0] === "mkdir" ? `create cgroup ${r[1]}` : `set cgroup limit ${r[1]} = ${r[2]}`, ...r);
   // Only null, zero, full, random, urandom, tty, console, ptmx and pts may be opened (Docker's
-  // allowlist); a cgroup v1 host without a v2 hierarchy gets it through devices.allow instead.
+  // allowlist). A pure cgroup v1 host (no cgroup2 hierarchy to clone into) gets none yet: its
+  // devices controller is not wired in (devices.ts).
   // In a user namespace the kernel refuses mknod of real devices anyway, and an unprivileged
   // process cannot attach a BPF device program.
   // A privileged container gets no policy of its own, as Docker's --privileged.

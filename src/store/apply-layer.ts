@@ -21,6 +21,10 @@
  *   last, because creating their children changes their mtime and a read-only mode would stop
  *   those children being created by a non-root unpacker.
  *
+ * ADD (`under`, `lowerParent`) writes into its step's layer directory, which earlier sources of the
+ * step may have filled: a parent the layer lacks is asked of the image below, whose symlinks are
+ * followed inside the root and whose directories are copied up, as extraction in the container would.
+ *
  * The directory must be private to the caller (a fresh temp dir), so nothing else changes it
  * between a check and the use that follows.
  *
@@ -50,6 +54,12 @@ export interface ApplyLayerOptions {
   deferOwner?(path: string, uid: number, gid: number): void;
   /** Create char and block devices; needs CAP_MKNOD. Whiteouts (char 0/0) are always created. */
   devices: boolean;
+  /**
+   * When `devices` is false: skip a device entry, noting it in `skipped` (an image layer, as
+   * docker does rootless), or refuse it (an archive the user extracts, which must not lose files
+   * silently). Default "skip".
+   */
+  uncreatableDevices?: "skip" | "refuse";
   /** The xattr that marks an opaque directory: `trusted.overlay.opaque`, or `user.overlay.opaque` for overlays mounted with `userxattr`. */
   opaqueXattr: string;
   /** Whether to restore the extended attribute `name` from the archive. */
@@ -59,6 +69,18 @@ export interface ApplyLayerOptions {
    * not deletions. Default true.
    */
   whiteouts?: boolean;
+  /**
+   * ADD: the archive's names go under this directory of the root (its resolved destination), and
+   * the root is the whole image's layer, so symlinks resolve as in the container. The archive's
+   * "." entry is then skipped (the destination keeps its metadata), as Docker's extraction does.
+   */
+  under?: readonly string[];
+  /**
+   * ADD: what the image below the layer has at `rel`, a parent an entry needs that the layer
+   * lacks: a symlink (followed inside the root, as the layer's own), or a directory, which
+   * `make()` copies up with the image's metadata. Undefined: a new directory is made.
+   */
+  lowerParent?(rel: string): { symlink: string } | { make(): void } | undefined;
 }
 
 /** What {@link applyLayer} did. */
@@ -142,7 +164,24 @@ class LayerWriter {
         stat = fs.lstatSync(path);
       } catch (e) {
         if (!isErrno(e, "ENOENT")) throw this.#fail(entry, e);
+        const lower = this.#options.lowerParent?.(rel);
+        if (lower !== undefined && "symlink" in lower) {
+          if (++hops > MAX_SYMLINK_HOPS) throw new UnsafeArchiveError(this.#options.context, entry, "has too many levels of symlinks in its parents");
+          if (lower.symlink.startsWith("/")) resolved.length = 0;
+          pending.unshift(...lower.symlink.split("/").filter((p) => p !== "" && p !== "."));
+          continue;
+        }
         if (!create) return undefined;
+        if (lower !== undefined) {
+          try {
+            lower.make();
+          } catch (e2) {
+            throw this.#fail(entry, e2);
+          }
+          this.#knownDirs.add(rel);
+          resolved.push(part);
+          continue;
+        }
         try {
           fs.mkdirSync(path, 0o755);
           fs.chmodSync(path, 0o755);
@@ -240,7 +279,12 @@ class LayerWriter {
   }
 
   async apply(entry: TarEntry): Promise<void> {
-    const parts = archiveNameParts(entry.path, this.#options.context);
+    const own = archiveNameParts(entry.path, this.#options.context);
+    if (own.length === 0 && this.#options.under !== undefined) {
+      if (entry.type !== "dir") throw new InvalidArchiveError(`${this.#options.context}: entry "${entry.path}" names the destination but is not a directory`);
+      return;
+    }
+    const parts = [...(this.#options.under ?? []), ...own];
     if (parts.length === 0) {
       if (entry.type !== "dir") throw new InvalidArchiveError(`${this.#options.context}: entry "${entry.path}" names the layer root but is not a directory`);
       this.#chown(this.#root, entry);
@@ -328,6 +372,11 @@ class LayerWriter {
       case "fifo": {
         const whiteoutDevice = entry.type === "char" && entry.devmajor === 0 && entry.devminor === 0;
         if (entry.type !== "fifo" && !this.#options.devices && !whiteoutDevice) {
+          if (this.#options.uncreatableDevices === "refuse") {
+            throw new InvalidArchiveError(
+              `${this.#options.context}: entry "${entry.path}" is a ${entry.type} device ${entry.devmajor}:${entry.devminor}, which cannot be created without CAP_MKNOD (rootless); remove it from the archive, or run as root`,
+            );
+          }
           this.skipped.push(`${entry.path}: ${entry.type} device ${entry.devmajor}:${entry.devminor} (creating devices needs CAP_MKNOD)`);
           return;
         }
@@ -386,7 +435,7 @@ class LayerWriter {
     if (entry.linkpath.startsWith("/") || entry.linkpath.split("/").includes("..")) {
       throw new UnsafeArchiveError(this.#options.context, entry.path, `is a hardlink to "${entry.linkpath}", which is outside the archive`);
     }
-    const linkParts = archiveNameParts(entry.linkpath, this.#options.context);
+    const linkParts = [...(this.#options.under ?? []), ...archiveNameParts(entry.linkpath, this.#options.context)];
     const fromDir = linkParts.length === 0 ? undefined : this.resolveDir(linkParts.slice(0, -1), entry.path, false);
     const from = fromDir === undefined ? undefined : this.#abs([...fromDir, linkParts[linkParts.length - 1] as string]);
     let stat: fs.Stats | undefined;

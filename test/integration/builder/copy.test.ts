@@ -1,6 +1,6 @@
-import { testRoot } from "../setup-env.js";
+import { isRoot, testRoot } from "../setup-env.js";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -218,6 +218,47 @@ describe(`ADD`, () => {
       expect(error, archive).toBeInstanceOf(BuildStepError);
       expect(String((error as Error).message) + String((error as Error).cause), archive).toMatch(why);
     }
+  });
+
+  it("extracts through the image's own symlinks as in the container (an archive's lnk/foo onto an image whose /lnk -> real writes /real/foo and keeps the link)", async () => {
+    const context = makeContext({});
+    writeFileSync(
+      join(context, "through.tar"),
+      tarOf([
+        { path: "lnk/foo", body: "foo\n" },
+        { path: "abs/bar", body: "bar\n" },
+        { path: "lnk/hard", type: "link", linkpath: "lnk/foo" },
+      ]),
+    );
+    const view = await viewOf(Image.fromRootfs(busyboxRootfs()).run("mkdir -p /real /opt && echo keep > /real/keep && ln -s real /lnk && ln -s /real /opt/abs").add("through.tar", "/").add("through.tar", "/opt/"), context);
+    expect(readlinkSync(view.lookup("lnk")!.hostPath)).toBe("real");
+    expect(view.readdir("real")).toEqual(["bar", "foo", "hard", "keep"]);
+    expect(view.lookup("real/hard")!.stat.ino).toBe(view.lookup("real/foo")!.stat.ino);
+    // Under /opt/: lnk is new there, abs is the image's absolute link to /real.
+    expect(read(view, "opt/lnk/foo")).toBe("foo\n");
+    expect(readlinkSync(view.lookup("opt/abs")!.hostPath)).toBe("/real");
+    expect(read(view, "real/bar")).toBe("bar\n");
+  });
+
+  it("keeps an archive's device node as root, and rootless refuses it naming the entry instead of dropping it", async () => {
+    const context = makeContext({});
+    writeFileSync(
+      join(context, "dev.tar"),
+      tarOf([
+        { path: "ok", body: "fine" },
+        { path: "null", type: "char", devmajor: 1, devminor: 3, mode: 0o666 },
+      ]),
+    );
+    const built = Image.fromRootfs(busyboxRootfs()).add("dev.tar", "/d/");
+    if (isRoot) {
+      const view = await viewOf(built, context);
+      expect(view.lookup("d/null")!.stat.isCharacterDevice()).toBe(true);
+      expect(view.lookup("d/null")!.stat.rdev).toBe(statSync("/dev/null").rdev);
+      return;
+    }
+    const error = await built.build({ store, context }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BuildStepError);
+    expect(String((error as Error).message) + String((error as Error).cause)).toMatch(/entry "null" is a char device 1:3, which cannot be created without CAP_MKNOD \(rootless\); remove it from the archive, or run as root/);
   });
 
   it("downloads a URL without extracting it (mode 0600, time from Last-Modified); a 404 fails the step", async () => {

@@ -1,6 +1,7 @@
 import "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { once } from "node:events";
+import { createServer, type AddressInfo } from "node:net";
 import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -103,6 +104,24 @@ describe(`bento build, images and run of a store image`, () => {
     expect(prune.code).toBe(0);
     expect(prune.stdout).toContain(`Deleted images:\ndeleted: ${id}\n`);
     expect((await bento(["images", "-q"])).stdout).toBe(`${rebuilt.stdout.trim().slice(7, 19)}\n`);
+  });
+
+  it("build --network host gives RUN steps the host's 127.0.0.1; --network bridge is a usage error naming the choices", async () => {
+    const server = createServer((socket) => socket.end("host-secret\n"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const context = busyboxContext(`RUN nc -w 2 127.0.0.1 ${port} </dev/null > /reached || true\nCMD ["cat", "/reached"]\n`);
+      const built = await bento(["build", "-q", "--network", "host", "-t", "cli-net-host:1", context]);
+      expect(built.code).toBe(0);
+      expect(await bento(["run", "--rm", "cli-net-host:1"])).toMatchObject({ code: 0, stdout: "host-secret\n" });
+      expect(await bento(["rmi", "cli-net-host:1"])).toMatchObject({ code: 0 });
+      const refused = await bento(["build", "--network", "bridge", context]);
+      expect(refused.code).toBe(125);
+      expect(refused.stderr).toContain("--network bridge: a build's RUN steps take default, host or none");
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it("compose up runs the services in the foreground with prefixed output; compose down stops another compose up", async () => {
