@@ -95,6 +95,8 @@ function whenReady(name: string, initPid: number, child: ChildProcess, readyStre
     const exited = new Promise<void>((done) => child.once("exit", () => done()));
     const stop = () => {
       release();
+      // Referenced again: whoever awaits the stop keeps the event loop alive until the exit.
+      child.ref();
       child.kill("SIGKILL");
       return exited;
     };

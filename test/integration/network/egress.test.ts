@@ -103,6 +103,14 @@ describe.each(["slirp4netns", "pasta"] as const)("network: %s", (network) => {
     expect(leftovers([started.id])).toEqual([]);
   });
 
+  it.runIf(usable)("lets a process with nothing else to do wait for a container that exits at once", async () => {
+    const child = spawn(process.execPath, ["--import", tsx, join(repo, "test/fixtures/start-egress.ts"), network, "once"], { env: process.env, stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    const [code] = (await once(child, "exit")) as [number | null];
+    expect({ code, out }).toEqual({ code: 0, out: "exit 0\n" });
+  });
+
   it.runIf(!usable)("fails to start with the fix where /dev/net/tun is closed to this user", () => {
     expect(() => new Container(Image.fromRootfs(busyboxRootfs()), { network })).toThrow(/\/dev\/net\/tun.*chmod 0666/);
   });
