@@ -2,13 +2,14 @@ import { isRoot } from "../setup-env.js";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { accessSync, constants, readFileSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server } from "node:net";
-import { networkInterfaces } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Container, HostUnsupportedError, Image, InvalidOptionError, Wait } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { egressHelperChildren } from "../../fixtures/egress-helpers.js";
+import { startDnsServer } from "../../fixtures/dns-server.js";
 import { leftovers } from "../leaks.js";
 import { config } from "../../../src/config.js";
 import { sweepOrphans } from "../../../src/runtime/state.js";
@@ -109,6 +110,25 @@ describe.each(["slirp4netns", "pasta"] as const)("network: %s", (network) => {
     child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
     const [code] = (await once(child, "exit")) as [number | null];
     expect({ code, out }).toEqual({ code: 0, out: "exit 0\n" });
+  });
+
+  // The forwarder asks the host's first resolver: the test starts one, and (root only) shows it to
+  // the process under test through a private mount namespace's /etc/resolv.conf. Rootless, that
+  // namespace would need a user namespace of its own, which would change what bento sees.
+  it.runIf(isRoot)("resolves names through the helper's DNS forwarder, which asks the host's resolver", async () => {
+    const dns = await startDnsServer(externalAddress(), "probe.bento.test", "10.1.2.3");
+    onTestFinished(() => new Promise<void>((resolve) => dns.close(() => resolve())));
+    const dir = mkdtempSync(join(tmpdir(), "bento-egress-dns-"));
+    onTestFinished(() => rmSync(dir, { recursive: true }));
+    const resolvConf = join(dir, "resolv.conf");
+    writeFileSync(resolvConf, `nameserver ${externalAddress()}\n`);
+    const script = 'mount --bind "$0" /etc/resolv.conf && exec "$@"';
+    const argv = ["--mount", "--propagation", "private", "sh", "-c", script, resolvConf, process.execPath, "--import", tsx, join(repo, "test/fixtures/start-egress.ts"), network, "lookup", "probe.bento.test"];
+    const child = spawn("unshare", argv, { env: process.env, stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    const [code] = (await once(child, "exit")) as [number | null];
+    expect({ code, out }).toEqual({ code: 0, out: expect.stringMatching(/^Address:? 10\.1\.2\.3\n$/) });
   });
 
   it.runIf(!usable)("fails to start with the fix where /dev/net/tun is closed to this user", () => {
