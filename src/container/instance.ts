@@ -311,7 +311,7 @@ export class ContainerInstance {
     this.status = "running";
     this.startedAt = new Date();
     this.lastExit = undefined;
-    this.exitPromise = shim.exited.then(async (exit) => {
+    this.exitPromise = shim.exited.then((exit) => {
       if (recordsInit) recordInit(this.lock, undefined);
       joins?.network.detach(this.id);
       const helperExited = egress?.stop();
@@ -321,8 +321,7 @@ export class ContainerInstance {
       if (this.status === "running") this.status = "exited";
       this.shim = undefined;
       // Whoever waits for the exit (stop, remove) finds the helper gone too.
-      if (helperExited) await helperExited;
-      return exit;
+      return helperExited ? helperExited.then(() => exit) : exit;
     });
   }
 
