@@ -71,11 +71,23 @@ export function bentoSubjects(bento: Bento | Error, rootfs: string, created: Ben
     { key: "bento-no-init", label: "bento (init: false)", group: "true" },
     // The price of the default seccomp filter (compiled once, loaded per start): compare with "bento (init)".
     { key: "bento-unconfined", label: "bento (init, seccomp: unconfined)", group: "true" },
+    // The price of a route out: the helper starts (and configures the namespace) before the command runs.
+    { key: "bento-slirp4netns", label: "bento (init, network: slirp4netns)", group: "true" },
+    { key: "bento-pasta", label: "bento (init, network: pasta)", group: "true" },
     { key: "bento-detached", label: "bento sleep 1000: start + stop + remove", group: "detached" },
   ];
   return rows.map((row): Subject => {
     const timedBy = "Node bento API";
     if (bento instanceof Error) return { ...row, timedBy, unavailable: `cannot load src/index.js: ${bento.message}` };
+    const helper = row.key === "bento-slirp4netns" ? "slirp4netns" : row.key === "bento-pasta" ? "pasta" : undefined;
+    if (helper !== undefined) {
+      try {
+        new bento.Container(bento.Image.fromRootfs(rootfs), { network: helper });
+      } catch (error) {
+        return { ...row, timedBy, unavailable: (error as Error).message };
+      }
+      return { ...row, timedBy, run: () => trueOnce(bento, rootfs, { network: helper }, created) };
+    }
     const run =
       row.key === "bento"
         ? () => trueOnce(bento, rootfs, {}, created)

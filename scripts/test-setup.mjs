@@ -17,7 +17,7 @@ const say = (text) => process.stderr.write(`test set-up: ${text}\n`);
 
 /**
  * The package list of .ci/run: its `packages=(...)` line and every `packages+=(...)` after it
- * (clang-format for `npm run lint`, slirp4netns for the build tests' network are added there).
+ * (clang-format for `npm run lint`, slirp4netns and passt for the egress tests' network are added there).
  */
 function ciPackages() {
   const text = readFileSync(join(repo, ".ci/run"), "utf8");

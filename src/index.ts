@@ -98,6 +98,7 @@ export { RunningContainer } from "./container/running-container.js";
 export { StoppedContainer } from "./container/stopped-container.js";
 export { AttachedContainer } from "./container/attached-container.js";
 export type { ContainerOptions } from "./container/options.js";
+export type { EgressHelper } from "./runtime/egress-helpers.js";
 export type { ContainerFile } from "./container/start-files.js";
 export type { SeccompOption } from "./runtime/seccomp/filter.js";
 export type { DockerSeccompProfile, DockerSeccompRule, DockerSeccompArg, DockerSeccompFilter } from "./runtime/seccomp/profile.js";

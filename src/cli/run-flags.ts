@@ -10,9 +10,10 @@ import { parseKeyValues, UsageError, type OptionsConfig } from "./args.js";
 /** Their lines in `bento run --help`. */
 export const extraRunUsage = `      --env-file FILE       read KEY=VALUE lines from a file (# comments; KEY alone: from this environment)
       --entrypoint CMD      the executable to run instead of the image's entrypoint ("" clears it)
-      --network NETWORK     none (default: its own namespace with only lo), host, or the name of
-                            a network (bento network create): containers on it reach each other
-                            by name
+      --network NETWORK     none (default: its own namespace with only lo), host, slirp4netns or
+                            pasta (its own namespace with a route out through that helper, not
+                            to the host's loopback), or the name of a network (bento network
+                            create): containers on it reach each other by name
       --network-alias NAME  another name the container has on its network
   -m, --memory BYTES        memory limit, as 256m or 1g
       --cpus N              CPUs it may use, as 0.5 or 2
@@ -99,12 +100,13 @@ export function applyExtraRunFlags(values: ExtraRunValues, options: ContainerOpt
   if (values["env-file"]) options.env = { ...Object.assign({}, ...values["env-file"].map((f) => readEnvFile(f, usage, env))), ...options.env };
   if (values.entrypoint !== undefined) options.entrypoint = values.entrypoint === "" ? [] : [values.entrypoint];
   const network = values.network;
-  if (values["network-alias"] && (network === undefined || network === "none" || network === "host")) {
+  const mode = network === "none" || network === "host" || network === "slirp4netns" || network === "pasta";
+  if (values["network-alias"] && (network === undefined || mode)) {
     throw new UsageError("--network-alias needs --network NAME: a network made by bento network create", usage);
   }
   // A named network's keeper is found now, before anything else (rootless, its user namespace is this process's).
   if (network === "bridge") throw new UsageError('--network "bridge": bento has no default bridge network; make one (bento network create NAME) and run with --network NAME', usage);
-  if (network === "none" || network === "host") options.network = network;
+  if (mode) options.network = network;
   else if (network !== undefined) options.network = joinNamedNetwork(network);
   if (values["network-alias"]) options.aliases = values["network-alias"];
   const resources: NonNullable<ContainerOptions["resources"]> = {};

@@ -7,6 +7,8 @@
  */
 import { TUN_FIX, tunDeviceOpen } from "../runtime/host-devices.js";
 import { isRootless } from "../runtime/user-namespace.js";
+import { egressHelperPath, egressHelpers, egressInstallFix, type EgressHelper } from "../runtime/egress-helpers.js";
+import { HostUnsupportedError } from "../errors.js";
 import { join } from "node:path";
 import type { ImageConfig } from "../image/config.js";
 import type { ExitStatus } from "../runtime/wait-status.js";
@@ -24,7 +26,7 @@ export interface BuildStepSpec {
   /** Extra environment (build args in scope), added to the config's Env. */
   env?: Record<string, string>;
   /**
-   * "default": its own network namespace with outbound access (slirp4netns), so services bound to
+   * "default": its own network namespace with outbound access (slirp4netns, else pasta), so services bound to
    * the host's loopback stay out of reach; "host": the host's network; "none": only lo.
    */
   network?: "default" | "host" | "none";
@@ -55,9 +57,21 @@ function egressPossible(): boolean {
   if (!isRootless() || tunDeviceOpen()) return true;
   if (!noticed) {
     noticed = true;
-    process.stderr.write(`bento: rootless build RUN steps have no outbound network here: /dev/net/tun is not open to this user (slirp4netns needs it); ${TUN_FIX}\n`);
+    process.stderr.write(`bento: rootless build RUN steps have no outbound network here: /dev/net/tun is not open to this user (slirp4netns and pasta need it); ${TUN_FIX}\n`);
   }
   return false;
+}
+
+/**
+ * The helper that gives RUN steps their route out: slirp4netns where installed (what RUN steps
+ * always used), else pasta. With neither, the step fails naming both packages.
+ */
+function runStepHelper(): EgressHelper {
+  const helper = egressHelpers.find((h) => egressHelperPath(h) !== undefined);
+  if (helper === undefined) {
+    throw new HostUnsupportedError(`build RUN steps get outbound network access through slirp4netns or pasta, and neither is installed; run: ${egressInstallFix("slirp4netns")} (or ${egressInstallFix("pasta")}), or use RUN --network=host`);
+  }
+  return helper;
 }
 
 /** Runs a RUN step to completion. */
@@ -65,7 +79,7 @@ export async function runBuildStep(spec: BuildStepSpec): Promise<BuildStepResult
   const requested = spec.network ?? "default";
   const network = requested === "default" && !egressPossible() ? "none" : requested;
   const options = normalizeOptions({ entrypoint: spec.argv, command: [], env: spec.env ?? {}, network: network === "host" ? "host" : "none", ports: [], stopTimeoutMs: 1000 });
-  if (network === "default") options.egress = true;
+  if (network === "default") options.egress = runStepHelper();
   const instance = await ContainerInstance.create(options, { lowerDirs: spec.lowerDirs, config: spec.config });
   try {
     await instance.launch();

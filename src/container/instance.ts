@@ -54,7 +54,7 @@ let swept = false;
 /** True when another process can start the container again from its spec alone (see DetachedRecord.spec). */
 function startableElsewhere(options: NormalizedOptions): boolean {
   const ownOrHost = (n: NormalizedOptions["pidNamespace"]) => n === undefined || n === "host";
-  return options.joins === undefined && options.sharesNetworkOf === undefined && options.egress !== true && ownOrHost(options.pidNamespace) && ownOrHost(options.ipcNamespace);
+  return options.joins === undefined && options.sharesNetworkOf === undefined && options.egress === undefined && ownOrHost(options.pidNamespace) && ownOrHost(options.ipcNamespace);
 }
 
 function resolvConf(): string {
@@ -196,7 +196,7 @@ export class ContainerInstance {
     const hosts = options.network === "host" ? readFileSync("/etc/hosts", "utf8") : `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
     writeFileSync(join(containerDir, "hosts"), hosts + extraHostLines(options.system.extraHosts));
     writeFileSync(join(containerDir, "hostname"), `${hostname}\n`);
-    writeFileSync(join(containerDir, "resolv.conf"), options.egress ? `nameserver ${egressNameserver}\n` : resolvConfWith(resolvConf(), options.system.dns));
+    writeFileSync(join(containerDir, "resolv.conf"), resolvConfWith(options.egress ? `nameserver ${egressNameserver}\n` : resolvConf(), options.system.dns));
     await writeMountedFiles(containerDir, volumes.files, user);
     writeContainerRecord(containerDir, {
       id,
@@ -209,7 +209,7 @@ export class ContainerInstance {
       cwd: payload.cwd,
       user: options.user ?? image.User ?? "",
       hostname,
-      networkMode: options.joins?.network.name ?? (sharedWith ? `container:${sharedWith.name}` : options.network),
+      networkMode: options.joins?.network.name ?? (sharedWith ? `container:${sharedWith.name}` : (options.egress ?? options.network)),
       limits: options.limits,
       readonlyRootfs: options.readonlyRootfs,
       init: options.init,
@@ -249,7 +249,7 @@ export class ContainerInstance {
         ...(netnsOf === undefined ? {} : { netnsOf }),
         ...(pidNamespace === undefined ? {} : { pidNamespace }),
         ...(ipcNamespace === undefined ? {} : { ipcNamespace }),
-        hold: joins !== undefined || this.options.egress === true,
+        hold: joins !== undefined || this.options.egress !== undefined,
         ...(userns ? { userNamespace: { holderPid: userns.holderPid, singleId: userns.mapping.kind === "single" } } : {}),
       },
       this.driver.setup(this.id, this.options.limits),
@@ -272,7 +272,7 @@ export class ContainerInstance {
             .then(() => undefined)
       : this.options.egress
         ? async (initPid: number) => {
-            egress = await startEgress(initPid);
+            egress = await startEgress(this.options.egress!, initPid, this.spec.containerDir, `container ${this.name}`);
           }
         : undefined;
     // A detached container outlives this process: its exit hooks must leave it alone.
@@ -284,7 +284,7 @@ export class ContainerInstance {
       shim = await RunningShim.start(`start ${this.name}`, this.id, plan, this.driver, this.lock.fd, cfg.debug.has("runtime") || cfg.debug.has("*"), streams, attach);
     } catch (error) {
       joins?.network.detach(this.id);
-      egress?.stop();
+      await egress?.stop();
       const logTail = (await this.logLines({ tail: 50 })).map((l) => l.text.replace(/\n$/, ""));
       const phase = error instanceof SystemCallError && error.op === "exec the command" ? "exec" : "setup";
       throw new StartupError(this.name, { phase, logTail }, { cause: error });
@@ -306,7 +306,7 @@ export class ContainerInstance {
     } catch (error) {
       shim.signal(9);
       await shim.exited;
-      egress?.stop();
+      await egress?.stop();
       throw error;
     }
     this.status = "running";
@@ -315,13 +315,14 @@ export class ContainerInstance {
     this.exitPromise = shim.exited.then((exit) => {
       if (recordsInit) recordInit(this.lock, undefined);
       joins?.network.detach(this.id);
-      egress?.stop();
+      const helperExited = egress?.stop();
       this.proxy?.closeListeners();
       this.lastExit = exit;
       this.finishedAt = new Date();
       if (this.status === "running") this.status = "exited";
       this.shim = undefined;
-      return exit;
+      // Whoever waits for the exit (stop, remove) finds the helper gone too.
+      return helperExited ? helperExited.then(() => exit) : exit;
     });
   }
 

@@ -19,6 +19,8 @@ import { normalizeFiles, type ContainerFile, type NormalizedFile } from "./start
 import type { SystemSettings } from "../runtime/container-plan.js";
 import { normalizeSystemOptions, type DnsOptions, type UlimitSpec } from "./system-options.js";
 import { Network } from "../network/network.js";
+import type { EgressHelper } from "../runtime/egress-helpers.js";
+import { egressOption } from "./egress-option.js";
 import { ContainerView } from "./container-view.js";
 import { normalizeDevices, type DeviceSpec } from "./device-options.js";
 import { ipcNamespaceOf, pidNamespaceOf, type ContainerNamespace, type NamespaceSource } from "./namespace-options.js";
@@ -79,9 +81,12 @@ export interface ContainerOptions extends TerminalOptions {
    * {@link Network}: its own namespace plus an address on the network, where the other members
    * reach it by its name and `aliases`, or `{ container: running }`: the network namespace of a
    * running container (`docker run --network container:x`), so both share localhost, and its
-   * hostname, /etc/hosts and resolv.conf.
+   * hostname, /etc/hosts and resolv.conf. `"slirp4netns"` or `"pasta"` (podman's `--network`;
+   * Debian packages `slirp4netns`, `passt`): its own namespace with a route out through that helper,
+   * tap0 10.0.2.100/24 and its DNS forwarder 10.0.2.3; the host's loopback stays out of reach.
+   * The helper is a child of this process, so such a container cannot `detach`.
    */
-  network?: "none" | "host" | Network | ContainerNamespace;
+  network?: "none" | "host" | EgressHelper | Network | ContainerNamespace;
   /** More names the container answers to on its network (as compose's network aliases). */
   aliases?: string[];
   /** Extra capabilities beyond Docker's default set (grants privileges: use with care). */
@@ -214,8 +219,8 @@ export interface NormalizedOptions {
   tty?: ConsoleSize;
   /** Standard input stays open for `running.stdin`. */
   interactive: boolean;
-  /** With network "none": outbound access through slirp4netns (build RUN steps; not a user option). */
-  egress?: boolean;
+  /** With network "none": outbound access through this helper (the network option, or a build RUN step's). */
+  egress?: EgressHelper;
   mounts: NormalizedMount[];
   /** undefined: publish the image's exposed ports. */
   ports?: PublishedPort[];
@@ -312,8 +317,9 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
   if (!Number.isFinite(stopTimeoutMs) || stopTimeoutMs < 0) throw new InvalidOptionError("stopTimeoutMs", `${stopTimeoutMs} must be 0 or more milliseconds`);
   const joins = options.network instanceof Network ? options.network : undefined;
   const sharesNetworkOf = sharedNetworkOf(options);
-  if (options.network !== undefined && options.network !== "none" && options.network !== "host" && !joins && !sharesNetworkOf) {
-    throw new InvalidOptionError("network", `${JSON.stringify(options.network)} is not a network; use "none", "host", a Network or { container: runningContainer }`);
+  const egress = egressOption(options.network, options.detach);
+  if (options.network !== undefined && options.network !== "none" && options.network !== "host" && !egress && !joins && !sharesNetworkOf) {
+    throw new InvalidOptionError("network", `${JSON.stringify(options.network)} is not a network; use "none", "host", "slirp4netns", "pasta", a Network or { container: runningContainer }`);
   }
   if (options.aliases !== undefined) {
     if (!joins) throw new InvalidOptionError("aliases", "aliases need a network: pass network: someNetwork as well");
@@ -364,6 +370,7 @@ export function normalizeOptions(options: ContainerOptions = {}): NormalizedOpti
   if (options.ports !== undefined) normalized.ports = parsePorts(options.ports);
   if (joins) normalized.joins = { network: joins, aliases: [...(options.aliases ?? [])] };
   if (sharesNetworkOf) normalized.sharesNetworkOf = sharesNetworkOf;
+  if (egress) normalized.egress = egress;
   const pidNamespace = pidNamespaceOf(options);
   if (pidNamespace) normalized.pidNamespace = pidNamespace;
   const ipcNamespace = ipcNamespaceOf(options);

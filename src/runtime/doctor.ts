@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { cgroupDriver } from "./cgroup/detect.js";
 import { DELEGATION_FIX, UndelegatedCgroupDriver } from "./cgroup/undelegated.js";
 import { TUN_FIX, tunDeviceOpen } from "./host-devices.js";
+import { egressHelperPath, egressHelpers, egressInstallFix } from "./egress-helpers.js";
 import { hostIdFacts, idMapping, isRootless, userNamespace } from "./user-namespace.js";
 
 /** One finding of {@link doctor}. */
@@ -125,13 +126,20 @@ function cgroupCheck(): DoctorCheck {
 function networkCheck(): DoctorCheck {
   const name = "network";
   const containers = "each container has its own network namespace with loopback; published ports go through bento's user-space proxy and bento networks are private bridges, with no route out (as root too)";
-  if (findExecutable("slirp4netns") === undefined) {
-    return { name, status: "limited", detail: `${containers}; build RUN steps get outbound access through slirp4netns, which is not installed, so they fail unless run with --network=host`, fix: "apt-get install slirp4netns" };
+  const installed = egressHelpers.filter((h) => egressHelperPath(h) !== undefined);
+  if (installed.length === 0) {
+    return {
+      name,
+      status: "limited",
+      detail: `${containers}; neither slirp4netns nor pasta is installed, so no container has a route out (network "slirp4netns" and "pasta" fail) and build RUN steps fail unless run with --network=host`,
+      fix: `${egressInstallFix("pasta")} (or ${egressInstallFix("slirp4netns")})`,
+    };
   }
+  const egress = `a route out through ${installed.join(" or ")} (network: ${installed.map((h) => `"${h}"`).join(" or ")}) for containers that ask, and for build RUN steps (through ${installed[0]}), never to the host's loopback`;
   if (isRootless() && !tunDeviceOpen()) {
-    return { name, status: "limited", detail: `${containers}; build RUN steps get only their loopback: slirp4netns needs /dev/net/tun, which is not open to this user`, fix: TUN_FIX };
+    return { name, status: "limited", detail: `${containers}; ${installed.join(" and ")} would give ${egress}, but need /dev/net/tun, which is not open to this user: RUN steps get only their loopback`, fix: TUN_FIX };
   }
-  return { name, status: "ok", detail: `${containers}; build RUN steps have their own network namespace with outbound access through slirp4netns, never the host's loopback` };
+  return { name, status: "ok", detail: `${containers}; ${egress}` };
 }
 
 function kernelCheck(kernel: string): DoctorCheck {

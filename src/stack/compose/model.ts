@@ -103,7 +103,7 @@ function service(s: ServicePlan): Doc {
   if (s.sharesIpcOf !== undefined) out.ipc = `service:${s.sharesIpcOf}`;
   else if (typeof o.ipc === "string") out.ipc = o.ipc;
   set(out, "labels", o.labels);
-  if (o.network === "host" || o.network === "none") out.network_mode = o.network;
+  if (o.network === "host" || o.network === "none" || o.network === "slirp4netns" || o.network === "pasta") out.network_mode = o.network;
   else if (s.sharesNetworkOf !== undefined) out.network_mode = `service:${s.sharesNetworkOf}`;
   else set(out, "networks", Object.fromEntries(Object.entries(s.networks).map(([n, v]) => [n, v.aliases.length > 0 ? { aliases: v.aliases } : null])));
   if (s.sharesPidOf !== undefined) out.pid = `service:${s.sharesPidOf}`;

@@ -271,7 +271,7 @@ const service = object(
     container_name: str("a container name"),
     labels: listOrDict('labels as a map or a list of "key=value"'),
     networks: serviceNetworks,
-    network_mode: str('"none", "host" or "service:<name>"'),
+    network_mode: str('"none", "host", "slirp4netns", "pasta" or "service:<name>"'),
     deploy,
     restart: str('"no", "on-failure[:max-retries]", "always" or "unless-stopped"'),
     profiles: listOfStrings("profile names"),

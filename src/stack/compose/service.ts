@@ -386,15 +386,16 @@ export function normalizeService(ctx: NormalizeContext, name: string, raw: Recor
 
   Object.assign(options, systemOptions(ctx, segs, raw));
 
-  // Networking: network_mode host/none is a ContainerOptions network; otherwise stack networks.
+  // Networking: network_mode host/none/slirp4netns/pasta is a ContainerOptions network; otherwise stack networks.
   if (raw.network_mode !== undefined) {
     if (raw.networks !== undefined) ctx.fail(at(segs, "network_mode"), "network_mode and networks cannot both be set; keep one");
     const mode = String(raw.network_mode);
-    if (mode === "host" || mode === "none") options.network = mode;
+    // slirp4netns and pasta: podman's platform values, which the spec leaves to the platform.
+    if (mode === "host" || mode === "none" || mode === "slirp4netns" || mode === "pasta") options.network = mode;
     else if (mode === "bridge") plan.networks = { default: { aliases: [] } };
     else if (mode.startsWith("service:")) sharedNetwork(ctx, segs, name, mode.slice("service:".length), raw, plan);
     else if (mode.startsWith("container:")) ctx.unsupported(at(segs, "network_mode"), `network_mode ${JSON.stringify(mode)} is not supported: a stack's services can share only each other's network; use "service:<name>"`);
-    else ctx.unsupported(at(segs, "network_mode"), `network_mode ${JSON.stringify(mode)} is not supported; use "host", "none", "service:<name>", or leave it out`);
+    else ctx.unsupported(at(segs, "network_mode"), `network_mode ${JSON.stringify(mode)} is not supported; use "host", "none", "slirp4netns", "pasta", "service:<name>", or leave it out`);
   } else {
     plan.networks = raw.networks === undefined ? { default: { aliases: [] } } : networks(ctx, at(segs, "networks"), raw.networks, declared.networks);
   }

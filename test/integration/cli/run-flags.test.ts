@@ -1,6 +1,6 @@
-import "../setup-env.js";
+import { isRoot } from "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { doctor } from "../../../src/runtime/doctor.js";
@@ -97,6 +97,17 @@ describe("bento run's docker flags", () => {
       expect(r.stderr).toMatch(/^bento: .*\n\nUsage: bento run/);
     }
   }, 120_000);
+
+  it("--network slirp4netns and --network pasta give a route out with the helper's DNS forwarder; -d with one is refused (125)", async () => {
+    const tunOpen = isRoot || (statSync("/dev/net/tun").mode & 0o006) === 0o006;
+    for (const network of ["slirp4netns", "pasta"]) {
+      const r = await bento(["run", "--network", network, busyboxRootfs(), "sh", "-c", "ip route | grep default; cat /etc/resolv.conf"]);
+      if (tunOpen) expect({ network, ...r }).toEqual({ network, code: 0, signal: null, stdout: "default via 10.0.2.2 dev tap0 \nnameserver 10.0.2.3\n", stderr: "" });
+      else expect({ network, code: r.code, tun: r.stderr.includes("/dev/net/tun") }).toEqual({ network, code: 125, tun: true });
+      const detached = await bento(["run", "-d", "--network", network, busyboxRootfs(), "true"]);
+      expect(detached).toMatchObject({ code: 125, stdout: "" });
+    }
+  }, 60_000);
 
   it("--hostname, --add-host, --dns*, --ulimit, --sysctl, --shm-size and --device reach the container", async () => {
     const script = [

@@ -1,5 +1,6 @@
 import { isRoot, testRoot } from "../setup-env.js";
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -34,14 +35,14 @@ function tunOpen(): boolean {
   }
 }
 
-/** slirp4netns processes this test process started and did not end. */
+/** slirp4netns and pasta processes this test process started and did not end. */
 function ownSlirps(): string[] {
   return readdirSync("/proc")
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
       try {
         const stat = readFileSync(`/proc/${p}/stat`, "utf8");
-        return stat.includes("(slirp4netns)") && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid && !/\) Z/.test(stat);
+        return /\((slirp4netns|pasta|passt)/.test(stat) && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid && !/\) Z/.test(stat);
       } catch {
         return false;
       }
@@ -80,6 +81,23 @@ describe(`build RUN networking`, () => {
     expect((await runImage(image)).stdout).toBe("a= b=\n");
     for (const bad of ["bridge", "", 1]) {
       await expect(image.build({ network: bad as never }), String(bad)).rejects.toThrow(/build\.network.*use "default" \(own namespace, outbound access\), "host" or "none"/);
+    }
+  });
+
+  it("gives RUN steps pasta where slirp4netns is not installed (rootless: where /dev/net/tun is open to the user)", async () => {
+    // A PATH with pasta and what starting it takes, and no slirp4netns: what a host with only passt has.
+    const bin = mkdtempSync(join(tmpdir(), "bento-only-pasta-"));
+    for (const tool of ["pasta", "setpriv", "mkfifo"]) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
+    const path = process.env.PATH;
+    process.env.PATH = bin;
+    try {
+      const image = Image.fromRootfs(busyboxRootfs()).run("ip -o -4 addr show tap0 | grep -o 'inet [0-9.]*' > /addr; cat /etc/resolv.conf >> /addr").cmd(["cat", "/addr"]);
+      const { stdout } = await runImage(image);
+      if (isRoot || tunOpen()) expect(stdout).toBe("inet 10.0.2.100\nnameserver 10.0.2.3\n");
+      else expect(stdout).not.toContain("inet");
+    } finally {
+      process.env.PATH = path;
+      rmSync(bin, { recursive: true });
     }
   });
 

@@ -58,7 +58,7 @@ describe("container options", () => {
   it("names the option at fault", () => {
     expect(() => normalizeOptions({ env: { "A=B": "x" } })).toThrow(/env.A=B/);
     expect(() => normalizeOptions({ command: "echo hi" as unknown as string[] })).toThrow(/command: must be an array/);
-    expect(() => normalizeOptions({ network: "bridge" as "host" })).toThrow(/network: "bridge" is not a network; use "none", "host", a Network or \{ container: runningContainer \}/);
+    expect(() => normalizeOptions({ network: "bridge" as "host" })).toThrow(/network: "bridge" is not a network; use "none", "host", "slirp4netns", "pasta", a Network or \{ container: runningContainer \}/);
     expect(() => normalizeOptions({ mounts: [{ tmpfs: "tmp" }] })).toThrow(/mounts\[0\].tmpfs/);
     expect(() => normalizeOptions({ mounts: [{ bind: "/no/such/dir", target: "/x" }] })).toThrow(/bind source "\/no\/such\/dir" does not exist; create it first/);
     expect(() => normalizeOptions({ mounts: ["a:b:c:d"] })).toThrow(/mounts\[0\]: "a:b:c:d" is not "source:target\[:ro\]"/);

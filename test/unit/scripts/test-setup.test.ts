@@ -1,7 +1,7 @@
 /**
  * `npm test`'s set-up (scripts/test-setup.mjs) installs what `.ci/run` installs: on a fresh
  * Debian machine the README's test command needs clang-format (for `npm run lint`) and
- * slirp4netns too, which `.ci/run` adds with `packages+=(...)`.
+ * slirp4netns and passt too, which `.ci/run` adds with `packages+=(...)`.
  */
 import { execFileSync } from "node:child_process";
 import { dirname, join } from "node:path";
@@ -22,6 +22,6 @@ describe("the test set-up's package list", () => {
       .trim()
       .split("\n");
     expect(listed).toEqual(packagesBashSees());
-    expect(listed).toEqual(expect.arrayContaining(["busybox-static", "clang-format", "slirp4netns"]));
+    expect(listed).toEqual(expect.arrayContaining(["busybox-static", "clang-format", "slirp4netns", "passt"]));
   });
 });

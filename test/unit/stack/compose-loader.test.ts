@@ -286,9 +286,11 @@ networks:
     expect(composeError(() => service("image: x\nrestart: sometimes")).path).toBe("services.s.restart");
   });
 
-  it("network_mode host and none become the container's network", () => {
+  it("network_mode host, none, slirp4netns and pasta become the container's network", () => {
     expect(service("image: x\nnetwork_mode: host").options.network).toBe("host");
     expect(service("image: x\nnetwork_mode: none").networks).toEqual({});
+    expect(service("image: x\nnetwork_mode: pasta").options.network).toBe("pasta");
+    expect(service("image: x\nnetwork_mode: slirp4netns").options.network).toBe("slirp4netns");
     expect(composeError(() => service("image: x\nnetwork_mode: host\nnetworks: [a]")).message).toMatch(/cannot both be set/);
   });
 
