@@ -9,10 +9,10 @@
 import { lchownSync, readFileSync, rmSync } from "node:fs";
 import { constants } from "node:os";
 import { isAbsolute, relative } from "node:path";
-import { BentoError } from "../errors.js";
+import { BentoError, HostUnsupportedError } from "../errors.js";
 import { installLayerOwners } from "../store/layer-owners.js";
-import type { IdRange } from "./id-map.js";
-import { idMapping, isRootless, onlyRootMapped, removeAsNamespaceRoot, runAsNamespaceRoot } from "./user-namespace.js";
+import { type IdRange, widerRangeFix } from "./id-map.js";
+import { heldIds, hostIdFacts, idMapping, isRootless, onlyRootMapped, removeAsNamespaceRoot, runAsNamespaceRoot, unmappedIds } from "./user-namespace.js";
 
 const { ENOENT, ENOTDIR } = constants.errno;
 
@@ -118,15 +118,22 @@ export async function takeTree(dir: string, manifest: string): Promise<Map<strin
 }
 
 // Rootless with a subordinate range, unpacked image layers keep their owners, set from inside
-// the user namespace. Ids the range does not hold stay root's (the user's), as without a range.
+// the user namespace. An owner the map does not hold is refused, naming the file and the fix (as
+// podman refuses it: its lchown fails with EINVAL), rather than silently made root's. (Without a
+// range, every file is root's: the one-line notice of user-namespace.ts says so.)
 if (isRootless() && idMapping().kind === "subordinate") {
   installLayerOwners((root) => {
     const changes = new OwnerChanges(root);
     const mapping = idMapping();
-    const held = (id: number, ranges: readonly IdRange[]) => ranges.some((r) => id >= r.inside && id < r.inside + r.count);
     return {
       set: (path, uid, gid) => {
-        if (held(uid, mapping.uidMap) && held(gid, mapping.gidMap)) changes.set(path, { uid, gid }, `unpack ${path}`);
+        const unmapped = [...unmappedIds([uid], mapping.uidMap), ...unmappedIds([gid], mapping.gidMap)];
+        if (unmapped.length > 0) {
+          throw new HostUnsupportedError(
+            `image file /${relative(root, path)} is owned by ${uid}:${gid}, but rootless a container holds only ids ${heldIds(mapping)} (you and your range in /etc/subuid and /etc/subgid); ${widerRangeFix(hostIdFacts().name, Math.max(...unmapped))}`,
+          );
+        }
+        changes.set(path, { uid, gid }, `unpack ${path}`);
       },
       apply: () => changes.apply(),
     };
