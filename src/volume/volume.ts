@@ -113,7 +113,8 @@ export class Volume {
     const copy = mkdtempSync(join(volumeDir(this.name), ".export-"));
     try {
       await copyAsNamespaceRoot(this.path, copy);
-      const recorded = await takeTree(copy, `${copy}.owners`);
+      // Like root's export, the tar keeps no xattrs: file capabilities included.
+      const recorded = new Map([...(await takeTree(copy, `${copy}.owners`))].map(([rel, { capability: _, ...owner }]) => [rel, owner]));
       await pipeline(Readable.from(layerTarFromDir(copy, { ...options, recorded })), createWriteStream(path));
     } finally {
       rmSync(copy, { recursive: true, force: true });
