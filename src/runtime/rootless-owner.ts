@@ -126,6 +126,18 @@ export interface TakenEntry {
 }
 
 /**
+ * Rootless: copies the staged tree `staged` (owners already the container's) to `path` of a
+ * stopped container whose overlay is `upper`, `work` and `lowers` (top first), as root of the
+ * user namespace through a writable overlay of them, so directories of other container users
+ * (mode 0700, say) are written as the container would write them. `path` is resolved inside the
+ * container (missing parents made); `into`: an existing directory there gets the tree under its
+ * own name, as `docker cp` does.
+ */
+export async function putAsNamespaceRoot(staged: string, path: string, into: boolean, upper: string, work: string, lowers: readonly string[]): Promise<void> {
+  await asNamespaceRoot(`copy to ${path}`, [["put", staged, path, into ? "into" : "as", upper, work, ...lowers]]);
+}
+
+/**
  * Rootless: makes the tree under `dir` the user's and readable by them (bento's own copy, or an
  * upper dir about to be deleted), and returns what each entry had before: owner (container ids),
  * mode and file capability, by path relative to `dir`, for the layer to record. The capability
