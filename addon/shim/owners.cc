@@ -38,12 +38,15 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdio>
 #include <map>
 #include <utility>
 #include <string>
 #include <vector>
 
+#include "overlay-view.hh"
+#include "put.hh"
 #include "roles.hh"
 #include "userns.hh"
 #include "util.hh"
@@ -195,38 +198,6 @@ void CopyTree(const std::string& from, const std::string& to) {
   }
 }
 
-// A read-only overlay of `dirs` (top first) as a detached mount, in a mount namespace of our
-// own (the user namespace's root may mount overlay there; nothing on the host sees it). One dir
-// is opened as it is.
-// With `upper` and `work`, the overlay is writable: what is written lands in `upper`, with the
-// copy-up of parents, owners and whiteouts the container's own overlay makes.
-Fd OpenView(const std::vector<std::string>& dirs, const std::string& upper = "", const std::string& work = "") {
-  if (dirs.size() == 1 && upper.empty()) {
-    Fd dir(open(dirs[0].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!dir.valid()) Fail("open", dirs[0]);
-    return dir;
-  }
-  static bool unshared = false;
-  if (!unshared && unshare(CLONE_NEWNS) < 0) Fail("unshare(CLONE_NEWNS)", dirs[0]);
-  unshared = true;
-  Fd fs(static_cast<int>(syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC)));
-  if (!fs.valid()) Fail("fsopen(overlay)", dirs[0]);
-  for (const std::string& dir : dirs)
-    if (syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_STRING, "lowerdir+", dir.c_str(), 0) < 0)
-      Fail("fsconfig(lowerdir+)", dir);
-  if (!upper.empty() && (syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_STRING, "upperdir", upper.c_str(), 0) < 0 ||
-                         syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_STRING, "workdir", work.c_str(), 0) < 0))
-    Fail("fsconfig(upperdir)", upper);
-  // Rootless layers and upper dirs mark whiteouts and opaque dirs with user.overlay xattrs.
-  if (syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) < 0)
-    Fail("fsconfig(userxattr)", dirs[0]);
-  if (syscall(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) Fail("fsconfig(create)", dirs[0]);
-  unsigned attributes = MOUNT_ATTR_NODEV | (upper.empty() ? MOUNT_ATTR_RDONLY : 0);
-  Fd mnt(static_cast<int>(syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC, attributes)));
-  if (!mnt.valid()) Fail("fsmount", dirs[0]);
-  return mnt;
-}
-
 // Makes every entry of our fresh copy the user's (root of the namespace), keeping setuid and
 // setgid bits, which chown clears.
 int OwnEntry(const char* path, const struct stat* st, int, struct FTW*) {
@@ -285,92 +256,6 @@ void Stage(const Op& op) {
   if (owners == "take" && nftw(to.c_str(), OwnEntry, 64, FTW_PHYS | FTW_MOUNT) < 0) Fail("nftw", to);
 }
 
-// Runs `argv` (cp or rm) in the directory `dir`, by names it does not follow.
-void RunIn(int dir, const std::vector<const char*>& argv, const std::string& what) {
-  pid_t pid = fork();
-  if (pid < 0) Fail("fork", what);
-  if (pid == 0) {
-    if (fchdir(dir) < 0) _exit(126);
-    std::vector<const char*> args = argv;
-    args.push_back(nullptr);
-    execvp(args[0], const_cast<char* const*>(args.data()));
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) Fail("waitpid", what);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    errno = EIO;
-    Fail(argv[0], what);
-  }
-}
-
-// Opens `rel` in the view as the container would resolve it (never leaving it).
-long OpenInRoot(int root, const std::string& rel) {
-  open_how how{};
-  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  long fd;
-  do fd = syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how);
-  while (fd < 0 && errno == EINTR);
-  return fd;
-}
-
-// "put <staged> <path> into|as <upper> <work> <lower>..." copies the staged tree to `path` of a
-// stopped container, through a writable overlay of its layers: parents are resolved inside the
-// container (missing ones made, 0755 root's), and overlay copies them up with their owners and
-// modes. "into": an existing directory at `path` (its last name not followed) gets the tree
-// under its staged name; otherwise, and with "as", the tree replaces what `path` names.
-void Put(const Op& op) {
-  const std::string& staged = op.arg(1);
-  const std::string& path = op.arg(2);
-  const std::string& mode = op.arg(3);
-  if (op.args.size() < 7 || staged.empty() || staged[0] != '/' || (mode != "into" && mode != "as")) {
-    errno = EINVAL;
-    Fail("put", path);
-  }
-  Fd root = OpenView(std::vector<std::string>(op.args.begin() + 6, op.args.end()), op.arg(4), op.arg(5));
-  std::vector<std::string> parts;
-  for (size_t at = 0; at <= path.size();) {
-    size_t slash = path.find('/', at);
-    if (slash == std::string::npos) slash = path.size();
-    std::string part = path.substr(at, slash - at);
-    if (!part.empty() && part != ".") parts.push_back(part);
-    at = slash + 1;
-  }
-  std::string name = parts.empty() ? "" : parts.back();
-  if (name == ".." || (name.empty() && mode != "into")) {
-    errno = EINVAL;
-    Fail("put", path);
-  }
-  std::string sofar = "/";
-  Fd dir(static_cast<int>(OpenInRoot(root.get(), sofar)));
-  if (!dir.valid()) Fail("openat2", path);
-  for (size_t i = 0; i + 1 < parts.size(); i++) {
-    sofar += parts[i] + "/";
-    long fd = OpenInRoot(root.get(), sofar);
-    if (fd < 0 && errno == ENOENT && parts[i] != "..") {
-      if (mkdirat(dir.get(), parts[i].c_str(), 0755) < 0 && errno != EEXIST) Fail("mkdirat", sofar);
-      fd = OpenInRoot(root.get(), sofar);
-    }
-    if (fd < 0) Fail("openat2", sofar);
-    dir = Fd(static_cast<int>(fd));
-  }
-  std::string base = staged.substr(staged.rfind('/') + 1);
-  std::string final_name = name;
-  struct stat st;
-  if (mode == "into" &&
-      (name.empty() || (fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)))) {
-    if (!name.empty()) {
-      Fd into(openat(dir.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!into.valid()) Fail("openat", path);
-      dir = std::move(into);
-    }
-    final_name = base;
-  }
-  RunIn(dir.get(), {"rm", "-rf", "--", final_name.c_str()}, path);
-  RunIn(dir.get(), {"cp", "-a", "--reflink=auto", "--", staged.c_str(), final_name.c_str()}, path);
-}
 }  // namespace
 
 int RunOwners() {
