@@ -94,11 +94,12 @@ RUN mkdir -m 700 /keys && echo s3cret > /keys/key && chmod 600 /keys/key ${owner
 FROM busybox:multistage
 COPY --from=secret /keys /keys
 COPY --from=secret --chown=0:0 /keys/key /root-key
-CMD ["sh", "-c", "stat -c '%n %a %u:%g' /keys /keys/key /root-key && cat /keys/key /root-key"]
+COPY --from=secret /keys/k* /wild/
+CMD ["sh", "-c", "stat -c '%n %a %u:%g' /keys /keys/key /root-key /wild/key && cat /keys/key /root-key /wild/key"]
 `,
     });
     const built = await image.build();
-    expect(await runImage(Image.from(built.id))).toMatchObject({ exitCode: 0, stdout: `/keys 755 0:0\n/keys/key 600 ${made}\n/root-key 600 0:0\ns3cret\ns3cret\n` });
+    expect(await runImage(Image.from(built.id))).toMatchObject({ exitCode: 0, stdout: `/keys 755 0:0\n/keys/key 600 ${made}\n/root-key 600 0:0\n/wild/key 600 ${made}\ns3cret\ns3cret\ns3cret\n` });
   });
 
   it("names a missing base image and the ways to get it", async () => {
