@@ -24,7 +24,7 @@ export interface Owner {
 
 /**
  * The owner a file of the host has in a container: rootless, the user's ids are root's and the
- * subordinate range is 1-65536; as root, the same ids. Ids outside the map become root's (the
+ * subordinate ranges are 1-N; as root, the same ids. Host ids outside the map become root's (the
  * user owns the copy bento makes of them).
  */
 export function containerOwnerOf(host: Owner): Owner {

@@ -104,7 +104,7 @@ export class Volume {
     await mkdir(dirname(path), { recursive: true });
     // The store's own tar writer: symlinks as they are (absolute targets included), hardlinks once,
     // names sorted. (The tar package's writer threw "write after end" on some trees with hardlinks.)
-    // Owners as a container sees them (rootless: the user is root, the range 1-65536).
+    // Owners as a container sees them (rootless: the user is root, the ranges 1-N).
     const options = { opaqueXattrs: [], keepXattr: () => false, whiteouts: false, imageOwner: (uid: number, gid: number) => containerOwnerOf({ uid, gid }) };
     if (!isRootless()) return pipeline(Readable.from(layerTarFromDir(this.path, options)), createWriteStream(path));
     // Rootless, files that container users made belong to subordinate ids the user may not
