@@ -160,16 +160,18 @@ export async function takeTree(dir: string, manifest: string): Promise<Map<strin
   }
 }
 
-// Rootless with a subordinate range, unpacked image layers keep their owners, set from inside
-// the user namespace. An owner the map does not hold is refused, naming the file and the fix (as
-// podman refuses it: its lchown fails with EINVAL), rather than silently made root's. (Without a
-// range, every file is root's: the one-line notice of user-namespace.ts says so.)
-if (isRootless() && idMapping().kind === "subordinate") {
+// Rootless, unpacked image layers keep their owners and file capabilities, set from inside the
+// user namespace. With a subordinate range, an owner the map does not hold is refused, naming
+// the file and the fix (as podman refuses it: its lchown fails with EINVAL), rather than
+// silently made root's. Without one, every file is root's (the one-line notice of
+// user-namespace.ts says so); capabilities are still kept.
+if (isRootless()) {
   installLayerOwners((root) => {
     const changes = new OwnerChanges(root);
     const mapping = idMapping();
     return {
       set: (path, uid, gid) => {
+        if (mapping.kind === "single") return;
         const unmapped = [...unmappedIds([uid], mapping.uidMap), ...unmappedIds([gid], mapping.gidMap)];
         if (unmapped.length > 0) {
           throw new HostUnsupportedError(
