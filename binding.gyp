@@ -41,7 +41,9 @@
         "addon/shim/seccomp.cc",
         "addon/shim/devices.cc",
         "addon/shim/userns.cc",
-        "addon/shim/owners.cc"
+        "addon/shim/owners.cc",
+        "addon/shim/overlay-view.cc",
+        "addon/shim/put.cc"
       ],
       "cflags_cc": ["-std=c++17", "-Wall", "-Werror", "-fstack-protector-strong", "-O2"],
       "cflags_cc!": ["-fno-exceptions"],

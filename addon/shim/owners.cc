@@ -9,9 +9,14 @@
 // And the reverse, to read files that container users made (a layer from an upper dir):
 //   "copy <from> <to>"      cp -a from/. into to, owners and xattrs kept (a running container's
 //                           upper dir is never changed)
-//   "take <dir> <manifest>" writes each entry's path, owner and mode to the manifest, then makes
-//                           it the user's and readable by them, so Node can read the tree and
-//                           still record the owners and modes the container gave it
+//   "take <dir> <manifest>" writes each entry's path, owner, mode and file capability to the
+//                           manifest, then makes it the user's and readable by them, so Node can
+//                           read the tree and still record what the container gave it
+//   "put <staged> <path> into|as <upper> <work> <lower>..."
+//                           copies a staged tree into a stopped container (see Put)
+//   "setcap <root> <path> <hex>"
+//                           sets a file's security.capability (after its lchown, which clears
+//                           it), the value in the v2 form a layer carries
 //   "stage <to> take|keep <path> <dir>..."
 //                           copies what `path` names in the view of the dirs (a stopped
 //                           container's upper dir and image layers, top first, mounted as a
@@ -30,14 +35,18 @@
 #include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdio>
 #include <map>
 #include <utility>
 #include <string>
 #include <vector>
 
+#include "overlay-view.hh"
+#include "put.hh"
 #include "roles.hh"
 #include "userns.hh"
 #include "util.hh"
@@ -74,21 +83,80 @@ void SetOwner(const std::string& root, const std::string& rel, uid_t uid, gid_t 
   }
 }
 
+constexpr char kCapability[] = "security.capability";
+
+std::string Hex(const unsigned char* data, size_t size) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < size; i++) {
+    out += digits[data[i] >> 4];
+    out += digits[data[i] & 15];
+  }
+  return out;
+}
+
+// A regular file's capability xattr, hex, or "". Read by the namespace's root, the kernel gives
+// a v3 value whose root id is that root as v2 (no root id), the form a layer carries and any
+// other namespace's root turns back into its own v3 when it writes it (capabilities(7), "File
+// capability extended attribute versioning").
+std::string ReadCapability(const char* path, const struct stat* st) {
+  if (!S_ISREG(st->st_mode)) return "";
+  unsigned char value[64];
+  ssize_t size = lgetxattr(path, kCapability, value, sizeof value);
+  if (size < 0) {
+    if (errno == ENODATA || errno == ENOTSUP) return "";
+    Fail("lgetxattr(security.capability)", path);
+  }
+  return Hex(value, static_cast<size_t>(size));
+}
+
+// Sets `rel`'s capability xattr to the v2 value `hex`; the kernel stores it as v3 with this
+// namespace's root as its root id, so it gives privileges only to processes of this namespace.
+void SetCapability(const std::string& root, const std::string& rel, const std::string& hex) {
+  Fd f = OpenNoFollowInRoot(root, rel);
+  struct stat st;
+  if (fstat(f.get(), &st) < 0) Fail("fstat", rel);
+  std::vector<unsigned char> value;
+  auto nibble = [](char c) { return c >= 'a' ? c - 'a' + 10 : c - '0'; };
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    value.push_back(static_cast<unsigned char>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
+  if (!S_ISREG(st.st_mode) || value.empty() || hex.size() % 2 != 0) {
+    errno = EINVAL;
+    Fail("setcap", rel);
+  }
+  std::string fd_path = "/proc/self/fd/" + std::to_string(f.get());
+  if (setxattr(fd_path.c_str(), kCapability, value.data(), value.size(), 0) < 0)
+    Fail("setxattr(security.capability)", rel);
+}
+
 FILE* g_manifest = nullptr;
 size_t g_root_length = 0;
 
-// What hard-linked files had before their first name was taken: the next names record that,
-// not the owner and mode the first one left.
-std::map<std::pair<dev_t, ino_t>, struct stat> g_linked;
+// What a file had before it was taken (lchown clears a capability): hard-linked names after the
+// first record that, not what the first one left.
+struct Before {
+  struct stat st;
+  std::string capability;
+};
+std::map<std::pair<dev_t, ino_t>, Before> g_linked;
 
-// One manifest record: path relative to the tree, uid, gid, mode (octal), each ended by a NUL.
+// One manifest record: path relative to the tree, uid, gid, mode (octal), capability (hex or
+// empty), each ended by a NUL.
 int TakeEntry(const char* path, const struct stat* seen, int, struct FTW* ftw) {
-  const struct stat* st = seen;
-  if (!S_ISDIR(seen->st_mode) && seen->st_nlink > 1)
-    st = &g_linked.try_emplace({seen->st_dev, seen->st_ino}, *seen).first->second;
+  Before own{*seen, ""};
+  Before* before = &own;
+  if (!S_ISDIR(seen->st_mode) && seen->st_nlink > 1) {
+    auto [it, first] = g_linked.try_emplace({seen->st_dev, seen->st_ino}, own);
+    before = &it->second;
+    if (first) before->capability = ReadCapability(path, seen);
+  } else {
+    own.capability = ReadCapability(path, seen);
+  }
+  const struct stat* st = &before->st;
   if (ftw->level > 0) {
     std::string record = std::string(path + g_root_length + 1) + '\0' + std::to_string(st->st_uid) + '\0' +
-                         std::to_string(st->st_gid) + '\0' + std::to_string(st->st_mode & 07777) + '\0';
+                         std::to_string(st->st_gid) + '\0' + std::to_string(st->st_mode & 07777) + '\0' +
+                         before->capability + '\0';
     if (fwrite(record.data(), 1, record.size(), g_manifest) != record.size()) Fail("write", "manifest");
   }
   if ((st->st_uid != 0 || st->st_gid != 0) && lchown(path, 0, 0) < 0) Fail("lchown", path);
@@ -128,32 +196,6 @@ void CopyTree(const std::string& from, const std::string& to) {
     errno = EIO;
     Fail("cp -a", from);
   }
-}
-
-// A read-only overlay of `dirs` (top first) as a detached mount, in a mount namespace of our
-// own (the user namespace's root may mount overlay there; nothing on the host sees it). One dir
-// is opened as it is.
-Fd OpenView(const std::vector<std::string>& dirs) {
-  if (dirs.size() == 1) {
-    Fd dir(open(dirs[0].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!dir.valid()) Fail("open", dirs[0]);
-    return dir;
-  }
-  static bool unshared = false;
-  if (!unshared && unshare(CLONE_NEWNS) < 0) Fail("unshare(CLONE_NEWNS)", dirs[0]);
-  unshared = true;
-  Fd fs(static_cast<int>(syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC)));
-  if (!fs.valid()) Fail("fsopen(overlay)", dirs[0]);
-  for (const std::string& dir : dirs)
-    if (syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_STRING, "lowerdir+", dir.c_str(), 0) < 0)
-      Fail("fsconfig(lowerdir+)", dir);
-  // Rootless layers and upper dirs mark whiteouts and opaque dirs with user.overlay xattrs.
-  if (syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) < 0)
-    Fail("fsconfig(userxattr)", dirs[0]);
-  if (syscall(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) Fail("fsconfig(create)", dirs[0]);
-  Fd mnt(static_cast<int>(syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV)));
-  if (!mnt.valid()) Fail("fsmount", dirs[0]);
-  return mnt;
 }
 
 // Makes every entry of our fresh copy the user's (root of the namespace), keeping setuid and
@@ -227,6 +269,8 @@ int RunOwners() {
       else if (op.name() == "copy") CopyTree(op.arg(1), op.arg(2));
       else if (op.name() == "take") TakeTree(op.arg(1), op.arg(2));
       else if (op.name() == "stage") Stage(op);
+      else if (op.name() == "setcap") SetCapability(op.arg(1), op.arg(2), op.arg(3));
+      else if (op.name() == "put") Put(op);
     }
     SendEvent(kControlFd, "\"event\":\"ready\"");
     return 0;

@@ -14,7 +14,7 @@
  * - ADD extracts local tar archives (plain, gzip, bzip2, xz, zstd) into `dest`, and downloads URLs
  *   without extracting them (mode 0600, as Docker).
  */
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, type Stats } from "node:fs";
 import path from "node:path";
 import { parseGroup, parsePasswd } from "../runtime/user.js";
 import { tempName } from "../store/fs-util.js";
@@ -54,8 +54,11 @@ export interface PreparedFileStep {
 export interface FileStepOrigin {
   /** The build context (opened on first use). */
   context(): BuildContext;
-  /** For `COPY --from`: the source image's view and identity. */
-  from?: { view: LayeredView; id: string; name: string };
+  /**
+   * For `COPY --from`: the source image's view and identity; rootless, `owners` holds the owners
+   * and modes its files had (the view is a copy made the user's: see readable-source.ts).
+   */
+  from?: { view: LayeredView; id: string; name: string; owners?: ReadonlyMap<string, { uid: number; gid: number; mode: number }> };
   /** Where downloads go (the store's temp directory). */
   tmpDir: string;
 }
@@ -304,10 +307,14 @@ export async function writeFileStep(prepared: PreparedFileStep, root: string, vi
         const from = source.entry;
         const sourceView = origin.from?.view;
         if (sourceView === undefined) throw new Error("COPY --from source without its image view");
+        // The owner and mode a file had in the source image (rootless: recorded before its copy was made the user's).
+        const recorded = origin.from?.owners;
+        const ownerOf = (rel: string, stat: Stats) => ownerOr(recorded?.get(rel) ?? containerOwnerOf(stat));
+        const modeOf = (rel: string, stat: Stats) => chmod ?? recorded?.get(rel)?.mode ?? stat.mode;
         if (!from.stat.isDirectory()) {
           const target = placeFile(layer, fileTarget(path.posix.basename(source.matched)));
-          if (from.stat.isSymbolicLink()) layer.symlink(sourceView.readlink(source.rel), target, ownerOr(containerOwnerOf(from.stat)), from.stat.mtimeMs);
-          else layer.copyFile(from.hostPath, target, chmod ?? from.stat.mode, ownerOr(containerOwnerOf(from.stat)), from.stat.mtimeMs);
+          if (from.stat.isSymbolicLink()) layer.symlink(sourceView.readlink(source.rel), target, ownerOf(source.rel, from.stat), from.stat.mtimeMs);
+          else layer.copyFile(from.hostPath, target, modeOf(source.rel, from.stat), ownerOf(source.rel, from.stat), from.stat.mtimeMs);
           break;
         }
         layer.ensureDir(destRel);
@@ -317,14 +324,14 @@ export async function writeFileStep(prepared: PreparedFileStep, root: string, vi
             const child = sourceView.lookup(childRel);
             if (child === undefined) continue;
             const childTarget = join(target, name);
-            const owner = ownerOr(containerOwnerOf(child.stat));
+            const owner = ownerOf(childRel, child.stat);
             if (child.stat.isDirectory()) {
-              layer.writeDir(placeDir(layer, childTarget), chmod ?? child.stat.mode, owner, child.stat.mtimeMs);
+              layer.writeDir(placeDir(layer, childTarget), modeOf(childRel, child.stat), owner, child.stat.mtimeMs);
               walk(childRel, childTarget);
             } else if (child.stat.isSymbolicLink()) {
               layer.symlink(sourceView.readlink(childRel), placeFile(layer, childTarget), owner, child.stat.mtimeMs);
             } else if (child.stat.isFile()) {
-              layer.copyFile(child.hostPath, placeFile(layer, childTarget), chmod ?? child.stat.mode, owner, child.stat.mtimeMs);
+              layer.copyFile(child.hostPath, placeFile(layer, childTarget), modeOf(childRel, child.stat), owner, child.stat.mtimeMs);
             }
           }
         };

@@ -30,6 +30,8 @@ import type { BuildRun } from "./build-run.js";
 import { afterLayerStep, CONFIG_ONLY, fromText, scratchState, stepText, type BuildState } from "./build-state.js";
 import { runLayerStep, workdirLayer } from "./layer-steps.js";
 import { layerOfTree } from "./layer-of-tree.js";
+import { readableSource, type ReadableSource } from "./readable-source.js";
+import { isRootless } from "../runtime/user-namespace.js";
 
 /** The build of one plan (the top one, or one embedded with `from(image)` / `copy({ from: image })`). */
 export class PlanBuild {
@@ -297,14 +299,19 @@ export class PlanBuild {
       throw new BuildStepError(position, { reason: (e as Error).message }, { cause: e });
     }
     const origin: FileStepOrigin = { context: () => this.run.context(this.contextDir), tmpDir: this.run.store.tmpDir };
+    let readable: ReadableSource | undefined;
     if (expanded.kind === "copy" && expanded.from !== undefined) {
       const source = await this.#copySource(expanded.from, stage, position);
-      origin.from = { view: new LayeredView(await this.run.lowerDirs(source.state.layers)), id: source.state.id, name: source.name };
+      const dirs = await this.run.lowerDirs(source.state.layers);
+      // Rootless, the image's files of other container users are read through a copy root of the user namespace makes.
+      if (isRootless()) readable = await readableSource(dirs, expanded.sources, this.run.store.tmpDir);
+      origin.from = { view: readable?.view ?? new LayeredView(dirs), id: source.state.id, name: source.name, ...(readable ? { owners: readable.owners } : {}) };
     }
     let prepared;
     try {
       prepared = await prepareFileStep(expanded, origin);
     } catch (e) {
+      readable?.remove();
       if (e instanceof ContextRefusal) throw new BuildContextError(position, e.source, e.reason);
       throw e;
     }
@@ -328,6 +335,7 @@ export class PlanBuild {
       return afterLayerStep(state, key, outcome, event);
     } finally {
       prepared.cleanup();
+      readable?.remove();
     }
   }
 

@@ -12,8 +12,8 @@ import type { RawExecResult } from "./exec.js";
 import { copyMergedTree, lookupMerged, resolveMerged } from "./merged-view.js";
 import { containerPath } from "./mounts.js";
 import type { RuntimeMount } from "../runtime/container-plan.js";
-import { containerOwnerOf, OwnerChanges, stageAsNamespaceRoot } from "../runtime/rootless-owner.js";
-import { isRootless } from "../runtime/user-namespace.js";
+import { containerOwnerOf, OwnerChanges, putAsNamespaceRoot, stageAsNamespaceRoot } from "../runtime/rootless-owner.js";
+import { isRootless, removeAsNamespaceRoot } from "../runtime/user-namespace.js";
 
 /** What copying needs from a container. */
 export interface CopyTarget {
@@ -119,6 +119,7 @@ export async function copyToContainer(target: CopyTarget, source: string | Buffe
       return;
     }
     // Stopped: write into the upper directory, which overlay will show on the next start.
+    if (isRootless()) return await putRootless(target, source, dest, staging);
     const upper = target.layers()[0]!;
     // The parents resolved inside the container, so no symlink it made leads the write to the host.
     const resolved = resolveMerged(target.layers(), dest, false);
@@ -133,6 +134,23 @@ export async function copyToContainer(target: CopyTarget, source: string | Buffe
     await owners.apply();
   } finally {
     rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+// Rootless, the container's directories may belong to other container users (subordinate ids,
+// mode 0700): root of the user namespace writes the staged tree through an overlay of the
+// container's layers, where its paths resolve as the container's own, and copies parents up.
+async function putRootless(target: CopyTarget, source: string | Buffer, dest: string, staging: string): Promise<void> {
+  const [upper, ...lowers] = target.layers();
+  const staged = join(staging, typeof source === "string" ? basename(source) : basename(dest));
+  const owners = new OwnerChanges(staging);
+  stage(source, staged, owners);
+  await owners.apply();
+  try {
+    await putAsNamespaceRoot(staged, dest, typeof source === "string", upper!, join(dirname(upper!), "work"), lowers);
+  } finally {
+    // Staged files may belong to container users now: the namespace's root removes them.
+    await removeAsNamespaceRoot([staging]);
   }
 }
 

@@ -82,8 +82,8 @@ function idMappingCheck(): DoctorCheck {
   const mapping = idMapping();
   const facts = hostIdFacts();
   if (mapping.kind === "subordinate") {
-    const range = mapping.uidMap[1]!;
-    return { name, status: "ok", detail: `container 0 is you (uid ${facts.uid}); 1-${range.count} are ${range.outside}-${range.outside + range.count - 1} from /etc/subuid (newuidmap: ${mapping.helpers!.newuidmap})` };
+    const ranges = mapping.uidMap.slice(1).map((r) => `${r.inside}-${r.inside + r.count - 1} are ${r.outside}-${r.outside + r.count - 1}`);
+    return { name, status: "ok", detail: `container 0 is you (uid ${facts.uid}); ${ranges.join(", ")} from /etc/subuid (newuidmap: ${mapping.helpers!.newuidmap})` };
   }
   return { name, status: "limited", detail: "only your own id is mapped (to container root): images' files of other owners become root's, and a container user other than root fails", fix: mapping.limitation! };
 }

@@ -9,10 +9,10 @@
 import { lchownSync, readFileSync, rmSync } from "node:fs";
 import { constants } from "node:os";
 import { isAbsolute, relative } from "node:path";
-import { BentoError } from "../errors.js";
+import { BentoError, HostUnsupportedError } from "../errors.js";
 import { installLayerOwners } from "../store/layer-owners.js";
-import type { IdRange } from "./id-map.js";
-import { idMapping, isRootless, onlyRootMapped, removeAsNamespaceRoot, runAsNamespaceRoot } from "./user-namespace.js";
+import { type IdRange, widerRangeFix } from "./id-map.js";
+import { heldIds, hostIdFacts, idMapping, isRootless, onlyRootMapped, removeAsNamespaceRoot, runAsNamespaceRoot, unmappedIds } from "./user-namespace.js";
 
 const { ENOENT, ENOTDIR } = constants.errno;
 
@@ -24,7 +24,7 @@ export interface Owner {
 
 /**
  * The owner a file of the host has in a container: rootless, the user's ids are root's and the
- * subordinate range is 1-65536; as root, the same ids. Ids outside the map become root's (the
+ * subordinate ranges are 1-N; as root, the same ids. Host ids outside the map become root's (the
  * user owns the copy bento makes of them).
  */
 export function containerOwnerOf(host: Owner): Owner {
@@ -40,6 +40,7 @@ export function containerOwnerOf(host: Owner): Owner {
 /** Owners given to files under one directory, the last step once they are written. */
 export class OwnerChanges {
   readonly #pending: Array<{ rel: string; owner: Owner }> = [];
+  readonly #capabilities: Array<{ rel: string; value: Buffer }> = [];
 
   /** `root`: the directory every path lies in; rootless, paths are resolved inside it. */
   constructor(readonly root: string) {}
@@ -53,19 +54,34 @@ export class OwnerChanges {
     if (!isRootless()) return lchownSync(path, owner.uid, owner.gid);
     if (owner.uid === 0 && owner.gid === 0) return; // the user's, as written
     onlyRootMapped(`${what}: owner`, owner);
-    const rel = relative(this.root, path);
-    if (rel.startsWith("..") || isAbsolute(rel)) throw new Error(`OwnerChanges: "${path}" is not under "${this.root}"`);
-    this.#pending.push({ rel, owner });
+    this.#pending.push({ rel: this.#relative(path), owner });
   }
 
-  /** Rootless: sets the collected owners from inside the user namespace. */
+  /**
+   * Rootless: gives the regular file `path` the file capability `value` (v2, as a layer carries
+   * it) when {@link apply} runs, after the owners (chown clears it). The namespace's root writes
+   * it, so the kernel stores it as v3 with that root's id: it holds in this user namespace's
+   * containers, as a layer's v2 value holds in root's.
+   */
+  setCapability(path: string, value: Buffer): void {
+    this.#capabilities.push({ rel: this.#relative(path), value });
+  }
+
+  #relative(path: string): string {
+    const rel = relative(this.root, path);
+    if (rel.startsWith("..") || isAbsolute(rel)) throw new Error(`OwnerChanges: "${path}" is not under "${this.root}"`);
+    return rel;
+  }
+
+  /** Rootless: sets the collected owners, then capabilities, from inside the user namespace. */
   async apply(): Promise<void> {
     const pending = this.#pending.splice(0);
-    if (pending.length === 0) return;
-    await asNamespaceRoot(
-      `set owners under ${this.root}`,
-      pending.map((p) => ["lchown", this.root, p.rel || ".", String(p.owner.uid), String(p.owner.gid)]),
-    );
+    const capabilities = this.#capabilities.splice(0);
+    if (pending.length === 0 && capabilities.length === 0) return;
+    await asNamespaceRoot(`set owners under ${this.root}`, [
+      ...pending.map((p) => ["lchown", this.root, p.rel || ".", String(p.owner.uid), String(p.owner.gid)]),
+      ...capabilities.map((c) => ["setcap", this.root, c.rel, c.value.toString("hex")]),
+    ]);
   }
 }
 
@@ -100,34 +116,71 @@ export async function stageAsNamespaceRoot(dirs: readonly string[], path: string
   throw new BentoError("ERR_OWNER", `copy ${path}: ${failed.syscall ?? "helper"} ${failed.path ?? ""} failed (errno ${failed.errno ?? "?"}${failed.message ? `: ${failed.message}` : ""})`);
 }
 
+/** What an entry of a taken tree had before (see {@link takeTree}). */
+export interface TakenEntry {
+  uid: number;
+  gid: number;
+  mode: number;
+  /** Its `security.capability` in the v2 form a layer carries (root id-free), if it had one. */
+  capability?: Buffer;
+}
+
+/**
+ * Rootless: copies the staged tree `staged` (owners already the container's) to `path` of a
+ * stopped container whose overlay is `upper`, `work` and `lowers` (top first), as root of the
+ * user namespace through a writable overlay of them, so directories of other container users
+ * (mode 0700, say) are written as the container would write them. `path` is resolved inside the
+ * container (missing parents made); `into`: an existing directory there gets the tree under its
+ * own name, as `docker cp` does.
+ */
+export async function putAsNamespaceRoot(staged: string, path: string, into: boolean, upper: string, work: string, lowers: readonly string[]): Promise<void> {
+  await asNamespaceRoot(`copy to ${path}`, [["put", staged, path, into ? "into" : "as", upper, work, ...lowers]]);
+}
+
 /**
  * Rootless: makes the tree under `dir` the user's and readable by them (bento's own copy, or an
- * upper dir about to be deleted), and returns what each entry had before: owner (container ids)
- * and mode, by path relative to `dir`, for the layer to record. `manifest`: a new file's path.
+ * upper dir about to be deleted), and returns what each entry had before: owner (container ids),
+ * mode and file capability, by path relative to `dir`, for the layer to record. The capability
+ * is read as the namespace's root reads it: the kernel turns the v3 value a container's root
+ * wrote (its root id the user's uid) into v2; on the host it reads v3, valid only in this
+ * namespace, and chown clears it. `manifest`: a new file's path.
  */
-export async function takeTree(dir: string, manifest: string): Promise<Map<string, { uid: number; gid: number; mode: number }>> {
+export async function takeTree(dir: string, manifest: string): Promise<Map<string, TakenEntry>> {
   try {
     await asNamespaceRoot(`read ${dir}`, [["take", dir, manifest]]);
     const fields = readFileSync(manifest, "utf8").split("\0");
-    const out = new Map<string, { uid: number; gid: number; mode: number }>();
-    for (let i = 0; i + 3 < fields.length; i += 4) out.set(fields[i]!, { uid: Number(fields[i + 1]), gid: Number(fields[i + 2]), mode: Number(fields[i + 3]) });
+    const out = new Map<string, TakenEntry>();
+    for (let i = 0; i + 4 < fields.length; i += 5) {
+      const capability = fields[i + 4]!;
+      out.set(fields[i]!, { uid: Number(fields[i + 1]), gid: Number(fields[i + 2]), mode: Number(fields[i + 3]), ...(capability ? { capability: Buffer.from(capability, "hex") } : {}) });
+    }
     return out;
   } finally {
     rmSync(manifest, { force: true });
   }
 }
 
-// Rootless with a subordinate range, unpacked image layers keep their owners, set from inside
-// the user namespace. Ids the range does not hold stay root's (the user's), as without a range.
-if (isRootless() && idMapping().kind === "subordinate") {
+// Rootless, unpacked image layers keep their owners and file capabilities, set from inside the
+// user namespace. With a subordinate range, an owner the map does not hold is refused, naming
+// the file and the fix (as podman refuses it: its lchown fails with EINVAL), rather than
+// silently made root's. Without one, every file is root's (the one-line notice of
+// user-namespace.ts says so); capabilities are still kept.
+if (isRootless()) {
   installLayerOwners((root) => {
     const changes = new OwnerChanges(root);
     const mapping = idMapping();
-    const held = (id: number, ranges: readonly IdRange[]) => ranges.some((r) => id >= r.inside && id < r.inside + r.count);
     return {
       set: (path, uid, gid) => {
-        if (held(uid, mapping.uidMap) && held(gid, mapping.gidMap)) changes.set(path, { uid, gid }, `unpack ${path}`);
+        if (mapping.kind === "single") return;
+        const unmapped = [...unmappedIds([uid], mapping.uidMap), ...unmappedIds([gid], mapping.gidMap)];
+        if (unmapped.length > 0) {
+          throw new HostUnsupportedError(
+            `image file /${relative(root, path)} is owned by ${uid}:${gid}, but rootless a container holds only ids ${heldIds(mapping)} (you and your range in /etc/subuid and /etc/subgid); ${widerRangeFix(hostIdFacts().name, Math.max(...unmapped))}`,
+          );
+        }
+        changes.set(path, { uid, gid }, `unpack ${path}`);
       },
+      setCapability: (path, value) => changes.setCapability(path, value),
       apply: () => changes.apply(),
     };
   }, removeAsNamespaceRoot);

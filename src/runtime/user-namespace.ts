@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { childProcessModule } from "../deps.js";
 import { BentoError, HostUnsupportedError } from "../errors.js";
 import { HelperProcess, type HelperEvent } from "../native/helper-process.js";
-import { chooseIdMapping, hostIdFacts, type IdMapping, mapText } from "./id-map.js";
+import { chooseIdMapping, highestId, hostIdFacts, type IdMapping, type IdRange, mapText, widerRangeFix } from "./id-map.js";
 
 export { hostIdFacts };
 
@@ -54,15 +54,23 @@ export function onlyRootMapped(what: string, user: { uid: number; gid: number; g
     }
     return true;
   }
-  const mapped = (id: number, ranges: IdMapping["uidMap"]) => ranges.some((r) => id >= r.inside && id < r.inside + r.count);
-  const gids = [user.gid, ...(user.groups ?? [])];
-  if (!mapped(user.uid, mapping.uidMap) || !gids.every((g) => mapped(g, mapping.gidMap))) {
-    const top = Math.min(...[mapping.uidMap, mapping.gidMap].map((ranges) => Math.max(...ranges.map((r) => r.inside + r.count)) - 1));
+  const unmapped = [...unmappedIds([user.uid], mapping.uidMap), ...unmappedIds([user.gid, ...(user.groups ?? [])], mapping.gidMap)];
+  if (unmapped.length > 0) {
     throw new HostUnsupportedError(
-      `${what} ${user.uid}:${user.gid}${user.groups?.some((g) => g !== user.gid) ? ` (groups ${user.groups.join(",")})` : ""}: rootless, a container holds only ids 0..${top} (you and your range in /etc/subuid and /etc/subgid); use an id in it, or give your user a larger range in /etc/subuid and /etc/subgid`,
+      `${what} ${user.uid}:${user.gid}${user.groups?.some((g) => g !== user.gid) ? ` (groups ${user.groups.join(",")})` : ""}: rootless, a container holds only ids ${heldIds(mapping)} (you and your range in /etc/subuid and /etc/subgid); use an id in it, or ${widerRangeFix(hostIdFacts().name, Math.max(...unmapped))}`,
     );
   }
   return false;
+}
+
+/** Those of `ids` that `ranges` (a map, container side) do not hold. */
+export function unmappedIds(ids: readonly number[], ranges: readonly IdRange[]): number[] {
+  return ids.filter((id) => !ranges.some((r) => id >= r.inside && id < r.inside + r.count));
+}
+
+/** The container ids both maps of `mapping` hold, for messages: "0..65536". */
+export function heldIds(mapping: IdMapping): string {
+  return `0..${Math.min(highestId(mapping.uidMap), highestId(mapping.gidMap))}`;
 }
 
 /** The user namespace of this process, created on first call; only when {@link isRootless}. */

@@ -52,6 +52,11 @@ export interface ApplyLayerOptions {
    * (rootless, from inside the user namespace) once the tree is written.
    */
   deferOwner?(path: string, uid: number, gid: number): void;
+  /**
+   * With `deferOwner`: told each regular file's `security.capability` that `keepXattr` refuses,
+   * to set it with the owners (rootless: the namespace's root may, and must, after the chown).
+   */
+  deferCapability?(path: string, value: Buffer): void;
   /** Create char and block devices; needs CAP_MKNOD. Whiteouts (char 0/0) are always created. */
   devices: boolean;
   /**
@@ -238,6 +243,10 @@ class LayerWriter {
   #setXattrs(path: string, entry: TarEntry): void {
     const native = nativeFs();
     for (const [name, value] of entry.xattrs) {
+      if (name === "security.capability" && entry.type === "file" && this.#options.deferCapability && !this.#options.keepXattr(name)) {
+        this.#options.deferCapability(path, value);
+        continue;
+      }
       if (!this.#options.keepXattr(name)) {
         this.skipped.push(`${entry.path}: xattr ${name}`);
         continue;

@@ -30,6 +30,11 @@ export interface RecordedOwner {
   gid: number;
   /** The permission bits (with setuid, setgid and sticky). */
   mode: number;
+  /**
+   * Its `security.capability` (v2, root id-free), written to the tar in place of what the file
+   * on disk has: the host reads a rootless file's capability as v3, bound to the user namespace.
+   */
+  capability?: Buffer;
 }
 
 /** Policy for {@link layerTarFromDir}. */
@@ -53,6 +58,7 @@ export interface LayerFromDirOptions {
 }
 
 const OVERLAY_XATTR = /^(trusted|user)\.overlay\./;
+const CAPABILITY = "security.capability";
 const UNSUPPORTED_OVERLAY_XATTRS = ["redirect", "metacopy"];
 const READ_CHUNK = 1 << 20;
 /** Longest stretch of synchronous file system work before the event loop gets a turn. */
@@ -162,6 +168,13 @@ export async function* layerTarFromDir(dir: string, options: LayerFromDirOptions
       }
       if (stat.isSocket()) continue;
       const { xattrs, opaque } = readXattrs(abs, rel, options);
+      const capability = options.recorded?.get(rel)?.capability;
+      if (capability) {
+        const at = xattrs.findIndex(([name]) => name === CAPABILITY);
+        if (at >= 0) xattrs.splice(at, 1);
+        xattrs.push([CAPABILITY, capability]);
+        xattrs.sort(([a], [b]) => compareNames(a, b));
+      }
       const fields = { ...baseFields(rel, stat, options), xattrs };
       if (stat.isDirectory()) {
         yield encodeHeader({ ...fields, path: `${rel}/`, type: "dir", size: 0 });

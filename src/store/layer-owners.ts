@@ -7,6 +7,8 @@
 /** Owners to set under one directory once its files are written. */
 export interface OwnerBatch {
   set(path: string, uid: number, gid: number): void;
+  /** Gives a regular file its `security.capability` (v2, as the layer has it), after the owners. */
+  setCapability(path: string, value: Buffer): void;
   apply(): Promise<void>;
 }
 

@@ -76,7 +76,11 @@ export async function unpackLayer(input: UnpackLayerInput): Promise<UnpackLayerR
     // from inside the user namespace), once every file is written.
     const owners = input.options.chown ? undefined : layerOwnerBatch(tmp);
     try {
-      result = await applyLayer(readTar(stream, `layer ${input.digest}`), tmp, { ...input.options, context, ...(owners ? { deferOwner: (path: string, uid: number, gid: number) => owners.set(path, uid, gid) } : {}) });
+      result = await applyLayer(readTar(stream, `layer ${input.digest}`), tmp, {
+        ...input.options,
+        context,
+        ...(owners ? { deferOwner: (path: string, uid: number, gid: number) => owners.set(path, uid, gid), deferCapability: (path: string, value: Buffer) => owners.setCapability(path, value) } : {}),
+      });
       await done;
     } finally {
       stream.destroy();

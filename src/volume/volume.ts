@@ -104,7 +104,7 @@ export class Volume {
     await mkdir(dirname(path), { recursive: true });
     // The store's own tar writer: symlinks as they are (absolute targets included), hardlinks once,
     // names sorted. (The tar package's writer threw "write after end" on some trees with hardlinks.)
-    // Owners as a container sees them (rootless: the user is root, the range 1-65536).
+    // Owners as a container sees them (rootless: the user is root, the ranges 1-N).
     const options = { opaqueXattrs: [], keepXattr: () => false, whiteouts: false, imageOwner: (uid: number, gid: number) => containerOwnerOf({ uid, gid }) };
     if (!isRootless()) return pipeline(Readable.from(layerTarFromDir(this.path, options)), createWriteStream(path));
     // Rootless, files that container users made belong to subordinate ids the user may not
@@ -113,7 +113,8 @@ export class Volume {
     const copy = mkdtempSync(join(volumeDir(this.name), ".export-"));
     try {
       await copyAsNamespaceRoot(this.path, copy);
-      const recorded = await takeTree(copy, `${copy}.owners`);
+      // Like root's export, the tar keeps no xattrs: file capabilities included.
+      const recorded = new Map([...(await takeTree(copy, `${copy}.owners`))].map(([rel, { capability: _, ...owner }]) => [rel, owner]));
       await pipeline(Readable.from(layerTarFromDir(copy, { ...options, recorded })), createWriteStream(path));
     } finally {
       rmSync(copy, { recursive: true, force: true });

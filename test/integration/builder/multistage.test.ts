@@ -5,6 +5,7 @@ import { BaseImageNotFoundError } from "../../../src/builder/index.js";
 import "../../../src/registry/store.js";
 import { Image } from "../../../src/image/image.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
+import { onlyRootInContainers } from "../rootless.js";
 import { expectNoLeaks, progress, runImage, summary } from "./helpers.js";
 
 afterEach(() => expectNoLeaks());
@@ -79,6 +80,26 @@ describe(`multi-stage builds`, () => {
     expect(p.steps().at(-1)?.total).toBe(3);
     expect(built.config.OnBuild).toBeUndefined();
     expect((await runImage(Image.from(built.id))).stdout).toBe("triggered\n");
+  });
+
+  it("copies files another user made 0600 in a stage (rootless: files of a subordinate id the user cannot read)", async () => {
+    // COPY of a directory copies what it holds (into a new 0755 /keys, as Docker does). Without a
+    // subordinate range only root exists in a container: the stage's files stay root's.
+    const owner = onlyRootInContainers ? "" : "&& chown app:app /keys/key /keys";
+    const made = onlyRootInContainers ? "0:0" : "1000:1000";
+    const image = Image.fromDockerfile({
+      dockerfile: `
+FROM busybox:multistage AS secret
+RUN mkdir -m 700 /keys && echo s3cret > /keys/key && chmod 600 /keys/key ${owner}
+FROM busybox:multistage
+COPY --from=secret /keys /keys
+COPY --from=secret --chown=0:0 /keys/key /root-key
+COPY --from=secret /keys/k* /wild/
+CMD ["sh", "-c", "stat -c '%n %a %u:%g' /keys /keys/key /root-key /wild/key && cat /keys/key /root-key /wild/key"]
+`,
+    });
+    const built = await image.build();
+    expect(await runImage(Image.from(built.id))).toMatchObject({ exitCode: 0, stdout: `/keys 755 0:0\n/keys/key 600 ${made}\n/root-key 600 0:0\n/wild/key 600 ${made}\ns3cret\ns3cret\ns3cret\n` });
   });
 
   it("names a missing base image and the ways to get it", async () => {

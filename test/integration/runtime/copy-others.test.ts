@@ -1,6 +1,6 @@
 import { isRoot, testRoot } from "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Container, Image, Store, Volume, type ContainerOptions, type StoppedContainer } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
@@ -71,6 +71,32 @@ describe("copying out files that other container users made", () => {
     // No staging directory is left beside the copies.
     expect(readdirSync(out).sort()).toEqual(["f", "key", "mine", "passwd", "passwd-up"]);
     await stopped.remove();
+  });
+
+  it("copies into a 0700 directory another container user made in a stopped container, resolving paths inside it", async () => {
+    const stopped = await stoppedAfter(MAKE("/tmp"));
+    const out = mkdtempSync(join(testRoot, "cp-into-"));
+    writeFileSync(join(out, "new.txt"), "new\n", { mode: 0o640 });
+    await stopped.copyTo(join(out, "new.txt"), "/tmp/mine");
+    await stopped.copyTo(Buffer.from("buffer\n"), "/tmp/mine/sub/buf");
+    // Symlinks the container made are followed inside it: these land in its /etc, not the host's.
+    await stopped.copyTo(Buffer.from("via link\n"), "/tmp/mine/etc/bento-cp-link");
+    await stopped.copyTo(Buffer.from("via up\n"), `/tmp/mine/up/bento-cp-up-${process.pid}`);
+    expect(existsSync(`/etc/bento-cp-up-${process.pid}`)).toBe(false);
+    // A file that replaces one the container user made.
+    await stopped.copyTo(Buffer.from("replaced\n"), "/tmp/mine/f");
+    expect(readdirSync(out)).toEqual(["new.txt"]);
+    const tag = `bento-test/others-into:${process.pid}`;
+    const { id } = await stopped.commit({ tag });
+    await stopped.remove();
+    const check = await new Container(Image.from(tag), {
+      command: ["sh", "-c", `cd /tmp/mine && stat -c '%n %a %u:%g' . new.txt sub sub/buf f && cat new.txt sub/buf f /etc/bento-cp-link /etc/bento-cp-up-${process.pid}`],
+    }).start();
+    made.push(check.id);
+    await check.wait();
+    expect(await check.logs()).toBe(`. 700 ${makerId}\nnew.txt 640 0:0\nsub 755 0:0\nsub/buf 644 0:0\nf 644 0:0\nnew\nbuffer\nreplaced\nvia link\nvia up\n`);
+    await (await check.stop()).remove();
+    await Store.default().removeImage(id, { force: true });
   });
 
   it("copies and exports a volume's files that another container user made, keeping modes and owners", async () => {
