@@ -43,7 +43,7 @@ export async function benchRegistryCache(): Promise<RegistryCacheRow[]> {
   const registry = await startRegistry();
   const rows: RegistryCacheRow[] = [];
   try {
-    const image = postgresImageFromDebian(Image.fromRootfs(debianRootfs()));
+    const image = postgresImageFromDebian(Image.fromRootfs(await debianRootfs()));
     const ref = `${registry.host}/bench/postgres:buildcache`;
     const counted = (): { onProgress: (e: { type: string; cached?: boolean }) => void; text(): string } => {
       let cached = 0;

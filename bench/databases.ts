@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(runtimeDir, { recursive: true, force: true })];
   try {
     log("bench databases: building (or finding cached) images...");
-    const base = Image.fromRootfs(debianRootfs());
+    const base = Image.fromRootfs(await debianRootfs());
     const tag = async (image: InstanceType<typeof Image>, name: string) => (await image.build({ tag: `bento-bench/${name}` }), Image.from(`bento-bench/${name}`));
     const pgImage = await tag(base.with(postgresImageFromDebian), "postgres:debian");
     const pgPrepared = await tag(preparedPostgresImage(pgImage), "postgres:prepared");

@@ -5,9 +5,10 @@
  * interrupted runs never see half a tree. Without debootstrap it fails with the fix, rather than
  * skipping: the realistic build test must run (Debian: apt-get install -y debootstrap).
  */
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { promisify } from "node:util";
 
 const MIRROR = "http://deb.debian.org/debian";
 
@@ -15,8 +16,11 @@ function findDebootstrap(): string | undefined {
   return ["/usr/sbin/debootstrap", "/usr/bin/debootstrap", "/sbin/debootstrap"].find((p) => existsSync(p));
 }
 
-/** The path of the cached Debian rootfs, made on first use. */
-export function debianRootfs(): string {
+/**
+ * The path of the cached Debian rootfs, made on first use. Async: debootstrap runs for minutes,
+ * and a vitest worker blocked that long misses its RPC deadline ("Timeout calling onTaskUpdate").
+ */
+export async function debianRootfs(): Promise<string> {
   const dir = join(process.env.BENTO_TEST_CACHE ?? "/var/cache/bento-test", "debian-bookworm");
   if (existsSync(join(dir, "etc", "debian_version"))) return dir;
   const debootstrap = findDebootstrap();
@@ -27,10 +31,10 @@ export function debianRootfs(): string {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   try {
-    execFileSync(debootstrap, ["--variant=minbase", "bookworm", tmp, MIRROR], { stdio: ["ignore", "ignore", "pipe"], timeout: 15 * 60_000 });
+    await promisify(execFile)(debootstrap, ["--variant=minbase", "bookworm", tmp, MIRROR], { timeout: 15 * 60_000, maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
     rmSync(tmp, { recursive: true, force: true });
-    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim().split("\n").slice(-5).join("\n") ?? "";
+    const stderr = (error as { stderr?: string }).stderr?.trim().split("\n").slice(-5).join("\n") ?? "";
     throw new Error(`debootstrap --variant=minbase bookworm ${tmp} ${MIRROR} failed (is ${MIRROR} reachable?):\n${stderr}`, { cause: error });
   }
   try {

@@ -14,7 +14,7 @@ afterEach(() => expectNoLeaks());
 
 describe(`a Debian image with an apt-installed package`, () => {
   it("apt-get installs jq in RUN, and a container from the image runs it", { timeout: 900_000 }, async () => {
-    const rootfs = debianRootfs();
+    const rootfs = await debianRootfs();
     const image = Image.fromRootfs(rootfs)
       .env("DEBIAN_FRONTEND", "noninteractive")
       .run("apt-get update -qq && apt-get install -y -qq --no-install-recommends jq > /dev/null && rm -rf /var/lib/apt/lists/*")

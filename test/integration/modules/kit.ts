@@ -20,8 +20,8 @@ if (process.env.BENTO_HOME?.startsWith(testRoot)) process.env.BENTO_HOME = share
 if (config().home !== process.env.BENTO_HOME) throw new Error("kit.ts: the configuration was read before BENTO_HOME was set; import it right after ../setup-env.js");
 
 /** The Debian bookworm base (debootstrap, cached in /var/cache/bento-test). */
-export function debianBase(): Image {
-  return Image.fromRootfs(debianRootfs());
+export async function debianBase(): Promise<Image> {
+  return Image.fromRootfs(await debianRootfs());
 }
 
 /**

@@ -40,7 +40,7 @@ describe(`a MariaDB server from a Debian-built image`, () => {
   let image: Image;
   // Built (or found in the shared cache) before the file's server starts within the hook timeout.
   beforeAll(async () => {
-    image = debianBase().with(mariadbImageFromDebian);
+    image = (await debianBase()).with(mariadbImageFromDebian);
     await image.build();
   }, 900_000);
 
@@ -131,7 +131,7 @@ describe(`a MariaDB server from a Debian-built image`, () => {
 
 describe(`a warm MariaDB server as an image`, () => {
   it("starts containers from the snapshot with the migrated schema", { timeout: 900_000 }, async () => {
-    const image = debianBase().with(mariadbImageFromDebian);
+    const image = (await debianBase()).with(mariadbImageFromDebian);
     const warm = await mariadb({ image, container: { startupTimeoutMs: 880_000 } }).start();
     started.push(warm.id);
     await query((await mariadbConnection(warm)).url, "CREATE TABLE accounts (name varchar(20)); INSERT INTO accounts VALUES ('alice')");
@@ -151,7 +151,7 @@ describe(`a warm MariaDB server as an image`, () => {
 
 describe(`MariaDB from other containers on the same network`, () => {
   it("gives a networkUrl that a client container connects with, for the server and each database", { timeout: 900_000 }, async () => {
-    const image = debianBase().with(mariadbImageFromDebian);
+    const image = (await debianBase()).with(mariadbImageFromDebian);
     await using net = await new Network().create();
     const name = `maria-${process.pid}`;
     await using server = await mariadb({ image, container: { network: net, name, startupTimeoutMs: 880_000 } }).start();

@@ -44,7 +44,7 @@ describe(`a database per test from one PostgreSQL server`, () => {
   let image: Image;
   // Built (or found in the shared cache) before the file's server starts within the hook timeout.
   beforeAll(async () => {
-    image = debianBase().with(postgresImageFromDebian);
+    image = (await debianBase()).with(postgresImageFromDebian);
     await image.build();
   }, 900_000);
   const server = useContainer(
@@ -164,7 +164,7 @@ describe(`a database per test from one PostgreSQL server`, () => {
 
 describe(`a warm PostgreSQL server as an image`, () => {
   it("starts containers from the snapshot with the migrated schema and rows", { timeout: 300_000 }, async () => {
-    const image = debianBase().with(postgresImageFromDebian);
+    const image = (await debianBase()).with(postgresImageFromDebian);
     const warm: RunningContainer = await postgres({ image, initAtBuild: true, container: { startupTimeoutMs: 280_000 } }).start();
     started.push(warm.id);
     await query((await postgresConnection(warm)).url, "CREATE TABLE accounts (name text); INSERT INTO accounts VALUES ('alice')");
@@ -191,7 +191,7 @@ describe(`a warm PostgreSQL server as an image`, () => {
 
 describe(`PostgreSQL from other containers on the same network`, () => {
   it("gives a networkUrl that a client container connects with, for the server and each database", { timeout: 300_000 }, async () => {
-    const image = debianBase().with(postgresImageFromDebian);
+    const image = (await debianBase()).with(postgresImageFromDebian);
     await using net = await new Network().create();
     await using server = await postgres({ image, initAtBuild: true, container: { network: net, name: `pg-${process.pid}`, startupTimeoutMs: 280_000 } }).start();
     started.push(server.id);

@@ -29,8 +29,8 @@ async function psql(url: string, sql: string): Promise<string> {
 describe(`a PostgreSQL server from a Debian-built image`, () => {
   let image: Image;
   // debootstrap runs here on a machine without the cached rootfs (about 80 s).
-  beforeAll(() => {
-    image = debianBase().with(postgresImageFromDebian);
+  beforeAll(async () => {
+    image = (await debianBase()).with(postgresImageFromDebian);
   }, 900_000);
 
   it("defaults to the official image (not pullable here: BENTO_PULL_POLICY=never)", async () => {

@@ -75,8 +75,8 @@ class Resp {
 describe(`a Redis server from a Debian-built image`, () => {
   let image: Image;
   // debootstrap runs here on a machine without the cached rootfs (about 80 s).
-  beforeAll(() => {
-    image = debianBase().with(redisImageFromDebian);
+  beforeAll(async () => {
+    image = (await debianBase()).with(redisImageFromDebian);
   }, 900_000);
 
   it("defaults to the official image (not pullable here: BENTO_PULL_POLICY=never)", async () => {
