@@ -7,11 +7,12 @@
 import { testRoot } from "../setup-env.js";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { expect } from "vitest";
+import { describe, expect, it } from "vitest";
 import { config } from "../../../src/config.js";
 import { Image } from "../../../src/image/image.js";
 import { debianRootfs } from "../builder/debian-rootfs.js";
 import { leftovers } from "../leaks.js";
+import { onlyRootInContainers } from "../rootless.js";
 
 // The runtime dir stays per file (setup-env.js), so the files' containers stay apart; only images
 // and the build cache are shared. A BENTO_HOME given from outside is kept.
@@ -37,4 +38,22 @@ export function expectNoLeaks(ids: readonly string[]): void {
     // no container was created
   }
   expect(leftovers([...all])).toEqual([]);
+}
+
+/**
+ * `describe` for the suites of a module server. PostgreSQL, MariaDB and Redis from Debian's
+ * packages each run as a user of their own, which a rootless container holds only with a
+ * subordinate id range. Without one, each suite is one test instead, named so, that asserts the
+ * image build's error names the fix; the build (`image`) is tried once per file.
+ */
+export function serverSuites(server: string, image: () => Promise<Image>): (title: string, body: () => void) => void {
+  if (!onlyRootInContainers) return (title, body) => describe(title, body);
+  let built: Promise<unknown> | undefined;
+  return (title) =>
+    describe(title, () => {
+      it(`is refused rootless without a subordinate id range (${server} runs as a user of its own): the build names the fix`, { timeout: 900_000 }, async () => {
+        built ??= image().then((i) => i.build());
+        await expect(built).rejects.toThrow(/rootless without a subordinate id range.*usermod --add-subuids/s);
+      });
+    });
 }

@@ -4,7 +4,7 @@
  * port, a database per test, and a warm server as an image.
  */
 import "../setup-env.js";
-import { debianBase, expectNoLeaks } from "./kit.js";
+import { debianBase, expectNoLeaks, serverSuites } from "./kit.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,8 @@ import { Network } from "../../../src/network/network.js";
 import { useContainer, useDatabase } from "../../../src/testing/vitest.js";
 import { Wait } from "../../../src/wait/wait.js";
 import { MARIADB_IMAGE, mariadb, mariadbConnection, mariadbDatabases, mariadbImageFromDebian, mariadbSnapshot, MariadbTemplateError } from "../../../src/modules/mariadb.js";
+
+const describeServer = serverSuites("MariaDB", async () => (await debianBase()).with(mariadbImageFromDebian));
 
 const started: string[] = [];
 afterAll(() => expectNoLeaks(started));
@@ -36,7 +38,7 @@ const migrations = mkdtempSync(join(tmpdir(), "bento-mariadb-migrations-"));
 writeFileSync(join(migrations, "001_schema.sql"), "CREATE TABLE customers (id int PRIMARY KEY, name varchar(50));\nCREATE TABLE orders (id int AUTO_INCREMENT PRIMARY KEY, customer int, FOREIGN KEY (customer) REFERENCES customers (id));\n");
 writeFileSync(join(migrations, "002_seed.sql"), "INSERT INTO customers VALUES (1, 'ada');\n");
 
-describe(`a MariaDB server from a Debian-built image`, () => {
+describeServer(`a MariaDB server from a Debian-built image`, () => {
   let image: Image;
   // Built (or found in the shared cache) before the file's server starts within the hook timeout.
   beforeAll(async () => {
@@ -129,7 +131,7 @@ describe(`a MariaDB server from a Debian-built image`, () => {
   });
 });
 
-describe(`a warm MariaDB server as an image`, () => {
+describeServer(`a warm MariaDB server as an image`, () => {
   it("starts containers from the snapshot with the migrated schema", { timeout: 900_000 }, async () => {
     const image = (await debianBase()).with(mariadbImageFromDebian);
     const warm = await mariadb({ image, container: { startupTimeoutMs: 880_000 } }).start();
@@ -149,7 +151,7 @@ describe(`a warm MariaDB server as an image`, () => {
   });
 });
 
-describe(`MariaDB from other containers on the same network`, () => {
+describeServer(`MariaDB from other containers on the same network`, () => {
   it("gives a networkUrl that a client container connects with, for the server and each database", { timeout: 900_000 }, async () => {
     const image = (await debianBase()).with(mariadbImageFromDebian);
     await using net = await new Network().create();

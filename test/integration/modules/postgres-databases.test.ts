@@ -4,7 +4,7 @@
  * client as users connect.
  */
 import "../setup-env.js";
-import { debianBase, expectNoLeaks } from "./kit.js";
+import { debianBase, expectNoLeaks, serverSuites } from "./kit.js";
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +20,8 @@ import { InvalidOptionError } from "../../../src/errors.js";
 import type { Image } from "../../../src/image/image.js";
 import { useContainer, useDatabase } from "../../../src/testing/vitest.js";
 import { postgres, postgresConnection, postgresDatabases, postgresImageFromDebian, postgresSnapshot, PostgresTemplateError } from "../../../src/modules/postgres.js";
+
+const describeServer = serverSuites("PostgreSQL", async () => (await debianBase()).with(postgresImageFromDebian));
 
 const started: string[] = [];
 afterAll(() => expectNoLeaks(started));
@@ -40,7 +42,7 @@ writeFileSync(join(migrations, "001_schema.sql"), "CREATE TABLE notes (id serial
 writeFileSync(join(migrations, "002_seed.sql"), "INSERT INTO notes (body) VALUES ('seeded');\n");
 writeFileSync(join(migrations, "README.md"), "not SQL: ignored\n");
 
-describe(`a database per test from one PostgreSQL server`, () => {
+describeServer(`a database per test from one PostgreSQL server`, () => {
   let image: Image;
   // Built (or found in the shared cache) before the file's server starts within the hook timeout.
   beforeAll(async () => {
@@ -162,7 +164,7 @@ describe(`a database per test from one PostgreSQL server`, () => {
   });
 });
 
-describe(`a warm PostgreSQL server as an image`, () => {
+describeServer(`a warm PostgreSQL server as an image`, () => {
   it("starts containers from the snapshot with the migrated schema and rows", { timeout: 300_000 }, async () => {
     const image = (await debianBase()).with(postgresImageFromDebian);
     const warm: RunningContainer = await postgres({ image, initAtBuild: true, container: { startupTimeoutMs: 280_000 } }).start();
@@ -189,7 +191,7 @@ describe(`a warm PostgreSQL server as an image`, () => {
   });
 });
 
-describe(`PostgreSQL from other containers on the same network`, () => {
+describeServer(`PostgreSQL from other containers on the same network`, () => {
   it("gives a networkUrl that a client container connects with, for the server and each database", { timeout: 300_000 }, async () => {
     const image = (await debianBase()).with(postgresImageFromDebian);
     await using net = await new Network().create();

@@ -4,7 +4,7 @@
  * client (the host's psql, Debian's postgresql-client) through the published port.
  */
 import "../setup-env.js";
-import { debianBase, expectNoLeaks } from "./kit.js";
+import { debianBase, expectNoLeaks, serverSuites } from "./kit.js";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +13,8 @@ import { StartupError } from "../../../src/errors.js";
 import { BuildStepError } from "../../../src/builder/errors.js";
 import { POSTGRES_IMAGE, PREPARED_PGDATA, postgres, postgresConnection, postgresImageFromDebian, preparedPostgresImage } from "../../../src/modules/postgres.js";
 import { namingPackage } from "../../fixtures/host-program.js";
+
+const describeServer = serverSuites("PostgreSQL", async () => (await debianBase()).with(postgresImageFromDebian));
 
 const execFileAsync = promisify(execFile);
 const started: string[] = [];
@@ -26,7 +28,7 @@ async function psql(url: string, sql: string): Promise<string> {
   return stdout.trim();
 }
 
-describe(`a PostgreSQL server from a Debian-built image`, () => {
+describeServer(`a PostgreSQL server from a Debian-built image`, () => {
   let image: Image;
   // debootstrap runs here on a machine without the cached rootfs (about 80 s).
   beforeAll(async () => {

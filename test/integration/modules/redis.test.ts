@@ -3,7 +3,7 @@
  * readiness log line, and PING/SET/GET over a raw socket (RESP) through the published port.
  */
 import "../setup-env.js";
-import { debianBase, expectNoLeaks } from "./kit.js";
+import { debianBase, expectNoLeaks, serverSuites } from "./kit.js";
 import { connect, type Socket } from "node:net";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +11,8 @@ import type { Image } from "../../../src/image/image.js";
 import { useContainer } from "../../../src/testing/vitest.js";
 import { StartupError } from "../../../src/errors.js";
 import { REDIS_IMAGE, redis, redisConnection, redisImageFromDebian } from "../../../src/modules/redis.js";
+
+const describeServer = serverSuites("Redis", async () => (await debianBase()).with(redisImageFromDebian));
 
 const started: string[] = [];
 afterAll(() => expectNoLeaks(started));
@@ -72,7 +74,7 @@ class Resp {
   }
 }
 
-describe(`a Redis server from a Debian-built image`, () => {
+describeServer(`a Redis server from a Debian-built image`, () => {
   let image: Image;
   // debootstrap runs here on a machine without the cached rootfs (about 80 s).
   beforeAll(async () => {
