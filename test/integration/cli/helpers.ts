@@ -40,7 +40,8 @@ export async function bento(args: string[], options: { env?: NodeJS.ProcessEnv; 
   child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const [code, signal] = (await once(child, "close")) as [number | null, NodeJS.Signals | null];
-  return { code, signal, stdout, stderr: stderr.replace(rootlessNotice, ""), rawStderr: stderr };
+  // rawStderr is not enumerable, so tests comparing the whole result with toEqual see the four fields.
+  return Object.defineProperty({ code, signal, stdout, stderr: stderr.replace(rootlessNotice, "") }, "rawStderr", { value: stderr, enumerable: false }) as CliResult & { rawStderr: string };
 }
 
 /** Starts `bento <args>` and returns the child, for commands that keep running (logs -f). */
