@@ -4,6 +4,7 @@
  * image already has are written with the image's metadata (owner, mode, times), so the layer does
  * not change them; new ones get mode 0755 and the `--chown` owner, as Docker creates them.
  */
+import { resolveInRoot } from "../store/resolve-in-root.js";
 import { containerOwnerOf, OwnerChanges } from "../runtime/rootless-owner.js";
 import { chmodSync, copyFileSync, constants, lstatSync, lutimesSync, mkdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync, type Stats } from "node:fs";
 import path from "node:path";
@@ -53,31 +54,15 @@ export class LayerTree {
    * so nothing the step wrote can be missed. With `followLast` false the last name is kept.
    */
   resolve(rel: string, followLast: boolean): string {
-    const pending = rel.split("/").filter((n) => n !== "" && n !== ".");
-    const out: string[] = [];
-    let hops = 0;
-    while (pending.length > 0) {
-      const name = pending.shift() as string;
-      if (name === "..") {
-        out.pop();
-        continue;
-      }
-      if (pending.length === 0 && !followLast) {
-        out.push(name);
-        break;
-      }
-      const candidate = [...out, name].join("/");
-      const inLayer = lstatIfAny(this.hostPath(candidate));
-      const target = inLayer === undefined ? this.#viewLink(candidate) : inLayer.isSymbolicLink() ? readlinkSync(this.hostPath(candidate)) : undefined;
-      if (target === undefined) {
-        out.push(name);
-        continue;
-      }
-      if (++hops > 40) throw new DestinationError(`too many levels of symbolic links resolving "/${rel}" in the image`);
-      if (target.startsWith("/")) out.length = 0;
-      pending.unshift(...target.split("/").filter((n) => n !== "" && n !== "."));
-    }
-    return out.join("/");
+    return resolveInRoot(
+      rel,
+      followLast,
+      (candidate) => {
+        const inLayer = lstatIfAny(this.hostPath(candidate));
+        return inLayer === undefined ? this.#viewLink(candidate) : inLayer.isSymbolicLink() ? readlinkSync(this.hostPath(candidate)) : undefined;
+      },
+      () => new DestinationError(`too many levels of symbolic links resolving "/${rel}" in the image`),
+    );
   }
 
   // `rel` is resolved up to its last name, so the view is asked about it as it is.

@@ -10,6 +10,7 @@
  */
 import { lstatSync, readdirSync, readlinkSync, type Stats } from "node:fs";
 import { join } from "node:path";
+import { pathNames, resolveInRoot } from "../store/resolve-in-root.js";
 import { nativeFs } from "../store/native-fs.js";
 
 /** One name as the view shows it: the topmost layer's copy. */
@@ -26,7 +27,6 @@ interface DirInfo {
 }
 
 const OPAQUE_XATTRS = ["trusted.overlay.opaque", "user.overlay.opaque"];
-const MAX_SYMLINK_HOPS = 40;
 
 function lstatOrUndefined(path: string): Stats | undefined {
   try {
@@ -40,14 +40,6 @@ function lstatOrUndefined(path: string): Stats | undefined {
 
 function isWhiteout(stat: Stats): boolean {
   return stat.isCharacterDevice() && stat.rdev === 0;
-}
-
-/**
- * Splits a path inside an image into its names, dropping `.`, empty names and a leading `/`.
- * `..` is kept for the resolver.
- */
-function namesOf(path: string): string[] {
-  return path.split("/").filter((n) => n !== "" && n !== ".");
 }
 
 /**
@@ -75,7 +67,7 @@ export class LayeredView {
 
   /** The entry at `path` (symlinks not followed), or undefined when absent or whited out. */
   lookup(path: string): ViewEntry | undefined {
-    const names = namesOf(path);
+    const names = pathNames(path);
     if (names.includes("..")) throw new Error(`LayeredView.lookup: "${path}" is not resolved; call resolve() first`);
     if (names.length === 0) return this.#dir("")?.entry;
     const parent = this.#dir(names.slice(0, -1).join("/"));
@@ -85,7 +77,7 @@ export class LayeredView {
 
   /** The names in directory `path`, sorted; [] when it is not a directory. */
   readdir(path: string): string[] {
-    const rel = namesOf(path).join("/");
+    const rel = pathNames(path).join("/");
     const dir = this.#dir(rel);
     if (dir === undefined) return [];
     const names = new Set<string>();
@@ -114,31 +106,15 @@ export class LayeredView {
    * name is kept as it is. Returns the path relative to the root, without a leading `/`.
    */
   resolve(path: string, followLast: boolean): string {
-    const pending = namesOf(path);
-    const out: string[] = [];
-    let hops = 0;
-    while (pending.length > 0) {
-      const name = pending.shift() as string;
-      if (name === "..") {
-        out.pop();
-        continue;
-      }
-      const candidate = [...out, name].join("/");
-      if (pending.length === 0 && !followLast) {
-        out.push(name);
-        break;
-      }
-      const entry = this.lookup(candidate);
-      if (entry?.stat.isSymbolicLink()) {
-        if (++hops > MAX_SYMLINK_HOPS) throw new Error(`too many levels of symbolic links resolving "${path}" in the image`);
-        const target = readlinkSync(entry.hostPath);
-        if (target.startsWith("/")) out.length = 0;
-        pending.unshift(...namesOf(target));
-        continue;
-      }
-      out.push(name);
-    }
-    return out.join("/");
+    return resolveInRoot(
+      path,
+      followLast,
+      (candidate) => {
+        const entry = this.lookup(candidate);
+        return entry?.stat.isSymbolicLink() ? readlinkSync(entry.hostPath) : undefined;
+      },
+      () => new Error(`too many levels of symbolic links resolving "${path}" in the image`),
+    );
   }
 
   #dir(rel: string): DirInfo | undefined {

@@ -5,6 +5,7 @@
  * volume from the image's content at its path, as Docker does, and to copy out of a stopped
  * container.
  */
+import { resolveInRoot } from "../store/resolve-in-root.js";
 import { containerOwnerOf, type OwnerChanges } from "../runtime/rootless-owner.js";
 import { chmodSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, utimesSync, type Stats } from "node:fs";
 import { join } from "node:path";
@@ -96,30 +97,15 @@ export function lookupMerged(layers: readonly string[], rel: string): Entry | un
  * goes through this and {@link lookupMerged}.
  */
 export function resolveMerged(layers: readonly string[], path: string, followLast: boolean): string {
-  const pending = path.split("/").filter((n) => n !== "" && n !== ".");
-  const out: string[] = [];
-  let hops = 0;
-  while (pending.length > 0) {
-    const name = pending.shift()!;
-    if (name === "..") {
-      out.pop();
-      continue;
-    }
-    if (pending.length === 0 && !followLast) {
-      out.push(name);
-      break;
-    }
-    const entry = lookupMerged(layers, [...out, name].join("/"));
-    if (entry?.stat.isSymbolicLink()) {
-      if (++hops > 40) throw new Error(`too many levels of symbolic links resolving "${path}"`);
-      const target = readlinkSync(entry.path);
-      if (target.startsWith("/")) out.length = 0;
-      pending.unshift(...target.split("/").filter((n) => n !== "" && n !== "."));
-      continue;
-    }
-    out.push(name);
-  }
-  return out.join("/");
+  return resolveInRoot(
+    path,
+    followLast,
+    (candidate) => {
+      const entry = lookupMerged(layers, candidate);
+      return entry?.stat.isSymbolicLink() ? readlinkSync(entry.path) : undefined;
+    },
+    () => new Error(`too many levels of symbolic links resolving "${path}"`),
+  );
 }
 
 /** The names in directory `rel` of the merged view, each with the layer entry that wins. */
