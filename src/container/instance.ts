@@ -191,36 +191,38 @@ export class ContainerInstance {
       ...(options.interactive ? { stdin: true } : {}),
     };
     mkdirSync(containerDir, { recursive: true, mode: 0o700 });
-    // The overlay's root directory takes the upper dir's mode: 0700 would lock non-root users out of "/".
-    for (const sub of ["upper", "work", "merged"]) mkdirSync(join(containerDir, sub), { mode: 0o755 });
-    const hosts = options.network === "host" ? readFileSync("/etc/hosts", "utf8") : `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
-    writeFileSync(join(containerDir, "hosts"), hosts + extraHostLines(options.system.extraHosts));
-    writeFileSync(join(containerDir, "hostname"), `${hostname}\n`);
-    writeFileSync(join(containerDir, "resolv.conf"), resolvConfWith(options.egress ? `nameserver ${egressNameserver}\n` : resolvConf(), options.system.dns));
-    await writeMountedFiles(containerDir, volumes.files, user);
-    writeContainerRecord(containerDir, {
-      id,
-      name,
-      imageId: source.imageId ?? null,
-      labels: options.labels,
-      volumes: volumes.volumes,
-      argv: payload.argv,
-      env,
-      cwd: payload.cwd,
-      user: options.user ?? image.User ?? "",
-      hostname,
-      networkMode: options.joins?.network.name ?? (sharedWith ? `container:${sharedWith.name}` : (options.egress ?? options.network)),
-      limits: options.limits,
-      readonlyRootfs: options.readonlyRootfs,
-      init: options.init,
-      mounts: recordedMounts(options.mounts),
-      exposedPorts: Object.keys(image.ExposedPorts ?? {}),
-      ...((options.stopSignal ?? image.StopSignal) ? { stopSignal: options.stopSignal ?? image.StopSignal } : {}),
-    });
     try {
+      // The overlay's root directory takes the upper dir's mode: 0700 would lock non-root users out of "/".
+      for (const sub of ["upper", "work", "merged"]) mkdirSync(join(containerDir, sub), { mode: 0o755 });
+      const hosts = options.network === "host" ? readFileSync("/etc/hosts", "utf8") : `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
+      writeFileSync(join(containerDir, "hosts"), hosts + extraHostLines(options.system.extraHosts));
+      writeFileSync(join(containerDir, "hostname"), `${hostname}\n`);
+      writeFileSync(join(containerDir, "resolv.conf"), resolvConfWith(options.egress ? `nameserver ${egressNameserver}\n` : resolvConf(), options.system.dns));
+      await writeMountedFiles(containerDir, volumes.files, user);
+      writeContainerRecord(containerDir, {
+        id,
+        name,
+        imageId: source.imageId ?? null,
+        labels: options.labels,
+        volumes: volumes.volumes,
+        argv: payload.argv,
+        env,
+        cwd: payload.cwd,
+        user: options.user ?? image.User ?? "",
+        hostname,
+        networkMode: options.joins?.network.name ?? (sharedWith ? `container:${sharedWith.name}` : (options.egress ?? options.network)),
+        limits: options.limits,
+        readonlyRootfs: options.readonlyRootfs,
+        init: options.init,
+        mounts: recordedMounts(options.mounts),
+        exposedPorts: Object.keys(image.ExposedPorts ?? {}),
+        ...((options.stopSignal ?? image.StopSignal) ? { stopSignal: options.stopSignal ?? image.StopSignal } : {}),
+      });
       return new ContainerInstance(id, name, options, source, spec, new Date(), volumes.anonymous);
     } catch (error) {
-      rmSync(containerDir, { recursive: true, force: true });
+      // A container that could not be made leaves nothing (a file mount refused for its owner, say);
+      // through the trash, which deletes other container users' files from inside the user namespace.
+      discard(config().home, containerDir, id);
       removeAnonymousVolumes(volumes.anonymous);
       throw error;
     }
