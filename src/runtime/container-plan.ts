@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import type { PlanRecord } from "../native/plan-codec.js";
 import type { CgroupSetup } from "./cgroup/driver.js";
-import { defaultDeviceRules, deviceFilterProgram } from "./devices.js";
+import { defaultDeviceRules, deviceFilterProgram, v1DeviceRules } from "./devices.js";
 import type { DeviceNode } from "./host-devices.js";
 
 /** The process a container (or an exec) runs. */
@@ -210,17 +210,19 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   b.section("host");
   for (const r of cgroups.hostOps) b.op(r[0] === "mkdir" ? `create cgroup ${r[1]}` : `set cgroup limit ${r[1]} = ${r[2]}`, ...r);
   // Only null, zero, full, random, urandom, tty, console, ptmx and pts may be opened (Docker's
-  // allowlist). A pure cgroup v1 host (no cgroup2 hierarchy to clone into) gets none yet: its
-  // devices controller is not wired in (devices.ts).
+  // allowlist): a BPF program on the cgroup2 group init is cloned into, or on a pure cgroup v1
+  // host the devices controller (deny all, then allow each rule, as runc's v1 manager writes them).
   // In a user namespace the kernel refuses mknod of real devices anyway, and an unprivileged
   // process cannot attach a BPF device program.
   // A privileged container gets no policy of its own, as Docker's --privileged.
   const extraDevices = spec.devices ?? [];
-  if (cgroups.cloneInto !== undefined && !userns && !spec.privileged) {
-    if (extraDevices.length === 0) b.op(`allow only the default devices in ${cgroups.cloneInto}`, "device-filter", cgroups.cloneInto, deviceProgram);
-    else {
-      const rules = [...defaultDeviceRules, ...extraDevices.map((d) => ({ type: d.type, major: d.major, minor: d.minor, access: d.access }))];
-      b.op(`allow the default devices and ${extraDevices.map((d) => d.source).join(", ")} in ${cgroups.cloneInto}`, "device-filter", cgroups.cloneInto, deviceFilterProgram(rules).toString("hex"));
+  if (!userns && !spec.privileged) {
+    const rules = [...defaultDeviceRules, ...extraDevices.map((d) => ({ type: d.type, major: d.major, minor: d.minor, access: d.access }))];
+    const what = extraDevices.length === 0 ? "only the default devices" : `the default devices and ${extraDevices.map((d) => d.source).join(", ")}`;
+    if (cgroups.cloneInto !== undefined) b.op(`allow ${what} in ${cgroups.cloneInto}`, "device-filter", cgroups.cloneInto, extraDevices.length === 0 ? deviceProgram : deviceFilterProgram(rules).toString("hex"));
+    else if (cgroups.devicesV1 !== undefined) {
+      b.op(`deny every device in ${cgroups.devicesV1}`, "write", join(cgroups.devicesV1, "devices.deny"), "a");
+      for (const rule of v1DeviceRules(rules)) b.op(`allow ${rule} in ${cgroups.devicesV1}`, "write", join(cgroups.devicesV1, "devices.allow"), rule);
     }
   }
 

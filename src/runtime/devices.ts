@@ -5,8 +5,8 @@
  * tty, console, ptmx and the pts. On cgroup v2 the kernel enforces it with a BPF program of type
  * BPF_PROG_TYPE_CGROUP_DEVICE attached to the container's group (the bytecode is generated here,
  * as runc's libcontainer/cgroups/devices/ebpf generates it), on a hybrid host to the group in its
- * unified hierarchy. A pure cgroup v1 host (no cgroup2 mounted) gets no device policy yet: its
- * devices controller (devices.deny "a", then `v1DeviceRules` into devices.allow) is not wired in.
+ * unified hierarchy. A pure cgroup v1 host (no cgroup2 mounted) gets it from its devices
+ * controller: devices.deny "a", then `v1DeviceRules` into devices.allow.
  *
  * In a user namespace the kernel already refuses mknod, and an unprivileged process cannot
  * attach a device program: the policy is meant for containers started by root.

@@ -20,7 +20,7 @@ export interface CgroupMount {
   controllers: string[];
 }
 
-const v1Controllers: readonly V1Controller[] = ["memory", "cpu", "cpuacct", "pids", "freezer", "blkio"];
+const v1Controllers: readonly V1Controller[] = ["memory", "cpu", "cpuacct", "pids", "freezer", "blkio", "devices"];
 
 /** Parses /proc/self/mountinfo text into its cgroup mounts (mountinfo: proc(5)). */
 export function parseCgroupMounts(mountinfo: string): CgroupMount[] {

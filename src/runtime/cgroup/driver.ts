@@ -34,6 +34,8 @@ export interface CgroupSetup {
   hostOps: PlanRecord[];
   /** A cgroup2 directory to clone init into (CLONE_INTO_CGROUP), if any. */
   cloneInto?: string;
+  /** On a pure cgroup v1 host, the container's group of the devices controller (its device policy). */
+  devicesV1?: string;
   /** cgroup.procs files the shim writes init's pid to before releasing it. */
   procsFiles: string[];
 }

@@ -15,7 +15,7 @@ import { type CgroupDriver, type CgroupLimits, type CgroupSetup, type CgroupStat
 import { procStats, readKeyed, readNumber, readPids, removeCgroupDir, setFrozen, freezeCgroup2 } from "./files.js";
 
 /** The v1 controllers bento uses; each maps to the mount point of its hierarchy. */
-export type V1Controller = "memory" | "cpu" | "cpuacct" | "pids" | "freezer" | "blkio";
+export type V1Controller = "memory" | "cpu" | "cpuacct" | "pids" | "freezer" | "blkio" | "devices";
 
 export class CgroupV1Driver implements CgroupDriver {
   readonly version = "v1" as const;
@@ -30,10 +30,11 @@ export class CgroupV1Driver implements CgroupDriver {
     return mount === undefined ? undefined : join(mount, groupName(id));
   }
 
-  // blkio is only joined when an IO weight is asked for: one less mkdir on every start.
+  // blkio is only joined when an IO weight is asked for: one less mkdir on every start. devices
+  // only on a pure v1 host: with a unified hierarchy, a BPF program there holds the device policy.
   private controllerDirs(id: string, withBlkio = true): string[] {
     const dirs = new Set<string>();
-    for (const c of this.mounts.keys()) if (withBlkio || c !== "blkio") dirs.add(this.dir(c, id)!);
+    for (const c of this.mounts.keys()) if ((withBlkio || c !== "blkio") && (c !== "devices" || this.unified === undefined)) dirs.add(this.dir(c, id)!);
     return [...dirs];
   }
 
@@ -65,7 +66,9 @@ export class CgroupV1Driver implements CgroupDriver {
     if (limits.pidsMax !== undefined) write("pids", "pids.max", limits.pidsMax);
     if (limits.ioWeight !== undefined) write("blkio", "blkio.weight", limits.ioWeight);
     const procsFiles = dirs.map((d) => join(d, "cgroup.procs"));
-    return unified === undefined ? { hostOps: ops, procsFiles } : { hostOps: ops, procsFiles, cloneInto: unified };
+    if (unified !== undefined) return { hostOps: ops, procsFiles, cloneInto: unified };
+    const devices = this.dir("devices", id);
+    return devices === undefined ? { hostOps: ops, procsFiles } : { hostOps: ops, procsFiles, devicesV1: devices };
   }
 
   procsFiles(id: string): string[] {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { Container } from "../../../src/container/container.js";
 import type { RunningContainer } from "../../../src/container/running-container.js";
 import { Network } from "../../../src/network/network.js";

@@ -6,7 +6,7 @@ import "../setup-env.js";
 import { debianBase, expectNoLeaks, serverSuites } from "./kit.js";
 import { connect, type Socket } from "node:net";
 import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Image } from "../../../src/image/image.js";
 import { useContainer } from "../../../src/testing/vitest.js";
 import { StartupError } from "../../../src/errors.js";

@@ -85,6 +85,25 @@ describe("cgroup v1 driver", () => {
     expect(v1Only.setup("abc", {}).procsFiles).toEqual(["/cg/memory/bento-abc/cgroup.procs"]);
   });
 
+  it("holds the device policy in the devices controller on a pure v1 host only (a hybrid host's BPF program holds it there)", () => {
+    const mounts = new Map([
+      ["memory", "/cg/memory"],
+      ["devices", "/cg/devices"],
+    ] as const);
+    const pure = new CgroupV1Driver(new Map(mounts), undefined).setup("abc", {});
+    expect(pure).toEqual({
+      hostOps: [
+        ["mkdir", "/cg/memory/bento-abc", "493"],
+        ["mkdir", "/cg/devices/bento-abc", "493"],
+      ],
+      procsFiles: ["/cg/memory/bento-abc/cgroup.procs", "/cg/devices/bento-abc/cgroup.procs"],
+      devicesV1: "/cg/devices/bento-abc",
+    });
+    const hybrid = new CgroupV1Driver(new Map(mounts), "/cg/unified").setup("abc", { memoryBytes: 1 << 26 });
+    expect(hybrid.devicesV1).toBeUndefined();
+    expect(hybrid.procsFiles).toEqual(["/cg/memory/bento-abc/cgroup.procs"]);
+  });
+
   it("joins blkio only for an IO weight", () => {
     const setup = driver.setup("abc", { ioWeight: 500 });
     expect(setup.hostOps).toContainEqual(["write", "/cg/blkio/bento-abc/blkio.weight", "500"]);

@@ -129,6 +129,19 @@ describe("devices, privileged and shared namespaces", () => {
     expect(filter(plan)![2]).not.toBe(filter(compileContainerPlan(spec, cgroups))![2]);
   });
 
+  it("on a pure cgroup v1 host, denies every device in the devices controller and allows Docker's list and the container's own", () => {
+    const v1 = { hostOps: [], procsFiles: ["/cg/devices/bento-abc/cgroup.procs"], devicesV1: "/cg/devices/bento-abc" };
+    const writes = compileContainerPlan({ ...spec, devices: [fuse] }, v1).records.filter((r) => r[0] === "write" && r[1]!.startsWith("/cg/devices/"));
+    expect(writes.slice(0, 4)).toEqual([
+      ["write", "/cg/devices/bento-abc/devices.deny", "a"],
+      ["write", "/cg/devices/bento-abc/devices.allow", "c *:* m"],
+      ["write", "/cg/devices/bento-abc/devices.allow", "b *:* m"],
+      ["write", "/cg/devices/bento-abc/devices.allow", "c 1:3 rwm"],
+    ]);
+    expect(writes.at(-1)).toEqual(["write", "/cg/devices/bento-abc/devices.allow", "c 10:229 rwm"]);
+    expect(compileContainerPlan({ ...spec, privileged: true }, v1).records.filter((r) => r[0] === "write" && r[1]?.startsWith("/cg/devices/"))).toEqual([]);
+  });
+
   it("privileged: no device program, no nodev /dev, no masks, /sys writable", () => {
     const plan = compileContainerPlan({ ...spec, privileged: true, devices: [fuse] }, cgroups);
     const names = plan.records.map((r) => r[0]);
