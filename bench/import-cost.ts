@@ -3,8 +3,10 @@
  * time (user + system, less sensitive to other load) over fresh `node` processes, side by side
  * with a bare `node` doing nothing, rows interleaved. It imports the package as users do (by
  * name, through package.json `exports`, so the built dist/), building dist first when it is missing or older than src/.
+ * Where valgrind is installed it also counts both subjects' instructions once (callgrind): a
+ * number that repeats exactly whatever else the machine does, where times under load do not.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +18,15 @@ interface Row {
   subject: string;
   wallMs: number;
   cpuMs: number;
+  /** Instructions executed, counted by callgrind (absent without valgrind). */
+  instructions?: number;
+}
+
+/** The instructions `node -e code` executes, or undefined when valgrind is not installed. */
+function instructionsOf(code: string): number | undefined {
+  const run = spawnSync("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", "--smc-check=all-non-file", process.execPath, "--input-type=module", "-e", code || "0"], { cwd: repo, encoding: "utf8" });
+  const refs = /refs:\s+([\d,]+)/.exec(run.stderr ?? "")?.[1];
+  return refs === undefined ? undefined : Number(refs.replaceAll(",", ""));
 }
 
 /** True when dist/ is missing or older than a source file. */
@@ -33,7 +44,7 @@ function median(values: number[]): number {
 }
 
 /** Medians for bare node and `import "bento"`, and bento's cost on top of bare node. */
-export async function benchImportCost(): Promise<{ rows: Row[]; costWallMs: number; costCpuMs: number }> {
+export async function benchImportCost(): Promise<{ rows: Row[]; costWallMs: number; costCpuMs: number; costInstructions?: number }> {
   if (distIsStale()) execFileSync(process.execPath, [join(repo, "scripts/build-dist.mjs")], { stdio: "inherit" });
   const subjects = { "bare node": "", 'import "bento"': 'await import("bento");' };
   const samples = new Map(Object.keys(subjects).map((k) => [k, { wall: [] as number[], cpu: [] as number[] }]));
@@ -46,7 +57,12 @@ export async function benchImportCost(): Promise<{ rows: Row[]; costWallMs: numb
       s.cpu.push(Number(out.trim()));
     }
   }
-  const rows = [...samples].map(([subject, s]) => ({ subject, wallMs: Math.round(median(s.wall)), cpuMs: Math.round(median(s.cpu)) }));
+  const rows: Row[] = [...samples].map(([subject, s]) => ({ subject, wallMs: Math.round(median(s.wall)), cpuMs: Math.round(median(s.cpu)) }));
+  for (const row of rows) {
+    const count = instructionsOf(subjects[row.subject as keyof typeof subjects]);
+    if (count !== undefined) row.instructions = count;
+  }
   const [bare, bento] = rows as [Row, Row];
-  return { rows, costWallMs: bento.wallMs - bare.wallMs, costCpuMs: bento.cpuMs - bare.cpuMs };
+  const costInstructions = bare.instructions !== undefined && bento.instructions !== undefined ? { costInstructions: bento.instructions - bare.instructions } : {};
+  return { rows, costWallMs: bento.wallMs - bare.wallMs, costCpuMs: bento.cpuMs - bare.cpuMs, ...costInstructions };
 }
