@@ -81,3 +81,12 @@ export function helpersHolding(ids: readonly string[]): string[] {
   }
   return found;
 }
+
+/** True while `pid` runs (a zombie waiting for the host's init to reap it has ended). */
+export function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}

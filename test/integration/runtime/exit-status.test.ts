@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { leftovers } from "../leaks.js";
+import { waitUntil } from "../cli/helpers.js";
 
 const repo = join(import.meta.dirname, "../../..");
 const tsx = join(repo, "node_modules/tsx/dist/esm/index.mjs");
@@ -127,16 +128,6 @@ describe(`exit status of vitest runs that started containers`, () => {
     expect(leftovers(started(ended.report, "global-setup"))).toEqual([]);
   });
 });
-
-/** Polls until `check` holds or `timeoutMs` passes; returns whether it held. */
-async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return check();
-}
 
 describe(`interrupting a vitest run with a global fixture`, () => {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

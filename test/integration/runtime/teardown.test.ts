@@ -2,33 +2,15 @@ import { isRoot } from "../setup-env.js";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { config } from "../../../src/config.js";
 import { sweepOwnedBy } from "../../../src/runtime/state.js";
-import { leftovers, processesOf } from "../leaks.js";
+import { alive, leftovers, processesOf } from "../leaks.js";
+import { waitUntil } from "../cli/helpers.js";
 
 const repo = join(import.meta.dirname, "../../..");
 const tsx = join(repo, "node_modules/tsx/dist/esm/index.mjs");
-
-/** True while pid runs (a zombie waiting for the host's init to reap it has ended). */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
-
-async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return check();
-}
 
 function nodeChild(script: string, args: string[]) {
   return spawn(process.execPath, ["--import", tsx, join(repo, "test/fixtures", script), ...args], { env: process.env, stdio: ["ignore", "pipe", "inherit"] });

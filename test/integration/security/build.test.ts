@@ -1,5 +1,5 @@
 import { isRoot, testRoot } from "../setup-env.js";
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type AddressInfo, type Server } from "node:net";
@@ -9,6 +9,7 @@ import { Image, Store } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { expectNoLeaks, makeContext, runImage } from "../builder/helpers.js";
 import { tarOf } from "../store/helpers.js";
+import { tunDeviceOpen } from "../../../src/runtime/host-devices.js";
 import { hostDisk } from "./kit.js";
 
 afterEach(() => expectNoLeaks());
@@ -24,16 +25,6 @@ describe(`build RUN steps`, () => {
     expect((await runImage(image)).stdout).toMatch(/CapInh:\s+0+\nCapAmb:\s+0+\nSeccomp:\s+2\n/);
   });
 });
-
-/** Whether this user may open /dev/net/tun (udev's rules make it 0666; hosts without udev keep 0600). */
-function tunOpen(): boolean {
-  try {
-    accessSync("/dev/net/tun", constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** slirp4netns and pasta processes this test process started and did not end. */
 function ownSlirps(): string[] {
@@ -93,7 +84,7 @@ describe(`build RUN networking`, () => {
     try {
       const image = Image.fromRootfs(busyboxRootfs()).run("ip -o -4 addr show tap0 | grep -o 'inet [0-9.]*' > /addr; cat /etc/resolv.conf >> /addr").cmd(["cat", "/addr"]);
       const { stdout } = await runImage(image);
-      if (isRoot || tunOpen()) expect(stdout).toBe("inet 10.0.2.100\nnameserver 10.0.2.3\n");
+      if (isRoot || tunDeviceOpen()) expect(stdout).toBe("inet 10.0.2.100\nnameserver 10.0.2.3\n");
       else expect(stdout).not.toContain("inet");
     } finally {
       process.env.PATH = path;
@@ -105,7 +96,7 @@ describe(`build RUN networking`, () => {
     const image = Image.fromRootfs(busyboxRootfs()).run("ip -o -4 addr show tap0 | grep -o 'inet [0-9.]*' > /addr; ip route | grep -c default >> /addr; cat /etc/resolv.conf >> /addr").cmd(["cat", "/addr"]);
     const { stdout } = await runImage(image);
     // slirp4netns needs the tun device; a user it is closed to gets a step with only its loopback.
-    if (isRoot || tunOpen()) expect(stdout).toBe("inet 10.0.2.100\n1\nnameserver 10.0.2.3\n");
+    if (isRoot || tunDeviceOpen()) expect(stdout).toBe("inet 10.0.2.100\n1\nnameserver 10.0.2.3\n");
     else expect(stdout).toMatch(/^0\n/);
   });
 });
