@@ -450,8 +450,8 @@ export class ContainerInstance {
     if (this.status === "removed") return;
     const pid = this.shim?.initPid;
     if (pid) {
-      // In a shared PID namespace without a cgroup, init's descendants would outlive it.
-      killDescendants(pid);
+      // In a shared PID namespace (without a cgroup to kill), init's descendants would outlive it.
+      if (this.options.pidNamespace !== undefined) killDescendants(pid);
       try {
         process.kill(pid, "SIGKILL");
       } catch {
