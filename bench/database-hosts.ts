@@ -129,11 +129,19 @@ export async function hostPostgresServer(): Promise<{ port: number; stop: () => 
   const port = await getPort({ host: "127.0.0.1" });
   const child = startPostgres(bin, dir, port);
   await untilPostgresAnswers(port, performance.now());
+  // The same memory tablespace the module's containers get (a tmpfs): postgresDatabases finds it
+  // and keeps its template and clones there, so the floor is the same work in the same medium.
+  const memory = mkdtempSync("/dev/shm/bento-bench-hostpg-");
+  execFileSync("chown", ["postgres:postgres", memory]);
+  const admin = await PostgresWireClient.connect({ host: "127.0.0.1", port, user: "postgres", password: "", database: "postgres" });
+  await admin.query(`CREATE TABLESPACE bento_memory LOCATION '${memory}'`);
+  await admin.close();
   return {
     port,
     stop: async () => {
       await new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once("exit", () => resolve()), child.kill("SIGINT"))));
       rmSync(scratch, { recursive: true, force: true });
+      rmSync(memory, { recursive: true, force: true });
     },
   };
 }

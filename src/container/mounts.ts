@@ -5,6 +5,7 @@
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { InvalidOptionError } from "../errors.js";
+import { checkUserSpec } from "../runtime/user.js";
 import type { Volume } from "../volume/volume.js";
 import { checkVolumeName } from "../volume/volume-store.js";
 
@@ -36,6 +37,12 @@ export interface TmpfsMount {
   sizeBytes?: number;
   /** Its mode (default 0o1777). */
   mode?: number;
+  /**
+   * Who owns its root, as `user` takes it: a name or uid of the image, optionally `:group`
+   * (default root). For a program that needs a directory of its own there, such as PostgreSQL's
+   * tablespaces (docker's `--tmpfs /path:uid=N,gid=N`, with names resolved in the image).
+   */
+  owner?: string;
   /** Mount it read-only (default false). */
   readonly?: boolean;
 }
@@ -70,7 +77,7 @@ export type MountSpec = VolumeMount | BindMount | TmpfsMount | FileMount | strin
 export type NormalizedMount =
   | { kind: "volume"; name: string; target: string; readonly: boolean }
   | { kind: "bind"; source: string; target: string; readonly: boolean; isFile: boolean }
-  | { kind: "tmpfs"; target: string; options: string; readonly: boolean }
+  | { kind: "tmpfs"; target: string; options: string; readonly: boolean; owner?: string }
   | { kind: "file"; content: Uint8Array; target: string; mode: number; uid?: number; gid?: number };
 
 /** Checks an in-container path: absolute, without "..". */
@@ -136,7 +143,12 @@ export function parseMounts(specs: readonly MountSpec[] | undefined): Normalized
         if (!Number.isSafeInteger(spec.sizeBytes) || spec.sizeBytes <= 0) throw new InvalidOptionError(`${option}.sizeBytes`, `${spec.sizeBytes} must be a positive whole number of bytes`);
         parts.push(`size=${spec.sizeBytes}`);
       }
-      mount = { kind: "tmpfs", target: containerPath(`${option}.tmpfs`, spec.tmpfs), options: parts.join(","), readonly: spec.readonly ?? false };
+      if (spec.owner !== undefined) {
+        if (typeof spec.owner !== "string" || spec.owner === "" || spec.owner.split(":").length > 2)
+          throw new InvalidOptionError(`${option}.owner`, `${JSON.stringify(spec.owner)} must be "user" or "user:group", names or numbers of the image, e.g. "postgres"`);
+        checkUserSpec(`${option}.owner`, spec.owner);
+      }
+      mount = { kind: "tmpfs", target: containerPath(`${option}.tmpfs`, spec.tmpfs), options: parts.join(","), readonly: spec.readonly ?? false, ...(spec.owner === undefined ? {} : { owner: spec.owner }) };
     } else if ("bind" in spec) {
       if (typeof spec.bind !== "string" || !spec.bind) throw new InvalidOptionError(`${option}.bind`, "must be a host path");
       mount = { kind: "bind", ...bindSource(`${option}.bind`, spec.bind), target: containerPath(`${option}.target`, spec.target), readonly: spec.readonly ?? false };

@@ -7,9 +7,11 @@
 import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { cryptoModule } from "../deps.js";
+import { InvalidOptionError } from "../errors.js";
 import type { RuntimeMount } from "../runtime/container-plan.js";
 import { OwnerChanges, stageAsNamespaceRoot } from "../runtime/rootless-owner.js";
-import { isRootless } from "../runtime/user-namespace.js";
+import { resolveUser } from "../runtime/user.js";
+import { isRootless, onlyRootMapped } from "../runtime/user-namespace.js";
 import { ensureVolume, volumeDataDir, volumeDir } from "../volume/volume-store.js";
 import { copyMergedTree, resolveMerged } from "./merged-view.js";
 import type { NormalizedMount } from "./mounts.js";
@@ -64,9 +66,22 @@ export async function resolveMounts(mounts: readonly NormalizedMount[], imageVol
       const name = join("files", String(out.files.length));
       out.files.push({ name, target: m.target, content: m.content, mode: m.mode, ...(m.uid === undefined ? {} : { uid: m.uid }), ...(m.gid === undefined ? {} : { gid: m.gid }) });
       out.mounts.push({ kind: "bind", source: join(containerDir, name), target: m.target, readonly: true, isFile: true });
-    } else out.mounts.push(m.kind === "bind" ? { kind: "bind", source: m.source, target: m.target, readonly: m.readonly, isFile: m.isFile } : m);
+    } else if (m.kind === "tmpfs") out.mounts.push({ kind: "tmpfs", target: m.target, options: m.owner === undefined ? m.options : `${m.options},${tmpfsOwner(m.owner, m.target, layers)}`, readonly: m.readonly });
+    else out.mounts.push({ kind: "bind", source: m.source, target: m.target, readonly: m.readonly, isFile: m.isFile });
   }
   return out;
+}
+
+/** A tmpfs owner ("user[:group]" of the image) as mount options: the ids inside the container. */
+function tmpfsOwner(owner: string, target: string, layers: readonly string[]): string {
+  try {
+    const { uid, gid } = resolveUser(owner, layers);
+    onlyRootMapped(`the owner of tmpfs ${target}`, { uid, gid });
+    return `uid=${uid},gid=${gid}`;
+  } catch (error) {
+    if (error instanceof InvalidOptionError) throw new InvalidOptionError(`mounts (tmpfs ${target}).owner`, error.message.replace(/^[^:]*: /, ""));
+    throw error;
+  }
 }
 
 /** Deletes a container's anonymous volumes. */

@@ -17,6 +17,13 @@ import { networkHost } from "./container-env.js";
 export const POSTGRES_PORT = 5432;
 
 /**
+ * A tmpfs that `postgres()` containers mount, owned by the server's user: `postgresDatabases`
+ * keeps its templates and their clones there (the tablespace `bento_memory`), so a database per
+ * test is a copy in memory rather than hundreds of files created and deleted on disk.
+ */
+export const POSTGRES_MEMORY_DIR = "/var/lib/bento-postgres-memory";
+
+/**
  * How a client reaches a PostgreSQL container from this machine.
  *
  * @example

@@ -21,9 +21,9 @@ import type { Image } from "../image/image.js";
 import { imageOf } from "./image-of.js";
 import { PostgresReadyWait } from "./postgres-ready.js";
 import { POSTGRES_TEST_SETTINGS } from "./postgres-settings.js";
-import { POSTGRES_PORT } from "./postgres-connection.js";
+import { POSTGRES_MEMORY_DIR, POSTGRES_PORT } from "./postgres-connection.js";
 
-export { POSTGRES_PORT, postgresConnection, type PostgresConnection } from "./postgres-connection.js";
+export { POSTGRES_MEMORY_DIR, POSTGRES_PORT, postgresConnection, type PostgresConnection } from "./postgres-connection.js";
 
 /**
  * The image {@link postgres} runs by default (pulled as `BENTO_PULL_POLICY` allows).
@@ -74,6 +74,12 @@ export interface PostgresOptions {
    */
   initAtBuild?: boolean;
   /**
+   * Mount a tmpfs owned by the image's `postgres` user at {@link POSTGRES_MEMORY_DIR} (default
+   * true), where `postgresDatabases` keeps its template and clones: a database per test is then a
+   * copy in memory. Set false for an image without a `postgres` user (the start names it).
+   */
+  memoryTablespace?: boolean;
+  /**
    * More container options (name, mounts, network, resources...). `env` is merged with the
    * variables above (these win); `POSTGRES_INITDB_ARGS` gets `--auth-host=scram-sha-256` first
    * (or `POSTGRES_HOST_AUTH_METHOD`'s value), so TCP clients need the password even from
@@ -96,7 +102,9 @@ const nameOption = (option: string, value: unknown): string => {
  * TCP connections. The official image restarts its server once after initialization (a
  * temporary server, reachable only on its Unix socket, runs the init scripts first), so the wait
  * is a query over TCP, which only the final server answers. The server runs with
- * {@link POSTGRES_TEST_SETTINGS}: made for tests, not crash-safe.
+ * {@link POSTGRES_TEST_SETTINGS}: made for tests, not crash-safe. The container also mounts a
+ * tmpfs owned by the image's `postgres` user at {@link POSTGRES_MEMORY_DIR}, where
+ * `postgresDatabases` keeps its template and clones (`memoryTablespace: false` leaves it out).
  *
  * @example
  * ```ts
@@ -116,6 +124,7 @@ export function postgres(options: PostgresOptions = {}): Container {
   const database = nameOption("database", options.database ?? "test");
   let image = imageOf(options.image ?? POSTGRES_IMAGE);
   if (options.initSql !== undefined && typeof options.initSql !== "string") throw new InvalidOptionError("postgres.initSql", "expected SQL text (a string)");
+  if (options.memoryTablespace !== undefined && typeof options.memoryTablespace !== "boolean") throw new InvalidOptionError("postgres.memoryTablespace", `expected true or false, got ${JSON.stringify(options.memoryTablespace)}`);
   if (options.initAtBuild !== undefined && typeof options.initAtBuild !== "boolean") throw new InvalidOptionError("postgres.initAtBuild", `expected true or false, got ${JSON.stringify(options.initAtBuild)}`);
   const extra = options.container ?? {};
   // Published ports reach the server from 127.0.0.1 inside the container (bento's port proxy),
@@ -144,6 +153,9 @@ export function postgres(options: PostgresOptions = {}): Container {
     // over PGDATA, a setpriv): the server starts directly as postgres.
     ...(options.initAtBuild === true ? { entrypoint: [], user: "postgres" } : {}),
     ...extra,
+    // Where postgresDatabases() keeps its templates and clones (see POSTGRES_MEMORY_DIR); a mount
+    // of the caller's own at that path wins.
+    mounts: [...(extra.mounts ?? []), ...(options.memoryTablespace === false || (extra.mounts ?? []).some((m) => typeof m === "object" && "tmpfs" in m && m.tmpfs === POSTGRES_MEMORY_DIR) ? [] : [{ tmpfs: POSTGRES_MEMORY_DIR, owner: "postgres", mode: 0o700 }])],
     env: { ...extra.env, POSTGRES_USER: user, POSTGRES_PASSWORD: password, POSTGRES_DB: database, POSTGRES_INITDB_ARGS: initdbArgs },
   });
 }

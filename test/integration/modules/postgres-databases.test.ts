@@ -19,6 +19,7 @@ import { Wait } from "../../../src/wait/wait.js";
 import { InvalidOptionError } from "../../../src/errors.js";
 import type { Image } from "../../../src/image/image.js";
 import { useContainer, useDatabase } from "../../../src/testing/vitest.js";
+import { POSTGRES_MEMORY_DIR } from "../../../src/modules/postgres-connection.js";
 import { postgres, postgresConnection, postgresDatabases, postgresImageFromDebian, postgresSnapshot, PostgresTemplateError } from "../../../src/modules/postgres.js";
 
 const describeServer = serverSuites("PostgreSQL", async () => (await debianBase()).with(postgresImageFromDebian));
@@ -70,6 +71,17 @@ describeServer(`a database per test from one PostgreSQL server`, () => {
       expect((await query(db.url, "SELECT body FROM notes ORDER BY id")).map((r) => r.body)).toEqual(["seeded", which]);
     });
   }
+
+  it("keeps the template and each database in memory: a tablespace on the container's tmpfs", async () => {
+    const db = await useDatabase(databases);
+    const where = `SELECT d.datname, t.spcname, pg_tablespace_location(t.oid) AS location FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace WHERE d.datname IN ('${db.database}', '${databases.templateName}') ORDER BY d.datistemplate`;
+    expect(await query(db.url, where)).toEqual([
+      { datname: db.database, spcname: "bento_memory", location: POSTGRES_MEMORY_DIR },
+      { datname: databases.templateName, spcname: "bento_memory", location: POSTGRES_MEMORY_DIR },
+    ]);
+    const fs = await server.current.exec(["stat", "-f", "-c", "%T", POSTGRES_MEMORY_DIR]);
+    expect(fs.stdout.trim()).toBe("tmpfs");
+  });
 
   it("dropped each test's database when it ended", async () => {
     const { url } = await postgresConnection(server.current);
@@ -170,6 +182,9 @@ describeServer(`a warm PostgreSQL server as an image`, () => {
     const warm: RunningContainer = await postgres({ image, initAtBuild: true, container: { startupTimeoutMs: 280_000 } }).start();
     started.push(warm.id);
     await query((await postgresConnection(warm)).url, "CREATE TABLE accounts (name text); INSERT INTO accounts VALUES ('alice')");
+    // A template in the memory tablespace: the snapshot keeps its catalog rows, not its files.
+    const template = { initSql: "CREATE TABLE per_test (n int)" };
+    await (await postgresDatabases(warm, template).create()).drop();
     const snapshot = await postgresSnapshot(warm, { tag: `bento-test/pg-warm:${process.pid}` });
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -181,6 +196,9 @@ describeServer(`a warm PostgreSQL server as an image`, () => {
       expect(await query(url, "SELECT name FROM accounts")).toEqual([{ name: "alice" }]);
       expect(await query(url, "SHOW fsync")).toEqual([{ fsync: "off" }]);
       expect(await db.logs()).not.toMatch(/database system was not properly shut down|automatic recovery/);
+      // The tablespace's tmpfs starts empty: the template is made again, in memory.
+      await using fresh = await postgresDatabases(db, template).create();
+      expect(await query(fresh.url, "SELECT count(*)::int AS n FROM per_test")).toEqual([{ n: 0 }]);
     }
     console.log(`postgres from the warm snapshot, ready: ${times.map((t) => t.toFixed(0)).join(", ")} ms (loaded machine)`);
   });

@@ -13,7 +13,8 @@ import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { leftovers } from "../leaks.js";
 
 const readme = readFileSync(join(import.meta.dirname, "../../../README.md"), "utf8");
-const standIn = { image: Image.fromRootfs(busyboxRootfs()), container: { command: ["sleep", "60"], wait: undefined } };
+// Busybox has no postgres user to own the memory tablespace's tmpfs.
+const standIn = { image: Image.fromRootfs(busyboxRootfs()), memoryTablespace: false, container: { command: ["sleep", "60"], wait: undefined } };
 
 describe(`postgres module: documented defaults`, () => {
   it('gives user, password and database "test" and a postgresql:// URL, as documented', async () => {
@@ -33,6 +34,11 @@ describe(`postgres module: documented defaults`, () => {
       });
     }
     expect(leftovers([id])).toEqual([]);
+  });
+
+  it("names the missing postgres user of an image, and the option that leaves the tmpfs out", async () => {
+    await expect(postgres({ ...standIn, memoryTablespace: undefined }).start()).rejects.toThrow(/tmpfs \/var\/lib\/bento-postgres-memory.*no user "postgres"/s);
+    expect(() => postgres({ memoryTablespace: "yes" as unknown as boolean })).toThrow(/postgres\.memoryTablespace: expected true or false/);
   });
 
   it("returns the URL the README shows", async () => {

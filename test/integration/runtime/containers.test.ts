@@ -177,6 +177,15 @@ describe(`container isolation`, () => {
     expect(r.stdout).toMatch(/Read-only file system/);
     expect(r.stdout.trim().split("\n")).toHaveLength(2);
   });
+
+  it("gives a tmpfs to the image's user named as its owner, and names an owner the image lacks", async () => {
+    const scratch = (owner: string) => ({ mounts: [{ tmpfs: "/scratch", owner, mode: 0o700 }] });
+    await expect(run(["true"], scratch("nobody-here"))).rejects.toThrow(/mounts \(tmpfs \/scratch\)\.owner: no user "nobody-here" in the image's \/etc\/passwd/);
+    expect(() => new Container(Image.fromRootfs(busyboxRootfs()), scratch("a:b:c"))).toThrow(/mounts\[0\]\.owner: "a:b:c" must be "user" or "user:group"/);
+    if (onlyRootInContainers) return void (await expect(run(["true"], scratch("app"))).rejects.toThrow(unmappedUserError));
+    const r = await run(sh("stat -c '%u:%g %a' /scratch && touch /scratch/file && echo written"), { user: "app", ...scratch("app") });
+    expect(r.stdout).toBe("1000:1000 700\nwritten\n");
+  });
 });
 
 describe(`cgroup limits`, () => {
