@@ -127,6 +127,8 @@ export function postgres(options: PostgresOptions = {}): Container {
   if (options.memoryTablespace !== undefined && typeof options.memoryTablespace !== "boolean") throw new InvalidOptionError("postgres.memoryTablespace", `expected true or false, got ${JSON.stringify(options.memoryTablespace)}`);
   if (options.initAtBuild !== undefined && typeof options.initAtBuild !== "boolean") throw new InvalidOptionError("postgres.initAtBuild", `expected true or false, got ${JSON.stringify(options.initAtBuild)}`);
   const extra = options.container ?? {};
+  const ownMemoryMount = (extra.mounts ?? []).some((m) => typeof m === "object" && "tmpfs" in m && m.tmpfs === POSTGRES_MEMORY_DIR);
+  const withMemoryTablespace = options.memoryTablespace !== false && !ownMemoryMount;
   // Published ports reach the server from 127.0.0.1 inside the container (bento's port proxy),
   // which initdb trusts by default; in Docker they come from the bridge and need the password.
   // Asking for it on every TCP connection keeps Docker's behaviour (the Unix socket stays trusted).
@@ -155,7 +157,7 @@ export function postgres(options: PostgresOptions = {}): Container {
     ...extra,
     // Where postgresDatabases() keeps its templates and clones (see POSTGRES_MEMORY_DIR); a mount
     // of the caller's own at that path wins.
-    mounts: [...(extra.mounts ?? []), ...(options.memoryTablespace === false || (extra.mounts ?? []).some((m) => typeof m === "object" && "tmpfs" in m && m.tmpfs === POSTGRES_MEMORY_DIR) ? [] : [{ tmpfs: POSTGRES_MEMORY_DIR, owner: "postgres", mode: 0o700 }])],
+    mounts: [...(extra.mounts ?? []), ...(withMemoryTablespace ? [{ tmpfs: POSTGRES_MEMORY_DIR, owner: "postgres", mode: 0o700 }] : [])],
     env: { ...extra.env, POSTGRES_USER: user, POSTGRES_PASSWORD: password, POSTGRES_DB: database, POSTGRES_INITDB_ARGS: initdbArgs },
   });
 }
