@@ -11,9 +11,13 @@ import type { ImageStore } from "../store/image-store.js";
 import type { LayerInfo } from "../store/types.js";
 import { tempName } from "../store/fs-util.js";
 
-/** The gzip layer of `dir`; rootless, `dir` is the user's afterwards. */
-export async function layerOfTree(store: ImageStore, dir: string): Promise<LayerInfo> {
-  if (!isRootless()) return store.createLayerFromDir(dir);
+/**
+ * The gzip layer of `dir`; rootless, `dir` is the user's afterwards. `written`: bento wrote the
+ * tree itself (COPY, ADD, WORKDIR; not an overlay upper dir): as root it may become the layer's
+ * unpacked directory (it is gone from `dir` then).
+ */
+export async function layerOfTree(store: ImageStore, dir: string, written = false): Promise<LayerInfo> {
+  if (!isRootless()) return store.createLayerFromDir(dir, undefined, written);
   const recorded = await takeTree(dir, join(store.tmpDir, `${tempName()}.owners`));
   return store.createLayerFromDir(dir, recorded);
 }

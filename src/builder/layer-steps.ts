@@ -115,7 +115,7 @@ export async function workdirLayer(run: BuildRun, state: BuildState, config: Ima
       throw e;
     }
     await tree.finish();
-    return { layer: await layerOfTree(run.store, root) };
+    return { layer: await layerOfTree(run.store, root, true) };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -323,7 +323,7 @@ export class PlanBuild {
         mkdirSync(root, { mode: 0o755 });
         try {
           await writeFileStep(prepared, root, view, config.config, origin);
-          return { layer: await layerOfTree(this.run.store, root) };
+          return { layer: await layerOfTree(this.run.store, root, true) };
         } catch (e) {
           if (e instanceof DestinationError) throw new BuildStepError(position, { reason: e.message }, { cause: e });
           if (e instanceof ContextRefusal) throw new BuildContextError(position, e.source, e.reason, { cause: e });

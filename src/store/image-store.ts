@@ -358,9 +358,11 @@ export class ImageStore {
    * 0/0 devices, opaque directories) become OCI `.wh.` entries. For RUN steps and commit. The
    * layer's directory is unpacked lazily by {@link ImageStore.layerDir}. `recorded`: the owners
    * and modes to record instead of those on disk (rootless, for a tree bento made readable).
+   * `adopt`: the directory is a tree the caller wrote (no overlay markers) and may lose; with
+   * root's powers it becomes the layer's unpacked directory instead of being unpacked again.
    */
-  async createLayerFromDir(upperDir: string, recorded?: RecordedOwners): Promise<LayerInfo> {
-    return createLayerFromDir(this.#ctx, upperDir, recorded);
+  async createLayerFromDir(upperDir: string, recorded?: RecordedOwners, adopt = false): Promise<LayerInfo> {
+    return createLayerFromDir(this.#ctx, upperDir, recorded, adopt);
   }
 
   // ---- build cache ----

@@ -55,6 +55,12 @@ export interface LayerFromDirOptions {
    * as the device it is, not as a `.wh.` deletion. Default true.
    */
   whiteouts?: boolean;
+  /**
+   * Called for an entry the tar does not hold exactly as it is on disk (a whiteout, an opaque
+   * directory, a `.wh.` name, a socket, an xattr left out): unpacking the tar would not give
+   * the tree back.
+   */
+  onRewrite?(rel: string): void;
 }
 
 const OVERLAY_XATTR = /^(trusted|user)\.overlay\./;
@@ -82,6 +88,7 @@ function readXattrs(path: string, rel: string, options: LayerFromDirOptions): { 
   for (const name of names.sort(compareNames)) {
     const overlay = OVERLAY_XATTR.exec(name);
     if (overlay) {
+      options.onRewrite?.(rel);
       const key = name.slice(overlay[0].length);
       if (UNSUPPORTED_OVERLAY_XATTRS.includes(key)) {
         throw new InvalidArchiveError(`read layer from "${path}": "${rel}" has the overlay xattr ${name}; mount build overlays with redirect_dir=off,metacopy=off so the upper dir holds whole files`);
@@ -92,7 +99,10 @@ function readXattrs(path: string, rel: string, options: LayerFromDirOptions): { 
       }
       continue;
     }
-    if (!options.keepXattr(name)) continue;
+    if (!options.keepXattr(name)) {
+      options.onRewrite?.(rel);
+      continue;
+    }
     const value = native.lgetxattr(path, name);
     if (value !== null) xattrs.push([name, value]);
   }
@@ -162,11 +172,16 @@ export async function* layerTarFromDir(dir: string, options: LayerFromDirOptions
       } catch (e) {
         throw systemError(`read layer from "${dir}"`, e);
       }
+      if (name.startsWith(".wh.")) options.onRewrite?.(rel);
       if (stat.isCharacterDevice() && stat.rdev === 0 && options.whiteouts !== false) {
+        options.onRewrite?.(rel);
         yield encodeHeader({ ...baseFields(rel, stat, options), path: relDir === "" ? `.wh.${name}` : `${relDir}/.wh.${name}`, type: "file", size: 0, mode: 0o600 });
         continue;
       }
-      if (stat.isSocket()) continue;
+      if (stat.isSocket()) {
+        options.onRewrite?.(rel);
+        continue;
+      }
       const { xattrs, opaque } = readXattrs(abs, rel, options);
       const capability = options.recorded?.get(rel)?.capability;
       if (capability) {

@@ -1,6 +1,6 @@
 import { isRoot, testRoot } from "../setup-env.js";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -17,6 +17,22 @@ import { expectNoLeaks, makeContext, runImage } from "./helpers.js";
 import { containerOwnerOf } from "../../../src/runtime/rootless-owner.js";
 
 afterEach(() => expectNoLeaks());
+
+/** Every entry of a tree: type, mode, owner, size, mtime in seconds, link target; sorted. */
+function treeListing(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, rel: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      const st = lstatSync(path);
+      const target = st.isSymbolicLink() ? ` -> ${readlinkSync(path)}` : "";
+      out.push(`${rel}${name} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.isFile() ? st.size : "-"} ${Math.floor(st.mtimeMs / 1000)}${target}`);
+      if (st.isDirectory()) walk(path, `${rel}${name}/`);
+    }
+  };
+  walk(root, "");
+  return out;
+}
 
 const store = Store.open(join(testRoot, "store-copy"));
 
@@ -278,5 +294,20 @@ describe(`ADD`, () => {
     const context = makeContext({ "hello.sh": { content: "#!/bin/sh\necho hello from $0\n", mode: 0o755 } });
     const built = await Image.fromRootfs(busyboxRootfs()).copy("hello.sh", "/usr/local/bin/").cmd(["hello.sh"]).build({ context });
     expect((await runImage(Image.from(built.id))).stdout).toBe("hello from /usr/local/bin/hello.sh\n");
+  });
+});
+
+describe(`a COPY layer's directory`, () => {
+  it("is what unpacking the layer's blob gives, also for names a layer tar rewrites", async () => {
+    const context = makeContext({ "a.txt": "a", "dir/run.sh": { content: "#!/bin/sh\n", mode: 0o750 }, "dir/link": { symlink: "../a.txt" }, "plain/.wh.kept": "a file, not a deletion" });
+    for (const source of ["dir", "plain"]) {
+      const built = await Image.fromRootfs(busyboxRootfs()).copy(source, `/${source}`).build({ store, context });
+      const layer = (await store.resolve(built.id)).layers.at(-1)!;
+      const own = await store.layerDir(layer.diffId, layer);
+      const other = Store.open(join(testRoot, `store-copy-unpack-${source}`));
+      const { dir: unpacked } = await other.unpackLayerFile(store.blobPath(layer.digest), layer);
+      expect(treeListing(own)).toEqual(treeListing(unpacked));
+      expect(treeListing(own).length).toBeGreaterThan(0);
+    }
   });
 });
