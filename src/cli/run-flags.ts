@@ -3,6 +3,7 @@
  * privileges, the root filesystem, labels, an env file, the entrypoint and the network mode.
  */
 import { readFileSync } from "node:fs";
+import type { TmpfsMount } from "../container/mounts.js";
 import type { ContainerOptions } from "../container/options.js";
 import { joinNamedNetwork } from "../network/named-network.js";
 import { parseKeyValues, UsageError, type OptionsConfig } from "./args.js";
@@ -20,7 +21,7 @@ export const extraRunUsage = `      --env-file FILE       read KEY=VALUE lines f
       --pids-limit N        the most processes and threads it may have
       --init                bento's init is PID 1, reaping zombies and forwarding signals (bento's default)
       --read-only           mount the root filesystem read-only
-      --tmpfs PATH[:OPTS]   mount a tmpfs (OPTS: size=64m, mode=1777, ro), e.g. /run:size=16m
+      --tmpfs PATH[:OPTS]   mount a tmpfs (OPTS: size=64m, mode=1777, uid=N, gid=N, ro), e.g. /run:size=16m
       --cap-add CAP         add a capability (CAP_NET_ADMIN or NET_ADMIN; ALL for every one)
       --cap-drop CAP        drop a capability (ALL for every one)
   -l, --label KEY=VALUE     set a label on the container
@@ -71,18 +72,21 @@ export function readEnvFile(file: string, usage: string, env: NodeJS.ProcessEnv)
   return parseKeyValues(`--env-file ${file}`, lines, usage, env);
 }
 
-/** A --tmpfs value: PATH, or PATH:size=…,mode=…,ro. */
-function tmpfsMount(value: string, usage: string): { tmpfs: string; sizeBytes?: number; mode?: number; readonly?: boolean } {
+/** A --tmpfs value: PATH, or PATH:size=…,mode=…,uid=…,gid=…,ro (uid and gid default to 0, as docker's). */
+function tmpfsMount(value: string, usage: string): TmpfsMount {
   const [target = "", opts] = value.split(/:(.*)/s);
-  const mount: { tmpfs: string; sizeBytes?: number; mode?: number; readonly?: boolean } = { tmpfs: target };
+  const mount: TmpfsMount = { tmpfs: target };
+  const ids: { uid?: string; gid?: string } = {};
   for (const opt of opts ? opts.split(",") : []) {
     const [key, v = ""] = opt.split("=");
     const size = /^(\d+)([kmg]?)$/i.exec(v);
     if (key === "size" && size) mount.sizeBytes = Number(size[1]) * 1024 ** "_kmg".indexOf((size[2] || "_").toLowerCase());
     else if (key === "mode" && /^[0-7]{3,4}$/.test(v)) mount.mode = Number.parseInt(v, 8);
+    else if ((key === "uid" || key === "gid") && /^\d+$/.test(v)) ids[key] = v;
     else if (key === "ro" || key === "rw") mount.readonly = key === "ro";
-    else throw new UsageError(`--tmpfs "${value}": "${opt}" is not understood; use size=64m, mode=1777, ro or rw`, usage);
+    else throw new UsageError(`--tmpfs "${value}": "${opt}" is not understood; use size=64m, mode=1777, uid=1000, gid=1000, ro or rw`, usage);
   }
+  if (ids.uid !== undefined || ids.gid !== undefined) mount.owner = `${ids.uid ?? 0}:${ids.gid ?? 0}`;
   return mount;
 }
 

@@ -7,6 +7,7 @@ import { doctor } from "../../../src/runtime/doctor.js";
 import { listMachineContainers } from "../../../src/runtime/machine-containers.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { helpersHolding, leftovers } from "../leaks.js";
+import { onlyRootInContainers, unmappedUserError } from "../rootless.js";
 import { bento } from "./helpers.js";
 
 const made: string[] = [];
@@ -27,6 +28,15 @@ async function limitsFix(): Promise<string | undefined> {
 }
 
 describe("bento run's docker flags", () => {
+  it("--tmpfs uid= and gid= own the mount, as docker's; a bad option is named", async () => {
+    const owned = await bento(["run", "--rm", "--tmpfs", "/owned:uid=1000,gid=1000,mode=700", busyboxRootfs(), "stat", "-c", "%u:%g %a", "/owned"]);
+    if (onlyRootInContainers) expect(owned).toMatchObject({ code: 125, stderr: expect.stringMatching(unmappedUserError) });
+    else expect(owned).toMatchObject({ code: 0, stdout: "1000:1000 700\n", stderr: "" });
+    const bad = await bento(["run", "--rm", "--tmpfs", "/owned:uid=me", busyboxRootfs(), "true"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--tmpfs "\/owned:uid=me": "uid=me" is not understood; use size=64m, mode=1777, uid=1000, gid=1000, ro or rw/);
+  });
+
   it("--env-file, --entrypoint, --read-only, --tmpfs, --cap-drop, -m, --cpus, --pids-limit and --label reach the container", async () => {
     const fix = await limitsFix();
     const dir = mkdtempSync(join(tmpdir(), "bento-run-flags-"));
