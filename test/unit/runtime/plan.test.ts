@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodePlan } from "../../../src/native/plan-codec.js";
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, compileContainerPlan, compileExecPlan, escapeOverlayPath, type RuntimeSpec } from "../../../src/runtime/container-plan.js";
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, compileContainerPlan, compileExecPlan, type RuntimeSpec } from "../../../src/runtime/container-plan.js";
+import { escapeOverlayPath } from "../../../src/runtime/rootfs-ops.js";
 import { capabilityMask } from "../../../src/runtime/capabilities.js";
 import { parseBytes, toCgroupLimits } from "../../../src/runtime/limits.js";
 import { decodeWaitStatus, signalNumber } from "../../../src/runtime/wait-status.js";

@@ -1,0 +1,109 @@
+import "./fuse-env.js";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
+import { Container, HostUnsupportedError, Image, Store, type RunningContainer } from "../../../src/index.js";
+import { readConfig } from "../../../src/config.js";
+import { fuseDeviceOpen, fuseOverlayfsPath } from "../../../src/runtime/overlay-mode.js";
+import { busyboxRootfs } from "../../fixtures/rootfs.js";
+import { waitUntil } from "../cli/helpers.js";
+import { leftovers, processesOf } from "../leaks.js";
+
+const repo = join(import.meta.dirname, "../../..");
+const made: string[] = [];
+afterEach(() => {
+  expect(leftovers(made.splice(0))).toEqual([]);
+});
+
+// Where fuse-overlayfs cannot run for this user, every start must refuse with the fix instead.
+const usable = fuseOverlayfsPath() !== undefined && fuseDeviceOpen();
+const refusal = fuseOverlayfsPath() === undefined ? /apt-get install fuse-overlayfs/ : /chmod 0666 \/dev\/fuse/;
+
+/** The SIGKILL teardown test's child: starts `count` containers, prints their ids, waits. */
+function nodeChild(count: string) {
+  const child = spawn(process.execPath, ["--import", join(repo, "node_modules/tsx/dist/esm/index.mjs"), join(repo, "test/fixtures/start-containers.ts"), count], { env: process.env, stdio: ["ignore", "pipe", "inherit"] });
+  onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGTERM")));
+  return child;
+}
+
+async function start(image: Image, command: string[]): Promise<RunningContainer> {
+  const running = await new Container(image, { command }).start();
+  made.push(running.id);
+  return running;
+}
+
+describe("BENTO_OVERLAY=fuse-overlayfs", () => {
+  it("runs a container on fuse-overlayfs: writes, exec, stop, start again, remove", async () => {
+    if (!usable) {
+      await expect(new Container(Image.fromRootfs(busyboxRootfs()), { command: ["true"] }).start()).rejects.toThrow(refusal);
+      return;
+    }
+    const running = await start(Image.fromRootfs(busyboxRootfs()), ["sh", "-c", "[ -f /written ] || echo written > /written; rm -f /bin/vi; exec sleep 1000"]);
+    expect((await running.exec(["sh", "-c", "while [ ! -f /written ]; do sleep 0.05; done; cat /written"])).stdout).toBe("written\n");
+    const mounts = await running.exec(["cat", "/proc/mounts"]);
+    expect(mounts.stdout.split("\n")[0]).toMatch(/^fuse-overlayfs \/ fuse\.fuse-overlayfs /);
+    expect((await running.exec(["sh", "-c", "ls /bin/vi 2>&1; echo more >> /written; cat /written"])).stdout).toBe("ls: /bin/vi: No such file or directory\nwritten\nmore\n");
+    // commit reads the upper dir fuse-overlayfs wrote: the deletion becomes the image's whiteout.
+    const committed = await running.commit();
+    const fromCommit = await start(Image.from(committed.id), ["sh", "-c", "cat /written; ls /bin/vi 2>&1"]);
+    await fromCommit.wait();
+    expect(await fromCommit.logs()).toBe("written\nmore\nls: /bin/vi: No such file or directory\n");
+    await (await fromCommit.stop()).remove();
+    const stopped = await running.stop({ timeoutMs: 500 });
+    const again = await stopped.start();
+    expect((await again.exec(["sh", "-c", "cat /written; ls /bin/vi 2>&1"])).stdout).toBe("written\nmore\nls: /bin/vi: No such file or directory\n");
+    await (await again.stop({ timeoutMs: 500 })).remove();
+  });
+
+  it("builds RUN steps that delete a lower file and replace a lower directory, and runs the image", async () => {
+    const image = Image.fromRootfs(busyboxRootfs())
+      .run("mkdir -p /srv/old && echo old > /srv/old/a && echo keep > /srv/keep")
+      .run("rm /srv/keep && rm -rf /srv/old && mkdir /srv/old && echo new > /srv/old/b")
+      .cmd(["sh", "-c", "ls -A /srv /srv/old; cat /srv/old/b"]);
+    if (!usable) {
+      await expect(image.build({ noCache: true })).rejects.toThrow(refusal);
+      return;
+    }
+    const built = await image.build({ noCache: true });
+    const running = await start(Image.from(built.id), ["sh", "-c", "ls -A /srv /srv/old; cat /srv/old/b"]);
+    await running.wait();
+    // The whiteout hides /srv/keep, the opaque directory hides a, and no .wh. marker shows.
+    expect(await running.logs()).toBe("/srv:\nold\n\n/srv/old:\nb\nnew\n");
+    // The step's layer is in the store's form, which the kernel's overlay reads too: a char 0/0
+    // whiteout for /srv/keep, and /srv/old with no fuse-overlayfs marker file in it.
+    const last = built.layers.at(-1)!;
+    const layerDir = await Store.default().layerDir(last.diffId, last);
+    expect(execFileSync("find", [".", "-mindepth", "1", "-printf", "%p %y\n"], { cwd: layerDir, encoding: "utf8" }).split("\n").filter(Boolean).sort()).toEqual(["./srv d", "./srv/keep c", "./srv/old d", "./srv/old/b f"]);
+    await (await running.stop()).remove();
+  });
+
+  it("leaves no fuse-overlayfs process and no mount after a SIGKILL of the runner", async () => {
+    if (!usable) return void (await expect(new Container(Image.fromRootfs(busyboxRootfs()), { command: ["true"] }).start()).rejects.toThrow(refusal));
+    const child = nodeChild("2");
+    const [line] = (await once(child.stdout!, "data")) as [Buffer];
+    const ids = (JSON.parse(line.toString()) as { id: string }[]).map((s) => s.id);
+    expect(processesOf(ids).filter((p) => p.includes("fuse-overlayfs"))).toHaveLength(2);
+    child.kill("SIGKILL");
+    await once(child, "exit");
+    expect(await waitUntil(() => processesOf(ids).length === 0, 2000)).toBe(true);
+    // The next process's start sweeps the directories (and cgroups) the killed one left.
+    const next = nodeChild("1");
+    const [nextLine] = (await once(next.stdout!, "data")) as [Buffer];
+    const nextIds = (JSON.parse(nextLine.toString()) as { id: string }[]).map((s) => s.id);
+    expect(leftovers(ids)).toEqual([]);
+    next.kill("SIGTERM");
+    await once(next, "exit");
+    expect(await waitUntil(() => leftovers(nextIds).length === 0, 2000)).toBe(true);
+  });
+
+  it("refuses a BENTO_OVERLAY it does not know, and a forced fuse-overlayfs that is not installed, with the fix", async () => {
+    expect(() => readConfig({ BENTO_OVERLAY: "bogus" })).toThrow('BENTO_OVERLAY: "bogus" is not an overlay mode; use auto, kernel or fuse-overlayfs, or unset it');
+    const path = process.env.PATH;
+    process.env.PATH = "/nonexistent";
+    onTestFinished(() => void (process.env.PATH = path));
+    const error = await new Container(Image.fromRootfs(busyboxRootfs()), { command: ["true"] }).start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HostUnsupportedError);
+    expect((error as Error).message).toMatch(/BENTO_OVERLAY=fuse-overlayfs, but fuse-overlayfs is not installed .*apt-get install fuse-overlayfs/);
+  });
+});
