@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { Container, HostUnsupportedError, Image, Store, type RunningContainer } from "../../../src/index.js";
 import { readConfig } from "../../../src/config.js";
-import { fuseDeviceOpen, fuseOverlayfsPath } from "../../../src/runtime/overlay-mode.js";
+import { fuseDeviceOpen, fuseOverlayfsPath, overlayMount } from "../../../src/runtime/overlay-mode.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { waitUntil } from "../cli/helpers.js";
 import { leftovers, processesOf } from "../leaks.js";
@@ -97,11 +97,41 @@ describe("BENTO_OVERLAY=fuse-overlayfs", () => {
     expect(await waitUntil(() => leftovers(nextIds).length === 0, 2000)).toBe(true);
   });
 
+  it("serves a container in another's PID namespace and one without init, and leaves no server of either", async () => {
+    if (!usable) return void (await expect(new Container(Image.fromRootfs(busyboxRootfs()), { command: ["true"] }).start()).rejects.toThrow(refusal));
+    const host = await start(Image.fromRootfs(busyboxRootfs()), ["sleep", "1000"]);
+    const guest = await new Container(Image.fromRootfs(busyboxRootfs()), { command: ["sh", "-c", "echo guest > /g; exec sleep 1000"], pid: { container: host } }).start();
+    made.push(guest.id);
+    expect((await guest.exec(["sh", "-c", "while [ ! -f /g ]; do sleep 0.05; done; cat /g"])).stdout).toBe("guest\n");
+    // Its server runs in the shared namespace; stopping the guest ends it, the host's keeps running.
+    expect(processesOf([guest.id]).filter((p) => p.includes("fuse-overlayfs"))).toHaveLength(1);
+    await (await guest.stop({ timeoutMs: 500 })).remove();
+    expect(await waitUntil(() => processesOf([guest.id]).length === 0, 2000)).toBe(true);
+    expect((await host.exec(["ls", "/bin/sh"])).stdout).toBe("/bin/sh\n");
+    await (await host.stop({ timeoutMs: 500 })).remove();
+    const bare = await new Container(Image.fromRootfs(busyboxRootfs()), { command: ["sh", "-c", "echo bare > /b; cat /b"], init: false }).start();
+    made.push(bare.id);
+    expect(await bare.wait()).toMatchObject({ exitCode: 0 });
+    expect(await bare.logs()).toBe("bare\n");
+    await (await bare.stop()).remove();
+  });
+
+  it("auto falls back to fuse-overlayfs only rootless, and only where it can run", () => {
+    const program = fuseOverlayfsPath();
+    expect(overlayMount("auto", false)).toEqual({ kind: "kernel" });
+    expect(overlayMount("kernel", true)).toEqual({ kind: "kernel" });
+    if (usable) expect(overlayMount("auto", true)).toEqual({ kind: "kernel-else-fuse", program });
+    else expect(overlayMount("auto", true)).toEqual({ kind: "kernel", fallbackFix: expect.stringMatching(refusal) });
+  });
+
   it("refuses a BENTO_OVERLAY it does not know, and a forced fuse-overlayfs that is not installed, with the fix", async () => {
     expect(() => readConfig({ BENTO_OVERLAY: "bogus" })).toThrow('BENTO_OVERLAY: "bogus" is not an overlay mode; use auto, kernel or fuse-overlayfs, or unset it');
     const path = process.env.PATH;
     process.env.PATH = "/nonexistent";
     onTestFinished(() => void (process.env.PATH = path));
+    // "auto" without fuse-overlayfs keeps the kernel's overlay, naming both fixes should it refuse.
+    expect(overlayMount("auto", true)).toEqual({ kind: "kernel", fallbackFix: expect.stringMatching(/use Linux 5\.11 or newer, or install fuse-overlayfs \(apt-get install fuse-overlayfs/) });
+    expect(overlayMount("auto", false)).toEqual({ kind: "kernel" });
     const error = await new Container(Image.fromRootfs(busyboxRootfs()), { command: ["true"] }).start().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HostUnsupportedError);
     expect((error as Error).message).toMatch(/BENTO_OVERLAY=fuse-overlayfs, but fuse-overlayfs is not installed .*apt-get install fuse-overlayfs/);

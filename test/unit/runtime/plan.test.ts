@@ -40,6 +40,41 @@ describe("container plan", () => {
     expect(plan.records).toContainEqual(["mkdir-in", "app", "493"]);
   });
 
+  it("with fuse-overlayfs, has the shim open /dev/fuse and init mount it and start the server", () => {
+    const plan = compileContainerPlan({ ...spec, overlay: { kind: "fuse-overlayfs", program: "/usr/bin/fuse-overlayfs" } }, { hostOps: [], procsFiles: [] });
+    const names = plan.records.map((r) => r[0]);
+    expect(names).not.toContain("mount-overlay");
+    expect(names.indexOf("fuse-device")).toBeLessThan(names.indexOf("clone"));
+    const fuse = plan.records.find((r) => r[0] === "mount-fuse-overlay")!;
+    expect(fuse.slice(1)).toEqual([
+      "always",
+      "/c/abc/merged",
+      "4",
+      "rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions",
+      "/usr/bin/fuse-overlayfs",
+      "-f",
+      "-o",
+      "lowerdir=/layers/top:/layers/base,upperdir=/c/abc/upper,workdir=/c/abc/work,writeback=0",
+      "/dev/fd/",
+    ]);
+    expect(names.indexOf("mount-fuse-overlay")).toBeLessThan(names.indexOf("set-root"));
+    expect(plan.describe(names.indexOf("mount-fuse-overlay"))).toBe("mount the root filesystem (overlay of 2 layers) on /c/abc/merged through /usr/bin/fuse-overlayfs");
+  });
+
+  it("with the fallback, tries the kernel's overlay first and starts fuse-overlayfs only where it refused", () => {
+    const plan = compileContainerPlan({ ...spec, overlay: { kind: "kernel-else-fuse", program: "/usr/bin/fuse-overlayfs" } }, { hostOps: [], procsFiles: [] });
+    const names = plan.records.map((r) => r[0]);
+    expect(plan.records.find((r) => r[0] === "try-mount-overlay")!.slice(1, 3)).toEqual(["1,22,19", "/c/abc/merged"]);
+    expect(plan.records.find((r) => r[0] === "mount-fuse-overlay")![1]).toBe("if-kernel-refused");
+    expect(names.indexOf("try-mount-overlay")).toBeLessThan(names.indexOf("mount-fuse-overlay"));
+  });
+
+  it("refuses store paths fuse-overlayfs cannot take, and names the kernel's refusal fixes without a fallback", () => {
+    expect(() => compileContainerPlan({ ...spec, lowerDirs: ["/a:b"], overlay: { kind: "fuse-overlayfs", program: "/f" } }, { hostOps: [], procsFiles: [] })).toThrow('fuse-overlayfs cannot take the path "/a:b"');
+    const plan = compileContainerPlan({ ...spec, overlay: { kind: "kernel", fallbackFix: "install it" } }, { hostOps: [], procsFiles: [] });
+    expect(plan.describe(plan.records.findIndex((r) => r[0] === "mount-overlay"))).toMatch(/\(install it\)$/);
+  });
+
   it("passes every layer separately, with a relative-path fallback for old kernels", () => {
     const many = Array.from({ length: 40 }, (_, i) => `/var/lib/bento/layers/${"f".repeat(62)}${String(i).padStart(2, "0")}`);
     const plan = compileContainerPlan({ ...spec, lowerDirs: many }, { hostOps: [], procsFiles: [] });
