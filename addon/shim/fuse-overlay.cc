@@ -40,20 +40,26 @@ bool ListHas(const std::string& list, int err) {
 // tree: were its root the overlay it serves, a path it resolved would ask itself and hang. It dies
 // with init (PR_SET_PDEATHSIG, kept across execve): in a PID namespace that init does not head
 // (pid "host" or another container's), nothing else would end it after a SIGKILL of the runner.
-// Only the FUSE fd (as fd 3) and /dev/null for stdio are passed on.
-[[noreturn]] void ExecServer(const Op& op, int fuse_fd, int report_fd) {
+// Only the FUSE fd (as fd 3) and /dev/null for stdio are passed on; an exec failure comes back
+// on the close-on-exec report pipe.
+[[noreturn]] void ExecServer(const Op& op, int fuse_fd, int report_fd, pid_t init) {
   auto fail = [&](int err) {
     (void)!write(report_fd, &err, sizeof err);
     _exit(127);
   };
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail(errno);
+  if (getppid() != init) _exit(1);  // init died before the death signal was armed
   if (unshare(CLONE_NEWNS) < 0) fail(errno);
-  int null = open("/dev/null", O_RDWR);
+  // Out of the way of 0-4 first, so no dup2 below overwrites the other fd.
+  fuse_fd = fcntl(fuse_fd, F_DUPFD_CLOEXEC, 10);
+  report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 10);
+  if (fuse_fd < 0 || report_fd < 0) fail(errno);
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) fail(errno);
-  if (dup2(fuse_fd, 3) < 0 || dup2(report_fd, 4) < 0) fail(errno);
-  report_fd = 4;
-  if (fcntl(report_fd, F_SETFD, FD_CLOEXEC) < 0) fail(errno);
-  if (syscall(SYS_close_range, 5U, ~0U, 0) < 0) fail(errno);
+  if (dup2(fuse_fd, 3) < 0) fail(errno);
+  // Everything else init holds (the payload's pipes, the sync socket) stays out of the server.
+  if (syscall(SYS_close_range, 4U, 9U, 0) < 0) fail(errno);
+  if (syscall(SYS_close_range, 10U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail(errno);
   std::vector<std::string> args(op.args.begin() + 5, op.args.end());
   args.back() += "3";  // "/dev/fd/" + the fd: libfuse serves a FUSE fd mounted by its caller
   std::vector<char*> argv;
@@ -97,9 +103,10 @@ void MountFuseOverlay(const Op& op) {
   int report[2];
   if (pipe2(report, O_CLOEXEC) < 0) Fail("pipe2", "");
   Fd report_read(report[0]), report_write(report[1]);
+  pid_t init = getpid();
   pid_t pid = fork();
   if (pid < 0) Fail("fork", op.arg(5));
-  if (pid == 0) ExecServer(op, fuse.get(), report_write.get());
+  if (pid == 0) ExecServer(op, fuse.get(), report_write.get(), init);
   // Only the server may hold the FUSE fd: once it is gone, the mount answers ENOTCONN, not hangs.
   fuse.Reset();
   report_write.Reset();

@@ -390,6 +390,8 @@ int RunShim() {
       if (!unified.valid()) Fail("open", into->arg(1));
     }
     // Opened here, before init joins the container's cgroup: its device policy would refuse it.
+    // Rootless the shim is already in the container's user namespace, as it must be: FUSE takes
+    // an fd= only from an opener of the user namespace that owns the mount (fuse_fill_super).
     Fd fuse_device;
     if (plan.Setting("fuse-device")) {
       fuse_device.Reset(open("/dev/fuse", O_RDWR | O_CLOEXEC));

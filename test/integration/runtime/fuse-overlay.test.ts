@@ -2,10 +2,17 @@ import "./fuse-env.js";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Container, HostUnsupportedError, Image, Store, type RunningContainer } from "../../../src/index.js";
 import { readConfig } from "../../../src/config.js";
+import { doctor } from "../../../src/runtime/doctor.js";
 import { fuseDeviceOpen, fuseOverlayfsPath, overlayMount } from "../../../src/runtime/overlay-mode.js";
+import { LayeredView } from "../../../src/builder/layered-view.js";
+import { layerTarFromDir } from "../../../src/store/layer-from-dir.js";
+import { nativeFs } from "../../../src/store/native-fs.js";
+import { OPAQUE_XATTRS } from "../../../src/store/overlay-markers.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { waitUntil } from "../cli/helpers.js";
 import { leftovers, processesOf } from "../leaks.js";
@@ -21,8 +28,8 @@ const usable = fuseOverlayfsPath() !== undefined && fuseDeviceOpen();
 const refusal = fuseOverlayfsPath() === undefined ? /apt-get install fuse-overlayfs/ : /chmod 0666 \/dev\/fuse/;
 
 /** The SIGKILL teardown test's child: starts `count` containers, prints their ids, waits. */
-function nodeChild(count: string) {
-  const child = spawn(process.execPath, ["--import", join(repo, "node_modules/tsx/dist/esm/index.mjs"), join(repo, "test/fixtures/start-containers.ts"), count], { env: process.env, stdio: ["ignore", "pipe", "inherit"] });
+function nodeChild(count: string, ...more: string[]) {
+  const child = spawn(process.execPath, ["--import", join(repo, "node_modules/tsx/dist/esm/index.mjs"), join(repo, "test/fixtures/start-containers.ts"), count, ...more], { env: process.env, stdio: ["ignore", "pipe", "inherit"] });
   onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGTERM")));
   return child;
 }
@@ -78,14 +85,23 @@ describe("BENTO_OVERLAY=fuse-overlayfs", () => {
     await (await running.stop()).remove();
   });
 
-  it("leaves no fuse-overlayfs process and no mount after a SIGKILL of the runner", async () => {
+  it.each([["own PID namespaces"], ["the host's PID namespace", "host-pid"]])("leaves no fuse-overlayfs process and no mount after a SIGKILL of the runner: %s", async (_, ...more) => {
     if (!usable) return void (await expect(new Container(Image.fromRootfs(busyboxRootfs()), { command: ["true"] }).start()).rejects.toThrow(refusal));
-    const child = nodeChild("2");
+    // In a PID namespace its init does not head, only init's death signal ends a server.
+    const child = nodeChild("2", ...more);
     const [line] = (await once(child.stdout!, "data")) as [Buffer];
     const ids = (JSON.parse(line.toString()) as { id: string }[]).map((s) => s.id);
     expect(processesOf(ids).filter((p) => p.includes("fuse-overlayfs"))).toHaveLength(2);
     child.kill("SIGKILL");
     await once(child, "exit");
+    const servers = () => processesOf(ids).filter((p) => p.includes("fuse-overlayfs"));
+    await waitUntil(() => servers().length === 0, 2000);
+    expect(servers()).toEqual([]);
+    if (more.includes("host-pid")) {
+      // A payload in the host's PID namespace outlives its killed init (the next start's sweep
+      // kills its cgroup as root): older than fuse-overlayfs and not this test's subject.
+      for (const p of processesOf(ids)) process.kill(Number(p.split(" ")[0]), "SIGKILL");
+    }
     expect(await waitUntil(() => processesOf(ids).length === 0, 2000)).toBe(true);
     // The next process's start sweeps the directories (and cgroups) the killed one left.
     const next = nodeChild("1");
@@ -124,6 +140,12 @@ describe("BENTO_OVERLAY=fuse-overlayfs", () => {
     else expect(overlayMount("auto", true)).toEqual({ kind: "kernel", fallbackFix: expect.stringMatching(refusal) });
   });
 
+  it("doctor reports the overlay in use, or what is missing and the fix", async () => {
+    const check = (await doctor()).checks.find((c) => c.name === "overlay")!;
+    if (usable) expect(check).toEqual({ name: "overlay", status: "ok", detail: `BENTO_OVERLAY=fuse-overlayfs: fuse-overlayfs (${fuseOverlayfsPath()}), started by each container's init, dying with it` });
+    else expect(check).toMatchObject({ status: "missing", fix: expect.stringMatching(refusal) });
+  });
+
   it("refuses a BENTO_OVERLAY it does not know, and a forced fuse-overlayfs that is not installed, with the fix", async () => {
     expect(() => readConfig({ BENTO_OVERLAY: "bogus" })).toThrow('BENTO_OVERLAY: "bogus" is not an overlay mode; use auto, kernel or fuse-overlayfs, or unset it');
     const path = process.env.PATH;
@@ -135,5 +157,39 @@ describe("BENTO_OVERLAY=fuse-overlayfs", () => {
     const error = await new Container(Image.fromRootfs(busyboxRootfs()), { command: ["true"] }).start().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HostUnsupportedError);
     expect((error as Error).message).toMatch(/BENTO_OVERLAY=fuse-overlayfs, but fuse-overlayfs is not installed .*apt-get install fuse-overlayfs/);
+  });
+});
+
+describe("fuse-overlayfs's markers in an upper dir", () => {
+  // Where fuse-overlayfs may not make a char 0/0 device it writes `.wh.<name>` files; an opaque
+  // directory gets `.wh..wh..opq` and, rootless, user.fuseoverlayfs.opaque (overlay-markers.ts).
+  it("become the layer tar's whiteouts and opaque markers, once, and hide lower files in the build's view", async () => {
+    const root = mkdtempSync(join(tmpdir(), "bento-fuse-markers-"));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    const lower = join(root, "lower"),
+      upper = join(root, "upper");
+    for (const dir of [`${lower}/srv/old`, `${lower}/srv/plain`, `${upper}/srv/old`, `${upper}/srv/plain`]) mkdirSync(dir, { recursive: true });
+    for (const file of ["srv/keep", "srv/old/a", "srv/plain/c"]) writeFileSync(join(lower, file), "lower\n");
+    writeFileSync(join(upper, "srv/.wh.keep"), "");
+    writeFileSync(join(upper, "srv/old/.wh..wh..opq"), "");
+    writeFileSync(join(upper, "srv/old/b"), "new\n");
+    nativeFs().lsetxattr(join(upper, "srv/old"), "user.fuseoverlayfs.opaque", Buffer.from("y"));
+    nativeFs().lsetxattr(join(upper, "srv/plain"), "user.fuseoverlayfs.opaque", Buffer.from("y"));
+    const chunks: Buffer[] = [];
+    for await (const chunk of layerTarFromDir(upper, { opaqueXattrs: OPAQUE_XATTRS, keepXattr: () => true })) chunks.push(chunk);
+    writeFileSync(join(root, "layer.tar"), Buffer.concat(chunks));
+    const entries = execFileSync("tar", ["--xattrs", "-tvf", join(root, "layer.tar")], { encoding: "utf8" });
+    expect(entries).not.toContain("fuseoverlayfs");
+    expect(
+      entries
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.split(/\s+/).at(-1)),
+    ).toEqual(["srv/", "srv/.wh.keep", "srv/old/", "srv/old/.wh..wh..opq", "srv/old/b", "srv/plain/", "srv/plain/.wh..wh..opq"]);
+    const view = new LayeredView([upper, lower]);
+    expect(view.readdir("srv")).toEqual(["old", "plain"]);
+    expect(view.lookup("srv/keep")).toBeUndefined();
+    expect(view.readdir("srv/old")).toEqual(["b"]);
+    expect(view.readdir("srv/plain")).toEqual([]);
   });
 });
