@@ -60,7 +60,17 @@ bool ListHas(const std::string& list, int err) {
   // Everything else init holds (the payload's pipes, the sync socket) stays out of the server.
   if (syscall(SYS_close_range, 4U, 9U, 0) < 0) fail(errno);
   if (syscall(SYS_close_range, 10U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail(errno);
-  std::vector<std::string> args(op.args.begin() + 5, op.args.end());
+  const std::string& procs_files = op.arg(5);
+  for (size_t pos = 0; pos < procs_files.size();) {
+    size_t end = procs_files.find('\n', pos);
+    if (end == std::string::npos) end = procs_files.size();
+    std::string file = procs_files.substr(pos, end - pos);
+    int f = open(file.c_str(), O_WRONLY | O_CLOEXEC);
+    if (f < 0 || write(f, "0", 1) != 1) fail(errno);
+    close(f);
+    pos = end + 1;
+  }
+  std::vector<std::string> args(op.args.begin() + 6, op.args.end());
   args.back() += "3";  // "/dev/fd/" + the fd: libfuse serves a FUSE fd mounted by its caller
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
@@ -105,7 +115,7 @@ void MountFuseOverlay(const Op& op) {
   Fd report_read(report[0]), report_write(report[1]);
   pid_t init = getpid();
   pid_t pid = fork();
-  if (pid < 0) Fail("fork", op.arg(5));
+  if (pid < 0) Fail("fork", op.arg(6));
   if (pid == 0) ExecServer(op, fuse.get(), report_write.get(), init);
   // Only the server may hold the FUSE fd: once it is gone, the mount answers ENOTCONN, not hangs.
   fuse.Reset();
@@ -114,7 +124,7 @@ void MountFuseOverlay(const Op& op) {
   if (ReadFull(report_read.get(), &err, sizeof err) == sizeof err) {
     waitpid(pid, nullptr, 0);
     errno = err;
-    Fail("execve", op.arg(5));
+    Fail("execve", op.arg(6));
   }
   // The first access through the mount: the server answers it, or has exited (bad options).
   struct stat st;

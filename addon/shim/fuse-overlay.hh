@@ -12,9 +12,10 @@ void SetFuseDevice(int fd);
 // the comma-separated errnos is remembered (the kernel refused) instead of ending the setup.
 void TryMountOverlay(const Op& op, void (*mount_overlay)(const Op&));
 
-// "mount-fuse-overlay <when> <target> <flags> <options> <argv...>": mounts FUSE on target and
-// starts the program (argv, which ends with the /dev/fd path to append the fd's number to) to
-// serve it. `when` is "always", or "if-kernel-refused" (only after a refused try-mount-overlay).
+// "mount-fuse-overlay <when> <target> <flags> <options> <procs files> <argv...>": mounts FUSE on
+// target and starts the program (argv, which ends with the /dev/fd path to append the fd's number
+// to) to serve it, in the cgroups whose cgroup.procs files are listed (newline-separated). `when` is "always", or
+// "if-kernel-refused" (only after a refused try-mount-overlay).
 void MountFuseOverlay(const Op& op);
 
 }  // namespace ctr

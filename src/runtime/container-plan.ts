@@ -257,7 +257,7 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   // A mount of another namespace cannot be bound: init clones it there, before its own /proc hides the host's.
   if (typeof spec.ipcNamespace === "number") b.op(`take /dev/shm of pid ${spec.ipcNamespace}`, "borrow-mount", String(spec.ipcNamespace), "/dev/shm");
   b.op("make mounts private", "propagation", String(MS_PRIVATE));
-  addRootfsOps(b, spec.lowerDirs, spec.containerDir, userns !== undefined, spec.overlay);
+  addRootfsOps(b, spec.lowerDirs, spec.containerDir, userns !== undefined, spec.overlay, cgroups.procsFiles);
   b.op("open the root filesystem", "set-root", merged);
   const mountIn = (description: string, src: string, target: string, fstype: string, flags: number, options = "") => {
     b.op(`create ${target}`, "mkdir-in", target, String(0o755));

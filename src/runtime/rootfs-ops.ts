@@ -26,7 +26,7 @@ function commonParent(dirs: readonly string[]): string | undefined {
 }
 
 /** Adds the ops that mount the overlay of `lowerDirs` (top first) on `<containerDir>/merged`. */
-export function addRootfsOps(b: { op(description: string, ...record: string[]): void }, lowerDirs: string[], containerDir: string, userns: boolean, overlay: OverlayMount = { kind: "kernel" }): void {
+export function addRootfsOps(b: { op(description: string, ...record: string[]): void }, lowerDirs: string[], containerDir: string, userns: boolean, overlay: OverlayMount = { kind: "kernel" }, procsFiles: readonly string[] = []): void {
   const merged = join(containerDir, "merged"),
     upper = join(containerDir, "upper"),
     work = join(containerDir, "work");
@@ -62,5 +62,7 @@ export function addRootfsOps(b: { op(description: string, ...record: string[]): 
   // overlay; with FUSE's writeback cache, data still cached when the container is killed
   // (stop's SIGKILL, a SIGKILLed runner) would be lost with the server.
   const argv = [overlay.program, "-f", "-o", `lowerdir=${lowerDirs.join(":")},upperdir=${upper},workdir=${work},writeback=0`, "/dev/fd/"];
-  b.op(`mount ${what} through ${overlay.program}`, "mount-fuse-overlay", overlay.kind === "fuse-overlayfs" ? "always" : "if-kernel-refused", merged, String(MS_NODEV), options, ...argv);
+  // The server is forked while the shim still moves init into the v1 cgroups (procsFiles): it
+  // joins them itself, so the container's limits and stats count it as they count init.
+  b.op(`mount ${what} through ${overlay.program}`, "mount-fuse-overlay", overlay.kind === "fuse-overlayfs" ? "always" : "if-kernel-refused", merged, String(MS_NODEV), options, procsFiles.join("\n"), ...argv);
 }

@@ -13,6 +13,8 @@ import { LayeredView } from "../../../src/builder/layered-view.js";
 import { layerTarFromDir } from "../../../src/store/layer-from-dir.js";
 import { nativeFs } from "../../../src/store/native-fs.js";
 import { OPAQUE_XATTRS } from "../../../src/store/overlay-markers.js";
+import { isRoot } from "../setup-env.js";
+import { expectRootlessLimitsError } from "../rootless.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { waitUntil } from "../cli/helpers.js";
 import { leftovers, processesOf } from "../leaks.js";
@@ -138,6 +140,19 @@ describe("BENTO_OVERLAY=fuse-overlayfs", () => {
     expect(overlayMount("kernel", true)).toEqual({ kind: "kernel" });
     if (usable) expect(overlayMount("auto", true)).toEqual({ kind: "kernel-else-fuse", program });
     else expect(overlayMount("auto", true)).toEqual({ kind: "kernel", fallbackFix: expect.stringMatching(refusal) });
+  });
+
+  it("counts the server in the container's cgroups, as init (on a hybrid host: its v1 groups too)", async () => {
+    const starting = new Container(Image.fromRootfs(busyboxRootfs()), { command: ["sleep", "1000"], resources: { memory: "64m", pids: 50 } }).start();
+    if (!isRoot) return expectRootlessLimitsError(starting);
+    if (!usable) return void (await expect(starting).rejects.toThrow(refusal));
+    const running = await starting;
+    made.push(running.id);
+    const groups = await running.exec(["sh", "-c", "cat /proc/1/cgroup; echo --; cat /proc/2/cgroup; cat /proc/2/comm"]);
+    const [init, server] = groups.stdout.split("--\n") as [string, string];
+    expect(server).toBe(`${init}fuse-overlayfs\n`);
+    expect((await running.stats()).pids).toBe(3); // init, fuse-overlayfs, sleep
+    await (await running.stop({ timeoutMs: 500 })).remove();
   });
 
   it("doctor reports the overlay in use, or what is missing and the fix", async () => {

@@ -41,7 +41,7 @@ describe("container plan", () => {
   });
 
   it("with fuse-overlayfs, has the shim open /dev/fuse and init mount it and start the server", () => {
-    const plan = compileContainerPlan({ ...spec, overlay: { kind: "fuse-overlayfs", program: "/usr/bin/fuse-overlayfs" } }, { hostOps: [], procsFiles: [] });
+    const plan = compileContainerPlan({ ...spec, overlay: { kind: "fuse-overlayfs", program: "/usr/bin/fuse-overlayfs" } }, { hostOps: [], procsFiles: ["/cg/memory/bento-abc/cgroup.procs", "/cg/pids/bento-abc/cgroup.procs"] });
     const names = plan.records.map((r) => r[0]);
     expect(names).not.toContain("mount-overlay");
     expect(names.indexOf("fuse-device")).toBeLessThan(names.indexOf("clone"));
@@ -51,6 +51,7 @@ describe("container plan", () => {
       "/c/abc/merged",
       "4",
       "rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions",
+      "/cg/memory/bento-abc/cgroup.procs\n/cg/pids/bento-abc/cgroup.procs",
       "/usr/bin/fuse-overlayfs",
       "-f",
       "-o",
