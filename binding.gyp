@@ -27,6 +27,7 @@
         "addon/shim/util.cc",
         "addon/shim/plan.cc",
         "addon/shim/ops.cc",
+        "addon/shim/fuse-overlay.cc",
         "addon/shim/shim.cc",
         "addon/shim/init.cc",
         "addon/shim/payload.cc",

@@ -21,6 +21,14 @@ export interface BentoConfig {
    */
   cgroup: "auto" | "v1" | "v2";
   /**
+   * Which overlay makes a container's root filesystem (`BENTO_OVERLAY`): "kernel" (overlayfs,
+   * inside the user namespace rootless), "fuse-overlayfs" (the FUSE program, which must be
+   * installed and /dev/fuse open to the user), or "auto" (the default: the kernel's, and
+   * fuse-overlayfs rootless where the kernel refuses overlayfs in a user namespace and
+   * fuse-overlayfs can run).
+   */
+  overlay: "auto" | "kernel" | "fuse-overlayfs";
+  /**
    * Rootless: a cgroup2 directory the user owns, under which containers' groups are made
    * (`BENTO_CGROUP_PARENT`); limits need one. Unset: the systemd user service's, when there is one.
    */
@@ -90,6 +98,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BentoConfig {
   if (cgroup !== "auto" && cgroup !== "v1" && cgroup !== "v2") {
     throw new Error(`BENTO_CGROUP: "${cgroup}" is not a cgroup driver; use auto, v1 or v2, or unset it`);
   }
+  const overlay = env.BENTO_OVERLAY || "auto";
+  if (overlay !== "auto" && overlay !== "kernel" && overlay !== "fuse-overlayfs") {
+    throw new Error(`BENTO_OVERLAY: "${overlay}" is not an overlay mode; use auto, kernel or fuse-overlayfs, or unset it`);
+  }
   const pullPolicy = env.BENTO_PULL_POLICY || "missing";
   if (pullPolicy !== "always" && pullPolicy !== "missing" && pullPolicy !== "never") {
     throw new Error(`BENTO_PULL_POLICY: "${pullPolicy}" is not a pull policy; use always, missing or never, or unset it`);
@@ -97,6 +109,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BentoConfig {
   return {
     cgroup,
     cgroupParent: env.BENTO_CGROUP_PARENT || undefined,
+    overlay,
     pullPolicy,
     registryMirrors: parseMirrors(env.BENTO_REGISTRY_MIRRORS ?? ""),
     registryAuth: parseRegistryAuth(env.BENTO_REGISTRY_AUTH ?? ""),

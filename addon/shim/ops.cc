@@ -21,6 +21,7 @@
 #include <stdexcept>
 
 #include "devices.hh"
+#include "fuse-overlay.hh"
 #include "util.hh"
 
 namespace ctr {
@@ -324,6 +325,10 @@ void RunContainerOp(const Op& op) {
     Mount(op.arg(1), op.arg(2), op.arg(3), static_cast<unsigned long>(op.num(4)), op.arg(5), op.arg(2));
   } else if (k == "mount-overlay") {
     MountOverlay(op);
+  } else if (k == "try-mount-overlay") {
+    TryMountOverlay(op, MountOverlay);
+  } else if (k == "mount-fuse-overlay") {
+    MountFuseOverlay(op);
   } else if (k == "set-root") {
     g_root.Reset(open(op.arg(1).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!g_root.valid()) Fail("open", op.arg(1));

@@ -21,6 +21,7 @@
 
 #include "attach.hh"
 #include "console.hh"
+#include "fuse-overlay.hh"
 #include "init.hh"
 #include "ops.hh"
 #include "plan.hh"
@@ -388,6 +389,14 @@ int RunShim() {
       unified.Reset(open(into->arg(1).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
       if (!unified.valid()) Fail("open", into->arg(1));
     }
+    // Opened here, before init joins the container's cgroup: its device policy would refuse it.
+    // Rootless the shim is already in the container's user namespace, as it must be: FUSE takes
+    // an fd= only from an opener of the user namespace that owns the mount (fuse_fill_super).
+    Fd fuse_device;
+    if (plan.Setting("fuse-device")) {
+      fuse_device.Reset(open("/dev/fuse", O_RDWR | O_CLOEXEC));
+      if (!fuse_device.valid()) Fail("open", "/dev/fuse");
+    }
     EnterNamespaces(plan);
     const Op* clone_setting = plan.Setting("clone");
     if (!clone_setting) throw std::runtime_error("plan: no clone flags");
@@ -401,8 +410,11 @@ int RunShim() {
       std::vector<int> shim_only{kControlFd};
       if (has_port_channel) shim_only.push_back(kPortChannelFd);
       if (attach.open()) shim_only.push_back(attach.listen_fd());
+      SetFuseDevice(fuse_device.Release());
       RunInit(plan, InitFds{sync[1], out_pipe[1], err_pipe[1], in_pipe[0], shim_only});
     }
+    // Only fuse-overlayfs may keep it: while another holder lives, a dead server's mount hangs.
+    fuse_device.Reset();
     close(sync[1]);
     close(out_pipe[1]);
     close(err_pipe[1]);

@@ -3,6 +3,9 @@
  * directories (top-first) without mounting anything: a char 0/0 device is a whiteout that hides the
  * name in lower layers, a directory with the opaque xattr hides the lower layers' contents, and a
  * non-directory hides whatever is below it (overlayfs(5), "Whiteouts and opaque directories").
+ * A container's upper dir written by fuse-overlayfs has its markers too (store/overlay-markers.ts):
+ * `.wh.<name>` files, `.wh..wh..opq` and `user.fuseoverlayfs.opaque`; they are read the same way
+ * and never listed.
  *
  * The build engine uses it where a mount would be overkill: resolving COPY destinations through the
  * image's symlinks (`/bin` -> `usr/bin` on merged-/usr systems), copying the metadata of existing
@@ -12,6 +15,7 @@ import { lstatSync, readdirSync, readlinkSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { pathNames, resolveInRoot } from "../store/resolve-in-root.js";
 import { nativeFs } from "../store/native-fs.js";
+import { OPAQUE_MARKER, OPAQUE_XATTRS, WHITEOUT_PREFIX } from "../store/overlay-markers.js";
 
 /** One name as the view shows it: the topmost layer's copy. */
 export interface ViewEntry {
@@ -25,8 +29,6 @@ interface DirInfo {
   /** Indexes of the layers whose copy of this directory shows through, top-first. */
   visible: number[];
 }
-
-const OPAQUE_XATTRS = ["trusted.overlay.opaque", "user.overlay.opaque"];
 
 function lstatOrUndefined(path: string): Stats | undefined {
   try {
@@ -88,7 +90,7 @@ export class LayeredView {
       } catch {
         continue;
       }
-      for (const name of listed) names.add(name);
+      for (const name of listed) if (!name.startsWith(WHITEOUT_PREFIX)) names.add(name);
     }
     return [...names].filter((name) => this.#child(dir, rel === "" ? name : `${rel}/${name}`) !== undefined).sort();
   }
@@ -151,7 +153,10 @@ export class LayeredView {
     for (const index of parent.visible) {
       const hostPath = join(this.#layers[index] as string, rel);
       const stat = lstatOrUndefined(hostPath);
-      if (stat === undefined) continue;
+      if (stat === undefined) {
+        if (this.#fileWhiteout(index, rel)) break;
+        continue;
+      }
       if (isWhiteout(stat)) break;
       if (entry === undefined) {
         entry = { stat, hostPath };
@@ -165,7 +170,15 @@ export class LayeredView {
     return entry === undefined ? undefined : { entry, visible };
   }
 
+  // fuse-overlayfs's whiteout where it may not make a char 0/0 device: `.wh.<name>` beside it.
+  #fileWhiteout(index: number, rel: string): boolean {
+    const slash = rel.lastIndexOf("/");
+    const marker = join(this.#layers[index] as string, rel.slice(0, slash + 1), WHITEOUT_PREFIX + rel.slice(slash + 1));
+    return lstatOrUndefined(marker)?.isFile() === true;
+  }
+
   #isOpaque(hostPath: string): boolean {
+    if (lstatOrUndefined(join(hostPath, OPAQUE_MARKER))?.isFile()) return true;
     const native = nativeFs();
     for (const name of OPAQUE_XATTRS) {
       try {

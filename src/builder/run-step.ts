@@ -12,6 +12,7 @@ import { commandArgv, DEFAULT_SHELL } from "../image/config.js";
 import type { Heredoc, RunStep } from "../image/plan.js";
 import { heredocBody } from "../image/step-expansion.js";
 import type { LayeredView } from "./layered-view.js";
+import { OPAQUE_XATTRS } from "../store/overlay-markers.js";
 
 /**
  * The paths the runtime mounts over in every container (src/runtime/container-plan.ts), relative
@@ -61,7 +62,7 @@ function lstatOrUndefined(p: string): Stats | undefined {
 }
 
 function isOpaque(p: string): boolean {
-  for (const name of ["trusted.overlay.opaque", "user.overlay.opaque"]) {
+  for (const name of OPAQUE_XATTRS) {
     try {
       if (nativeFs().lgetxattr(p, name)?.toString() === "y") return true;
     } catch {

@@ -26,6 +26,7 @@ import { resolveUser } from "../runtime/user.js";
 import { hostDevices } from "../runtime/host-devices.js";
 import { egressNameserver, startEgress, type Egress } from "../network/egress.js";
 import { seccompProgram } from "../runtime/seccomp/filter.js";
+import { overlayMount } from "../runtime/overlay-mode.js";
 import { isRootless, onlyRootMapped, userNamespace } from "../runtime/user-namespace.js";
 import { decodeWaitStatus, type ExitStatus, signalNumber } from "../runtime/wait-status.js";
 import { onExitSweep, track, untrack } from "../runtime/teardown.js";
@@ -236,6 +237,7 @@ export class ContainerInstance {
     await this.cleanedUp;
     const joins = this.options.joins;
     const oomCounter = this.driver.oomCounter(this.id);
+    const overlay = overlayMount();
     const userns = isRootless() ? await userNamespace() : undefined;
     const detach = this.options.detach;
     // A restart of a detached container: the last run's recorded exit no longer says how it stands.
@@ -246,6 +248,7 @@ export class ContainerInstance {
     const plan = compileContainerPlan(
       {
         ...this.spec,
+        overlay,
         ...(detach ? { detach: { exitFile: exitRecordFile(this.lock.dir) } } : {}),
         ...(detach && this.options.tty ? { attachSocket: attachSocketName(this.id) } : {}),
         ...(netnsOf === undefined ? {} : { netnsOf }),

@@ -4,11 +4,13 @@
  * is reported as the step a person recognises ("mount proc on /proc").
  */
 import { existsSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 import type { PlanRecord } from "../native/plan-codec.js";
 import type { CgroupSetup } from "./cgroup/driver.js";
 import { defaultDeviceRules, deviceFilterProgram, v1DeviceRules } from "./devices.js";
 import type { DeviceNode } from "./host-devices.js";
+import type { OverlayMount } from "./overlay-mode.js";
+import { addRootfsOps } from "./rootfs-ops.js";
 
 /** The process a container (or an exec) runs. */
 export interface ProcessSpec {
@@ -77,6 +79,8 @@ export interface RuntimeSpec {
   attachSocket?: string;
   /** Host device nodes made in /dev beyond the standard ones, and allowed by the device policy. */
   devices?: DeviceNode[];
+  /** How the root filesystem is mounted (default: the kernel's overlayfs). */
+  overlay?: OverlayMount;
   /** Docker's --privileged: no device policy, /dev not nodev, /sys writable, nothing masked. */
   privileged?: boolean;
 }
@@ -149,21 +153,6 @@ const devLinks: [string, string][] = [
 
 const deviceProgram = deviceFilterProgram(defaultDeviceRules).toString("hex");
 
-/** Escapes a path for overlay's lowerdir list (":" and "\" are separators there). */
-export function escapeOverlayPath(path: string): string {
-  return path.replace(/\\/g, "\\\\").replace(/:/g, "\\:").replace(/,/g, "\\,");
-}
-
-function commonParent(dirs: readonly string[]): string | undefined {
-  if (dirs.length === 0) return undefined;
-  let parent = dirname(dirs[0]!);
-  while (!dirs.every((d) => d.startsWith(parent + "/"))) {
-    if (parent === "/") return undefined;
-    parent = dirname(parent);
-  }
-  return parent;
-}
-
 /** The namespaces a container gets (and an exec joins). */
 export function namespaceFlags(network: "none" | "host"): number {
   return CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (network === "host" ? 0 : CLONE_NEWNET);
@@ -234,6 +223,8 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
     b.op("keep init dumpable", "dumpable", "1");
   }
   b.op(`log to ${spec.logFile}`, "log", spec.logFile);
+  // Opened by the shim before clone: the container's device policy would refuse init's open.
+  if (spec.overlay !== undefined && spec.overlay.kind !== "kernel") b.op("open /dev/fuse for fuse-overlayfs", "fuse-device", "1");
   // Namespaces shared with another container are entered before clone, which then makes none of them.
   let flags = namespaceFlags(spec.network);
   const shared: [number | "host" | undefined, number, string][] = [
@@ -266,20 +257,7 @@ export function compileContainerPlan(spec: RuntimeSpec, cgroups: CgroupSetup, cl
   // A mount of another namespace cannot be bound: init clones it there, before its own /proc hides the host's.
   if (typeof spec.ipcNamespace === "number") b.op(`take /dev/shm of pid ${spec.ipcNamespace}`, "borrow-mount", String(spec.ipcNamespace), "/dev/shm");
   b.op("make mounts private", "propagation", String(MS_PRIVATE));
-  // The fallback option string (kernels without fsconfig "lowerdir+") uses paths relative to
-  // the layers' common parent when absolute ones would overflow mount(2)'s one-page data.
-  let fallbackLowers = spec.lowerDirs;
-  const parent = commonParent(fallbackLowers);
-  if (fallbackLowers.join(":").length > 3000 && parent !== undefined) {
-    b.op(`enter the layers' directory ${parent}`, "chdir", parent);
-    fallbackLowers = fallbackLowers.map((d) => relative(parent, d));
-  }
-  const upper = join(spec.containerDir, "upper"),
-    work = join(spec.containerDir, "work");
-  // In a user namespace overlay keeps its own attributes in user.overlay.* (kernel 5.11+).
-  const overlayFlags = userns ? "userxattr" : "";
-  const data = `lowerdir=${fallbackLowers.map(escapeOverlayPath).join(":")},upperdir=${escapeOverlayPath(upper)},workdir=${escapeOverlayPath(work)}${userns ? ",userxattr" : ""}`;
-  b.op(`mount the root filesystem (overlay of ${spec.lowerDirs.length} layers) on ${merged}`, "mount-overlay", merged, String(MS_NODEV), data, upper, work, overlayFlags, ...spec.lowerDirs);
+  addRootfsOps(b, spec.lowerDirs, spec.containerDir, userns !== undefined, spec.overlay, cgroups.procsFiles);
   b.op("open the root filesystem", "set-root", merged);
   const mountIn = (description: string, src: string, target: string, fstype: string, flags: number, options = "") => {
     b.op(`create ${target}`, "mkdir-in", target, String(0o755));

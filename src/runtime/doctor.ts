@@ -5,10 +5,12 @@
 import { accessSync, constants, readFileSync } from "node:fs";
 import { release } from "node:os";
 import { join } from "node:path";
+import { config } from "../config.js";
 import { cgroupDriver } from "./cgroup/detect.js";
 import { DELEGATION_FIX, UndelegatedCgroupDriver } from "./cgroup/undelegated.js";
 import { TUN_FIX, tunDeviceOpen } from "./host-devices.js";
 import { egressHelperPath, egressHelpers, egressInstallFix } from "./egress-helpers.js";
+import { FUSE_DEVICE_FIX, FUSE_OVERLAYFS_INSTALL_FIX, fuseDeviceOpen, fuseOverlayfsPath, type OverlayMount, overlayMount } from "./overlay-mode.js";
 import { hostIdFacts, idMapping, isRootless, userNamespace } from "./user-namespace.js";
 
 /** One finding of {@link doctor}. */
@@ -90,16 +92,32 @@ function idMappingCheck(): DoctorCheck {
 
 function overlayCheck(kernel: string): DoctorCheck {
   const name = "overlay";
-  if (!isRootless()) return { name, status: "ok", detail: "overlayfs mounted in each container's mount namespace (trusted.overlay xattrs)" };
-  const fuse = findExecutable("fuse-overlayfs");
-  if (kernelAtLeast(kernel, 5, 11)) {
-    return { name, status: "ok", detail: "overlayfs mounted inside the user namespace with userxattr (user.overlay xattrs: a rootless store never mixes with root's)" };
+  const rootless = isRootless();
+  const mode = config().overlay;
+  const fuse = fuseOverlayfsPath();
+  const fuseState = fuse === undefined ? "fuse-overlayfs is not installed" : fuseDeviceOpen() ? `fuse-overlayfs is installed at ${fuse}` : `fuse-overlayfs is installed at ${fuse}, but /dev/fuse is not open to this user`;
+  const fuseFix = fuse === undefined ? FUSE_OVERLAYFS_INSTALL_FIX : FUSE_DEVICE_FIX;
+  const kernelOverlay = rootless
+    ? "overlayfs mounted inside the user namespace with userxattr (user.overlay xattrs: a rootless store never mixes with root's)"
+    : "overlayfs mounted in each container's mount namespace (trusted.overlay xattrs)";
+  let mount: OverlayMount;
+  try {
+    mount = overlayMount(mode, rootless);
+  } catch (error) {
+    return { name, status: "missing", detail: `${(error as Error).message}; every container fails to start`, fix: `${fuseFix}, or unset BENTO_OVERLAY` };
   }
+  const fuseOverlay = `fuse-overlayfs (${fuse}), started by each container's init, dying with it`;
+  if (mount.kind === "fuse-overlayfs") return { name, status: "ok", detail: `BENTO_OVERLAY=fuse-overlayfs: ${fuseOverlay}` };
+  if (!rootless || kernelAtLeast(kernel, 5, 11)) {
+    const fallback = mount.kind === "kernel-else-fuse" ? `; ${fuseState}, the fallback should the kernel refuse` : "";
+    return { name, status: "ok", detail: `${mode === "kernel" ? "BENTO_OVERLAY=kernel: " : ""}${kernelOverlay}${fallback}` };
+  }
+  if (mount.kind === "kernel-else-fuse") return { name, status: "ok", detail: `kernel ${kernel} cannot mount overlayfs in a user namespace (5.11+ can): ${fuseOverlay}` };
   return {
     name,
     status: "missing",
-    detail: `kernel ${kernel} cannot mount overlayfs in a user namespace (5.11+ can)${fuse ? `; fuse-overlayfs is installed at ${fuse}, which bento does not use yet` : ""}`,
-    fix: "use Linux 5.11 or newer, or run as root",
+    detail: `kernel ${kernel} cannot mount overlayfs in a user namespace (5.11+ can), and ${mode === "kernel" ? "BENTO_OVERLAY=kernel" : fuseState}`,
+    fix: `use Linux 5.11 or newer, or ${mode === "kernel" ? "unset BENTO_OVERLAY and " : ""}${fuseFix} so bento uses fuse-overlayfs, or run as root`,
   };
 }
 

@@ -5,7 +5,9 @@
  * comes before the directory's children (image-spec `layer.md`, "Opaque Whiteout"). Overlay's
  * own xattrs are never copied into the tar. Entries are sorted by name, owners and modes come
  * from the files, times are whole seconds, and owner names are left empty, so the same upper
- * dir always gives the same tar. File system calls are synchronous with regular yields to the
+ * dir always gives the same tar. fuse-overlayfs's markers (store/overlay-markers.ts) are read the
+ * same way: its `.wh.<name>` files are whiteouts, and its `.wh..wh..opq` file and
+ * `user.fuseoverlayfs.opaque` make the directory opaque, written once. File system calls are synchronous with regular yields to the
  * event loop, for the reason given in apply-layer.ts.
  */
 import * as fs from "node:fs";
@@ -13,6 +15,7 @@ import type { Stats } from "node:fs";
 import { join } from "node:path";
 import { splitDev } from "./apply-layer.js";
 import { InvalidArchiveError } from "./errors.js";
+import { FUSE_OVERLAYFS_XATTR, OPAQUE_MARKER, WHITEOUT_PREFIX } from "./overlay-markers.js";
 import { isErrno, nativeFs, systemError } from "./native-fs.js";
 import { encodeHeader, END_OF_ARCHIVE, padding, type TarHeaderFields } from "./tar-writer.js";
 
@@ -86,6 +89,11 @@ function readXattrs(path: string, rel: string, options: LayerFromDirOptions): { 
   const xattrs: Array<[string, Buffer]> = [];
   let opaque = false;
   for (const name of names.sort(compareNames)) {
+    if (FUSE_OVERLAYFS_XATTR.test(name)) {
+      options.onRewrite?.(rel);
+      if (options.opaqueXattrs.includes(name) && native.lgetxattr(path, name)?.toString() === "y") opaque = true;
+      continue;
+    }
     const overlay = OVERLAY_XATTR.exec(name);
     if (overlay) {
       options.onRewrite?.(rel);
@@ -173,6 +181,15 @@ export async function* layerTarFromDir(dir: string, options: LayerFromDirOptions
         throw systemError(`read layer from "${dir}"`, e);
       }
       if (name.startsWith(".wh.")) options.onRewrite?.(rel);
+      if (options.whiteouts !== false && (stat.isFile() || stat.isCharacterDevice()) && name.startsWith(WHITEOUT_PREFIX)) {
+        // fuse-overlayfs's markers: the opaque one was written with its directory; a `.wh.`
+        // file is a whiteout, in the tar's own form.
+        if (name === OPAQUE_MARKER || name === `${WHITEOUT_PREFIX}.opq`) continue;
+        if (stat.isFile()) {
+          yield encodeHeader({ ...baseFields(rel, stat, options), path: rel, type: "file", size: 0, mode: 0o600 });
+          continue;
+        }
+      }
       if (stat.isCharacterDevice() && stat.rdev === 0 && options.whiteouts !== false) {
         options.onRewrite?.(rel);
         yield encodeHeader({ ...baseFields(rel, stat, options), path: relDir === "" ? `.wh.${name}` : `${relDir}/.wh.${name}`, type: "file", size: 0, mode: 0o600 });
@@ -193,7 +210,7 @@ export async function* layerTarFromDir(dir: string, options: LayerFromDirOptions
       const fields = { ...baseFields(rel, stat, options), xattrs };
       if (stat.isDirectory()) {
         yield encodeHeader({ ...fields, path: `${rel}/`, type: "dir", size: 0 });
-        if (opaque) yield encodeHeader({ ...baseFields(rel, stat, options), path: `${rel}/.wh..wh..opq`, type: "file", size: 0, mode: 0o600 });
+        if (opaque || (options.whiteouts !== false && fs.existsSync(join(abs, OPAQUE_MARKER)))) yield encodeHeader({ ...baseFields(rel, stat, options), path: `${rel}/.wh..wh..opq`, type: "file", size: 0, mode: 0o600 });
         yield* walk(abs, rel);
       } else if (stat.isFile()) {
         const key = `${stat.dev}:${stat.ino}`;

@@ -3,6 +3,7 @@
  * process at a time), the overlay `lowerdir` list of an image, and turning a container's upper
  * directory into a new gzip layer blob.
  */
+import { OPAQUE_XATTRS } from "./overlay-markers.js";
 import { createWriteStream, promises as fs } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -112,7 +113,7 @@ export async function createLayerFromDir(ctx: StoreContext, upperDir: string, re
   try {
     const tar = Readable.from(
       layerTarFromDir(upperDir, {
-        opaqueXattrs: ["trusted.overlay.opaque", "user.overlay.opaque"],
+        opaqueXattrs: OPAQUE_XATTRS,
         keepXattr: (name) => keepLayerXattr(name, native),
         ...(recorded ? { recorded } : native ? {} : { imageOwner: ownIdsAsRoot }),
         onRewrite: () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodePlan } from "../../../src/native/plan-codec.js";
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, compileContainerPlan, compileExecPlan, escapeOverlayPath, type RuntimeSpec } from "../../../src/runtime/container-plan.js";
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, compileContainerPlan, compileExecPlan, type RuntimeSpec } from "../../../src/runtime/container-plan.js";
+import { escapeOverlayPath } from "../../../src/runtime/rootfs-ops.js";
 import { capabilityMask } from "../../../src/runtime/capabilities.js";
 import { parseBytes, toCgroupLimits } from "../../../src/runtime/limits.js";
 import { decodeWaitStatus, signalNumber } from "../../../src/runtime/wait-status.js";
@@ -37,6 +38,42 @@ describe("container plan", () => {
     expect(overlay.slice(1)).toEqual(["/c/abc/merged", "4", "lowerdir=/layers/top:/layers/base,upperdir=/c/abc/upper,workdir=/c/abc/work", "/c/abc/upper", "/c/abc/work", "", "/layers/top", "/layers/base"]);
     expect(plan.describe(names.indexOf("pivot"))).toBe("pivot_root into the root filesystem");
     expect(plan.records).toContainEqual(["mkdir-in", "app", "493"]);
+  });
+
+  it("with fuse-overlayfs, has the shim open /dev/fuse and init mount it and start the server", () => {
+    const plan = compileContainerPlan({ ...spec, overlay: { kind: "fuse-overlayfs", program: "/usr/bin/fuse-overlayfs" } }, { hostOps: [], procsFiles: ["/cg/memory/bento-abc/cgroup.procs", "/cg/pids/bento-abc/cgroup.procs"] });
+    const names = plan.records.map((r) => r[0]);
+    expect(names).not.toContain("mount-overlay");
+    expect(names.indexOf("fuse-device")).toBeLessThan(names.indexOf("clone"));
+    const fuse = plan.records.find((r) => r[0] === "mount-fuse-overlay")!;
+    expect(fuse.slice(1)).toEqual([
+      "always",
+      "/c/abc/merged",
+      "4",
+      "rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions",
+      "/cg/memory/bento-abc/cgroup.procs\n/cg/pids/bento-abc/cgroup.procs",
+      "/usr/bin/fuse-overlayfs",
+      "-f",
+      "-o",
+      "lowerdir=/layers/top:/layers/base,upperdir=/c/abc/upper,workdir=/c/abc/work,writeback=0",
+      "/dev/fd/",
+    ]);
+    expect(names.indexOf("mount-fuse-overlay")).toBeLessThan(names.indexOf("set-root"));
+    expect(plan.describe(names.indexOf("mount-fuse-overlay"))).toBe("mount the root filesystem (overlay of 2 layers) on /c/abc/merged through /usr/bin/fuse-overlayfs");
+  });
+
+  it("with the fallback, tries the kernel's overlay first and starts fuse-overlayfs only where it refused", () => {
+    const plan = compileContainerPlan({ ...spec, overlay: { kind: "kernel-else-fuse", program: "/usr/bin/fuse-overlayfs" } }, { hostOps: [], procsFiles: [] });
+    const names = plan.records.map((r) => r[0]);
+    expect(plan.records.find((r) => r[0] === "try-mount-overlay")!.slice(1, 3)).toEqual(["1,22,19", "/c/abc/merged"]);
+    expect(plan.records.find((r) => r[0] === "mount-fuse-overlay")![1]).toBe("if-kernel-refused");
+    expect(names.indexOf("try-mount-overlay")).toBeLessThan(names.indexOf("mount-fuse-overlay"));
+  });
+
+  it("refuses store paths fuse-overlayfs cannot take, and names the kernel's refusal fixes without a fallback", () => {
+    expect(() => compileContainerPlan({ ...spec, lowerDirs: ["/a:b"], overlay: { kind: "fuse-overlayfs", program: "/f" } }, { hostOps: [], procsFiles: [] })).toThrow('fuse-overlayfs cannot take the path "/a:b"');
+    const plan = compileContainerPlan({ ...spec, overlay: { kind: "kernel", fallbackFix: "install it" } }, { hostOps: [], procsFiles: [] });
+    expect(plan.describe(plan.records.findIndex((r) => r[0] === "mount-overlay"))).toMatch(/\(install it\)$/);
   });
 
   it("passes every layer separately, with a relative-path fallback for old kernels", () => {
