@@ -18,6 +18,12 @@ import { readTar } from "../store/tar-reader.js";
 /** Where ADD extracts inside a layer: see {@link extractArchive}. */
 export type ExtractWithin = Pick<ApplyLayerOptions, "under" | "lowerParent">;
 
+/**
+ * Rootless: told each extracted entry's host path, archive owner and name in the archive, to set
+ * the owner from inside the user namespace once the layer is written (root sets it at once).
+ */
+export type DeferOwner = (path: string, uid: number, gid: number, name: string) => void;
+
 /** How an archive is compressed. */
 export type ArchiveCompression = "none" | "gzip" | "bzip2" | "xz" | "zstd";
 
@@ -146,7 +152,7 @@ export async function archiveCompression(path: string): Promise<ArchiveCompressi
 
 /**
  * Extracts the archive `path` into `destDir` as Docker's ADD does (chrooted into the
- * destination), keeping modes, times and (as root) owners. Symlinks are kept as they are, an
+ * destination), keeping modes, times and owners (rootless through `deferOwner`). Symlinks are kept as they are, an
  * absolute target included: a symlink is data in the layer, resolved only inside the container.
  * A hardlink is made to the earlier entry it names; one to a name not in the archive, or a name
  * that leaves the destination (`..`, a symlinked parent leading out), fails the extraction.
@@ -159,10 +165,10 @@ export async function archiveCompression(path: string): Promise<ArchiveCompressi
  * await extractArchive("vendor.tar.gz", "gzip", "/tmp/layer/opt");
  * ```
  */
-export async function extractArchive(path: string, compression: ArchiveCompression, destDir: string, within?: ExtractWithin): Promise<void> {
+export async function extractArchive(path: string, compression: ArchiveCompression, destDir: string, within?: ExtractWithin, deferOwner?: DeferOwner): Promise<void> {
   const source = open(path, compression);
   try {
-    await extractTree(readTar(source.stream, `archive ${basename(path)}`), destDir, `extract ${basename(path)}`, undefined, within);
+    await extractTree(readTar(source.stream, `archive ${basename(path)}`), destDir, `extract ${basename(path)}`, deferOwner, within);
   } catch (e) {
     source.stop();
     await source.done.catch(() => undefined);

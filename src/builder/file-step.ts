@@ -283,7 +283,9 @@ export async function writeFileStep(prepared: PreparedFileStep, root: string, vi
         break;
       case "archive": {
         layer.ensureDir(destRel);
-        await extractArchive(origin.context().hostPath(source.entry.rel), source.compression, layer.root, { under: destRel.split("/").filter(Boolean), lowerParent: (rel) => layer.lowerParent(rel) });
+        // Rootless, the archive's owners are set once the layer is written (root extracts with them).
+        const archived = (file: string, uid: number, gid: number, name: string) => layer.setOwner(file, { uid, gid }, `ADD ${source.matched}: entry "${name}"`);
+        await extractArchive(origin.context().hostPath(source.entry.rel), source.compression, layer.root, { under: destRel.split("/").filter(Boolean), lowerParent: (rel) => layer.lowerParent(rel) }, archived);
         break;
       }
       case "context": {

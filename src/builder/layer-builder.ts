@@ -118,6 +118,15 @@ export class LayerTree {
     }
   }
 
+  /**
+   * Gives the file at the host path `host` in this layer (an extracted archive entry) the owner
+   * `owner`: as root at once, rootless in {@link finish}. Throws, naming `what` and the fix, for an
+   * owner the user namespace does not hold.
+   */
+  setOwner(host: string, owner: Owner, what: string): void {
+    this.#owners.set(host, owner, what);
+  }
+
   /** True when `rel` was written to this layer already. */
   has(rel: string): boolean {
     return this.#created.has(rel);

@@ -67,8 +67,14 @@ export function writeContainerRecord(containerDir: string, record: ContainerReco
   writeFileSync(join(containerDir, "config.json"), JSON.stringify(record));
 }
 
-/** Writes the published ports with their host ports (`ports.json`), replacing the last start's. */
+/**
+ * Writes the published ports with their host ports (`ports.json`), replacing the last start's.
+ * A container publishes the same ports at every start, so one without any never had a file to
+ * replace, and readers take a missing file as none: writing `[]` would only cost each start a
+ * file creation and a rename.
+ */
 export function writePortsRecord(containerDir: string, ports: readonly BoundPort[]): void {
+  if (ports.length === 0) return;
   const file = join(containerDir, "ports.json");
   writeFileSync(`${file}.tmp`, JSON.stringify(ports));
   renameSync(`${file}.tmp`, file);

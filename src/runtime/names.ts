@@ -3,7 +3,7 @@
  * <runtime>/names holding the owner's id, created with O_EXCL. A name whose container is gone
  * (its state dir was swept) is free again.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InvalidOptionError } from "../errors.js";
 
@@ -29,7 +29,7 @@ export function claimName(runtimeDir: string, name: string, id: string): void {
 export function releaseName(runtimeDir: string, name: string, id: string): void {
   const file = join(runtimeDir, "names", name);
   try {
-    if (readFileSync(file, "utf8") === id) rmSync(file, { force: true });
+    if (readFileSync(file, "utf8") === id) unlinkSync(file);
   } catch {
     // already free
   }

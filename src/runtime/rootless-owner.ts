@@ -6,9 +6,9 @@
  * user's subordinate ids. Without a subordinate range only root's exists, and any other owner
  * is refused with the way out.
  */
-import { lchownSync, readFileSync, rmSync } from "node:fs";
+import { lchownSync, lstatSync, readFileSync, rmSync } from "node:fs";
 import { constants } from "node:os";
-import { isAbsolute, relative } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { BentoError, HostUnsupportedError } from "../errors.js";
 import { installLayerOwners } from "../store/layer-owners.js";
 import { type IdRange, widerRangeFix } from "./id-map.js";
@@ -39,7 +39,8 @@ export function containerOwnerOf(host: Owner): Owner {
 
 /** Owners given to files under one directory, the last step once they are written. */
 export class OwnerChanges {
-  readonly #pending: Array<{ rel: string; owner: Owner }> = [];
+  /** By path relative to the root: a path written again (a later source, a later archive entry) takes its last owner. */
+  readonly #pending = new Map<string, Owner>();
   readonly #capabilities: Array<{ rel: string; value: Buffer }> = [];
 
   /** `root`: the directory every path lies in; rootless, paths are resolved inside it. */
@@ -52,9 +53,11 @@ export class OwnerChanges {
    */
   set(path: string, owner: Owner, what: string): void {
     if (!isRootless()) return lchownSync(path, owner.uid, owner.gid);
-    if (owner.uid === 0 && owner.gid === 0) return; // the user's, as written
+    const rel = this.#relative(path);
+    // Root's is the user's, as written; an earlier owner of a path written again must not stay.
+    if (owner.uid === 0 && owner.gid === 0) return void this.#pending.delete(rel);
     onlyRootMapped(`${what}: owner`, owner);
-    this.#pending.push({ rel: this.#relative(path), owner });
+    this.#pending.set(rel, owner);
   }
 
   /**
@@ -75,13 +78,27 @@ export class OwnerChanges {
 
   /** Rootless: sets the collected owners, then capabilities, from inside the user namespace. */
   async apply(): Promise<void> {
-    const pending = this.#pending.splice(0);
+    // A path removed after its owner was noted (a later source or archive entry replaced a
+    // directory holding it) has nothing left to own.
+    const pending = [...this.#pending].filter(([rel]) => exists(join(this.root, rel)));
+    this.#pending.clear();
     const capabilities = this.#capabilities.splice(0);
     if (pending.length === 0 && capabilities.length === 0) return;
     await asNamespaceRoot(`set owners under ${this.root}`, [
-      ...pending.map((p) => ["lchown", this.root, p.rel || ".", String(p.owner.uid), String(p.owner.gid)]),
+      ...pending.map(([rel, owner]) => ["lchown", this.root, rel || ".", String(owner.uid), String(owner.gid)]),
       ...capabilities.map((c) => ["setcap", this.root, c.rel, c.value.toString("hex")]),
     ]);
+  }
+}
+
+// False only when nothing is at `path` any more; any other failure is the helper's to report.
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code !== "ENOENT" && code !== "ENOTDIR";
   }
 }
 

@@ -48,10 +48,10 @@ export interface ApplyLayerOptions {
   /** Set owners from the archive; needs CAP_CHOWN. When false, files belong to the caller. */
   chown: boolean;
   /**
-   * When `chown` is false: told each entry's path and archive owner, to set it some other way
-   * (rootless, from inside the user namespace) once the tree is written.
+   * When `chown` is false: told each entry's path, archive owner and name in the archive, to set
+   * the owner some other way (rootless, from inside the user namespace) once the tree is written.
    */
-  deferOwner?(path: string, uid: number, gid: number): void;
+  deferOwner?(path: string, uid: number, gid: number, name: string): void;
   /**
    * With `deferOwner`: told each regular file's `security.capability` that `keepXattr` refuses,
    * to set it with the owners (rootless: the namespace's root may, and must, after the chown).
@@ -263,7 +263,7 @@ class LayerWriter {
 
   #chown(path: string, entry: TarEntry): void {
     // New entries already belong to the unpacker; skip the call when that is what the entry says.
-    if (!this.#options.chown) return this.#options.deferOwner?.(path, entry.uid, entry.gid);
+    if (!this.#options.chown) return this.#options.deferOwner?.(path, entry.uid, entry.gid, entry.path);
     if (entry.uid === this.#uid && entry.gid === this.#gid) return;
     try {
       fs.lchownSync(path, entry.uid, entry.gid);

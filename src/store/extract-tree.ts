@@ -22,7 +22,13 @@ import type { TarEntry } from "./tar-reader.js";
  * await extractTree(readTar(stream, "archive vendor.tar"), "/tmp/layer/opt", "extract vendor.tar");
  * ```
  */
-export async function extractTree(entries: AsyncIterable<TarEntry>, destDir: string, context: string, deferOwner?: (path: string, uid: number, gid: number) => void, within?: Pick<ApplyLayerOptions, "under" | "lowerParent">): Promise<void> {
+export async function extractTree(
+  entries: AsyncIterable<TarEntry>,
+  destDir: string,
+  context: string,
+  deferOwner?: (path: string, uid: number, gid: number, name: string) => void,
+  within?: Pick<ApplyLayerOptions, "under" | "lowerParent">,
+): Promise<void> {
   const root = process.geteuid?.() === 0;
   await applyLayer(entries, destDir, {
     context,

@@ -1,6 +1,6 @@
 /**
- * The typed native file-system primitives the store needs: mknod, the l*xattr family and syncfs
- * from addon/fs.cc, and `flock` from addon/lock.cc. The addon is loaded by the shared loader
+ * The typed native file-system primitives the store needs: mknod, the l*xattr family, syncfs and
+ * removeTree from addon/fs.cc, and `flock` from addon/lock.cc. The addon is loaded by the shared loader
  * (`src/native/load.ts`); this file adds the types of the fs.cc functions and maps their errors.
  */
 import { HostUnsupportedError, SystemCallError } from "../errors.js";
@@ -18,6 +18,11 @@ export interface NativeFs {
   llistxattr(path: string): string[];
   /** syncfs(2) on the file system holding the directory `path`. */
   syncfs(path: string): void;
+  /**
+   * Deletes the tree at `path` (never following a symlink in it) in one thread-pool job; a
+   * missing path is not an error. Rejects with the first failure's errno, syscall and path.
+   */
+  removeTree(path: string): Promise<void>;
   /** flock(2) on an open fd: false when `wait` is false and the lock is held elsewhere. */
   flock(fd: number, mode: "exclusive" | "shared" | "unlock", wait: boolean): boolean;
 }
@@ -36,7 +41,7 @@ let loaded: NativeFs | undefined;
 export function nativeFs(): NativeFs {
   if (loaded) return loaded;
   const addon = loadAddon() as unknown as Partial<NativeFs>;
-  for (const name of ["mknod", "lsetxattr", "lgetxattr", "llistxattr", "syncfs", "flock"] as const) {
+  for (const name of ["mknod", "lsetxattr", "lgetxattr", "llistxattr", "syncfs", "removeTree", "flock"] as const) {
     if (typeof addon[name] !== "function") {
       throw new HostUnsupportedError(`bento's native addon has no ${name}(): it was built from older sources; rebuild it with "npx node-gyp rebuild"`);
     }

@@ -4,6 +4,7 @@ import { copyFileSync, lstatSync, readdirSync, readFileSync, readlinkSync, statS
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BuildContextError, BuildStepError } from "../../../src/builder/index.js";
 import { LayeredView } from "../../../src/builder/layered-view.js";
@@ -201,7 +202,8 @@ describe(`ADD`, () => {
 
   it("extracts local tar, tar.gz, tar.bz2 and tar.xz archives, and copies other files as they are", async () => {
     const context = makeContext({ "payload/dir/file.txt": "inside\n", "plain.gz.txt": "just text\n" });
-    execFileSync("tar", ["-cf", join(context, "a.tar"), "-C", join(context, "payload"), "dir"]);
+    // Root's entries: rootless without a subordinate range an archive of the user's own ids is refused (see below).
+    execFileSync("tar", ["--owner=0", "--group=0", "-cf", join(context, "a.tar"), "-C", join(context, "payload"), "dir"]);
     const tarPath = join(context, "a.tar");
     runHostProgram("gzip", ["-k", tarPath], "gzip");
     runHostProgram("bzip2", ["-k", tarPath], "bzip2");
@@ -214,7 +216,7 @@ describe(`ADD`, () => {
 
   it("keeps an archive's absolute symlinks as they are and its hardlinks as hardlinks, and refuses a hardlink to outside the archive", async () => {
     const context = makeContext({ "payload/dir/file.txt": "inside\n" });
-    execFileSync("sh", ["-c", "ln -s /etc/passwd dir/abs && ln -s file.txt dir/rel && ln dir/file.txt dir/hard && tar -cf ../links.tar dir"], { cwd: join(context, "payload") });
+    execFileSync("sh", ["-c", "ln -s /etc/passwd dir/abs && ln -s file.txt dir/rel && ln dir/file.txt dir/hard && tar --owner=0 --group=0 -cf ../links.tar dir"], { cwd: join(context, "payload") });
     writeFileSync(join(context, "outside.tar"), tarOf([{ path: "shadow", type: "link", linkpath: "../../etc/shadow" }]));
     writeFileSync(join(context, "missing.tar"), tarOf([{ path: "hard", type: "link", linkpath: "not-in-archive" }]));
     const view = await viewOf(Image.fromRootfs(busyboxRootfs()).add("links.tar", "/x/"), context);
@@ -275,6 +277,43 @@ describe(`ADD`, () => {
     const error = await built.build({ store, context }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BuildStepError);
     expect(String((error as Error).message) + String((error as Error).cause)).toMatch(/entry "null" is a char device 1:3, which cannot be created without CAP_MKNOD \(rootless\); remove it from the archive, or run as root/);
+  });
+
+  it("keeps an archive's owners and modes (a setuid file too) as root does; rootless beyond the id map, or without a range, it fails naming the entry and the fix", async () => {
+    const context = makeContext({});
+    const owned = tarOf([
+      { path: "app/", type: "dir", uid: 1000, gid: 1000, mode: 0o750 },
+      { path: "app/tool", body: "#!/bin/sh\n", uid: 1000, gid: 1000, mode: 0o4755 },
+      { path: "app/root.txt", body: "root\n", uid: 0, gid: 0, mode: 0o640 },
+      { path: "app/shared", body: "shared\n", uid: 0, gid: 1000, mode: 0o2770 },
+      { path: "app/later", body: "first\n", uid: 1000, gid: 1000, mode: 0o644 },
+    ]);
+    writeFileSync(join(context, "owned.tar"), owned);
+    writeFileSync(join(context, "owned.tar.gz"), gzipSync(owned));
+    // A later source of the same step writes app/later again, as root's: the last owner holds.
+    writeFileSync(join(context, "later.tar"), tarOf([{ path: "app/later", body: "second\n", uid: 0, gid: 0, mode: 0o600 }]));
+    writeFileSync(join(context, "beyond.tar"), tarOf([{ path: "high", body: "x", uid: 3_000_000, gid: 3_000_000 }]));
+    const image = Image.fromRootfs(busyboxRootfs()).add("owned.tar", "/plain/").add(["owned.tar.gz", "later.tar"], "/gz/");
+    const failure = (built: Promise<unknown>) =>
+      built.then(
+        () => "built",
+        (e: unknown) => `${(e as Error).message} ${String((e as Error).cause)}`,
+      );
+    if (onlyRootInContainers) {
+      // Without a subordinate range only id 0 exists; the layer would bake root's owners into the image, so it is refused.
+      const error = await failure(image.build({ context }));
+      expect(error).toMatch(unmappedUserError);
+      expect(error).toMatch(/ADD owned\.tar: entry "app\/?": owner 1000:1000/);
+      return;
+    }
+    const built = await image.build({ context });
+    const stat = await runImage(Image.from(built.id), { command: ["stat", "-c", "%n %u:%g %a", ...["plain", "gz"].flatMap((d) => ["app", "app/tool", "app/root.txt", "app/shared", "app/later"].map((f) => `/${d}/${f}`))] });
+    expect(stat.stderr).toBe("");
+    const expected = (d: string, later: string) => [`/${d}/app 1000:1000 750`, `/${d}/app/tool 1000:1000 4755`, `/${d}/app/root.txt 0:0 640`, `/${d}/app/shared 0:1000 2770`, `/${d}/app/later ${later}`];
+    expect(stat.stdout.trim().split("\n")).toEqual([...expected("plain", "1000:1000 644"), ...expected("gz", "0:0 600")]);
+    const beyond = await failure(Image.fromRootfs(busyboxRootfs()).add("beyond.tar", "/b/").build({ context }));
+    if (isRoot) expect(beyond).toBe("built");
+    else expect(beyond).toMatch(/ADD beyond\.tar: entry "high": owner 3000000:3000000: rootless, a container holds only ids 0\.\.\d+ .*usermod --add-subuids/s);
   });
 
   it("downloads a URL without extracting it (mode 0600, time from Last-Modified); a 404 fails the step", async () => {
