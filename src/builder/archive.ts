@@ -22,7 +22,7 @@ export type ExtractWithin = Pick<ApplyLayerOptions, "under" | "lowerParent">;
  * Rootless: told each extracted entry's host path, archive owner and name in the archive, to set
  * the owner from inside the user namespace once the layer is written (root sets it at once).
  */
-export type DeferOwner = (path: string, uid: number, gid: number, name: string) => void;
+export type DeferOwner = NonNullable<ApplyLayerOptions["deferOwner"]>;
 
 /** How an archive is compressed. */
 export type ArchiveCompression = "none" | "gzip" | "bzip2" | "xz" | "zstd";

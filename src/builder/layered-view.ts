@@ -14,8 +14,7 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { pathNames, resolveInRoot } from "../store/resolve-in-root.js";
-import { nativeFs } from "../store/native-fs.js";
-import { OPAQUE_MARKER, OPAQUE_XATTRS, WHITEOUT_PREFIX } from "../store/overlay-markers.js";
+import { hasOpaqueXattr, OPAQUE_MARKER, WHITEOUT_PREFIX } from "../store/overlay-markers.js";
 
 /** One name as the view shows it: the topmost layer's copy. */
 export interface ViewEntry {
@@ -178,15 +177,6 @@ export class LayeredView {
   }
 
   #isOpaque(hostPath: string): boolean {
-    if (lstatOrUndefined(join(hostPath, OPAQUE_MARKER))?.isFile()) return true;
-    const native = nativeFs();
-    for (const name of OPAQUE_XATTRS) {
-      try {
-        if (native.lgetxattr(hostPath, name)?.toString() === "y") return true;
-      } catch {
-        // ENOTSUP or EPERM (user.* on some file systems): not opaque through that namespace
-      }
-    }
-    return false;
+    return lstatOrUndefined(join(hostPath, OPAQUE_MARKER))?.isFile() === true || hasOpaqueXattr(hostPath);
   }
 }

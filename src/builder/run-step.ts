@@ -7,12 +7,11 @@
  */
 import { lstatSync, readdirSync, rmdirSync, rmSync, type Stats } from "node:fs";
 import path from "node:path";
-import { nativeFs } from "../store/native-fs.js";
 import { commandArgv, DEFAULT_SHELL } from "../image/config.js";
 import type { Heredoc, RunStep } from "../image/plan.js";
 import { heredocBody } from "../image/step-expansion.js";
 import type { LayeredView } from "./layered-view.js";
-import { OPAQUE_XATTRS } from "../store/overlay-markers.js";
+import { hasOpaqueXattr } from "../store/overlay-markers.js";
 
 /**
  * The paths the runtime mounts over in every container (src/runtime/container-plan.ts), relative
@@ -61,17 +60,6 @@ function lstatOrUndefined(p: string): Stats | undefined {
   }
 }
 
-function isOpaque(p: string): boolean {
-  for (const name of OPAQUE_XATTRS) {
-    try {
-      if (nativeFs().lgetxattr(p, name)?.toString() === "y") return true;
-    } catch {
-      // not supported here: not opaque through this namespace
-    }
-  }
-  return false;
-}
-
 /**
  * Removes from an overlay upper directory the mount stubs the runtime created (paths in `stubs`
  * the image did not have, still empty), then the directories that only held them. Returns true
@@ -89,7 +77,7 @@ export function removeMountStubs(upperDir: string, view: LayeredView, stubs: rea
     const host = path.join(upperDir, rel);
     const stat = lstatOrUndefined(host);
     if (stat === undefined) continue;
-    const empty = stat.isDirectory() ? readdirSync(host).length === 0 && !isOpaque(host) : stat.isFile() && stat.size === 0;
+    const empty = stat.isDirectory() ? readdirSync(host).length === 0 && !hasOpaqueXattr(host) : stat.isFile() && stat.size === 0;
     if (!empty) continue;
     if (stat.isDirectory()) rmdirSync(host);
     else rmSync(host, { force: true });
@@ -97,7 +85,7 @@ export function removeMountStubs(upperDir: string, view: LayeredView, stubs: rea
     for (let dir = path.posix.dirname(rel); dir !== "." && dir !== ""; dir = path.posix.dirname(dir)) {
       const hostDir = path.join(upperDir, dir);
       const dirStat = lstatOrUndefined(hostDir);
-      if (dirStat === undefined || !dirStat.isDirectory() || readdirSync(hostDir).length > 0 || isOpaque(hostDir)) break;
+      if (dirStat === undefined || !dirStat.isDirectory() || readdirSync(hostDir).length > 0 || hasOpaqueXattr(hostDir)) break;
       const lower = view.lookup(dir);
       if (lower !== undefined && (!lower.stat.isDirectory() || (lower.stat.mode & 0o7777) !== (dirStat.mode & 0o7777) || lower.stat.uid !== dirStat.uid || lower.stat.gid !== dirStat.gid)) break;
       rmdirSync(hostDir);

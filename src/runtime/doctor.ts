@@ -40,18 +40,6 @@ function kernelAtLeast(kernel: string, major: number, minor: number): boolean {
   return a > major || (a === major && b >= minor);
 }
 
-function findExecutable(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(":").concat(["/usr/bin", "/usr/sbin"])) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 function readSysctl(path: string): string | undefined {
   try {
     return readFileSync(path, "utf8").trim();

@@ -3,9 +3,8 @@
  * podman's `--network=slirp4netns|pasta` does: which exist on this machine and what to install.
  * Both open /dev/net/tun inside the namespace, so rootless they also need that node open to the user.
  */
-import { accessSync, constants } from "node:fs";
-import { join } from "node:path";
 import { HostUnsupportedError } from "../errors.js";
+import { findExecutable } from "./executables.js";
 import { TUN_FIX, tunDeviceOpen } from "./host-devices.js";
 import { isRootless } from "./user-namespace.js";
 
@@ -30,16 +29,7 @@ const packageOf: Record<EgressHelper, string> = { slirp4netns: "slirp4netns", pa
 /** The path of `helper` on this machine, or undefined when it is not installed. */
 export function egressHelperPath(helper: EgressHelper): string | undefined {
   // The PATH a shell would search: the helper is run by the same lookup.
-  for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(":")) {
-    if (dir === "") continue;
-    try {
-      accessSync(join(dir, helper), constants.X_OK);
-      return join(dir, helper);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return findExecutable(helper);
 }
 
 /** The command that installs `helper`. */

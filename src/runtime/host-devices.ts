@@ -93,8 +93,13 @@ export function hostDevices(dir = "/dev"): DeviceNode[] {
  * ```
  */
 export function tunDeviceOpen(): boolean {
+  return deviceOpen("/dev/net/tun");
+}
+
+/** Whether this process may open the device node `path` for reading and writing. */
+export function deviceOpen(path: string): boolean {
   try {
-    accessSync("/dev/net/tun", constants.R_OK | constants.W_OK);
+    accessSync(path, constants.R_OK | constants.W_OK);
     return true;
   } catch {
     return false;

@@ -9,6 +9,9 @@
 import { accessSync, constants, readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
+import { findExecutable } from "./executables.js";
+
+const SYSTEM_DIRS = "/usr/bin:/usr/sbin:/bin:/sbin:/usr/local/bin";
 
 /** `count` ids from `inside` in the namespace are `outside` ones on the host. */
 export interface IdRange {
@@ -104,18 +107,6 @@ export function chooseIdMapping(facts: HostIdFacts): IdMapping {
   return { kind: "single", uidMap: own(facts.uid), gidMap: own(facts.gid), limitation };
 }
 
-function findExecutable(name: string): string | undefined {
-  for (const dir of ["/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"]) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 function readOrEmpty(path: string): string {
   try {
     return readFileSync(path, "utf8");
@@ -134,8 +125,9 @@ export function hostIdFacts(): HostIdFacts {
   } catch {
     // a uid without a passwd entry matches /etc/subuid by number
   }
-  const newuidmap = findExecutable("newuidmap"),
-    newgidmap = findExecutable("newgidmap");
+  // The setuid helpers in the system's own directories, not wherever PATH points.
+  const newuidmap = findExecutable("newuidmap", SYSTEM_DIRS),
+    newgidmap = findExecutable("newgidmap", SYSTEM_DIRS);
   return {
     uid,
     gid,

@@ -5,10 +5,10 @@
  * takes the kernel's, with fuse-overlayfs as the fallback rootless where the kernel refuses
  * overlayfs in a user namespace (before Linux 5.11) and fuse-overlayfs can run.
  */
-import { accessSync, constants } from "node:fs";
-import { join } from "node:path";
 import { config } from "../config.js";
 import { HostUnsupportedError } from "../errors.js";
+import { findExecutable } from "./executables.js";
+import { deviceOpen } from "./host-devices.js";
 import { isRootless } from "./user-namespace.js";
 
 /** How the root filesystem is mounted; `program` is fuse-overlayfs's path. */
@@ -20,26 +20,13 @@ export const FUSE_OVERLAYFS_INSTALL_FIX = "apt-get install fuse-overlayfs (dnf i
 export const FUSE_DEVICE_FIX = "chmod 0666 /dev/fuse, the mode distributions ship it with";
 
 /** fuse-overlayfs's path, searched in PATH as the shell would, or undefined. */
-export function fuseOverlayfsPath(path = process.env.PATH ?? ""): string | undefined {
-  for (const dir of path.split(":").filter((d) => d.startsWith("/"))) {
-    try {
-      accessSync(join(dir, "fuse-overlayfs"), constants.X_OK);
-      return join(dir, "fuse-overlayfs");
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
+export function fuseOverlayfsPath(): string | undefined {
+  return findExecutable("fuse-overlayfs");
 }
 
 /** Whether this process may open /dev/fuse (root always may; a user where it is 0666). */
 export function fuseDeviceOpen(): boolean {
-  try {
-    accessSync("/dev/fuse", constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return deviceOpen("/dev/fuse");
 }
 
 /**
@@ -53,17 +40,17 @@ export function fuseDeviceOpen(): boolean {
  * ```
  */
 export function overlayMount(mode = config().overlay, rootless = isRootless()): OverlayMount {
-  if (mode === "kernel") return { kind: "kernel" };
+  // As root the kernel's overlayfs always mounts: it is the only one "auto" uses (and a start
+  // then looks for no program).
+  if (mode === "kernel" || (mode === "auto" && !rootless)) return { kind: "kernel" };
   const program = fuseOverlayfsPath();
-  const deviceOpen = fuseDeviceOpen();
+  const fuseOpen = fuseDeviceOpen();
   if (mode === "fuse-overlayfs") {
     if (program === undefined) throw new HostUnsupportedError(`BENTO_OVERLAY=fuse-overlayfs, but fuse-overlayfs is not installed (not in PATH); install it: ${FUSE_OVERLAYFS_INSTALL_FIX}, or unset BENTO_OVERLAY`);
-    if (!deviceOpen) throw new HostUnsupportedError(`BENTO_OVERLAY=fuse-overlayfs, but /dev/fuse cannot be opened by this user; ${FUSE_DEVICE_FIX}, or unset BENTO_OVERLAY`);
+    if (!fuseOpen) throw new HostUnsupportedError(`BENTO_OVERLAY=fuse-overlayfs, but /dev/fuse cannot be opened by this user; ${FUSE_DEVICE_FIX}, or unset BENTO_OVERLAY`);
     return { kind: "fuse-overlayfs", program };
   }
-  // As root the kernel's overlayfs always mounts: it is the only one "auto" uses.
-  if (!rootless) return { kind: "kernel" };
-  if (program !== undefined && deviceOpen) return { kind: "kernel-else-fuse", program };
-  const missing = [program === undefined ? `install fuse-overlayfs (${FUSE_OVERLAYFS_INSTALL_FIX})` : "", deviceOpen ? "" : FUSE_DEVICE_FIX].filter(Boolean).join(" and ");
+  if (program !== undefined && fuseOpen) return { kind: "kernel-else-fuse", program };
+  const missing = [program === undefined ? `install fuse-overlayfs (${FUSE_OVERLAYFS_INSTALL_FIX})` : "", fuseOpen ? "" : FUSE_DEVICE_FIX].filter(Boolean).join(" and ");
   return { kind: "kernel", fallbackFix: `where the kernel refuses overlayfs in a user namespace (before Linux 5.11): use Linux 5.11 or newer, or ${missing} so bento falls back to it` };
 }

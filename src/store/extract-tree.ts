@@ -22,13 +22,7 @@ import type { TarEntry } from "./tar-reader.js";
  * await extractTree(readTar(stream, "archive vendor.tar"), "/tmp/layer/opt", "extract vendor.tar");
  * ```
  */
-export async function extractTree(
-  entries: AsyncIterable<TarEntry>,
-  destDir: string,
-  context: string,
-  deferOwner?: (path: string, uid: number, gid: number, name: string) => void,
-  within?: Pick<ApplyLayerOptions, "under" | "lowerParent">,
-): Promise<void> {
+export async function extractTree(entries: AsyncIterable<TarEntry>, destDir: string, context: string, deferOwner?: ApplyLayerOptions["deferOwner"], within?: Pick<ApplyLayerOptions, "under" | "lowerParent">): Promise<void> {
   const root = process.geteuid?.() === 0;
   await applyLayer(entries, destDir, {
     context,

@@ -180,7 +180,7 @@ export async function* layerTarFromDir(dir: string, options: LayerFromDirOptions
       } catch (e) {
         throw systemError(`read layer from "${dir}"`, e);
       }
-      if (name.startsWith(".wh.")) options.onRewrite?.(rel);
+      if (name.startsWith(WHITEOUT_PREFIX)) options.onRewrite?.(rel);
       if (options.whiteouts !== false && (stat.isFile() || stat.isCharacterDevice()) && name.startsWith(WHITEOUT_PREFIX)) {
         // fuse-overlayfs's markers: the opaque one was written with its directory; a `.wh.`
         // file is a whiteout, in the tar's own form.

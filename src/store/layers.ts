@@ -140,8 +140,9 @@ export async function createLayerFromDir(ctx: StoreContext, upperDir: string, re
 /**
  * Moves a tree bento wrote itself (a COPY or WORKDIR step's files) into the store as the
  * unpacked directory of the layer just made from it, when unpacking the blob would give the same
- * tree (no whiteout, `.wh.` name, socket or dropped xattr was rewritten on the way): deleting the tree and unpacking the same files again cost 2.5 s and more for a
- * COPY of 5000 small files on this machine's disk. Flushed first, as an unpack is. A store that
+ * tree (no whiteout, `.wh.` name, socket or dropped xattr was rewritten on the way): deleting
+ * the tree and unpacking the same files again cost 2.5 s and more for a COPY of 5000 small files
+ * on this machine's disk. Flushed first, as an unpack is. A store that
  * has the directory already, or sits on another filesystem, keeps its own (the caller deletes the
  * tree). Only with root's powers: rootless the tree's owners are the user's, not the layer's.
  */

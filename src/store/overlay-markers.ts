@@ -8,9 +8,23 @@
  * `user.fuseoverlayfs.opaque`, and always an empty `.wh..wh..opq` file inside it. It reads all
  * of these in its lower layers, so layers in the kernel's form serve both.
  */
+import { nativeFs } from "./native-fs.js";
 
 /** The xattrs (value `y`) that mark a directory opaque. */
 export const OPAQUE_XATTRS: readonly string[] = ["trusted.overlay.opaque", "user.overlay.opaque", "user.fuseoverlayfs.opaque"];
+
+/** Whether the directory `path` carries one of {@link OPAQUE_XATTRS} set to `y`. */
+export function hasOpaqueXattr(path: string): boolean {
+  const native = nativeFs();
+  for (const name of OPAQUE_XATTRS) {
+    try {
+      if (native.lgetxattr(path, name)?.toString() === "y") return true;
+    } catch {
+      // ENOTSUP or EPERM (user.* on some file systems, trusted.* rootless): not opaque through that namespace
+    }
+  }
+  return false;
+}
 
 /** fuse-overlayfs's own xattrs, never part of an image (its opaque marker is read as such). */
 export const FUSE_OVERLAYFS_XATTR = /^user\.fuseoverlayfs\./;

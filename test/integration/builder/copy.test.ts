@@ -19,7 +19,7 @@ import { containerOwnerOf } from "../../../src/runtime/rootless-owner.js";
 
 afterEach(() => expectNoLeaks());
 
-/** Every entry of a tree: type, mode, owner, size, mtime in seconds, link target; sorted. */
+/** Every entry of a tree: type, mode, owner, size, mtime in seconds (but a whiteout's), link target; sorted. */
 function treeListing(root: string): string[] {
   const out: string[] = [];
   const walk = (dir: string, rel: string) => {
@@ -27,7 +27,9 @@ function treeListing(root: string): string[] {
       const path = join(dir, name);
       const st = lstatSync(path);
       const target = st.isSymbolicLink() ? ` -> ${readlinkSync(path)}` : "";
-      out.push(`${rel}${name} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.isFile() ? st.size : "-"} ${Math.floor(st.mtimeMs / 1000)}${target}`);
+      // A whiteout (char 0/0) is made at unpack time: its time is the unpack's, not the layer's.
+      const time = st.isCharacterDevice() ? "-" : Math.floor(st.mtimeMs / 1000);
+      out.push(`${rel}${name} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.isFile() ? st.size : "-"} ${time}${target}`);
       if (st.isDirectory()) walk(path, `${rel}${name}/`);
     }
   };
