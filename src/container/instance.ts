@@ -78,6 +78,8 @@ export class ContainerInstance {
   startedAt: Date | undefined;
   finishedAt: Date | undefined;
   private shim: RunningShim | undefined;
+  /** The last run's terminal output (with `tty`), kept after the run ends so it can be read to its end. */
+  private runTerminal: Readable | null = null;
   private proxy: PortProxy | undefined;
   /** The last run's cgroup removal, which finishes after its exit is reported. */
   private cleanedUp: Promise<void> = Promise.resolve();
@@ -295,6 +297,7 @@ export class ContainerInstance {
       throw new StartupError(this.name, { phase, logTail }, { cause: error });
     }
     this.shim = shim;
+    this.runTerminal = shim.terminalOutput;
     this.cleanedUp = shim.cleanedUp;
     // Without a cgroup, other processes (bento ps) learn that it runs from this record; they
     // signal and exec into a detached container through it too.
@@ -385,9 +388,13 @@ export class ContainerInstance {
     return this.shim?.initPid;
   }
 
-  /** The current run's stdin and terminal output, when this process holds them. */
+  /**
+   * The current run's stdin and terminal output, when this process holds them. The output stays
+   * readable after the run ended (what it printed last is still in it): a command that exits
+   * before start() resolves must not lose its output to a null.
+   */
   get streams(): { stdin: Writable | null; terminalOutput: Readable | null } {
-    return { stdin: this.shim?.stdin ?? null, terminalOutput: this.shim?.terminalOutput ?? null };
+    return { stdin: this.shim?.stdin ?? null, terminalOutput: this.shim?.terminalOutput ?? this.runTerminal };
   }
 
   /** Resizes the current run's terminal. */

@@ -118,16 +118,20 @@ describe(`a container that exits during the wait`, () => {
 describe(`startup options`, () => {
   it("delivers output to onLog, per stream", async () => {
     const seen: LogLine[] = [];
-    let done!: () => void;
-    const finished = new Promise<void>((resolve) => (done = resolve));
+    // The two streams are two pipes: stderr's line may come after stdout's last, so both are awaited.
+    let outDone!: () => void, errDone!: () => void;
+    const finished = Promise.all([new Promise<void>((resolve) => (outDone = resolve)), new Promise<void>((resolve) => (errDone = resolve))]);
     const running = await start("echo to out; echo to err >&2; echo end", {
       wait: Wait.forExit(),
       onLog: {
         stdout: (line) => {
           seen.push(line);
-          if (line.text === "end\n") done();
+          if (line.text === "end\n") outDone();
         },
-        stderr: (line) => seen.push(line),
+        stderr: (line) => {
+          seen.push(line);
+          errDone();
+        },
       },
     });
     await finished;
