@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { config } from "../../../src/config.js";
-import { sweepOwnedBy } from "../../../src/runtime/state.js";
+import { sweepOrphans, sweepOwnedBy } from "../../../src/runtime/state.js";
 import { alive, leftovers, processesOf } from "../leaks.js";
 import { waitUntil } from "../cli/helpers.js";
 
@@ -52,5 +52,23 @@ describe(`teardown`, () => {
     // What the main thread's exit hook does for containers no live object tracks:
     expect(sweepOwnedBy(join(config().runtimeDir, "containers"), process.pid)).toEqual([started.id]);
     expect(await waitUntil(() => leftovers([started.id]).length === 0, 2000)).toBe(true);
+  });
+
+  it("survives worker threads terminated while their containers exit (a test runner's threads pool)", async () => {
+    // The exit lands, at some of these offsets, while the worker's env is ending: the addon's
+    // exit watch called into that env and aborted the whole process (vitest's threads pool in CI).
+    const child = nodeChild("terminate-workers.ts", []);
+    onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGTERM")));
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
+    expect({ code, signal, survived: out.includes("survived") }).toEqual({ code: 0, signal: null, survived: true });
+    const ids = JSON.parse(out.split("\n")[0]!) as string[];
+    expect(ids).toHaveLength(26);
+    // A container whose exit came as its worker ended keeps its directories (no thread was left
+    // to remove them, and only a main thread holds exit hooks); the next start sweeps them.
+    expect(await waitUntil(() => leftovers(ids).every((l) => l.startsWith("dir ")), 2000)).toBe(true);
+    sweepOrphans(join(config().runtimeDir, "containers"));
+    expect(leftovers(ids)).toEqual([]);
   });
 });

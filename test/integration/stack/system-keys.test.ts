@@ -44,7 +44,8 @@ services:
       expect(await out("grep -c sys /etc/hosts")).toBe("1");
       expect(await out("grep -E '^(nameserver|search|options)' /etc/resolv.conf")).toBe("nameserver 10.0.0.2\nsearch corp.example\noptions ndots:2");
       expect(await out("cat /proc/sys/net/core/somaxconn /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shmmni")).toBe("1024\n80\n2048");
-      expect(await out("cat /tmp/limits")).toBe("1024 2048");
+      // The command writes it after start: wait for the file, not a fixed time.
+      expect(await out("while [ ! -s /tmp/limits ]; do sleep 0.01; done; cat /tmp/limits")).toBe("1024 2048");
       expect(await out("df -k /dev/shm | tail -1 | awk '{print $2}'")).toBe("8192");
     } finally {
       await running.down({ timeoutMs: 1_000 });
