@@ -17,6 +17,9 @@
       ],
       "cflags_cc": ["-std=c++17", "-Wall", "-Werror", "-fstack-protector-strong"],
       "cflags_cc!": ["-fno-exceptions"],
+      # A thread-pool job that completes while a worker thread's env ends cannot throw into it:
+      # node-addon-api then drops the exception instead of aborting the process.
+      "defines": ["NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "libraries": ["-l:libseccomp.a"]
     },
     {

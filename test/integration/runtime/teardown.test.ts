@@ -54,9 +54,10 @@ describe(`teardown`, () => {
     expect(await waitUntil(() => leftovers([started.id]).length === 0, 2000)).toBe(true);
   });
 
-  it("survives worker threads terminated while their containers exit (a test runner's threads pool)", async () => {
-    // The exit lands, at some of these offsets, while the worker's env is ending: the addon's
-    // exit watch called into that env and aborted the whole process (vitest's threads pool in CI).
+  it("survives worker threads terminated while the addon works for them (a test runner's threads pool)", { timeout: 120_000 }, async () => {
+    // A container's exit or a thread-pool job's end lands, at some of these offsets, while the
+    // worker's env is ending: the addon called into that env from C++ and an exception it could
+    // not throw aborted the whole process (vitest's threads pool in CI).
     const child = nodeChild("terminate-workers.ts", []);
     onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGTERM")));
     let out = "";
@@ -64,7 +65,7 @@ describe(`teardown`, () => {
     const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
     expect({ code, signal, survived: out.includes("survived") }).toEqual({ code: 0, signal: null, survived: true });
     const ids = JSON.parse(out.split("\n")[0]!) as string[];
-    expect(ids).toHaveLength(26);
+    expect(ids).toHaveLength(21);
     // A container whose exit came as its worker ended keeps its directories (no thread was left
     // to remove them, and only a main thread holds exit hooks); the next start sweeps them.
     expect(await waitUntil(() => leftovers(ids).every((l) => l.startsWith("dir ")), 2000)).toBe(true);
