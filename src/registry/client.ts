@@ -251,7 +251,12 @@ export class RegistryClient {
       action,
     });
     await put.body?.cancel();
-    if (put.status !== 201 && !put.ok) await this.#fail(put, action, `${this.host}/${name}@${blob.digest}`);
+    if (put.status !== 201 && !put.ok) {
+      // distribution answers 500 when it cannot delete an upload's scratch files after storing the
+      // blob (two writers of one blob at once: its issues 1116, 1645); docker push retries then.
+      if (put.status >= 500 && (await this.hasBlob(name, blob.digest, action, [pushScope]))) return "uploaded";
+      await this.#fail(put, action, `${this.host}/${name}@${blob.digest}`);
+    }
     const reported = put.headers.get("docker-content-digest");
     if (reported !== null && isDigest(reported) && reported !== blob.digest) throw new DigestMismatchError(`${action}: blob stored by the registry`, blob.digest, reported);
     return "uploaded";

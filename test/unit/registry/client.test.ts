@@ -4,6 +4,7 @@
  * a store from such a registry are in test/integration/registry/misbehaving.test.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { Readable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { readConfig } from "../../../src/config.js";
 import { RegistryClient } from "../../../src/registry/client.js";
@@ -55,5 +56,39 @@ describe("RegistryClient", () => {
     const err = await new RegistryClient(host, { config: cfg }).getManifest("app", "1", "pull app").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
     expect((err as Error).message).toContain('asks for "negotiate" authentication');
+  });
+
+  it("takes a blob the registry stored as uploaded when the upload's last request answers 500", async () => {
+    const blob = Buffer.from("layer bytes");
+    const digest = sha256(blob);
+    const seen: string[] = [];
+    let stored = false;
+    const host = await fake((req, res) => {
+      seen.push(`${req.method} ${req.url?.split("?")[0]}`);
+      if (req.method === "HEAD") return void res.writeHead(stored ? 200 : 404).end();
+      if (req.method === "POST") return void res.writeHead(202, { location: "/v2/app/blobs/uploads/u1" }).end();
+      req.resume();
+      req.on("end", () => {
+        stored = true; // stored, then the scratch files' removal failed (distribution issue 1645)
+        res.writeHead(500).end('{"errors":[{"code":"UNKNOWN","message":"unknown error"}]}');
+      });
+    });
+    const client = new RegistryClient(host, { config: cfg });
+    const outcome = await client.uploadBlob("app", { digest, size: blob.length, open: () => Readable.from([blob]) }, "push app");
+    expect(outcome).toBe("uploaded");
+    expect(seen).toEqual([`HEAD /v2/app/blobs/${digest}`, "POST /v2/app/blobs/uploads/", "PUT /v2/app/blobs/uploads/u1", `HEAD /v2/app/blobs/${digest}`]);
+  });
+
+  it("fails an upload answered 500 when the blob is not there", async () => {
+    const blob = Buffer.from("layer bytes");
+    const host = await fake((req, res) => {
+      if (req.method === "HEAD") return void res.writeHead(404).end();
+      if (req.method === "POST") return void res.writeHead(202, { location: "/v2/app/blobs/uploads/u1" }).end();
+      req.resume();
+      req.on("end", () => res.writeHead(500).end());
+    });
+    const err = await new RegistryClient(host, { config: cfg }).uploadBlob("app", { digest: sha256(blob), size: blob.length, open: () => Readable.from([blob]) }, "push app").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as Error).message).toMatch(/push app: .*answered 500/);
   });
 });
