@@ -3,11 +3,11 @@
  * (one file per tag). Read without a lock; changed only under the store lock, with
  * write-to-temp-then-rename, by {@link transact}.
  */
-import { promises as fs } from "node:fs";
+import { promises as fs, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { isDigest, type Digest } from "./digest.js";
 import { InvalidReferenceError } from "./errors.js";
-import { lstatIfExists, readFileIfExists, writeFileAtomic } from "./fs-util.js";
+import { lstatIfExists, writeFileAtomic } from "./fs-util.js";
 import { withLock } from "./lock.js";
 import { isErrno } from "./native-fs.js";
 import { parseTagReference, type Reference } from "./reference.js";
@@ -37,7 +37,7 @@ export function preferTagged(state: StoreState, digests: Digest[]): Digest[] {
 
 /** The manifests index.json lists, by digest, without annotations. */
 export async function readManifests(ctx: StoreContext): Promise<Map<Digest, Descriptor>> {
-  const raw = await readFileIfExists(join(ctx.root, "index.json"));
+  const raw = readSmallFile(join(ctx.root, "index.json"));
   const manifests = new Map<Digest, Descriptor>();
   if (raw === undefined) return manifests;
   const index = JSON.parse(raw.toString("utf8")) as ImageIndex;
@@ -47,38 +47,51 @@ export async function readManifests(ctx: StoreContext): Promise<Map<Digest, Desc
   return manifests;
 }
 
-async function readRefs(ctx: StoreContext): Promise<Map<string, Digest>> {
+// index.json and the ref files are a few hundred bytes each and every container start from a
+// tag reads them: read synchronously, as one system call each, they cost microseconds; through
+// fs.promises each took four thread-pool round trips (open, fstat, read, close), which a loaded
+// machine made the largest part of resolving a tag.
+function readSmallFile(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    if (isErrno(e, "ENOENT")) return undefined;
+    throw e;
+  }
+}
+
+function readRefs(ctx: StoreContext): Map<string, Digest> {
   const refs = new Map<string, Digest>();
   const base = join(ctx.root, "refs");
-  const walk = async (dir: string): Promise<void> => {
+  const walk = (dir: string): void => {
     let entries;
     try {
-      entries = await fs.readdir(dir, { withFileTypes: true });
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch (e) {
       if (isErrno(e, "ENOENT")) return;
       throw e;
     }
     for (const entry of entries) {
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path);
+      if (entry.isDirectory()) walk(path);
       else if (entry.isFile()) {
         const parts = relative(base, path).split(sep);
         if (parts.length < 3) continue;
         const [domain, ...rest] = parts;
         const tag = rest.pop() as string;
-        const content = (await readFileIfExists(path))?.toString("utf8").trim();
+        const content = readSmallFile(path)?.toString("utf8").trim();
         if (isDigest(content)) refs.set(`${domain}/${rest.join("/")}:${tag}`, content);
       }
     }
   };
-  await walk(base);
+  walk(base);
   return refs;
 }
 
 /** The current image list and tags. */
 export async function readState(ctx: StoreContext): Promise<StoreState> {
   const manifests = await readManifests(ctx);
-  const refs = await readRefs(ctx);
+  const refs = readRefs(ctx);
   return { manifests, refs };
 }
 
