@@ -22,7 +22,6 @@
  */
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { config as bentoConfig } from "../config.js";
 import { BentoError } from "../errors.js";
 import type { BuildCacheDocument, CachedRootfs, CachedStep, CacheExportReport, LoadedCache, RemoteCacheBackend } from "../builder/remote-cache.js";
@@ -33,7 +32,7 @@ import { MediaType, type LayerInfo } from "../store/types.js";
 import { RegistryClient } from "./client.js";
 import { repositoryScope } from "./endpoint.js";
 import { ManifestUnknownError } from "./errors.js";
-import { ByteCounter } from "./progress.js";
+import { ByteCounter, storeBlobFrom } from "./progress.js";
 
 /**
  * The `artifactType` of a bento build cache manifest.
@@ -259,7 +258,7 @@ async function fetchLayer(store: ImageStore, client: RegistryClient, name: strin
     () => undefined,
     () => new BentoError("ERR_BUILD_CACHE", `${action}: blob ${layer.digest} is larger than the ${layer.size} bytes the cache says`),
   );
-  await Promise.all([pipeline(body, counter), store.putBlob(counter, { digest: layer.digest, size: layer.size })]);
+  await storeBlobFrom(store, body, counter, { digest: layer.digest, size: layer.size });
   return layer.size;
 }
 

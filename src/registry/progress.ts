@@ -2,8 +2,10 @@
  * Progress of a pull or push, one event per change of a blob's state (and, while bytes move, at
  * most one per {@link PROGRESS_STEP_BYTES}).
  */
-import { Transform, type TransformCallback } from "node:stream";
+import { type Readable, Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { Digest } from "../store/digest.js";
+import type { ImageStore } from "../store/image-store.js";
 
 /** How far one blob of a pull or push has come. */
 export interface TransferProgress {
@@ -71,4 +73,15 @@ export class ByteCounter extends Transform {
     }
     callback(null, chunk);
   }
+}
+
+/**
+ * Streams a registry's blob `body` through `counter` into the store, checked against `expected`.
+ * Both sides settle before a failure is reported, so the store's write has removed its temp file
+ * by then (a pull that failed leaves nothing); the body's failure is the one reported.
+ */
+export async function storeBlobFrom(store: ImageStore, body: Readable, counter: ByteCounter, expected: { digest: Digest; size: number }): Promise<void> {
+  const settled = await Promise.allSettled([pipeline(body, counter), store.putBlob(counter, expected)]);
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
 }

@@ -4,7 +4,6 @@
  * (verifying digest and size while streaming into the store), then record the image with its
  * manifest and config bytes as they came, so the image id is the registry's config digest.
  */
-import { pipeline } from "node:stream/promises";
 import { config as bentoConfig, type BentoConfig } from "../config.js";
 import { BentoError } from "../errors.js";
 import type { Digest } from "../store/digest.js";
@@ -16,7 +15,7 @@ import { RegistryClient, type FetchedManifest } from "./client.js";
 import { pullBaseUrls } from "./endpoint.js";
 import { PlatformNotFoundError, RegistryError, RegistryUnreachableError } from "./errors.js";
 import { formatPlatform, parsePlatform, platformsOf, selectManifest } from "./platform-match.js";
-import { ByteCounter, emit, type ProgressListener } from "./progress.js";
+import { ByteCounter, emit, type ProgressListener, storeBlobFrom } from "./progress.js";
 
 /** Options for {@link Store.pull}. */
 export interface PullOptions {
@@ -157,7 +156,7 @@ async function pullFrom(store: ImageStore, client: RegistryClient, ref: Referenc
           () => new DigestMismatchError(`${action}: blob ${d.digest}: size`, `${d.size} bytes`, "more"),
         );
         emit(onProgress, { reference: full, kind, digest: d.digest, status: "downloading", bytes: 0, totalBytes: d.size });
-        await Promise.all([pipeline(body, counter), store.putBlob(counter, { digest: d.digest, size: d.size })]);
+        await storeBlobFrom(store, body, counter, { digest: d.digest, size: d.size });
         downloadedBlobs++;
         downloadedBytes += d.size;
         emit(onProgress, { reference: full, kind, digest: d.digest, status: "downloaded", bytes: d.size, totalBytes: d.size });
