@@ -440,12 +440,14 @@ export class ContainerInstance {
   async remove(): Promise<void> {
     if (this.status === "removed") return;
     if (this.shim) await this.stop(0);
-    await this.cleanedUp;
     // The container is dead; an exec's helper may not have noticed yet (or its command lives in
     // another container's PID namespace): killed and waited for, never waited on alone, and for
-    // 2 seconds at most, so no helper that ignores its kill can hold the removal.
+    // 2 seconds at most, so no helper that ignores its kill can hold the removal. Before the
+    // cgroup's removal is awaited: the helper sits in the cgroup, which stays busy while it lives
+    // (a healthcheck probe started as the container stopped failed a stack's down under load).
     for (const abort of this.execsRunning.values()) abort.abort();
     if (this.execsRunning.size > 0) await Promise.race([Promise.all(this.execsRunning.keys()), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    await this.cleanedUp;
     this.status = "removed";
     await this.proxy?.close();
     discard(config().home, this.spec.containerDir, this.id);
