@@ -447,7 +447,8 @@ export class ContainerInstance {
     // (a healthcheck probe started as the container stopped failed a stack's down under load).
     for (const abort of this.execsRunning.values()) abort.abort();
     if (this.execsRunning.size > 0) await Promise.race([Promise.all(this.execsRunning.keys()), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-    await this.cleanedUp;
+    // A removal that gave up while such a helper lived (a stop long before) is tried once more.
+    await this.cleanedUp.catch(() => this.driver.remove(this.id));
     this.status = "removed";
     await this.proxy?.close();
     discard(config().home, this.spec.containerDir, this.id);
