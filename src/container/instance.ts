@@ -394,7 +394,7 @@ export class ContainerInstance {
    * before start() resolves must not lose its output to a null.
    */
   get streams(): { stdin: Writable | null; terminalOutput: Readable | null } {
-    return { stdin: this.shim?.stdin ?? null, terminalOutput: this.shim?.terminalOutput ?? this.runTerminal };
+    return { stdin: this.shim?.stdin ?? null, terminalOutput: this.runTerminal };
   }
 
   /** Resizes the current run's terminal. */
