@@ -58,10 +58,10 @@ export class BuildRun {
     }
     const state = await top.target();
     const tags = this.options.tag === undefined ? [] : Array.isArray(this.options.tag) ? [...this.options.tag] : [this.options.tag];
-    if (state.imageId !== undefined) {
+    const image = state.image;
+    if (image !== undefined) {
       // Nothing was added to a stored image: it is the result (as `docker build` of a bare FROM).
-      for (const tag of tags) await this.store.tag(state.imageId, tag);
-      const image = await this.store.resolve(state.imageId);
+      for (const tag of tags) await this.store.tag(image.id, tag);
       this.emit({ type: "image", id: image.id, tags, cachedSteps: this.cachedSteps, total: this.total, durationMs: performance.now() - this.#started });
       return { id: image.id, manifestDigest: image.manifestDigest, tags, layers: image.layers, config: runtimeConfigOf(image.config.config), ...(await this.#finishCaches(state.id)) };
     }
@@ -159,9 +159,7 @@ export class BuildRun {
   /** The layer directories of `layers` (base first), top-first for overlayfs, unpacked on demand. */
   async lowerDirs(layers: readonly LayerInfo[]): Promise<string[]> {
     await this.remote?.fetch(layers);
-    const dirs = await Promise.all(layers.map((l) => this.store.layerDir(l.diffId, l)));
-    const seen = new Set<string>();
-    return dirs.reverse().filter((d) => (seen.has(d) ? false : (seen.add(d), true)));
+    return this.store.lowerDirs(layers);
   }
 
   /**

@@ -2,7 +2,7 @@
  * The states a build passes through (the identity, layers and config after each step) and the
  * small helpers the build's parts share: progress text of a step, output tails, the scratch state.
  */
-import type { HistoryEntry, LayerInfo } from "../store/types.js";
+import type { HistoryEntry, LayerInfo, ResolvedImage } from "../store/types.js";
 import { emptyImageConfig, type ImageConfig } from "../image/config.js";
 import { printStep } from "../image/dockerfile-printer.js";
 import type { FromStep, ImageStep } from "../image/plan.js";
@@ -21,7 +21,7 @@ export interface BuildState {
   /** The step of this build that ran (missed the cache) and led to this state, if one did. */
   rebuiltBy: number | undefined;
   /** The stored image this state is, unchanged (a stage that starts from an image and adds nothing). */
-  imageId?: string;
+  image?: ResolvedImage;
 }
 
 export interface StepOutcome {
@@ -37,7 +37,7 @@ export function afterLayerStep(state: BuildState, key: string, outcome: StepOutc
   const layer = outcome.record.layer;
   return {
     ...state,
-    imageId: undefined,
+    image: undefined,
     id: stateIdAfter(key, layer?.diffId),
     layers: layer === undefined ? state.layers : [...state.layers, layer],
     history: [...state.history, { created: outcome.record.created, created_by: event.instruction, ...(layer === undefined ? { empty_layer: true } : {}) }],

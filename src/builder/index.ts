@@ -45,7 +45,7 @@ export interface BuiltImageSource {
 export async function resolveBuiltImage(plan: ImagePlan): Promise<BuiltImageSource> {
   const store = ImageStore.default();
   const built = await buildPlan(plan, { store });
-  return { lowerDirs: await store.lowerDirs(built.id), config: built.config, imageId: built.id };
+  return { lowerDirs: await store.lowerDirs(built.layers), config: built.config, imageId: built.id };
 }
 
 setPlanResolver(resolveBuiltImage);

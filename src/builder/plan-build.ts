@@ -287,7 +287,7 @@ export class PlanBuild {
       created: image.config.created,
       author: image.config.author,
       rebuiltBy: undefined,
-      imageId: image.id,
+      image,
     };
   }
 

@@ -348,9 +348,10 @@ export class ImageStore {
    * The layer directories of an image, top layer first, as overlayfs `lowerdir` wants them;
    * every layer is unpacked if it was not. A layer listed twice appears once, at its topmost
    * place (the lower copy is entirely hidden by the upper one). An image with no layers gives [].
+   * `image`: a reference, or its layers (base first, as `resolve()` gives them) to skip resolving.
    */
-  async lowerDirs(ref: string): Promise<string[]> {
-    return lowerDirs(this.#ctx, ref);
+  async lowerDirs(image: string | readonly LayerInfo[]): Promise<string[]> {
+    return lowerDirs(this.#ctx, image);
   }
 
   /**

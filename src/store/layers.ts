@@ -4,7 +4,7 @@
  * directory into a new gzip layer blob.
  */
 import { OPAQUE_XATTRS } from "./overlay-markers.js";
-import { createWriteStream, promises as fs } from "node:fs";
+import { createWriteStream, lstatSync, promises as fs } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -12,7 +12,7 @@ import { zlibModule } from "../deps.js";
 import { InvalidOptionError } from "../errors.js";
 import { blobPath, commitBlob } from "./blobs.js";
 import { digestHex, HashTap, isDigest, type Digest } from "./digest.js";
-import { lstatIfExists, tempName } from "./fs-util.js";
+import { tempName } from "./fs-util.js";
 import { loadImage, resolveImage } from "./images.js";
 import { layerTarFromDir, type RecordedOwners } from "./layer-from-dir.js";
 import { readManifests } from "./refs.js";
@@ -28,7 +28,9 @@ export async function layerDir(ctx: StoreContext, diffId: Digest, hint?: LayerIn
   await ctx.init();
   if (!isDigest(diffId)) throw new InvalidOptionError("diffId", `"${String(diffId)}" is not a sha256 digest`);
   const dir = join(ctx.layersDir, digestHex(diffId));
-  if (await lstatIfExists(dir)) return dir;
+  // Every container start asks this for each layer of its image: one synchronous lstat costs
+  // microseconds, where fs.promises waits for a thread-pool round trip per layer.
+  if (lstatSync(dir, { throwIfNoEntry: false }) !== undefined) return dir;
   let pending = ctx.unpacking.get(diffId);
   if (!pending) {
     pending = (async () => {
@@ -80,18 +82,18 @@ async function findLayerBlob(ctx: StoreContext, diffId: Digest): Promise<LayerIn
 }
 
 /** An image's layer directories, top layer first, each once; see `Store.lowerDirs`. */
-export async function lowerDirs(ctx: StoreContext, ref: string): Promise<string[]> {
-  const image = await resolveImage(ctx, ref);
-  const dirs = new Array<string>(image.layers.length);
+export async function lowerDirs(ctx: StoreContext, image: string | readonly LayerInfo[]): Promise<string[]> {
+  const layers = typeof image === "string" ? (await resolveImage(ctx, image)).layers : image;
+  const dirs = new Array<string>(layers.length);
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < image.layers.length) {
+    while (next < layers.length) {
       const i = next++;
-      const layer = image.layers[i] as LayerInfo;
+      const layer = layers[i] as LayerInfo;
       dirs[i] = await layerDir(ctx, layer.diffId, layer);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(UNPACK_CONCURRENCY, image.layers.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(UNPACK_CONCURRENCY, layers.length) }, worker));
   const seen = new Set<string>();
   const topFirst: string[] = [];
   for (const dir of dirs.reverse()) {
