@@ -6,7 +6,7 @@
  * backpressure. Nothing is added to the host's network.
  */
 import { closeSync } from "node:fs";
-import type { Server, Socket } from "node:net";
+import type { AddressInfo, Server, Socket } from "node:net";
 import { netModule } from "../deps.js";
 import { BentoError } from "../errors.js";
 import { loadAddon } from "../native/load.js";
@@ -134,14 +134,15 @@ export class PortProxy {
   // reach the container (testcontainers users meet different ports, their #750).
   private async listenBoth(port: PublishedPort): Promise<number> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const candidate = port.host || (await freePort());
       const v4 = this.server(port.container);
       try {
-        await listen(v4, "127.0.0.1", candidate);
+        // Port 0: the kernel picks a free one as it binds, so no other process can take it between a check and the bind.
+        await listen(v4, "127.0.0.1", port.host ?? 0);
       } catch (error) {
         if (port.host) throw new BentoError("ERR_PORT_IN_USE", `ports: host port ${port.host} is not free (${(error as Error).message}); choose another or let bento pick one`, { cause: error });
         continue;
       }
+      const candidate = boundPort(v4);
       const v6 = this.server(port.container);
       try {
         await listen(v6, "::1", candidate);
@@ -161,10 +162,9 @@ export class PortProxy {
   // One address the user chose, such as 0.0.0.0 (`docker run -p 0.0.0.0:8080:80`).
   private async listenOn(port: PublishedPort, address: string): Promise<number> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const candidate = port.host || (await freePort());
       const server = this.server(port.container);
       try {
-        await listen(server, address, candidate);
+        await listen(server, address, port.host ?? 0);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === "EADDRNOTAVAIL")
@@ -172,7 +172,7 @@ export class PortProxy {
         if (port.host) throw new BentoError("ERR_PORT_IN_USE", `ports: host port ${port.host} is not free on ${address} (${(error as Error).message}); choose another or let bento pick one`, { cause: error });
         continue;
       }
-      return this.keep(server, candidate);
+      return this.keep(server, boundPort(server));
     }
     throw new BentoError("ERR_PORT_IN_USE", `ports: found no free host port for ${port.container} on ${address}`);
   }
@@ -218,8 +218,19 @@ export class PortProxy {
   }
 }
 
-/** A free TCP port on 127.0.0.1, from get-port (loaded when a port is first published). */
+/** The port a listening server is bound to. */
+function boundPort(server: Server): number {
+  return (server.address() as AddressInfo).port;
+}
+
+let getPort: typeof import("get-port").default | undefined;
+
+/**
+ * A free TCP port on 127.0.0.1 for the shim to bind (UDP, a detached container's TCP), from
+ * get-port, loaded when such a port is first published and kept: a dynamic import per call costs
+ * a round trip through the module loader.
+ */
 async function freePort(): Promise<number> {
-  const { default: getPort } = await import("get-port");
+  getPort ??= (await import("get-port")).default;
   return getPort({ host: "127.0.0.1" });
 }
