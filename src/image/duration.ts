@@ -6,8 +6,8 @@
 const nanosPerUnit: Record<string, number> = {
   ns: 1,
   us: 1e3,
-  µs: 1e3,
-  μs: 1e3,
+  "\u00b5s": 1e3,
+  "\u03bcs": 1e3,
   ms: 1e6,
   s: 1e9,
   m: 6e10,
@@ -33,7 +33,9 @@ export function parseGoDurationMs(text: string): number | undefined {
   if (rest === "0") return 0;
   if (rest === "") return undefined;
   let total = 0;
-  const part = /^(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
+  // The micro signs as escapes (U+00B5 and U+03BC, both of which Go accepts): one character
+  // outside ASCII in a bundled chunk makes V8 hold and scan the whole chunk as two-byte text.
+  const part = /^(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/;
   while (rest !== "") {
     const match = part.exec(rest);
     if (match === null) return undefined;
