@@ -12,8 +12,7 @@ import { formatReference, parseReference, repositoryName, type Reference } from 
 import type { ImageStore } from "../store/image-store.js";
 import type { ImageIndex, Platform, ResolvedImage } from "../store/types.js";
 import { PullForbiddenError } from "./errors.js";
-import { formatPlatform, parsePlatform, selectManifest } from "./platform-match.js";
-import { documentType, pullImage } from "./pull.js";
+import { documentType, formatPlatform, parsePlatform, selectManifest } from "./platform-match.js";
 import type { ProgressListener } from "./progress.js";
 
 /** Options for {@link Store.ensure}. */
@@ -57,6 +56,8 @@ export async function ensureImage(store: ImageStore, ref: string, options: Ensur
   let pending = inFlight.get(key);
   if (pending === undefined) {
     pending = (async () => {
+      // The registry client loads with the first pull: a start from a stored image never needs it.
+      const { pullImage } = await import("./pull.js");
       const pulled = await pullImage(store, ref, { platform, onProgress: options.onProgress, signal: options.signal }, cfg);
       return store.resolve(`${repositoryName(parsed)}@${pulled.manifestDigest}`);
     })();

@@ -6,7 +6,7 @@
  */
 import { InvalidOptionError } from "../errors.js";
 import { hostArchitecture } from "../store/platform.js";
-import type { Descriptor, ImageIndex, Platform } from "../store/types.js";
+import { MediaType, type Descriptor, type ImageIndex, type Platform } from "../store/types.js";
 
 /** The variant an architecture implies when none is given. */
 const DEFAULT_VARIANT: Record<string, string> = { arm64: "v8", arm: "v7" };
@@ -84,4 +84,15 @@ export function selectManifest(index: ImageIndex, want: Platform): Descriptor | 
 /** The platforms an index offers, for messages. */
 export function platformsOf(index: ImageIndex): string[] {
   return (index.manifests ?? []).flatMap((m) => (m.platform && m.platform.os !== "unknown" ? [formatPlatform(m.platform)] : []));
+}
+
+/** The media type of a stored manifest or index, from its own field or its shape. */
+export function documentType(bytes: Buffer): string {
+  try {
+    const doc = JSON.parse(bytes.toString("utf8")) as { mediaType?: unknown; manifests?: unknown };
+    if (typeof doc.mediaType === "string") return doc.mediaType;
+    return Array.isArray(doc.manifests) ? MediaType.ociIndex : MediaType.ociManifest;
+  } catch {
+    return "";
+  }
 }

@@ -14,7 +14,7 @@ import { MediaType, type Descriptor, type ImageIndex, type ImageManifest, type L
 import { RegistryClient, type FetchedManifest } from "./client.js";
 import { pullBaseUrls } from "./endpoint.js";
 import { PlatformNotFoundError, RegistryError, RegistryUnreachableError } from "./errors.js";
-import { formatPlatform, parsePlatform, platformsOf, selectManifest } from "./platform-match.js";
+import { documentType, formatPlatform, parsePlatform, platformsOf, selectManifest } from "./platform-match.js";
 import { ByteCounter, emit, type ProgressListener, storeBlobFrom } from "./progress.js";
 
 /** Options for {@link Store.pull}. */
@@ -218,17 +218,6 @@ function retryable(e: unknown): boolean {
 
 function isIndexType(mediaType: string): boolean {
   return mediaType === MediaType.ociIndex || mediaType === MediaType.dockerManifestList;
-}
-
-/** The media type of a stored manifest or index, from its own field or its shape. */
-export function documentType(bytes: Buffer): string {
-  try {
-    const doc = JSON.parse(bytes.toString("utf8")) as { mediaType?: unknown; manifests?: unknown };
-    if (typeof doc.mediaType === "string") return doc.mediaType;
-    return Array.isArray(doc.manifests) ? MediaType.ociIndex : MediaType.ociManifest;
-  } catch {
-    return "";
-  }
 }
 
 function parseJson<T>(bytes: Buffer, what: string, host: string): T {

@@ -12,7 +12,7 @@ import type { ImageStore } from "../store/image-store.js";
 import { MediaType, type Descriptor } from "../store/types.js";
 import { RegistryClient, type UploadOutcome } from "./client.js";
 import { emit, type ProgressListener } from "./progress.js";
-import { documentType } from "./pull.js";
+import { documentType } from "./platform-match.js";
 
 /** Options for {@link Store.push}. */
 export interface PushOptions {

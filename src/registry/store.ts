@@ -14,11 +14,9 @@ import type { ExportOptions, StoreOptions } from "../store/store-options.js";
 import type { ImportResult, ResolvedImage } from "../store/types.js";
 import { listVolumeRecords, type VolumeRecord } from "../volume/volume-store.js";
 import { Volume } from "../volume/volume.js";
-import { exportArchive } from "./archive-export.js";
-import { importArchive } from "./archive-import.js";
 import { ensureImage, type EnsureOptions } from "./ensure.js";
-import { pullImage, type PullOptions, type PullResult } from "./pull.js";
-import { pushImage, type PushOptions, type PushResult } from "./push.js";
+import type { PullOptions, PullResult } from "./pull.js";
+import type { PushOptions, PushResult } from "./push.js";
 
 export { keepLayerXattr } from "../store/layers.js";
 export type { ExportOptions, PruneImagesOptions, RemoveImageOptions, StoreOptions, WriteImageOptions } from "../store/store-options.js";
@@ -28,6 +26,7 @@ const stores = new Map<string, Store>();
 /** Imports an archive into `store` (see {@link Store.import}). */
 async function importInto(store: ImageStore, path: string): Promise<ImportResult> {
   await store.prepare();
+  const { importArchive } = await import("./archive-import.js");
   return importArchive(store, path);
 }
 
@@ -125,6 +124,7 @@ export class Store extends ImageStore {
   async export(ref: string, path: string, options: ExportOptions = {}): Promise<void> {
     const format = options.format ?? "oci";
     if (format !== "oci" && format !== "docker") throw new InvalidOptionError("format", `"${String(format)}" is not "oci" or "docker"`);
+    const { exportArchive } = await import("./archive-export.js");
     await exportArchive(this, await this.exportSource(ref), path, format);
   }
 
@@ -156,6 +156,7 @@ export class Store extends ImageStore {
    * ```
    */
   async pull(ref: string, options: PullOptions = {}): Promise<PullResult> {
+    const { pullImage } = await import("./pull.js");
     return pullImage(this, ref, options);
   }
 
@@ -170,6 +171,7 @@ export class Store extends ImageStore {
    * ```
    */
   async push(ref: string, options: PushOptions = {}): Promise<PushResult> {
+    const { pushImage } = await import("./push.js");
     return pushImage(this, ref, options);
   }
 

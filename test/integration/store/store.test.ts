@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, promises as fs } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { sha256 } from "../../../src/store/digest.js";
 import { removeFreeLocks, withLock } from "../../../src/store/lock.js";
 import { ImageConflictError, ImageInUseError, ImageNotFoundError, InvalidArchiveError, InvalidReferenceError } from "../../../src/store/errors.js";
@@ -263,24 +263,6 @@ describe("opening", () => {
     expect(JSON.parse(await fs.readFile(join(root, "oci-layout"), "utf8"))).toEqual({ imageLayoutVersion: "1.0.0" });
     expect(JSON.parse(await fs.readFile(join(root, "index.json"), "utf8"))).toEqual({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [] });
     await expectNoLeaks(root);
-  });
-
-  it("Store.default() lives at BENTO_HOME", async () => {
-    const { root } = newStore();
-    const saved = process.env.BENTO_HOME;
-    process.env.BENTO_HOME = root;
-    try {
-      vi.resetModules();
-      const { Store } = await import("../../../src/registry/store.js");
-      expect(Store.default().root).toBe(root);
-      expect(Store.default()).toBe(Store.default());
-      await Store.default().images();
-      await expectNoLeaks(root);
-    } finally {
-      if (saved === undefined) delete process.env.BENTO_HOME;
-      else process.env.BENTO_HOME = saved;
-      vi.resetModules();
-    }
   });
 });
 
