@@ -13,7 +13,7 @@ import { loadCompose, type ComposeText, type LoadComposeOptions } from "./compos
 import type { DependencyCondition, DependencyPlan, RestartPlan, StackPlan } from "./plan.js";
 import type { RunningStack } from "./running-stack.js";
 import type { ComposeImageSource, StackService, StackState } from "./stack-state.js";
-import { upStack, type UpOptions } from "./up.js";
+import type { UpOptions } from "./up.js";
 
 /**
  * A service given as container options plus its image.
@@ -331,7 +331,9 @@ export class Stack {
    * running.service("web").hostPort(8080);
    * ```
    */
-  up(options: UpOptions = {}): Promise<RunningStack> {
+  async up(options: UpOptions = {}): Promise<RunningStack> {
+    // Bringing a stack up loads its code on the first call: `import "bento"` need not compile it.
+    const { upStack } = await import("./up.js");
     return upStack(this.#state, options);
   }
 }
