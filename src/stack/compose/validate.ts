@@ -155,9 +155,9 @@ let bentoValidator: ValidateFunction | undefined;
  * ```
  */
 export function validateBentoSchema(document: unknown): SchemaProblem | undefined {
-  bentoValidator ??= new (ajvPackage().Ajv)({ allErrors: true, strict: false, verbose: true }).compile(composeSchema);
+  bentoValidator ??= new (ajvPackage().Ajv)({ allErrors: true, strict: false, verbose: true }).compile(composeSchema());
   if (bentoValidator(document)) return undefined;
-  return problemOf(bentoValidator.errors ?? [], document, composeSchema);
+  return problemOf(bentoValidator.errors ?? [], document, composeSchema());
 }
 
 const specValidators = new Map<string, ValidateFunction>();
