@@ -2,9 +2,8 @@
  * `doctor()`: what this machine gives bento, checked the way bento uses it, with the exact fix
  * for each missing piece (`bento doctor` prints it).
  */
-import { accessSync, constants, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { release } from "node:os";
-import { join } from "node:path";
 import { config } from "../config.js";
 import { cgroupDriver } from "./cgroup/detect.js";
 import { DELEGATION_FIX, UndelegatedCgroupDriver } from "./cgroup/undelegated.js";

@@ -6,9 +6,8 @@
  * holds more. Without a range or the helpers, the user alone is mapped to 0 (an unprivileged
  * process may write that map itself, after denying setgroups: user_namespaces(7)).
  */
-import { accessSync, constants, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
-import { join } from "node:path";
 import { findExecutable } from "./executables.js";
 
 const SYSTEM_DIRS = "/usr/bin:/usr/sbin:/bin:/sbin:/usr/local/bin";
