@@ -10,7 +10,7 @@ import { lstatIfExists } from "./fs-util.js";
 import { loadImage, matchReference } from "./images.js";
 import { hostArchitecture } from "./platform.js";
 import { formatReference, parseTagReference } from "./reference.js";
-import { transact } from "./refs.js";
+import { readState, transact } from "./refs.js";
 import type { StoreContext } from "./store-context.js";
 import { MediaType, type Descriptor, type ImageManifest, type OciImageConfig, type WriteImageInput, type WrittenImage } from "./types.js";
 
@@ -57,6 +57,11 @@ export async function writeImage(ctx: StoreContext, input: WriteImageInput, tagL
 /** Adds a stored manifest to the image list and points `tags` at it; see `Store.addImage`. */
 export async function addImage(ctx: StoreContext, descriptor: Descriptor, tags: string[]): Promise<void> {
   const fullTags = tags.map((t) => formatReference(parseTagReference(t)));
+  // A build that changed nothing writes the same image again: every start of a container whose
+  // plan adds config steps to a stored image does. When the list holds it under every tag already
+  // (read without the lock, as any reader does), there is nothing to write and no lock to wait for.
+  const current = await readState(ctx);
+  if (current.manifests.has(descriptor.digest) && fullTags.every((tag) => current.refs.get(tag) === descriptor.digest)) return;
   await transact(ctx, async (state) => {
     const { manifest } = await loadImage(ctx, descriptor.digest, []);
     for (const d of [manifest.config, ...manifest.layers]) {
