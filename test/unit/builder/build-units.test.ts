@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compressionOf, isTarHeader } from "../../../src/builder/archive.js";
@@ -14,6 +13,7 @@ import { emptyImageConfig } from "../../../src/image/config.js";
 import { Image } from "../../../src/image/image.js";
 import type { RunStep } from "../../../src/image/plan.js";
 import { Header } from "tar";
+import { scratchDir } from "../scratch.js";
 
 function runStepOf(dockerfile: string): RunStep {
   const step = Image.fromDockerfile({ dockerfile: `FROM scratch\n${dockerfile}` }).toPlan().steps[1];
@@ -80,7 +80,7 @@ describe("archives", () => {
 
 describe("the build context", () => {
   function context(): string {
-    const dir = mkdtempSync(join(tmpdir(), "bento-unit-context-"));
+    const dir = scratchDir("bento-unit-context-");
     mkdirSync(join(dir, "src/sub"), { recursive: true });
     writeFileSync(join(dir, "src/a.ts"), "a");
     writeFileSync(join(dir, "src/b.js"), "b");
@@ -134,7 +134,7 @@ describe("the build context", () => {
   });
 
   it("re-includes files under an ignored directory with ! exceptions", () => {
-    const dir = mkdtempSync(join(tmpdir(), "bento-unit-context-"));
+    const dir = scratchDir("bento-unit-context-");
     mkdirSync(join(dir, "docs/keep"), { recursive: true });
     writeFileSync(join(dir, "docs/a.md"), "a");
     writeFileSync(join(dir, "docs/keep/b.md"), "b");
@@ -149,7 +149,7 @@ describe("the build context", () => {
 
 describe("root filesystem import key", () => {
   it("changes when a file's metadata changes, not when nothing does", () => {
-    const dir = mkdtempSync(join(tmpdir(), "bento-unit-rootfs-"));
+    const dir = scratchDir("bento-unit-rootfs-");
     writeFileSync(join(dir, "f"), "one");
     const first = treeMetadataHash(dir);
     expect(treeMetadataHash(dir)).toBe(first);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { runCli } from "../../../src/cli/cli.js";
+import { scratchDir } from "../scratch.js";
 
 function capture() {
   const out = { stdout: "", stderr: "" };
@@ -11,7 +11,7 @@ function capture() {
 }
 
 function project(): string {
-  const dir = mkdtempSync(join(tmpdir(), "bento-config-"));
+  const dir = scratchDir("bento-config-");
   writeFileSync(
     join(dir, "compose.yaml"),
     `

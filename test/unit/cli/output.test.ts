@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { progressLine } from "../../../src/cli/build-progress-line.js";
 import { commands, mainUsage, runCli } from "../../../src/cli/cli.js";
@@ -14,6 +13,7 @@ import { BentoError } from "../../../src/errors.js";
 import type { Digest } from "../../../src/store/digest.js";
 import type { ImageSummary } from "../../../src/store/types.js";
 import type { MachineContainer } from "../../../src/runtime/machine-containers.js";
+import { scratchDir } from "../scratch.js";
 
 const now = new Date("2025-01-01T12:00:00Z");
 const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);
@@ -183,7 +183,7 @@ describe("errors and usage", () => {
   });
 
   it("finds the default compose file, or says which names it looked for", () => {
-    const dir = mkdtempSync(join(tmpdir(), "bento-cli-unit-"));
+    const dir = scratchDir("bento-cli-unit-");
     expect(() => composeFile(undefined, dir)).toThrow(/no compose file in .* \(looked for compose\.yaml, compose\.yml, docker-compose\.yaml, docker-compose\.yml\); give one with -f/);
     writeFileSync(join(dir, "docker-compose.yml"), "services: {}\n");
     expect(composeFile(undefined, dir)).toBe(join(dir, "docker-compose.yml"));

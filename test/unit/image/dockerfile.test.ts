@@ -2,8 +2,7 @@
  * Dockerfile front end cases the BuildKit corpus lacks: heredocs, multi-stage builds and targets,
  * --platform, RUN --mount, SHELL, CRLF and BOM, directives, errors with locations, round trips.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { InvalidOptionError } from "../../../src/errors.js";
@@ -16,6 +15,7 @@ import { DockerfileSyntaxError } from "../../../src/image/errors.js";
 import { Image } from "../../../src/image/image.js";
 import { imageConfigOf } from "../../../src/image/image-config-of.js";
 import type { ImagePlan, ImageStep } from "../../../src/image/plan.js";
+import { scratchDir } from "../scratch.js";
 
 const strip = (plan: ImagePlan): ImagePlan => ({ ...plan, steps: plan.steps.map(({ location: _location, ...step }) => step as ImageStep) });
 const stepsOf = (text: string): ImageStep[] => strip(parseDockerfile(text)).steps;
@@ -372,7 +372,7 @@ describe("errors", () => {
 });
 
 describe("Image.fromDockerfile", () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "bento-dockerfile-"));
+  const dir = scratchDir("bento-dockerfile-");
   const file = path.join(dir, "Dockerfile");
   writeFileSync(file, 'FROM alpine AS base\nARG MODE=dev\nENV MODE=$MODE\nFROM base AS prod\nCMD ["serve"]\n');
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { driverForMounts, parseCgroupMounts } from "../../../src/runtime/cgroup/detect.js";
 import { CgroupV1Driver } from "../../../src/runtime/cgroup/v1.js";
 import { CgroupV2Driver, blkioToIoWeight, sharesToWeight } from "../../../src/runtime/cgroup/v2.js";
+import { scratchDir } from "../scratch.js";
 
 const hybrid = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
@@ -136,7 +136,7 @@ describe("cgroup v2 driver", () => {
   });
 
   it("reads stats and OOM kills from the v2 files", async () => {
-    const base = mkdtempSync(join(tmpdir(), "bento-cg2-"));
+    const base = scratchDir("bento-cg2-");
     const dir = join(base, "bento-abc");
     mkdirSync(dir);
     writeFileSync(join(dir, "memory.current"), "4096\n");

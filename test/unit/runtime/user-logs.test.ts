@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveUser } from "../../../src/runtime/user.js";
 import { formatLines, parseLogRecords } from "../../../src/runtime/logs.js";
 import { normalizeOptions } from "../../../src/container/options.js";
+import { scratchDir } from "../scratch.js";
 
 function rootfs(): string {
-  const dir = mkdtempSync(join(tmpdir(), "bento-user-"));
+  const dir = scratchDir("bento-user-");
   mkdirSync(join(dir, "etc"));
   writeFileSync(join(dir, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n");
   writeFileSync(join(dir, "etc/group"), "root:x:0:\napp:x:1000:\nwheel:x:10:app,root\n");
