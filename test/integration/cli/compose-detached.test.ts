@@ -1,8 +1,7 @@
-import "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
@@ -34,11 +33,11 @@ afterEach(() => {
 
 describe("bento compose up -d from a shell script", () => {
   it("runs the services in the background; ps, logs, exec and down reach them from new processes; nothing is left", async () => {
-    const context = mkdtempSync(join(tmpdir(), "bento-cli-ctx-"));
+    const context = mkdtempSync(join(testRoot, "cli-ctx-"));
     cpSync(busyboxRootfs(), join(context, "rootfs"), { recursive: true, verbatimSymlinks: true });
     writeFileSync(join(context, "Dockerfile"), 'FROM scratch\nCOPY rootfs/ /\nCMD ["sh"]\n');
     expect((await bento(["build", "-q", "-t", "cli-busybox:1", context])).code).toBe(0);
-    const project = mkdtempSync(join(tmpdir(), "bento-cli-compose-d-"));
+    const project = mkdtempSync(join(testRoot, "cli-compose-d-"));
     const script = join(import.meta.dirname, "compose-detached.sh");
     const run = await promisify(execFile)("sh", [script], { cwd: project, env: { ...process.env, BENTO: bentoCommand, IMAGE: "cli-busybox:1" } }).catch((error: { stdout: string; stderr: string }) => error);
     made.push(...[...run.stdout.matchAll(/^id ([0-9a-f]{64})$/gm)].map((m) => m[1]!));
@@ -49,7 +48,7 @@ describe("bento compose up -d from a shell script", () => {
 
 describe("bento compose build", () => {
   it("builds the services with a build: section, tagged as compose tags them; a missing service is a usage error", async () => {
-    const project = mkdtempSync(join(tmpdir(), "bento-cli-compose-build-"));
+    const project = mkdtempSync(join(testRoot, "cli-compose-build-"));
     cpSync(busyboxRootfs(), join(project, "app/rootfs"), { recursive: true, verbatimSymlinks: true });
     writeFileSync(join(project, "app/Dockerfile"), 'FROM scratch\nCOPY rootfs/ /\nARG GREETING\nRUN echo "$GREETING" > /greeting\n');
     writeFileSync(

@@ -1,7 +1,6 @@
-import "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { listMachineContainers } from "../../../src/runtime/machine-containers.js";
@@ -75,7 +74,7 @@ describe("bento run --rm -d", () => {
 
 describe("bento cp", () => {
   it("copies into and out of a detached container, running and then exited, its volume included", async () => {
-    const host = mkdtempSync(join(tmpdir(), "bento-cli-cp-"));
+    const host = mkdtempSync(join(testRoot, "cli-cp-"));
     writeFileSync(join(host, "note.txt"), "from the host\n", { mode: 0o640 });
     mkdirSync(join(host, "tree/sub"), { recursive: true });
     writeFileSync(join(host, "tree/sub/leaf"), "leaf\n");

@@ -1,9 +1,8 @@
-import "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { once } from "node:events";
 import { createServer, type AddressInfo } from "node:net";
 import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Volume } from "../../../src/index.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
@@ -40,7 +39,7 @@ async function running(): Promise<PsRow[]> {
 
 /** A build context holding the busybox rootfs and a Dockerfile that copies it into a scratch image. */
 function busyboxContext(dockerfileExtra = ""): string {
-  const dir = mkdtempSync(join(tmpdir(), "bento-cli-ctx-"));
+  const dir = mkdtempSync(join(testRoot, "cli-ctx-"));
   cpSync(busyboxRootfs(), join(dir, "rootfs"), { recursive: true, verbatimSymlinks: true });
   writeFileSync(join(dir, "Dockerfile"), `FROM scratch\nCOPY rootfs/ /\nCMD ["sh"]\n${dockerfileExtra}`);
   return dir;
@@ -127,7 +126,7 @@ describe(`bento build, images and run of a store image`, () => {
   it("compose up runs the services in the foreground with prefixed output; compose down stops another compose up", async () => {
     const context = busyboxContext();
     expect((await bento(["build", "-q", "-t", "cli-busybox:1", context])).code).toBe(0);
-    const project = mkdtempSync(join(tmpdir(), "bento-cli-compose-"));
+    const project = mkdtempSync(join(testRoot, "cli-compose-"));
     writeFileSync(
       join(project, "compose.yaml"),
       `name: clishort
