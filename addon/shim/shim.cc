@@ -152,6 +152,10 @@ bool ForwardInitEvents(int sync, bool& saw_error, int& payload_status, LogStream
   char buf[4096];
   int fd = -1;
   ssize_t n = ReceiveWithFd(sync, buf, sizeof buf, &fd, MSG_DONTWAIT);
+  // Init ended with our "joined" byte unread (a setup step failed before it read it): the kernel
+  // then reports ECONNRESET once, ahead of the messages init sent before it ended, which are
+  // still queued. Its error report is among them, so read on (it was lost under load before).
+  if (n < 0 && errno == ECONNRESET) n = ReceiveWithFd(sync, buf, sizeof buf, &fd, MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
   if (n <= 0) return false;
   std::string msg(buf, static_cast<size_t>(n));

@@ -51,6 +51,12 @@ function describeTree(dir: string, rel = ""): string[] {
   return out;
 }
 
+/** The store's container directories (none before this file's first start made the directory). */
+function containerDirs(): string[] {
+  const dir = join(process.env.BENTO_HOME!, "containers");
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
 describe(`volumes and mounts`, () => {
   it("keeps a named volume's data after its container is removed", async () => {
     const volume = await new Volume(`rows-${process.pid}`).create();
@@ -194,11 +200,26 @@ describe(`volumes and mounts`, () => {
     const rootfs = mkdtempSync(join(testRoot, "evil-"));
     cpSync(busyboxRootfs(), rootfs, { recursive: true, verbatimSymlinks: true });
     symlinkSync("../../../../../../../../tmp/bento-escape", join(rootfs, "escape"));
-    const before = new Set(readdirSync(join(process.env.BENTO_HOME!, "containers")));
+    const before = new Set(containerDirs());
     const error = await new Container(Image.fromRootfs(rootfs), { command: ["true"], mounts: [{ tmpfs: "/escape/x" }] }).start().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "ERR_STARTUP", cause: { code: "EXDEV", op: "check that /escape/x stays inside the root filesystem" } });
     expect(existsSync("/tmp/bento-escape")).toBe(false);
-    expect(readdirSync(join(process.env.BENTO_HOME!, "containers")).filter((d) => !before.has(d))).toEqual([]);
+    expect(containerDirs().filter((d) => !before.has(d))).toEqual([]);
+  });
+
+  it("names the failing setup step every time, also when starts race each other", async () => {
+    // Init fails its mount check before it reads the shim's "joined" byte; the shim then got
+    // ECONNRESET ahead of init's error report, took it for the end and said only that the helper
+    // exited (about one start in ten on a loaded machine). Many starts at once make that order likely.
+    const rootfs = mkdtempSync(join(testRoot, "evil-many-"));
+    cpSync(busyboxRootfs(), rootfs, { recursive: true, verbatimSymlinks: true });
+    symlinkSync("../../../../../../../../tmp/bento-escape", join(rootfs, "escape"));
+    const before = new Set(containerDirs());
+    const starts = Array.from({ length: 48 }, () => new Container(Image.fromRootfs(rootfs), { command: ["true"], mounts: [{ tmpfs: "/escape/x" }] }).start().catch((e: unknown) => e));
+    const causes = (await Promise.all(starts)).map((e) => `${(e as { cause?: { code?: string } }).cause?.code}: ${(e as Error).message}`);
+    expect(causes.filter((c) => !c.startsWith("EXDEV: "))).toEqual([]);
+    expect(existsSync("/tmp/bento-escape")).toBe(false);
+    expect(containerDirs().filter((d) => !before.has(d))).toEqual([]);
   });
 
   it("copies into a stopped container's directory that replaced the image's (an opaque directory)", async () => {
