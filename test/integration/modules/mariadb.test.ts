@@ -3,10 +3,9 @@
  * official image's env conventions and init scripts (initSql), the mysql2 client through the published
  * port, a database per test, and a warm server as an image.
  */
-import "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { debianBase, expectNoLeaks, serverSuites } from "./kit.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -34,7 +33,7 @@ async function query(url: string, sql: string): Promise<unknown[]> {
   }
 }
 
-const migrations = mkdtempSync(join(tmpdir(), "bento-mariadb-migrations-"));
+const migrations = mkdtempSync(join(testRoot, "mariadb-migrations-"));
 writeFileSync(join(migrations, "001_schema.sql"), "CREATE TABLE customers (id int PRIMARY KEY, name varchar(50));\nCREATE TABLE orders (id int AUTO_INCREMENT PRIMARY KEY, customer int, FOREIGN KEY (customer) REFERENCES customers (id));\n");
 writeFileSync(join(migrations, "002_seed.sql"), "INSERT INTO customers VALUES (1, 'ada');\n");
 
@@ -116,7 +115,7 @@ describeServer(`a MariaDB server from a Debian-built image`, () => {
   }
 
   it("names the failing statement of a migration, and leaves no database behind", async () => {
-    const bad = mkdtempSync(join(tmpdir(), "bento-mariadb-bad-"));
+    const bad = mkdtempSync(join(testRoot, "mariadb-bad-"));
     writeFileSync(join(bad, "001.sql"), "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\nINSERT INTO nope VALUES (2);\n");
     const error = await mariadbDatabases(server.current, { migrations: bad })
       .create()

@@ -3,11 +3,10 @@
  * image (postgresSnapshot), against a real server from the Debian-built image, with the `pg`
  * client as users connect.
  */
-import "../setup-env.js";
+import { testRoot } from "../setup-env.js";
 import { debianBase, expectNoLeaks, serverSuites } from "./kit.js";
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
@@ -38,7 +37,7 @@ async function query(url: string, sql: string): Promise<Record<string, unknown>[
   }
 }
 
-const migrations = mkdtempSync(join(tmpdir(), "bento-migrations-"));
+const migrations = mkdtempSync(join(testRoot, "migrations-"));
 writeFileSync(join(migrations, "001_schema.sql"), "CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL);\n");
 writeFileSync(join(migrations, "002_seed.sql"), "INSERT INTO notes (body) VALUES ('seeded');\n");
 writeFileSync(join(migrations, "README.md"), "not SQL: ignored\n");
@@ -114,7 +113,7 @@ describeServer(`a database per test from one PostgreSQL server`, () => {
   });
 
   it("names the failing statement and the server's message, and leaves no template behind", async () => {
-    const bad = mkdtempSync(join(tmpdir(), "bento-migrations-bad-"));
+    const bad = mkdtempSync(join(testRoot, "migrations-bad-"));
     writeFileSync(join(bad, "001_ok.sql"), "CREATE TABLE ok (id int);\n");
     writeFileSync(join(bad, "002_broken.sql"), "INSERT INTO ok VALUES (1);\n\nINSERT INTO missing_table VALUES (2);\nINSERT INTO ok VALUES (3);\n");
     const broken = postgresDatabases(server.current, { migrations: bad });
