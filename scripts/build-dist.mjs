@@ -6,21 +6,27 @@
  * of ~150 modules: Node's ES module loader spends much of an import resolving, reading and linking
  * each file. What a call needs later (the build engine, Image.fromHost, pulls and pushes, archive
  * import and export) stays in chunks loaded by dynamic import. Third-party packages stay external.
+ *   node scripts/build-dist.mjs [--outdir DIR] [--no-types]
+ * --outdir builds into DIR instead (inside the checkout, where the bundle finds the addon: the
+ * test run's own copy, test/global-setup.ts); --no-types leaves out the declarations.
  */
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { execFileSync } from "node:child_process";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const { values: flags } = parseArgs({ options: { outdir: { type: "string" }, "no-types": { type: "boolean" } } });
+const outdir = flags.outdir === undefined ? join(root, "dist") : resolve(flags.outdir);
 const entryPoints = Object.fromEntries(["index", "testing/vitest", "testing/global-fixtures", "modules/postgres", "modules/redis", "modules/mariadb", "cli/main"].map((p) => [p, join(root, "src", `${p}.ts`)]));
 // The demo ships too (dist/demo.js), so an installed package can show it works: node node_modules/bento/dist/demo.js
 entryPoints.demo = join(root, "examples/demo.ts");
 
 const options = {
   entryPoints,
-  outdir: join(root, "dist"),
+  outdir,
   bundle: true,
   splitting: true,
   format: "esm",
@@ -59,15 +65,25 @@ const indexFirst = {
   },
 };
 
-rmSync(join(root, "dist"), { recursive: true, force: true });
+rmSync(outdir, { recursive: true, force: true });
 await build({ ...options, plugins: [indexFirst] });
-// esbuild escapes what lies outside ASCII in strings, not in regular expression literals. One such
-// character makes V8 hold and scan its whole chunk as two-byte text (measured: 1.4% more
-// instructions for `import "bento"`), so the source writes it as an escape; this keeps it so.
-for (const entry of readdirSync(join(root, "dist"), { recursive: true })) {
+// Two checks of the output, each naming the line to fix in the source:
+// - esbuild escapes what lies outside ASCII in strings, not in regular expression literals. One
+//   such character makes V8 hold and scan its whole chunk as two-byte text (measured: 1.4% more
+//   instructions for `import "bento"`), so the source writes it as an escape.
+// - esbuild bundles only an import() of a string literal; one of a variable stays a run-time
+//   import of a path that exists under src/ but not in the bundle (the CLI's compose and store
+//   images once failed that way from dist/ while passing under tsx).
+const faults = [
+  [/[^\t\n\r\x20-\x7e]/, "a character outside ASCII in the bundle; write it as a \\u escape in the source"],
+  [/(?<![.\w$])(?<!async )import\((?!\s*["'])/, "an import() of something other than a string literal, which esbuild leaves unbundled; import the module by its path"],
+];
+for (const entry of readdirSync(outdir, { recursive: true })) {
   if (!entry.endsWith(".js")) continue;
-  const lines = readFileSync(join(root, "dist", entry), "utf8").split("\n");
-  const at = lines.findIndex((line) => /[^\t\n\r\x20-\x7e]/.test(line));
-  if (at >= 0) throw new Error(`dist/${entry}:${at + 1}: a character outside ASCII in the bundle; write it as a \\u escape in the source:\n${lines[at].trim().slice(0, 200)}`);
+  const lines = readFileSync(join(outdir, entry), "utf8").split("\n");
+  for (const [pattern, fault] of faults) {
+    const at = lines.findIndex((line) => pattern.test(line));
+    if (at >= 0) throw new Error(`${relative(root, join(outdir, entry))}:${at + 1}: ${fault}:\n${lines[at].trim().slice(0, 200)}`);
+  }
 }
-execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json"), "--emitDeclarationOnly"], { stdio: "inherit" });
+if (!flags["no-types"]) execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json"), "--emitDeclarationOnly", "--outDir", outdir], { stdio: "inherit" });

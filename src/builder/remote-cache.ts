@@ -10,9 +10,11 @@
  * later step runs on and the final image does not hold is never downloaded.
  *
  * The transport (the registry's distribution API) lives above the builder, in
- * registry/build-cache.ts, and is loaded on first use.
+ * registry/build-cache.ts; it is loaded on first use, through the seam registry/store.ts installs
+ * (image-transfer.ts).
  */
 import { BentoError } from "../errors.js";
+import { imageTransfer } from "./image-transfer.js";
 import type { ImageStore } from "../store/image-store.js";
 import type { LayerInfo } from "../store/types.js";
 import type { ChildSummary, RemoteStepSource, StepRecord } from "./cache.js";
@@ -90,12 +92,10 @@ export class CacheLayerUnavailableError extends BentoError {
   }
 }
 
-/** Loads the transport (registry/build-cache.ts sits above the builder and registers itself). */
-async function backend(): Promise<RemoteCacheBackend> {
-  const module = (await import(TRANSPORT_MODULE)) as { registryCacheBackend: RemoteCacheBackend };
-  return module.registryCacheBackend;
+/** The registry's transport, loaded on first use. */
+function backend(): Promise<RemoteCacheBackend> {
+  return imageTransfer("cacheFrom").cacheBackend();
 }
-const TRANSPORT_MODULE = "../registry/build-cache.js";
 
 /**
  * Writes `document` to the registry cache `ref` (merged with what is there), fetching the layers

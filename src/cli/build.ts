@@ -5,15 +5,14 @@
  */
 import { join, resolve } from "node:path";
 import { parseCacheTarget } from "../config.js";
-import { BentoError } from "../errors.js";
 import { Image } from "../image/image.js";
 import { Store } from "../registry/store.js";
 import { helpOption, parseCommandArgs, parseKeyValues, UsageError } from "./args.js";
 import { printHelp, type CliIo, type Command } from "./command.js";
-import { progressLine, type ProgressEvent } from "./build-progress-line.js";
+import { progressLine } from "./build-progress-line.js";
 import { parseProgressMode, progressDisplay } from "./progress-display.js";
 
-import type { BuildProgressEvent } from "../image/build-progress.js";
+import type { BuildCacheReport } from "../image/build-cache-types.js";
 
 const usage = `Usage: bento build [OPTIONS] CONTEXT
 
@@ -53,29 +52,6 @@ const options = {
   progress: { type: "string" },
 } as const;
 
-interface BuildOptionsShape {
-  tag?: string[];
-  context?: string;
-  noCache?: boolean;
-  network?: "default" | "host" | "none";
-  cacheFrom?: string[];
-  cacheTo?: { ref: string; mode: "min" | "max" };
-  onProgress?: (event: ProgressEvent) => void;
-}
-
-interface CacheReportShape {
-  imports: Array<{ ref: string; steps: number; hits: number; downloadedBytes: number }>;
-  export?: { ref: string; mode: string; steps: number; uploadedBytes: number };
-}
-
-type BuildMethod = (this: Image, options: BuildOptionsShape) => Promise<{ id: string; tags: string[]; cache?: CacheReportShape }>;
-
-/** `Image.prototype.build` when the build engine has landed. */
-function buildMethod(): BuildMethod | undefined {
-  const build = (Image.prototype as unknown as { build?: unknown }).build;
-  return typeof build === "function" ? (build as BuildMethod) : undefined;
-}
-
 function parseCacheTo(text: string): { ref: string; mode: "min" | "max" } {
   try {
     return parseCacheTarget(text, "--cache-to");
@@ -90,7 +66,7 @@ function parseNetwork(text: string): "default" | "host" | "none" {
 }
 
 /** The lines that tell what the registry build caches gave and took. */
-function cacheLines(report: CacheReportShape | undefined): string[] {
+function cacheLines(report: BuildCacheReport | undefined): string[] {
   if (report === undefined) return [];
   const lines = report.imports.map((i) => `cache: ${i.hits} of this build's steps from ${i.ref} (${i.steps} in it), ${i.downloadedBytes} bytes downloaded`);
   if (report.export !== undefined) lines.push(`cache: ${report.export.steps} steps written to ${report.export.ref} (mode ${report.export.mode}), ${report.export.uploadedBytes} bytes uploaded`);
@@ -105,8 +81,6 @@ export const buildCommand: Command = {
     const { values, positionals } = parseCommandArgs(args, options, usage);
     if (values.help) return printHelp(io, usage);
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "build needs a context directory (e.g. .)" : "build takes one context directory", usage);
-    const build = buildMethod();
-    if (build === undefined) throw new BentoError("ERR_UNAVAILABLE", "bento build is not available yet: this bento has no image build engine (Image.prototype.build)");
     await import("../builder/index.js"); // installs the engine that Image.build() calls
     const context = resolve(positionals[0]!);
     const dockerfile = resolve(values.file ?? join(context, "Dockerfile"));
@@ -116,8 +90,8 @@ export const buildCommand: Command = {
     const tags = values.tag ?? [];
     if (values.push && tags.length === 0) throw new UsageError("--push needs a tag to push (-t registry.example.com/app:1)", usage);
     const display = progressDisplay(quiet ? "quiet" : parseProgressMode(values.progress, usage), io.stderr);
-    const result = await build
-      .call(image, {
+    const result = await image
+      .build({
         tag: tags,
         context,
         noCache: values["no-cache"] ?? false,
@@ -126,7 +100,7 @@ export const buildCommand: Command = {
         ...(values["cache-to"] === undefined ? {} : { cacheTo: parseCacheTo(values["cache-to"]) }),
         onProgress: (event) => {
           if (quiet && event.type === "warning") io.stderr.write(`${progressLine(event)}\n`);
-          else display.build(event as BuildProgressEvent);
+          else display.build(event);
         },
       })
       .finally(() => display.end());

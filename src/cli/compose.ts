@@ -10,6 +10,7 @@ import { BentoError } from "../errors.js";
 import { listMachineContainers, removeMachineContainer } from "../runtime/machine-containers.js";
 import { Volume } from "../volume/volume.js";
 import { listVolumeRecords } from "../volume/volume-store.js";
+import type { Stack } from "../stack/stack.js";
 import { helpOption, parseCommandArgs, splitAtFirstPositional, UsageError } from "./args.js";
 import { composeBuild } from "./compose-build.js";
 import { composeConfigCommand } from "./compose-config.js";
@@ -73,47 +74,10 @@ const fileOptions = { ...helpOption, file: options.file } as const;
 const stackLabel = "dev.bento.stack";
 const defaultFiles = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
 
-/** The stack module, loaded at run time: compose works once `Stack.fromCompose` exists. */
-const stackModule = "../stack/stack.js";
-
-interface StackEventShape {
-  service: string;
-  status: string;
-  detail?: string;
-}
-
-interface LogLineShape {
-  stream: "stdout" | "stderr";
-  text: string;
-}
-
-interface RunningStackShape {
-  readonly services: string[];
-  service(name: string): { followLogs(): AsyncIterable<LogLineShape> };
-  down(options?: { removeVolumes?: boolean; onProgress?: (event: StackEventShape) => void }): Promise<void>;
-}
-
-interface StackShape {
-  readonly name: string;
-  up(options?: { services?: string[]; detach?: boolean; onProgress?: (event: StackEventShape) => void }): Promise<RunningStackShape>;
-}
-
-type FromCompose = (file: string | string[]) => StackShape;
-
-async function loadFromCompose(): Promise<FromCompose> {
-  let mod: { Stack?: { fromCompose?: unknown } };
-  try {
-    mod = (await import(stackModule)) as typeof mod;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw error;
-    mod = {};
-  }
-  const stack = mod.Stack;
-  if (stack === undefined || typeof stack.fromCompose !== "function") {
-    throw new BentoError("ERR_UNAVAILABLE", "bento compose is not available yet: this bento has no Stack.fromCompose");
-  }
-  const fromCompose = stack.fromCompose as FromCompose;
-  return (file) => fromCompose.call(stack, file);
+/** `Stack.fromCompose`, loaded on the first compose command (the stack layer and the compose loader are large). */
+async function loadFromCompose(): Promise<(file: string | string[]) => Stack> {
+  const { Stack } = await import("../stack/stack.js");
+  return (file) => Stack.fromCompose(file);
 }
 
 /**

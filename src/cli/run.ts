@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { Container } from "../container/container.js";
 import type { ImageLike } from "../container/image-source.js";
 import type { ContainerOptions } from "../container/options.js";
-import { BentoError, InvalidOptionError } from "../errors.js";
+import { BentoError } from "../errors.js";
 import { Image } from "../image/image.js";
 import { helpOption, parseCommandArgs, parseKeyValues, parsePublish, UsageError } from "./args.js";
 import { printHelp, type CliIo, type Command } from "./command.js";
@@ -56,27 +56,9 @@ const options = {
   ...terminalFlags,
 } as const;
 
-/** The module that installs the build engine's plan resolver (see container/image-source.ts). */
-const buildEngineModule = "../builder/index.js";
-
-/** Loads the build engine, through which containers run store images; false when this bento has none. */
-async function loadBuildEngine(): Promise<boolean> {
-  try {
-    await import(buildEngineModule);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND") return false;
-    throw error;
-  }
-}
-
 /** True when the IMAGE argument names a directory rather than an image reference. */
 export function isPathArgument(arg: string): boolean {
   return arg.startsWith("/") || arg.startsWith("./") || arg.startsWith("../") || arg === "." || arg === "..";
-}
-
-function noBuildEngine(ref: string): BentoError {
-  return new BentoError("ERR_UNAVAILABLE", `cannot run image ${ref}: this bento cannot run store images yet (no build engine is loaded); run a root filesystem directory instead, e.g. bento run ./rootfs sh`);
 }
 
 async function imageOf(arg: string): Promise<ImageLike> {
@@ -87,7 +69,8 @@ async function imageOf(arg: string): Promise<ImageLike> {
     }
     return Image.fromRootfs(dir);
   }
-  if (!(await loadBuildEngine())) throw noBuildEngine(arg);
+  // Containers run store images through the build engine, which builder/index.ts installs.
+  await import("../builder/index.js");
   return Image.from(arg);
 }
 
@@ -127,7 +110,6 @@ export const runCommand: Command = {
     try {
       running = await new Container(image, containerOptions).start();
     } catch (error) {
-      if (error instanceof InvalidOptionError && error.option === "image" && /no build engine/.test(error.message)) throw noBuildEngine(imageArg);
       if (!isPathArgument(imageArg) && existsSync(imageArg) && statSync(imageArg).isDirectory()) {
         throw new BentoError("ERR_RUN", `${(error as Error).message} (to run the directory "${imageArg}", write ./${imageArg})`, { cause: error });
       }

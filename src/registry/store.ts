@@ -190,4 +190,4 @@ export class Store extends ImageStore {
   }
 }
 
-installImageTransfer({ ensure: ensureImage, importArchive: importInto });
+installImageTransfer({ ensure: ensureImage, importArchive: importInto, cacheBackend: async () => (await import("./build-cache.js")).registryCacheBackend });
