@@ -11,6 +11,8 @@ const maxWorkers = Math.max(3, availableParallelism() - 1);
 export default defineConfig({
   test: {
     include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
+    // Bundles the CLI the CLI tests run (test/global-setup.ts).
+    globalSetup: ["test/global-setup.ts"],
     retry: 0,
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,25 +1,28 @@
 import { testRoot } from "../setup-env.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { helpersHolding, leftovers } from "../leaks.js";
-import { bento, repo } from "./helpers.js";
+import { bento, bentoCli } from "./helpers.js";
 
-const tsx = join(repo, "node_modules/tsx/dist/esm/index.mjs");
-const bentoCommand = `${process.execPath} --import ${tsx} ${join(repo, "src/cli/main.ts")}`;
+const bentoCommand = `${process.execPath} ${bentoCli}`;
 const made: string[] = [];
 
-/** Processes running `bento compose ... up` (the stack's background process), but this one's. */
+/**
+ * Processes running `bento compose ... up -d` (the stack's background process) in a project of
+ * this file's: other test files run README blocks with `compose up -d` of their own meanwhile.
+ */
 function composeUpProcesses(): string[] {
   return readdirSync("/proc")
     .filter((p) => /^\d+$/.test(p))
     .flatMap((pid) => {
       try {
         const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-        return argv.includes("compose") && argv.includes("up") && argv.includes("-d") ? [`${pid} ${argv.join(" ")}`] : [];
+        const ours = readlinkSync(`/proc/${pid}/cwd`).startsWith(`${testRoot}/`);
+        return ours && argv.includes("compose") && argv.includes("up") && argv.includes("-d") ? [`${pid} ${argv.join(" ")}`] : [];
       } catch {
         return [];
       }

@@ -5,10 +5,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { helpersHolding, leftovers } from "../leaks.js";
-import { repo, rootlessNotice } from "./helpers.js";
+import { bentoCli, rootlessNotice } from "./helpers.js";
 
-const tsx = join(repo, "node_modules/tsx/dist/esm/index.mjs");
-const bento = `${process.execPath} --import ${tsx} ${join(repo, "src/cli/main.ts")}`;
+const bento = `${process.execPath} ${bentoCli}`;
 const made: string[] = [];
 
 afterEach(() => {

@@ -18,7 +18,7 @@ import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { leftovers } from "../leaks.js";
 import { expectNoLeaks as expectNoStoreLeaks } from "../store/helpers.js";
 import { registriesRunning, requireTool, startRegistry, type RegistryServer } from "../registry/registry-server.js";
-import { bento, bentoChild, repo, waitUntil } from "./helpers.js";
+import { bento, bentoChild, bentoCli, waitUntil } from "./helpers.js";
 
 let registry: RegistryServer;
 let builtId: string;
@@ -185,8 +185,7 @@ describe("the progress display in a terminal", () => {
     const remote = `${registry.host}/cli/tty:1`;
     await Store.open(first).tag("app:1", remote);
     expect((await on(first, ["push", "-q", remote])).code).toBe(0);
-    const tsx = join(repo, "node_modules/tsx/dist/esm/index.mjs");
-    const command = [process.execPath, "--import", tsx, join(repo, "src/cli/main.ts"), "pull", remote].map((a) => `'${a}'`).join(" ");
+    const command = [process.execPath, bentoCli, "pull", remote].map((a) => `'${a}'`).join(" ");
     const typescript = execFileSync("script", ["-q", "-e", "-c", command, "/dev/null"], { env: { ...process.env, BENTO_HOME: home, COLUMNS: "100" }, encoding: "utf8" });
     expect(typescript).toContain(`Pulling ${remote}`);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the assertion is about the terminal escapes the progress display writes

@@ -6,12 +6,14 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { inject } from "vitest";
 import { config } from "../../../src/config.js";
 import { cgroupDriver } from "../../../src/runtime/cgroup/detect.js";
 
 export const repo = join(import.meta.dirname, "../../..");
 const tsx = join(repo, "node_modules/tsx/dist/esm/index.mjs");
-const main = join(repo, "src/cli/main.ts");
+/** The CLI bundled for this run (test/global-setup.ts): `node <bentoCli> ARGS...` is `bento ARGS...`. */
+export const bentoCli = inject("bentoCli");
 
 /** What one CLI run printed and how it exited. */
 export interface CliResult {
@@ -30,7 +32,7 @@ export const rootlessNotice = /^bento: rootless with only your own id mapped \(c
 
 /** Runs `bento <args>` to completion; `stderr` without the rootless notice, `rawStderr` with it. */
 export async function bento(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult & { rawStderr: string }> {
-  const child = spawn(process.execPath, ["--import", tsx, main, ...args], {
+  const child = spawn(process.execPath, [bentoCli, ...args], {
     env: { ...process.env, ...options.env },
     cwd: options.cwd ?? repo,
     stdio: ["ignore", "pipe", "pipe"],
@@ -46,7 +48,7 @@ export async function bento(args: string[], options: { env?: NodeJS.ProcessEnv; 
 
 /** Starts `bento <args>` and returns the child, for commands that keep running (logs -f). */
 export function bentoChild(args: string[]): ChildProcess & { output: { stdout: string; stderr: string } } {
-  const child = spawn(process.execPath, ["--import", tsx, main, ...args], { env: process.env, cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [bentoCli, ...args], { env: process.env, cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
   const output = { stdout: "", stderr: "" };
   child.stdout.setEncoding("utf8").on("data", (d: string) => (output.stdout += d));
   child.stderr.setEncoding("utf8").on("data", (d: string) => (output.stderr += d));

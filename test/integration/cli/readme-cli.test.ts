@@ -13,9 +13,8 @@ import { config } from "../../../src/config.js";
 import { listMachineContainers } from "../../../src/runtime/machine-containers.js";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
 import { helpersHolding, leftovers } from "../leaks.js";
-import { bento, repo, waitUntil } from "./helpers.js";
+import { bento, bentoCli, repo, waitUntil } from "./helpers.js";
 
-const tsx = join(repo, "node_modules/tsx/dist/esm/index.mjs");
 const made: string[] = [];
 
 afterEach(async () => {
@@ -35,7 +34,7 @@ function cliBlocks(): string[] {
 
 /** Runs a block with `bento` as this checkout's CLI; resolves with its output whatever its status. */
 async function runBlock(block: string, cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const prelude = `bento() { "${process.execPath}" --import "${tsx}" "${join(repo, "src/cli/main.ts")}" "$@"; }\n`;
+  const prelude = `bento() { "${process.execPath}" "${bentoCli}" "$@"; }\n`;
   try {
     const { stdout, stderr } = await promisify(execFile)("sh", ["-eu", "-c", prelude + block], { cwd, env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };

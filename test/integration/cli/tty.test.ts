@@ -4,10 +4,8 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { busyboxRootfs } from "../../fixtures/rootfs.js";
-import { bento, leftoversOfPrefix, repo } from "./helpers.js";
+import { bento, bentoCli, leftoversOfPrefix, repo } from "./helpers.js";
 
-const tsx = join(repo, "node_modules/tsx/dist/esm/index.mjs");
-const main = join(repo, "src/cli/main.ts");
 const driver = join(repo, "test/fixtures/pty-driver.py");
 
 type Step = { send: string } | { expect: string } | { resize: [number, number] };
@@ -20,7 +18,7 @@ const line = (pattern: string): Step => ({ expect: `\\n${pattern}\\r` });
 
 /** Runs `bento <args>` on a new pseudo-terminal of rows x columns, as a person typing `steps`. */
 async function atTerminal(rows: number, columns: number, steps: Step[], args: string[]): Promise<{ output: string; code: number | null; unmatched?: string }> {
-  const child = spawn("python3", [driver, String(rows), String(columns), JSON.stringify(steps), process.execPath, "--import", tsx, main, ...args], { env: process.env, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn("python3", [driver, String(rows), String(columns), JSON.stringify(steps), process.execPath, bentoCli, ...args], { env: process.env, stdio: ["ignore", "pipe", "inherit"] });
   let text = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (text += d));
   await once(child, "close");
@@ -60,7 +58,7 @@ describe("bento run -it", () => {
   });
 
   it("-i alone forwards standard input without a terminal; -t alone gives one", async () => {
-    const child = spawn(process.execPath, ["--import", tsx, main, "run", "-i", busyboxRootfs(), "sh", "-c", "[ -t 0 ] || echo no terminal; tr a-z A-Z"], { env: process.env, stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [bentoCli, "run", "-i", busyboxRootfs(), "sh", "-c", "[ -t 0 ] || echo no terminal; tr a-z A-Z"], { env: process.env, stdio: ["pipe", "pipe", "inherit"] });
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
     child.stdin.end("piped in\n");
