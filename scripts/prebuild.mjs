@@ -48,7 +48,7 @@ function build(arch) {
     for (const entry of ["addon", "binding.gyp", "package.json"]) cpSync(join(repo, entry), join(scratch, entry), { recursive: true });
     symlinkSync(join(repo, "node_modules"), join(scratch, "node_modules"));
     say(`building ${arch}${native ? "" : ` with ${env.CXX}`}`);
-    execFileSync(process.execPath, [nodeGyp, "rebuild", `--arch=${arch}`, ...nodedirArgs()], { cwd: scratch, env, stdio: "inherit" });
+    execFileSync(process.execPath, [nodeGyp, "rebuild", `--arch=${arch}`, "--jobs", "max", ...nodedirArgs()], { cwd: scratch, env, stdio: "inherit" });
     const out = join(repo, "prebuilds", `linux-${arch}`);
     rmSync(out, { recursive: true, force: true });
     mkdirSync(out, { recursive: true });
