@@ -22,6 +22,7 @@
 
 #include "devices.hh"
 #include "fuse-overlay.hh"
+#include "overlay-view.hh"
 #include "util.hh"
 
 namespace ctr {
@@ -207,9 +208,10 @@ void PivotRoot(const std::string& new_root) {
 // kernel's own limit of 500 layers remains). Kernels without "lowerdir+" (before ~6.7) get
 // mount(2) with the option string the plan supplies.
 // args: target, flags, fallback data, upperdir, workdir, flag options (comma-separated, such
-// as "userxattr"; may be empty), lowerdirs (top first)...
+// as "userxattr,volatile"; may be empty), lowerdirs (top first)...
 void MountOverlay(const Op& op) {
   const std::string& target = op.arg(1);
+  ClearVolatileMark(op.arg(5));
   constexpr size_t kFirstLower = 7;
   Fd fs(static_cast<int>(syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC)));
   bool new_api = fs.valid();

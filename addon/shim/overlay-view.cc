@@ -14,6 +14,18 @@
 
 namespace ctr {
 
+// An overlay mounted with "volatile" (no syncs of its upper dir: the container's writes need not
+// survive a crash of the machine) leaves <work>/work/incompat/volatile/dirty, and the kernel then
+// refuses every later mount of that workdir, volatile or not: after a crash the upper dir may
+// have lost writes. bento mounts a container's dirs again only after a stop in the same boot (its
+// runtime state is on a tmpfs, and containers a crash left behind are swept, never restarted),
+// when the page cache still holds every write, so the mark can go.
+void ClearVolatileMark(const std::string& work) {
+  const std::string mark = work + "/work/incompat/volatile";
+  if (unlink((mark + "/dirty").c_str()) < 0 && errno != ENOENT) Fail("unlink", mark + "/dirty");
+  if (rmdir(mark.c_str()) < 0 && errno != ENOENT) Fail("rmdir", mark);
+}
+
 // A read-only overlay of `dirs` (top first) as a detached mount, in a mount namespace of our
 // own (the user namespace's root may mount overlay there; nothing on the host sees it). One dir
 // is opened as it is.
@@ -25,6 +37,7 @@ Fd OpenView(const std::vector<std::string>& dirs, const std::string& upper, cons
     if (!dir.valid()) Fail("open", dirs[0]);
     return dir;
   }
+  if (!upper.empty()) ClearVolatileMark(work);
   static bool unshared = false;
   if (!unshared && unshare(CLONE_NEWNS) < 0) Fail("unshare(CLONE_NEWNS)", dirs[0]);
   unshared = true;

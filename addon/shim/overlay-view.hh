@@ -11,6 +11,10 @@ namespace ctr {
 // detached mount in the helper's own mount namespace; one dir alone is opened as it is.
 Fd OpenView(const std::vector<std::string>& dirs, const std::string& upper = "", const std::string& work = "");
 
+// Removes the mark a "volatile" overlay leaves in its workdir (see overlay-view.cc), so that the
+// container's upper and work dirs can be mounted again.
+void ClearVolatileMark(const std::string& work);
+
 // Opens the directory `rel` under `root` as the container would resolve it (never leaving it);
 // the fd, or -1 with errno.
 long OpenInRoot(int root, const std::string& rel);

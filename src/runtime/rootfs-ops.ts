@@ -3,6 +3,7 @@
  * the kernel's with fuse-overlayfs where the kernel refuses (see runtime/overlay-mode.ts).
  */
 import { dirname, join, relative } from "node:path";
+import { kernelAtLeast } from "./kernel-version.js";
 import type { OverlayMount } from "./overlay-mode.js";
 
 const MS_NODEV = 4;
@@ -41,8 +42,14 @@ export function addRootfsOps(b: { op(description: string, ...record: string[]): 
       fallbackLowers = fallbackLowers.map((d) => relative(parent, d));
     }
     // In a user namespace overlay keeps its own attributes in user.overlay.* (kernel 5.11+).
-    const overlayFlags = userns ? "userxattr" : "";
-    const data = `lowerdir=${fallbackLowers.map(escapeOverlayPath).join(":")},upperdir=${escapeOverlayPath(upper)},workdir=${escapeOverlayPath(work)}${userns ? ",userxattr" : ""}`;
+    // "volatile" (5.10+) leaves out every sync of the upper dir, as podman does for --rm
+    // containers and buildah and CRI-O for all of theirs: a container's writes need not survive
+    // a crash of the machine, which ends the container anyway. Without it each copy-up syncs
+    // the copied file: a 16 MB file took 27 ms to open for writing, against 12 ms (PostgreSQL
+    // opens its WAL segment so at every start). The shim clears the mark it leaves
+    // (ClearVolatileMark) before the dirs are mounted again.
+    const overlayFlags = [...(userns ? ["userxattr"] : []), ...(kernelAtLeast(5, 10) ? ["volatile"] : [])].join(",");
+    const data = `lowerdir=${fallbackLowers.map(escapeOverlayPath).join(":")},upperdir=${escapeOverlayPath(upper)},workdir=${escapeOverlayPath(work)}${overlayFlags ? `,${overlayFlags}` : ""}`;
     const args = [merged, String(MS_NODEV), data, upper, work, overlayFlags, ...lowerDirs];
     if (overlay.kind === "kernel") b.op(`mount ${what}${overlay.fallbackFix ? ` (${overlay.fallbackFix})` : ""}`, "mount-overlay", ...args);
     else b.op(`mount ${what}, or note that the kernel refuses it`, "try-mount-overlay", KERNEL_REFUSALS.join(","), ...args);

@@ -6,6 +6,7 @@
  */
 import { release } from "node:os";
 import { InvalidOptionError } from "../../errors.js";
+import { kernelVersion, versionAtLeast } from "../kernel-version.js";
 
 /**
  * One argument comparison of a Docker profile rule.
@@ -157,12 +158,6 @@ function actionOf(where: string, action: string, errnoRet: number | undefined): 
   }
 }
 
-/** "5.15.0-91-generic" -> [5, 15]. */
-function kernelVersion(text: string): [number, number] {
-  const [major = 0, minor = 0] = text.split(/[.-]/).map((p) => Number.parseInt(p, 10) || 0);
-  return [major, minor];
-}
-
 function capName(name: string): string {
   const upper = name.toUpperCase();
   return upper.startsWith("CAP_") ? upper : `CAP_${upper}`;
@@ -187,7 +182,7 @@ export function resolveSeccompProfile(option: string, profile: DockerSeccompProf
     if (f.arches?.length) tests.push(f.arches.includes(goArch[process.arch]!));
     if (f.minKernel) {
       const [maj, min] = kernelVersion(f.minKernel);
-      tests.push(kernel[0] > maj || (kernel[0] === maj && kernel[1] >= min));
+      tests.push(versionAtLeast(kernel, maj, min));
     }
     return all ? tests.every(Boolean) : tests.some(Boolean);
   };
