@@ -155,13 +155,13 @@ describe(`startup options`, () => {
       env: { ...process.env, BENTO_TIMEOUT_SCALE: "3", BENTO_DEBUG: "wait" },
     });
     const { wait, build, ids } = JSON.parse(stdout) as { wait: Record<string, unknown>; build: Record<string, unknown>; ids: string[] };
-    expect(wait).toMatchObject({ phase: "wait", timedOut: true, timeoutMs: 900 });
-    expect(wait.message).toContain('timed out after 900 ms (startupTimeoutMs 300 x BENTO_TIMEOUT_SCALE 3) waiting for log "never"');
-    expect(wait.elapsedMs).toBeGreaterThanOrEqual(900);
+    expect(wait).toMatchObject({ phase: "wait", timedOut: true, timeoutMs: 3000 });
+    expect(wait.message).toContain('timed out after 3000 ms (startupTimeoutMs 1000 x BENTO_TIMEOUT_SCALE 3) waiting for log "never"');
+    expect(wait.elapsedMs).toBeGreaterThanOrEqual(3000);
     expect(build).toMatchObject({ phase: "build", timedOut: true, timeoutMs: 600 });
     expect(build.message).toMatch(/^start container: build failed: timed out after 600 ms \(startupTimeoutMs 200 x BENTO_TIMEOUT_SCALE 3\) waiting for the image/);
-    expect(stderr).toMatch(/^bento:wait \S+ bento_\w+: waiting for log "never" \(\d+ ms left of 900 ms/m);
-    expect(stderr).toMatch(/^bento:wait \S+ bento_\w+: not ready: timed out after 900 ms/m);
+    expect(stderr).toMatch(/^bento:wait \S+ bento_\w+: waiting for log "never" \(\d+ ms left of 3000 ms/m);
+    expect(stderr).toMatch(/^bento:wait \S+ bento_\w+: not ready: timed out after 3000 ms/m);
     expect(leftovers(ids)).toEqual([]);
   });
 });
