@@ -20,7 +20,7 @@ import { InvalidOptionError } from "../errors.js";
 import type { Image } from "../image/image.js";
 import { imageOf } from "./image-of.js";
 import { PostgresReadyWait } from "./postgres-ready.js";
-import { POSTGRES_TEST_SETTINGS } from "./postgres-settings.js";
+import { POSTGRES_TEST_INITDB_ARGS, POSTGRES_TEST_SETTINGS } from "./postgres-settings.js";
 import { POSTGRES_MEMORY_DIR, POSTGRES_PORT } from "./postgres-connection.js";
 
 export { POSTGRES_MEMORY_DIR, POSTGRES_PORT, postgresConnection, type PostgresConnection } from "./postgres-connection.js";
@@ -83,7 +83,7 @@ export interface PostgresOptions {
    * More container options (name, mounts, network, resources...). `env` is merged with the
    * variables above (these win); `POSTGRES_INITDB_ARGS` gets `--auth-host=scram-sha-256` first
    * (or `POSTGRES_HOST_AUTH_METHOD`'s value), so TCP clients need the password even from
-   * loopback, where bento's port proxy connects from. `ports` defaults to `[5432]`; `wait` to
+   * loopback, where bento's port proxy connects from, then {@link POSTGRES_TEST_INITDB_ARGS}. `ports` defaults to `[5432]`; `wait` to
    * a `SELECT 1` through the published port ({@link PostgresReadyWait}); `command` to `postgres`
    * with {@link POSTGRES_TEST_SETTINGS} (fsync off: fast, not crash-safe).
    */
@@ -133,7 +133,7 @@ export function postgres(options: PostgresOptions = {}): Container {
   // which initdb trusts by default; in Docker they come from the bridge and need the password.
   // Asking for it on every TCP connection keeps Docker's behaviour (the Unix socket stays trusted).
   const authHost = `--auth-host=${extra.env?.POSTGRES_HOST_AUTH_METHOD ?? "scram-sha-256"}`;
-  const initdbArgs = [authHost, extra.env?.POSTGRES_INITDB_ARGS].filter(Boolean).join(" ");
+  const initdbArgs = [authHost, ...POSTGRES_TEST_INITDB_ARGS, extra.env?.POSTGRES_INITDB_ARGS].filter(Boolean).join(" ");
   if (options.initAtBuild === true) {
     image = preparedPostgresImage(image, {
       user,
@@ -291,7 +291,8 @@ export interface PreparedPostgresImageOptions {
   initSql?: string;
   /**
    * `POSTGRES_INITDB_ARGS` for the build's initdb; default `--auth-host=scram-sha-256` (the
-   * password is needed on every TCP connection, as {@link postgres} sets up).
+   * password is needed on every TCP connection, as {@link postgres} sets up) and
+   * {@link POSTGRES_TEST_INITDB_ARGS}.
    */
   initdbArgs?: string;
   /** `POSTGRES_HOST_AUTH_METHOD` for the build's init (the image's default when not given). */
@@ -357,7 +358,7 @@ export function preparedPostgresImage(image: string | ImageLike, options: Prepar
   const user = nameOption("user", options.user ?? "test");
   const password = nameOption("password", options.password ?? "test");
   const database = nameOption("database", options.database ?? "test");
-  const { initSql, initdbArgs = "--auth-host=scram-sha-256", hostAuthMethod = "" } = options;
+  const { initSql, initdbArgs = ["--auth-host=scram-sha-256", ...POSTGRES_TEST_INITDB_ARGS].join(" "), hostAuthMethod = "" } = options;
   if (initSql !== undefined && typeof initSql !== "string") throw new InvalidOptionError("postgres.initSql", "expected SQL text (a string)");
   if (typeof initdbArgs !== "string") throw new InvalidOptionError("postgres.initdbArgs", "expected a string");
   if (typeof hostAuthMethod !== "string") throw new InvalidOptionError("postgres.hostAuthMethod", "expected a string");
@@ -368,7 +369,7 @@ export function preparedPostgresImage(image: string | ImageLike, options: Prepar
 }
 
 export { PostgresDatabases, PostgresTemplateError, postgresDatabases, type PostgresDatabase, type PostgresServer, type PostgresTemplate } from "./postgres-databases.js";
-export { POSTGRES_TEST_SETTINGS } from "./postgres-settings.js";
+export { POSTGRES_TEST_INITDB_ARGS, POSTGRES_TEST_SETTINGS } from "./postgres-settings.js";
 export { PostgresReadyWait, type PostgresReadyOptions } from "./postgres-ready.js";
 export { postgresSnapshot } from "./postgres-snapshot.js";
 export type { SnapshotOptions } from "./server-snapshot.js";
