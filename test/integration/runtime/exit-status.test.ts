@@ -34,11 +34,13 @@ const childTimeoutMs = 240_000;
  */
 function run(args: string[], env: Record<string, string> = {}, interrupt?: NodeJS.Signals): Promise<Ended & { report: Reported[] }> {
   const report = join(testRoot, `exit-status-${++runs}.jsonl`);
+  // Only whole lines count: the poll below may read the file between a writer's open (which
+  // creates it empty) and its write.
   const read = (): Reported[] =>
     existsSync(report)
       ? readFileSync(report, "utf8")
-          .trim()
           .split("\n")
+          .slice(0, -1)
           .map((l) => JSON.parse(l) as Reported)
       : [];
   return new Promise((resolve, reject) => {
