@@ -10,7 +10,7 @@
  * --outdir builds into DIR instead (inside the checkout, where the bundle finds the addon: the
  * test run's own copy, test/global-setup.ts); --no-types leaves out the declarations.
  */
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,7 +35,10 @@ const options = {
   packages: "external",
   chunkNames: "chunks/[name]-[hash]",
   sourcemap: "linked",
-  keepNames: true,
+  // No keepNames: it adds a __name() call per function and class (885 of them) that runs at
+  // import, 14 M of the ~120 M instructions `import "bento"` cost (callgrind). Without it a
+  // function esbuild renames for a collision between two modules (join2) reports that name; the
+  // check below keeps classes, whose names errors and inspect() show, from being renamed.
   logLevel: "warning",
 };
 
@@ -67,23 +70,39 @@ const indexFirst = {
 
 rmSync(outdir, { recursive: true, force: true });
 await build({ ...options, plugins: [indexFirst] });
-// Two checks of the output, each naming the line to fix in the source:
+// Three checks of the output, each naming the line to fix in the source:
 // - esbuild escapes what lies outside ASCII in strings, not in regular expression literals. One
 //   such character makes V8 hold and scan its whole chunk as two-byte text (measured: 1.4% more
 //   instructions for `import "bento"`), so the source writes it as an escape.
 // - esbuild bundles only an import() of a string literal; one of a variable stays a run-time
 //   import of a path that exists under src/ but not in the bundle (the CLI's compose and store
 //   images once failed that way from dist/ while passing under tsx).
+// - a class esbuild renamed (see keepNames above).
 const faults = [
   [/[^\t\n\r\x20-\x7e]/, "a character outside ASCII in the bundle; write it as a \\u escape in the source"],
   [/(?<![.\w$])(?<!async )import\((?!\s*["'])/, "an import() of something other than a string literal, which esbuild leaves unbundled; import the module by its path"],
+  [/\bclass [A-Za-z_$]+\d+\b|\b[A-Za-z_$]+\d+ = class\b/, "a class esbuild renamed (a digit added) because two modules declare one of that name; its name is what an error's .name and inspect() show, so rename one of the two in the source"],
 ];
+// esbuild writes a top-level class whose body names itself as `var Image = class _Image {` (the
+// inner name keeps the body's references right), so without keepNames `Image.name` would be
+// "_Image". One statement at the end of the file (before its source map comment, so no line
+// moves) gives each such class its own name back: a handful of calls instead of keepNames' 885.
+function restoreClassNames(text) {
+  const renamed = [...text.matchAll(/^var ([A-Za-z_$][\w$]*) = class (?!extends\b)([A-Za-z_$][\w$]*)\b/gm)].filter(([, outer, inner]) => outer !== inner).map(([, outer]) => outer);
+  if (renamed.length === 0) return text;
+  const restore = `for (const [c, name] of [${renamed.map((n) => `[${n}, "${n}"]`).join(", ")}]) Object.defineProperty(c, "name", { value: name, configurable: true });\n`;
+  const mapComment = text.lastIndexOf("//# sourceMappingURL=");
+  return mapComment < 0 ? text + restore : text.slice(0, mapComment) + restore + text.slice(mapComment);
+}
 for (const entry of readdirSync(outdir, { recursive: true })) {
   if (!entry.endsWith(".js")) continue;
-  const lines = readFileSync(join(outdir, entry), "utf8").split("\n");
+  const file = join(outdir, entry);
+  const text = restoreClassNames(readFileSync(file, "utf8"));
+  writeFileSync(file, text);
+  const lines = text.split("\n");
   for (const [pattern, fault] of faults) {
     const at = lines.findIndex((line) => pattern.test(line));
-    if (at >= 0) throw new Error(`${relative(root, join(outdir, entry))}:${at + 1}: ${fault}:\n${lines[at].trim().slice(0, 200)}`);
+    if (at >= 0) throw new Error(`${relative(root, file)}:${at + 1}: ${fault}:\n${lines[at].trim().slice(0, 200)}`);
   }
 }
 if (!flags["no-types"]) execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json"), "--emitDeclarationOnly", "--outDir", outdir], { stdio: "inherit" });
