@@ -3,15 +3,22 @@
  * build` makes dist/): its classes and functions keep their names, which error messages and
  * inspect() show, although esbuild runs without keepNames (see build-dist.mjs).
  */
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, inject, it } from "vitest";
 
 const bundle = dirname(dirname(inject("bentoCli")));
+// What users import: the package's `exports` (dist/index.js, dist/modules/postgres.js...), as
+// files of the bundle.
+const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "../../../package.json"), "utf8")) as { exports: Record<string, string | { import?: string }> };
+const entries = Object.values(pkg.exports).flatMap((target) => (typeof target === "object" && target.import ? [target.import.replace(/^\.\/dist\//, "")] : []));
 
 describe("the bundle", () => {
-  it.each(["index", "modules/postgres", "modules/redis", "modules/mariadb", "testing/vitest", "testing/global-fixtures"])("exports from %s.js under their own names", async (entry) => {
-    const exports = (await import(pathToFileURL(join(bundle, `${entry}.js`)).href)) as Record<string, unknown>;
+  it("has the package's entry points to check", () => expect(entries).toContain("index.js"));
+
+  it.each(entries)("exports from %s under their own names", async (entry) => {
+    const exports = (await import(pathToFileURL(join(bundle, entry)).href)) as Record<string, unknown>;
     const named = Object.entries(exports).filter(([, value]) => typeof value === "function");
     expect(named.length).toBeGreaterThan(0);
     expect(named.filter(([key, value]) => (value as { name: string }).name !== key).map(([key, value]) => `${key} is named ${(value as { name: string }).name}`)).toEqual([]);
